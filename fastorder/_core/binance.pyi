@@ -1,0 +1,112 @@
+"""Binance Spot encoders: REST (signed query string) and WebSocket API (signed JSON request frames).
+
+All methods append to a `WriteBuffer` and check every field before writing; on an error nothing usable is
+left behind (the buffer is truncated back to its length at the call). Venue-native values only: the venue
+layer maps user-facing names. Wire formats: ../shared/exchanges/REFERENCE.md §1-2.
+
+Field rules (both transports):
+- side: BUY | SELL. type: LIMIT | MARKET | LIMIT_MAKER | STOP_LOSS | STOP_LOSS_LIMIT | TAKE_PROFIT |
+  TAKE_PROFIT_LIMIT. time_in_force: GTC | IOC | FOK. resp_type: ACK | RESULT | FULL.
+- mandatory by type: LIMIT needs time_in_force, quantity, price; MARKET needs exactly one of quantity and
+  quote_order_qty and no price/time_in_force; LIMIT_MAKER needs quantity, price and no time_in_force;
+  STOP_LOSS / TAKE_PROFIT need quantity, stop_price; *_LIMIT need time_in_force, quantity, price, stop_price.
+  Violations raise InvalidOrder(field=...).
+- symbol: 1-32 characters; ASCII ones from [A-Za-z0-9._-]; non-ASCII ones must be printable
+  (`str.isprintable`). Otherwise InvalidField.
+- client ids (client_order_id, orig_client_order_id, new_client_order_id): ^[A-Za-z0-9_-]{1,36}$.
+- order_id: int in [0, 2**63). timestamp: int ms in (0, 2**63). recv_window: int ms in [1, 60000].
+- numbers: `numbers.decimal_text` rules; with `rules`, price/stop_price via rules.price, quantity via
+  rules.qty, then rules.check_notional(price, quantity) when both are given.
+- request_id (WS): int in [0, 2**63) written as a JSON number, or str matching ^[A-Za-z0-9_-]{1,36}$ written as
+  a JSON string.
+"""
+
+from fastorder._core.buffer import WriteBuffer
+from fastorder._core.numbers import Number, SymbolRules
+from fastorder._core.sign import Signer
+
+class BinanceRest:
+    """REST `…/api/v3/order` requests: all params (and `signature`) in the query string, no body.
+
+    Query params, in this order, each only when given: symbol, side, type, timeInForce, quantity,
+    quoteOrderQty, price, stopPrice, newClientOrderId, newOrderRespType, recvWindow, timestamp.
+    (cancel: symbol, orderId, origClientOrderId, newClientOrderId, recvWindow, timestamp;
+    query: symbol, orderId, origClientOrderId, recvWindow, timestamp.)
+    Each value is percent-encoded as UTF-8 with uppercase hex, keeping only A-Za-z0-9 and "-._~"
+    (`urllib.parse.quote(v, safe="")`). The signed text is exactly that query string; then
+    "&signature=" + lowercase hex (HMAC) or percent-encoded base64 (Ed25519) is appended.
+
+    The `*_request` methods write a whole HTTP/1.1 request:
+      "{METHOD} /api/v3/order[/test]?{query}&signature={sig} HTTP/1.1\\r\\n"
+      "Host: {host}\\r\\nX-MBX-APIKEY: {api_key}\\r\\n" + ("Content-Length: 0\\r\\n" for POST and DELETE) + "\\r\\n"
+    """
+
+    api_key: str
+    host: str
+    recv_window: int | None
+
+    def __init__(self, api_key: str, signer: Signer, *, host: str = "api.binance.com",
+                 recv_window: int | None = None) -> None: ...
+    def new_order_params(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
+                         client_order_id: str, timestamp: int, quantity: Number | None = None,
+                         price: Number | None = None, time_in_force: str | None = None,
+                         quote_order_qty: Number | None = None, stop_price: Number | None = None,
+                         resp_type: str | None = None, rules: SymbolRules | None = None) -> None:
+        """The signed query string (params + "&signature=…") of a new order."""
+    def cancel_params(self, buf: WriteBuffer, symbol: str, *, timestamp: int, order_id: int | None = None,
+                      orig_client_order_id: str | None = None,
+                      new_client_order_id: str | None = None) -> None:
+        """The signed query string of a cancel; at least one of order_id / orig_client_order_id."""
+    def query_params(self, buf: WriteBuffer, symbol: str, *, timestamp: int, order_id: int | None = None,
+                     orig_client_order_id: str | None = None) -> None:
+        """The signed query string of an order query; at least one of order_id / orig_client_order_id."""
+    def new_order_request(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
+                          client_order_id: str, timestamp: int, quantity: Number | None = None,
+                          price: Number | None = None, time_in_force: str | None = None,
+                          quote_order_qty: Number | None = None, stop_price: Number | None = None,
+                          resp_type: str | None = None, rules: SymbolRules | None = None,
+                          test: bool = False) -> None:
+        """POST /api/v3/order (or /api/v3/order/test when `test`)."""
+    def cancel_request(self, buf: WriteBuffer, symbol: str, *, timestamp: int, order_id: int | None = None,
+                       orig_client_order_id: str | None = None,
+                       new_client_order_id: str | None = None) -> None:
+        """DELETE /api/v3/order."""
+    def query_request(self, buf: WriteBuffer, symbol: str, *, timestamp: int, order_id: int | None = None,
+                      orig_client_order_id: str | None = None) -> None:
+        """GET /api/v3/order."""
+
+class BinanceWs:
+    """WebSocket API request frames (the JSON text of one text frame; framing is the transport's).
+
+    Layout: '{"id":ID,"method":"METHOD","params":{' + params + '}}' with no spaces. Params are written
+    sorted by name (ASCII), as '"name":value' joined by ','; strings are JSON strings, numbers
+    (orderId, recvWindow, timestamp) bare digits. Unless `logged_on`, params include "apiKey" and end with
+    ',"signature":"SIG"', where SIG signs the sorted 'name=value' pairs of all other params joined by '&'
+    (raw UTF-8, no percent-encoding): HMAC as lowercase hex, Ed25519 as base64.
+    After `session.logon` (`logged_on=True`) apiKey and signature are omitted; timestamp stays.
+    order.place params: apiKey, newClientOrderId, newOrderRespType, price, quantity, quoteOrderQty,
+    recvWindow, side, stopPrice, symbol, timeInForce, timestamp, type (sorted; each only when given).
+    """
+
+    api_key: str
+    recv_window: int | None
+
+    def __init__(self, api_key: str, signer: Signer, *, recv_window: int | None = None) -> None: ...
+    def order_place(self, buf: WriteBuffer, request_id: int | str, symbol: str, side: str, type: str, *,
+                    client_order_id: str, timestamp: int, quantity: Number | None = None,
+                    price: Number | None = None, time_in_force: str | None = None,
+                    quote_order_qty: Number | None = None, stop_price: Number | None = None,
+                    resp_type: str | None = None, rules: SymbolRules | None = None,
+                    logged_on: bool = False) -> None: ...
+    def order_cancel(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
+                     order_id: int | None = None, orig_client_order_id: str | None = None,
+                     new_client_order_id: str | None = None, logged_on: bool = False) -> None: ...
+    def order_status(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
+                     order_id: int | None = None, orig_client_order_id: str | None = None,
+                     logged_on: bool = False) -> None: ...
+    def session_logon(self, buf: WriteBuffer, request_id: int | str, *, timestamp: int) -> None:
+        """params apiKey, (recvWindow,) timestamp, signature — signed like any request."""
+    def ping(self, buf: WriteBuffer, request_id: int | str) -> None:
+        """'{"id":ID,"method":"ping"}'"""
+    def time(self, buf: WriteBuffer, request_id: int | str) -> None:
+        """'{"id":ID,"method":"time"}'"""

@@ -1,0 +1,25 @@
+"""The write buffer every encoder writes into: one growable byte array, reused across orders."""
+
+from typing import SupportsIndex
+
+class WriteBuffer:
+    """A reusable, growable byte buffer (inline 512-byte storage, heap beyond that, never shrinks).
+
+    Ownership: whoever created it owns it. `memoryview(buf)` / the buffer protocol export a view of the
+    current bytes; while a view is alive the buffer must not grow or be cleared (the debug build asserts
+    this; the release build raises BufferError from the Python-level methods).
+    """
+
+    def __init__(self, capacity: int = 512) -> None: ...
+    def __len__(self) -> int: ...
+    def clear(self) -> None:
+        """Forget the contents (keeps the memory)."""
+    def getvalue(self) -> bytes:
+        """A copy of the contents."""
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Append raw bytes."""
+    def truncate(self, size: SupportsIndex) -> None:
+        """Shrink the contents to `size` bytes (size <= len)."""
+    @property
+    def capacity(self) -> int: ...
+    def __buffer__(self, flags: int) -> memoryview: ...

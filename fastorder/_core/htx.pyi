@@ -1,0 +1,49 @@
+"""HTX (Huobi) Spot REST encoders with Signature Version 2 (REFERENCE.md §4). HTX has no WebSocket order entry.
+
+Auth params go in the query string of every request, in this order (which is also their sorted order):
+  AccessKeyId={key}&SignatureMethod={HmacSHA256|Ed25519}&SignatureVersion=2&Timestamp={YYYY-MM-DDThh%3Amm%3Ass}
+then, for GET getClientOrder, '&clientOrderId={id}'. The pre-signed text is
+  METHOD + "\\n" + lowercase host + "\\n" + path + "\\n" + that query
+and "&Signature={percent-encoded base64}" is appended (HMAC-SHA256 or Ed25519 over the text).
+Percent-encoding is UTF-8 with uppercase hex keeping A-Za-z0-9 and "-._~".
+
+Requests:
+  place:   POST /v1/order/orders/place, body '{"account-id":"…","amount":"…"[,"price":"…"],"source":"…",
+           "symbol":"…","type":"…","client-order-id":"…"}'
+  cancel:  POST /v1/order/orders/{order_id}/submitcancel, body '{}'
+  cancel by client id: POST /v1/order/orders/submitCancelClientOrder, body '{"client-order-id":"…"}'
+  query:   GET /v1/order/orders/{order_id};  by client id: GET /v1/order/orders/getClientOrder?…&clientOrderId=…
+  "{METHOD} {path}?{query}&Signature={sig} HTTP/1.1\\r\\nHost: {host}\\r\\n" + for POST
+  "Content-Type: application/json\\r\\nContent-Length: {n}\\r\\n" + "\\r\\n" + body
+
+Field rules: symbol ^[a-z0-9]{1,32}$; type buy-market | sell-market | buy-limit | sell-limit | buy-ioc |
+sell-ioc | buy-limit-maker | sell-limit-maker | buy-limit-fok | sell-limit-fok; price required for every
+type except *-market and refused for those; client_order_id ^[A-Za-z0-9_-]{1,64}$; order_id int in
+[0, 2**63) or str of 1-20 digits; account_id int in [0, 2**63) or str of 1-20 digits; source one of
+spot-api | margin-api | super-margin-api | c2c-margin-api; timestamp_s int in (0, 253402300800).
+"""
+
+from fastorder._core.buffer import WriteBuffer
+from fastorder._core.numbers import Number, SymbolRules
+from fastorder._core.sign import Signer
+
+def htx_timestamp(timestamp_s: int) -> str:
+    """'2017-05-11T15:19:30' (UTC, seconds, no zone)."""
+
+class HtxRest:
+    access_key: str
+    host: str
+    account_id: str
+
+    def __init__(self, access_key: str, signer: Signer, *, account_id: int | str,
+                 host: str = "api.huobi.pro") -> None: ...
+    def pre_signed_text(self, method: str, path: str, *, timestamp_s: int,
+                        client_order_id: str | None = None) -> str:
+        """The text that is signed for one request (for tests and debugging)."""
+    def place_order_request(self, buf: WriteBuffer, symbol: str, type: str, *, amount: Number,
+                            client_order_id: str, timestamp_s: int, price: Number | None = None,
+                            source: str = "spot-api", rules: SymbolRules | None = None) -> None: ...
+    def cancel_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None: ...
+    def cancel_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None: ...
+    def query_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None: ...
+    def query_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None: ...

@@ -1,0 +1,79 @@
+"""OKX v5 encoders: REST (JSON body + signed headers) and private WebSocket (login, order, cancel-order).
+
+Wire formats: ../shared/exchanges/REFERENCE.md §3. Since 2026-03 WebSocket order operations identify the
+instrument by the integer `instIdCode` (the string `instId` is ignored there); REST keeps `instId`.
+
+Field rules: inst_id ^[A-Za-z0-9._-]{1,32}$; td_mode cash | cross | isolated | spot_isolated; side buy | sell;
+ord_type market | limit | post_only | fok | ioc | optimal_limit_ioc | mmp | mmp_and_post_only | elp;
+px required for every ord_type except market and optimal_limit_ioc, refused for those two; tgt_ccy
+base_ccy | quote_ccy; cl_ord_id ^[A-Za-z0-9]{1,32}$; ord_id str of 1-20 digits or int in [0, 2**63);
+inst_id_code int in [0, 2**63); request_id ^[A-Za-z0-9]{1,32}$ (an int is written as its digits);
+timestamp_ms int in (0, 2**63); numbers per `numbers.decimal_text` (sz via rules.qty, px via rules.price).
+Errors raise InvalidOrder subclasses and leave the buffer as it was.
+"""
+
+from fastorder._core.buffer import WriteBuffer
+from fastorder._core.numbers import Number, SymbolRules
+from fastorder._core.sign import HmacSha256
+
+def iso_ms(timestamp_ms: int) -> str:
+    """'2020-12-08T09:08:57.715Z' (UTC, milliseconds) — the OK-ACCESS-TIMESTAMP format."""
+
+class OkxRest:
+    """Whole HTTP/1.1 requests.
+
+    Order body: '{"instId":…,"tdMode":…,"clOrdId":…,"side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]}'
+    (strings, no spaces). Cancel body: '{"instId":…[,"ordId":…][,"clOrdId":…]}'. Query:
+    GET /api/v5/trade/order?instId=…[&ordId=…][&clOrdId=…] with no body.
+    Sign: base64(HMAC(secret, iso_ms(ts) + METHOD + path_with_query + body)).
+    Request:
+      "{METHOD} {path_with_query} HTTP/1.1\\r\\nHost: {host}\\r\\nOK-ACCESS-KEY: {key}\\r\\n"
+      "OK-ACCESS-PASSPHRASE: {passphrase}\\r\\n" + ("x-simulated-trading: 1\\r\\n" if simulated)
+      + "OK-ACCESS-TIMESTAMP: {iso}\\r\\nOK-ACCESS-SIGN: {sign}\\r\\n"
+      + ("expTime: {ms}\\r\\n" if exp_time_ms) + for POST: "Content-Type: application/json\\r\\n"
+      "Content-Length: {n}\\r\\n" + "\\r\\n" + body
+    """
+
+    api_key: str
+    host: str
+    simulated: bool
+
+    def __init__(self, api_key: str, signer: HmacSha256, passphrase: str, *, host: str = "www.okx.com",
+                 simulated: bool = False) -> None: ...
+    def sign(self, timestamp_ms: int, method: str, request_path: str, body: bytes | str = b"") -> str:
+        """The OK-ACCESS-SIGN value for one request (what the request methods put in the header)."""
+    def order_body(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
+                   sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
+                   rules: SymbolRules | None = None) -> None: ...
+    def place_order_request(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
+                            sz: Number, cl_ord_id: str, timestamp_ms: int, px: Number | None = None,
+                            tgt_ccy: str | None = None, rules: SymbolRules | None = None,
+                            exp_time_ms: int | None = None) -> None:
+        """POST /api/v5/trade/order."""
+    def cancel_request(self, buf: WriteBuffer, inst_id: str, *, timestamp_ms: int,
+                       ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None:
+        """POST /api/v5/trade/cancel-order; at least one of ord_id / cl_ord_id."""
+    def query_request(self, buf: WriteBuffer, inst_id: str, *, timestamp_ms: int,
+                      ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None:
+        """GET /api/v5/trade/order?…; at least one of ord_id / cl_ord_id."""
+
+class OkxWs:
+    """Private WebSocket frames (JSON text, no spaces).
+
+    login:  '{"op":"login","args":[{"apiKey":…,"passphrase":…,"timestamp":"SECONDS","sign":…}]}',
+            sign = base64(HMAC(secret, SECONDS + "GET" + "/users/self/verify")).
+    order:  '{"id":…,"op":"order"[,"expTime":"MS"],"args":[{"instIdCode":N,"tdMode":…,"clOrdId":…,
+            "side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]}]}'
+    cancel: '{"id":…,"op":"cancel-order","args":[{"instIdCode":N[,"ordId":…][,"clOrdId":…]}]}'
+    """
+
+    api_key: str
+
+    def __init__(self, api_key: str, signer: HmacSha256, passphrase: str) -> None: ...
+    def login(self, buf: WriteBuffer, *, timestamp_s: int) -> None: ...
+    def order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, td_mode: str, side: str,
+              ord_type: str, *, sz: Number, cl_ord_id: str, px: Number | None = None,
+              tgt_ccy: str | None = None, rules: SymbolRules | None = None,
+              exp_time_ms: int | None = None) -> None: ...
+    def cancel_order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, *,
+                     ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None: ...
