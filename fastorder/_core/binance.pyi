@@ -13,7 +13,8 @@ Field rules (both transports):
   Violations raise InvalidOrder(field=...).
 - symbol: 1-32 characters; ASCII ones from [A-Za-z0-9._-]; non-ASCII ones must be printable
   (`str.isprintable`). Otherwise InvalidField.
-- client ids (client_order_id, orig_client_order_id, new_client_order_id): ^[A-Za-z0-9_-]{1,36}$.
+- client ids (client_order_id, orig_client_order_id, new_client_order_id): ^[A-Za-z0-9_-]{1,36}$. client_order_id
+  must be passed, but may be None (the venue then makes one up; the public API always passes one).
 - order_id: int in [0, 2**63). timestamp: int ms in (0, 2**63). recv_window: int ms in [1, 60000].
 - numbers: `numbers.decimal_text` rules; with `rules`, price/stop_price via rules.price, quantity via
   rules.qty, then rules.check_notional(price, quantity) when both are given.
@@ -48,7 +49,7 @@ class BinanceRest:
     def __init__(self, api_key: str, signer: Signer, *, host: str = "api.binance.com",
                  recv_window: int | None = None) -> None: ...
     def new_order_params(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
-                         client_order_id: str, timestamp: int, quantity: Number | None = None,
+                         client_order_id: str | None, timestamp: int, quantity: Number | None = None,
                          price: Number | None = None, time_in_force: str | None = None,
                          quote_order_qty: Number | None = None, stop_price: Number | None = None,
                          resp_type: str | None = None, rules: SymbolRules | None = None) -> None:
@@ -61,7 +62,7 @@ class BinanceRest:
                      orig_client_order_id: str | None = None) -> None:
         """The signed query string of an order query; at least one of order_id / orig_client_order_id."""
     def new_order_request(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
-                          client_order_id: str, timestamp: int, quantity: Number | None = None,
+                          client_order_id: str | None, timestamp: int, quantity: Number | None = None,
                           price: Number | None = None, time_in_force: str | None = None,
                           quote_order_qty: Number | None = None, stop_price: Number | None = None,
                           resp_type: str | None = None, rules: SymbolRules | None = None,
@@ -93,7 +94,7 @@ class BinanceWs:
 
     def __init__(self, api_key: str, signer: Signer, *, recv_window: int | None = None) -> None: ...
     def order_place(self, buf: WriteBuffer, request_id: int | str, symbol: str, side: str, type: str, *,
-                    client_order_id: str, timestamp: int, quantity: Number | None = None,
+                    client_order_id: str | None, timestamp: int, quantity: Number | None = None,
                     price: Number | None = None, time_in_force: str | None = None,
                     quote_order_qty: Number | None = None, stop_price: Number | None = None,
                     resp_type: str | None = None, rules: SymbolRules | None = None,
