@@ -756,7 +756,7 @@ cdef class WSClientProtocol(WSFrameParser):
     def pending(self):
         return len(self._pending)
 
-    def ping(self, payload_seq=None):
+    def ping(self):
         """Send a ping; return a Future resolved with the round-trip time in seconds when the pong comes."""
         cdef unsigned char b[8]
         cdef int i

@@ -1,0 +1,263 @@
+"""Connect helpers and the warm HTTP connection pool (plain Python: nothing here is on the per-order path
+except ``HttpPool.connection()``, a list scan).
+
+Policy: TLS with certificate verification is the default.  Plaintext is allowed to loopback addresses (the
+simulator, benchmarks); to any other host only with ``allow_plaintext=True``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import ssl as _ssl
+import time
+from urllib.parse import urlsplit
+
+from fastorder.transport.http import HttpClientProtocol, HttpConnectionClosed, HttpResponse, HttpTemplate
+from fastorder.transport.ws import WSClientProtocol
+
+__all__ = ["PlaintextNotAllowed", "open_http", "open_ws", "HttpPool", "is_loopback"]
+
+DEFAULT_CONNECT_TIMEOUT = 1.0
+DEFAULT_READ_TIMEOUT = 0.5
+DEFAULT_TOTAL_TIMEOUT = 1.0
+
+
+class PlaintextNotAllowed(ValueError):
+    """Plaintext to a non-loopback host was requested without ``allow_plaintext=True``."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _tls_context(tls: bool | _ssl.SSLContext | None, host: str, allow_plaintext: bool) -> _ssl.SSLContext | None:
+    if tls is None or tls is False:
+        if not is_loopback(host) and not allow_plaintext:
+            raise PlaintextNotAllowed(
+                f"refusing plaintext to non-loopback host {host!r}; pass allow_plaintext=True to override")
+        return None
+    if tls is True:
+        return _ssl.create_default_context()  # verification and hostname check on
+    if isinstance(tls, _ssl.SSLContext):
+        return tls
+    raise TypeError("tls must be True, False/None or an ssl.SSLContext")
+
+
+async def _connect(factory, host: str, port: int, ctx, server_hostname, connect_timeout: float):
+    loop = asyncio.get_running_loop()
+    kw = {}
+    if ctx is not None:
+        kw = {"ssl": ctx, "server_hostname": server_hostname or host, "ssl_handshake_timeout": connect_timeout}
+    _tr, proto = await asyncio.wait_for(loop.create_connection(factory, host, port, **kw), connect_timeout)
+    return proto
+
+
+async def open_http(host: str, port: int, *, tls: bool | _ssl.SSLContext | None = True,
+                    server_hostname: str | None = None, allow_plaintext: bool = False,
+                    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, read_timeout: float = DEFAULT_READ_TIMEOUT,
+                    user_timeout_ms: int = 3000, quickack: bool = False, busy_poll_us: int = 0,
+                    max_body: int = 16 * 1024 * 1024, on_lost=None) -> HttpClientProtocol:
+    """Open one persistent HTTP/1.1 connection and return its ``HttpClientProtocol``."""
+    ctx = _tls_context(tls, host, allow_plaintext)
+
+    def factory():
+        return HttpClientProtocol(read_timeout=read_timeout, user_timeout_ms=user_timeout_ms, quickack=quickack,
+                                  busy_poll_us=busy_poll_us, max_body=max_body, on_lost=on_lost)
+
+    return await _connect(factory, host, port, ctx, server_hostname, connect_timeout)
+
+
+async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server_hostname: str | None = None,
+                  allow_plaintext: bool = False, headers=(), on_message=None, id_pattern: bytes = b'"id":',
+                  id_func=None, max_size: int = 4 * 1024 * 1024, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+                  read_timeout: float = DEFAULT_READ_TIMEOUT, user_timeout_ms: int = 3000, quickack: bool = False,
+                  busy_poll_us: int = 0, on_lost=None) -> WSClientProtocol:
+    """Connect to ``ws://`` or ``wss://`` ``url``, complete the handshake and return the ``WSClientProtocol``.
+
+    ``tls`` defaults from the scheme (``wss`` -> a verifying default context); an ``ssl.SSLContext`` may be
+    given for ``wss``.  ``ws://`` to a non-loopback host needs ``allow_plaintext=True``."""
+    u = urlsplit(url)
+    if u.scheme not in ("ws", "wss"):
+        raise ValueError("url must start with ws:// or wss://")
+    host = u.hostname or ""
+    port = u.port or (443 if u.scheme == "wss" else 80)
+    if u.scheme == "ws":
+        if tls not in (None, False):
+            raise ValueError("tls given for a ws:// url; use wss://")
+        ctx = _tls_context(None, host, allow_plaintext)
+    else:
+        ctx = _tls_context(True if tls is None else tls, host, allow_plaintext)
+    path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+    default_port = 443 if u.scheme == "wss" else 80
+    host_header = host if port == default_port else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
+
+    def factory():
+        return WSClientProtocol(host_header, path, headers=headers, on_message=on_message, id_pattern=id_pattern,
+                                id_func=id_func, max_size=max_size, read_timeout=read_timeout,
+                                user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us,
+                                on_lost=on_lost)
+
+    proto = await _connect(factory, host, port, ctx, server_hostname, connect_timeout)
+    try:
+        await asyncio.wait_for(asyncio.shield(proto.handshake), connect_timeout)
+    except BaseException:
+        proto.abort()
+        raise
+    return proto
+
+
+class HttpPool:
+    """N pre-opened keep-alive connections to one endpoint, kept warm and replaced when they die.
+
+    ``connection()`` returns the open connection with the fewest requests in flight (idle first), so many
+    requests can be in flight over the pool.  Every ``warm_interval`` seconds each idle connection sends
+    ``warm_request`` (a cheap request such as ``GET /api/v3/ping``) so that neither the server nor a middlebox
+    drops it and its congestion window stays open; dead connections are reopened with backoff.
+    """
+
+    def __init__(self, host: str, port: int, *, size: int = 2, tls: bool | _ssl.SSLContext | None = True,
+                 server_hostname: str | None = None, allow_plaintext: bool = False,
+                 connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, read_timeout: float = DEFAULT_READ_TIMEOUT,
+                 total_timeout: float = DEFAULT_TOTAL_TIMEOUT, warm_request: bytes | None = None,
+                 warm_interval: float = 10.0, user_timeout_ms: int = 3000, quickack: bool = False,
+                 busy_poll_us: int = 0):
+        if size < 1:
+            raise ValueError("size must be >= 1")
+        self.host, self.port, self.size = host, port, size
+        self._ctx = _tls_context(tls, host, allow_plaintext)
+        self._server_hostname = server_hostname
+        self.connect_timeout, self.read_timeout, self.total_timeout = connect_timeout, read_timeout, total_timeout
+        self.warm_request, self.warm_interval = warm_request, warm_interval
+        self._opts = dict(user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us)
+        self._conns: list[HttpClientProtocol] = []
+        self._task: asyncio.Task | None = None
+        self._changed: asyncio.Event | None = None
+        self._closing = False
+        self.reconnects = 0
+        self.warm_sent = 0
+
+    async def __aenter__(self) -> HttpPool:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def _open_one(self) -> HttpClientProtocol:
+        def factory():
+            return HttpClientProtocol(read_timeout=self.read_timeout, on_lost=self._lost, **self._opts)
+
+        return await _connect(factory, self.host, self.port, self._ctx, self._server_hostname, self.connect_timeout)
+
+    async def start(self) -> None:
+        """Open all connections (fails if none can be opened) and start the keep-warm task."""
+        self._changed = asyncio.Event()
+        results = await asyncio.gather(*(self._open_one() for _ in range(self.size)), return_exceptions=True)
+        self._conns = [r for r in results if isinstance(r, HttpClientProtocol)]
+        if not self._conns:
+            raise next(r for r in results if isinstance(r, BaseException))
+        self._task = asyncio.get_running_loop().create_task(self._maintain())
+
+    def _lost(self, proto, exc) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
+    async def _maintain(self) -> None:
+        backoff = 0.05
+        tick = min(self.warm_interval / 2, 1.0)
+        while not self._closing:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), tick)
+            self._changed.clear()
+            if self._closing:
+                return
+            self._conns = [c for c in self._conns if c.is_open]
+            while len(self._conns) < self.size and not self._closing:
+                try:
+                    self._conns.append(await self._open_one())
+                    self.reconnects += 1
+                    backoff = 0.05
+                except (OSError, asyncio.TimeoutError):
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                    break
+            if self.warm_request is not None:
+                now = time.monotonic_ns()
+                for c in self._conns:
+                    if c.is_open and c.in_flight == 0 and now - c.last_used_ns > self.warm_interval * 1e9:
+                        c.request_cb(self.warm_request, self._warm_done)
+                        self.warm_sent += 1
+
+    @staticmethod
+    def _warm_done(resp, exc) -> None:
+        pass  # a failed warm-up request closes its connection; _maintain replaces it
+
+    def connection(self) -> HttpClientProtocol:
+        """The open connection with the fewest requests in flight (raises if none is open)."""
+        best = None
+        for c in self._conns:
+            if c.is_open:
+                n = c.in_flight
+                if n == 0:
+                    return c
+                if best is None or n < best.in_flight:
+                    best = c
+        if best is None:
+            raise HttpConnectionClosed("no open connection in the pool")
+        return best
+
+    async def _wait_connection(self, deadline: float) -> HttpClientProtocol:
+        while True:
+            try:
+                return self.connection()
+            except HttpConnectionClosed:
+                if time.monotonic() >= deadline or self._closing:
+                    raise
+                self._changed.set()
+                await asyncio.sleep(0.01)
+
+    async def request(self, data) -> HttpResponse:
+        """Send a complete request over the least-busy connection and await the reply (total timeout)."""
+        deadline = time.monotonic() + self.total_timeout
+        try:
+            conn = self.connection()
+        except HttpConnectionClosed:
+            conn = await self._wait_connection(deadline)
+        return await conn.request(data, timeout=min(self.read_timeout, max(deadline - time.monotonic(), 1e-3)))
+
+    async def send(self, template: HttpTemplate, query=None, body=None) -> HttpResponse:
+        """``HttpClientProtocol.send`` over the least-busy connection (total timeout)."""
+        deadline = time.monotonic() + self.total_timeout
+        try:
+            conn = self.connection()
+        except HttpConnectionClosed:
+            conn = await self._wait_connection(deadline)
+        return await conn.send(template, query, body,
+                               timeout=min(self.read_timeout, max(deadline - time.monotonic(), 1e-3)))
+
+    @property
+    def connections(self) -> list[HttpClientProtocol]:
+        return list(self._conns)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._changed is not None:
+            self._changed.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for c in self._conns:
+            c.close()
+        if self._conns:
+            await asyncio.wait([c.closed for c in self._conns], timeout=1.0)
+        self._conns = []
