@@ -1,0 +1,836 @@
+"""Binance Spot: REST ``/api/v3/*`` and the WebSocket API ``/ws-api/v3`` (REFERENCE.md §1-2).
+
+Verification is done here with the standard library (``hmac``, ``hashlib``) and ``cryptography``; nothing is
+shared with fastorder's client encoders or signers.
+
+REST signing: HMAC-SHA256 hex (case-insensitive) or Ed25519 base64 over ``query‖body`` exactly as sent,
+minus the ``signature`` parameter. WS signing: all params but ``signature``, sorted by name, ``k=v`` joined
+by ``&``, raw UTF-8. ``session.logon`` accepts Ed25519 keys only (as the 2026-07 docs state).
+
+Rate limits (per IP for weight, per account for orders) follow ``exchangeInfo.rateLimits``; exceeding the
+weight gives 429 (-1003, ``Retry-After``), continuing past ``ban_after`` rejected requests in the same window
+gives 418 (IP ban for ``ban_seconds``). Order count: every order accepted by the API counts (no decrement).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .book import OPEN, Exchange, Reject, SymbolSpec
+from .common import IdGen, now_ms
+from .creds import BinanceKey
+from .http import parse_qs_ordered
+
+D = Decimal
+DEC_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
+_DEC_RE = re.compile(DEC_PATTERN)
+_CID_RE = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
+_INT_RE = re.compile(r"^[0-9]{1,20}$")
+_JSON_HDR = b""
+
+SYMBOLS = [
+    SymbolSpec("BTCUSDT", "BTC", "USDT", D("50000"), D("0.01"), D("0.00001"), D("0.00001"), D("9000"),
+               D("0.01"), D("1000000"), D("5"), gap_ticks=50, level_qty=D("0.5")),
+    SymbolSpec("ETHUSDT", "ETH", "USDT", D("3000"), D("0.01"), D("0.0001"), D("0.0001"), D("9000"),
+               D("0.01"), D("1000000"), D("5"), gap_ticks=10, level_qty=D("5")),
+    SymbolSpec("BNBUSDT", "BNB", "USDT", D("600"), D("0.01"), D("0.001"), D("0.001"), D("9000"),
+               D("0.01"), D("100000"), D("5"), gap_ticks=5, level_qty=D("20")),
+    SymbolSpec("LTCBTC", "LTC", "BTC", D("0.0015"), D("0.000001"), D("0.001"), D("0.001"), D("100000"),
+               D("0.000001"), D("1000"), D("0.0001"), gap_ticks=1, level_qty=D("100")),
+]
+
+ORDER_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+ORDER_PARAMS = frozenset((
+    "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
+    "strategyId", "strategyType", "stopPrice", "trailingDelta", "icebergQty", "newOrderRespType",
+    "selfTradePreventionMode", "pegPriceType", "pegOffsetValue", "pegOffsetType", "recvWindow", "timestamp",
+    "signature", "apiKey", "computeCommissionRates"))
+CANCEL_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions",
+                           "recvWindow", "timestamp", "signature", "apiKey"))
+QUERY_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "recvWindow", "timestamp", "signature", "apiKey"))
+DECIMAL_PARAMS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT")
+
+
+class BinanceError(Exception):
+    def __init__(self, code: int, msg: str, status: int = 400, retry_after: int = 0, data: dict | None = None):
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+        self.retry_after = retry_after
+        self.data = data
+
+
+def mandatory(name: str) -> BinanceError:
+    return BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+
+
+def not_required(name: str) -> BinanceError:
+    return BinanceError(-1106, f"Parameter '{name}' sent when not required.")
+
+
+def fmt8(d: Decimal) -> str:
+    return f"{d:.8f}"
+
+
+@dataclass
+class BinanceLimits:
+    """Rate limits as published in ``exchangeInfo``. ``enabled=False`` keeps counting (headers) but never
+    rejects -- for benchmarks that send far more than 50 orders per 10 s."""
+
+    weight_per_minute: int = 6000
+    orders_per_10s: int = 50
+    orders_per_day: int = 160000
+    ban_after: int = 5          # requests sent after the first 429 of a window before the IP is banned
+    ban_seconds: float = 120.0
+    enabled: bool = True
+
+
+class _IpState:
+    __slots__ = ("minute", "weight", "over", "banned_until")
+
+    def __init__(self):
+        self.minute = 0
+        self.weight = 0
+        self.over = 0
+        self.banned_until = 0
+
+
+class _AcctState:
+    __slots__ = ("win10", "n10", "day", "nday")
+
+    def __init__(self):
+        self.win10 = 0
+        self.n10 = 0
+        self.day = 0
+        self.nday = 0
+
+
+class Binance:
+    venue = "binance"
+
+    def __init__(self, keys: list[BinanceKey], limits: BinanceLimits | None = None, seed: int = 0,
+                 ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0):
+        self.keys: dict[str, BinanceKey] = {k.api_key: k for k in keys}
+        self._pub: dict[str, Ed25519PublicKey] = {
+            k.api_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.kind == "ED25519"}
+        self._hmac = {k.api_key: hmac.new(k.secret.encode(), digestmod=hashlib.sha256)
+                      for k in keys if k.kind == "HMAC"}
+        self.limits = limits or BinanceLimits()
+        self.ex = Exchange([SymbolSpec(**vars(s)) for s in SYMBOLS], first_order_id=12_000_000_000 + seed)
+        self.ids = IdGen(seed)
+        self.ip: dict[str, _IpState] = {}
+        self.acct: dict[str, _AcctState] = {}
+        self.ws_lifetime = ws_lifetime
+        self.ws_ping_interval = ws_ping_interval
+        self.ws_pong_timeout = ws_pong_timeout
+        self.ws_sessions: set = set()
+        self.ws_paths = {"/ws-api/v3": self._ws_session}
+        self.site = None
+        self._routes = {
+            ("GET", "/api/v3/ping"): (1, False, self._ping),
+            ("GET", "/api/v3/time"): (1, False, self._time),
+            ("GET", "/api/v3/exchangeInfo"): (20, False, self._exchange_info),
+            ("POST", "/api/v3/order"): (1, True, self._rest_new_order),
+            ("POST", "/api/v3/order/test"): (1, True, self._rest_test_order),
+            ("DELETE", "/api/v3/order"): (1, True, self._rest_cancel),
+            ("GET", "/api/v3/order"): (4, True, self._rest_query),
+            ("GET", "/api/v3/openOrders"): (6, True, self._rest_open_orders),
+            ("GET", "/api/v3/account"): (20, True, self._rest_account),
+        }
+        self._paths = {p for _, p in self._routes}
+
+    # ================================================================ rate limiting
+    def _weight(self, ip: str, w: int, now: int) -> int:
+        st = self.ip.get(ip)
+        if st is None:
+            st = self.ip[ip] = _IpState()
+        lim = self.limits
+        if st.banned_until > now:
+            raise BinanceError(-1003, f"Way too much request weight used; IP banned until {st.banned_until}. "
+                               "Please use WebSocket Streams for live updates to avoid bans.", 418,
+                               max(1, math.ceil((st.banned_until - now) / 1000)))
+        minute = now // 60000
+        if minute != st.minute:
+            st.minute = minute
+            st.weight = 0
+            st.over = 0
+        st.weight += w
+        if lim.enabled and st.weight > lim.weight_per_minute:
+            st.over += 1
+            if st.over > lim.ban_after:
+                st.banned_until = now + int(lim.ban_seconds * 1000)
+                raise BinanceError(-1003, f"Way too much request weight used; IP banned until {st.banned_until}. "
+                                   "Please use WebSocket Streams for live updates to avoid bans.", 418,
+                                   max(1, math.ceil(lim.ban_seconds)))
+            raise BinanceError(-1003, f"Too much request weight used; current limit is {lim.weight_per_minute} "
+                               "request weight per 1 MINUTE. Please use WebSocket Streams for live updates to "
+                               "avoid polling the API.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
+        return st.weight
+
+    def used_weight(self, ip: str) -> int:
+        st = self.ip.get(ip)
+        return 0 if st is None or st.minute != now_ms() // 60000 else st.weight
+
+    def _count_order(self, account: str, now: int) -> tuple[int, int]:
+        st = self.acct.get(account)
+        if st is None:
+            st = self.acct[account] = _AcctState()
+        w = now // 10000
+        d = now // 86400000
+        if w != st.win10:
+            st.win10, st.n10 = w, 0
+        if d != st.day:
+            st.day, st.nday = d, 0
+        lim = self.limits
+        if lim.enabled:
+            if st.n10 >= lim.orders_per_10s:
+                raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_10s} orders per "
+                                   "10 SECOND.", 429, max(1, math.ceil((10000 - now % 10000) / 1000)))
+            if st.nday >= lim.orders_per_day:
+                raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_day} orders per "
+                                   "1 DAY.", 429, max(1, math.ceil((86400000 - now % 86400000) / 1000)))
+        st.n10 += 1
+        st.nday += 1
+        return st.n10, st.nday
+
+    def order_counts(self, account: str) -> tuple[int, int]:
+        st = self.acct.get(account)
+        if st is None:
+            return 0, 0
+        now = now_ms()
+        return (st.n10 if st.win10 == now // 10000 else 0), (st.nday if st.day == now // 86400000 else 0)
+
+    def rate_limits(self, ip: str, account: str | None, orders: bool) -> list:
+        lim = self.limits
+        out = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                "limit": lim.weight_per_minute, "count": self.used_weight(ip)}]
+        if orders and account is not None:
+            n10, nd = self.order_counts(account)
+            out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                        "limit": lim.orders_per_10s, "count": n10})
+            out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+                        "limit": lim.orders_per_day, "count": nd})
+        return out
+
+    # ================================================================ auth
+    def _check_time(self, p: dict, now: int) -> None:
+        ts = p.get("timestamp")
+        if not ts:
+            raise mandatory("timestamp")
+        if not _INT_RE.match(ts):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.")
+        rw = p.get("recvWindow")
+        if rw is not None:
+            if not _DEC_RE.match(rw):
+                raise BinanceError(-1100, f"Illegal characters found in parameter 'recvWindow'; legal range is '{DEC_PATTERN}'.")
+            rwd = D(rw)
+            if rwd > 60000:
+                raise BinanceError(-1131, "recvWindow must be less than 60000")
+            window = float(rwd)
+        else:
+            window = 5000.0
+        t = int(ts)
+        if t > 10**14:  # microseconds
+            t = t / 1000.0
+        if t >= now + 1000:
+            raise BinanceError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+        if now - t > window:
+            raise BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
+
+    def _verify(self, key: BinanceKey, payload: bytes, sig: str) -> bool:
+        if key.kind == "HMAC":
+            h = self._hmac[key.api_key].copy()
+            h.update(payload)
+            return hmac.compare_digest(h.hexdigest(), sig.lower())
+        try:
+            raw = base64.b64decode(sig, validate=True)
+            self._pub[key.api_key].verify(raw, payload)
+            return True
+        except (ValueError, InvalidSignature):
+            return False
+
+    def _key(self, api_key: str | None) -> BinanceKey:
+        if not api_key:
+            raise BinanceError(-2014, "API-key format invalid.", 401)
+        k = self.keys.get(api_key)
+        if k is None:
+            raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        return k
+
+    # ================================================================ REST
+    def handle_http(self, req):
+        ip = req.conn.peer
+        now = now_ms()
+        route = self._routes.get((req.method, req.path))
+        if route is None:
+            if req.path in self._paths:
+                return 405, self._hdr(ip), b'{"code":-1000,"msg":"Method not allowed."}'
+            return 404, b"", b""
+        weight, signed, fn = route
+        account = None
+        try:
+            self._weight(ip, weight, now)
+            params = self._params(req)
+            key = None
+            if signed:
+                key = self._key(req.header(b"x-mbx-apikey"))
+                account = key.account
+                if not params.get("signature"):
+                    raise mandatory("signature")
+                self._check_time(params, now)
+                payload = _strip_sig(req.query) + _strip_sig(req.body.decode("latin-1") if req.body else "")
+                if not self._verify(key, payload.encode("latin-1"), params["signature"]):
+                    raise BinanceError(-1022, "Signature for this request is not valid.")
+            status, body, order_hdr = fn(params, key, now)
+        except BinanceError as e:
+            return e.status, self._hdr(ip, e.retry_after), orjson.dumps({"code": e.code, "msg": e.msg})
+        hdr = self._hdr(ip)
+        if order_hdr and account is not None:
+            n10, nd = self.order_counts(account)
+            hdr += b"X-MBX-ORDER-COUNT-10S: %d\r\nX-MBX-ORDER-COUNT-1D: %d\r\n" % (n10, nd)
+        return status, hdr, body
+
+    def _hdr(self, ip: str, retry_after: int = 0) -> bytes:
+        h = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % self.used_weight(ip)
+        if retry_after:
+            h += b"Retry-After: %d\r\n" % retry_after
+        return h
+
+    def _params(self, req) -> dict:
+        q = parse_qs_ordered(req.query)
+        b = []
+        if req.body:
+            ct = req.headers.get(b"content-type", b"")
+            if not ct or b"x-www-form-urlencoded" in ct:
+                try:
+                    b = parse_qs_ordered(req.body.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
+        out: dict = {}
+        for src in (b, q):
+            seen = set()
+            for k, v in src:
+                if k in seen:
+                    raise BinanceError(-1101, "Duplicate values for a parameter detected.")
+                seen.add(k)
+                out[k] = v  # query string (applied last) wins over the body
+        return out
+
+    def _ping(self, p, key, now):
+        return 200, b"{}", False
+
+    def _time(self, p, key, now):
+        return 200, b'{"serverTime":%d}' % now, False
+
+    def exchange_info(self, now: int) -> dict:
+        lim = self.limits
+        syms = []
+        for s in self.ex.specs.values():
+            syms.append({
+                "symbol": s.symbol, "status": "TRADING", "baseAsset": s.base, "baseAssetPrecision": 8,
+                "quoteAsset": s.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
+                "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+                               "TAKE_PROFIT_LIMIT"],
+                "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True,
+                "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True, "cancelReplaceAllowed": True,
+                "amendAllowed": True, "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "minPrice": fmt8(s.min_price), "maxPrice": fmt8(s.max_price),
+                     "tickSize": fmt8(s.tick)},
+                    {"filterType": "LOT_SIZE", "minQty": fmt8(s.min_qty), "maxQty": fmt8(s.max_qty),
+                     "stepSize": fmt8(s.step)},
+                    {"filterType": "MARKET_LOT_SIZE", "minQty": fmt8(D(0)), "maxQty": fmt8(s.market_max_qty),
+                     "stepSize": fmt8(D(0))},
+                    {"filterType": "NOTIONAL", "minNotional": fmt8(s.min_notional), "applyMinToMarket": True,
+                     "maxNotional": fmt8(s.max_notional), "applyMaxToMarket": False, "avgPriceMins": 5},
+                    {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+                ],
+                "permissions": [], "permissionSets": [["SPOT"]],
+                "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+                "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"],
+            })
+        return {"timezone": "UTC", "serverTime": now,
+                "rateLimits": [
+                    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                     "limit": lim.weight_per_minute},
+                    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": lim.orders_per_10s},
+                    {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": lim.orders_per_day},
+                    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}],
+                "exchangeFilters": [], "symbols": syms}
+
+    def _exchange_info(self, p, key, now):
+        info = self.exchange_info(now)
+        sym = p.get("symbol")
+        if sym:
+            info["symbols"] = [s for s in info["symbols"] if s["symbol"] == sym]
+            if not info["symbols"]:
+                raise BinanceError(-1121, "Invalid symbol.")
+        return 200, orjson.dumps(info), False
+
+    def _rest_new_order(self, p, key, now):
+        _check_known(p, ORDER_PARAMS - {"apiKey", "computeCommissionRates"})
+        return 200, orjson.dumps(self.new_order(p, key.account, now)), True
+
+    def _rest_test_order(self, p, key, now):
+        _check_known(p, ORDER_PARAMS - {"apiKey"})
+        self.validate_order(p)
+        return 200, b"{}", False
+
+    def _rest_cancel(self, p, key, now):
+        _check_known(p, CANCEL_PARAMS - {"apiKey"})
+        return 200, orjson.dumps(self.cancel_order(p, key.account, now)), False
+
+    def _rest_query(self, p, key, now):
+        _check_known(p, QUERY_PARAMS - {"apiKey"})
+        return 200, orjson.dumps(self.query_order(p, key.account)), False
+
+    def _rest_open_orders(self, p, key, now):
+        _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
+        sym = p.get("symbol")
+        if sym is not None and sym not in self.ex.specs:
+            raise BinanceError(-1121, "Invalid symbol.")
+        return 200, orjson.dumps([self.order_view(o) for o in self.ex.open_orders(key.account, sym)]), False
+
+    def _rest_account(self, p, key, now):
+        _check_known(p, frozenset(("omitZeroBalances", "recvWindow", "timestamp", "signature")))
+        return 200, orjson.dumps(self.account_view(key.account, now, p.get("omitZeroBalances") == "true")), False
+
+    def account_view(self, account: str, now: int, omit_zero: bool = False) -> dict:
+        a = self.ex.account(account)
+        bals = [{"asset": k, "free": fmt8(v[0]), "locked": fmt8(v[1])} for k, v in sorted(a.balances.items())
+                if not omit_zero or v[0] or v[1]]
+        z = "0.00000000"
+        return {"makerCommission": 0, "takerCommission": 0, "buyerCommission": 0, "sellerCommission": 0,
+                "commissionRates": {"maker": z, "taker": z, "buyer": z, "seller": z},
+                "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
+                "requireSelfTradePrevention": False, "preventSor": False, "updateTime": now,
+                "accountType": "SPOT", "balances": bals, "permissions": ["SPOT"], "uid": 354937868}
+
+    # ================================================================ order logic (REST and WS)
+    def validate_order(self, p: dict) -> dict:
+        """Checks a new-order parameter set as Binance does; returns normalised values or raises."""
+        symbol = p.get("symbol")
+        if not symbol:
+            raise mandatory("symbol")
+        spec = self.ex.specs.get(symbol)
+        if spec is None:
+            raise BinanceError(-1121, "Invalid symbol.")
+        side = p.get("side")
+        if not side:
+            raise mandatory("side")
+        if side not in ("BUY", "SELL"):
+            raise BinanceError(-1117, "Invalid side.")
+        typ = p.get("type")
+        if not typ:
+            raise mandatory("type")
+        if typ not in ORDER_TYPES:
+            raise BinanceError(-1116, "Invalid orderType.")
+        for name in DECIMAL_PARAMS:
+            v = p.get(name)
+            if v is not None and not _DEC_RE.match(v):
+                raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{DEC_PATTERN}'.")
+        cid = p.get("newClientOrderId")
+        if cid is not None and not _CID_RE.match(cid):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is "
+                               "'^[a-zA-Z0-9-_]{1,36}$'.")
+        tif = p.get("timeInForce")
+        if tif is not None and tif not in ("GTC", "IOC", "FOK"):
+            raise BinanceError(-1115, "Invalid timeInForce.")
+        resp = p.get("newOrderRespType")
+        if resp is not None and resp not in ("ACK", "RESULT", "FULL"):
+            raise BinanceError(-1136, "Invalid newOrderRespType")
+        stp = p.get("selfTradePreventionMode")
+        if stp is not None and stp not in STP_MODES:
+            raise BinanceError(-1100, "Illegal characters found in parameter 'selfTradePreventionMode'.")
+        qty = p.get("quantity")
+        qq = p.get("quoteOrderQty")
+        price = p.get("price")
+        if typ == "LIMIT":
+            for name in ("timeInForce", "quantity", "price"):
+                if not p.get(name):
+                    raise mandatory(name)
+            if qq is not None:
+                raise not_required("quoteOrderQty")
+        elif typ == "MARKET":
+            if qty is None and qq is None:
+                raise BinanceError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+            if qty is not None and qq is not None:
+                raise BinanceError(-1102, "Mandatory parameter 'quantity' or 'quoteOrderQty' must be sent, but not both.")
+            for name in ("timeInForce", "price"):
+                if p.get(name) is not None:
+                    raise not_required(name)
+        elif typ == "LIMIT_MAKER":
+            for name in ("quantity", "price"):
+                if not p.get(name):
+                    raise mandatory(name)
+            if tif is not None:
+                raise not_required("timeInForce")
+        else:  # stop / take-profit families
+            if not qty:
+                raise mandatory("quantity")
+            if not p.get("stopPrice") and not p.get("trailingDelta"):
+                raise BinanceError(-1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
+            if typ.endswith("_LIMIT"):
+                for name in ("timeInForce", "price"):
+                    if not p.get(name):
+                        raise mandatory(name)
+        if p.get("icebergQty") is not None and (tif or "GTC") != "GTC":
+            raise BinanceError(-2010, "Order would immediately match and take.")  # docs: iceberg needs GTC
+        for name, v in (("quantity", qty), ("price", price), ("quoteOrderQty", qq)):
+            if v is not None and "." in v and len(v.rstrip("0").split(".")[1]) > 8:
+                raise BinanceError(-1111, f"Parameter '{name}' has too much precision.")
+        try:
+            dq = D(qty) if qty is not None else None
+            dp = D(price) if price is not None else None
+            dqq = D(qq) if qq is not None else None
+        except InvalidOperation:  # pragma: no cover - regex guarantees well-formed decimals
+            raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
+        if dp is not None and typ != "MARKET":
+            if dp < spec.min_price or dp > spec.max_price or (dp - spec.min_price) % spec.tick:
+                raise BinanceError(-1013, "Filter failure: PRICE_FILTER")
+        if dq is not None:
+            if dq < spec.min_qty or dq > spec.max_qty or (dq - spec.min_qty) % spec.step:
+                raise BinanceError(-1013, "Filter failure: LOT_SIZE")
+            if typ == "MARKET" and dq > spec.market_max_qty:
+                raise BinanceError(-1013, "Filter failure: MARKET_LOT_SIZE")
+        if dq is not None and dp is not None and typ != "MARKET":
+            notional = dq * dp
+        elif dq is not None:
+            notional = dq * spec.mid
+        else:
+            notional = dqq
+        if notional is not None and (notional < spec.min_notional or (typ != "MARKET" and notional > spec.max_notional)):
+            raise BinanceError(-1013, "Filter failure: NOTIONAL")
+        if typ not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+            raise BinanceError(-1014, "Unsupported order combination.")  # stop orders: not simulated
+        return {"symbol": symbol, "side": side, "type": typ, "tif": tif, "qty": dq, "price": dp, "quote_qty": dqq,
+                "cid": cid, "resp": resp or ("FULL" if typ in ("LIMIT", "MARKET") else "ACK"),
+                "stp": stp or "EXPIRE_MAKER"}
+
+    def new_order(self, p: dict, account: str, now: int) -> dict:
+        v = self.validate_order(p)
+        self._count_order(account, now)
+        cid = v["cid"] or self.ids.alnum(22)
+        typ = v["type"]
+        try:
+            o = self.ex.place(account, v["symbol"], v["side"], "MARKET" if typ == "MARKET" else "LIMIT",
+                              price=v["price"], qty=v["qty"], quote_qty=v["quote_qty"],
+                              tif=v["tif"] or "GTC", post_only=typ == "LIMIT_MAKER", cid=cid, now=now,
+                              extra={"type": typ, "stp": v["stp"], "tif_shown": v["tif"] or "GTC"})
+        except Reject as r:
+            if r.reason == "INSUFFICIENT":
+                raise BinanceError(-2010, "Account has insufficient balance for requested action.") from None
+            if r.reason == "WOULD_TAKE":
+                raise BinanceError(-2010, "Order would immediately match and take.") from None
+            raise BinanceError(-2010, "Duplicate order sent.") from None
+        return self.place_view(o, v["resp"], now)
+
+    def place_view(self, o, resp: str, now: int) -> dict:
+        out = {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid, "transactTime": now}
+        if resp == "ACK":
+            return out
+        out["price"] = fmt8(o.price or 0)
+        out["origQty"] = fmt8(o.qty)
+        out["executedQty"] = fmt8(o.executed)
+        out["origQuoteOrderQty"] = fmt8(o.quote_qty or 0)
+        out["cummulativeQuoteQty"] = fmt8(o.cum_quote)
+        out["status"] = o.status
+        out["timeInForce"] = o.extra["tif_shown"]
+        out["type"] = o.extra["type"]
+        out["side"] = o.side
+        out["workingTime"] = now if o.status in OPEN or o.executed else -1
+        out["selfTradePreventionMode"] = o.extra["stp"]
+        if resp == "FULL":
+            spec = self.ex.specs[o.symbol]
+            ca = spec.base if o.side == "BUY" else spec.quote
+            out["fills"] = [{"price": fmt8(px), "qty": fmt8(q), "commission": "0.00000000", "commissionAsset": ca,
+                             "tradeId": tid} for px, q, tid in o.fills]
+        return out
+
+    def order_view(self, o) -> dict:
+        return {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid,
+                "price": fmt8(o.price or 0), "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed),
+                "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
+                "type": o.extra["type"], "side": o.side, "stopPrice": "0.00000000", "icebergQty": "0.00000000",
+                "time": o.ctime, "updateTime": o.utime, "isWorking": o.status in OPEN or bool(o.executed),
+                "workingTime": o.ctime, "origQuoteOrderQty": fmt8(o.quote_qty or 0),
+                "selfTradePreventionMode": o.extra["stp"]}
+
+    def _lookup(self, p: dict, account: str, cancel: bool):
+        symbol = p.get("symbol")
+        if not symbol:
+            raise mandatory("symbol")
+        if symbol not in self.ex.specs:
+            raise BinanceError(-1121, "Invalid symbol.")
+        oid = p.get("orderId")
+        cid = p.get("origClientOrderId")
+        if not oid and not cid:
+            raise BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+        if oid is not None and not _INT_RE.match(oid):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'orderId'; legal range is '^[0-9]{1,20}$'.")
+        o = self.ex.find(account, int(oid) if oid else None, cid)
+        if o is None or o.symbol != symbol:
+            if cancel:
+                raise BinanceError(-2011, "Unknown order sent.")
+            raise BinanceError(-2013, "Order does not exist.")
+        return o
+
+    def cancel_order(self, p: dict, account: str, now: int) -> dict:
+        restr = p.get("cancelRestrictions")
+        if restr is not None and restr not in ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
+            raise BinanceError(-1145, "Invalid cancelRestrictions")
+        new_cid = p.get("newClientOrderId")
+        if new_cid is not None and not _CID_RE.match(new_cid):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is "
+                               "'^[a-zA-Z0-9-_]{1,36}$'.")
+        o = self._lookup(p, account, True)
+        if o.status not in OPEN:
+            raise BinanceError(-2011, "Unknown order sent.")
+        if restr == "ONLY_NEW" and o.status != "NEW" or restr == "ONLY_PARTIALLY_FILLED" and o.status != "PARTIALLY_FILLED":
+            raise BinanceError(-2011, "Order was not canceled due to cancel restrictions.")
+        self.ex.cancel(o, now)
+        return {"symbol": o.symbol, "origClientOrderId": o.cid, "orderId": o.oid, "orderListId": -1,
+                "clientOrderId": new_cid or self.ids.alnum(22), "transactTime": now, "price": fmt8(o.price or 0),
+                "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed), "origQuoteOrderQty": fmt8(o.quote_qty or 0),
+                "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
+                "type": o.extra["type"], "side": o.side, "selfTradePreventionMode": o.extra["stp"]}
+
+    def query_order(self, p: dict, account: str) -> dict:
+        return self.order_view(self._lookup(p, account, False))
+
+    # ================================================================ faults
+    def unknown_reply(self, req):
+        return 503, self._hdr(req.conn.peer), orjson.dumps(
+            {"code": -1006, "msg": "An unexpected response was received from the message bus. Execution status unknown."})
+
+    def limited_reply(self, req, kind: str, retry: int):
+        now = now_ms()
+        if kind == "418":
+            e = BinanceError(-1003, f"Way too much request weight used; IP banned until {now + retry * 1000}. "
+                             "Please use WebSocket Streams for live updates to avoid bans.", 418, retry)
+        else:
+            e = BinanceError(-1003, f"Too much request weight used; current limit is {self.limits.weight_per_minute} "
+                             "request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid "
+                             "polling the API.", 429, retry)
+        return e.status, self._hdr(req.conn.peer, retry), orjson.dumps({"code": e.code, "msg": e.msg})
+
+    # ================================================================ WebSocket API
+    def _ws_session(self, req):
+        return BinanceWsSession(self, req)
+
+    def shutdown_ws(self) -> None:
+        """Send the ``serverShutdown`` event on every WS-API connection, then close them."""
+        for s in list(self.ws_sessions):
+            if s.conn is not None:
+                s.on_lifetime(s.conn)
+                s.conn.close(1000, b"")
+
+
+_WS_WEIGHT = {"order.place": 1, "order.cancel": 1, "order.status": 4, "session.logon": 2, "session.status": 2,
+              "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20}
+
+
+def _wsval(v) -> str:
+    if isinstance(v, str):
+        return v
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+class BinanceWsSession:
+    """One ``/ws-api/v3`` connection: request/response frames (REFERENCE.md §2)."""
+
+    def __init__(self, venue: Binance, req):
+        self.v = venue
+        self.ip = req.conn.peer
+        self.conn = None
+        self.key: BinanceKey | None = None
+        self.authorized_since = None
+        self.connected_since = now_ms()
+        q = dict(parse_qs_ordered(req.query))
+        self.return_rl = q.get("returnRateLimits", "true") != "false"
+        self.ping_interval = venue.ws_ping_interval
+        self.pong_timeout = venue.ws_pong_timeout
+        self.lifetime = venue.ws_lifetime
+
+    def on_open(self, conn) -> None:
+        self.conn = conn
+        self.v.ws_sessions.add(self)
+        try:
+            self.v._weight(self.ip, 2, now_ms())  # connecting costs 2 weight
+        except BinanceError:
+            pass
+
+    def on_close(self, conn) -> None:
+        self.v.ws_sessions.discard(self)
+
+    def on_lifetime(self, conn) -> None:
+        conn.send_text(orjson.dumps({"event": {"e": "serverShutdown", "E": now_ms()}}))
+
+    def control(self, payload: bytes):
+        return None
+
+    def _reply(self, rid, status: int, result=None, error=None, rl: bool = True, account=None, orders=False,
+               extra_rl: bool = True) -> bytes:
+        out = {"id": rid, "status": status}
+        if error is not None:
+            out["error"] = error
+        else:
+            out["result"] = result
+        if rl and self.return_rl and extra_rl:
+            out["rateLimits"] = self.v.rate_limits(self.ip, account, orders)
+        return orjson.dumps(out)
+
+    def handle(self, payload: bytes) -> bytes | None:
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid JSON: malformed request."},
+                               rl=False)
+        if not isinstance(msg, dict):
+            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid JSON: expected an object."}, rl=False)
+        rid = msg.get("id")
+        if rid is not None and not isinstance(rid, (int, str)) or isinstance(rid, bool):
+            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid 'id' in JSON request."}, rl=False)
+        method = msg.get("method")
+        params = msg.get("params", {})
+        if not isinstance(method, str) or not isinstance(params, dict):
+            return self._reply(rid, 400, error={"code": -1000, "msg": "Invalid request: 'method' and 'params'."},
+                               rl=False)
+        if method.startswith("v3/"):
+            method = method[3:]
+        rl_param = params.get("returnRateLimits", True)
+        params = {k: _wsval(v) for k, v in params.items() if v is not None}
+        params.pop("returnRateLimits", None)
+        now = now_ms()
+        account = self.key.account if self.key else None
+        is_order = method == "order.place"
+        try:
+            w = _WS_WEIGHT.get(method)
+            if w is None:
+                raise BinanceError(-1020, "This operation is not supported.")  # unknown method
+            self.v._weight(self.ip, w, now)
+            if method == "ping":
+                result = {}
+            elif method == "time":
+                result = {"serverTime": now}
+            elif method == "exchangeInfo":
+                result = self.v.exchange_info(now)
+            elif method == "session.logon":
+                result = self._logon(params, now)
+                account = self.key.account
+            elif method == "session.status":
+                result = self._status(now)
+            elif method == "session.logout":
+                self.key = None
+                self.authorized_since = None
+                result = self._status(now)
+            else:
+                key = self._auth(params, now)
+                account = key.account
+                if method == "order.place":
+                    _check_known(params, ORDER_PARAMS)
+                    result = self.v.new_order(params, account, now)
+                elif method == "order.cancel":
+                    _check_known(params, CANCEL_PARAMS)
+                    result = self.v.cancel_order(params, account, now)
+                elif method == "order.status":
+                    _check_known(params, QUERY_PARAMS)
+                    result = self.v.query_order(params, account)
+                else:  # account.status
+                    result = self.v.account_view(account, now)
+        except BinanceError as e:
+            err = {"code": e.code, "msg": e.msg}
+            if e.status in (418, 429):
+                err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
+            return self._reply(rid, e.status, error=err, account=account, orders=is_order,
+                               extra_rl=rl_param is not False)
+        return self._reply(rid, 200, result=result, account=account, orders=is_order, extra_rl=rl_param is not False)
+
+    def _status(self, now: int) -> dict:
+        return {"apiKey": self.key.api_key if self.key else None, "authorizedSince": self.authorized_since,
+                "connectedSince": self.connected_since, "returnRateLimits": self.return_rl, "serverTime": now,
+                "userDataStream": False}
+
+    def _signed_ok(self, key: BinanceKey, params: dict) -> bool:
+        sig = params.get("signature")
+        if not sig:
+            raise mandatory("signature")
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature").encode()
+        return self.v._verify(key, payload, sig)
+
+    def _logon(self, params: dict, now: int) -> dict:
+        key = self.v._key(params.get("apiKey"))
+        if key.kind != "ED25519":
+            raise BinanceError(-4056, "HMAC_SHA256 API key is not supported.")
+        self.v._check_time(params, now)
+        if not self._signed_ok(key, params):
+            raise BinanceError(-1022, "Signature for this request is not valid.")
+        self.key = key
+        self.authorized_since = now
+        return self._status(now)
+
+    def _auth(self, params: dict, now: int) -> BinanceKey:
+        if self.key is not None and "signature" not in params and "apiKey" not in params:
+            self.v._check_time(params, now)
+            params["apiKey"] = self.key.api_key  # session-authenticated request
+            return self.key
+        key = self.v._key(params.get("apiKey")) if params.get("apiKey") else None
+        if key is None:
+            raise mandatory("apiKey")
+        if not params.get("signature"):
+            raise mandatory("signature")
+        self.v._check_time(params, now)
+        if not self._signed_ok(key, params):
+            raise BinanceError(-1022, "Signature for this request is not valid.")
+        return key
+
+    def fault_reply(self, kind: str, payload: bytes, retry: int) -> bytes:
+        try:
+            rid = orjson.loads(payload).get("id")
+        except (orjson.JSONDecodeError, AttributeError):
+            rid = None
+        now = now_ms()
+        if kind == "5xx":
+            return self._reply(rid, 503, error={"code": -1006, "msg": "An unexpected response was received from "
+                                                "the message bus. Execution status unknown."}, rl=False)
+        if kind == "418":
+            return self._reply(rid, 418, error={"code": -1003, "msg": f"Way too much request weight used; IP banned "
+                                                f"until {now + retry * 1000}. Please use WebSocket Streams for live "
+                                                "updates to avoid bans.",
+                                                "data": {"serverTime": now, "retryAfter": now + retry * 1000}})
+        return self._reply(rid, 429, error={"code": -1003, "msg": "Too much request weight used; current limit is "
+                                            f"{self.v.limits.weight_per_minute} request weight per 1 MINUTE. Please "
+                                            "use WebSocket Streams for live updates to avoid polling the API.",
+                                            "data": {"serverTime": now, "retryAfter": now + retry * 1000}})
+
+
+def _strip_sig(raw: str) -> str:
+    if "signature=" not in raw:
+        return raw
+    return "&".join(part for part in raw.split("&") if not part.startswith("signature="))
+
+
+def _check_known(p: dict, allowed: frozenset) -> None:
+    extra = [k for k in p if k not in allowed]
+    if extra:
+        raise BinanceError(-1104, f"Not all sent parameters were read; read '{len(p) - len(extra)}' parameter(s) "
+                           f"but was sent '{len(p)}'.")

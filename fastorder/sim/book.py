@@ -1,0 +1,453 @@
+"""Matching: per-symbol price-time-priority books, accounts with free/locked balances, order records.
+
+Venue-neutral: sides are ``BUY``/``SELL``; statuses are Binance-like canonical names (NEW, PARTIALLY_FILLED,
+FILLED, CANCELED, EXPIRED, EXPIRED_IN_MATCH) that each venue module maps to its own vocabulary.
+
+Every book is seeded with resting liquidity of a market-maker account (``"_mm"``) around a mid price:
+``levels`` price levels each side, ``gap`` apart, ``level_qty`` each. A market-maker order that is fully
+filled is put back (same price, same quantity, back of the queue) once the taker order is done, so the
+book never runs dry during a benchmark, while one large order still walks several levels (partial fills,
+IOC/FOK/MARKET expiry work as on a real book).
+
+Self-trade prevention: a taker never trades with a resting order of the same account; the resting order
+is expired (Binance's default mode EXPIRE_MAKER; OKX's default ``cancel_maker``). Fees are zero.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+
+ZERO = Decimal(0)
+MM = "_mm"
+OPEN = ("NEW", "PARTIALLY_FILLED")
+
+
+class Reject(Exception):
+    """Engine-level rejection; ``reason`` is one of INSUFFICIENT, WOULD_TAKE, DUPLICATE, NO_LIQUIDITY."""
+
+    def __init__(self, reason: str, asset: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.asset = asset
+
+
+@dataclass
+class SymbolSpec:
+    symbol: str          # canonical, e.g. BTCUSDT
+    base: str
+    quote: str
+    mid: Decimal
+    tick: Decimal
+    step: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    min_price: Decimal
+    max_price: Decimal
+    min_notional: Decimal
+    max_notional: Decimal = Decimal("9000000")
+    market_max_qty: Decimal = Decimal("100")
+    gap_ticks: int = 50
+    levels: int = 10
+    level_qty: Decimal = Decimal("1")
+    code: int = 0        # OKX instIdCode
+
+
+class Order:
+    __slots__ = ("oid", "cid", "symbol", "side", "otype", "tif", "price", "qty", "quote_qty", "executed",
+                 "cum_quote", "status", "ctime", "utime", "account", "fills", "extra", "is_mm", "locked",
+                 "seq", "cancel_source")
+
+    def __init__(self, oid, cid, symbol, side, otype, tif, price, qty, quote_qty, account, now, extra=None):
+        self.oid = oid
+        self.cid = cid
+        self.symbol = symbol
+        self.side = side
+        self.otype = otype
+        self.tif = tif
+        self.price = price
+        self.qty = qty
+        self.quote_qty = quote_qty
+        self.executed = ZERO
+        self.cum_quote = ZERO
+        self.status = "NEW"
+        self.ctime = now
+        self.utime = now
+        self.account = account
+        self.fills: list[tuple[Decimal, Decimal, int]] = []
+        self.extra = extra if extra is not None else {}
+        self.is_mm = account == MM
+        self.locked = ZERO
+        self.seq = 0
+        self.cancel_source = ""
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.qty - self.executed
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def avg_price(self) -> Decimal:
+        return self.cum_quote / self.executed if self.executed else ZERO
+
+    def snapshot(self) -> dict:
+        """Venue-neutral view (for tests: 'the simulator's true state')."""
+        return {
+            "order_id": self.oid, "client_order_id": self.cid, "symbol": self.symbol, "side": self.side,
+            "type": self.otype, "time_in_force": self.tif,
+            "price": None if self.price is None else str(self.price), "qty": str(self.qty),
+            "executed_qty": str(self.executed), "cum_quote": str(self.cum_quote), "status": self.status,
+            "account": self.account, "created_ms": self.ctime, "updated_ms": self.utime,
+        }
+
+
+class Book:
+    def __init__(self, spec: SymbolSpec):
+        self.spec = spec
+        self.bids: dict[Decimal, deque] = {}
+        self.asks: dict[Decimal, deque] = {}
+        self.bid_px: list[Decimal] = []   # ascending; best bid = last
+        self.ask_px: list[Decimal] = []   # ascending; best ask = first
+
+    def add(self, o: Order) -> None:
+        if o.side == "BUY":
+            lv = self.bids.get(o.price)
+            if lv is None:
+                lv = self.bids[o.price] = deque()
+                bisect.insort(self.bid_px, o.price)
+        else:
+            lv = self.asks.get(o.price)
+            if lv is None:
+                lv = self.asks[o.price] = deque()
+                bisect.insort(self.ask_px, o.price)
+        lv.append(o)
+
+    def remove(self, o: Order) -> None:
+        side, pxs = (self.bids, self.bid_px) if o.side == "BUY" else (self.asks, self.ask_px)
+        lv = side.get(o.price)
+        if lv is None:
+            return
+        try:
+            lv.remove(o)
+        except ValueError:
+            return
+        if not lv:
+            del side[o.price]
+            pxs.remove(o.price)
+
+    def best_bid(self, exclude: str | None = None) -> Decimal | None:
+        for px in reversed(self.bid_px):
+            if exclude is None or any(o.account != exclude for o in self.bids[px]):
+                return px
+        return None
+
+    def best_ask(self, exclude: str | None = None) -> Decimal | None:
+        for px in self.ask_px:
+            if exclude is None or any(o.account != exclude for o in self.asks[px]):
+                return px
+        return None
+
+    def depth(self, n: int = 5) -> dict:
+        return {"bids": [(str(p), str(sum(o.remaining for o in self.bids[p]))) for p in reversed(self.bid_px[-n:])],
+                "asks": [(str(p), str(sum(o.remaining for o in self.asks[p]))) for p in self.ask_px[:n]]}
+
+
+@dataclass
+class Account:
+    name: str
+    balances: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [free, locked]
+
+    def bal(self, asset: str) -> list[Decimal]:
+        b = self.balances.get(asset)
+        if b is None:
+            b = self.balances[asset] = [ZERO, ZERO]
+        return b
+
+
+DEFAULT_BALANCES = {"USDT": "1000000", "BTC": "100", "ETH": "1000", "BNB": "10000", "LTC": "10000",
+                    "SOL": "10000", "DOGE": "10000000"}
+
+
+class Exchange:
+    """All state of one simulated venue: books, accounts, orders. Single-threaded (event loop)."""
+
+    def __init__(self, specs: list[SymbolSpec], first_order_id: int = 1, balances: dict | None = None):
+        self.specs = {s.symbol: s for s in specs}
+        self.books = {s.symbol: Book(s) for s in specs}
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[int, Order] = {}
+        self.by_cid: dict[tuple[str, str], Order] = {}
+        self._oid = itertools.count(first_order_id)
+        self._tid = itertools.count(1)
+        self._seq = itertools.count(1)
+        self.default_balances = {k: Decimal(v) for k, v in (balances or DEFAULT_BALANCES).items()}
+        for s in specs:
+            self._seed(s)
+
+    # -- setup -------------------------------------------------------------------------------------------
+    def account(self, name: str) -> Account:
+        a = self.accounts.get(name)
+        if a is None:
+            a = self.accounts[name] = Account(name)
+            for asset, v in self.default_balances.items():
+                a.balances[asset] = [v, ZERO]
+        return a
+
+    def _seed(self, s: SymbolSpec) -> None:
+        gap = s.tick * s.gap_ticks
+        for k in range(1, s.levels + 1):
+            for side, px in (("BUY", s.mid - gap * k), ("SELL", s.mid + gap * k)):
+                o = Order(next(self._oid), "", s.symbol, side, "LIMIT", "GTC", px, s.level_qty, None, MM, 0)
+                o.seq = next(self._seq)
+                self.books[s.symbol].add(o)
+
+    def next_order_id(self) -> int:
+        return next(self._oid)
+
+    # -- queries -----------------------------------------------------------------------------------------
+    def find(self, account: str, oid: int | None = None, cid: str | None = None) -> Order | None:
+        if oid is not None:
+            o = self.orders.get(oid)
+            if o is None or o.account != account:
+                return None
+            if cid is not None and o.cid != cid:
+                return None
+            return o
+        if cid is not None:
+            return self.by_cid.get((account, cid))
+        return None
+
+    def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
+        return [o for o in self.orders.values()
+                if o.account == account and o.status in OPEN and (symbol is None or o.symbol == symbol)]
+
+    def snapshot(self) -> list[dict]:
+        return [o.snapshot() for o in self.orders.values()]
+
+    # -- placing -----------------------------------------------------------------------------------------
+    def place(self, account: str, symbol: str, side: str, otype: str, *, price: Decimal | None = None,
+              qty: Decimal | None = None, quote_qty: Decimal | None = None, tif: str = "GTC",
+              post_only: bool = False, cid: str = "", now: int = 0, extra: dict | None = None,
+              oid: int | None = None) -> Order:
+        """Place and match one order. ``otype`` is LIMIT or MARKET; ``tif`` GTC, IOC or FOK;
+        ``post_only`` rejects (Reject WOULD_TAKE) a limit order that would take liquidity.
+        MARKET orders give ``qty`` or ``quote_qty``. Raises Reject; returns the order (already matched)."""
+        book = self.books[symbol]
+        spec = book.spec
+        acct = self.account(account)
+        buy = side == "BUY"
+        if cid:
+            prev = self.by_cid.get((account, cid))
+            if prev is not None and prev.status in OPEN:
+                raise Reject("DUPLICATE")
+        if post_only:
+            best = book.best_ask(account) if buy else book.best_bid(account)
+            if best is not None and (price >= best if buy else price <= best):
+                raise Reject("WOULD_TAKE")
+        # balance check and lock
+        if otype == "LIMIT":
+            if buy:
+                need, asset = price * qty, spec.quote
+            else:
+                need, asset = qty, spec.base
+        elif buy:
+            asset = spec.quote
+            need = quote_qty if quote_qty is not None else self._cost(book, qty, buy, account)
+        else:
+            asset = spec.base
+            need = qty if qty is not None else self._qty_for_quote(book, quote_qty, buy, account)
+        b = acct.bal(asset)
+        if need is None or need > b[0]:
+            raise Reject("INSUFFICIENT", asset)
+        o = Order(oid if oid is not None else next(self._oid), cid, symbol, side, otype, tif, price,
+                  qty if qty is not None else ZERO, quote_qty, account, now, extra)
+        o.seq = next(self._seq)
+        if otype == "LIMIT":
+            b[0] -= need
+            b[1] += need
+            o.locked = need
+        self.orders[o.oid] = o
+        if cid:
+            self.by_cid[(account, cid)] = o
+        if tif == "FOK" and not self._fok_ok(book, o):
+            o.status = "EXPIRED"
+            self._unlock(o)
+            return o
+        self._match(book, o, now)
+        if o.otype == "MARKET":
+            if o.quote_qty is not None and o.qty == ZERO:
+                o.qty = o.executed
+            o.status = "FILLED" if o.executed and (o.quote_qty is not None or o.remaining == 0) else "EXPIRED"
+            if o.quote_qty is not None and o.executed and o.quote_qty - o.cum_quote >= spec.mid * spec.step:
+                o.status = "EXPIRED"  # book could not absorb the whole quote amount
+        elif o.remaining == 0:
+            o.status = "FILLED"
+        elif tif in ("IOC", "FOK"):
+            o.status = "EXPIRED"
+            self._unlock(o)
+        else:
+            o.status = "PARTIALLY_FILLED" if o.executed else "NEW"
+            book.add(o)
+        return o
+
+    def cancel(self, o: Order, now: int, status: str = "CANCELED") -> None:
+        if o.status not in OPEN:
+            raise Reject("NOT_OPEN")
+        self.books[o.symbol].remove(o)
+        o.status = status
+        o.utime = now
+        self._unlock(o)
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _unlock(self, o: Order) -> None:
+        if o.locked and not o.is_mm:
+            spec = self.specs[o.symbol]
+            b = self.account(o.account).bal(spec.quote if o.side == "BUY" else spec.base)
+            b[1] -= o.locked
+            b[0] += o.locked
+            o.locked = ZERO
+
+    def _levels(self, book: Book, buy: bool):
+        if buy:
+            for px in list(book.ask_px):
+                yield px, book.asks[px]
+        else:
+            for px in reversed(list(book.bid_px)):
+                yield px, book.bids[px]
+
+    def _cost(self, book: Book, qty: Decimal, buy: bool, account: str) -> Decimal | None:
+        rem, cost = qty, ZERO
+        for px, lv in self._levels(book, buy):
+            for m in lv:
+                if m.account == account:
+                    continue
+                q = min(rem, m.remaining)
+                cost += q * px
+                rem -= q
+                if not rem:
+                    return cost
+        return cost  # book too thin: the unfilled rest will expire
+
+    def _qty_for_quote(self, book: Book, quote: Decimal, buy: bool, account: str) -> Decimal:
+        rem, qty = quote, ZERO
+        for px, lv in self._levels(book, buy):
+            for m in lv:
+                if m.account == account:
+                    continue
+                q = min(m.remaining, rem / px)
+                qty += q
+                rem -= q * px
+                if rem <= 0:
+                    return qty
+        return qty
+
+    def _fok_ok(self, book: Book, o: Order) -> bool:
+        buy = o.side == "BUY"
+        avail = ZERO
+        for px, lv in self._levels(book, buy):
+            if buy and px > o.price or not buy and px < o.price:
+                break
+            avail += sum(m.remaining for m in lv if m.account != o.account)
+            if avail >= o.qty:
+                return True
+        return False
+
+    def _match(self, book: Book, o: Order, now: int) -> None:
+        buy = o.side == "BUY"
+        spec = book.spec
+        step = spec.step
+        limit = o.price if o.otype == "LIMIT" else None
+        by_quote = o.otype == "MARKET" and o.quote_qty is not None
+        quote_left = o.quote_qty if by_quote else None
+        refill: list[Order] = []
+        taker_acct = self.account(o.account)
+        base_b = taker_acct.bal(spec.base)
+        quote_b = taker_acct.bal(spec.quote)
+        levels = book.ask_px if buy else book.bid_px
+        sides = book.asks if buy else book.bids
+        while levels:
+            px = levels[0] if buy else levels[-1]
+            if limit is not None and (px > limit if buy else px < limit):
+                break
+            lv = sides[px]
+            done = False
+            for m in list(lv):
+                if m.account == o.account:  # self-trade prevention: expire the resting (maker) order
+                    lv.remove(m)
+                    m.status = "EXPIRED_IN_MATCH"
+                    m.utime = now
+                    self._unlock(m)
+                    continue
+                if by_quote:
+                    q = min(m.remaining, (quote_left / px).quantize(step, ROUND_DOWN))
+                else:
+                    q = min(m.remaining, o.remaining)
+                if q <= 0:
+                    done = True
+                    break
+                tid = next(self._tid)
+                notional = q * px
+                # taker
+                o.executed += q
+                o.cum_quote += notional
+                o.fills.append((px, q, tid))
+                o.utime = now
+                if buy:
+                    if limit is not None:
+                        quote_b[1] -= limit * q
+                        quote_b[0] += (limit - px) * q
+                        o.locked -= limit * q
+                    else:
+                        quote_b[0] -= notional
+                    base_b[0] += q
+                else:
+                    if limit is not None:
+                        base_b[1] -= q
+                        o.locked -= q
+                    else:
+                        base_b[0] -= q
+                    quote_b[0] += notional
+                if by_quote:
+                    quote_left -= notional
+                # maker
+                m.executed += q
+                m.cum_quote += notional
+                m.fills.append((px, q, tid))
+                m.utime = now
+                if not m.is_mm:
+                    ma = self.account(m.account)
+                    if m.side == "BUY":
+                        ma.bal(spec.quote)[1] -= notional
+                        m.locked -= notional
+                        ma.bal(spec.base)[0] += q
+                    else:
+                        ma.bal(spec.base)[1] -= q
+                        m.locked -= q
+                        ma.bal(spec.quote)[0] += notional
+                if m.remaining == 0:
+                    lv.remove(m)
+                    m.status = "FILLED"
+                    if m.is_mm:
+                        refill.append(m)
+                else:
+                    m.status = "PARTIALLY_FILLED"
+                if (not by_quote and o.remaining == 0) or (by_quote and quote_left < px * step):
+                    done = True
+                    break
+            if not lv:
+                del sides[px]
+                if buy:
+                    levels.pop(0)
+                else:
+                    levels.pop()
+            if done:
+                break
+        for m in refill:
+            n = Order(next(self._oid), "", m.symbol, m.side, "LIMIT", "GTC", m.price, m.qty, None, MM, now)
+            n.seq = next(self._seq)
+            book.add(n)

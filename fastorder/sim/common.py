@@ -1,0 +1,66 @@
+"""Small helpers shared by the venue modules of the simulator (never by fastorder's client)."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from array import array
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class IdGen:
+    """Deterministic (seeded) generator of venue-style random client ids."""
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+
+    def alnum(self, n: int) -> str:
+        return "".join(self.rng.choices(_ALNUM, k=n))
+
+
+def percentiles(values, qs=(50, 90, 99, 99.9)) -> dict:
+    v = sorted(values)
+    n = len(v)
+    out = {"count": n}
+    if not n:
+        return out
+    for q in qs:
+        i = min(n - 1, max(0, int(round(q / 100.0 * n + 0.5)) - 1))
+        out[f"p{q:g}"] = round(v[i], 2)
+    out["max"] = round(v[-1], 2)
+    out["min"] = round(v[0], 2)
+    out["mean"] = round(sum(v) / n, 2)
+    return out
+
+
+class ProcStats:
+    """The simulator's own processing time per request, in µs, per transport ("rest"/"ws"), in arrival
+    order (so a benchmark that sends requests one at a time can pair the i-th sample with its i-th order)."""
+
+    CAP = 2_000_000
+
+    def __init__(self):
+        self.samples = {"rest": array("d"), "ws": array("d")}
+
+    def add(self, kind: str, us: float) -> None:
+        a = self.samples[kind]
+        a.append(us)
+        if len(a) > self.CAP:
+            del a[: self.CAP // 2]
+
+    def reset(self) -> None:
+        for a in self.samples.values():
+            del a[:]
+
+    def summary(self) -> dict:
+        return {k: percentiles(a) for k, a in self.samples.items()}

@@ -1,0 +1,86 @@
+"""Fixed, documented test credentials accepted by the simulator by default.
+
+All of them are *published example values* (exchange documentation / RFC test vectors), never real keys:
+
+* Binance HMAC: the example key/secret of the Binance Spot API docs (REFERENCE.md §1.3).
+* Binance Ed25519: API key ``4yNzx3yW…`` from the Binance docs' Ed25519 example, paired with the RFC 8032 §7.1
+  TEST 1 private seed (REFERENCE.md §1.4) -- so signatures are reproducible.
+* OKX: the docs' example secret ``22582BD0…`` (REFERENCE.md §3.2) with a fixed API key and passphrase.
+* HTX: the docs' placeholder access key / secret (REFERENCE.md §4.2).
+
+Pass ``credentials=`` to :class:`fastorder.sim.Simulator` to replace or extend them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BINANCE_HMAC_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+BINANCE_HMAC_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+BINANCE_ED25519_KEY = "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO"
+# RFC 8032 §7.1 TEST 1 secret key (seed); public key d75a9801...
+BINANCE_ED25519_SEED_HEX = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+BINANCE_ED25519_PUBLIC_HEX = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+OKX_KEY = "985d5b66-57ce-40fb-b714-afc0b9787083"
+OKX_SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
+OKX_PASSPHRASE = "Sim-Passphrase-1"
+
+HTX_KEY = "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"
+HTX_SECRET = "b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"
+HTX_ACCOUNT_ID = 100009
+
+
+@dataclass
+class BinanceKey:
+    """One Binance API key. ``kind`` is ``"HMAC"`` (``secret`` = shared secret) or ``"ED25519"``
+    (``public_key`` = 32 raw bytes). ``account`` names the simulated account the key trades on."""
+
+    api_key: str
+    kind: str = "HMAC"
+    secret: str = ""
+    public_key: bytes = b""
+    account: str = "main"
+
+
+@dataclass
+class OkxKey:
+    api_key: str
+    secret: str
+    passphrase: str
+    account: str = "main"
+
+
+@dataclass
+class HtxKey:
+    access_key: str
+    secret: str
+    account: str = "main"
+    account_id: int = HTX_ACCOUNT_ID
+
+
+@dataclass
+class Credentials:
+    """Keys the simulator accepts, per venue."""
+
+    binance: list[BinanceKey] = field(default_factory=list)
+    okx: list[OkxKey] = field(default_factory=list)
+    htx: list[HtxKey] = field(default_factory=list)
+
+    @classmethod
+    def default(cls) -> Credentials:
+        return cls(
+            binance=[
+                BinanceKey(BINANCE_HMAC_KEY, "HMAC", secret=BINANCE_HMAC_SECRET),
+                BinanceKey(BINANCE_ED25519_KEY, "ED25519", public_key=bytes.fromhex(BINANCE_ED25519_PUBLIC_HEX)),
+            ],
+            okx=[OkxKey(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE)],
+            htx=[HtxKey(HTX_KEY, HTX_SECRET)],
+        )
+
+
+def ed25519_private_key():
+    """The RFC 8032 TEST 1 private key as a ``cryptography`` object (for tests and examples)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(BINANCE_ED25519_SEED_HEX))

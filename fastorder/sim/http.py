@@ -1,0 +1,245 @@
+"""HTTP/1.1 server protocol for the simulator, on ``httptools`` (llhttp) and an asyncio ``Protocol``.
+
+Keep-alive, pipelining (replies stay in request order even when a fault delays one), ``Connection: close``,
+and the WebSocket upgrade (handed to :mod:`fastorder.sim.ws`). Every reply carries
+``X-Sim-Processing-Us``: the simulator's own time, in microseconds, from the arrival of the chunk that
+completed the request to the moment the reply is handed to the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+from collections import deque
+from email.utils import formatdate
+from urllib.parse import unquote_plus
+
+import httptools
+
+_perf = time.perf_counter_ns
+
+REASONS = {
+    101: b"Switching Protocols", 200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 403: b"Forbidden",
+    404: b"Not Found", 405: b"Method Not Allowed", 409: b"Conflict", 413: b"Payload Too Large",
+    415: b"Unsupported Media Type", 418: b"I'm a teapot", 426: b"Upgrade Required", 429: b"Too Many Requests",
+    500: b"Internal Server Error", 502: b"Bad Gateway", 503: b"Service Unavailable", 504: b"Gateway Timeout",
+}
+MAX_BODY = 1 << 20
+
+_date_cache = [0, b""]
+
+
+def http_date() -> bytes:
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0] = now
+        _date_cache[1] = formatdate(now, usegmt=True).encode()
+    return _date_cache[1]
+
+
+class Request:
+    """One parsed HTTP request. ``headers`` maps lower-case header names (bytes) to values (bytes)."""
+
+    __slots__ = ("method", "path", "query", "headers", "body", "t0", "keep_alive", "conn", "version")
+
+    def __init__(self, method, path, query, headers, body, t0, keep_alive, conn, version):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.t0 = t0
+        self.keep_alive = keep_alive
+        self.conn = conn
+        self.version = version
+
+    def header(self, name: bytes, default: str | None = None) -> str | None:
+        v = self.headers.get(name)
+        return default if v is None else v.decode("latin-1")
+
+
+def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
+    """``a=1&b=2`` -> [("a","1"),("b","2")] with percent/plus decoding; keeps duplicates and order."""
+    out = []
+    if not raw:
+        return out
+    for part in raw.split("&"):
+        if not part:
+            continue
+        k, _, v = part.partition("=")
+        if "%" in k or "+" in k:
+            k = unquote_plus(k)
+        if "%" in v or "+" in v:
+            v = unquote_plus(v)
+        out.append((k, v))
+    return out
+
+
+def set_linger0(transport) -> None:
+    """Make the next close of ``transport`` send a TCP RST."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+
+
+class HttpProtocol(asyncio.Protocol):
+    """Server side of one TCP (or TLS) connection. ``site`` is the owning venue server."""
+
+    def __init__(self, site):
+        self.site = site
+        self.loop = site.loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport = None
+        self.conn_no = 0
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._body: list[bytes] = []
+        self._body_len = 0
+        self._chunk_t = 0
+        self._pending: deque = deque()
+        self._upgrade_req: Request | None = None
+        self.ws = None
+        self.closed = False
+        self.slow_read_s = 0.0
+        self.peer = ""
+
+    # -- connection ------------------------------------------------------------------------------------
+    def connection_made(self, transport):
+        self.transport = transport
+        self.conn_no = self.site.register(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if peer else ""
+        plan = self.site.plan
+        if plan.faults:
+            ms = plan.slow_read_ms(self.site.venue, "rest", self.conn_no)
+            self.slow_read_s = ms / 1000.0
+
+    def connection_lost(self, exc):
+        self.closed = True
+        self.site.unregister(self)
+        if self.ws is not None:
+            self.ws.connection_lost()
+
+    def data_received(self, data):
+        self._chunk_t = _perf()
+        if self.slow_read_s:
+            self.transport.pause_reading()
+            self.loop.call_later(self.slow_read_s, self._resume)
+        if self.ws is not None:
+            self.ws.feed(data)
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            req = self._upgrade_req
+            self._upgrade_req = None
+            if req is not None:
+                self.site.upgrade(self, req, data[exc.args[0]:])
+        except httptools.HttpParserError:
+            self.write_reply(400, b"", b'{"error":"malformed HTTP request"}', None, close=True)
+
+    def _resume(self):
+        if not self.closed:
+            try:
+                self.transport.resume_reading()
+            except RuntimeError:
+                pass
+
+    # -- httptools callbacks -----------------------------------------------------------------------------
+    def on_message_begin(self):
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._body_len = 0
+
+    def on_url(self, url):
+        self._url += url
+
+    def on_header(self, name, value):
+        self._headers[name.lower()] = value
+
+    def on_body(self, body):
+        self._body_len += len(body)
+        if self._body_len > MAX_BODY:
+            raise httptools.HttpParserError("body too large")
+        self._body.append(body)
+
+    def on_message_complete(self):
+        p = self.parser
+        u = httptools.parse_url(self._url)
+        path = u.path.decode("latin-1")
+        query = u.query.decode("latin-1") if u.query else ""
+        req = Request(p.get_method().decode(), path, query, self._headers,
+                      b"".join(self._body) if self._body else b"", self._chunk_t,
+                      p.should_keep_alive(), self, p.get_http_version())
+        if p.should_upgrade():
+            self._upgrade_req = req
+            return
+        self.site.serve_http(self, req)
+
+    # -- replies -----------------------------------------------------------------------------------------
+    def slot(self) -> list:
+        s = [None]
+        self._pending.append(s)
+        return s
+
+    def fill(self, slot: list, data: bytes, close: bool = False) -> None:
+        slot[0] = (data, close)
+        pend = self._pending
+        while pend and pend[0][0] is not None:
+            data, close = pend.popleft()[0]
+            if self.closed:
+                continue
+            if data:
+                self.transport.write(data)
+            if close:
+                self.closed = True
+                self.transport.close()
+
+    def render(self, status: int, headers: bytes, body: bytes, req: Request | None, close: bool) -> bytes:
+        """The full reply bytes; also records the processing time of ``req``."""
+        parts = [b"HTTP/1.1 %d %s\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: %d\r\n"
+                 % (status, REASONS.get(status, b"Unknown"), len(body)), headers, b"Date: ", http_date(), b"\r\n"]
+        if close:
+            parts.append(b"Connection: close\r\n")
+        if req is not None:
+            us = (_perf() - req.t0) / 1000.0
+            self.site.stats.add("rest", us)
+            parts.append(b"X-Sim-Processing-Us: %.1f\r\n\r\n" % us)
+        else:
+            parts.append(b"\r\n")
+        parts.append(body)
+        return b"".join(parts)
+
+    def write_reply(self, status: int, headers: bytes, body: bytes, req: Request | None, close: bool = False):
+        if req is not None and not req.keep_alive:
+            close = True
+        data = self.render(status, headers, body, req, close)
+        if self._pending:
+            self.fill(self.slot(), data, close)
+        elif not self.closed:
+            self.transport.write(data)
+            if close:
+                self.closed = True
+                self.transport.close()
+
+    def abort(self, rst: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if rst:
+            set_linger0(self.transport)
+            self.transport.abort()
+        else:
+            self.transport.close()
