@@ -1,0 +1,165 @@
+"""Pure-Python twin of `fastorder._core.htx`: HTX (Huobi) Spot REST with Signature Version 2.
+
+See the stub `fastorder/_core/htx.pyi` and REFERENCE.md §4. Everything is checked and built as one `bytes`
+before it is written, so an error leaves the buffer as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from fastorder._py._fields import (
+    check_credential,
+    check_enum,
+    check_host,
+    check_id_digits,
+    check_int,
+    check_re,
+    check_rules,
+    check_str,
+    jstr,
+    number,
+    pct,
+)
+from fastorder._py.buffer import WriteBuffer
+from fastorder._py.numbers import Number, SymbolRules
+from fastorder._py.sign import Ed25519Signer, HmacSha256, Signer
+from fastorder.errors import InvalidOrder
+
+TYPES = frozenset({"buy-market", "sell-market", "buy-limit", "sell-limit", "buy-ioc", "sell-ioc",
+                   "buy-limit-maker", "sell-limit-maker", "buy-limit-fok", "sell-limit-fok"})
+MARKET_TYPES = frozenset({"buy-market", "sell-market"})
+SOURCES = frozenset({"spot-api", "margin-api", "super-margin-api", "c2c-margin-api"})
+
+_SYMBOL = re.compile(r"[a-z0-9]{1,32}")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_TS_END = 253402300800  # 10000-01-01T00:00:00Z
+
+
+def _timestamp_s(timestamp_s: object) -> int:
+    return check_int(timestamp_s, 1, _TS_END, "timestamp_s")
+
+
+def htx_timestamp(timestamp_s: int) -> str:
+    """'2017-05-11T15:19:30' (UTC, seconds, no zone)."""
+    t = _EPOCH + timedelta(seconds=_timestamp_s(timestamp_s))
+    return f"{t:%Y-%m-%dT%H:%M:%S}"
+
+
+def _check_buf(buf: object) -> WriteBuffer:
+    if not isinstance(buf, WriteBuffer):
+        raise TypeError(f"buf must be a WriteBuffer, not {type(buf).__name__}")
+    return buf
+
+
+class HtxRest:
+    __slots__ = ("_access_key", "_signer", "_account_id", "_host", "_method_name")
+
+    def __init__(self, access_key: str, signer: Signer, *, account_id: int | str,
+                 host: str = "api.huobi.pro") -> None:
+        self._access_key = check_credential(access_key, "access_key")
+        if isinstance(signer, HmacSha256):
+            self._method_name = "HmacSHA256"
+        elif isinstance(signer, Ed25519Signer):
+            self._method_name = "Ed25519"
+        else:
+            raise TypeError(f"signer must be HmacSha256 or Ed25519Signer, not {type(signer).__name__}")
+        self._signer = signer
+        self._account_id = check_id_digits(account_id, "account_id")
+        self._host = check_host(host)
+
+    access_key = property(lambda self: self._access_key)
+    host = property(lambda self: self._host)
+    account_id = property(lambda self: self._account_id)
+
+    def __repr__(self) -> str:
+        return f"<HtxRest host={self._host!r} access_key={self._access_key!r} account_id={self._account_id!r}>"
+
+    def __reduce__(self):
+        raise TypeError("HtxRest objects cannot be pickled")
+
+    def _query(self, timestamp_s: int, client_order_id: str | None) -> str:
+        query = (f"AccessKeyId={pct(self._access_key)}&SignatureMethod={self._method_name}"
+                 f"&SignatureVersion=2&Timestamp={pct(htx_timestamp(timestamp_s))}")
+        if client_order_id is not None:
+            query += f"&clientOrderId={pct(client_order_id)}"
+        return query
+
+    def pre_signed_text(self, method: str, path: str, *, timestamp_s: int,
+                        client_order_id: str | None = None) -> str:
+        """The text that is signed for one request (for tests and debugging)."""
+        check_str(method, "method")
+        check_str(path, "path")
+        if client_order_id is not None:
+            check_re(client_order_id, _CLIENT_ID, "client_order_id")
+        return f"{method}\n{self._host.lower()}\n{path}\n{self._query(timestamp_s, client_order_id)}"
+
+    def _signature(self, text: str) -> str:
+        message = text.encode("utf-8")
+        if isinstance(self._signer, HmacSha256):
+            return pct(self._signer.b64digest(message))
+        return pct(self._signer.b64sign(message))
+
+    def _request(self, method: str, path: str, timestamp_s: int, body: str | None,
+                 client_order_id: str | None = None) -> bytes:
+        query = self._query(timestamp_s, client_order_id)
+        signature = self._signature(f"{method}\n{self._host.lower()}\n{path}\n{query}")
+        head = f"{method} {path}?{query}&Signature={signature} HTTP/1.1\r\nHost: {self._host}\r\n"
+        if body is None:
+            return (head + "\r\n").encode()
+        body_bytes = body.encode()
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body_bytes)}\r\n"
+        return (head + "\r\n").encode() + body_bytes
+
+    def place_order_request(self, buf: WriteBuffer, symbol: str, type: str, *, amount: Number,
+                            client_order_id: str, timestamp_s: int, price: Number | None = None,
+                            source: str = "spot-api", rules: SymbolRules | None = None) -> None:
+        _check_buf(buf)
+        symbol = check_re(symbol, _SYMBOL, "symbol")
+        type = check_enum(type, TYPES, "type")
+        client_order_id = check_re(client_order_id, _CLIENT_ID, "client_order_id")
+        source = check_enum(source, SOURCES, "source")
+        _timestamp_s(timestamp_s)
+        rules = check_rules(rules)
+        if type in MARKET_TYPES:
+            if price is not None:
+                raise InvalidOrder(f"{type} order takes no price", field="price")
+        elif price is None:
+            raise InvalidOrder(f"{type} order needs price", field="price")
+        # buy-market's amount is the quote amount (REFERENCE.md §4.3): the lot size does not apply to it
+        amount_text = number(amount, "amount", rules, None if type == "buy-market" else "qty")
+        price_text = None if price is None else number(price, "price", rules, "price")
+        body = f'{{"account-id":{jstr(self._account_id)},"amount":{jstr(amount_text)}'
+        if price_text is not None:
+            body += f',"price":{jstr(price_text)}'
+        body += (f',"source":{jstr(source)},"symbol":{jstr(symbol)},"type":{jstr(type)},'
+                 f'"client-order-id":{jstr(client_order_id)}}}')
+        buf.write(self._request("POST", "/v1/order/orders/place", timestamp_s, body))
+
+    def cancel_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        order_id = check_id_digits(order_id, "order_id")
+        _timestamp_s(timestamp_s)
+        buf.write(self._request("POST", f"/v1/order/orders/{order_id}/submitcancel", timestamp_s, "{}"))
+
+    def cancel_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        client_order_id = check_re(client_order_id, _CLIENT_ID, "client_order_id")
+        _timestamp_s(timestamp_s)
+        body = f'{{"client-order-id":{jstr(client_order_id)}}}'
+        buf.write(self._request("POST", "/v1/order/orders/submitCancelClientOrder", timestamp_s, body))
+
+    def query_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        order_id = check_id_digits(order_id, "order_id")
+        _timestamp_s(timestamp_s)
+        buf.write(self._request("GET", f"/v1/order/orders/{order_id}", timestamp_s, None))
+
+    def query_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        client_order_id = check_re(client_order_id, _CLIENT_ID, "client_order_id")
+        _timestamp_s(timestamp_s)
+        buf.write(self._request("GET", "/v1/order/orders/getClientOrder", timestamp_s, None, client_order_id))
