@@ -1,0 +1,474 @@
+"""Binance Spot encoders: REST signed query strings and WebSocket API frames (contract: binance.pyi).
+
+Every argument is parsed and checked into a C struct first; only then is a byte written, so a refused order
+leaves the caller's buffer as it was.
+"""
+
+from libc.stdint cimport int64_t, uint64_t
+
+from fastorder._core.buffer cimport WriteBuffer
+from fastorder._core.csrc cimport fo_dec, fo_dec_len, fo_dec_write, fo_u64_write
+from fastorder._core.numbers cimport SymbolRules, parse_number, put_dec
+from fastorder._core.sign cimport SIG_B64, SIG_B64_URL, SIG_HEX, Ed25519Signer, HmacSha256, SigFormat, sign_into
+from fastorder._core.wire cimport (
+    CC_CLID,
+    Text,
+    credential,
+    id_text,
+    int_in,
+    put_pct,
+    put_quoted,
+    put_text,
+    symbol_text,
+    token,
+    enum_text,
+    host_text,
+)
+
+from fastorder.errors import InvalidOrder
+
+_SIDES = frozenset(("BUY", "SELL"))
+_TYPES = frozenset(("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+                    "TAKE_PROFIT_LIMIT"))
+_TIFS = frozenset(("GTC", "IOC", "FOK"))
+_RESP = frozenset(("ACK", "RESULT", "FULL"))
+_STOP_TYPES = frozenset(("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"))
+
+cdef int64_t _MAX_I64 = 0x7FFFFFFFFFFFFFFF
+
+cdef struct Order:
+    Text symbol, side, type, tif, clid, resp
+    bint has_tif, has_clid, has_resp, has_qty, has_qqty, has_price, has_stop
+    fo_dec qty, qqty, price, stop
+    int qty_frac, price_frac
+    int64_t ts
+
+cdef struct Ref:           # cancel / status: which order
+    Text symbol, orig, newid
+    char oid_buf[20]
+    Text oid
+    bint has_oid, has_orig, has_new
+    int64_t ts
+
+
+cdef int _need(bint ok, str field, str why) except -1:
+    if not ok:
+        raise InvalidOrder(why, field=field)
+    return 0
+
+
+cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, quantity, price,
+                     time_in_force, quote_order_qty, stop_price, resp_type, SymbolRules rules) except -1:
+    symbol_text(symbol, "symbol", &o.symbol)
+    enum_text(side, _SIDES, "side", &o.side)
+    enum_text(type, _TYPES, "type", &o.type)
+    o.has_clid = client_order_id is not None
+    if o.has_clid:
+        token(client_order_id, CC_CLID, 36, "client_order_id", &o.clid)
+    o.ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+    o.qty_frac = rules.qty_decimals if rules is not None else 0
+    o.price_frac = rules.price_decimals if rules is not None else 0
+    o.has_qty = quantity is not None
+    if o.has_qty:
+        parse_number(quantity, &o.qty, "quantity")
+        if rules is not None:
+            rules.check_qty(&o.qty, "quantity")
+    o.has_price = price is not None
+    if o.has_price:
+        parse_number(price, &o.price, "price")
+        if rules is not None:
+            rules.check_price(&o.price, "price")
+    o.has_tif = time_in_force is not None
+    if o.has_tif:
+        enum_text(time_in_force, _TIFS, "time_in_force", &o.tif)
+    o.has_qqty = quote_order_qty is not None
+    if o.has_qqty:
+        parse_number(quote_order_qty, &o.qqty, "quote_order_qty")
+    o.has_stop = stop_price is not None
+    if o.has_stop:
+        parse_number(stop_price, &o.stop, "stop_price")
+        if rules is not None:
+            rules.check_price(&o.stop, "stop_price")
+    o.has_resp = resp_type is not None
+    if o.has_resp:
+        enum_text(resp_type, _RESP, "resp_type", &o.resp)
+    # per-type mandatory parameters (REFERENCE.md §1.5)
+    if type == "LIMIT":
+        _need(o.has_tif, "time_in_force", "LIMIT orders need time_in_force")
+        _need(o.has_qty, "quantity", "LIMIT orders need quantity")
+        _need(o.has_price, "price", "LIMIT orders need price")
+    elif type == "MARKET":
+        _need(o.has_qty != o.has_qqty, "quantity", "MARKET orders need exactly one of quantity and quote_order_qty")
+        _need(not o.has_price, "price", "MARKET orders take no price")
+        _need(not o.has_tif, "time_in_force", "MARKET orders take no time_in_force")
+    elif type == "LIMIT_MAKER":
+        _need(o.has_qty, "quantity", "LIMIT_MAKER orders need quantity")
+        _need(o.has_price, "price", "LIMIT_MAKER orders need price")
+        _need(not o.has_tif, "time_in_force", "LIMIT_MAKER orders take no time_in_force")
+    elif type == "STOP_LOSS" or type == "TAKE_PROFIT":
+        _need(o.has_qty, "quantity", f"{type} orders need quantity")
+        _need(o.has_stop, "stop_price", f"{type} orders need stop_price")
+    else:  # STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT
+        _need(o.has_tif, "time_in_force", f"{type} orders need time_in_force")
+        _need(o.has_qty, "quantity", f"{type} orders need quantity")
+        _need(o.has_price, "price", f"{type} orders need price")
+        _need(o.has_stop, "stop_price", f"{type} orders need stop_price")
+    _need(not o.has_qqty or type == "MARKET", "quote_order_qty", "quote_order_qty is only for MARKET orders")
+    _need(not o.has_stop or type in _STOP_TYPES, "stop_price",
+          "stop_price is only for STOP_LOSS* and TAKE_PROFIT* orders")
+    if rules is not None and o.has_price and o.has_qty:
+        rules.check_notional_dec(&o.price, &o.qty)
+    return 0
+
+
+cdef int parse_ref(Ref *r, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id) except -1:
+    symbol_text(symbol, "symbol", &r.symbol)
+    r.ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+    r.has_oid = order_id is not None
+    if r.has_oid:
+        int_in(order_id, 0, _MAX_I64, "order_id")
+        id_text(order_id, "order_id", r.oid_buf, &r.oid)
+    r.has_orig = orig_client_order_id is not None
+    if r.has_orig:
+        token(orig_client_order_id, CC_CLID, 36, "orig_client_order_id", &r.orig)
+    r.has_new = new_client_order_id is not None
+    if r.has_new:
+        token(new_client_order_id, CC_CLID, 36, "new_client_order_id", &r.newid)
+    _need(r.has_oid or r.has_orig, "order_id", "give order_id or orig_client_order_id")
+    return 0
+
+
+cdef bint request_id_text(object request_id, char *tmp, Text *t) except -1:
+    """Validate a WS request id; returns True when it is a string (written quoted)."""
+    if type(request_id) is int:
+        int_in(request_id, 0, _MAX_I64, "request_id")
+        id_text(request_id, "request_id", tmp, t)
+        return False
+    token(request_id, CC_CLID, 36, "request_id", t)
+    return True
+
+
+cdef class _Signed:
+    """What REST and WS share: the key, the signer, recvWindow."""
+    cdef readonly str api_key
+    cdef object signer
+    cdef bint _ed25519
+    cdef Text _key
+    cdef readonly object recv_window
+    cdef int64_t _recv
+
+    def __init__(self, str api_key, signer, recv_window):
+        credential(api_key, "api_key", &self._key)
+        if type(signer) is Ed25519Signer:
+            self._ed25519 = True
+        elif type(signer) is not HmacSha256:
+            raise TypeError(f"signer must be HmacSha256 or Ed25519Signer, not {type(signer).__name__}")
+        self.api_key = api_key
+        self.signer = signer
+        self.recv_window = recv_window
+        if recv_window is not None:
+            self._recv = int_in(recv_window, 1, 60000, "recv_window")
+
+    def __reduce__(self):
+        raise TypeError(f"{type(self).__name__} is not picklable (it holds a signer)")
+
+
+# --------------------------------------------------------------------------------------------------------
+# REST
+# --------------------------------------------------------------------------------------------------------
+
+cdef inline int _rest_dec(WriteBuffer b, const char *name, Py_ssize_t nlen, const fo_dec *v, int frac) except -1:
+    b.put(name, nlen)
+    return put_dec(b, v, frac)
+
+
+cdef class BinanceRest(_Signed):
+    cdef readonly str host
+    cdef bytes _sfx_body      # " HTTP/1.1\r\nHost: …\r\nX-MBX-APIKEY: …\r\nContent-Length: 0\r\n\r\n"
+    cdef bytes _sfx_nobody    # same without Content-Length (GET)
+
+    def __init__(self, str api_key, signer, *, str host="api.binance.com", recv_window=None):
+        super().__init__(api_key, signer, recv_window)
+        cdef Text h
+        host_text(host, &h)
+        self.host = host
+        head = f" HTTP/1.1\r\nHost: {host}\r\nX-MBX-APIKEY: {api_key}\r\n".encode("ascii")
+        self._sfx_body = head + b"Content-Length: 0\r\n\r\n"
+        self._sfx_nobody = head + b"\r\n"
+
+    def __repr__(self):
+        return f"BinanceRest(host={self.host!r}, api_key={self.api_key[:4]!r}…)"
+
+    cdef int _tail(self, WriteBuffer b, Py_ssize_t start) except -1:
+        """recvWindow + timestamp are written by the caller; append &signature= over [start, here)."""
+        cdef Py_ssize_t end = b.length
+        b.put(b"&signature=", 11)
+        sign_into(self.signer, b.data + start, end - start, b,
+                  SIG_B64_URL if self._ed25519 else SIG_HEX)
+        return 0
+
+    cdef int _recv_ts(self, WriteBuffer b, int64_t ts) except -1:
+        if self.recv_window is not None:
+            b.put(b"&recvWindow=", 12)
+            b.put_u64(<uint64_t>self._recv)
+        b.put(b"&timestamp=", 11)
+        return b.put_u64(<uint64_t>ts)
+
+    cdef int _new(self, WriteBuffer b, Order *o) except -1:
+        cdef Py_ssize_t start = b.length
+        b.put(b"symbol=", 7)
+        put_pct(b, &o.symbol)
+        b.put(b"&side=", 6)
+        put_text(b, &o.side)
+        b.put(b"&type=", 6)
+        put_text(b, &o.type)
+        if o.has_tif:
+            b.put(b"&timeInForce=", 13)
+            put_text(b, &o.tif)
+        if o.has_qty:
+            _rest_dec(b, b"&quantity=", 10, &o.qty, o.qty_frac)
+        if o.has_qqty:
+            _rest_dec(b, b"&quoteOrderQty=", 15, &o.qqty, 0)
+        if o.has_price:
+            _rest_dec(b, b"&price=", 7, &o.price, o.price_frac)
+        if o.has_stop:
+            _rest_dec(b, b"&stopPrice=", 11, &o.stop, o.price_frac)
+        if o.has_clid:
+            b.put(b"&newClientOrderId=", 18)
+            put_text(b, &o.clid)
+        if o.has_resp:
+            b.put(b"&newOrderRespType=", 18)
+            put_text(b, &o.resp)
+        self._recv_ts(b, o.ts)
+        return self._tail(b, start)
+
+    cdef int _ref(self, WriteBuffer b, Ref *r, bint with_new) except -1:
+        cdef Py_ssize_t start = b.length
+        b.put(b"symbol=", 7)
+        put_pct(b, &r.symbol)
+        if r.has_oid:
+            b.put(b"&orderId=", 9)
+            put_text(b, &r.oid)
+        if r.has_orig:
+            b.put(b"&origClientOrderId=", 19)
+            put_text(b, &r.orig)
+        if with_new and r.has_new:
+            b.put(b"&newClientOrderId=", 18)
+            put_text(b, &r.newid)
+        self._recv_ts(b, r.ts)
+        return self._tail(b, start)
+
+    def new_order_params(self, WriteBuffer buf, symbol, side, type, *, client_order_id, timestamp,
+                         quantity=None, price=None, time_in_force=None, quote_order_qty=None, stop_price=None,
+                         resp_type=None, SymbolRules rules=None):
+        cdef Order o
+        parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
+                    quote_order_qty, stop_price, resp_type, rules)
+        self._new(buf, &o)
+
+    def cancel_params(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None,
+                      new_client_order_id=None):
+        cdef Ref r
+        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id)
+        self._ref(buf, &r, True)
+
+    def query_params(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None):
+        cdef Ref r
+        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id, None)
+        self._ref(buf, &r, False)
+
+    def new_order_request(self, WriteBuffer buf, symbol, side, type, *, client_order_id, timestamp,
+                          quantity=None, price=None, time_in_force=None, quote_order_qty=None, stop_price=None,
+                          resp_type=None, SymbolRules rules=None, bint test=False):
+        cdef Order o
+        parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
+                    quote_order_qty, stop_price, resp_type, rules)
+        if test:
+            buf.put(b"POST /api/v3/order/test?", 24)
+        else:
+            buf.put(b"POST /api/v3/order?", 19)
+        self._new(buf, &o)
+        buf.put_bytes_obj(self._sfx_body)
+
+    def cancel_request(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None,
+                       new_client_order_id=None):
+        cdef Ref r
+        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id)
+        buf.put(b"DELETE /api/v3/order?", 21)
+        self._ref(buf, &r, True)
+        buf.put_bytes_obj(self._sfx_body)
+
+    def query_request(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None):
+        cdef Ref r
+        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id, None)
+        buf.put(b"GET /api/v3/order?", 18)
+        self._ref(buf, &r, False)
+        buf.put_bytes_obj(self._sfx_nobody)
+
+
+# --------------------------------------------------------------------------------------------------------
+# WebSocket API
+# --------------------------------------------------------------------------------------------------------
+
+cdef class BinanceWs(_Signed):
+    cdef WriteBuffer _sg      # scratch for the signed text; reused, never shared
+
+    def __init__(self, str api_key, signer, *, recv_window=None):
+        super().__init__(api_key, signer, recv_window)
+        self._sg = WriteBuffer()
+
+    def __repr__(self):
+        return f"BinanceWs(api_key={self.api_key[:4]!r}…)"
+
+    # -- one parameter, written twice: '"name":value' into the frame, 'name=value' into the signed text --------------------------------------------------------------------
+    cdef inline int _name(self, WriteBuffer js, const char *name, Py_ssize_t n) except -1:
+        cdef WriteBuffer sg = self._sg
+        if sg.length:
+            sg.put_byte(b'&')
+        if js.data[js.length - 1] != b'{':
+            js.put_byte(b',')
+        js.put_byte(b'"')
+        js.put(name, n)
+        js.put(b'":', 2)
+        sg.put(name, n)
+        return sg.put_byte(b'=')
+
+    cdef inline int _str(self, WriteBuffer js, const char *name, Py_ssize_t n, const Text *v) except -1:
+        self._name(js, name, n)
+        put_quoted(js, v)
+        return put_text(self._sg, v)
+
+    cdef inline int _num(self, WriteBuffer js, const char *name, Py_ssize_t n, uint64_t v) except -1:
+        cdef char tmp[20]
+        cdef Text t
+        t.p = tmp
+        t.n = fo_u64_write(v, tmp)
+        self._name(js, name, n)
+        put_text(js, &t)
+        return put_text(self._sg, &t)
+
+    cdef inline int _dec(self, WriteBuffer js, const char *name, Py_ssize_t n, const fo_dec *v, int frac) except -1:
+        cdef char tmp[64]
+        cdef Text t
+        t.p = tmp
+        t.n = fo_dec_write(v, frac, tmp)
+        return self._str(js, name, n, &t)
+
+    cdef int _open(self, WriteBuffer js, const Text *rid, bint quoted, const char *method,
+                   Py_ssize_t mlen) except -1:
+        js.put(b'{"id":', 6)
+        if quoted:
+            put_quoted(js, rid)
+        else:
+            put_text(js, rid)
+        js.put(b',"method":"', 11)
+        return js.put(method, mlen)
+
+    cdef int _close(self, WriteBuffer js, bint signed) except -1:
+        if signed:
+            js.put(b',"signature":"', 14)
+            sign_into(self.signer, self._sg.data, self._sg.length, js, SIG_B64 if self._ed25519 else SIG_HEX)
+            js.put_byte(b'"')
+        return js.put(b'}}', 2)
+
+    cdef int _auth(self, WriteBuffer js, bint logged_on) except -1:
+        self._sg.length = 0
+        if not logged_on:
+            self._str(js, b"apiKey", 6, &self._key)
+        return 0
+
+    def order_place(self, WriteBuffer buf, request_id, symbol, side, type, *, client_order_id, timestamp,
+                    quantity=None, price=None, time_in_force=None, quote_order_qty=None, stop_price=None,
+                    resp_type=None, SymbolRules rules=None, bint logged_on=False):
+        cdef Order o
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
+                    quote_order_qty, stop_price, resp_type, rules)
+        self._open(buf, &rid, quoted, b'order.place","params":{', 23)
+        self._auth(buf, logged_on)
+        # sorted by name (ASCII): apiKey newClientOrderId newOrderRespType price quantity quoteOrderQty
+        # recvWindow side stopPrice symbol timeInForce timestamp type
+        if o.has_clid:
+            self._str(buf, b"newClientOrderId", 16, &o.clid)
+        if o.has_resp:
+            self._str(buf, b"newOrderRespType", 16, &o.resp)
+        if o.has_price:
+            self._dec(buf, b"price", 5, &o.price, o.price_frac)
+        if o.has_qty:
+            self._dec(buf, b"quantity", 8, &o.qty, o.qty_frac)
+        if o.has_qqty:
+            self._dec(buf, b"quoteOrderQty", 13, &o.qqty, 0)
+        if self.recv_window is not None:
+            self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        self._str(buf, b"side", 4, &o.side)
+        if o.has_stop:
+            self._dec(buf, b"stopPrice", 9, &o.stop, o.price_frac)
+        self._str(buf, b"symbol", 6, &o.symbol)
+        if o.has_tif:
+            self._str(buf, b"timeInForce", 11, &o.tif)
+        self._num(buf, b"timestamp", 9, <uint64_t>o.ts)
+        self._str(buf, b"type", 4, &o.type)
+        self._close(buf, not logged_on)
+
+    cdef int _ref_frame(self, WriteBuffer buf, const Text *rid, bint quoted, const char *method,
+                        Py_ssize_t mlen, Ref *r, bint with_new, bint logged_on) except -1:
+        self._open(buf, rid, quoted, method, mlen)
+        self._auth(buf, logged_on)
+        # sorted: apiKey newClientOrderId orderId origClientOrderId recvWindow symbol timestamp
+        if with_new and r.has_new:
+            self._str(buf, b"newClientOrderId", 16, &r.newid)
+        if r.has_oid:
+            self._name(buf, b"orderId", 7)
+            put_text(buf, &r.oid)
+            put_text(self._sg, &r.oid)
+        if r.has_orig:
+            self._str(buf, b"origClientOrderId", 17, &r.orig)
+        if self.recv_window is not None:
+            self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        self._str(buf, b"symbol", 6, &r.symbol)
+        self._num(buf, b"timestamp", 9, <uint64_t>r.ts)
+        return self._close(buf, not logged_on)
+
+    def order_cancel(self, WriteBuffer buf, request_id, symbol, *, timestamp, order_id=None,
+                     orig_client_order_id=None, new_client_order_id=None, bint logged_on=False):
+        cdef Ref r
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id)
+        self._ref_frame(buf, &rid, quoted, b'order.cancel","params":{', 24, &r, True, logged_on)
+
+    def order_status(self, WriteBuffer buf, request_id, symbol, *, timestamp, order_id=None,
+                     orig_client_order_id=None, bint logged_on=False):
+        cdef Ref r
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id, None)
+        self._ref_frame(buf, &rid, quoted, b'order.status","params":{', 24, &r, False, logged_on)
+
+    def session_logon(self, WriteBuffer buf, request_id, *, timestamp):
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        self._open(buf, &rid, quoted, b'session.logon","params":{', 25)
+        self._auth(buf, False)
+        if self.recv_window is not None:
+            self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        self._num(buf, b"timestamp", 9, <uint64_t>ts)
+        self._close(buf, True)
+
+    def ping(self, WriteBuffer buf, request_id):
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        self._open(buf, &rid, quoted, b'ping"}', 6)
+
+    def time(self, WriteBuffer buf, request_id):
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        self._open(buf, &rid, quoted, b'time"}', 6)
