@@ -13,7 +13,7 @@ Field rules (both transports):
   quote_order_qty is refused for every type but MARKET, stop_price for every type but STOP_LOSS* /
   TAKE_PROFIT*. Violations raise InvalidOrder(field=...).
 - order of checks: each argument in the order of the method's signature (so the first bad one decides the
-  error), then the per-type rules above, then the notional check.
+  error; a number's `rules` check runs right where that number is checked), then the per-type rules above, then the notional check.
 - symbol: 1-32 characters; ASCII ones from [A-Za-z0-9._-]; non-ASCII ones must be printable
   (`str.isprintable`). Otherwise InvalidField.
 - client ids (client_order_id, orig_client_order_id, new_client_order_id): ^[A-Za-z0-9_-]{1,36}$. client_order_id

@@ -21,7 +21,10 @@ sell-ioc | buy-limit-maker | sell-limit-maker | buy-limit-fok | sell-limit-fok; 
 type except *-market and refused for those; client_order_id ^[A-Za-z0-9_-]{1,64}$; order_id int in
 [0, 2**63) or str of 1-20 digits; account_id int in [0, 2**63) or str of 1-20 digits; source one of
 spot-api | margin-api | super-margin-api | c2c-margin-api; timestamp_s int in (0, 253402300800).
-Arguments are checked in the order of the method's signature (the first bad one decides the error), then the
+With `rules`: amount via rules.qty (except for buy-market, whose amount is a quote-currency value: no
+step check and written canonically), price via rules.price, then rules.check_notional(price, amount) when a
+price is given. Arguments are checked in the order of the method's signature (the first bad one decides the error;
+a number's `rules` check runs right where that number is checked), then the
 price rule, then the notional check; on an error the buffer is left as it was.
 """
 

@@ -10,7 +10,8 @@ base_ccy | quote_ccy; cl_ord_id ^[A-Za-z0-9]{1,32}$; ord_id str of 1-20 digits o
 inst_id_code int in [0, 2**63); request_id ^[A-Za-z0-9]{1,32}$ (an int is written as its digits);
 timestamp_ms int in (0, 2**63); numbers per `numbers.decimal_text` (sz via rules.qty, px via rules.price).
 Errors raise InvalidOrder subclasses and leave the buffer as it was. Arguments are checked in the order of the
-method's signature (the first bad one decides the error), then the px rule, then the notional check.
+method's signature (the first bad one decides the error;
+a number's `rules` check runs right where that number is checked), then the px rule, then the notional check.
 """
 
 from fastorder._core.buffer import WriteBuffer

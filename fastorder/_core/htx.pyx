@@ -1,0 +1,219 @@
+"""HTX Spot REST encoders with Signature Version 2 (contract: htx.pyi)."""
+
+from libc.stdint cimport int64_t, uint64_t
+
+from fastorder._core.buffer cimport WriteBuffer
+from fastorder._core.csrc cimport fo_dec, fo_utc_seconds
+from fastorder._core.numbers cimport SymbolRules, parse_number, put_dec
+from fastorder._core.sign cimport SIG_B64_URL, Ed25519Signer, HmacSha256, sign_into
+from fastorder._core.wire cimport (
+    CC_CLID,
+    CC_DIGITS,
+    CC_LOWER_ALNUM,
+    Text,
+    credential,
+    enum_text,
+    host_text,
+    id_text,
+    int_in,
+    put_quoted,
+    put_text,
+    token,
+)
+
+from fastorder.errors import InvalidOrder
+
+_TYPES = frozenset(("buy-market", "sell-market", "buy-limit", "sell-limit", "buy-ioc", "sell-ioc",
+                    "buy-limit-maker", "sell-limit-maker", "buy-limit-fok", "sell-limit-fok"))
+_SOURCES = frozenset(("spot-api", "margin-api", "super-margin-api", "c2c-margin-api"))
+
+cdef int64_t _MAX_I64 = 0x7FFFFFFFFFFFFFFF
+cdef int64_t _MAX_S = 253402300799   # 9999-12-31T23:59:59
+
+
+def htx_timestamp(timestamp_s):
+    cdef char out[19]
+    fo_utc_seconds(int_in(timestamp_s, 0, _MAX_S, "timestamp_s"), out)
+    return out[:19].decode("ascii")
+
+
+cdef class HtxRest:
+    cdef readonly str access_key
+    cdef readonly str host
+    cdef readonly str account_id
+    cdef object signer
+    cdef bytes _auth          # "AccessKeyId=…&SignatureMethod=…&SignatureVersion=2&Timestamp="
+    cdef bytes _host_lower    # "\n" + lowercase host + "\n"
+    cdef bytes _http_tail     # " HTTP/1.1\r\nHost: …\r\n"
+    cdef bytes _acct          # '{"account-id":"…","amount":"'
+    cdef WriteBuffer _text    # scratch: the pre-signed text
+    cdef WriteBuffer _body    # scratch: the JSON body (its length goes in a header before it)
+
+    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro"):
+        cdef Text t, h
+        cdef char tmp[20]
+        credential(access_key, "access_key", &t)
+        if type(signer) is HmacSha256:
+            method = "HmacSHA256"
+        elif type(signer) is Ed25519Signer:
+            method = "Ed25519"
+        else:
+            raise TypeError(f"signer must be HmacSha256 or Ed25519Signer, not {type(signer).__name__}")
+        host_text(host, &h)
+        id_text(account_id, "account_id", tmp, &t)
+        self.account_id = tmp[:t.n].decode("ascii") if type(account_id) is int else account_id
+        self.access_key = access_key
+        self.host = host
+        self.signer = signer
+        self._auth = f"AccessKeyId={access_key}&SignatureMethod={method}&SignatureVersion=2&Timestamp=".encode("ascii")
+        self._host_lower = ("\n" + host.lower() + "\n").encode("ascii")
+        self._http_tail = f" HTTP/1.1\r\nHost: {host}\r\n".encode("ascii")
+        self._acct = ('{"account-id":"' + self.account_id + '","amount":"').encode("ascii")
+        self._text = WriteBuffer()
+        self._body = WriteBuffer()
+
+    def __repr__(self):
+        return f"HtxRest(host={self.host!r}, access_key={self.access_key[:4]!r}…)"
+
+    def __reduce__(self):
+        raise TypeError("HtxRest is not picklable (it holds a signer)")
+
+    cdef int _query(self, WriteBuffer q, int64_t ts, const Text *clid) except -1:
+        """The sorted, encoded params: auth params, then clientOrderId when given."""
+        cdef char t[19]
+        fo_utc_seconds(ts, t)
+        q.put_bytes_obj(self._auth)
+        # 'YYYY-MM-DDThh:mm:ss' with ':' percent-encoded as HTX signs it
+        q.put(t, 13)
+        q.put(b"%3A", 3)
+        q.put(t + 14, 2)
+        q.put(b"%3A", 3)
+        q.put(t + 17, 2)
+        if clid is not NULL:
+            q.put(b"&clientOrderId=", 15)
+            put_text(q, clid)   # [A-Za-z0-9_-]: nothing to percent-encode
+        return 0
+
+    cdef int _request(self, WriteBuffer b, const char *method, Py_ssize_t mlen, const char *path,
+                      Py_ssize_t plen, int64_t ts, const Text *clid, WriteBuffer body) except -1:
+        cdef WriteBuffer txt = self._text
+        cdef Py_ssize_t qstart
+        txt.length = 0
+        txt.put(method, mlen)
+        txt.put_bytes_obj(self._host_lower)
+        txt.put(path, plen)
+        txt.put_byte(b'\n')
+        qstart = txt.length
+        self._query(txt, ts, clid)
+        b.put(method, mlen)
+        b.put_byte(b' ')
+        b.put(path, plen)
+        b.put_byte(b'?')
+        b.put(txt.data + qstart, txt.length - qstart)
+        b.put(b"&Signature=", 11)
+        sign_into(self.signer, txt.data, txt.length, b, SIG_B64_URL)
+        b.put_bytes_obj(self._http_tail)
+        if body is not None:
+            b.put(b"Content-Type: application/json\r\nContent-Length: ", 48)
+            b.put_u64(<uint64_t>body.length)
+            b.put(b"\r\n\r\n", 4)
+            b.put(body.data, body.length)
+        else:
+            b.put(b"\r\n", 2)
+        return 0
+
+    def pre_signed_text(self, str method, str path, *, timestamp_s, client_order_id=None):
+        cdef Text clid
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        if client_order_id is not None:
+            token(client_order_id, CC_CLID, 64, "client_order_id", &clid)
+        cdef WriteBuffer q = WriteBuffer()
+        q.put_bytes_obj((method + "\n" + self.host.lower() + "\n" + path + "\n").encode("utf-8"))
+        self._query(q, ts, &clid if client_order_id is not None else NULL)
+        return q.getvalue().decode("utf-8")
+
+    def place_order_request(self, WriteBuffer buf, symbol, type, *, amount, client_order_id, timestamp_s,
+                            price=None, source="spot-api", SymbolRules rules=None):
+        cdef Text sym, typ, clid, src
+        cdef fo_dec amt, px
+        cdef bint has_px = price is not None
+        cdef bint market
+        token(symbol, CC_LOWER_ALNUM, 32, "symbol", &sym)
+        enum_text(type, _TYPES, "type", &typ)
+        market = type.endswith("-market")
+        parse_number(amount, &amt, "amount")
+        # buy-market amounts are quote-currency value, not base quantity: no step rule applies to them
+        if rules is not None and type != "buy-market":
+            rules.check_qty(&amt, "amount")
+        token(client_order_id, CC_CLID, 64, "client_order_id", &clid)
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        if has_px:
+            parse_number(price, &px, "price")
+            if rules is not None:
+                rules.check_price(&px, "price")
+        enum_text(source, _SOURCES, "source", &src)
+        if market and has_px:
+            raise InvalidOrder(f"{type} orders take no price", field="price")
+        if not market and not has_px:
+            raise InvalidOrder(f"{type} orders need price", field="price")
+        if rules is not None and has_px:
+            rules.check_notional_dec(&px, &amt)
+        cdef int amt_frac = rules.qty_decimals if rules is not None and type != "buy-market" else 0
+        cdef WriteBuffer body = self._body
+        body.length = 0
+        body.put_bytes_obj(self._acct)
+        put_dec(body, &amt, amt_frac)
+        if has_px:
+            body.put(b'","price":"', 11)
+            put_dec(body, &px, rules.price_decimals if rules is not None else 0)
+        body.put(b'","source":', 11)
+        put_quoted(body, &src)
+        body.put(b',"symbol":', 10)
+        put_quoted(body, &sym)
+        body.put(b',"type":', 8)
+        put_quoted(body, &typ)
+        body.put(b',"client-order-id":', 19)
+        put_quoted(body, &clid)
+        body.put_byte(b'}')
+        self._request(buf, b"POST", 4, b"/v1/order/orders/place", 22, ts, NULL, body)
+
+    def cancel_request(self, WriteBuffer buf, order_id, *, timestamp_s):
+        cdef Text oid
+        cdef char tmp[20]
+        id_text(order_id, "order_id", tmp, &oid)
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer path = WriteBuffer()
+        path.put(b"/v1/order/orders/", 17)
+        put_text(path, &oid)
+        path.put(b"/submitcancel", 13)
+        cdef WriteBuffer body = self._body
+        body.length = 0
+        body.put(b"{}", 2)
+        self._request(buf, b"POST", 4, path.data, path.length, ts, NULL, body)
+
+    def cancel_client_request(self, WriteBuffer buf, client_order_id, *, timestamp_s):
+        cdef Text clid
+        token(client_order_id, CC_CLID, 64, "client_order_id", &clid)
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer body = self._body
+        body.length = 0
+        body.put(b'{"client-order-id":', 19)
+        put_quoted(body, &clid)
+        body.put_byte(b'}')
+        self._request(buf, b"POST", 4, b"/v1/order/orders/submitCancelClientOrder", 40, ts, NULL, body)
+
+    def query_request(self, WriteBuffer buf, order_id, *, timestamp_s):
+        cdef Text oid
+        cdef char tmp[20]
+        id_text(order_id, "order_id", tmp, &oid)
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer path = WriteBuffer()
+        path.put(b"/v1/order/orders/", 17)
+        put_text(path, &oid)
+        self._request(buf, b"GET", 3, path.data, path.length, ts, NULL, None)
+
+    def query_client_request(self, WriteBuffer buf, client_order_id, *, timestamp_s):
+        cdef Text clid
+        token(client_order_id, CC_CLID, 64, "client_order_id", &clid)
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        self._request(buf, b"GET", 3, b"/v1/order/orders/getClientOrder", 31, ts, &clid, None)
