@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(see fastorder.sim.faults)")
     parser.add_argument("--seed", type=int, default=0, help="seed for faults and generated ids")
     parser.add_argument("--no-rate-limits", action="store_true",
-                        help="Binance: count weight/orders but never reject (for benchmarks)")
+                        help="count weight/orders but never reject with 429/418 (for benchmarks), all venues")
     parser.add_argument("--ws-lifetime", type=float, default=86400.0, help="Binance WS-API connection lifetime (s)")
     parser.add_argument("--cpus", default="", help="pin the simulator process to these CPUs, e.g. '1' or '2,3'")
     parser.add_argument("--ready-json", action="store_true",
@@ -41,7 +41,9 @@ async def _serve(args) -> int:
     limits = BinanceLimits(enabled=not args.no_rate_limits)
     sim = Simulator(venues=venues, host=args.host, port=args.port, tls=args.tls,
                     faults=";".join(args.fault) or None, seed=args.seed, binance_limits=limits,
-                    allow_remote=args.allow_remote, ws_lifetime=args.ws_lifetime)
+                    allow_remote=args.allow_remote, ws_lifetime=args.ws_lifetime,
+                    okx_limit_per_2s=0 if args.no_rate_limits else 60,
+                    htx_limit_per_2s=0 if args.no_rate_limits else 100)
     await sim.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,357 @@
+"""HTX (Huobi) Spot REST v1 with Signature Version 2 (REFERENCE.md §4). HTX has no WebSocket order entry.
+
+Signature: ``base64(HMAC-SHA256(secret, METHOD\\nhost\\npath\\nsorted-encoded-params))``; the auth params
+(``AccessKeyId``, ``SignatureMethod=HmacSHA256``, ``SignatureVersion=2``, ``Timestamp=YYYY-MM-DDThh:mm:ss``)
+are always in the query string; GET signs every query param, POST signs the query params only (business
+fields are in a JSON body). Values are re-encoded with uppercase hex (``quote(v, safe='')``) and sorted by
+name. The host is taken from the ``Host`` header; because clients differ on whether they sign
+``host:port`` or the bare host (the docs only ever show port-less hosts), both are accepted. Ed25519
+signing (newer docs) is not simulated. Timestamps are valid for 5 minutes.
+
+Errors are HTTP 200 with ``{"status":"error","err-code":…,"err-msg":…,"data":null}`` (HTX's envelope).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import time
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
+
+import orjson
+
+from .book import OPEN, Exchange, Reject, SymbolSpec
+from .common import now_ms
+from .creds import HtxKey
+from .http import parse_qs_ordered
+
+D = Decimal
+_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+_CID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_NUM_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+TYPES = ("buy-market", "sell-market", "buy-limit", "sell-limit", "buy-ioc", "sell-ioc", "buy-limit-maker",
+         "sell-limit-maker", "buy-limit-fok", "sell-limit-fok", "buy-stop-limit", "sell-stop-limit",
+         "buy-stop-limit-fok", "sell-stop-limit-fok")
+SYMBOLS = [
+    # symbol, base, quote, mid, price-precision, amount-precision, min amount, min value, gap ticks, level qty
+    ("btcusdt", "btc", "usdt", D("50000"), 2, 6, D("0.0001"), D("5"), 50, D("0.5")),
+    ("ethusdt", "eth", "usdt", D("3000"), 2, 4, D("0.001"), D("5"), 10, D("5")),
+    ("ltcbtc", "ltc", "btc", D("0.0015"), 6, 4, D("0.001"), D("0.0001"), 1, D("100")),
+]
+ORDER_PATH = re.compile(r"^/v1/order/orders/([0-9]{1,20})$")
+CANCEL_PATH = re.compile(r"^/v1/order/orders/([0-9]{1,20})/submitcancel$")
+
+
+class HtxError(Exception):
+    def __init__(self, code: str, msg: str, extra: dict | None = None):
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.extra = extra
+
+
+def _state(o) -> str:
+    st = o.status
+    if st == "NEW":
+        return "submitted"
+    if st == "PARTIALLY_FILLED":
+        return "partial-filled"
+    if st == "FILLED":
+        return "filled"
+    return "partial-canceled" if o.executed else "canceled"
+
+
+def _f(d: Decimal) -> str:
+    return f"{d:.18f}"
+
+
+class Htx:
+    venue = "htx"
+
+    def __init__(self, keys: list[HtxKey], seed: int = 0, limit_per_2s: int = 100):
+        self.keys = {k.access_key: k for k in keys}
+        self._mac = {k.access_key: hmac.new(k.secret.encode(), digestmod=hashlib.sha256) for k in keys}
+        specs = []
+        self.meta = {}
+        for sym, base, quote_, mid, pp, ap, mina, minv, gap, lq in SYMBOLS:
+            tick = D(1).scaleb(-pp)
+            step = D(1).scaleb(-ap)
+            specs.append(SymbolSpec(sym, base, quote_, mid, tick, step, mina, D("1000000"), tick, D("100000000"),
+                                    minv, gap_ticks=gap, level_qty=lq))
+            self.meta[sym] = (pp, ap)
+        self.ex = Exchange(specs, first_order_id=356_501_000_000 + seed * 1000,
+                           balances={"usdt": "1000000", "btc": "100", "eth": "1000", "ltc": "10000"})
+        self.limit_per_2s = limit_per_2s
+        self._rl: dict[str, list[int]] = {}
+        self.ws_paths: dict = {}
+        self.site = None
+
+    # ================================================================ HTTP
+    def handle_http(self, req):
+        m, path = req.method, req.path
+        try:
+            if m == "GET" and path == "/v1/common/timestamp":
+                return self._ok(now_ms())
+            if m == "GET" and path == "/v1/common/symbols":
+                return self._ok(self._symbols())
+            handler = None
+            args = ()
+            if m == "GET" and path == "/v1/account/accounts":
+                handler = self._accounts
+            elif m == "POST" and path == "/v1/order/orders/place":
+                handler = self._place
+            elif m == "POST" and path == "/v1/order/orders/submitCancelClientOrder":
+                handler = self._cancel_client
+            elif m == "GET" and path == "/v1/order/orders/getClientOrder":
+                handler = self._get_client
+            else:
+                mm = CANCEL_PATH.match(path)
+                if mm and m == "POST":
+                    handler, args = self._cancel, (int(mm.group(1)),)
+                else:
+                    mm = ORDER_PATH.match(path)
+                    if mm and m == "GET":
+                        handler, args = self._get, (int(mm.group(1)),)
+            if handler is None:
+                return 404, b"", orjson.dumps({"status": "error", "err-code": "invalid-request",
+                                               "err-msg": "invalid request", "data": None})
+            key, params = self._auth(req)
+            return self._ok(handler(req, key, params, *args))
+        except HtxError as e:
+            out = {"status": "error", "err-code": e.code, "err-msg": e.msg, "data": None}
+            if e.extra:
+                out.update(e.extra)
+            return 200, b"", orjson.dumps(out)
+
+    def _ok(self, data):
+        return 200, b"", orjson.dumps({"status": "ok", "data": data})
+
+    def _auth(self, req) -> tuple[HtxKey, dict]:
+        sig_err = "api-signature-not-valid"
+        params = parse_qs_ordered(req.query)
+        p = dict(params)
+        if req.method == "GET" and req.body:
+            raise HtxError("base-argument-unsupported", "GET request with a body is not supported")
+        ak = p.get("AccessKeyId")
+        if not ak or ak not in self.keys:
+            raise HtxError(sig_err, "Signature not valid: Incorrect Access key [Access key错误]")
+        if p.get("SignatureMethod") != "HmacSHA256" or p.get("SignatureVersion") != "2":
+            raise HtxError(sig_err, "Signature not valid: Incorrect SignatureMethod or SignatureVersion")
+        ts = p.get("Timestamp", "")
+        if not _TS_RE.match(ts):
+            raise HtxError(sig_err, "Signature not valid: Invalid Timestamp")
+        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        if abs(time.time() - t) > 300:
+            raise HtxError(sig_err, "Signature not valid: Timestamp expired")
+        sig = p.get("Signature")
+        if not sig:
+            raise HtxError(sig_err, "Signature not valid: Missing Signature")
+        canon = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}"
+                         for k, v in sorted(params) if k != "Signature")
+        host = (req.header(b"host") or "").lower()
+        hosts = [host]
+        if ":" in host and not host.endswith("]"):
+            hosts.append(host.rsplit(":", 1)[0])
+        for h in hosts:
+            mac = self._mac[ak].copy()
+            mac.update(f"{req.method}\n{h}\n{req.path}\n{canon}".encode())
+            if hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sig):
+                return self.keys[ak], p
+        raise HtxError(sig_err, "Signature not valid: Verification failure [校验失败]")
+
+    def _symbols(self) -> list:
+        out = []
+        for sp in self.ex.specs.values():
+            pp, ap = self.meta[sp.symbol]
+            out.append({"base-currency": sp.base, "quote-currency": sp.quote, "price-precision": pp,
+                        "amount-precision": ap, "symbol-partition": "main", "symbol": sp.symbol, "state": "online",
+                        "value-precision": 8, "min-order-amt": float(sp.min_qty), "max-order-amt": 1000000,
+                        "min-order-value": float(sp.min_notional), "limit-order-min-order-amt": float(sp.min_qty),
+                        "limit-order-max-order-amt": 1000000, "limit-order-max-buy-amt": 1000000,
+                        "limit-order-max-sell-amt": 1000000, "buy-limit-must-less-than": 1.1,
+                        "sell-limit-must-greater-than": 0.9, "sell-market-min-order-amt": float(sp.min_qty),
+                        "sell-market-max-order-amt": 1000, "buy-market-max-order-value": 1000000,
+                        "market-sell-order-rate-must-less-than": 0.1, "buy-market-order-rate-must-less-than": 0.1,
+                        "api-trading": "enabled", "tags": ""})
+        return out
+
+    def _accounts(self, req, key, params):
+        return [{"id": key.account_id, "type": "spot", "subtype": "", "state": "working"}]
+
+    def _body(self, req) -> dict:
+        try:
+            b = orjson.loads(req.body) if req.body else None
+        except orjson.JSONDecodeError:
+            raise HtxError("invalid-parameter", "invalid JSON body") from None
+        if not isinstance(b, dict):
+            raise HtxError("invalid-parameter", "invalid JSON body")
+        return b
+
+    def _rate(self, account: str) -> None:
+        if not self.limit_per_2s:
+            return
+        now = now_ms()
+        w = self._rl.get(account)
+        if w is None or now - w[0] >= 2000:
+            self._rl[account] = [now, 1]
+            return
+        w[1] += 1
+        if w[1] > self.limit_per_2s:
+            raise HtxError("api-request-too-frequent", "The API request is too frequent, please try again later")
+
+    def _place(self, req, key, params):
+        b = self._body(req)
+        for name in ("account-id", "symbol", "type", "amount"):
+            if b.get(name) in (None, ""):
+                raise HtxError("validation-constraints-required", f"Field is missing: {name}.")
+        if str(b["account-id"]) != str(key.account_id):
+            raise HtxError("account-account-id-inexistent", f"The account id {b['account-id']} doesn't exist")
+        sym = str(b["symbol"])
+        sp = self.ex.specs.get(sym)
+        if sp is None:
+            raise HtxError("invalid-parameter", "invalid symbol")
+        typ = str(b["type"])
+        if typ not in TYPES:
+            raise HtxError("order-type-invalid", f"Order type {typ} is invalid")
+        if "stop" in typ:
+            if not b.get("stop-price") or not b.get("operator"):
+                raise HtxError("parameter-required", "Stop-price or operator parameter is missing for stop-order type")
+            raise HtxError("base-argument-unsupported", "stop-limit orders are not simulated")
+        src = b.get("source", "spot-api")
+        if src not in ("spot-api", "api", "margin-api", "super-margin-api", "c2c-margin-api"):
+            raise HtxError("order-source-invalid", "Order source is invalid")
+        cid = b.get("client-order-id")
+        if cid is not None:
+            cid = str(cid)
+            if not _CID_RE.match(cid):
+                raise HtxError("invalid-parameter", "invalid client-order-id")
+        amount = str(b["amount"])
+        price = b.get("price")
+        pp, ap = self.meta[sym]
+        if not _NUM_RE.match(amount):
+            raise HtxError("order-amount-invalid", "Order amount is invalid")
+        side, _, kind = typ.partition("-")
+        market = kind == "market"
+        if market:
+            if price not in (None, ""):
+                raise HtxError("base-argument-unsupported", "price is not supported for market orders")
+            if side == "buy":
+                if "." in amount and len(amount.split(".")[1]) > 8:
+                    raise HtxError("order-orderamount-precision-error", "order amount precision error, scale: `8`")
+            elif "." in amount and len(amount.split(".")[1]) > ap:
+                raise HtxError("order-orderamount-precision-error", f"order amount precision error, scale: `{ap}`")
+        else:
+            if price in (None, ""):
+                raise HtxError("validation-constraints-required", "Field is missing: price.")
+            price = str(price)
+            if not _NUM_RE.match(price):
+                raise HtxError("order-invalid-price", "Order price is invalid")
+            if "." in price and len(price.rstrip("0").split(".")[1]) > pp:
+                raise HtxError("order-orderprice-precision-error", f"order price precision error, scale: `{pp}`")
+            if "." in amount and len(amount.rstrip("0").split(".")[1]) > ap:
+                raise HtxError("order-orderamount-precision-error", f"order amount precision error, scale: `{ap}`")
+        try:
+            damt = D(amount)
+            dpx = D(price) if not market else None
+        except InvalidOperation:
+            raise HtxError("invalid-parameter", "invalid number") from None
+        if not market:
+            if damt < sp.min_qty:
+                raise HtxError("order-limitorder-amount-min-error",
+                               f"limit order amount error, min: `{sp.min_qty.normalize():f}`")
+            if dpx <= 0:
+                raise HtxError("order-invalid-price", "Order price is invalid")
+            if side == "buy" and dpx > sp.mid * D("1.1"):
+                raise HtxError("order-limitorder-price-max-error", f"limit order price error, max: `{sp.mid * D('1.1'):f}`")
+            if side == "sell" and dpx < sp.mid * D("0.9"):
+                raise HtxError("order-limitorder-price-min-error", f"limit order price error, min: `{sp.mid * D('0.9'):f}`")
+            if damt * dpx < sp.min_notional:
+                raise HtxError("order-value-min-error", f"Order total cannot be lower than: `{sp.min_notional}`")
+        elif side == "buy":
+            if damt < sp.min_notional:
+                raise HtxError("order-value-min-error", f"Order total cannot be lower than: `{sp.min_notional}`")
+        elif damt < sp.min_qty:
+            raise HtxError("order-marketorder-amount-min-error",
+                           f"market order amount error, min: `{sp.min_qty.normalize():f}`")
+        self._rate(key.account)
+        now = now_ms()
+        tif = {"ioc": "IOC", "limit-fok": "FOK"}.get(kind, "GTC")
+        extra = {"type": typ, "source": "spot-api" if src == "api" else src, "amount": amount,
+                 "account_id": key.account_id}
+        try:
+            if market:
+                o = self.ex.place(key.account, sym, side.upper(), "MARKET", qty=None if side == "buy" else damt,
+                                  quote_qty=damt if side == "buy" else None, tif="IOC", cid=cid or "", now=now,
+                                  extra=extra)
+            else:
+                o = self.ex.place(key.account, sym, side.upper(), "LIMIT", price=dpx, qty=damt, tif=tif,
+                                  post_only=kind == "limit-maker", cid=cid or "", now=now, extra=extra)
+        except Reject as r:
+            if r.reason == "INSUFFICIENT":
+                raise HtxError("account-frozen-balance-insufficient-error",
+                               "trade account balance is not enough, left: `0`") from None
+            if r.reason == "WOULD_TAKE":
+                raise HtxError("order-invalid-price", "limit-maker order would match immediately") from None
+            raise HtxError("invalid-client-order-id", "The parameter client order id is duplicated") from None
+        return str(o.oid)
+
+    def order_view(self, o) -> dict:
+        e = o.extra
+        done = o.status not in OPEN
+        return {"id": o.oid, "symbol": o.symbol, "account-id": e["account_id"], "client-order-id": o.cid,
+                "amount": _f(D(e["amount"])), "price": _f(o.price or D(0)), "created-at": o.ctime, "type": e["type"],
+                "field-amount": _f(o.executed), "field-cash-amount": _f(o.cum_quote), "field-fees": _f(D(0)),
+                "finished-at": o.utime if done else 0, "source": e["source"], "state": _state(o),
+                "canceled-at": o.utime if o.status in ("CANCELED", "EXPIRED", "EXPIRED_IN_MATCH") else 0}
+
+    def _get(self, req, key, params, oid):
+        o = self.ex.find(key.account, oid)
+        if o is None:
+            raise HtxError("base-record-invalid", "record invalid")
+        return self.order_view(o)
+
+    def _get_client(self, req, key, params):
+        cid = params.get("clientOrderId")
+        if not cid:
+            raise HtxError("validation-constraints-required", "Field is missing: clientOrderId.")
+        o = self.ex.find(key.account, None, cid)
+        if o is None:
+            raise HtxError("base-record-invalid", "record invalid")
+        return self.order_view(o)
+
+    def _cancel_open(self, o):
+        if o.status not in OPEN:
+            raise HtxError("order-orderstate-error", "Incorrect order state", {"order-state": _state(o)})
+        self.ex.cancel(o, now_ms())
+
+    def _cancel(self, req, key, params, oid):
+        o = self.ex.find(key.account, oid)
+        if o is None:
+            raise HtxError("base-record-invalid", "record invalid")
+        self._cancel_open(o)
+        return str(oid)
+
+    def _cancel_client(self, req, key, params):
+        b = self._body(req)
+        cid = b.get("client-order-id")
+        if not cid:
+            raise HtxError("validation-constraints-required", "Field is missing: client-order-id.")
+        o = self.ex.find(key.account, None, str(cid))
+        if o is None:
+            raise HtxError("base-record-invalid", "record invalid")
+        self._cancel_open(o)
+        return 10  # "cancel accepted" (final state must be queried)
+
+    # ================================================================ faults
+    def unknown_reply(self, req):
+        return 500, b"", orjson.dumps({"status": "error", "err-code": "base-system-error",
+                                       "err-msg": "System internal error. Please try again later.", "data": None})
+
+    def limited_reply(self, req, kind: str, retry: int):
+        return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
+            {"status": "error", "err-code": "api-request-too-frequent",
+             "err-msg": "The API request is too frequent, please try again later", "data": None})

@@ -1,0 +1,503 @@
+"""OKX v5: REST ``/api/v5/trade/*``, ``/api/v5/public/{time,instruments}`` and the private WebSocket
+``/ws/v5/private`` (``login``, ``order``, ``cancel-order``, text ``ping``/``pong``, 30 s idle close 4004).
+REFERENCE.md §3. Spot ``cash`` mode only.
+
+REST auth: ``OK-ACCESS-SIGN = base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath(+?query) + body))``
+with an ISO-8601 ms timestamp within 30 s. WS login: epoch-seconds timestamp, prehash
+``timestamp + "GET" + "/users/self/verify"``. WS order ops identify the instrument by ``instIdCode``
+(``instId`` alone is ignored -> 50014), per the 2026 docs.
+
+Rate limit: place orders, ``limit_per_2s`` per account and instrument, shared by REST and WS (0 disables).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import time
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import orjson
+
+from .book import OPEN, Exchange, Reject, SymbolSpec
+from .common import IdGen, now_ms, now_us
+from .creds import OkxKey
+
+D = Decimal
+_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$")
+_CL_RE = re.compile(r"^[a-zA-Z0-9]{1,32}$")
+_TAG_RE = re.compile(r"^[a-zA-Z0-9]{0,16}$")
+_NUM_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+INSTRUMENTS = [
+    # instId, code, base, quote, mid, tickSz, lotSz, minSz, gap_ticks, level_qty
+    ("BTC-USDT", 10001, "BTC", "USDT", D("50000"), D("0.1"), D("0.00000001"), D("0.00001"), 5, D("0.5")),
+    ("ETH-USDT", 10002, "ETH", "USDT", D("3000"), D("0.01"), D("0.000001"), D("0.0001"), 10, D("5")),
+    ("SOL-USDT", 10003, "SOL", "USDT", D("150"), D("0.01"), D("0.000001"), D("0.001"), 5, D("50")),
+]
+STATE = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled", "CANCELED": "canceled",
+         "EXPIRED": "canceled", "EXPIRED_IN_MATCH": "canceled"}
+ORD_TYPES = ("market", "limit", "post_only", "fok", "ioc")
+_UNSUPPORTED_TYPES = ("optimal_limit_ioc", "mmp", "mmp_and_post_only", "elp")
+
+
+def s(d: Decimal) -> str:
+    if not d:
+        return "0"
+    return format(d.normalize(), "f")
+
+
+class OkxError(Exception):
+    """A whole-request error: ``{"code": code, "msg": msg, "data": []}`` with HTTP ``status``."""
+
+    def __init__(self, code: str, msg: str, status: int = 400):
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+
+class OkxItemError(Exception):
+    """A per-order error: ``sCode``/``sMsg`` inside ``data`` with top-level code "1"."""
+
+    def __init__(self, scode: str, smsg: str):
+        super().__init__(smsg)
+        self.scode = scode
+        self.smsg = smsg
+
+
+def empty(name: str) -> OkxError:
+    return OkxError("50014", f"Parameter {name} can not be empty.")
+
+
+class Okx:
+    venue = "okx"
+
+    def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60):
+        self.keys = {k.api_key: k for k in keys}
+        self._mac = {k.api_key: hmac.new(k.secret.encode(), digestmod=hashlib.sha256) for k in keys}
+        specs = []
+        self.inst = {}
+        self.by_code = {}
+        for inst_id, code, base, quote, mid, tick, lot, minsz, gap, lq in INSTRUMENTS:
+            sp = SymbolSpec(inst_id, base, quote, mid, tick, lot, minsz, D("9999999999"), tick, D("10000000"),
+                            D(0), gap_ticks=gap, level_qty=lq, code=code)
+            specs.append(sp)
+            self.inst[inst_id] = sp
+            self.by_code[code] = sp
+        self.ex = Exchange(specs, first_order_id=2_510_789_768_709_120 + seed * 1000)
+        self.ids = IdGen(seed)
+        self.idle_timeout = idle_timeout
+        self.limit_per_2s = limit_per_2s
+        self._rl: dict[tuple[str, str], list[int]] = {}
+        self.ws_paths = {"/ws/v5/private": self._ws_session}
+        self.site = None
+
+    # ================================================================ REST
+    def handle_http(self, req):
+        in_us = now_us()
+        m, path = req.method, req.path
+        try:
+            if path == "/api/v5/public/time" and m == "GET":
+                return self._ok([{"ts": str(now_ms())}], in_us)
+            if path == "/api/v5/public/instruments" and m == "GET":
+                return self._instruments(req, in_us)
+            route = {("POST", "/api/v5/trade/order"): self._rest_place,
+                     ("POST", "/api/v5/trade/cancel-order"): self._rest_cancel,
+                     ("GET", "/api/v5/trade/order"): self._rest_query}.get((m, path))
+            if route is None:
+                if path in ("/api/v5/trade/order", "/api/v5/trade/cancel-order", "/api/v5/public/time",
+                            "/api/v5/public/instruments"):
+                    return 405, b"", b'{"code":"405","msg":"Method Not Allowed","data":[]}'
+                return 404, b"", b'{"code":"404","msg":"Not Found","data":[]}'
+            key = self._auth(req)
+            return route(req, key, in_us)
+        except OkxError as e:
+            return e.status, b"", orjson.dumps({"code": e.code, "msg": e.msg, "data": []})
+
+    def _ok(self, data, in_us, code="0", msg="", status=200):
+        return status, b"", orjson.dumps({"code": code, "msg": msg, "data": data, "inTime": str(in_us),
+                                          "outTime": str(now_us())})
+
+    def _auth(self, req) -> OkxKey:
+        h = req.headers
+        api_key = h.get(b"ok-access-key", b"").decode("latin-1")
+        sign = h.get(b"ok-access-sign", b"").decode("latin-1")
+        ts = h.get(b"ok-access-timestamp", b"").decode("latin-1")
+        pp = h.get(b"ok-access-passphrase", b"").decode("utf-8", "replace")
+        if not api_key:
+            raise OkxError("50103", "Request header OK-ACCESS-KEY can not be empty.", 401)
+        if not pp:
+            raise OkxError("50104", "Request header OK-ACCESS-PASSPHRASE can not be empty.", 401)
+        if not sign:
+            raise OkxError("50106", "Request header OK-ACCESS-SIGN can not be empty.", 401)
+        if not ts:
+            raise OkxError("50107", "Request header OK-ACCESS-TIMESTAMP can not be empty.", 401)
+        key = self.keys.get(api_key)
+        if key is None:
+            raise OkxError("50111", "Invalid OK-ACCESS-KEY.", 401)
+        if not hmac.compare_digest(pp, key.passphrase):
+            raise OkxError("50105", "Request header OK-ACCESS-PASSPHRASE incorrect.", 401)
+        if not _TS_RE.match(ts):
+            raise OkxError("50112", "Invalid OK-ACCESS-TIMESTAMP.", 401)
+        t = datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+        if abs(time.time() - t) > 30:
+            raise OkxError("50102", "Timestamp request expired.", 401)
+        path = req.path + ("?" + req.query if req.query else "")
+        mac = self._mac[api_key].copy()
+        mac.update(ts.encode() + req.method.encode() + path.encode("latin-1") + req.body)
+        if not hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sign):
+            raise OkxError("50113", "Invalid Sign.", 401)
+        return key
+
+    def _instruments(self, req, in_us):
+        q = dict(p.split("=", 1) for p in req.query.split("&") if "=" in p)
+        it = q.get("instType")
+        if not it:
+            raise empty("instType")
+        if it not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
+            raise OkxError("51000", "Parameter instType error")
+        data = []
+        if it == "SPOT":
+            for sp in self.inst.values():
+                if q.get("instId") and q["instId"] != sp.symbol:
+                    continue
+                data.append({
+                    "alias": "", "auctionEndTime": "", "baseCcy": sp.base, "category": "1", "ctMult": "",
+                    "ctType": "", "ctVal": "", "ctValCcy": "", "expTime": "", "instFamily": "", "instId": sp.symbol,
+                    "instIdCode": sp.code, "instType": "SPOT", "lever": "", "listTime": "1606468572000",
+                    "lotSz": s(sp.step), "maxIcebergSz": "9999999999", "maxLmtAmt": "20000000",
+                    "maxLmtSz": "9999999999", "maxMktAmt": "1000000", "maxMktSz": "1000000",
+                    "maxStopSz": "1000000", "maxTriggerSz": "9999999999", "maxTwapSz": "9999999999",
+                    "minSz": s(sp.min_qty), "optType": "", "quoteCcy": sp.quote, "ruleType": "normal",
+                    "settleCcy": "", "state": "live", "stk": "", "tickSz": s(sp.tick), "tradeQuoteCcyList": [sp.quote],
+                    "uly": ""})
+        return self._ok(data, in_us)
+
+    def _json_body(self, req) -> dict:
+        try:
+            body = orjson.loads(req.body) if req.body else None
+        except orjson.JSONDecodeError:
+            raise OkxError("50002", "JSON syntax error") from None
+        if not isinstance(body, dict):
+            raise OkxError("50002", "JSON syntax error")
+        return body
+
+    def _rest_place(self, req, key, in_us):
+        body = self._json_body(req)
+        return self._item_reply(self._place_item, body, key, in_us, via_ws=False)
+
+    def _rest_cancel(self, req, key, in_us):
+        body = self._json_body(req)
+        return self._item_reply(self._cancel_item, body, key, in_us, via_ws=False)
+
+    def _item_reply(self, fn, args, key, in_us, via_ws):
+        try:
+            item = fn(args, key.account, via_ws)
+            return self._ok([item], in_us)
+        except OkxItemError as e:
+            item = {"clOrdId": str(args.get("clOrdId", "")), "ordId": str(args.get("ordId", "")),
+                    "tag": str(args.get("tag", "")), "ts": str(now_ms()), "sCode": e.scode, "sMsg": e.smsg,
+                    "subCode": ""}
+            return self._ok([item], in_us, code="1", msg="All operations failed")
+
+    def _rest_query(self, req, key, in_us):
+        q = dict(p.split("=", 1) for p in req.query.split("&") if "=" in p)
+        inst = q.get("instId")
+        if not inst:
+            raise empty("instId")
+        if inst not in self.inst:
+            raise OkxError("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.", 200)
+        if not q.get("ordId") and not q.get("clOrdId"):
+            raise OkxError("51000", "Parameter ordId error", 200)
+        o = self._find(key.account, q.get("ordId"), q.get("clOrdId"))
+        if o is None or o.symbol != inst:
+            raise OkxError("51603", "Order does not exist", 200)
+        return self._ok([self.order_view(o)], in_us)
+
+    # ================================================================ order logic (REST and WS)
+    def _rate(self, account: str, inst: str) -> None:
+        if not self.limit_per_2s:
+            return
+        now = now_ms()
+        w = self._rl.get((account, inst))
+        if w is None or now - w[0] >= 2000:
+            self._rl[(account, inst)] = [now, 1]
+            return
+        w[1] += 1
+        if w[1] > self.limit_per_2s:
+            raise OkxError("50011", "Rate limit reached. Please refer to API documentation and throttle requests "
+                           "accordingly.", 429)
+
+    def _spec(self, a: dict, via_ws: bool) -> SymbolSpec:
+        if via_ws:
+            code = a.get("instIdCode")
+            if code is None or code == "":
+                raise empty("instIdCode")
+            try:
+                sp = self.by_code.get(int(code))
+            except (TypeError, ValueError):
+                raise OkxError("51000", "Parameter instIdCode error") from None
+            if sp is None:
+                raise OkxItemError("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.")
+            return sp
+        inst = a.get("instId")
+        if not inst:
+            raise empty("instId")
+        sp = self.inst.get(inst)
+        if sp is None:
+            raise OkxItemError("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.")
+        return sp
+
+    def _find(self, account, ord_id, cl_ord_id):
+        if ord_id:
+            try:
+                return self.ex.find(account, int(ord_id))
+            except ValueError:
+                return None
+        return self.ex.find(account, None, cl_ord_id)
+
+    def _place_item(self, a: dict, account: str, via_ws: bool) -> dict:
+        for name in ("tdMode", "side", "ordType", "sz"):
+            if a.get(name) in (None, ""):
+                raise empty(name)
+        sp = self._spec(a, via_ws)
+        td, side, ot = a["tdMode"], a["side"], a["ordType"]
+        sz, px = str(a["sz"]), a.get("px")
+        cl = str(a.get("clOrdId", "") or "")
+        tag = str(a.get("tag", "") or "")
+        if td not in ("cash", "cross", "isolated", "spot_isolated"):
+            raise OkxError("51000", "Parameter tdMode error")
+        if side not in ("buy", "sell"):
+            raise OkxError("51000", "Parameter side error")
+        if ot not in ORD_TYPES:
+            if ot in _UNSUPPORTED_TYPES:
+                raise OkxItemError("51000", "Parameter ordType error")
+            raise OkxError("51000", "Parameter ordType error")
+        if cl and not _CL_RE.match(cl):
+            raise OkxError("51000", "Parameter clOrdId error")
+        if not _TAG_RE.match(tag):
+            raise OkxError("51000", "Parameter tag error")
+        if not _NUM_RE.match(sz):
+            raise OkxError("51000", "Parameter sz error")
+        if ot != "market":
+            if px in (None, ""):
+                raise empty("px")
+            px = str(px)
+            if not _NUM_RE.match(px):
+                raise OkxError("51000", "Parameter px error")
+        self._rate(account, sp.symbol)
+        if td != "cash":
+            raise OkxItemError("51010", "You can't complete this request under your current account mode.")
+        try:
+            dsz = D(sz)
+            dpx = D(px) if ot != "market" else None
+        except InvalidOperation:
+            raise OkxError("51000", "Parameter sz error") from None
+        if dsz <= 0:
+            raise OkxError("51000", "Parameter sz error")
+        if dpx is not None and (dpx <= 0 or dpx % sp.tick):
+            raise OkxItemError("51000", "Parameter px error")
+        buy = side == "buy"
+        tgt = a.get("tgtCcy") or ("quote_ccy" if buy else "base_ccy")
+        if tgt not in ("base_ccy", "quote_ccy"):
+            raise OkxError("51000", "Parameter tgtCcy error")
+        quote_sized = ot == "market" and tgt == "quote_ccy"
+        if not quote_sized:
+            if dsz % sp.step:
+                raise OkxItemError("51121", f"Order quantity must be a multiple of the lot size ({s(sp.step)}).")
+            if dsz < sp.min_qty:
+                raise OkxItemError("51020", "Your order should meet or exceed the minimum order amount.")
+        now = now_ms()
+        if cl:
+            prev = self.ex.find(account, None, cl)
+            if prev is not None and prev.status in OPEN:
+                raise OkxItemError("51016", "Duplicated clOrdId")
+        tif = {"fok": "FOK", "ioc": "IOC"}.get(ot, "GTC")
+        post_only = ot == "post_only"
+        extra = {"ordType": ot, "tdMode": td, "tag": tag, "tgtCcy": a.get("tgtCcy", ""), "sz": sz,
+                 "px": px if ot != "market" else ""}
+        try:
+            if ot == "market":
+                o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "MARKET",
+                                  qty=None if quote_sized else dsz, quote_qty=dsz if quote_sized else None,
+                                  tif="IOC", cid=cl, now=now, extra=extra)
+            else:
+                o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "LIMIT", price=dpx, qty=dsz,
+                                  tif=tif, post_only=post_only, cid=cl, now=now, extra=extra)
+        except Reject as r:
+            if r.reason == "INSUFFICIENT":
+                raise OkxItemError("51008", f"Order failed. Insufficient {r.asset} balance in account.") from None
+            if r.reason == "WOULD_TAKE":
+                # OKX accepts the post-only order and cancels it at once instead of letting it take
+                o = self._cancelled_post_only(account, sp, buy, dpx, dsz, cl, now, extra)
+            else:
+                raise OkxItemError("51016", "Duplicated clOrdId") from None
+        return {"clOrdId": cl, "ordId": str(o.oid), "tag": tag, "ts": str(now), "sCode": "0", "sMsg": "",
+                "subCode": ""}
+
+    def _cancelled_post_only(self, account, sp, buy, px, sz, cl, now, extra):
+        from .book import Order
+        o = Order(self.ex.next_order_id(), cl, sp.symbol, "BUY" if buy else "SELL", "LIMIT", "GTC", px, sz, None,
+                  account, now, extra)
+        o.status = "CANCELED"
+        o.cancel_source = "31"  # post-only order would have taken liquidity
+        self.ex.orders[o.oid] = o
+        if cl:
+            self.ex.by_cid[(account, cl)] = o
+        return o
+
+    def _cancel_item(self, a: dict, account: str, via_ws: bool) -> dict:
+        sp = self._spec(a, via_ws)
+        oid, cl = a.get("ordId"), a.get("clOrdId")
+        if not oid and not cl:
+            raise OkxError("51000", "Parameter ordId error")
+        now = now_ms()
+        o = self._find(account, str(oid) if oid else None, str(cl) if cl else None)
+        if o is None or o.symbol != sp.symbol:
+            raise OkxItemError("51400", "Order cancellation failed as the order has been filled, canceled or does "
+                               "not exist.")
+        if o.status not in OPEN:
+            if o.status == "FILLED":
+                raise OkxItemError("51402", "Order cancellation failed as the order has been completed.")
+            raise OkxItemError("51401", "Order cancellation failed as the order has been canceled.")
+        self.ex.cancel(o, now)
+        o.cancel_source = "1"  # canceled by the user
+        return {"clOrdId": o.cid, "ordId": str(o.oid), "ts": str(now), "sCode": "0", "sMsg": "", "subCode": ""}
+
+    def order_view(self, o) -> dict:
+        sp = self.ex.specs[o.symbol]
+        e = o.extra
+        last = o.fills[-1] if o.fills else None
+        return {
+            "accFillSz": s(o.executed), "algoClOrdId": "", "algoId": "", "attachAlgoClOrdId": "",
+            "attachAlgoOrds": [], "avgPx": s(o.avg_price()) if o.executed else "", "cTime": str(o.ctime),
+            "cancelSource": o.cancel_source, "cancelSourceReason": "", "category": "normal", "ccy": "",
+            "clOrdId": o.cid, "fee": "0", "feeCcy": sp.base if o.side == "BUY" else sp.quote,
+            "fillPx": s(last[0]) if last else "", "fillSz": s(last[1]) if last else "0",
+            "fillTime": str(o.utime) if last else "", "instId": o.symbol, "instType": "SPOT", "isTpLimit": "false",
+            "lever": "", "linkedAlgoOrd": {"algoId": ""}, "ordId": str(o.oid), "ordType": e["ordType"], "pnl": "0",
+            "posSide": "net", "px": e["px"], "pxType": "", "pxUsd": "", "pxVol": "", "quickMgnType": "",
+            "rebate": "0", "rebateCcy": sp.quote if o.side == "BUY" else sp.base, "reduceOnly": "false",
+            "side": o.side.lower(), "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "", "source": "",
+            "state": STATE[o.status], "stpId": "", "stpMode": "cancel_maker", "sz": e["sz"], "tag": e["tag"],
+            "tdMode": e["tdMode"], "tgtCcy": e["tgtCcy"], "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "",
+            "tradeId": str(last[2]) if last else "", "tradeQuoteCcy": sp.quote, "uTime": str(o.utime)}
+
+    # ================================================================ faults
+    def unknown_reply(self, req):
+        return 500, b"", orjson.dumps({"code": "50026", "msg": "System error. Try again later.", "data": []})
+
+    def limited_reply(self, req, kind: str, retry: int):
+        return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
+            {"code": "50011", "msg": "Rate limit reached. Please refer to API documentation and throttle requests "
+             "accordingly.", "data": []})
+
+    # ================================================================ WS
+    def _ws_session(self, req):
+        return OkxWsSession(self)
+
+
+class OkxWsSession:
+    idle_close_code = 4004
+    idle_close_reason = b"No data received in 30s."
+
+    def __init__(self, venue: Okx):
+        self.v = venue
+        self.key: OkxKey | None = None
+        self.conn_id = venue.ids.alnum(8).lower()
+        self.idle_timeout = venue.idle_timeout
+        self.conn = None
+
+    def on_open(self, conn) -> None:
+        self.conn = conn
+
+    def on_close(self, conn) -> None:
+        pass
+
+    def control(self, payload: bytes):
+        return b"pong" if payload == b"ping" else None
+
+    def _event_error(self, code: str, msg: str) -> bytes:
+        return orjson.dumps({"event": "error", "code": code, "msg": msg, "connId": self.conn_id})
+
+    def handle(self, payload: bytes) -> bytes | None:
+        in_us = now_us()
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return self._event_error("60012", f"Invalid request: {payload[:200].decode('utf-8', 'replace')}")
+        if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
+            return self._event_error("60012", f"Invalid request: {payload[:200].decode('utf-8', 'replace')}")
+        op = msg["op"]
+        if op == "login":
+            return self._login(msg)
+        if op not in ("order", "cancel-order"):
+            return self._event_error("60012", f"Invalid request: {payload[:200].decode('utf-8', 'replace')}")
+        rid = msg.get("id", "")
+        if not isinstance(rid, str) or (rid and not _CL_RE.match(rid)):
+            return self._op_reply(rid if isinstance(rid, str) else "", op, "60013", "Invalid args", [], in_us)
+        if self.key is None:
+            return self._op_reply(rid, op, "60011", "Please log in", [], in_us)
+        args = msg.get("args")
+        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+            return self._op_reply(rid, op, "60013", "Invalid args", [], in_us)
+        a = args[0]
+        fn = self.v._place_item if op == "order" else self.v._cancel_item
+        try:
+            item = fn(a, self.key.account, True)
+            return self._op_reply(rid, op, "0", "", [item], in_us)
+        except OkxItemError as e:
+            item = {"clOrdId": str(a.get("clOrdId", "")), "ordId": str(a.get("ordId", "")),
+                    "tag": str(a.get("tag", "")), "ts": str(now_ms()), "sCode": e.scode, "sMsg": e.smsg,
+                    "subCode": ""}
+            return self._op_reply(rid, op, "1", "", [item], in_us)
+        except OkxError as e:
+            return self._op_reply(rid, op, e.code, e.msg, [], in_us)
+
+    def _op_reply(self, rid, op, code, msg, data, in_us) -> bytes:
+        return orjson.dumps({"id": rid, "op": op, "data": data, "code": code, "msg": msg, "inTime": str(in_us),
+                             "outTime": str(now_us())})
+
+    def _login(self, msg: dict) -> bytes:
+        args = msg.get("args")
+        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+            return self._event_error("60013", "Invalid args")
+        a = args[0]
+        for name in ("apiKey", "passphrase", "timestamp", "sign"):
+            if not a.get(name):
+                return self._event_error("60013", "Invalid args")
+        if self.key is not None:
+            return self._event_error("60031", "The WebSocket endpoint does not allow multiple or repeated logins.")
+        key = self.v.keys.get(a["apiKey"])
+        if key is None:
+            return self._event_error("60005", "Invalid OK-ACCESS-KEY")
+        if not hmac.compare_digest(str(a["passphrase"]), key.passphrase):
+            return self._event_error("60024", "Wrong passphrase")
+        ts = str(a["timestamp"])
+        try:
+            t = float(ts)
+        except ValueError:
+            return self._event_error("60004", "Invalid timestamp")
+        if abs(time.time() - t) > 30:
+            return self._event_error("60006", "Timestamp request expired")
+        mac = self.v._mac[key.api_key].copy()
+        mac.update(ts.encode() + b"GET/users/self/verify")
+        if not hmac.compare_digest(base64.b64encode(mac.digest()).decode(), str(a["sign"])):
+            return self._event_error("60007", "Invalid sign")
+        self.key = key
+        return orjson.dumps({"event": "login", "code": "0", "msg": "", "connId": self.conn_id})
+
+    def fault_reply(self, kind: str, payload: bytes, retry: int) -> bytes:
+        try:
+            m = orjson.loads(payload)
+            rid, op = m.get("id", ""), m.get("op", "")
+        except (orjson.JSONDecodeError, AttributeError):
+            rid, op = "", ""
+        if kind == "5xx":
+            return self._op_reply(rid, op, "50026", "System error. Try again later.", [], now_us())
+        return self._op_reply(rid, op, "50011", "Rate limit reached. Please refer to API documentation and throttle "
+                              "requests accordingly.", [], now_us())
