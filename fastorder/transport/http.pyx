@@ -114,6 +114,46 @@ cdef inline bint _last_token_is(const char *v, Py_ssize_t n, const char *lower_t
     return _ieq(v + s, e - s, lower_tok, tn)
 
 
+cdef int _check_chunk_ext(const char *p, Py_ssize_t n) except -1:
+    """chunk-ext = *( ";" ext-name [ "=" ( token / quoted-string ) ] ), no whitespace (RFC 9112 7.1.1)."""
+    cdef Py_ssize_t i = 0, s
+    cdef uint8_t c
+    while i < n:
+        if p[i] != b';':
+            raise HttpParseError("invalid chunk extension")
+        i += 1
+        s = i
+        while i < n and _TCHAR[<uint8_t>p[i]]:
+            i += 1
+        if i == s:
+            raise HttpParseError("invalid chunk extension name")
+        if i < n and p[i] == b'=':
+            i += 1
+            if i < n and p[i] == b'"':
+                i += 1
+                while True:
+                    if i >= n:
+                        raise HttpParseError("unterminated quoted chunk extension value")
+                    c = <uint8_t>p[i]
+                    if c == 34:
+                        i += 1
+                        break
+                    if c == 92:
+                        i += 1
+                        if i >= n or not _vchar_ok(<uint8_t>p[i]):
+                            raise HttpParseError("invalid escape in chunk extension value")
+                    elif not _vchar_ok(c):
+                        raise HttpParseError("invalid character in chunk extension value")
+                    i += 1
+            else:
+                s = i
+                while i < n and _TCHAR[<uint8_t>p[i]]:
+                    i += 1
+                if i == s:
+                    raise HttpParseError("invalid chunk extension value")
+    return 0
+
+
 @cython.freelist(32)
 @cython.final
 cdef class HttpResponse:
@@ -356,9 +396,7 @@ cdef class HttpResponseParser:
             if start < k - 1:
                 if p[start] != b';':
                     raise HttpParseError("invalid character in chunk size")
-                for start in range(start + 1, k - 1):
-                    if not _vchar_ok(<uint8_t>p[start]):
-                        raise HttpParseError("invalid character in chunk extension")
+                _check_chunk_ext(p + start, k - 1 - start)
             if size > <uint64_t>self._max_body:
                 raise HttpParseError(f"response body larger than max_body={self._max_body}")
             if size == 0:

@@ -1,5 +1,7 @@
 import asyncio
-from collections.abc import Buffer, Callable, Iterable
+from collections.abc import Callable, Iterable
+
+from typing_extensions import Buffer
 
 OP_CONT: int
 OP_TEXT: int
