@@ -46,6 +46,12 @@ ORDER_PATH = re.compile(r"^/v1/order/orders/([0-9]{1,20})$")
 CANCEL_PATH = re.compile(r"^/v1/order/orders/([0-9]{1,20})/submitcancel$")
 
 
+def presign_text(method: str, host: str, path: str, params: list[tuple[str, str]]) -> str:
+    """Signature V2 pre-signed text from decoded query params (``Signature`` itself excluded)."""
+    canon = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(params) if k != "Signature")
+    return f"{method}\n{host.lower()}\n{path}\n{canon}"
+
+
 class HtxError(Exception):
     def __init__(self, code: str, msg: str, extra: dict | None = None):
         super().__init__(msg)
@@ -150,15 +156,13 @@ class Htx:
         sig = p.get("Signature")
         if not sig:
             raise HtxError(sig_err, "Signature not valid: Missing Signature")
-        canon = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}"
-                         for k, v in sorted(params) if k != "Signature")
         host = (req.header(b"host") or "").lower()
         hosts = [host]
         if ":" in host and not host.endswith("]"):
             hosts.append(host.rsplit(":", 1)[0])
         for h in hosts:
             mac = self._mac[ak].copy()
-            mac.update(f"{req.method}\n{h}\n{req.path}\n{canon}".encode())
+            mac.update(presign_text(req.method, h, req.path, params).encode())
             if hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sig):
                 return self.keys[ak], p
         raise HtxError(sig_err, "Signature not valid: Verification failure [校验失败]")
