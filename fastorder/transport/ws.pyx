@@ -273,7 +273,7 @@ cdef class WSFrameParser:
         cdef int opcode, i
         cdef bint fin, masked
         cdef uint64_t ln
-        cdef Py_ssize_t hl = 2
+        cdef Py_ssize_t hl = 2, total
         cdef const char *payload
         if n < 2:
             self._need = 2
@@ -343,9 +343,9 @@ cdef class WSFrameParser:
                 if opcode == 1:
                     _check_utf8(self._frag, self._flen)
                 # Reset before the callback so a callback that re-enters the parser sees a clean state.
-                ln = self._flen
+                total = self._flen
                 self._flen = 0
-                self._on_data(opcode, self._frag, <Py_ssize_t>ln)
+                self._on_data(opcode, self._frag, total)
         else:
             if self._frag_opcode >= 0:
                 raise WSError(1002, "new data frame while a fragmented message is in progress")
