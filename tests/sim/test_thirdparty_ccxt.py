@@ -1,0 +1,75 @@
+"""A widely used third-party exchange client (ccxt), pointed at the simulator, trades unchanged.
+
+Every ccxt API base URL is rewritten to the simulator's loopback address, so no request can leave the
+machine; an endpoint the simulator does not serve would fail the test with a 404 instead.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from fastorder.sim import SimulatorThread, creds
+
+ccxt = pytest.importorskip("ccxt")
+
+
+def _point_at(ex, base: str) -> None:
+    def fix(v):
+        if isinstance(v, str) and v.startswith("http"):
+            u = urllib.parse.urlsplit(v)
+            return base + u.path
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        return v
+    ex.urls["api"] = fix(ex.urls["api"])
+    for k in ("test", "demo"):
+        ex.urls.pop(k, None)
+
+
+def test_ccxt_binance_place_query_cancel():
+    with SimulatorThread(venues=("binance",)) as sim:
+        ex = ccxt.binance({"apiKey": creds.BINANCE_HMAC_KEY, "secret": creds.BINANCE_HMAC_SECRET,
+                           "enableRateLimit": False, "timeout": 5000,
+                           "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                       "fetchMargins": False}})
+        _point_at(ex, sim.url("binance"))
+        ex.load_markets()
+        assert "BTC/USDT" in ex.markets and ex.markets["BTC/USDT"]["precision"]["price"] == 0.01
+        o = ex.create_order("BTC/USDT", "limit", "buy", 0.01, 49000)
+        assert o["status"] == "open" and o["id"]
+        f = ex.fetch_order(o["id"], "BTC/USDT")
+        assert f["status"] == "open" and f["price"] == 49000 and f["amount"] == 0.01
+        c = ex.cancel_order(o["id"], "BTC/USDT")
+        assert c["status"] == "canceled"
+        assert ex.fetch_order(o["id"], "BTC/USDT")["status"] == "canceled"
+        m = ex.create_order("BTC/USDT", "market", "sell", 0.02)
+        assert m["status"] == "closed" and m["filled"] == 0.02
+        bal = ex.fetch_balance()
+        assert bal["BTC"]["free"] == pytest.approx(99.98)
+        snap = {x["order_id"]: x["status"] for x in sim.orders("binance")}
+        assert snap[int(o["id"])] == "CANCELED" and snap[int(m["id"])] == "FILLED"
+        with pytest.raises(ccxt.InsufficientFunds):  # ccxt maps the simulator's -2010 like Binance's
+            ex.create_order("BTC/USDT", "limit", "buy", 100, 49000)
+        with pytest.raises(ccxt.OrderNotFound):
+            ex.fetch_order("42", "BTC/USDT")
+
+
+def test_ccxt_okx_place_query_cancel():
+    with SimulatorThread(venues=("okx",)) as sim:
+        ex = ccxt.okx({"apiKey": creds.OKX_KEY, "secret": creds.OKX_SECRET, "password": creds.OKX_PASSPHRASE,
+                       "enableRateLimit": False, "timeout": 5000,
+                       "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                   "createOrder": "privatePostTradeOrder"}})  # single-order endpoint
+        ex.urls["api"] = {"rest": sim.url("okx")}
+        ex.hostname = urllib.parse.urlsplit(sim.url("okx")).netloc
+        ex.has["fetchCurrencies"] = False  # /api/v5/asset/currencies (funding) is not simulated
+        ex.load_markets()
+        assert "BTC/USDT" in ex.markets
+        o = ex.create_order("BTC/USDT", "limit", "buy", 0.01, 49000)
+        f = ex.fetch_order(o["id"], "BTC/USDT")
+        assert f["status"] == "open" and f["price"] == 49000
+        ex.cancel_order(o["id"], "BTC/USDT")
+        assert ex.fetch_order(o["id"], "BTC/USDT")["status"] == "canceled"
+        assert sim.order("okx", o["id"])["status"] == "CANCELED"
