@@ -830,6 +830,8 @@ def _strip_sig(raw: str) -> str:
 
 
 def _check_known(p: dict, allowed: frozenset) -> None:
+    if p.keys() <= allowed:
+        return
     extra = [k for k in p if k not in allowed]
     if extra:
         raise BinanceError(-1104, f"Not all sent parameters were read; read '{len(p) - len(extra)}' parameter(s) "

@@ -19,13 +19,19 @@ def now_us() -> int:
 
 
 class IdGen:
-    """Deterministic (seeded) generator of venue-style random client ids."""
+    """Deterministic (seeded) generator of venue-style client ids: a seeded random prefix plus a counter
+    (unique within a run, cheap enough for the hot path)."""
 
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
+        self._prefix = "".join(self.rng.choices(_ALNUM, k=12))
+        self._n = 0
 
     def alnum(self, n: int) -> str:
-        return "".join(self.rng.choices(_ALNUM, k=n))
+        if n < 16:
+            return "".join(self.rng.choices(_ALNUM, k=n))
+        self._n += 1
+        return self._prefix + format(self._n, "0%dd" % (n - 12))
 
 
 def percentiles(values, qs=(50, 90, 99, 99.9)) -> dict:
