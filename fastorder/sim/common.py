@@ -31,7 +31,7 @@ class IdGen:
         if n < 16:
             return "".join(self.rng.choices(_ALNUM, k=n))
         self._n += 1
-        return self._prefix + format(self._n, "0%dd" % (n - 12))
+        return self._prefix + str(self._n).zfill(n - 12)
 
 
 def percentiles(values, qs=(50, 90, 99, 99.9)) -> dict:

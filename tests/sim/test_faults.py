@@ -32,7 +32,7 @@ def test_determinism_with_seed():
     def decisions(seed):
         plan = FaultPlan("5xx:p=0.3;latency:p=0.5,ms=1,jitter=3", seed=seed)
         out = []
-        for i in range(200):
+        for _ in range(200):
             fs = plan.for_request("binance", "rest", 1)
             out.append(tuple(f.kind for f in fs or ()) + tuple(round(plan.delay_s(f), 9) for f in fs or ()
                                                                   if f.kind == "latency"))
@@ -45,7 +45,7 @@ def test_determinism_with_seed():
 def test_selectors_nth_count_after_conn_venue():
     plan = FaultPlan("5xx:nth=3,count=2;drop:conn=2,venue=okx;429:after=8", seed=1)
     fired = []
-    for i in range(1, 13):
+    for _ in range(12):
         fs = plan.for_request("binance", "rest", 1)
         fired.append(sorted(f.kind for f in fs or ()))
     assert fired[2] == ["5xx"] and fired[5] == ["5xx"] and fired[8] == ["429"]  # count=2 stops the 3rd 5xx
