@@ -185,6 +185,7 @@ class Exchange:
         self._oid = itertools.count(first_order_id)
         self._tid = itertools.count(1)
         self._seq = itertools.count(1)
+        self._refill: list[Order] = []
         self.default_balances = {k: Decimal(v) for k, v in (balances or DEFAULT_BALANCES).items()}
         for s in specs:
             self._seed(s)
@@ -279,6 +280,12 @@ class Exchange:
             self._unlock(o)
             return o
         self._match(book, o, now)
+        try:
+            return self._finish(book, o, spec, tif)
+        finally:
+            self._replenish(book, now)
+
+    def _finish(self, book: Book, o: Order, spec: SymbolSpec, tif: str) -> Order:
         if o.otype == "MARKET":
             if o.quote_qty is not None and o.qty == ZERO:
                 o.qty = o.executed
@@ -447,7 +454,22 @@ class Exchange:
                     levels.pop()
             if done:
                 break
+        self._refill = refill
+
+    def _replenish(self, book: Book, now: int) -> None:
+        """Put filled market-maker orders back, moved away by the level gap while they would cross."""
+        refill, self._refill = self._refill, []
+        gap = book.spec.tick * book.spec.gap_ticks
         for m in refill:
-            n = Order(next(self._oid), "", m.symbol, m.side, "LIMIT", "GTC", m.price, m.qty, None, MM, now)
+            px = m.price
+            if m.side == "SELL":
+                while book.bid_px and px <= book.bid_px[-1]:
+                    px += gap
+            else:
+                while book.ask_px and px >= book.ask_px[0]:
+                    px -= gap
+                if px <= 0:
+                    continue
+            n = Order(next(self._oid), "", m.symbol, m.side, "LIMIT", "GTC", px, m.qty, None, MM, now)
             n.seq = next(self._seq)
             book.add(n)

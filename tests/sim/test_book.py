@@ -1,0 +1,71 @@
+"""Matching engine invariants under random order flow (hypothesis): balances conserved and never negative,
+locks equal to open orders' reservations, the book never crossed, statuses consistent."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fastorder.sim.book import OPEN, Exchange, Reject, SymbolSpec
+
+
+def spec():
+    return SymbolSpec("BTCUSDT", "BTC", "USDT", D("100"), D("0.5"), D("0.1"), D("0.1"), D("1000"), D("0.5"),
+                      D("100000"), D("0"), gap_ticks=2, levels=5, level_qty=D("1"))
+
+
+order = st.tuples(
+    st.sampled_from(["main", "other"]),
+    st.sampled_from(["BUY", "SELL"]),
+    st.sampled_from(["LIMIT", "IOC", "FOK", "MAKER", "MARKET", "MARKETQ", "CANCEL"]),
+    st.integers(min_value=180, max_value=220),   # price in ticks of 0.5
+    st.integers(min_value=1, max_value=40),      # qty in steps of 0.1
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(order, min_size=1, max_size=40))
+def test_invariants(ops):
+    ex = Exchange([spec()], balances={"USDT": "5000", "BTC": "20"})
+    init = {"USDT": D("5000"), "BTC": D("20")}
+    for acct, side, kind, pt, qs in ops:
+        px, qty = D(pt) / 2, D(qs) / 10
+        try:
+            if kind == "CANCEL":
+                open_ = ex.open_orders(acct)
+                if open_:
+                    ex.cancel(open_[0], 1)
+                continue
+            if kind in ("MARKET", "MARKETQ"):
+                ex.place(acct, "BTCUSDT", side, "MARKET", qty=None if kind == "MARKETQ" else qty,
+                         quote_qty=qty * 10 if kind == "MARKETQ" else None, tif="IOC", now=1)
+            else:
+                ex.place(acct, "BTCUSDT", side, "LIMIT", price=px, qty=qty,
+                         tif={"IOC": "IOC", "FOK": "FOK"}.get(kind, "GTC"), post_only=kind == "MAKER", now=1)
+        except Reject as r:
+            assert r.reason in ("INSUFFICIENT", "WOULD_TAKE")
+    book = ex.books["BTCUSDT"]
+    bb, ba = book.best_bid(), book.best_ask()
+    assert bb is None or ba is None or bb < ba
+    users = [o for o in ex.orders.values()]
+    for name, acct in ex.accounts.items():
+        mine = [o for o in users if o.account == name]
+        for asset in ("USDT", "BTC"):
+            free, locked = acct.bal(asset)
+            assert free >= 0 and locked >= 0, (name, asset, free, locked)
+        lock_q = sum((o.locked for o in mine if o.status in OPEN and o.side == "BUY"), D(0))
+        lock_b = sum((o.locked for o in mine if o.status in OPEN and o.side == "SELL"), D(0))
+        assert acct.bal("USDT")[1] == lock_q and acct.bal("BTC")[1] == lock_b
+        base = init["BTC"] + sum((o.executed if o.side == "BUY" else -o.executed) for o in mine)
+        quote = init["USDT"] + sum((-o.cum_quote if o.side == "BUY" else o.cum_quote) for o in mine)
+        assert sum(acct.bal("BTC")) == base and sum(acct.bal("USDT")) == quote
+    for o in users:
+        assert o.executed <= o.qty or o.otype == "MARKET"
+        if o.status in OPEN:
+            assert o.remaining > 0 and o in book.bids.get(o.price, ()) or o in book.asks.get(o.price, ())
+        if o.status == "FILLED":
+            assert o.remaining == 0 or o.quote_qty is not None
+        if o.tif == "FOK":
+            assert o.executed in (0, o.qty)

@@ -1,0 +1,87 @@
+"""`fastorder sim` as a command and as a separate process (SimulatorProcess), and the thread runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from fastorder.sim import SimulatorProcess, SimulatorThread
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=5) as r:  # loopback only
+        return r.status, json.loads(r.read())
+
+
+def test_cli_serves_and_prints_where():
+    p = subprocess.Popen([sys.executable, "-m", "fastorder.cli", "sim", "--venue", "binance", "--venue", "htx",
+                          "--port", "0", "--fault", "latency:ms=1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = [p.stdout.readline() for _ in range(3)]
+        assert "serving binance, htx" in lines[0]
+        url = lines[1].split("rest=")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:") and "ws=ws://127.0.0.1:" in lines[1]
+        assert "htx" in lines[2] and "ws=" not in lines[2]
+        st, body = _get(url + "/api/v3/time")
+        assert st == 200 and "serverTime" in body
+    finally:
+        p.terminate()
+        assert p.wait(10) == 0
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_cli_refuses_remote_bind_and_bad_fault():
+    for extra in (["--host", "0.0.0.0"], ["--fault", "explode"]):
+        r = subprocess.run([sys.executable, "-m", "fastorder.cli", "sim", "--port", "0", *extra],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "fastorder sim:" in r.stderr
+
+
+def test_simulator_process_with_admin_endpoints(h):
+    cpus = sorted(os.sched_getaffinity(0))[-1:]
+    with SimulatorProcess(venues=("binance", "okx"), cpus=cpus, extra_args=["--no-rate-limits"]) as sp:
+        base = sp.urls["binance"]["rest"]
+        q = h.bn_query({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                        "quantity": "0.01", "price": "49000", "newClientOrderId": "proc1", "timestamp": h.ms()})
+        req = urllib.request.Request(base + "/api/v3/order?" + q, method="POST", headers={"X-MBX-APIKEY": h.BN_KEY})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200 and float(r.headers["X-Sim-Processing-Us"]) > 0
+        orders = sp.orders("binance")
+        assert [o["client_order_id"] for o in orders] == ["proc1"] and orders[0]["status"] == "NEW"
+        st = sp.stats("binance", samples=True)
+        assert st["processing_us"]["rest"]["count"] == 1 and len(st["samples"]["rest"]) == 1
+        assert sp.urls["okx"]["ws"].endswith("/ws/v5/private")
+        pid = sp.info["pid"]
+        assert os.sched_getaffinity(pid) == set(cpus)
+    assert sp.proc.returncode is not None
+
+
+def test_thread_runner_and_restart_api(h):
+    with SimulatorThread(venues=("htx",)) as sim:
+        st, body = _get(sim.url("htx") + "/v1/common/timestamp")
+        assert body["status"] == "ok"
+    with pytest.raises(ValueError):
+        SimulatorThread(venues=("htx",), host="10.0.0.1").start()
+
+
+def test_restart_from_api(h):
+    async def main():
+        import aiohttp
+
+        from fastorder.sim import Simulator
+        async with Simulator(venues=("htx",)) as sim:
+            port = sim.port("htx")
+            await sim.restart("htx", 0.05)
+            assert sim.port("htx") == port
+            async with aiohttp.ClientSession() as s, s.get(sim.url("htx") + "/v1/common/timestamp") as r:
+                assert (await r.json())["status"] == "ok"
+    h.run(main())
+    time.sleep(0)
