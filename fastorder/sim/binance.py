@@ -179,9 +179,9 @@ class Binance:
                                "avoid polling the API.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
         return st.weight
 
-    def used_weight(self, ip: str) -> int:
+    def used_weight(self, ip: str, now: int = 0) -> int:
         st = self.ip.get(ip)
-        return 0 if st is None or st.minute != now_ms() // 60000 else st.weight
+        return 0 if st is None or st.minute != (now or now_ms()) // 60000 else st.weight
 
     def _count_order(self, account: str, now: int) -> tuple[int, int]:
         st = self.acct.get(account)
@@ -205,11 +205,11 @@ class Binance:
         st.nday += 1
         return st.n10, st.nday
 
-    def order_counts(self, account: str) -> tuple[int, int]:
+    def order_counts(self, account: str, now: int = 0) -> tuple[int, int]:
         st = self.acct.get(account)
         if st is None:
             return 0, 0
-        now = now_ms()
+        now = now or now_ms()
         return (st.n10 if st.win10 == now // 10000 else 0), (st.nday if st.day == now // 86400000 else 0)
 
     def rate_limits(self, ip: str, account: str | None, orders: bool) -> list:
@@ -296,9 +296,9 @@ class Binance:
             status, body, order_hdr = fn(params, key, now)
         except BinanceError as e:
             return e.status, self._hdr(ip, e.retry_after), orjson.dumps({"code": e.code, "msg": e.msg})
-        hdr = self._hdr(ip)
+        hdr = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % self.used_weight(ip, now)
         if order_hdr and account is not None:
-            n10, nd = self.order_counts(account)
+            n10, nd = self.order_counts(account, now)
             hdr += b"X-MBX-ORDER-COUNT-10S: %d\r\nX-MBX-ORDER-COUNT-1D: %d\r\n" % (n10, nd)
         return status, hdr, body
 
@@ -318,14 +318,18 @@ class Binance:
                     b = parse_qs_ordered(req.body.decode("utf-8"))
                 except UnicodeDecodeError:
                     raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
-        out: dict = {}
-        for src in (b, q):
-            seen = set()
-            for k, v in src:
-                if k in seen:
-                    raise BinanceError(-1101, "Duplicate values for a parameter detected.")
-                seen.add(k)
-                out[k] = v  # query string (applied last) wins over the body
+        if b:
+            out = dict(b)
+            if len(out) != len(b):
+                raise BinanceError(-1101, "Duplicate values for a parameter detected.")
+            qd = dict(q)
+            if len(qd) != len(q):
+                raise BinanceError(-1101, "Duplicate values for a parameter detected.")
+            out.update(qd)  # the query string wins over the body
+            return out
+        out = dict(q)
+        if len(out) != len(q):
+            raise BinanceError(-1101, "Duplicate values for a parameter detected.")
         return out
 
     def _ping(self, p, key, now):
@@ -824,9 +828,16 @@ class BinanceWsSession:
 
 
 def _strip_sig(raw: str) -> str:
-    if "signature=" not in raw:
+    """``raw`` without its ``signature=…`` parameter (the text Binance signs)."""
+    i = raw.find("signature=")
+    while i > 0 and raw[i - 1] != "&":
+        i = raw.find("signature=", i + 1)
+    if i < 0:
         return raw
-    return "&".join(part for part in raw.split("&") if not part.startswith("signature="))
+    j = raw.find("&", i)
+    if j < 0:
+        return raw[: i - 1] if i else ""
+    return raw[:i] + raw[j + 1:] if i == 0 else raw[: i - 1] + raw[j:]
 
 
 def _check_known(p: dict, allowed: frozenset) -> None:
