@@ -247,6 +247,10 @@ cdef class HttpResponseParser:
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             self._feed(<const char *>view.buf, view.len)
+        except HttpParseError as e:
+            e.responses = self._out  # what this call completed before the error
+            self._out = []
+            raise
         finally:
             PyBuffer_Release(&view)
         out = self._out

@@ -17,6 +17,7 @@ cdef class WSFrameParser:
     cdef int _frag_opcode
     cdef Py_ssize_t _need
     cdef bint _failed
+    cdef bint _close_seen
     cdef bint _expect_masked
     cdef Py_ssize_t _max_size
     cdef list _events

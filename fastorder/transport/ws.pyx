@@ -190,6 +190,7 @@ cdef class WSFrameParser:
         self._frag_opcode = -1
         self._need = 0
         self._failed = False
+        self._close_seen = False
         self._max_size = 4 * 1024 * 1024
 
     def __init__(self, *, Py_ssize_t max_size=4 * 1024 * 1024, bint expect_masked=False):
@@ -204,11 +205,16 @@ cdef class WSFrameParser:
         free(self._frag)
 
     def feed(self, data):
-        """Parse ``data`` (any bytes-like object); return the list of events it completed."""
+        """Parse ``data`` (any bytes-like object); return the list of events it completed.  On a protocol
+        error the WSError's ``events`` attribute holds the events completed before it."""
         cdef Py_buffer view
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             self._feed(<const char *>view.buf, view.len)
+        except WSError as e:
+            e.events = self._events  # what this call completed before the error
+            self._events = []
+            raise
         finally:
             PyBuffer_Release(&view)
         ev = self._events
@@ -232,8 +238,8 @@ cdef class WSFrameParser:
         cdef Py_ssize_t dl, pos = 0, used
         if self._failed:
             raise WSError(1002, "the WebSocket stream already failed")
-        if n <= 0:
-            return 0
+        if n <= 0 or self._close_seen:
+            return 0  # nothing may follow a close frame (RFC 6455 5.5.1): ignore it
         if self._blen:
             if self._blen + n > self._bcap:
                 self._grow(&self._buf, &self._bcap, self._blen + n)
@@ -247,11 +253,13 @@ cdef class WSFrameParser:
             d = p
             dl = n
         try:
-            while pos < dl:
+            while pos < dl and not self._close_seen:
                 used = self._parse_one(d + pos, dl - pos)
                 if used == 0:
                     break
                 pos += used
+            if self._close_seen:
+                pos = dl
         except BaseException:
             self._failed = True
             self._blen = 0
@@ -320,6 +328,11 @@ cdef class WSFrameParser:
         # Refuse an oversized message at its header, before buffering any of it.
         if opcode < 8 and <uint64_t>self._flen + ln > <uint64_t>self._max_size:
             raise WSError(1009, f"message larger than max_size={self._max_size}")
+        # Sequence errors are known from the header: report them before waiting for the payload.
+        if opcode == 0 and self._frag_opcode < 0:
+            raise WSError(1002, "continuation frame without a message in progress")
+        if (opcode == 1 or opcode == 2) and self._frag_opcode >= 0:
+            raise WSError(1002, "new data frame while a fragmented message is in progress")
         if masked:
             hl += 4
         if <uint64_t>n < <uint64_t>hl + ln:
@@ -332,6 +345,7 @@ cdef class WSFrameParser:
         if opcode >= 8:
             if opcode == 8:
                 self._check_close(payload, <Py_ssize_t>ln)
+                self._close_seen = True
             self._on_control(opcode, payload, <Py_ssize_t>ln)
         elif opcode == 0:
             if self._frag_opcode < 0:

@@ -238,7 +238,7 @@ def response(draw):
         head += "Transfer-Encoding: chunked\r\n\r\n"
         raw = head.encode()
         cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=4)))
-        pieces = [body[a:b] for a, b in zip([0] + cuts, cuts + [len(body)]) if b > a]
+        pieces = [body[a:b] for a, b in zip([0] + cuts, cuts + [len(body)], strict=True) if b > a]
         for pc in pieces:
             ext = draw(st.sampled_from(["", ";a=b", ";x", ";q=\"v w\"", ";a;b=c"]))
             raw += f"{len(pc):x}{ext}\r\n".encode() + pc + b"\r\n"
@@ -265,7 +265,7 @@ def test_valid_streams_match_expected_and_llhttp(resps, data):
     assert [m["status"] for m in fo] == [e["status"] for e in exp]
     assert [m["body"] for m in fo] == [e["body"] for e in exp]
     assert [m["keep_alive"] for m in fo] == [not e["close"] for e in exp]
-    for m, e in zip(fo, exp):
+    for m, e in zip(fo, exp, strict=True):
         assert [h for h in m["headers"] if h[0] not in (b"content-length", b"transfer-encoding",
                                                          b"connection")] == e["headers"]
     ll = ll_parse(stream)
