@@ -10,8 +10,12 @@ The default is the release build: -O2, no Cython bounds/wraparound checks in mod
 import os
 import sys
 
+import glob
+import shutil
+
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 DEBUG = os.environ.get("FASTORDER_DEBUG", "") not in ("", "0")
 ANNOTATE = os.environ.get("FASTORDER_ANNOTATE", "") not in ("", "0")
@@ -78,7 +82,20 @@ def discover() -> list[str]:
 # No hand-written hash anywhere.
 extensions = [ext(name, libraries=["crypto"]) for name in discover()]
 
+class build_py_with_headers(build_py):
+    """Ship csrc/*.h as fastorder/include/ so other Cython code can cimport the core's .pxd files
+    (they name those headers); `fastorder.get_include()` returns that folder."""
+
+    def run(self):
+        super().run()
+        dest = os.path.join(self.build_lib, "fastorder", "include")
+        os.makedirs(dest, exist_ok=True)
+        for header in glob.glob(os.path.join(HERE, CSRC, "*.h")):
+            shutil.copy(header, dest)
+
+
 setup(
+    cmdclass={"build_py": build_py_with_headers},
     ext_modules=cythonize(
         extensions,
         compiler_directives=directives,
