@@ -7,11 +7,10 @@ Build modes (one switch each, read from the environment at build time):
 The default is the release build: -O2, no Cython bounds/wraparound checks in modules that index raw buffers.
 """
 
-import os
-import sys
-
 import glob
+import os
 import shutil
+import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
