@@ -198,8 +198,15 @@ def main(argv=None) -> int:
             wall = time.perf_counter() - t0
             samples = sp.stats(venue, samples=True)["samples"][tr][before:]
             out[(venue, tr)] = (pct(samples), wall)
+    c0 = time.thread_time_ns()
+    s = 0
+    for i in range(1_000_000):
+        s += i
+    calib = (time.thread_time_ns() - c0) / 1e6
     print(f"# simulator processing time per request (µs) -- {platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, sim cpu={args.sim_cpu}, client cpu={args.client_cpu}")
+    print(f"# machine state: load average {os.getloadavg()[0]:.2f}; calibration loop (1M Python int additions) "
+          f"{calib:.0f} ms CPU; {args.orders} iterations x 3 requests (place passive LIMIT, cancel, crossing IOC)")
     print(f"{'venue/transport':16s} {'n':>6s} {'p50':>8s} {'p90':>8s} {'p99':>8s} {'p99.9':>8s} {'max':>9s} {'mean':>8s}"
           f" {'req/s':>8s}")
     for (venue, tr), (p, wall) in out.items():

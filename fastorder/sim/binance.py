@@ -281,6 +281,8 @@ class Binance:
         weight, signed, fn = route
         account = None
         try:
+            if fn == self._rest_open_orders and "symbol=" not in req.query:
+                weight = 80  # all symbols
             self._weight(ip, weight, now)
             params = self._params(req)
             key = None

@@ -62,9 +62,11 @@ class Request:
 
 def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
     """``a=1&b=2`` -> [("a","1"),("b","2")] with percent/plus decoding; keeps duplicates and order."""
-    out = []
     if not raw:
-        return out
+        return []
+    if "%" not in raw and "+" not in raw:  # fast path: nothing to decode
+        return [(k, v) for k, _, v in (p.partition("=") for p in raw.split("&") if p)]
+    out = []
     for part in raw.split("&"):
         if not part:
             continue

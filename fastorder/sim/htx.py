@@ -14,11 +14,12 @@ Errors are HTTP 200 with ``{"status":"error","err-code":…,"err-msg":…,"data"
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
@@ -150,7 +151,12 @@ class Htx:
         ts = p.get("Timestamp", "")
         if not _TS_RE.match(ts):
             raise HtxError(sig_err, "Signature not valid: Invalid Timestamp")
-        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        try:
+            t = calendar.timegm((int(ts[0:4]), int(ts[5:7]), int(ts[8:10]), int(ts[11:13]), int(ts[14:16]),
+                                 int(ts[17:19]), 0, 0, 0))
+            datetime(int(ts[0:4]), int(ts[5:7]), int(ts[8:10]), int(ts[11:13]), int(ts[14:16]), int(ts[17:19]))
+        except ValueError:
+            raise HtxError(sig_err, "Signature not valid: Invalid Timestamp") from None
         if abs(time.time() - t) > 300:
             raise HtxError(sig_err, "Signature not valid: Timestamp expired")
         sig = p.get("Signature")
@@ -159,7 +165,7 @@ class Htx:
         host = (req.header(b"host") or "").lower()
         hosts = [host]
         if ":" in host and not host.endswith("]"):
-            hosts.append(host.rsplit(":", 1)[0])
+            hosts.insert(0, host.rsplit(":", 1)[0])  # the SDK signs the bare host name: try it first
         for h in hosts:
             mac = self._mac[ak].copy()
             mac.update(presign_text(req.method, h, req.path, params).encode())
