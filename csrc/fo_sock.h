@@ -62,6 +62,20 @@ static inline void fo_cpu_relax(void)
 #endif
 }
 
+/* Spin receive: poll recv(MSG_DONTWAIT) until data, EOF, an error or deadline_ns (CLOCK_MONOTONIC).
+ * Returns bytes read (>0), 0 at EOF, -1 with errno, -2 at the deadline.  Called without the GIL. */
+static inline ssize_t fo_sock_spin_recv(int fd, char *buf, size_t n, int64_t deadline_ns)
+{
+    for (;;) {
+        ssize_t r = fo_sock_recv(fd, buf, n);
+        if (r != -2)
+            return r;
+        if (fo_now_ns() >= deadline_ns)
+            return -2;
+        fo_cpu_relax();
+    }
+}
+
 static inline int fo_sock_set_int(int fd, int level, int opt, int value)
 {
     return setsockopt(fd, level, opt, &value, sizeof value);

@@ -9,6 +9,7 @@ cdef extern from "fo_sock.h" nogil:
     ssize_t fo_sock_send(int fd, const char *buf, size_t n)
     ssize_t fo_sock_recv(int fd, char *buf, size_t n)
     void fo_cpu_relax()
+    ssize_t fo_sock_spin_recv(int fd, char *buf, size_t n, int64_t deadline_ns)
     int fo_sock_set_int(int fd, int level, int opt, int value)
     int fo_sock_get_int(int fd, int level, int opt, int *value)
     int fo_sock_tcp_rtt(int fd, uint32_t *rtt_us, uint32_t *rttvar_us)

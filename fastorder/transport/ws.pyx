@@ -19,8 +19,8 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memmove
 
 from fastorder.transport._sock cimport (
-    IPPROTO_TCP, TCP_QUICKACK, fo_cpu_relax, fo_now_ns, fo_sock_recv, fo_sock_send, fo_sock_set_int,
-    fo_sock_tcp_rtt, fo_ws_mask, fo_ws_mask_key,
+    IPPROTO_TCP, TCP_QUICKACK, fo_now_ns, fo_sock_send, fo_sock_set_int, fo_sock_spin_recv, fo_sock_tcp_rtt,
+    fo_ws_mask, fo_ws_mask_key,
 )
 
 import asyncio
@@ -893,25 +893,24 @@ cdef class WSClientProtocol(WSFrameParser):
         cdef int64_t deadline = fo_now_ns() + <int64_t>budget_us * 1000
         cdef long before = self.dispatched
         cdef ssize_t r
+        cdef int fd
+        cdef char *rbuf
         if not self._direct or self._state != ST_OPEN:
             raise RuntimeError("spin mode needs an open plaintext connection")
         if self._rbuf == NULL:
             self._rbuf = <char *>malloc(_RBUF)
             if self._rbuf == NULL:
                 raise MemoryError()
+        fd = self._fd
+        rbuf = self._rbuf
         while True:
-            r = fo_sock_recv(self._fd, self._rbuf, _RBUF)
-            if r > 0:
-                self._on_bytes(self._rbuf, r)
-                if self.dispatched != before and r < _RBUF:
-                    break
-                if self._state != ST_OPEN:
-                    break
-            elif r == -2:
-                if fo_now_ns() >= deadline:
-                    break
-                fo_cpu_relax()
-            else:
+            # Poll without the GIL: a server or another strategy thread in this process must keep running.
+            with nogil:
+                r = fo_sock_spin_recv(fd, rbuf, _RBUF, deadline)
+            if r <= 0:
+                break  # deadline, or EOF/error left for the transport to see
+            self._on_bytes(rbuf, r)
+            if (self.dispatched != before and r < _RBUF) or self._state != ST_OPEN:
                 break
         return self.dispatched - before
 

@@ -2,11 +2,16 @@
 bounded in time; servers bind 127.0.0.1 only."""
 
 import asyncio
+import os
 import shutil
-import threading
+import sys
 
 import pytest
 import uvloop
+
+sys.path.insert(0, os.path.dirname(__file__))  # importlib mode: make trhelpers importable
+
+from trhelpers import Nginx  # noqa: E402
 
 LOOPS = ["asyncio", "uvloop"]
 
@@ -27,49 +32,6 @@ def run(request):
     return _run
 
 
-class ThreadServer:
-    """An aiohttp/websockets/raw server on its own loop in a thread, for tests whose client blocks its loop
-    (spin mode) or must not share a loop with the server."""
-
-    def __init__(self, start):  # start: async fn() -> (port, cleanup coroutine fn)
-        self._start = start
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, daemon=True)
-        self.port = None
-        self._cleanup = None
-        self._exc = None
-
-    def _main(self):
-        asyncio.set_event_loop(self.loop)
-
-        async def boot():
-            try:
-                self.port, self._cleanup = await self._start()
-            except BaseException as e:  # reported to the test thread
-                self._exc = e
-            finally:
-                self._ready.set()
-
-        self.loop.run_until_complete(boot())
-        if self._exc is None:
-            self.loop.run_forever()
-            self.loop.run_until_complete(self._cleanup())
-        self.loop.close()
-
-    def __enter__(self):
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise TimeoutError("test server did not start")
-        if self._exc is not None:
-            raise self._exc
-        return self
-
-    def __exit__(self, *exc):
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-
 @pytest.fixture(scope="session")
 def nginx_bin():
     for p in ("nginx", "/usr/sbin/nginx"):
@@ -77,3 +39,27 @@ def nginx_bin():
         if found:
             return found
     pytest.skip("nginx binary not found (CI installs Debian's nginx-light via .ci/run)")
+
+
+@pytest.fixture
+def nginx(nginx_bin, tmp_path):
+    n = Nginx(nginx_bin, tmp_path)
+    yield n
+    n.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_ca():
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    return ca, cert
+
+
+@pytest.fixture
+def nginx_tls(nginx_bin, tmp_path, tls_ca):
+    ca, cert = tls_ca
+    n = Nginx(nginx_bin, tmp_path, cert=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()))
+    yield n
+    n.stop()

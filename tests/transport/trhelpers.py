@@ -1,0 +1,179 @@
+"""Helpers for the transport tests (imported by conftest.py and the test modules)."""
+
+import asyncio
+import threading
+
+
+class ThreadServer:
+    """An aiohttp/websockets/raw server on its own loop in a thread, for tests whose client blocks its loop
+    (spin mode) or must not share a loop with the server."""
+
+    def __init__(self, start):  # start: async fn() -> (port, cleanup coroutine fn)
+        self._start = start
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, daemon=True)
+        self.port = None
+        self._cleanup = None
+        self._exc = None
+
+    def _main(self):
+        asyncio.set_event_loop(self.loop)
+
+        async def boot():
+            try:
+                self.port, self._cleanup = await self._start()
+            except BaseException as e:  # reported to the test thread
+                self._exc = e
+            finally:
+                self._ready.set()
+
+        self.loop.run_until_complete(boot())
+        if self._exc is None:
+            self.loop.run_forever()
+            self.loop.run_until_complete(self._cleanup())
+        self.loop.close()
+
+    def __enter__(self):
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise TimeoutError("test server did not start")
+        if self._exc is not None:
+            raise self._exc
+        return self
+
+    def __exit__(self, *exc):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx (Debian's nginx-light) on 127.0.0.1:<free port> with a throwaway config, as an independent HTTP
+    peer.  /order: a fixed order-sized JSON reply (Content-Length); /chunked: a static file through
+    sub_filter, which makes nginx send it chunked; /ka3: a server that closes after 3 requests per connection."""
+
+    def __init__(self, binary, tmp_path, cert=None):
+        import subprocess
+
+        self.dir = tmp_path
+        self.port = free_port()
+        (tmp_path / "www").mkdir()
+        (tmp_path / "www" / "doc.txt").write_bytes(b"abcdefghij" * 500)
+        tls = ""
+        if cert is not None:
+            cert_pem, key_pem = cert
+            (tmp_path / "cert.pem").write_bytes(cert_pem)
+            (tmp_path / "key.pem").write_bytes(key_pem)
+            tls = f"ssl_certificate {tmp_path}/cert.pem; ssl_certificate_key {tmp_path}/key.pem;"
+        import os
+
+        # As root, nginx's workers would switch to www-data and could not read pytest's 0700 temp dirs.
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf = f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+    keepalive_requests 100000;
+    keepalive_timeout 60s;
+    server {{
+        listen 127.0.0.1:{self.port} {"ssl" if cert else ""};
+        {tls}
+        root {tmp_path}/www;
+        location = /order {{ default_type application/json;
+            return 200 '{{"symbol":"BTCUSDT","orderId":28,"clientOrderId":"6gCrw2kRUAF9CvJDGP16IP","status":"NEW"}}'; }}
+        location = /chunked {{ alias {tmp_path}/www/doc.txt; default_type text/plain;
+            sub_filter 'j' 'J'; sub_filter_once off; sub_filter_types *; }}
+        location = /ka3 {{ keepalive_requests 3; return 200 'ok'; }}
+    }}
+}}
+"""
+        (tmp_path / "nginx.conf").write_text(conf)
+        self.proc = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        import socket
+        import time
+
+        deadline = time.monotonic() + 10
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx failed: " + self.proc.stderr.read().decode(errors="replace"))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise TimeoutError("nginx did not start") from None
+                time.sleep(0.02)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.proc.stderr.close()
+
+
+class RawServer:
+    """A raw asyncio TCP server on 127.0.0.1 running ``handler(reader, writer)`` per connection.  On exit it
+    cancels and awaits its handlers, so no task or handle outlives the test's loop."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.tasks = set()
+        self.port = None
+
+    async def _wrap(self, reader, writer):
+        task = asyncio.current_task()
+        self.tasks.add(task)
+        try:
+            await self.handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            self.tasks.discard(task)
+
+    async def __aenter__(self):
+        self.server = await asyncio.start_server(self._wrap, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc):
+        self.server.close()
+        for t in list(self.tasks):
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.server.wait_closed()
+        await asyncio.sleep(0.01)
+
+
+async def read_request(reader):
+    """Read one request head (+ Content-Length body) from a raw test server's reader; None at EOF."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+    n = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            n = int(line.split(b":")[1])
+    body = await reader.readexactly(n) if n else b""
+    return head + body
