@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -45,6 +46,9 @@ async def _serve(args) -> int:
                     okx_limit_per_2s=0 if args.no_rate_limits else 60,
                     htx_limit_per_2s=0 if args.no_rate_limits else 100)
     await sim.start()
+    # A long-lived simulator keeps every order: move the start-up heap out of the collector's way.
+    gc.collect()
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
