@@ -85,3 +85,14 @@ def test_restart_from_api(h):
                 assert (await r.json())["status"] == "ok"
     h.run(main())
     time.sleep(0)
+
+
+def test_simulator_process_tls(h):
+    import ssl
+    with SimulatorProcess(venues=("okx",), tls=True) as sp:
+        base = sp.urls["okx"]["rest"]
+        assert base.startswith("https://127.0.0.1:") and sp.ca_file and os.path.exists(sp.ca_file)
+        ctx = ssl.create_default_context(cafile=sp.ca_file)
+        with urllib.request.urlopen(base + "/api/v5/public/time", timeout=5, context=ctx) as r:
+            assert json.loads(r.read())["code"] == "0"
+        assert sp.stats("okx")["venue"] == "okx"

@@ -222,3 +222,24 @@ def test_ws_faults(h):
                 assert sim.order("binance", client_order_id="w4")["status"] == "NEW"
             assert sim.stats("binance")["ws"]["count"] >= 3
     h.run(main())
+
+
+def test_okx_and_htx_fault_replies_use_their_shapes(h):
+    async def main():
+        async with Simulator(venues=("okx", "htx"), faults="5xx:nth=1,count=1,venue=okx;429:nth=2,count=1,retry=4,venue=okx;5xx:venue=htx") as sim:
+            async with aiohttp.ClientSession() as s:
+                body = json.dumps({"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
+                                   "px": "49000", "sz": "0.01", "clOrdId": "f1"})
+                async with s.post(sim.url("okx") + "/api/v5/trade/order", data=body,
+                                  headers=h.okx_headers("POST", "/api/v5/trade/order", body)) as r:
+                    assert r.status == 500 and (await r.json())["code"] == "50026"
+                assert sim.order("okx", client_order_id="f1")["status"] == "NEW"  # executed, status unknown
+                body = body.replace("f1", "f2")
+                async with s.post(sim.url("okx") + "/api/v5/trade/order", data=body,
+                                  headers=h.okx_headers("POST", "/api/v5/trade/order", body)) as r:
+                    assert r.status == 429 and (await r.json())["code"] == "50011" and r.headers["Retry-After"] == "4"
+                assert sim.order("okx", client_order_id="f2") is None
+                async with s.get(h.htx_url(sim.url("htx"), "GET", "/v1/account/accounts")) as r:
+                    b = await r.json()
+                    assert r.status == 500 and b["status"] == "error" and b["err-code"] == "base-system-error"
+    h.run(main())
