@@ -428,6 +428,8 @@ class Binance:
     # ================================================================ order logic (REST and WS)
     def validate_order(self, p: dict) -> dict:
         """Checks a new-order parameter set as Binance does; returns normalised values or raises."""
+        if "" in p.values():  # an empty value counts as "not sent" (-1102 for mandatory params)
+            p = {k: v for k, v in p.items() if v != ""}
         symbol = p.get("symbol")
         if not symbol:
             raise mandatory("symbol")

@@ -288,6 +288,7 @@ VALIDATION = [
     (_o(timeInForce=None), -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed."),
     (_o(price=None), -1102, None),
     (_o(quantity=None), -1102, None),
+    (_o(quantity=""), -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."),
     (_o(quoteOrderQty="10"), -1106, "Parameter 'quoteOrderQty' sent when not required."),
     (_o(type="MARKET", timeInForce=None, price=None, quantity=None), -1102,
      "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"),
