@@ -1,0 +1,101 @@
+"""TLS through ssl.SSLContext against servers using a throwaway trustme CA: verification is on by default,
+a wrong CA or host name fails, and nginx / aiohttp / websockets interoperate over TLS."""
+
+import asyncio
+import ssl
+
+import pytest
+from aiohttp import web
+from websockets.asyncio.server import serve
+
+from fastorder.transport import HttpPool, open_http, open_ws
+
+
+def server_ctx(cert):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    return ctx
+
+
+def client_ctx(ca):
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+async def tls_app(cert):
+    async def order(req):
+        return web.Response(body=b'{"ok":1}')
+
+    app = web.Application()
+    app.router.add_get("/order", order)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx(cert))
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
+
+
+def get(path, port):
+    return b"GET %s HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" % (path, port)
+
+
+def test_https_verified(run, tls_ca):
+    ca, cert = tls_ca
+
+    async def main():
+        runner, port = await tls_app(cert)
+        try:
+            c = await open_http("127.0.0.1", port, tls=client_ctx(ca), server_hostname="localhost")
+            assert not c.direct  # TLS records go through the transport; no direct socket writes
+            for _ in range(20):
+                assert (await c.request(get(b"/order", port))).body == b'{"ok":1}'
+            with pytest.raises(RuntimeError):
+                c.spin(10)
+            c.close()
+            # default: the system trust store, which does not know the throwaway CA
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await open_http("127.0.0.1", port, server_hostname="localhost")
+            # right CA, wrong name
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await open_http("127.0.0.1", port, tls=client_ctx(ca), server_hostname="api.example.com")
+        finally:
+            await runner.cleanup()
+
+    run(main)
+
+
+def test_nginx_tls_pool(run, nginx_tls, tls_ca):
+    ca, _cert = tls_ca
+    port = nginx_tls.port
+
+    async def main():
+        async with HttpPool("127.0.0.1", port, size=2, tls=client_ctx(ca), server_hostname="localhost") as pool:
+            rs = await asyncio.gather(*[pool.request(get(b"/order", port)) for _ in range(40)])
+            assert all(r.status == 200 and r.body.startswith(b'{"symbol":"BTCUSDT"') for r in rs)
+            r = await pool.request(get(b"/chunked", port))
+            assert r.body == b"abcdefghiJ" * 500
+
+    run(main)
+
+
+def test_wss_websockets_server(run, tls_ca):
+    ca, cert = tls_ca
+
+    async def main():
+        async def echo(conn):
+            async for m in conn:
+                await conn.send(m)
+
+        async with serve(echo, "127.0.0.1", 0, ssl=server_ctx(cert), compression=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            ws = await open_ws(f"wss://localhost:{port}/", tls=client_ctx(ca))
+            assert not ws.direct
+            for i in range(20):
+                assert await ws.request(b"%d" % i, b'{"id":%d}' % i) == b'{"id":%d}' % i
+            assert 0 < await ws.ping() < 1
+            await ws.close()
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await open_ws(f"wss://localhost:{port}/")  # verification on by default
+
+    run(main)
