@@ -1,6 +1,14 @@
-"""fastorder: low-latency order entry for Binance, OKX and HTX over ordinary REST and WebSocket APIs."""
+"""fastorder: low-latency order entry for Binance, OKX and HTX over ordinary REST and WebSocket APIs.
+
+    async with fastorder.connect("binance", transport="ws", key=..., secret=...) as s:
+        ack = await s.place_order("BTCUSDT", "buy", "0.001", "50000", tif="IOC")
+"""
+
+from fastorder.types import Ack, Latency
+from fastorder.venues import connect
 
 __version__ = "0.1.0"
+__all__ = ["Ack", "Latency", "connect", "get_include", "__version__"]
 
 
 def get_include() -> str:

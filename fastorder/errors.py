@@ -45,3 +45,70 @@ class InvalidCredential(FastorderError, ValueError):
 
     The message names the credential, never its value.
     """
+
+
+# -- what a venue said ----------------------------------------------------------------------------------------
+class VenueError(FastorderError):
+    """The venue answered with an error. `code` and `message` are the venue's own (e.g. Binance -2010,
+    OKX "51008", HTX "order-accountbalance-error"); `http_status` is the HTTP or WS-API status when known."""
+
+    def __init__(self, venue: str, code: object, message: str, *, http_status: int | None = None,
+                 client_order_id: str | None = None) -> None:
+        super().__init__(f"{venue} {code}: {message}")
+        self.venue = venue
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.client_order_id = client_order_id
+
+
+class OrderRejected(VenueError):
+    """The venue refused the order (or the cancel): it is not live because of this request."""
+
+
+class InsufficientBalance(OrderRejected):
+    """Not enough balance for the order."""
+
+
+class DuplicateOrder(OrderRejected):
+    """The client order id is already in use on the venue."""
+
+
+class FilterRejected(OrderRejected):
+    """The venue's symbol rules (price/lot/notional filters, precision) refused the order."""
+
+
+class UnknownOrder(VenueError):
+    """The order asked for (query/cancel) does not exist on the venue, or is already final (cancel)."""
+
+
+class AuthenticationError(VenueError):
+    """Key, signature, passphrase or permissions refused."""
+
+
+class TimestampRejected(VenueError):
+    """The request's timestamp fell outside the venue's window (clock skew); the session re-syncs its clock
+    at once. The order was not placed and is not resent."""
+
+
+class RateLimited(VenueError):
+    """A rate limit was hit (venue-side: HTTP 429 / code, or the local guard). `retry_after` is in seconds."""
+
+    def __init__(self, venue: str, code: object, message: str, *, retry_after: float | None = None,
+                 http_status: int | None = None, client_order_id: str | None = None) -> None:
+        super().__init__(venue, code, message, http_status=http_status, client_order_id=client_order_id)
+        self.retry_after = retry_after
+
+
+class Banned(RateLimited):
+    """The venue banned this IP/key for a while (Binance HTTP 418)."""
+
+
+class ExecutionUnknown(VenueError):
+    """The venue could not say whether the order executed (Binance 5xx/-1006/-1007, OKX 50004/50001/50026, a
+    timeout or a lost connection) AND querying by client order id did not settle it. The order may be live:
+    look it up by `client_order_id` before acting on it."""
+
+
+class ConnectionLost(FastorderError, ConnectionError):
+    """No connection to the venue could carry the request."""

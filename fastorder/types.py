@@ -1,0 +1,61 @@
+"""What a session returns: `Ack` (an order's state as the venue reported it) and its `Latency` breakdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Venue-neutral order states. ACCEPTED: the venue took the order but its reply carries no state yet
+# (Binance ACK, OKX and HTX place replies); query_order gives the state.
+NEW = "NEW"
+ACCEPTED = "ACCEPTED"
+PARTIALLY_FILLED = "PARTIALLY_FILLED"
+FILLED = "FILLED"
+CANCELED = "CANCELED"
+CANCEL_REQUESTED = "CANCEL_REQUESTED"   # OKX/HTX: the cancel was accepted; the final state follows
+REJECTED = "REJECTED"
+EXPIRED = "EXPIRED"
+FINAL_STATES = frozenset((FILLED, CANCELED, REJECTED, EXPIRED))
+
+
+@dataclass(slots=True)
+class Latency:
+    """Where one request's time went, in nanoseconds (µs for venue-reported times).
+
+    client_ns: the call until the request bytes were handed to the kernel (validation, encoding, signing,
+    the write). round_trip_ns: from then until the reply was parsed. exchange_us: the venue's own
+    processing time where it reports one (OKX outTime - inTime; the simulator's X-Sim-Processing-Us).
+    tcp_rtt_us: the kernel's smoothed RTT estimate of the connection used (TCP_INFO), when available.
+    """
+
+    client_ns: int = 0
+    round_trip_ns: int = 0
+    exchange_us: int | None = None
+    tcp_rtt_us: int | None = None
+
+    @property
+    def total_ns(self) -> int:
+        return self.client_ns + self.round_trip_ns
+
+
+@dataclass(slots=True)
+class Ack:
+    """An order's state from one reply. Quantities and prices are the venue's decimal strings."""
+
+    venue: str
+    symbol: str
+    client_order_id: str
+    order_id: str = ""
+    status: str = ACCEPTED
+    side: str = ""
+    price: str = ""
+    quantity: str = ""
+    filled_qty: str = ""
+    avg_price: str = ""
+    exchange_ts_ms: int | None = None
+    reconciled: bool = False          # True when the state came from a query after an unknown outcome
+    latency: Latency = field(default_factory=Latency)
+    raw: object = None                # the parsed reply, for anything not mapped above
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATES

@@ -1,0 +1,35 @@
+"""One session class per venue; `fastorder.connect` picks one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastorder.errors import InvalidOrder
+from fastorder.venues.base import Session
+
+
+def session_class(venue: str) -> type[Session]:
+    v = venue.lower()
+    if v == "binance":
+        from fastorder.venues.binance import BinanceSession
+        return BinanceSession
+    if v == "okx":
+        from fastorder.venues.okx import OkxSession
+        return OkxSession
+    if v in ("htx", "huobi"):
+        from fastorder.venues.htx import HtxSession
+        return HtxSession
+    raise InvalidOrder(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
+
+
+def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
+    """A session with `venue` ("binance", "okx", "htx") over `transport` ("ws" or "rest").
+
+    Use it as `async with fastorder.connect(...) as s:` — entering opens and warms the connections (TCP,
+    TLS, WebSocket, logon), loads the symbol rules and measures the clock offset, so the first order pays
+    for none of that. Keyword arguments: key=, secret= (HMAC), private_key= (Binance Ed25519),
+    passphrase= (OKX), account_id= (HTX, else looked up), url= (REST base), ws_url=, ssl_context=,
+    connections= (warm connections, default 2), recv_window= (ms), timeout= (s), id_prefix=,
+    allow_plaintext= (needed for http/ws to a non-loopback host), resp_type= (Binance ACK/RESULT/FULL).
+    """
+    return session_class(venue)(transport=transport, **kw)

@@ -1,0 +1,411 @@
+"""What every venue session shares: connections, the corrected clock, symbol rules, client ids, timing,
+and turning an unknown outcome into a known one by querying the order by its client id.
+
+Venue modules subclass `Session` and fill in the wire details; this module never names a venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastorder._core.buffer import WriteBuffer
+from fastorder._core.ids import ClientIdGenerator
+from fastorder._core.numbers import SymbolRules
+from fastorder.errors import (
+    ConnectionLost,
+    ExecutionUnknown,
+    InvalidOrder,
+    TimestampRejected,
+    UnknownOrder,
+)
+from fastorder.transport.client import HttpPool, open_ws
+from fastorder.transport.http import HttpParseError, HttpResponse
+from fastorder.transport.ws import WSError
+from fastorder.types import Ack, Latency
+
+perf_ns = time.perf_counter_ns
+
+
+@dataclass(slots=True)
+class SymbolInfo:
+    """One tradable symbol: the venue's own name for it, its rules, and venue extras (OKX instIdCode)."""
+
+    name: str            # as the venue writes it: BTCUSDT / BTC-USDT / btcusdt
+    base: str
+    quote: str
+    rules: SymbolRules
+    code: int = 0        # OKX instIdCode (WebSocket order ops)
+
+
+def normalize_symbol(symbol: str) -> str:
+    """'BTC-USDT', 'btc/usdt', 'BTC_USDT', 'btcusdt' -> 'BTCUSDT': how users may name a symbol on any venue."""
+    return symbol.replace("-", "").replace("/", "").replace("_", "").upper()
+
+
+@dataclass(slots=True)
+class Endpoint:
+    host: str
+    port: int
+    tls: bool
+    path: str
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        u = urlsplit(url)
+        if u.scheme not in ("http", "https", "ws", "wss"):
+            raise ValueError(f"unsupported URL scheme in {url!r}")
+        tls = u.scheme in ("https", "wss")
+        return cls(u.hostname or "", u.port or (443 if tls else 80), tls, u.path or "/")
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.tls else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+class Session:
+    """An open, warm connection set to one venue. Use `fastorder.connect(...)`; see its docstring."""
+
+    venue = ""
+    ws_capable = True
+    default_rest_url = ""
+    default_ws_url = ""
+    #: cheap request that keeps a REST connection warm (venue's public ping/time endpoint)
+    warm_path = "/"
+
+    def __init__(self, *, transport: str, key: str, secret: Any = None, passphrase: str | None = None,
+                 private_key: Any = None, url: str | None = None, ws_url: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None, connections: int = 2, recv_window: int | None = 5000,
+                 timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
+                 clock_samples: int = 5, resync_interval: float = 60.0) -> None:
+        if transport not in ("rest", "ws"):
+            raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
+        if transport == "ws" and not self.ws_capable:
+            raise InvalidOrder(f"{self.venue} has no WebSocket order entry; use transport='rest'",
+                               field="transport")
+        self.transport = transport
+        self.rest = Endpoint.parse(url or self.default_rest_url)
+        self.ws = Endpoint.parse(ws_url or self.default_ws_url) if transport == "ws" else None
+        self._ws_url = ws_url or self.default_ws_url
+        self._ssl = ssl_context
+        self._allow_plaintext = allow_plaintext
+        self.connections = max(1, connections)
+        self.recv_window = recv_window
+        self.timeout = timeout
+        self.ids = ClientIdGenerator(id_prefix)
+        self.offset_ms = 0.0
+        self.clock_rtt_ns = 0
+        self.clock_samples = clock_samples
+        self.resync_interval = resync_interval
+        self.symbols: dict[str, SymbolInfo] = {}
+        self._pool: HttpPool | None = None
+        self._ws_conns: list[Any] = []
+        self._buf = WriteBuffer()
+        self._req_seq = 0
+        self._tasks: list[asyncio.Task] = []
+        self._closed = False
+
+    def __repr__(self) -> str:   # never shows a secret
+        return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+    async def __aenter__(self) -> Session:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
+        tls: Any = (self._ssl or True) if self.rest.tls else None
+        warm = f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
+        self._pool = HttpPool(self.rest.host, self.rest.port, size=self.connections if self.transport == "rest"
+                              else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
+                              allow_plaintext=self._allow_plaintext, warm_request=warm,
+                              total_timeout=self.timeout, read_timeout=self.timeout)
+        try:
+            await self._pool.start()
+            await self.sync_clock()
+            await self.load_symbols()
+            if self.transport == "ws":
+                self._ws_conns = list(await asyncio.gather(*(self._open_ws() for _ in range(self.connections))))
+            self._tasks.append(asyncio.get_running_loop().create_task(self._resync_loop()))
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        for c in self._ws_conns:
+            if _ws_is_open(c):
+                c.close()
+            else:
+                c.abort()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def _open_ws(self) -> Any:
+        tls: Any = (self._ssl or True) if self.ws.tls else None
+        conn = await open_ws(self._ws_url, tls=tls, allow_plaintext=self._allow_plaintext,
+                             on_message=self._on_ws_message, read_timeout=self.timeout,
+                             connect_timeout=self.timeout)
+        await self._ws_logon(conn)
+        return conn
+
+    async def _ws_logon(self, conn: Any) -> None:
+        """Venue-specific WebSocket authentication (Binance session.logon, OKX login)."""
+
+    def _on_ws_message(self, payload: bytes, binary: bool) -> None:
+        """Messages that answer no request: events, pongs. Venues override."""
+
+    # -- the clock ----------------------------------------------------------------------------------------
+    def now_ms(self) -> int:
+        """Milliseconds of the venue's clock, as well as we know it (local clock + measured offset)."""
+        return int(time.time_ns() / 1e6 + self.offset_ms)
+
+    async def _server_time_ms(self) -> int:
+        raise NotImplementedError
+
+    async def sync_clock(self, samples: int | None = None) -> float:
+        """Measure the venue's clock offset: several samples, the one with the smallest RTT wins."""
+        best: tuple[int, float] | None = None
+        for _ in range(samples or self.clock_samples):
+            t0 = time.time_ns()
+            server_ms = await self._server_time_ms()
+            t1 = time.time_ns()
+            rtt = t1 - t0
+            offset = server_ms - (t0 + t1) / 2e6
+            if best is None or rtt < best[0]:
+                best = (rtt, offset)
+        assert best is not None
+        self.clock_rtt_ns, self.offset_ms = best
+        return self.offset_ms
+
+    async def _resync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.resync_interval)
+            try:
+                await self.sync_clock()
+            except Exception:
+                pass   # a failed re-sync keeps the last offset; the next order's timestamp error re-syncs
+
+    async def _on_timestamp_rejected(self, exc: TimestampRejected) -> None:
+        """Re-measure the clock at once; the rejected order is not resent (the caller decides)."""
+        try:
+            await self.sync_clock()
+        finally:
+            raise exc
+
+    # -- symbols ------------------------------------------------------------------------------------------
+    async def load_symbols(self) -> None:
+        raise NotImplementedError
+
+    def symbol(self, symbol: str) -> SymbolInfo:
+        try:
+            return self.symbols[normalize_symbol(symbol)]
+        except (KeyError, AttributeError):
+            raise InvalidOrder(f"{self.venue} has no symbol {symbol!r}", field="symbol") from None
+
+    # -- requests -----------------------------------------------------------------------------------------
+    def next_request_id(self) -> int:
+        self._req_seq += 1
+        return self._req_seq
+
+    async def rest_get_json(self, path: str) -> Any:
+        """An unsigned GET (public endpoints: time, symbols) parsed as JSON."""
+        import orjson
+
+        req = f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
+        resp = await self._pool.request(req)
+        if resp.status != 200:
+            raise ConnectionLost(f"{self.venue} GET {path}: HTTP {resp.status}")
+        return orjson.loads(resp.body)
+
+    async def rest_send(self, data: bytes, lat: Latency, t_call: int) -> HttpResponse:
+        """Send one complete request on the least-busy warm connection; fill in the latency split."""
+        pool = self._pool
+        try:
+            try:
+                conn = pool.connection()
+            except Exception:
+                conn = await pool._wait_connection(time.monotonic() + self.timeout)
+            fut = conn.request(data, timeout=self.timeout)
+        except Exception as exc:   # nothing was written: the order was not sent
+            raise ConnectionLost(f"{self.venue}: no connection could take the request ({exc})") from None
+        t_wire = perf_ns()
+        lat.client_ns = t_wire - t_call
+        try:
+            resp = await fut
+        except TRANSPORT_ERRORS as exc:   # written, but no reply: it may have been executed
+            raise _Unknown(exc) from None
+        lat.round_trip_ns = perf_ns() - t_wire
+        lat.tcp_rtt_us = conn.tcp_rtt()[0] or None
+        sim_us = resp.header(b"x-sim-processing-us")
+        if sim_us is not None:
+            lat.exchange_us = round(float(sim_us))
+        return resp
+
+    def ws_conn(self) -> Any:
+        """The open WebSocket connection with the fewest requests pending (then the lowest kernel RTT)."""
+        best = None
+        for c in self._ws_conns:
+            if _ws_is_open(c) and (best is None or c.pending < best.pending):
+                best = c
+        if best is None:
+            raise ConnectionLost(f"{self.venue}: no open WebSocket connection")
+        return best
+
+    async def ws_send(self, req_id: bytes, data: bytes, lat: Latency, t_call: int) -> bytes:
+        conn = self.ws_conn()
+        try:
+            fut = conn.request(req_id, data, timeout=self.timeout)
+        except Exception as exc:   # nothing was written
+            raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
+        t_wire = perf_ns()
+        lat.client_ns = t_wire - t_call
+        try:
+            reply = await fut
+        except TRANSPORT_ERRORS as exc:
+            raise _Unknown(exc) from None
+        lat.round_trip_ns = perf_ns() - t_wire
+        lat.tcp_rtt_us = conn.tcp_rtt()[0] or None
+        return reply
+
+    # -- the public API -----------------------------------------------------------------------------------
+    async def place_order(self, symbol: str, side: str, quantity: Any, price: Any = None, *, type: str = "limit",
+                          tif: str = "GTC", post_only: bool = False, client_order_id: str | None = None) -> Ack:
+        """Place one order. `side` buy/sell; `type` limit/market; `tif` GTC/IOC/FOK; `post_only` for a
+        maker-only limit order. Price and quantity as Decimal, str, int or float (checked against the
+        symbol's tick, step and notional rules before anything is sent).
+
+        Returns the venue's acknowledgement. If the outcome is unknown (timeout, lost connection, a venue
+        "status unknown" reply), the order is looked up by its client id before this returns; if that still
+        cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
+        """
+        t_call = perf_ns()
+        info = self.symbol(symbol)
+        side_u = _side(side)
+        clid = client_order_id or self.ids.next()
+        lat = Latency()
+        try:
+            return await self._place(info, side_u, quantity, price, type.lower(), tif.upper(), post_only, clid,
+                                     lat, t_call)
+        except _Unknown as u:
+            return await self.reconcile(info, clid, u.cause, lat)
+        except TimestampRejected as exc:
+            await self._on_timestamp_rejected(exc)
+            raise
+
+    async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        """Several orders at once (each a dict of place_order's arguments), all in flight together; one
+        result per order, in order: its Ack or the exception it raised."""
+        return list(await asyncio.gather(*(self.place_order(**o) for o in orders), return_exceptions=True))
+
+    async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
+                           client_order_id: str | None = None) -> Ack:
+        """Cancel by exchange order id or client order id."""
+        if order_id is None and client_order_id is None:
+            raise InvalidOrder("give order_id or client_order_id", field="order_id")
+        t_call = perf_ns()
+        info = self.symbol(symbol)
+        lat = Latency()
+        try:
+            return await self._cancel(info, order_id, client_order_id, lat, t_call)
+        except _Unknown as u:
+            ack = await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
+            return ack
+        except TimestampRejected as exc:
+            await self._on_timestamp_rejected(exc)
+            raise
+
+    async def query_order(self, symbol: str, *, order_id: str | int | None = None,
+                          client_order_id: str | None = None) -> Ack:
+        """The order's current state, by exchange order id or client order id."""
+        if order_id is None and client_order_id is None:
+            raise InvalidOrder("give order_id or client_order_id", field="order_id")
+        t_call = perf_ns()
+        info = self.symbol(symbol)
+        lat = Latency()
+        try:
+            return await self._query(info, order_id, client_order_id, lat, t_call)
+        except _Unknown as u:
+            raise ExecutionUnknown(self.venue, "unknown", f"query failed: {u.cause}",
+                                   client_order_id=client_order_id) from None
+        except TimestampRejected as exc:
+            await self._on_timestamp_rejected(exc)
+            raise
+
+    async def reconcile(self, info: SymbolInfo, clid: str | None, cause: BaseException, lat: Latency, *,
+                        order_id: str | int | None = None, attempts: int = 4) -> Ack:
+        """Settle an unknown outcome: query the order (by client id) until the venue says what it is.
+
+        "Not found" right after an unknown outcome may only mean the order has not reached the book yet,
+        so it is asked again with backoff; only a definite answer is returned. Otherwise ExecutionUnknown.
+        """
+        delay = 0.05
+        last: BaseException = cause
+        for _ in range(attempts):
+            try:
+                ack = await self._query(info, order_id, clid, Latency(), perf_ns())
+                ack.reconciled = True
+                ack.latency = lat
+                return ack
+            except UnknownOrder as exc:
+                last = exc
+            except _Unknown as u:
+                last = u.cause
+            await asyncio.sleep(delay)
+            delay *= 2
+        raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
+                               f"order outcome unknown after {attempts} queries ({last})",
+                               client_order_id=clid)
+
+    # venue hooks -----------------------------------------------------------------------------------------
+    async def _place(self, info: SymbolInfo, side: str, quantity: Any, price: Any, type: str, tif: str,
+                     post_only: bool, clid: str, lat: Latency, t_call: int) -> Ack:
+        raise NotImplementedError
+
+    async def _cancel(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
+        raise NotImplementedError
+
+    async def _query(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
+        raise NotImplementedError
+
+
+class _Unknown(Exception):
+    """Internal: the request's outcome is unknown (the venue said so, or no reply came)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+# A request was written but these ended it without a usable reply: its outcome is unknown.
+TRANSPORT_ERRORS = (asyncio.TimeoutError, ConnectionError, OSError, HttpParseError, WSError)
+
+
+def _ws_is_open(conn: Any) -> bool:
+    return not conn.closed.done()
+
+
+def _side(side: str) -> str:
+    s = side.upper() if isinstance(side, str) else ""
+    if s not in ("BUY", "SELL"):
+        raise InvalidOrder(f"side must be 'buy' or 'sell', not {side!r}", field="side")
+    return s

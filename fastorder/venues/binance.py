@@ -1,0 +1,229 @@
+"""Binance Spot: REST (`/api/v3/order`) and the WebSocket API (`/ws-api/v3`). REFERENCE.md §1-2."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from fastorder._core.binance import BinanceRest, BinanceWs
+from fastorder._core.numbers import SymbolRules
+from fastorder._core.sign import Ed25519Signer, HmacSha256
+from fastorder.errors import (
+    AuthenticationError,
+    Banned,
+    DuplicateOrder,
+    FilterRejected,
+    InsufficientBalance,
+    InvalidCredential,
+    InvalidOrder,
+    OrderRejected,
+    RateLimited,
+    TimestampRejected,
+    UnknownOrder,
+    VenueError,
+)
+from fastorder.types import ACCEPTED, EXPIRED, NEW, Ack, Latency
+from fastorder.venues.base import Session, SymbolInfo, _Unknown
+
+VENUE = "binance"
+_STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": "PARTIALLY_FILLED", "FILLED": "FILLED",
+           "CANCELED": "CANCELED", "PENDING_CANCEL": "CANCELED", "REJECTED": "REJECTED", "EXPIRED": EXPIRED,
+           "EXPIRED_IN_MATCH": EXPIRED}
+_UNKNOWN_CODES = (-1000, -1006, -1007)   # "execution status unknown" family (REFERENCE.md §1.11)
+_AUTH_CODES = (-1022, -2014, -2015, -1002)
+_FILTER_CODES = (-1013, -1111, -1100, -1102, -1104, -1106, -1115, -1116, -1117, -1121)
+
+
+def error_for(code: int | None, msg: str, status: int, clid: str | None, *, action: str,
+              retry_after: float | None = None) -> BaseException:
+    """A Binance error reply as a typed exception; `_Unknown` when the outcome is unknown (5xx etc.)."""
+    code_v: Any = code if code is not None else status
+    if status >= 500 or code in _UNKNOWN_CODES:
+        return _Unknown(VenueError(VENUE, code_v, msg, http_status=status, client_order_id=clid))
+    if status == 418:
+        return Banned(VENUE, code_v, msg, retry_after=retry_after, http_status=status, client_order_id=clid)
+    if status == 429 or code in (-1003, -1015):
+        return RateLimited(VENUE, code_v, msg, retry_after=retry_after, http_status=status, client_order_id=clid)
+    if code == -1021:
+        return TimestampRejected(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    if code in _AUTH_CODES or status in (401, 403):
+        return AuthenticationError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    if code == -2013 or (code == -2011 and "Unknown order" in msg):
+        return UnknownOrder(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    low = msg.lower()
+    if code == -2010 and "insufficient balance" in low:
+        return InsufficientBalance(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    if code == -2010 and "duplicate" in low:
+        return DuplicateOrder(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    if code in _FILTER_CODES:
+        return FilterRejected(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    if action == "place" or code in (-2010, -2011):
+        return OrderRejected(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+    return VenueError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
+
+
+def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: Any) -> Ack:
+    status = _STATUS.get(d.get("status", ""), ACCEPTED) if "status" in d else ACCEPTED
+    executed = d.get("executedQty", "")
+    avg = ""
+    if executed and Decimal(executed) > 0 and d.get("cummulativeQuoteQty"):
+        avg = str(Decimal(d["cummulativeQuoteQty"]) / Decimal(executed))
+    return Ack(venue=VENUE, symbol=info.name,
+               client_order_id=d.get("origClientOrderId") or d.get("clientOrderId") or clid,
+               order_id=str(d.get("orderId", "")), status=status, side=d.get("side", ""),
+               price=d.get("price", ""), quantity=d.get("origQty", ""), filled_qty=executed, avg_price=avg,
+               exchange_ts_ms=d.get("transactTime") or d.get("updateTime") or d.get("time"), latency=lat,
+               raw=raw)
+
+
+class BinanceSession(Session):
+    venue = VENUE
+    default_rest_url = "https://api.binance.com"
+    default_ws_url = "wss://ws-api.binance.com:443/ws-api/v3"
+    warm_path = "/api/v3/ping"
+
+    def __init__(self, *, resp_type: str = "RESULT", **kw: Any) -> None:
+        super().__init__(**kw)
+        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        if private_key is not None:
+            signer: Any = Ed25519Signer(private_key)
+        elif secret is not None:
+            signer = HmacSha256(secret)
+        else:
+            raise InvalidCredential("binance needs secret= (HMAC key) or private_key= (Ed25519 key)")
+        self.ed25519 = isinstance(signer, Ed25519Signer)
+        if resp_type not in ("ACK", "RESULT", "FULL"):
+            raise InvalidOrder("resp_type must be ACK, RESULT or FULL", field="resp_type")
+        self.resp_type = resp_type
+        self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window)
+        self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
+        self.logged_on = False
+        self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
+
+    # -- connection set-up ---------------------------------------------------------------------------------
+    async def _server_time_ms(self) -> int:
+        return int((await self.rest_get_json("/api/v3/time"))["serverTime"])
+
+    async def load_symbols(self) -> None:
+        info = await self.rest_get_json("/api/v3/exchangeInfo")
+        for s in info["symbols"]:
+            f = {x["filterType"]: x for x in s.get("filters", [])}
+            pf, ls = f.get("PRICE_FILTER", {}), f.get("LOT_SIZE", {})
+            notional = f.get("NOTIONAL", f.get("MIN_NOTIONAL", {})).get("minNotional", "0")
+            try:
+                rules = SymbolRules(s["symbol"], pf.get("tickSize", "0.00000001"), ls.get("stepSize", "0.00000001"),
+                                    min_price=pf.get("minPrice", 0), max_price=pf.get("maxPrice", 0),
+                                    min_qty=ls.get("minQty", 0), max_qty=ls.get("maxQty", 0),
+                                    min_notional=notional)
+            except InvalidOrder:
+                continue   # a symbol whose rules we cannot read is not offered
+            self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("baseAsset", ""),
+                                                           s.get("quoteAsset", ""), rules)
+
+    async def _ws_logon(self, conn: Any) -> None:
+        """Ed25519 keys log the connection on once, so orders carry no per-order signature; HMAC keys
+        sign every request (the docs allow session.logon for Ed25519 only)."""
+        if not self.ed25519:
+            return
+        buf = self._buf
+        buf.clear()
+        rid = self.next_request_id()
+        self._ws_enc.session_logon(buf, rid, timestamp=self.now_ms())
+        reply = orjson.loads(await conn.request(str(rid).encode(), buf.getvalue(), timeout=self.timeout))
+        if reply.get("status") != 200:
+            err = reply.get("error", {})
+            raise error_for(err.get("code"), err.get("msg", ""), reply.get("status", 0), None, action="logon")
+        self.logged_on = True
+
+    def _on_ws_message(self, payload: bytes, binary: bool) -> None:
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return
+        self.events.append(msg)
+        del self.events[:-100]   # keep the latest few
+
+    # -- one request, either transport ---------------------------------------------------------------------
+    async def _call(self, info: SymbolInfo, encode_rest, encode_ws, clid: str | None, lat: Latency,
+                    t_call: int, action: str) -> Ack:
+        buf = self._buf
+        buf.clear()
+        if self.transport == "rest":
+            encode_rest(buf)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            try:
+                d = orjson.loads(resp.body) if resp.body else {}
+            except orjson.JSONDecodeError as exc:
+                raise _Unknown(exc) from None
+            if resp.status == 200 and isinstance(d, dict):
+                return ack_from(info, d, clid or "", lat, d)
+            if not isinstance(d, dict):
+                raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
+            ra = resp.header(b"retry-after")
+            raise error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
+                            retry_after=float(ra) if ra else None)
+        rid = self.next_request_id()
+        encode_ws(buf, rid)
+        reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
+        try:
+            d = orjson.loads(reply)
+        except orjson.JSONDecodeError as exc:
+            raise _Unknown(exc) from None
+        status = d.get("status", 0) if isinstance(d, dict) else 0
+        if status == 200 and isinstance(d.get("result"), dict):
+            return ack_from(info, d["result"], clid or "", lat, d)
+        err = d.get("error", {}) if isinstance(d, dict) else {}
+        retry = (err.get("data") or {}).get("retryAfter") if isinstance(err, dict) else None
+        retry_after = max(0.0, (retry - self.now_ms()) / 1000) if retry else None
+        raise error_for(err.get("code"), str(err.get("msg", "")), status or 500, clid, action=action,
+                        retry_after=retry_after)
+
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+        if type == "market":
+            if price is not None:
+                raise InvalidOrder("market orders take no price", field="price")
+            btype, btif = "MARKET", None
+        elif type == "limit":
+            if price is None:
+                raise InvalidOrder("limit orders need a price", field="price")
+            btype, btif = ("LIMIT_MAKER", None) if post_only else ("LIMIT", tif)
+        else:
+            raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
+        if post_only and type != "limit":
+            raise InvalidOrder("post_only applies to limit orders only", field="post_only")
+        ts = self.now_ms()
+        rules, enc = info.rules, self._rest_enc
+        return await self._call(
+            info,
+            lambda b: enc.new_order_request(b, info.name, side, btype, client_order_id=clid, timestamp=ts,
+                                            quantity=quantity, price=price, time_in_force=btif,
+                                            resp_type=self.resp_type, rules=rules),
+            lambda b, rid: self._ws_enc.order_place(b, rid, info.name, side, btype, client_order_id=clid,
+                                                    timestamp=ts, quantity=quantity, price=price,
+                                                    time_in_force=btif, resp_type=self.resp_type, rules=rules,
+                                                    logged_on=self.logged_on),
+            clid, lat, t_call, "place")
+
+    async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
+        ts = self.now_ms()
+        oid = int(order_id) if order_id is not None else None
+        return await self._call(
+            info,
+            lambda b: self._rest_enc.cancel_request(b, info.name, timestamp=ts, order_id=oid,
+                                                    orig_client_order_id=clid),
+            lambda b, rid: self._ws_enc.order_cancel(b, rid, info.name, timestamp=ts, order_id=oid,
+                                                     orig_client_order_id=clid, logged_on=self.logged_on),
+            clid, lat, t_call, "cancel")
+
+    async def _query(self, info, order_id, clid, lat, t_call) -> Ack:
+        ts = self.now_ms()
+        oid = int(order_id) if order_id is not None else None
+        return await self._call(
+            info,
+            lambda b: self._rest_enc.query_request(b, info.name, timestamp=ts, order_id=oid,
+                                                   orig_client_order_id=clid),
+            lambda b, rid: self._ws_enc.order_status(b, rid, info.name, timestamp=ts, order_id=oid,
+                                                     orig_client_order_id=clid, logged_on=self.logged_on),
+            clid, lat, t_call, "query")
