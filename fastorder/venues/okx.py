@@ -1,0 +1,224 @@
+"""OKX v5: REST (`/api/v5/trade/…`) and the private WebSocket (`/ws/v5/private`). REFERENCE.md §3."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from fastorder._core.numbers import SymbolRules
+from fastorder._core.okx import OkxRest, OkxWs
+from fastorder._core.sign import HmacSha256
+from fastorder.errors import (
+    AuthenticationError,
+    DuplicateOrder,
+    FilterRejected,
+    InsufficientBalance,
+    InvalidCredential,
+    InvalidOrder,
+    OrderRejected,
+    RateLimited,
+    TimestampRejected,
+    UnknownOrder,
+    VenueError,
+)
+from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
+from fastorder.venues.base import Session, SymbolInfo, _Unknown
+
+VENUE = "okx"
+_STATE = {"live": NEW, "partially_filled": PARTIALLY_FILLED, "filled": FILLED, "canceled": CANCELED,
+          "mmp_canceled": CANCELED}
+_UNKNOWN = ("50001", "50004", "50026")                       # outcome unknown: check the order
+_AUTH = ("50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113", "60005", "60007", "60009",
+         "60024", "60011")
+_TIMESTAMP = ("50102", "50112", "60004", "60006")
+_RATE = ("50011", "50013", "50061", "60014")
+_NOT_FOUND = ("51603", "51400", "51401", "51402")
+_FILTER = ("51000", "51001", "51006", "51020", "51121", "51201", "51202", "51203", "51204", "51205")
+
+
+def error_for(code: str, msg: str, status: int, clid: str | None, action: str) -> BaseException:
+    if code in _UNKNOWN or status >= 500:
+        return _Unknown(VenueError(VENUE, code, msg, http_status=status, client_order_id=clid))
+    if code in _TIMESTAMP:
+        return TimestampRejected(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if code in _AUTH:
+        return AuthenticationError(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if code in _RATE or status == 429:
+        return RateLimited(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if code in _NOT_FOUND:
+        return UnknownOrder(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if code == "51008" or code.startswith("51008"):
+        return InsufficientBalance(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if code == "51016":
+        return DuplicateOrder(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if code in _FILTER:
+        return FilterRejected(VENUE, code, msg, http_status=status, client_order_id=clid)
+    if action == "place":
+        return OrderRejected(VENUE, code, msg, http_status=status, client_order_id=clid)
+    return VenueError(VENUE, code, msg, http_status=status, client_order_id=clid)
+
+
+def _gateway_us(d: dict[str, Any]) -> int | None:
+    """OKX's own gateway time (outTime - inTime, µs), reported on every trade reply."""
+    try:
+        return int(d["outTime"]) - int(d["inTime"])
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+class OkxSession(Session):
+    venue = VENUE
+    default_rest_url = "https://www.okx.com"
+    default_ws_url = "wss://ws.okx.com:8443/ws/v5/private"
+    warm_path = "/api/v5/public/time"
+
+    def __init__(self, *, td_mode: str = "cash", simulated: bool = False, **kw: Any) -> None:
+        super().__init__(**kw)
+        key, secret, passphrase = kw.get("key"), kw.get("secret"), kw.get("passphrase")
+        if secret is None or passphrase is None:
+            raise InvalidCredential("okx needs secret= and passphrase=")
+        signer = HmacSha256(secret)
+        self.td_mode = td_mode
+        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=simulated)
+        self._ws_enc = OkxWs(key, signer, passphrase)
+        self._login_waiters: list[asyncio.Future] = []
+        self._pong_waiters: list[asyncio.Future] = []
+
+    async def _server_time_ms(self) -> int:
+        return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])
+
+    async def load_symbols(self) -> None:
+        data = await self.rest_get_json("/api/v5/public/instruments?instType=SPOT")
+        for s in data.get("data", []):
+            try:
+                rules = SymbolRules(s["instId"], s["tickSz"], s["lotSz"], min_qty=s.get("minSz") or 0)
+            except (InvalidOrder, KeyError):
+                continue
+            info = SymbolInfo(s["instId"], s.get("baseCcy", ""), s.get("quoteCcy", ""), rules,
+                              int(s.get("instIdCode") or 0))
+            self.symbols[s["instId"].replace("-", "").upper()] = info
+
+    async def _ws_logon(self, conn: Any) -> None:
+        """The `login` op: its reply carries no request id, so it arrives through _on_ws_message."""
+        buf = self._buf
+        buf.clear()
+        self._ws_enc.login(buf, timestamp_s=int(self.now_ms() // 1000))
+        fut = asyncio.get_running_loop().create_future()
+        self._login_waiters.append(fut)
+        conn.send(buf.getvalue())
+        msg = await asyncio.wait_for(fut, self.timeout)
+        if msg.get("code") != "0":
+            raise error_for(str(msg.get("code")), str(msg.get("msg", "")), 0, None, "login")
+
+    def _on_ws_message(self, payload: bytes, binary: bool) -> None:
+        if payload == b"pong":
+            while self._pong_waiters:
+                w = self._pong_waiters.pop(0)
+                if not w.done():
+                    w.set_result(True)
+            return
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(msg, dict) and msg.get("event") in ("login", "error") and self._login_waiters:
+            w = self._login_waiters.pop(0)
+            if not w.done():
+                w.set_result(msg)
+
+    # -- replies -------------------------------------------------------------------------------------------
+    def _one(self, d: Any, status: int, clid: str | None, action: str) -> dict[str, Any]:
+        """The single order result inside an OKX reply, or the typed error."""
+        if not isinstance(d, dict):
+            raise _Unknown(VenueError(VENUE, status, "unexpected reply"))
+        code = str(d.get("code", ""))
+        items = d.get("data") or []
+        item = items[0] if items and isinstance(items[0], dict) else {}
+        if code == "0" and item.get("sCode", "0") == "0":
+            return item
+        if item.get("sCode") not in (None, "", "0"):
+            raise error_for(str(item["sCode"]), str(item.get("sMsg", "")), status, clid, action)
+        raise error_for(code, str(d.get("msg", "")), status, clid, action)
+
+    async def _send(self, encode_rest, encode_ws, clid: str | None, lat: Latency, t_call: int,
+                    action: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        buf = self._buf
+        buf.clear()
+        if self.transport == "rest" or encode_ws is None:
+            encode_rest(buf)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            status, body = resp.status, resp.body
+        else:
+            rid = self.next_request_id()
+            encode_ws(buf, rid)
+            body = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
+            status = 200
+        try:
+            d = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise _Unknown(exc) from None
+        item = self._one(d, status, clid, action)
+        gw = _gateway_us(d)
+        if gw is not None and lat.exchange_us is None:
+            lat.exchange_us = gw
+        return d, item
+
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+        if type == "market":
+            if price is not None:
+                raise InvalidOrder("market orders take no price", field="price")
+            ord_type = "market"
+        elif type == "limit":
+            if price is None:
+                raise InvalidOrder("limit orders need a price", field="price")
+            if post_only:
+                ord_type = "post_only"
+            else:
+                ord_type = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}.get(tif, "")
+                if not ord_type:
+                    raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
+        else:
+            raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
+        s = side.lower()
+        ts = self.now_ms()
+        rules = info.rules
+        if type == "market":
+            # spot market orders: sz in base currency (tgtCcy=base_ccy), as a limit order's would be
+            tgt: str | None = "base_ccy"
+        else:
+            tgt = None
+        d, item = await self._send(
+            lambda b: self._rest_enc.place_order_request(b, info.name, self.td_mode, s, ord_type, sz=quantity,
+                                                         cl_ord_id=clid, timestamp_ms=ts, px=price, tgt_ccy=tgt,
+                                                         rules=rules),
+            lambda b, rid: self._ws_enc.order(b, rid, info.code, self.td_mode, s, ord_type, sz=quantity,
+                                              cl_ord_id=clid, px=price, tgt_ccy=tgt, rules=rules),
+            clid, lat, t_call, "place")
+        return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid,
+                   order_id=str(item.get("ordId", "")), status=ACCEPTED, side=side,
+                   exchange_ts_ms=int(item["ts"]) if item.get("ts") else None, latency=lat, raw=d)
+
+    async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
+        ts = self.now_ms()
+        d, item = await self._send(
+            lambda b: self._rest_enc.cancel_request(b, info.name, timestamp_ms=ts, ord_id=order_id, cl_ord_id=clid),
+            lambda b, rid: self._ws_enc.cancel_order(b, rid, info.code, ord_id=order_id, cl_ord_id=clid),
+            clid, lat, t_call, "cancel")
+        # OKX: sCode 0 means the cancel was accepted; the final state comes from a query (REFERENCE §3.6)
+        return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid or "",
+                   order_id=str(item.get("ordId", order_id or "")), status=CANCEL_REQUESTED,
+                   exchange_ts_ms=int(item["ts"]) if item.get("ts") else None, latency=lat, raw=d)
+
+    async def _query(self, info, order_id, clid, lat, t_call) -> Ack:
+        ts = self.now_ms()
+        d, item = await self._send(
+            lambda b: self._rest_enc.query_request(b, info.name, timestamp_ms=ts, ord_id=order_id, cl_ord_id=clid),
+            None, clid, lat, t_call, "query")
+        avg = item.get("avgPx", "")
+        return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid or "",
+                   order_id=str(item.get("ordId", "")), status=_STATE.get(item.get("state", ""), ACCEPTED),
+                   side=str(item.get("side", "")).upper(), price=item.get("px", ""), quantity=item.get("sz", ""),
+                   filled_qty=item.get("accFillSz", ""), avg_price="" if avg in ("", "0") else avg,
+                   exchange_ts_ms=int(item["uTime"]) if item.get("uTime") else None, latency=lat, raw=d)
