@@ -169,7 +169,7 @@ def pct(v):
     v = sorted(v)
     n = len(v)
     q = lambda p: v[min(n - 1, max(0, int(round(p / 100 * n + 0.5)) - 1))]  # noqa: E731
-    return {"n": n, "p50": q(50), "p90": q(90), "p99": q(99), "p99.9": q(99.9), "max": v[-1], "mean": sum(v) / n}
+    return {"n": n, "min": v[0], "p50": q(50), "p90": q(90), "p99": q(99), "p99.9": q(99.9), "max": v[-1], "mean": sum(v) / n}
 
 
 def main(argv=None) -> int:
@@ -207,10 +207,10 @@ def main(argv=None) -> int:
           f"Python {platform.python_version()}, sim cpu={args.sim_cpu}, client cpu={args.client_cpu}")
     print(f"# machine state: load average {os.getloadavg()[0]:.2f}; calibration loop (1M Python int additions) "
           f"{calib:.0f} ms CPU; {args.orders} iterations x 3 requests (place passive LIMIT, cancel, crossing IOC)")
-    print(f"{'venue/transport':16s} {'n':>6s} {'p50':>8s} {'p90':>8s} {'p99':>8s} {'p99.9':>8s} {'max':>9s} {'mean':>8s}"
+    print(f"{'venue/transport':16s} {'n':>6s} {'min':>7s} {'p50':>8s} {'p90':>8s} {'p99':>8s} {'p99.9':>8s} {'max':>9s} {'mean':>8s}"
           f" {'req/s':>8s}")
     for (venue, tr), (p, wall) in out.items():
-        print(f"{venue + '/' + tr:16s} {p['n']:6d} {p['p50']:8.1f} {p['p90']:8.1f} {p['p99']:8.1f} {p['p99.9']:8.1f} "
+        print(f"{venue + '/' + tr:16s} {p['n']:6d} {p['min']:7.1f} {p['p50']:8.1f} {p['p90']:8.1f} {p['p99']:8.1f} {p['p99.9']:8.1f} "
               f"{p['max']:9.1f} {p['mean']:8.1f} {p['n'] / wall:8.0f}")
     return 0
 

@@ -15,7 +15,6 @@ gives 418 (IP ban for ``ban_seconds``). Order count: every order accepted by the
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import math
 import re
@@ -80,8 +79,17 @@ def not_required(name: str) -> BinanceError:
     return BinanceError(-1106, f"Parameter '{name}' sent when not required.")
 
 
+_FMT8: dict = {}
+
+
 def fmt8(d: Decimal) -> str:
-    return f"{d:.8f}"
+    """Binance's 8-decimal rendering; memoised (prices and quantities repeat)."""
+    s = _FMT8.get(d)
+    if s is None:
+        s = f"{d:.8f}"
+        if len(_FMT8) < 100_000:
+            _FMT8[d] = s
+    return s
 
 
 @dataclass
@@ -125,8 +133,7 @@ class Binance:
         self.keys: dict[str, BinanceKey] = {k.api_key: k for k in keys}
         self._pub: dict[str, Ed25519PublicKey] = {
             k.api_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.kind == "ED25519"}
-        self._hmac = {k.api_key: hmac.new(k.secret.encode(), digestmod=hashlib.sha256)
-                      for k in keys if k.kind == "HMAC"}
+        self._hmac = {k.api_key: k.secret.encode() for k in keys if k.kind == "HMAC"}
         self.limits = limits or BinanceLimits()
         self.ex = Exchange([SymbolSpec(**vars(s)) for s in SYMBOLS], first_order_id=12_000_000_000 + seed)
         self.ids = IdGen(seed)
@@ -251,9 +258,7 @@ class Binance:
 
     def _verify(self, key: BinanceKey, payload: bytes, sig: str) -> bool:
         if key.kind == "HMAC":
-            h = self._hmac[key.api_key].copy()
-            h.update(payload)
-            return hmac.compare_digest(h.hexdigest(), sig.lower())
+            return hmac.compare_digest(hmac.digest(self._hmac[key.api_key], payload, "sha256").hex(), sig.lower())
         try:
             raw = base64.b64decode(sig, validate=True)
             self._pub[key.api_key].verify(raw, payload)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import calendar
-import hashlib
 import hmac
 import re
 import time
@@ -81,7 +80,7 @@ class Htx:
 
     def __init__(self, keys: list[HtxKey], seed: int = 0, limit_per_2s: int = 100):
         self.keys = {k.access_key: k for k in keys}
-        self._mac = {k.access_key: hmac.new(k.secret.encode(), digestmod=hashlib.sha256) for k in keys}
+        self._mac = {k.access_key: k.secret.encode() for k in keys}
         specs = []
         self.meta = {}
         for sym, base, quote_, mid, pp, ap, mina, minv, gap, lq in SYMBOLS:
@@ -167,9 +166,8 @@ class Htx:
         if ":" in host and not host.endswith("]"):
             hosts.insert(0, host.rsplit(":", 1)[0])  # the SDK signs the bare host name: try it first
         for h in hosts:
-            mac = self._mac[ak].copy()
-            mac.update(presign_text(req.method, h, req.path, params).encode())
-            if hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sig):
+            mac = hmac.digest(self._mac[ak], presign_text(req.method, h, req.path, params).encode(), "sha256")
+            if hmac.compare_digest(base64.b64encode(mac).decode(), sig):
                 return self.keys[ak], p
         raise HtxError(sig_err, "Signature not valid: Verification failure [校验失败]")
 

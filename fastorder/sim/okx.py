@@ -13,7 +13,6 @@ Rate limit: place orders, ``limit_per_2s`` per account and instrument, shared by
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import time
@@ -78,7 +77,7 @@ class Okx:
 
     def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60):
         self.keys = {k.api_key: k for k in keys}
-        self._mac = {k.api_key: hmac.new(k.secret.encode(), digestmod=hashlib.sha256) for k in keys}
+        self._mac = {k.api_key: k.secret.encode() for k in keys}
         specs = []
         self.inst = {}
         self.by_code = {}
@@ -147,9 +146,9 @@ class Okx:
         if abs(time.time() - t) > 30:
             raise OkxError("50102", "Timestamp request expired.", 401)
         path = req.path + ("?" + req.query if req.query else "")
-        mac = self._mac[api_key].copy()
-        mac.update(ts.encode() + req.method.encode() + path.encode("latin-1") + req.body)
-        if not hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sign):
+        mac = hmac.digest(self._mac[api_key], ts.encode() + req.method.encode() + path.encode("latin-1") + req.body,
+                          "sha256")
+        if not hmac.compare_digest(base64.b64encode(mac).decode(), sign):
             raise OkxError("50113", "Invalid Sign.", 401)
         return key
 
@@ -484,9 +483,8 @@ class OkxWsSession:
             return self._event_error("60004", "Invalid timestamp")
         if abs(time.time() - t) > 30:
             return self._event_error("60006", "Timestamp request expired")
-        mac = self.v._mac[key.api_key].copy()
-        mac.update(ts.encode() + b"GET/users/self/verify")
-        if not hmac.compare_digest(base64.b64encode(mac.digest()).decode(), str(a["sign"])):
+        mac = hmac.digest(self.v._mac[key.api_key], ts.encode() + b"GET/users/self/verify", "sha256")
+        if not hmac.compare_digest(base64.b64encode(mac).decode(), str(a["sign"])):
             return self._event_error("60007", "Invalid sign")
         self.key = key
         return orjson.dumps({"event": "login", "code": "0", "msg": "", "connId": self.conn_id})
