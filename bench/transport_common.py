@@ -1,0 +1,142 @@
+"""Shared pieces of the transport benchmarks (bench/transport_ws.py, bench/transport_http.py).
+
+Method: the server is pinned to one CPU and every client runs in its own subprocess pinned to another
+(``taskset``).  Clients are interleaved in rounds (A B C ... A B C ...) so that drift and noise from other
+work on the machine hit all of them alike; each round reports percentiles, and the table shows the median
+over rounds of each percentile.  Python clients run with the GC frozen after warm-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEER_SRC = HERE / "c" / "fo_bench_peer.c"
+
+
+def percentiles(lat_ns: list[int], cpu_ns: float) -> dict:
+    s = sorted(lat_ns)
+    n = len(s)
+
+    def p(q):
+        return s[int((n - 1) * q)]
+
+    return {"n": n, "p50": p(0.5), "p90": p(0.9), "p99": p(0.99), "p999": p(0.999), "max": s[-1],
+            "mean": sum(s) / n, "cpu_ns": cpu_ns}
+
+
+def cpu_ns() -> int:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return int((r.ru_utime + r.ru_stime) * 1e9)
+
+
+def prepare_measurement() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+def build_peer(out_dir: Path) -> Path:
+    exe = out_dir / "fo_bench_peer"
+    subprocess.run(["cc", "-O2", "-Wall", "-o", str(exe), str(PEER_SRC), "-lcrypto"], check=True)
+    return exe
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def run_client(cmd: list[str], cpu: int, timeout: float = 300.0) -> dict:
+    """Run one client subprocess pinned to ``cpu``; it prints one JSON line of stats last."""
+    out = subprocess.run(["taskset", "-c", str(cpu)] + cmd, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{cmd} failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def self_cmd(script: str, *args: str) -> list[str]:
+    return [sys.executable, str(HERE / script), *args]
+
+
+def summarize(rounds: dict[str, list[dict]]) -> dict[str, dict]:
+    """Median over rounds of each statistic."""
+    out = {}
+    for name, rs in rounds.items():
+        if rs:
+            out[name] = {k: statistics.median(r[k] for r in rs) for k in rs[0] if k != "n"}
+            out[name]["n"] = sum(r["n"] for r in rs)
+    return out
+
+
+def table(summary: dict[str, dict], baselines: dict[str, str], title: str) -> str:
+    """Markdown table in microseconds, with ratios of p50 against the named baselines."""
+    cols = ["p50", "p90", "p99", "p999", "max", "mean"]
+    head = "| client | " + " | ".join(c + " µs" for c in cols) + " | p99/p50 | CPU µs/rt | " + \
+        " | ".join(f"p50 ÷ {b}" for b in baselines.values()) + " |"
+    lines = [f"**{title}**", "", head, "|" + "---|" * (len(cols) + 3 + len(baselines))]
+    for name, s in summary.items():
+        cells = [f"{s[c] / 1000:.1f}" for c in cols]
+        ratio = f"{s['p99'] / s['p50']:.2f}"
+        cpu = f"{s['cpu_ns'] / 1000:.1f}" if s.get("cpu_ns") else "–"
+        rs = []
+        for key in baselines:
+            b = summary.get(key)
+            rs.append(f"{s['p50'] / b['p50']:.2f}" if b else "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio} | {cpu} | " + " | ".join(rs) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = "?"
+    load = os.getloadavg()
+    return (f"{model}, {os.cpu_count()} CPUs, Linux {os.uname().release}, Python {sys.version.split()[0]}, "
+            f"load average at start {load[0]:.2f}")
+
+
+def tmpdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="fo-bench-"))
+
+
+def which_nginx() -> str | None:
+    return shutil.which("nginx") or (shutil.which("/usr/sbin/nginx"))

@@ -1,0 +1,334 @@
+"""HTTP keep-alive round-trip benchmark against nginx: fastorder vs aiohttp, httpx and requests, with C clients
+(bench/c/fo_bench_peer.c and ``wrk -t1 -c1``) as the floor.
+
+The request is an order-sized Binance-style POST (query-string body, X-MBX-APIKEY header); nginx answers
+with a fixed order-sized JSON (``return 200``).  nginx (one worker) is pinned to --server-cpu, each client
+runs in its own process pinned to --client-cpu; one request in flight.  Plaintext and TLS (same nginx, a
+throwaway self-signed certificate; wrk is the C floor for TLS).
+
+aiohttp is configured as the user's plan configures it: one long-lived ClientSession with a
+TCPConnector (keep-alive pool, DNS cache), ``session.post(url, data=..., headers=...)`` and ``await
+resp.read()``.
+
+    python bench/transport_http.py --n 5000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import transport_common as tc  # noqa: E402
+
+APIKEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+BODY_LEN = 180
+REPLY = ('{"symbol":"BTCUSDT","orderId":28,"orderListId":-1,"clientOrderId":"6gCrw2kRUAF9CvJDGP16IP",'
+         '"transactTime":1507725176595,"price":"50000.00","origQty":"0.00100000","status":"NEW"}')
+
+
+def body() -> bytes:
+    return bytes(ord("a") + i % 26 for i in range(BODY_LEN))
+
+
+# ---- clients -------------------------------------------------------------------------------------------
+
+
+async def c_fastorder(host, port, n, mode, cafile):
+    import ssl
+
+    from fastorder.transport import HttpTemplate, open_http
+
+    ctx = ssl.create_default_context(cafile=cafile) if cafile else False
+    conn = await open_http(host, port, tls=ctx, server_hostname="localhost" if cafile else None)
+    tpl = HttpTemplate("POST", "/order", f"{host}:{port}", [("X-MBX-APIKEY", APIKEY),
+                                                           ("Content-Type", "application/x-www-form-urlencoded")])
+    b = body()
+    warm = n // 10 + 100
+    lat = []
+    pc = time.perf_counter_ns
+    if mode == "future":
+        for i in range(n + warm):
+            if i == warm:
+                tc.prepare_measurement()
+                c0 = tc.cpu_ns()
+            t0 = pc()
+            r = await conn.send(tpl, None, b)
+            lat.append(pc() - t0)
+        assert r.status == 200 and r.body == REPLY.encode()
+    elif mode == "cb":
+        done = asyncio.get_running_loop().create_future()
+        st = {"i": 0, "t0": 0, "c0": 0}
+
+        def on_reply(resp, exc):
+            lat.append(pc() - st["t0"])
+            i = st["i"] = st["i"] + 1
+            if i == warm:
+                tc.prepare_measurement()
+                st["c0"] = tc.cpu_ns()
+            if i == n + warm:
+                done.set_result(resp)
+                return
+            st["t0"] = pc()
+            conn.send_cb(tpl, on_reply, None, b)
+
+        st["t0"] = pc()
+        conn.send_cb(tpl, on_reply, None, b)
+        r = await done
+        assert r.status == 200
+        c0 = st["c0"]
+    else:  # spin
+        box = []
+        for i in range(n + warm):
+            if i == warm:
+                tc.prepare_measurement()
+                c0 = tc.cpu_ns()
+            t0 = pc()
+            conn.send_cb(tpl, lambda resp, exc: box.append(resp), None, b)
+            while not box:
+                conn.spin(1_000_000)
+            lat.append(pc() - t0)
+            box.clear()
+    c1 = tc.cpu_ns()
+    conn.close()
+    return lat[warm:], (c1 - c0) / n
+
+
+async def c_aiohttp(host, port, n, mode, cafile):
+    import ssl
+
+    import aiohttp
+
+    scheme = "https" if cafile else "http"
+    ctx = ssl.create_default_context(cafile=cafile) if cafile else None
+    url = f"{scheme}://{'localhost' if cafile else host}:{port}/order"
+    conn = aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, keepalive_timeout=60, ssl=ctx if ctx else False)
+    headers = {"X-MBX-APIKEY": APIKEY, "Content-Type": "application/x-www-form-urlencoded"}
+    b = body()
+    async with aiohttp.ClientSession(connector=conn) as s:
+        async def one():
+            async with s.post(url, data=b, headers=headers) as r:
+                return await r.read()
+
+        return await _loop(n, one)
+
+
+async def c_httpx(host, port, n, mode, cafile):
+    import ssl
+
+    import httpx
+
+    scheme = "https" if cafile else "http"
+    url = f"{scheme}://{'localhost' if cafile else host}:{port}/order"
+    verify = ssl.create_default_context(cafile=cafile) if cafile else True
+    headers = {"X-MBX-APIKEY": APIKEY, "Content-Type": "application/x-www-form-urlencoded"}
+    b = body()
+    async with httpx.AsyncClient(verify=verify) as c:
+        async def one():
+            r = await c.post(url, content=b, headers=headers)
+            return r.content
+
+        return await _loop(n, one)
+
+
+def c_requests(host, port, n, mode, cafile):
+    import requests
+
+    scheme = "https" if cafile else "http"
+    url = f"{scheme}://{'localhost' if cafile else host}:{port}/order"
+    headers = {"X-MBX-APIKEY": APIKEY, "Content-Type": "application/x-www-form-urlencoded"}
+    b = body()
+    s = requests.Session()
+    s.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify=
+    s.verify = cafile if cafile else True
+    warm = n // 10 + 100
+    lat = []
+    pc = time.perf_counter_ns
+    for i in range(n + warm):
+        if i == warm:
+            tc.prepare_measurement()
+            c0 = tc.cpu_ns()
+        t0 = pc()
+        _ = s.post(url, data=b, headers=headers).content
+        lat.append(pc() - t0)
+    c1 = tc.cpu_ns()
+    return lat[warm:], (c1 - c0) / n
+
+
+async def _loop(n, one):
+    warm = n // 10 + 100
+    lat = []
+    pc = time.perf_counter_ns
+    for i in range(n + warm):
+        if i == warm:
+            tc.prepare_measurement()
+            c0 = tc.cpu_ns()
+        t0 = pc()
+        await one()
+        lat.append(pc() - t0)
+    c1 = tc.cpu_ns()
+    return lat[warm:], (c1 - c0) / n
+
+
+CLIENTS = {"fastorder": c_fastorder, "aiohttp": c_aiohttp, "httpx": c_httpx, "requests": c_requests}
+
+
+def client_main(a) -> None:
+    import uvloop
+
+    fn = CLIENTS[a.run_client]
+    if asyncio.iscoroutinefunction(fn):
+        lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile))
+    else:
+        lat, cpu = fn("127.0.0.1", a.port, a.n, a.mode, a.cafile)
+    print(json.dumps(tc.percentiles(lat, cpu)))
+
+
+# ---- wrk ---------------------------------------------------------------------------------------------------
+
+
+def wrk_cmd(url: str, seconds: int, script: Path) -> list[str]:
+    return ["wrk", "-t1", "-c1", f"-d{seconds}s", "--latency", "-s", str(script), url]
+
+
+def parse_wrk(text: str) -> dict:
+    def us(v: str) -> float:
+        m = re.match(r"([\d.]+)(us|ms|s)", v)
+        x = float(m.group(1))
+        return x * {"us": 1e3, "ms": 1e6, "s": 1e9}[m.group(2)]
+
+    dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)", text, re.M))
+    lat = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", text)
+    reqs = int(re.search(r"(\d+) requests in", text).group(1))
+    # wrk prints 50/75/90/99; it has no p99.9.  "max" is wrk's own Max column; mean is its Avg.
+    return {"n": reqs, "p50": us(dist["50"]), "p90": us(dist["90"]), "p99": us(dist["99"]), "p999": us(dist["99"]),
+            "max": us(lat.group(3)), "mean": us(lat.group(1)), "cpu_ns": 0}
+
+
+# ---- nginx -------------------------------------------------------------------------------------------------
+
+
+def start_nginx(work: Path, port: int, tls_port: int, cert: Path, key: Path, cpu: int) -> subprocess.Popen:
+    import os
+
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf = f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/body; proxy_temp_path {work}/proxy; fastcgi_temp_path {work}/fcgi;
+    uwsgi_temp_path {work}/uwsgi; scgi_temp_path {work}/scgi;
+    keepalive_requests 10000000; keepalive_timeout 300s;
+    ssl_protocols TLSv1.3;
+    server {{
+        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {cert}; ssl_certificate_key {key};
+        location = /order {{ default_type application/json; return 200 '{REPLY}'; }}
+    }}
+}}
+"""
+    (work / "nginx.conf").write_text(conf)
+    nginx = tc.which_nginx()
+    if not nginx:
+        sys.exit("nginx not found: apt-get install nginx-light")
+    return subprocess.Popen(["taskset", "-c", str(cpu), nginx, "-p", str(work), "-c", str(work / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--client-cpu", type=int, default=1)
+    ap.add_argument("--wrk-seconds", type=int, default=3)
+    ap.add_argument("--skip-slow", action="store_true", help="skip httpx and requests")
+    ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--run-client")
+    ap.add_argument("--mode", default="future")
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--cafile")
+    a = ap.parse_args()
+    if a.run_client:
+        return client_main(a)
+
+    work = tc.tmpdir()
+    peer = tc.build_peer(work)
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    lua = work / "post.lua"
+    lua.write_text(f'wrk.method = "POST"\nwrk.body = "{body().decode()}"\n'
+                   f'wrk.headers["X-MBX-APIKEY"] = "{APIKEY}"\n'
+                   'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+    port, tls_port = tc.free_port(), tc.free_port()
+    nginx = start_nginx(work, port, tls_port, cert, key, a.server_cpu)
+    out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_http.py --n {a.n} --rounds {a.rounds}`; "
+           f"nginx (1 worker) on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; {a.rounds} interleaved rounds "
+           f"× {a.n} round trips (wrk: {a.wrk_seconds} s per round), median over rounds.", ""]
+    try:
+        tc.wait_port(port, nginx)
+
+        def py(name, p, mode="future", cafile=None):
+            cmd = tc.self_cmd("transport_http.py", "--run-client", name, "--port", str(p), "--n", str(a.n),
+                              "--mode", mode)
+            return cmd + (["--cafile", cafile] if cafile else [])
+
+        for tls in (False, True):
+            p = tls_port if tls else port
+            ca = str(cert) if tls else None
+            clients = {}
+            if not tls:
+                clients["C client (floor)"] = [str(peer), "http-client", str(p), str(a.n), "/order", str(BODY_LEN)]
+            url = f"{'https' if tls else 'http'}://127.0.0.1:{p}/order"
+            clients["wrk -t1 -c1"] = ("wrk", url)
+            clients["fastorder (await Future)"] = py("fastorder", p, cafile=ca)
+            clients["fastorder (callback)"] = py("fastorder", p, "cb", cafile=ca)
+            if not tls:
+                clients["fastorder spin()"] = py("fastorder", p, "spin")
+                clients["C client, spinning"] = [str(peer), "http-client", str(p), str(a.n), "/order",
+                                                 str(BODY_LEN), "spin"]
+            clients["aiohttp"] = py("aiohttp", p, cafile=ca)
+            if not a.skip_slow:
+                clients["httpx (async)"] = py("httpx", p, cafile=ca)
+                clients["requests"] = py("requests", p, cafile=ca)
+            rounds = {k: [] for k in clients}
+            for r in range(a.rounds):
+                for name, cmd in clients.items():
+                    if cmd[0] == "wrk":
+                        res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
+                                             capture_output=True, text=True, check=True)
+                        rounds[name].append(parse_wrk(res.stdout))
+                    else:
+                        rounds[name].append(tc.run_client(cmd, a.client_cpu))
+                    print(f"  [{'tls' if tls else 'plain'}] round {r + 1} {name}: "
+                          f"p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
+            base = {"wrk -t1 -c1": "wrk", "aiohttp": "aiohttp"}
+            if not tls:
+                base = {"C client (floor)": "C", **base}
+            t = tc.table(tc.summarize(rounds), base, f"HTTP/1.1 keep-alive POST round trip, "
+                                                      f"{'TLS 1.3' if tls else 'plaintext'}, nginx")
+            print(t + "\n")
+            out.extend([t, ""])
+    finally:
+        tc.stop(nginx)
+    out.append("wrk reports 50/75/90/99 % only: its p99.9 column repeats p99, its CPU is not measured.")
+    if a.markdown:
+        a.markdown.write_text("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

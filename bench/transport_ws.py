@@ -1,0 +1,330 @@
+"""WebSocket round-trip benchmark: fastorder vs websockets, aiohttp and picows, with a C client as the floor.
+
+An order-sized (default 200-byte) JSON text message with an id goes to an echo server and the reply is
+awaited; one message in flight.  The server is the C echo server in bench/c/fo_bench_peer.c (the same server
+for every client), pinned to --server-cpu; each client runs in its own process pinned to --client-cpu.
+Spin rows use a spinning server and spinning clients.  The TLS rows use picows's echo server (C-accelerated,
+supports TLS) for plaintext and TLS alike, so their difference is the cost of TLS.
+
+    python bench/transport_ws.py --n 5000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import transport_common as tc  # noqa: E402
+
+
+def payload(i: int, size: int) -> bytes:
+    head = b'{"id":"%d","method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","pad":"' % i
+    tail = b'"}}'
+    return head + b"x" * max(0, size - len(head) - len(tail)) + tail
+
+
+# ---- clients (each runs in its own pinned process) --------------------------------------------------------
+
+
+async def c_fastorder(url, n, size, mode, ssl_ctx):
+    from fastorder.transport import open_ws
+
+    ws = await open_ws(url, tls=ssl_ctx, id_pattern=b'"id":')
+    warm = n // 10 + 100
+    msgs = [payload(i, size) for i in range(n + warm)]
+    ids = [b"%d" % i for i in range(n + warm)]
+    lat = []
+    pc = time.perf_counter_ns
+    if mode == "future":
+        for i in range(n + warm):
+            if i == warm:
+                tc.prepare_measurement()
+                c0 = tc.cpu_ns()
+            t0 = pc()
+            await ws.request(ids[i], msgs[i])
+            lat.append(pc() - t0)
+    elif mode == "cb":
+        done = asyncio.get_running_loop().create_future()
+        state = {"i": 0, "t0": 0, "c0": 0}
+
+        def on_reply(reply, exc):
+            lat.append(pc() - state["t0"])
+            i = state["i"] = state["i"] + 1
+            if i == warm:
+                tc.prepare_measurement()
+                state["c0"] = tc.cpu_ns()
+            if i == n + warm:
+                done.set_result(None)
+                return
+            state["t0"] = pc()
+            ws.request_cb(ids[i], msgs[i], on_reply)
+
+        state["t0"] = pc()
+        ws.request_cb(ids[0], msgs[0], on_reply)
+        await done
+        c0 = state["c0"]
+    else:  # spin: send, then poll the socket on this core until the reply is parsed
+        box = []
+
+        def on_reply(reply, exc):
+            box.append(reply)
+
+        for i in range(n + warm):
+            if i == warm:
+                tc.prepare_measurement()
+                c0 = tc.cpu_ns()
+            t0 = pc()
+            ws.request_cb(ids[i], msgs[i], on_reply)
+            while not box:
+                ws.spin(1_000_000)
+            lat.append(pc() - t0)
+            box.clear()
+    c1 = tc.cpu_ns()
+    await ws.close()
+    return lat[warm:], (c1 - c0) / n
+
+
+async def c_websockets(url, n, size, mode, ssl_ctx):
+    from websockets.asyncio.client import connect
+
+    async with connect(url, compression=None, ssl=ssl_ctx, max_size=None) as ws:
+        return await _simple_loop(n, size, lambda m: ws.send(m.decode()), ws.recv)
+
+
+async def c_aiohttp(url, n, size, mode, ssl_ctx):
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s, s.ws_connect(url, ssl=ssl_ctx if ssl_ctx else None) as ws:
+        return await _simple_loop(n, size, lambda m: ws.send_str(m.decode()), ws.receive)
+
+
+async def c_picows(url, n, size, mode, ssl_ctx):
+    from picows import WSListener, WSMsgType, ws_connect
+
+    loop = asyncio.get_running_loop()
+    pc = time.perf_counter_ns
+    warm = n // 10 + 100
+    msgs = [payload(i, size) for i in range(n + warm)]
+    lat = []
+    state = {"fut": None, "i": 0, "t0": 0, "c0": 0, "done": loop.create_future()}
+
+    class L(WSListener):
+        def on_ws_frame(self, transport, frame):
+            if frame.msg_type != WSMsgType.TEXT:
+                return
+            if mode == "future":
+                state["fut"].set_result(frame.get_payload_as_bytes())
+            else:  # callback style, as in picows's own benchmark
+                frame.get_payload_as_bytes()
+                lat.append(pc() - state["t0"])
+                i = state["i"] = state["i"] + 1
+                if i == warm:
+                    tc.prepare_measurement()
+                    state["c0"] = tc.cpu_ns()
+                if i == n + warm:
+                    state["done"].set_result(None)
+                    return
+                state["t0"] = pc()
+                transport.send(WSMsgType.TEXT, msgs[i])
+
+    transport, _client = await ws_connect(L, url, ssl_context=ssl_ctx)
+    if mode == "future":
+        for i in range(n + warm):
+            if i == warm:
+                tc.prepare_measurement()
+                c0 = tc.cpu_ns()
+            t0 = pc()
+            state["fut"] = loop.create_future()
+            transport.send(WSMsgType.TEXT, msgs[i])
+            await state["fut"]
+            lat.append(pc() - t0)
+    else:
+        state["t0"] = pc()
+        transport.send(WSMsgType.TEXT, msgs[0])
+        await state["done"]
+        c0 = state["c0"]
+    c1 = tc.cpu_ns()
+    transport.disconnect()
+    return lat[warm:], (c1 - c0) / n
+
+
+async def _simple_loop(n, size, send, recv):
+    pc = time.perf_counter_ns
+    warm = n // 10 + 100
+    msgs = [payload(i, size) for i in range(n + warm)]
+    lat = []
+    for i in range(n + warm):
+        if i == warm:
+            tc.prepare_measurement()
+            c0 = tc.cpu_ns()
+        t0 = pc()
+        await send(msgs[i])
+        await recv()
+        lat.append(pc() - t0)
+    c1 = tc.cpu_ns()
+    return lat[warm:], (c1 - c0) / n
+
+
+CLIENTS = {"fastorder": c_fastorder, "websockets": c_websockets, "aiohttp": c_aiohttp, "picows": c_picows}
+
+
+def client_main(a) -> None:
+    import ssl
+
+    import uvloop
+
+    ctx = None
+    if a.cafile:
+        ctx = ssl.create_default_context(cafile=a.cafile)
+    fn = CLIENTS[a.run_client]
+    lat, cpu = uvloop.run(fn(a.url, a.n, a.size, a.mode, ctx))
+    print(json.dumps(tc.percentiles(lat, cpu)))
+
+
+# ---- picows echo server for the TLS comparison --------------------------------------------------------------
+
+
+def picows_server_main(a) -> None:
+    import ssl
+
+    import uvloop
+    from picows import WSListener, WSMsgType, ws_create_server
+
+    class Echo(WSListener):
+        def on_ws_frame(self, transport, frame):
+            if frame.msg_type == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code())
+                transport.disconnect()
+            elif frame.msg_type == WSMsgType.PING:
+                transport.send_pong(frame.get_payload_as_bytes())
+            else:
+                transport.send(frame.msg_type, frame.get_payload_as_memoryview())
+
+    async def main():
+        ctx = None
+        if a.certfile:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(a.certfile, a.keyfile)
+        server = await ws_create_server(lambda _req: Echo(), "127.0.0.1", a.port, ssl=ctx)
+        print("ready", flush=True)
+        await server.serve_forever()
+
+    uvloop.run(main())
+
+
+# ---- orchestration --------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=5000, help="measured round trips per client per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--size", type=int, default=200, help="message size in bytes")
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--client-cpu", type=int, default=1)
+    ap.add_argument("--skip-tls", action="store_true")
+    ap.add_argument("--skip-spin", action="store_true")
+    ap.add_argument("--markdown", type=Path, help="also write the tables here")
+    # internal: run one client / the picows server
+    ap.add_argument("--run-client")
+    ap.add_argument("--picows-server", action="store_true")
+    ap.add_argument("--url")
+    ap.add_argument("--mode", default="future")
+    ap.add_argument("--cafile")
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--certfile")
+    ap.add_argument("--keyfile")
+    a = ap.parse_args()
+    if a.run_client:
+        return client_main(a)
+    if a.picows_server:
+        return picows_server_main(a)
+
+    import subprocess
+
+    work = tc.tmpdir()
+    peer = tc.build_peer(work)
+    out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_ws.py --n {a.n} --rounds {a.rounds} "
+           f"--size {a.size}`; server on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; "
+           f"{a.rounds} interleaved rounds × {a.n} round trips, median over rounds.", ""]
+
+    def py(name, url, mode="future", cafile=None):
+        cmd = tc.self_cmd("transport_ws.py", "--run-client", name, "--url", url, "--n", str(a.n),
+                          "--size", str(a.size), "--mode", mode)
+        if cafile:
+            cmd += ["--cafile", cafile]
+        return cmd
+
+    def run_suite(title, server_cmd, port, clients, baselines):
+        rounds = {name: [] for name in clients}
+        srv = subprocess.Popen(["taskset", "-c", str(a.server_cpu)] + server_cmd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            tc.wait_port(port, srv)
+            for r in range(a.rounds):
+                for name, cmd in clients.items():
+                    rounds[name].append(tc.run_client(cmd, a.client_cpu))
+                    print(f"  [{title}] round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs",
+                          file=sys.stderr)
+        finally:
+            tc.stop(srv)
+        t = tc.table(tc.summarize(rounds), baselines, title)
+        print(t + "\n")
+        out.extend([t, ""])
+
+    # 1. plaintext, blocking server: every client against the same C echo server
+    port = tc.free_port()
+    url = f"ws://127.0.0.1:{port}/"
+    c_cmd = [str(peer), "ws-client", str(port), str(a.n), str(a.size)]
+    run_suite("WebSocket round trip, plaintext, C echo server", [str(peer), "ws-server", str(port)], port, {
+        "C client (floor)": c_cmd,
+        "fastorder (await Future)": py("fastorder", url),
+        "fastorder (callback)": py("fastorder", url, "cb"),
+        "picows (await Future)": py("picows", url),
+        "picows (callback)": py("picows", url, "cb"),
+        "websockets": py("websockets", url),
+        "aiohttp": py("aiohttp", url),
+    }, {"C client (floor)": "C", "picows (await Future)": "picows fut", "picows (callback)": "picows cb"})
+
+    # 2. spin: spinning C server, spinning clients
+    if not a.skip_spin:
+        port = tc.free_port()
+        url = f"ws://127.0.0.1:{port}/"
+        run_suite("WebSocket round trip, spin mode (server and client poll)",
+                  [str(peer), "ws-server", str(port), "spin"], port, {
+                      "C client, spinning (floor)": [str(peer), "ws-client", str(port), str(a.n), str(a.size), "spin"],
+                      "fastorder spin()": py("fastorder", url, "spin"),
+                  }, {"C client, spinning (floor)": "C spin"})
+
+    # 3. TLS vs plaintext against the same (picows) server
+    if not a.skip_tls:
+        cert, key = work / "cert.pem", work / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+        for tls in (False, True):
+            port = tc.free_port()
+            scheme = "wss" if tls else "ws"
+            url = f"{scheme}://127.0.0.1:{port}/"
+            srv = tc.self_cmd("transport_ws.py", "--picows-server", "--port", str(port))
+            if tls:
+                srv += ["--certfile", str(cert), "--keyfile", str(key)]
+            ca = str(cert) if tls else None
+            run_suite(f"WebSocket round trip, {'TLS' if tls else 'plaintext'}, picows echo server", srv, port, {
+                "fastorder (await Future)": py("fastorder", url, cafile=ca),
+                "fastorder (callback)": py("fastorder", url, "cb", cafile=ca),
+                "picows (await Future)": py("picows", url, cafile=ca),
+                "websockets": py("websockets", url, cafile=ca),
+                "aiohttp": py("aiohttp", url, cafile=ca),
+            }, {"picows (await Future)": "picows fut"})
+    if a.markdown:
+        a.markdown.write_text("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
