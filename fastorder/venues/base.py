@@ -362,7 +362,8 @@ class Session:
         last: BaseException = cause
         for _ in range(attempts):
             try:
-                ack = await self._query(info, order_id, clid, Latency(), perf_ns())
+                # over REST: a WebSocket that just failed is the least likely path to an answer
+                ack = await self._query(info, order_id, clid, Latency(), perf_ns(), rest=True)
                 ack.reconciled = True
                 ack.latency = lat
                 return ack
@@ -370,6 +371,8 @@ class Session:
                 last = exc
             except _Unknown as u:
                 last = u.cause
+            except ConnectionLost as exc:
+                last = exc
             await asyncio.sleep(delay)
             delay *= 2
         raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
@@ -384,7 +387,8 @@ class Session:
     async def _cancel(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
         raise NotImplementedError
 
-    async def _query(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
+    async def _query(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int, *,
+                     rest: bool = False) -> Ack:
         raise NotImplementedError
 
 

@@ -147,10 +147,10 @@ class BinanceSession(Session):
 
     # -- one request, either transport ---------------------------------------------------------------------
     async def _call(self, info: SymbolInfo, encode_rest, encode_ws, clid: str | None, lat: Latency,
-                    t_call: int, action: str) -> Ack:
+                    t_call: int, action: str, rest: bool = False) -> Ack:
         buf = self._buf
         buf.clear()
-        if self.transport == "rest":
+        if self.transport == "rest" or rest:
             encode_rest(buf)
             resp = await self.rest_send(buf.getvalue(), lat, t_call)
             try:
@@ -217,7 +217,7 @@ class BinanceSession(Session):
                                                      orig_client_order_id=clid, logged_on=self.logged_on),
             clid, lat, t_call, "cancel")
 
-    async def _query(self, info, order_id, clid, lat, t_call) -> Ack:
+    async def _query(self, info, order_id, clid, lat, t_call, *, rest=False) -> Ack:
         ts = self.now_ms()
         oid = int(order_id) if order_id is not None else None
         return await self._call(
@@ -226,4 +226,4 @@ class BinanceSession(Session):
                                                    orig_client_order_id=clid),
             lambda b, rid: self._ws_enc.order_status(b, rid, info.name, timestamp=ts, order_id=oid,
                                                      orig_client_order_id=clid, logged_on=self.logged_on),
-            clid, lat, t_call, "query")
+            clid, lat, t_call, "query", rest)

@@ -184,7 +184,7 @@ class HtxSession(Session):
                    order_id=str(order_id if order_id is not None else d.get("data", "")),
                    status=CANCEL_REQUESTED, latency=lat, raw=d)
 
-    async def _query(self, info, order_id, clid, lat, t_call) -> Ack:
+    async def _query(self, info, order_id, clid, lat, t_call, *, rest=True) -> Ack:   # always REST
         ts = self.now_ms() // 1000
         enc = self._encoder()
         if order_id is not None:

@@ -211,7 +211,7 @@ class OkxSession(Session):
                    order_id=str(item.get("ordId", order_id or "")), status=CANCEL_REQUESTED,
                    exchange_ts_ms=int(item["ts"]) if item.get("ts") else None, latency=lat, raw=d)
 
-    async def _query(self, info, order_id, clid, lat, t_call) -> Ack:
+    async def _query(self, info, order_id, clid, lat, t_call, *, rest=True) -> Ack:   # always REST
         ts = self.now_ms()
         d, item = await self._send(
             lambda b: self._rest_enc.query_request(b, info.name, timestamp_ms=ts, ord_id=order_id, cl_ord_id=clid),
