@@ -23,6 +23,7 @@ from fastorder.errors import (
     TimestampRejected,
     UnknownOrder,
 )
+from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
@@ -83,7 +84,7 @@ class Session:
                  private_key: Any = None, url: str | None = None, ws_url: str | None = None,
                  ssl_context: ssl.SSLContext | None = None, connections: int = 2, recv_window: int | None = 5000,
                  timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
-                 clock_samples: int = 5, resync_interval: float = 60.0) -> None:
+                 clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -110,6 +111,8 @@ class Session:
         self._req_seq = 0
         self._tasks: list[asyncio.Task] = []
         self._closed = False
+        self.recorder = recorder if recorder is not None else RECORDER
+        self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
@@ -136,7 +139,10 @@ class Session:
             await self.load_symbols()
             if self.transport == "ws":
                 self._ws_conns = list(await asyncio.gather(*(self._open_ws() for _ in range(self.connections))))
-            self._tasks.append(asyncio.get_running_loop().create_task(self._resync_loop()))
+            loop = asyncio.get_running_loop()
+            self._tasks.append(loop.create_task(self._resync_loop()))
+            if self.transport == "ws" and len(self._ws_conns) > 1:
+                self._tasks.append(loop.create_task(self._rtt_loop()))
         except BaseException:
             await self.close()
             raise
@@ -261,12 +267,28 @@ class Session:
             lat.exchange_us = round(float(sim_us))
         return resp
 
+    async def _rtt_loop(self, every: float = 1.0) -> None:
+        """Refresh each WebSocket connection's kernel RTT estimate (TCP_INFO), off the order path."""
+        while True:
+            for c in self._ws_conns:
+                if _ws_is_open(c):
+                    try:
+                        self._ws_rtt[id(c)] = c.tcp_rtt()[0]
+                    except OSError:
+                        pass
+            await asyncio.sleep(every)
+
     def ws_conn(self) -> Any:
-        """The open WebSocket connection with the fewest requests pending (then the lowest kernel RTT)."""
+        """The open WebSocket connection with the fewest requests pending, then the lowest recently
+        measured RTT."""
         best = None
+        best_key = None
+        rtt = self._ws_rtt
         for c in self._ws_conns:
-            if _ws_is_open(c) and (best is None or c.pending < best.pending):
-                best = c
+            if _ws_is_open(c):
+                key = (c.pending, rtt.get(id(c), 0))
+                if best is None or key < best_key:
+                    best, best_key = c, key
         if best is None:
             raise ConnectionLost(f"{self.venue}: no open WebSocket connection")
         return best
@@ -304,8 +326,10 @@ class Session:
         clid = client_order_id or self.ids.next()
         lat = Latency()
         try:
-            return await self._place(info, side_u, quantity, price, type.lower(), tif.upper(), post_only, clid,
-                                     lat, t_call)
+            ack = await self._place(info, side_u, quantity, price, type.lower(), tif.upper(), post_only, clid,
+                                    lat, t_call)
+            self.recorder.record(self.venue, self.transport, lat)
+            return ack
         except _Unknown as u:
             return await self.reconcile(info, clid, u.cause, lat)
         except TimestampRejected as exc:

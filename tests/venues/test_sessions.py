@@ -263,3 +263,41 @@ def test_secrets_never_appear_in_output(venue, transport):
     assert text, "nothing was captured"
     for secret in SECRETS + (good[::-1],):
         assert secret not in text
+
+
+def test_latency_is_recorded_per_venue_and_transport_and_exposed_for_prometheus():
+    from fastorder.metrics import LatencyRecorder
+
+    rec = LatencyRecorder()
+
+    async def main():
+        async with session("okx", "ws", tls=False, recorder=rec) as (sim, s):
+            for _ in range(30):
+                await s.place_order("BTC-USDT", "buy", "0.001", REST_PX)
+    run(main())
+    p = rec.percentiles("okx", "ws", "total")
+    assert p["count"] == 30 and 0 < p["p50"] <= p["p99"] <= p["max"]
+    assert rec.percentiles("okx", "ws", "exchange")["count"] == 30
+    assert rec.percentiles("okx", "ws", "client")["p50"] < p["p50"]
+    text = rec.prometheus_text()
+    assert 'fastorder_order_latency_seconds_count{stage="total",transport="ws",venue="okx"} 30.0' in text
+    assert 'quantile="0.99"' in text
+
+
+def test_binance_ed25519_key_logs_on_once_and_orders_carry_no_signature():
+    from fastorder.sim import creds as sim_creds
+
+    async def main():
+        key = "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO"
+        async with Simulator(venues=("binance",), binance_limits=BinanceLimits(enabled=False)) as sim:
+            async with fastorder.connect("binance", "ws", key=key, private_key=sim_creds.ed25519_private_key(),
+                                         url=sim.url("binance", "rest"), ws_url=sim.url("binance", "ws")) as s:
+                assert s.logged_on
+                s._buf.clear()
+                s._ws_enc.order_place(s._buf, 1, "BTCUSDT", "BUY", "LIMIT", client_order_id="x", timestamp=1,
+                                      quantity="1", price="1", time_in_force="GTC", logged_on=True)
+                assert b"signature" not in s._buf.getvalue() and b"apiKey" not in s._buf.getvalue()
+                ack = await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
+                q = await s.query_order("BTCUSDT", order_id=ack.order_id)
+                assert q.status == NEW
+    run(main())
