@@ -279,11 +279,15 @@ class Exchange:
             o.status = "EXPIRED"
             self._unlock(o)
             return o
+        if otype == "LIMIT" and not (book.ask_px and book.ask_px[0] <= price if buy
+                                     else book.bid_px and book.bid_px[-1] >= price):
+            return self._finish(book, o, spec, tif)  # passive: nothing to match
         self._match(book, o, now)
         try:
             return self._finish(book, o, spec, tif)
         finally:
-            self._replenish(book, now)
+            if self._refill:
+                self._replenish(book, now)
 
     def _finish(self, book: Book, o: Order, spec: SymbolSpec, tif: str) -> Order:
         if o.otype == "MARKET":
