@@ -731,7 +731,7 @@ class BinanceWsSession:
         if method.startswith("v3/"):
             method = method[3:]
         rl_param = params.get("returnRateLimits", True)
-        params = {k: _wsval(v) for k, v in params.items() if v is not None}
+        params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
         params.pop("returnRateLimits", None)
         now = now_ms()
         account = self.key.account if self.key else None
