@@ -68,6 +68,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
     cdef char *_rbuf
     cdef public dict socket_options
     cdef public long dispatched
+    cdef public long direct_sends
     cdef public long requests_sent
     cdef public int64_t last_used_ns
     cdef public object closed

@@ -39,6 +39,7 @@ _ReplyCallback = Callable[[HttpResponse | None, BaseException | None], object]
 class HttpClientProtocol(HttpResponseParser, asyncio.Protocol):
     socket_options: dict[str, int | str]
     dispatched: int
+    direct_sends: int
     requests_sent: int
     last_used_ns: int
     closed: asyncio.Future[None]

@@ -675,6 +675,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
         self._transport = None
         self.socket_options = {}
         self.dispatched = 0
+        self.direct_sends = 0
         self.requests_sent = 0
         self.last_used_ns = fo_now_ns()
         self.closed = self._loop.create_future()
@@ -791,6 +792,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
         if self._direct and self._transport.get_write_buffer_size() == 0:
             r = fo_sock_send(self._fd, p, n)
             if r == n:
+                self.direct_sends += 1
                 return 0
             if r < 0:
                 r = 0  # let the transport's own write see and report the error

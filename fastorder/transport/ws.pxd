@@ -60,6 +60,7 @@ cdef class WSClientProtocol(WSFrameParser):
     cdef public dict socket_options
     cdef public long dropped
     cdef public long dispatched
+    cdef public long direct_sends
     cdef public object handshake
     cdef public object closed
 

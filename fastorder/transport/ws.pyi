@@ -34,6 +34,7 @@ class WSClientProtocol(WSFrameParser, asyncio.Protocol):
     socket_options: dict[str, int | str]
     dropped: int
     dispatched: int
+    direct_sends: int
     handshake: asyncio.Future[None]
     closed: asyncio.Future[int]
     def __init__(

@@ -480,6 +480,7 @@ cdef class WSClientProtocol(WSFrameParser):
         self.socket_options = {}
         self.dropped = 0
         self.dispatched = 0
+        self.direct_sends = 0
         self._transport = None
         self.handshake = self._loop.create_future()
         self.closed = self._loop.create_future()
@@ -680,6 +681,7 @@ cdef class WSClientProtocol(WSFrameParser):
         if self._direct and self._transport.get_write_buffer_size() == 0:
             r = fo_sock_send(self._fd, p, n)
             if r == n:
+                self.direct_sends += 1
                 return 0
             if r < 0:
                 r = 0  # the transport's own write reports the error and closes

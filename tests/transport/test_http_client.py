@@ -245,7 +245,13 @@ def test_socket_options_and_rtt(run):
             rtt, var = c.tcp_rtt()
             assert 0 < rtt < 1_000_000
             assert c.socket_options["TCP_NODELAY"] == 1
-            assert c.direct
+            assert c.direct and c.direct_sends == 1  # the request went straight to the socket
+            c.close()
+            # optional options: applied, or the kernel's refusal reported (never raised)
+            c = await open_http("127.0.0.1", port, tls=False, quickack=True, busy_poll_us=50)
+            assert c.socket_options["TCP_QUICKACK"] in (1,) or isinstance(c.socket_options["TCP_QUICKACK"], str)
+            assert c.socket_options["SO_BUSY_POLL"] in (50,) or isinstance(c.socket_options["SO_BUSY_POLL"], str)
+            assert (await c.request(get(b"/echo", port))).status == 200
             c.close()
         finally:
             await runner.cleanup()

@@ -50,6 +50,7 @@ def test_https_verified(run, tls_ca):
             assert not c.direct  # TLS records go through the transport; no direct socket writes
             for _ in range(20):
                 assert (await c.request(get(b"/order", port))).body == b'{"ok":1}'
+            assert c.direct_sends == 0
             with pytest.raises(RuntimeError):
                 c.spin(10)
             c.close()

@@ -63,6 +63,7 @@ def test_aiohttp_requests_matched_by_id(run):
                     for i in range(20)]
             replies = await asyncio.gather(*futs)
             assert [json.loads(r)["id"] for r in replies] == [f"c{i}" for i in range(20)]
+            assert ws.direct_sends == 20  # every frame went straight to the socket (plaintext, nothing queued)
             assert [json.loads(e)["n"] for e in events] == [0, 1, 2]  # unmatched: the event callback
             # numeric ids, binary frames, a caller-supplied extractor
             r = await ws.request(b"42", b'{"id": 42, "p": 1}', binary=True)
