@@ -30,6 +30,8 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     for none of that. Keyword arguments: key=, secret= (HMAC), private_key= (Binance Ed25519),
     passphrase= (OKX), account_id= (HTX, else looked up), url= (REST base), ws_url=, ssl_context=,
     connections= (warm connections, default 2), recv_window= (ms), timeout= (s), id_prefix=,
-    allow_plaintext= (needed for http/ws to a non-loopback host), resp_type= (Binance ACK/RESULT/FULL).
+    allow_plaintext= (needed for http/ws to a non-loopback host), resp_type= (Binance ACK/RESULT/FULL),
+    rate_limit= (False turns the local rate-limit guard off: only for a simulator run without limits),
+    recorder= (a fastorder.metrics.LatencyRecorder; default: the process-wide one).
     """
     return session_class(venue)(transport=transport, **kw)

@@ -28,6 +28,7 @@ from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
 from fastorder.types import Ack, Latency
+from fastorder.venues.limits import RateGuard
 
 perf_ns = time.perf_counter_ns
 
@@ -84,7 +85,8 @@ class Session:
                  private_key: Any = None, url: str | None = None, ws_url: str | None = None,
                  ssl_context: ssl.SSLContext | None = None, connections: int = 2, recv_window: int | None = 5000,
                  timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
-                 clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None) -> None:
+                 clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
+                 rate_limit: bool = True) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -112,6 +114,8 @@ class Session:
         self._tasks: list[asyncio.Task] = []
         self._closed = False
         self.recorder = recorder if recorder is not None else RECORDER
+        self.guard = RateGuard(self.venue, self.now_ms)
+        self.rate_limit = rate_limit   # False only against a simulator run without limits (benchmarks)
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
 
     def __repr__(self) -> str:   # never shows a secret
@@ -325,6 +329,8 @@ class Session:
         side_u = _side(side)
         clid = client_order_id or self.ids.next()
         lat = Latency()
+        if self.rate_limit:
+            self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
         try:
             ack = await self._place(info, side_u, quantity, price, type.lower(), tif.upper(), post_only, clid,
                                     lat, t_call)
@@ -402,6 +408,10 @@ class Session:
         raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
                                f"order outcome unknown after {attempts} queries ({last})",
                                client_order_id=clid)
+
+    def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        """What one new order takes from each rate-limit window (venue modules say)."""
+        return {}
 
     # venue hooks -----------------------------------------------------------------------------------------
     async def _place(self, info: SymbolInfo, side: str, quantity: Any, price: Any, type: str, tif: str,

@@ -78,6 +78,14 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
                raw=raw)
 
 
+_INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+
+
+def _window_name(kind: str, interval: str, num: int) -> str:
+    """ORDERS + SECOND + 10 -> 'ORDERS:10S', the suffix Binance's usage headers use."""
+    return f"{kind}:{num}{interval[:1]}" if interval in _INTERVAL_MS else ""
+
+
 class BinanceSession(Session):
     venue = VENUE
     default_rest_url = "https://api.binance.com"
@@ -100,6 +108,7 @@ class BinanceSession(Session):
         self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window)
         self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
         self.logged_on = False
+        self._costs: dict[str, int] | None = None
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
@@ -108,6 +117,10 @@ class BinanceSession(Session):
 
     async def load_symbols(self) -> None:
         info = await self.rest_get_json("/api/v3/exchangeInfo")
+        for rl in info.get("rateLimits", []):
+            name = _window_name(rl.get("rateLimitType", ""), rl.get("interval", ""), rl.get("intervalNum", 1))
+            if name and rl.get("rateLimitType") in ("ORDERS", "REQUEST_WEIGHT"):
+                self.guard.set_limit(name, int(rl["limit"]), _INTERVAL_MS[rl["interval"]] * int(rl["intervalNum"]))
         for s in info["symbols"]:
             f = {x["filterType"]: x for x in s.get("filters", [])}
             pf, ls = f.get("PRICE_FILTER", {}), f.get("LOT_SIZE", {})
@@ -153,6 +166,7 @@ class BinanceSession(Session):
         if self.transport == "rest" or rest:
             encode_rest(buf)
             resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            self._observe_headers(resp)
             try:
                 d = orjson.loads(resp.body) if resp.body else {}
             except orjson.JSONDecodeError as exc:
@@ -162,8 +176,11 @@ class BinanceSession(Session):
             if not isinstance(d, dict):
                 raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
             ra = resp.header(b"retry-after")
+            retry_after = float(ra) if ra else None
+            if retry_after and resp.status in (418, 429):
+                self.guard.block(retry_after, banned=resp.status == 418)
             raise error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
-                            retry_after=float(ra) if ra else None)
+                            retry_after=retry_after)
         rid = self.next_request_id()
         encode_ws(buf, rid)
         reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
@@ -172,13 +189,38 @@ class BinanceSession(Session):
         except orjson.JSONDecodeError as exc:
             raise _Unknown(exc) from None
         status = d.get("status", 0) if isinstance(d, dict) else 0
+        if isinstance(d, dict):
+            self._observe_ws(d)
         if status == 200 and isinstance(d.get("result"), dict):
             return ack_from(info, d["result"], clid or "", lat, d)
         err = d.get("error", {}) if isinstance(d, dict) else {}
         retry = (err.get("data") or {}).get("retryAfter") if isinstance(err, dict) else None
         retry_after = max(0.0, (retry - self.now_ms()) / 1000) if retry else None
+        if retry_after and status in (418, 429):
+            self.guard.block(retry_after, banned=status == 418)
         raise error_for(err.get("code"), str(err.get("msg", "")), status or 500, clid, action=action,
                         retry_after=retry_after)
+
+    def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        costs = self._costs
+        if costs is None:   # every ORDERS window takes 1, every REQUEST_WEIGHT window takes the weight (1)
+            costs = self._costs = {name: 1 for name in self.guard.windows}
+        return costs
+
+    def _observe_headers(self, resp: Any) -> None:
+        """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours."""
+        for name, value in resp.headers:
+            n = name.lower()
+            if n.startswith(b"x-mbx-used-weight-"):
+                self.guard.observe("REQUEST_WEIGHT:" + n[18:].decode().upper(), int(value))
+            elif n.startswith(b"x-mbx-order-count-"):
+                self.guard.observe("ORDERS:" + n[18:].decode().upper(), int(value))
+
+    def _observe_ws(self, d: dict[str, Any]) -> None:
+        for rl in d.get("rateLimits") or ():
+            name = _window_name(rl.get("rateLimitType", ""), rl.get("interval", ""), rl.get("intervalNum", 1))
+            if name:
+                self.guard.observe(name, int(rl.get("count", 0)))
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         if type == "market":

@@ -82,6 +82,9 @@ class HtxSession(Session):
             raise InvalidOrder("session not started", field="session")
         return self._enc
 
+    def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        return {"place": 1}
+
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/v1/common/timestamp"))["data"])
 
@@ -98,6 +101,8 @@ class HtxSession(Session):
                 continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("base-currency", ""),
                                                            s.get("quote-currency", ""), rules)
+        # place-order limit: 100 requests / 2 s per UID per endpoint (REFERENCE.md §4.3, 2021 docs)
+        self.guard.set_limit("place", 100, 2000)
         if self.account_id is None:
             self.account_id = await self._spot_account_id()
         self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header)

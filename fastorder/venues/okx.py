@@ -86,6 +86,9 @@ class OkxSession(Session):
         self._login_waiters: list[asyncio.Future] = []
         self._pong_waiters: list[asyncio.Future] = []
 
+    def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        return {f"place:{info.name}": 1}
+
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])
 
@@ -99,6 +102,8 @@ class OkxSession(Session):
             info = SymbolInfo(s["instId"], s.get("baseCcy", ""), s.get("quoteCcy", ""), rules,
                               int(s.get("instIdCode") or 0))
             self.symbols[s["instId"].replace("-", "").upper()] = info
+            # place-order limit: 60 requests / 2 s per instrument, shared by REST and WS (REFERENCE.md §3.3)
+            self.guard.set_limit(f"place:{s['instId']}", 60, 2000)
 
     async def _ws_logon(self, conn: Any) -> None:
         """The `login` op: its reply carries no request id, so it arrives through _on_ws_message."""

@@ -194,14 +194,57 @@ def test_an_order_that_never_arrived_ends_unknown_not_placed():
     run(main())
 
 
+def _clear_of_window_edge(window_ms: int, need_ms: int) -> None:
+    """Fixed windows: start a burst only when it cannot straddle a window boundary."""
+    import time
+    while (time.time() * 1000) % window_ms > window_ms - need_ms:
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("transport", ["rest", "ws"])
-def test_binance_rate_limit_is_a_typed_error(transport):
+def test_local_guard_refuses_the_order_past_the_venue_limit(transport):
     async def main():
         async with session("binance", transport, tls=False, limits=True) as (sim, s):
+            _clear_of_window_edge(10_000, 4_000)
             with pytest.raises(RateLimited) as ei:
-                for _ in range(80):   # ORDERS limit: 50 per 10 s
+                for _ in range(80):   # exchangeInfo: ORDERS 50 per 10 s
                     await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
-            assert ei.value.code in (-1015, -1003)
+            assert ei.value.code == "local" and 0 < ei.value.retry_after <= 10
+            assert len(sim.orders("binance")) == 50   # the 51st never left the process
+    run(main())
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_venue_rate_limit_is_typed_and_retry_after_is_honoured(transport):
+    async def main():
+        async with session("binance", transport, tls=False, rate_limit=False) as (sim, s):
+            sim.faults.add(f"429:retry=2,count=1,transport={transport}")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
+            assert ei.value.code != "local" and ei.value.retry_after
+            n = len(sim.orders("binance"))
+            s.rate_limit = True
+            with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
+                await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders("binance")) == n
+    run(main())
+
+
+def test_usage_headers_raise_the_local_count():
+    async def main():
+        async with session("binance", "rest", tls=False, limits=True) as (sim, s):
+            _clear_of_window_edge(10_000, 4_000)
+            # another client of the same account uses 45 of the 50 orders of this window ...
+            async with fastorder.connect("binance", "rest", **CREDS["binance"], url=sim.url("binance", "rest"),
+                                         ssl_context=None, rate_limit=False) as other:
+                for _ in range(45):
+                    await other.place_order("BTCUSDT", "buy", "0.001", REST_PX)
+            # ... which this session learns from X-MBX-ORDER-COUNT-10S on its next reply
+            await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
+            with pytest.raises(RateLimited) as ei:
+                for _ in range(10):
+                    await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders("binance")) == 50
     run(main())
 
 
