@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -98,6 +99,8 @@ class Simulator:
     async def stop(self) -> None:
         for site in list(self.sites.values()):
             await site.stop()
+        if self.ca is not None:  # the throwaway CA and key go with the simulator
+            shutil.rmtree(self.ca.directory, ignore_errors=True)
 
     async def __aenter__(self) -> Simulator:
         return await self.start()
