@@ -6,7 +6,8 @@ All of them are *published example values* (exchange documentation / RFC test ve
 * Binance Ed25519: API key ``4yNzx3yW…`` from the Binance docs' Ed25519 example, paired with the RFC 8032 §7.1
   TEST 1 private seed (REFERENCE.md §1.4) -- so signatures are reproducible.
 * OKX: the docs' example secret ``22582BD0…`` (REFERENCE.md §3.2) with a fixed API key and passphrase.
-* HTX: the docs' placeholder access key / secret (REFERENCE.md §4.2).
+* HTX: the docs' placeholder access key / secret (REFERENCE.md §4.2); an Ed25519 key
+  ``ed25519-sim-htx-key-0001`` with the same RFC 8032 seed (HTX publishes no Ed25519 example).
 
 Pass ``credentials=`` to :class:`fastorder.sim.Simulator` to replace or extend them.
 """
@@ -29,6 +30,8 @@ OKX_PASSPHRASE = "Sim-Passphrase-1"
 HTX_KEY = "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"
 HTX_SECRET = "b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"
 HTX_ACCOUNT_ID = 100009
+# Not from HTX (HTX publishes no Ed25519 example): a simulator key paired with the RFC 8032 TEST 1 seed.
+HTX_ED25519_KEY = "ed25519-sim-htx-key-0001"
 
 
 @dataclass
@@ -53,10 +56,13 @@ class OkxKey:
 
 @dataclass
 class HtxKey:
+    """``secret`` for HmacSHA256 keys; ``public_key`` (32 raw bytes) for Ed25519 keys."""
+
     access_key: str
-    secret: str
+    secret: str = ""
     account: str = "main"
     account_id: int = HTX_ACCOUNT_ID
+    public_key: bytes = b""
 
 
 @dataclass
@@ -75,7 +81,8 @@ class Credentials:
                 BinanceKey(BINANCE_ED25519_KEY, "ED25519", public_key=bytes.fromhex(BINANCE_ED25519_PUBLIC_HEX)),
             ],
             okx=[OkxKey(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE)],
-            htx=[HtxKey(HTX_KEY, HTX_SECRET)],
+            htx=[HtxKey(HTX_KEY, HTX_SECRET),
+                 HtxKey(HTX_ED25519_KEY, public_key=bytes.fromhex(BINANCE_ED25519_PUBLIC_HEX))],
         )
 
 

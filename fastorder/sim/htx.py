@@ -5,8 +5,9 @@ Signature: ``base64(HMAC-SHA256(secret, METHOD\\nhost\\npath\\nsorted-encoded-pa
 are always in the query string; GET signs every query param, POST signs the query params only (business
 fields are in a JSON body). Values are re-encoded with uppercase hex (``quote(v, safe='')``) and sorted by
 name. The host is taken from the ``Host`` header; because clients differ on whether they sign
-``host:port`` or the bare host (the docs only ever show port-less hosts), both are accepted. Ed25519
-signing (newer docs) is not simulated. Timestamps are valid for 5 minutes.
+``host:port`` or the bare host (the docs only ever show port-less hosts), both are accepted. Ed25519 keys
+(newer docs) sign the same text with ``SignatureMethod=Ed25519`` (exactly that spelling), base64 signature.
+Timestamps are valid for 5 minutes.
 
 Errors are HTTP 200 with ``{"status":"error","err-code":…,"err-msg":…,"data":null}`` (HTX's envelope).
 """
@@ -23,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import now_ms
@@ -80,7 +83,8 @@ class Htx:
 
     def __init__(self, keys: list[HtxKey], seed: int = 0, limit_per_2s: int = 100):
         self.keys = {k.access_key: k for k in keys}
-        self._mac = {k.access_key: k.secret.encode() for k in keys}
+        self._mac = {k.access_key: k.secret.encode() for k in keys if not k.public_key}
+        self._pub = {k.access_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.public_key}
         specs = []
         self.meta = {}
         for sym, base, quote_, mid, pp, ap, mina, minv, gap, lq in SYMBOLS:
@@ -145,7 +149,9 @@ class Htx:
         ak = p.get("AccessKeyId")
         if not ak or ak not in self.keys:
             raise HtxError(sig_err, "Signature not valid: Incorrect Access key [Access key错误]")
-        if p.get("SignatureMethod") != "HmacSHA256" or p.get("SignatureVersion") != "2":
+        method = p.get("SignatureMethod")
+        ed = ak in self._pub
+        if method != ("Ed25519" if ed else "HmacSHA256") or p.get("SignatureVersion") != "2":
             raise HtxError(sig_err, "Signature not valid: Incorrect SignatureMethod or SignatureVersion")
         ts = p.get("Timestamp", "")
         if not _TS_RE.match(ts):
@@ -166,7 +172,14 @@ class Htx:
         if ":" in host and not host.endswith("]"):
             hosts.insert(0, host.rsplit(":", 1)[0])  # the SDK signs the bare host name: try it first
         for h in hosts:
-            mac = hmac.digest(self._mac[ak], presign_text(req.method, h, req.path, params).encode(), "sha256")
+            text = presign_text(req.method, h, req.path, params).encode()
+            if ed:
+                try:
+                    self._pub[ak].verify(base64.b64decode(sig, validate=True), text)
+                    return self.keys[ak], p
+                except (ValueError, InvalidSignature):
+                    continue
+            mac = hmac.digest(self._mac[ak], text, "sha256")
             if hmac.compare_digest(base64.b64encode(mac).decode(), sig):
                 return self.keys[ak], p
         raise HtxError(sig_err, "Signature not valid: Verification failure [校验失败]")

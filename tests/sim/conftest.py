@@ -75,15 +75,22 @@ def okx_login_args(ts: str | None = None, secret: str = creds.OKX_SECRET, key: s
 
 
 def htx_url(base: str, method: str, path: str, extra: dict | None = None, secret: str = creds.HTX_SECRET,
-            key: str = creds.HTX_KEY, ts: str | None = None, host: str | None = None) -> str:
+            key: str = creds.HTX_KEY, ts: str | None = None, host: str | None = None, ed25519: bool = False,
+            sig_method: str | None = None) -> str:
     """A Signature-V2 signed URL (host signed without the port, as the official SDK does)."""
     u = urllib.parse.urlsplit(base)
-    params = {"AccessKeyId": key, "SignatureMethod": "HmacSHA256", "SignatureVersion": "2",
+    if ed25519 and key == creds.HTX_KEY:
+        key = creds.HTX_ED25519_KEY
+    params = {"AccessKeyId": key, "SignatureMethod": sig_method or ("Ed25519" if ed25519 else "HmacSHA256"),
+              "SignatureVersion": "2",
               "Timestamp": ts or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}
     params.update(extra or {})
     enc = "&".join(f"{k}={urllib.parse.quote(str(v), safe='')}" for k, v in sorted(params.items()))
     text = f"{method}\n{(host or u.hostname).lower()}\n{path}\n{enc}"
-    sig = base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
+    if ed25519:
+        sig = base64.b64encode(creds.ed25519_private_key().sign(text.encode())).decode()
+    else:
+        sig = base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()).decode()
     return f"{base}{path}?{enc}&Signature={urllib.parse.quote(sig, safe='')}"
 
 

@@ -177,3 +177,22 @@ def test_duplicate_client_order_id_and_rate_limit(h):
         st, r = await c.post("/v1/order/orders/place", PLACE)
         assert r["err-code"] == "api-request-too-frequent"
     scenario(h, t, htx_limit_per_2s=3)
+
+
+def test_ed25519_key(h):
+    async def t(c, sim):
+        st, r = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "ed1"}), ed25519=True)
+        assert r["status"] == "ok", r
+        st, q = await c.get(f"/v1/order/orders/{r['data']}", ed25519=True)
+        assert q["data"]["client-order-id"] == "ed1"
+        # wrong spelling of the method, an HMAC signature for an Ed25519 key, a tampered text
+        st, r = await c.get("/v1/account/accounts", ed25519=True, sig_method="ED25519")
+        assert r["err-code"] == "api-signature-not-valid"
+        st, r = await c.get("/v1/account/accounts", key=h.creds.HTX_ED25519_KEY, sig_method="Ed25519")
+        assert r["err-code"] == "api-signature-not-valid"
+        url = h.htx_url(c.base, "GET", "/v1/order/orders/getClientOrder", {"clientOrderId": "ed1"}, ed25519=True)
+        async with c.s.get(url.replace("clientOrderId=ed1", "clientOrderId=ed2")) as resp:
+            assert (await resp.json())["err-code"] == "api-signature-not-valid"
+        async with c.s.get(url) as resp:
+            assert (await resp.json())["status"] == "ok"
+    scenario(h, t)
