@@ -19,7 +19,7 @@ import hmac
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -137,6 +137,7 @@ class Binance:
         self.limits = limits or BinanceLimits()
         self.ex = Exchange([SymbolSpec(**vars(s)) for s in SYMBOLS], first_order_id=12_000_000_000 + seed)
         self.ids = IdGen(seed)
+        self._filter_memo: dict = {}  # (symbol, 0|1, price|qty text) -> Decimal that passed its filter
         self.ip: dict[str, _IpState] = {}
         self.acct: dict[str, _AcctState] = {}
         self.ws_lifetime = ws_lifetime
@@ -500,23 +501,31 @@ class Binance:
                 for name in ("timeInForce", "price"):
                     if not p.get(name):
                         raise mandatory(name)
-        if p.get("icebergQty") is not None and (tif or "GTC") != "GTC":
-            raise BinanceError(-2010, "Order would immediately match and take.")  # docs: iceberg needs GTC
         for name, v in (("quantity", qty), ("price", price), ("quoteOrderQty", qq)):
             if v is not None and "." in v and len(v.rstrip("0").split(".")[1]) > 8:
                 raise BinanceError(-1111, f"Parameter '{name}' has too much precision.")
-        try:
-            dq = D(qty) if qty is not None else None
-            dp = D(price) if price is not None else None
-            dqq = D(qq) if qq is not None else None
-        except InvalidOperation:  # pragma: no cover - regex guarantees well-formed decimals
-            raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
-        if dp is not None and typ != "MARKET":
-            if dp < spec.min_price or dp > spec.max_price or (dp - spec.min_price) % spec.tick:
-                raise BinanceError(-1013, "Filter failure: PRICE_FILTER")
+        memo = self._filter_memo
+        dp = None
+        if price is not None:
+            dp = memo.get((symbol, 0, price))
+            if dp is None:
+                dp = D(price)
+                if typ != "MARKET":
+                    if dp < spec.min_price or dp > spec.max_price or (dp - spec.min_price) % spec.tick:
+                        raise BinanceError(-1013, "Filter failure: PRICE_FILTER")
+                    if len(memo) < 100_000:
+                        memo[(symbol, 0, price)] = dp  # passes PRICE_FILTER
+        dq = None
+        if qty is not None:
+            dq = memo.get((symbol, 1, qty))
+            if dq is None:
+                dq = D(qty)
+                if dq < spec.min_qty or dq > spec.max_qty or (dq - spec.min_qty) % spec.step:
+                    raise BinanceError(-1013, "Filter failure: LOT_SIZE")
+                if len(memo) < 100_000:
+                    memo[(symbol, 1, qty)] = dq  # passes LOT_SIZE
+        dqq = D(qq) if qq is not None else None
         if dq is not None:
-            if dq < spec.min_qty or dq > spec.max_qty or (dq - spec.min_qty) % spec.step:
-                raise BinanceError(-1013, "Filter failure: LOT_SIZE")
             if typ == "MARKET" and dq > spec.market_max_qty:
                 raise BinanceError(-1013, "Filter failure: MARKET_LOT_SIZE")
         if dq is not None and dp is not None and typ != "MARKET":
@@ -527,8 +536,8 @@ class Binance:
             notional = dqq
         if notional is not None and (notional < spec.min_notional or (typ != "MARKET" and notional > spec.max_notional)):
             raise BinanceError(-1013, "Filter failure: NOTIONAL")
-        if typ not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
-            raise BinanceError(-1014, "Unsupported order combination.")  # stop orders: not simulated
+        if typ not in ("LIMIT", "MARKET", "LIMIT_MAKER") or p.get("icebergQty") is not None:
+            raise BinanceError(-1014, "Unsupported order combination.")  # stop and iceberg orders: not simulated
         return {"symbol": symbol, "side": side, "type": typ, "tif": tif, "qty": dq, "price": dp, "quote_qty": dqq,
                 "cid": cid, "resp": resp or ("FULL" if typ in ("LIMIT", "MARKET") else "ACK"),
                 "stp": stp or "EXPIRE_MAKER"}
