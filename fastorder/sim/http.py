@@ -179,9 +179,15 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self):
         p = self.parser
-        u = httptools.parse_url(self._url)
-        path = u.path.decode("latin-1")
-        query = u.query.decode("latin-1") if u.query else ""
+        url = self._url
+        if url[:1] == b"/":  # origin-form, the usual case
+            path, _, query = url.decode("latin-1").partition("?")
+            path, _, _ = path.partition("#")
+            query, _, _ = query.partition("#")
+        else:  # absolute-form or asterisk
+            u = httptools.parse_url(url)
+            path = (u.path or b"/").decode("latin-1")
+            query = u.query.decode("latin-1") if u.query else ""
         req = Request(p.get_method().decode(), path, query, self._headers,
                       b"".join(self._body) if self._body else b"", self._chunk_t,
                       p.should_keep_alive(), self, p.get_http_version())
