@@ -560,6 +560,18 @@ class Binance:
             raise BinanceError(-2010, "Duplicate order sent.") from None
         return self.place_view(o, v["resp"], now)
 
+    def snapshot(self) -> list[dict]:
+        out = []
+        for o in self.ex.orders.values():
+            d = o.snapshot()
+            d["venue_status"] = self.venue_status(o)
+            out.append(d)
+        return out
+
+    @staticmethod
+    def venue_status(o) -> str:
+        return o.status
+
     def place_view(self, o, resp: str, now: int) -> dict:
         out = {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid, "transactTime": now}
         if resp == "ACK":

@@ -320,6 +320,18 @@ class Htx:
             raise HtxError("invalid-client-order-id", "The parameter client order id is duplicated") from None
         return str(o.oid)
 
+    def snapshot(self) -> list[dict]:
+        out = []
+        for o in self.ex.orders.values():
+            d = o.snapshot()
+            d["venue_status"] = self.venue_status(o)
+            out.append(d)
+        return out
+
+    @staticmethod
+    def venue_status(o) -> str:
+        return _state(o)
+
     def order_view(self, o) -> dict:
         e = o.extra
         done = o.status not in OPEN

@@ -367,6 +367,18 @@ class Okx:
         o.cancel_source = "1"  # canceled by the user
         return {"clOrdId": o.cid, "ordId": str(o.oid), "ts": str(now), "sCode": "0", "sMsg": "", "subCode": ""}
 
+    def snapshot(self) -> list[dict]:
+        out = []
+        for o in self.ex.orders.values():
+            d = o.snapshot()
+            d["venue_status"] = self.venue_status(o)
+            out.append(d)
+        return out
+
+    @staticmethod
+    def venue_status(o) -> str:
+        return STATE[o.status]
+
     def order_view(self, o) -> dict:
         sp = self.ex.specs[o.symbol]
         e = o.extra

@@ -151,7 +151,7 @@ class VenueServer:
     def _admin(self, conn: HttpProtocol, req) -> None:
         q = {k: v[0] for k, v in parse_qs(req.query).items()}
         if req.path == "/_sim/orders":
-            body = orjson.dumps(self.app.ex.snapshot())
+            body = orjson.dumps(self.app.snapshot())
         elif req.path == "/_sim/stats":
             s = {"venue": self.venue, "processing_us": self.stats.summary(), "restarts": self.restarts,
                  "connections": len(self.conns), "faults_fired": len(self.plan.log)}

@@ -147,12 +147,20 @@ class Simulator:
         return self.apps[venue].ex
 
     def orders(self, venue: str) -> list[dict]:
-        """The simulator's true order state: every order ever accepted, venue-neutral dicts."""
-        return self.apps[venue].ex.snapshot()
+        """The simulator's true order state: every order ever accepted. Venue-neutral dicts (``status`` is
+        NEW/PARTIALLY_FILLED/FILLED/CANCELED/EXPIRED/EXPIRED_IN_MATCH) plus ``venue_status``, the status word
+        the venue itself reports (e.g. OKX ``live``, HTX ``partial-canceled``)."""
+        return self.apps[venue].snapshot()
 
     def order(self, venue: str, order_id=None, client_order_id: str | None = None, account: str = "main"):
-        o = self.apps[venue].ex.find(account, int(order_id) if order_id is not None else None, client_order_id)
-        return None if o is None else o.snapshot()
+        """One order by id or client id (None if unknown), as in :meth:`orders`."""
+        app = self.apps[venue]
+        o = app.ex.find(account, int(order_id) if order_id is not None else None, client_order_id)
+        if o is None:
+            return None
+        d = o.snapshot()
+        d["venue_status"] = app.venue_status(o)
+        return d
 
     def balances(self, venue: str, account: str = "main") -> dict:
         return {a: (f, lk) for a, (f, lk) in self.apps[venue].ex.account(account).balances.items()}

@@ -56,6 +56,7 @@ def test_simulator_process_with_admin_endpoints(h):
             assert r.status == 200 and float(r.headers["X-Sim-Processing-Us"]) > 0
         orders = sp.orders("binance")
         assert [o["client_order_id"] for o in orders] == ["proc1"] and orders[0]["status"] == "NEW"
+        assert orders[0]["venue_status"] == "NEW"
         st = sp.stats("binance", samples=True)
         assert st["processing_us"]["rest"]["count"] == 1 and len(st["samples"]["rest"]) == 1
         assert sp.urls["okx"]["ws"].endswith("/ws/v5/private")

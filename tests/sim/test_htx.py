@@ -105,6 +105,8 @@ def test_place_query_cancel_by_id_and_client_id(h):
         st, r = await c.post("/v1/order/orders/place", dict(PLACE, type="buy-ioc", price="50001", amount="3"))
         st, q = await c.get(f"/v1/order/orders/{r['data']}")
         assert q["data"]["state"] == "partial-canceled"
+        assert sim.order("htx", r["data"])["venue_status"] == "partial-canceled"
+        assert sim.order("htx", r["data"])["status"] == "EXPIRED"
         st, r = await c.post("/v1/order/orders/place", dict(PLACE, type="buy-limit-fok", price="50000.5", amount="3"))
         st, q = await c.get(f"/v1/order/orders/{r['data']}")
         assert q["data"]["state"] == "canceled" and float(q["data"]["field-amount"]) == 0

@@ -203,6 +203,7 @@ def test_ws_login_order_cancel_ping(h):
             r = json.loads(await ws.recv())
             assert r["code"] == "0" and r["data"][0]["sCode"] == "0"
             assert sim.order("okx", oid)["status"] == "CANCELED"
+            assert sim.order("okx", oid)["venue_status"] == "canceled"
             await ws.send(json.dumps({"id": "6", "op": "nope", "args": []}))
             assert json.loads(await ws.recv())["code"] == "60012"
             await ws.send("{bad json")
