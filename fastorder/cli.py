@@ -8,6 +8,7 @@ import sys
 
 # subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "bench": ("fastorder.bench.cli", "the latency benchmark: every venue x transport and the baselines, one run"),
     "demo": ("fastorder.demo", "encode and sign a sample order for every venue; print bytes and timings"),
     "sim": ("fastorder.sim.cli", "run the embedded exchange simulator on loopback"),
 }

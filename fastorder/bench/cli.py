@@ -1,0 +1,66 @@
+"""`fastorder bench` arguments and output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fastorder.bench.runner import Settings, run_bench
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--orders", type=int, default=2000, help="measured orders per row (default 2000)")
+    p.add_argument("--warmup", type=int, default=300, help="unmeasured orders first (default 300)")
+    p.add_argument("--rows", nargs="*", default=[], metavar="ROW",
+                   help="only these rows: binance, binance-ws, okx-rest, htx, plan-aiohttp, ccxt, …")
+    p.add_argument("--no-baselines", action="store_true", help="fastorder rows only")
+    p.add_argument("--tls", action="store_true", help="HTTPS/WSS to the simulator (a throwaway test CA)")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="open loop at this many orders/s, latency from each order's intended send time")
+    p.add_argument("--inflight", type=int, default=1, help="orders in flight at once (closed loop)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="don't pin the client to CPU 0 and the simulator to the last CPU")
+    p.add_argument("--no-gc-freeze", action="store_true", help="don't gc.freeze() after the warm-up")
+    p.add_argument("--json", metavar="PATH", help="write the results (schema fastorder-bench/1) to PATH")
+    p.add_argument("--plot", metavar="PATH.png", help="write the percentile plot (needs matplotlib)")
+    p.add_argument("--hdr", metavar="PATH", help="write an HdrHistogram log, one tagged interval per row")
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    width = 30
+    filled = int(width * done / max(1, total))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<30}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from fastorder.bench import report
+
+    if args.inflight < 1 or args.orders < 1 or args.warmup < 0 or args.rate < 0:
+        print("fastorder bench: --orders and --inflight must be >= 1, --warmup and --rate >= 0", file=sys.stderr)
+        return 2
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("fastorder bench: --plot needs matplotlib (pip install 'fastorder[plot]')", file=sys.stderr)
+            return 2
+    s = Settings(orders=args.orders, warmup=args.warmup, rows=args.rows, baselines=not args.no_baselines,
+                 tls=args.tls, rate=args.rate, inflight=args.inflight, pin=not args.no_pin,
+                 gc_freeze=not args.no_gc_freeze)
+    command = "fastorder bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 and sys.argv[1] == "bench" \
+        else "fastorder bench"
+    bench = run_bench(s, _progress)
+    print(report.header(bench, command))
+    print(report.table(bench))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report.as_dict(bench, command), f, indent=1)
+    if args.plot:
+        report.plot(bench, args.plot)
+    if args.hdr:
+        report.hdr_log(bench, args.hdr)
+    return 0

@@ -1,0 +1,114 @@
+"""The bench's outputs: the table with the user's criteria, the percentile plot, the HdrHistogram log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastorder.bench.runner import Bench, criteria, summary
+
+LOOPBACK_NOTE = ("On loopback these numbers measure the software path (client + simulator on this machine), "
+                 "not the network to a real exchange: add the real round trip (see `fastorder probe`, "
+                 "docs/deploy.md) to compare with the criteria in production.")
+
+
+def table(bench: Bench) -> str:
+    head = (f"{'row':<34} {'orders':>6} {'ok%':>7} {'mean':>7} {'p50':>7} {'p90':>7} {'p95':>7} {'p99':>7} "
+            f"{'p99.9':>7} {'max':>7} {'<1ms':>6} {'cpu/o':>6} {'client':>6} {'sim':>6}  criteria")
+    lines = [head, "-" * len(head)]
+    for r in bench.rows:
+        if not r.lat_us:
+            lines.append(f"{r.name:<34} {r.note}")
+            continue
+        s = summary(r)
+        c = criteria(s)
+        verdict = " ".join(("PASS" if ok else "FAIL") + f"({name})" for name, ok in c.items()) \
+            if r.kind == "fastorder" else ("all pass" if all(c.values()) else
+                                           "fails: " + ", ".join(k for k, v in c.items() if not v))
+        client = f"{sum(r.client_us) / len(r.client_us):6.1f}" if r.client_us else "     -"
+        sim = f"{r.sim_us_mean:6.1f}" if r.sim_us_mean is not None else "     -"
+        lines.append(
+            f"{r.name:<34} {s['orders']:>6} {100 * s['success_rate']:>6.2f}% {s['mean']:>7.1f} {s['p50']:>7.1f} "
+            f"{s['p90']:>7.1f} {s['p95']:>7.1f} {s['p99']:>7.1f} {s['p99_9']:>7.1f} {s['max']:>7.0f} "
+            f"{100 * s['share_under_1ms']:>5.1f}% {r.cpu_us_per_order:>6.1f} {client} {sim}  {verdict}")
+        if r.errors:
+            lines.append(f"{'':<34} errors: {dict(r.errors)}")
+    lines.append("")
+    lines.append("µs per order, measured around each call; cpu/o = client CPU µs per order; client = fastorder's own "
+                 "time from the call to the bytes handed to the kernel; sim = the simulator's processing time.")
+    ratios = bench.ratios()
+    if ratios:
+        lines.append("")
+        for x in ratios:
+            lines.append(f"{x['fastorder']} vs {x['baseline']}: p50 ratio {x['p50_ratio']:.3f} "
+                         f"({1 / x['p50_ratio']:.1f}x faster), mean ratio {x['mean_ratio']:.3f}")
+    lines.append("")
+    lines.append(LOOPBACK_NOTE)
+    return "\n".join(lines)
+
+
+def header(bench: Bench, command: str) -> str:
+    from fastorder.bench.runner import machine
+    m = machine()
+    return (f"fastorder bench — {command}\n"
+            f"machine: {m.get('cpu', '?')}, {m['cpus']} CPUs, Python {m['python']}, {m['platform']}\n"
+            f"placement: client CPUs {bench.placement.get('client_cpus')}, simulator CPUs "
+            f"{bench.placement.get('simulator_cpus')} (separate process)\n"
+            f"settings: {vars(bench.s)}\n")
+
+
+def plot(bench: Bench, path: str) -> None:
+    """Latency by percentile, the percentile axis in 'nines' (50, 90, 99, 99.9 evenly spaced), one line per
+    row; latency on a log axis so fast and slow senders both read clearly."""
+    import math
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
+    for r in bench.rows:
+        if not r.lat_us:
+            continue
+        xs = sorted(r.lat_us)
+        n = len(xs)
+        pts = [(i + 1) / n for i in range(n - 1)]
+        ax.plot([-math.log10(1 - p) for p in pts], [xs[i] for i in range(n - 1)],
+                label=r.name, lw=2.2 if r.kind == "fastorder" else 1.4,
+                ls="-" if r.kind == "fastorder" else "--")
+    ticks = [0.5, 0.9, 0.99, 0.999]
+    ax.set_xticks([-math.log10(1 - p) for p in ticks], [f"p{p * 100:g}" for p in ticks])
+    ax.set_yscale("log")
+    ax.axhline(1000, color="grey", lw=0.8, ls=":")
+    ax.text(0.02, 1050, "1 ms", color="grey")
+    ax.set_xlabel("percentile")
+    ax.set_ylabel("order round trip (µs, log scale)")
+    ax.set_title("fastorder bench: order latency by percentile (loopback, same simulator, same run)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def hdr_log(bench: Bench, path: str) -> None:
+    """One tagged interval per row in the HdrHistogram log format (version 1.3, which carries tags);
+    values in microseconds. Readable by HdrHistogram's HistogramLogReader / HistogramLogAnalyzer."""
+    from hdrh.histogram import HdrHistogram
+
+    with open(path, "w") as f:
+        f.write("#fastorder bench: per-order latency in microseconds, one tagged interval per row\n")
+        f.write("#[Histogram log format version 1.3]\n")
+        f.write("#[StartTime: 0.000 (seconds since epoch)]\n")
+        f.write('"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n')
+        for r in bench.rows:
+            if not r.lat_us:
+                continue
+            h = HdrHistogram(1, 60_000_000, 3)
+            for x in r.lat_us:
+                h.record_value(max(1, int(x)))
+            tag = r.name.replace(" ", "_").replace(":", "").replace(",", "")
+            f.write(f"Tag={tag},0.000,1.000,{h.get_max_value() / 1e6:.6f},{h.encode().decode('ascii')}\n")
+
+
+def as_dict(bench: Bench, command: str) -> dict[str, Any]:
+    return bench.to_json(command)

@@ -1,0 +1,329 @@
+"""`fastorder bench`: the embedded simulator in its own pinned process, every venue x transport through
+fastorder, and the baselines, measured in one run with the same orders.
+
+Every order is an IOC limit buy far below the book (it expires at once, so nothing piles up on the book and
+every row sends identical work); every reply is matched to its client order id and checked.
+Latency is measured around each call (closed loop) or from each order's intended send time (open loop,
+`--rate`, which corrects for coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import platform
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import fastorder
+from fastorder._core.ids import ClientIdGenerator
+from fastorder.sim import SimulatorProcess, creds
+
+PRICE, QTY = "46000", "0.001"
+FASTORDER_ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
+SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}
+ACCOUNTS = {
+    "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
+    "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
+    "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
+}
+# baseline -> (venue, transport, share of --orders it sends: the slow ones send fewer)
+BASELINE_ROWS = {"plan-aiohttp": ("binance", "rest", 1.0), "plan-session-per-order": ("binance", "rest", 0.2),
+                 "plan-websockets": ("binance", "ws", 1.0), "ccxt": ("binance", "rest", 0.5)}
+
+
+@dataclass
+class Settings:
+    orders: int = 2000
+    warmup: int = 300
+    rows: list[str] = field(default_factory=list)     # empty: all
+    baselines: bool = True
+    tls: bool = False
+    rate: float = 0.0            # orders per second (open loop); 0 = closed loop
+    inflight: int = 1
+    pin: bool = True
+    gc_freeze: bool = True
+    seed: int = 0
+
+
+@dataclass
+class Row:
+    name: str
+    kind: str                    # "fastorder" | "baseline"
+    venue: str
+    transport: str
+    lat_us: list[float] = field(default_factory=list)
+    client_us: list[float] = field(default_factory=list)
+    ok: int = 0
+    failed: int = 0
+    errors: Counter = field(default_factory=Counter)
+    cpu_us_per_order: float = 0.0
+    sim_us_mean: float | None = None
+    sim_us_p50: float | None = None
+    note: str = ""
+
+
+def percentile(sorted_us: list[float], q: float) -> float:
+    if not sorted_us:
+        return float("nan")
+    k = min(len(sorted_us) - 1, max(0, int(round(q / 100 * len(sorted_us) + 0.5)) - 1))
+    return sorted_us[k]
+
+
+def summary(row: Row) -> dict[str, Any]:
+    xs = sorted(row.lat_us)
+    n = row.ok + row.failed
+    out: dict[str, Any] = {"orders": n, "ok": row.ok, "failed": row.failed,
+                           "success_rate": row.ok / n if n else 0.0}
+    if xs:
+        out.update(mean=sum(xs) / len(xs), p50=percentile(xs, 50), p90=percentile(xs, 90),
+                   p95=percentile(xs, 95), p99=percentile(xs, 99), p99_9=percentile(xs, 99.9), max=xs[-1],
+                   share_under_1ms=sum(1 for x in xs if x < 1000) / len(xs))
+    return out
+
+
+def criteria(s: dict[str, Any]) -> dict[str, bool]:
+    """The user's success criteria (MISSION.md)."""
+    if "mean" not in s:
+        return {"mean<1ms": False, ">=60%<1ms": False, "p95<1.5ms": False, "success>99.5%": False}
+    return {"mean<1ms": s["mean"] < 1000, ">=60%<1ms": s["share_under_1ms"] >= 0.60,
+            "p95<1.5ms": s["p95"] < 1500, "success>99.5%": s["success_rate"] > 0.995}
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
+                            "cpus": os.cpu_count(), "fastorder": fastorder.__version__}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    for mod in ("uvloop", "aiohttp", "websockets", "ccxt"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except Exception:
+            info[mod] = None
+    return info
+
+
+class Bench:
+    def __init__(self, settings: Settings, progress: Any = None) -> None:
+        self.s = settings
+        self.progress = progress or (lambda done, total, label: None)
+        self.rows: list[Row] = []
+        self.sim: SimulatorProcess | None = None
+        self.placement: dict[str, Any] = {}
+        self.ids = ClientIdGenerator("bench")
+
+    # -- the simulator -------------------------------------------------------------------------------------
+    def _start_sim(self) -> None:
+        ncpu = os.cpu_count() or 1
+        sim_cpus = [ncpu - 1] if self.s.pin and ncpu >= 2 else None
+        self.sim = SimulatorProcess(tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed, extra_args=["--no-rate-limits"])
+        self.sim.start()
+        if self.s.pin and ncpu >= 2 and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {0})
+        self.placement = {"client_cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else None, "simulator_cpus": sim_cpus, "simulator_pid": self.sim.proc.pid}
+
+    def _ssl(self) -> Any:
+        if not self.s.tls:
+            return None
+        import ssl
+        return ssl.create_default_context(cafile=self.sim.ca_file)
+
+    def _sim_stats(self, venue: str, reset: bool = False) -> dict[str, Any]:
+        base = self.sim.urls[venue]["rest"]
+        ctx = self._ssl()
+        if reset:
+            req = urllib.request.Request(base + "/_sim/stats/reset", method="POST", data=b"")
+            urllib.request.urlopen(req, timeout=10, context=ctx).read()   # loopback only
+            return {}
+        with urllib.request.urlopen(base + "/_sim/stats", timeout=10, context=ctx) as r:
+            return json.loads(r.read())
+
+    # -- one row -------------------------------------------------------------------------------------------
+    async def _measure(self, row: Row, send, n: int, check) -> None:
+        """Warm up, then time n orders: closed loop (inflight workers) or open loop at --rate."""
+        for _ in range(self.s.warmup):
+            try:
+                await send(self.ids.next())
+            except Exception:
+                pass
+        row.client_us.clear()   # the warm-up's split is not part of the result
+        self._sim_stats(row.venue, reset=True)
+        gc.collect()
+        if self.s.gc_freeze:
+            gc.freeze()
+        perf = time.perf_counter_ns
+        cpu0 = time.process_time_ns()
+
+        async def one(clid: str, t_start: int) -> None:
+            try:
+                reply = await send(clid)
+                err = check(clid, reply)
+            except Exception as exc:
+                err = type(exc).__name__
+            row.lat_us.append((perf() - t_start) / 1000)
+            if err:
+                row.failed += 1
+                row.errors[err] += 1
+            else:
+                row.ok += 1
+
+        if self.s.rate > 0:
+            interval = 1e9 / self.s.rate
+            t0 = perf()
+            tasks = []
+            for i in range(n):
+                due = t0 + int(i * interval)
+                delay = (due - perf()) / 1e9
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.ensure_future(one(self.ids.next(), due)))   # from the intended time
+            await asyncio.gather(*tasks)
+        else:
+            per = [n // self.s.inflight + (1 if k < n % self.s.inflight else 0) for k in range(self.s.inflight)]
+
+            async def worker(count: int) -> None:
+                for _ in range(count):
+                    await one(self.ids.next(), perf())
+
+            await asyncio.gather(*(worker(c) for c in per))
+        row.cpu_us_per_order = (time.process_time_ns() - cpu0) / 1000 / max(1, n)
+        if self.s.gc_freeze:
+            gc.unfreeze()
+        st = self._sim_stats(row.venue).get("processing_us", {}).get(row.transport, {})
+        if st.get("count"):
+            row.sim_us_mean, row.sim_us_p50 = st.get("mean"), st.get("p50")
+
+    async def _fastorder_row(self, venue: str, transport: str) -> Row:
+        row = Row(f"fastorder {venue} {transport}", "fastorder", venue, transport)
+        urls = self.sim.urls[venue]
+        kw: dict[str, Any] = dict(ACCOUNTS[venue], url=urls["rest"], rate_limit=False, timeout=2.0,
+                                  connections=max(1, min(4, self.s.inflight)))
+        if transport == "ws":
+            kw["ws_url"] = urls["ws"]
+        if self.s.tls:
+            kw["ssl_context"] = self._ssl()
+        sym = SYMBOL[venue]
+        async with fastorder.connect(venue, transport, **kw) as session:
+            async def send(clid: str) -> Any:
+                ack = await session.place_order(sym, "buy", QTY, PRICE, tif="IOC", client_order_id=clid)
+                row.client_us.append(ack.latency.client_ns / 1000)
+                return ack
+
+            def check(clid: str, ack: Any) -> str:
+                if ack.client_order_id != clid or not ack.order_id:
+                    return "mismatched ack"
+                return ""
+
+            await self._measure(row, send, self.s.orders, check)
+        return row
+
+    async def _baseline_row(self, name: str) -> Row:
+        from fastorder.bench.baselines import BASELINES
+        venue, transport, share = BASELINE_ROWS[name]
+        cls = BASELINES[name]
+        row = Row(cls.name, "baseline", venue, transport)
+        try:
+            __import__(cls.needs)
+        except ImportError:
+            row.note = f"skipped: {cls.needs} is not installed (pip install 'fastorder[compare]')"
+            return row
+        url = self.sim.urls[venue]["ws" if transport == "ws" else "rest"]
+        b = cls(url, PRICE, QTY, self._ssl())
+        await b.start()
+        try:
+            def check(clid: str, reply: Any) -> str:
+                if not isinstance(reply, dict) or reply.get("clientOrderId") != clid:
+                    return "mismatched reply"
+                return ""
+
+            await self._measure(row, b.send, max(50, int(self.s.orders * share)), check)
+        finally:
+            await b.close()
+        return row
+
+    # -- the whole run ------------------------------------------------------------------------------------
+    def plan(self) -> list[tuple[str, str, str]]:
+        rows = [("fastorder", v, t) for v, t in FASTORDER_ROWS]
+        if self.s.baselines:
+            rows += [("baseline", name, "") for name in BASELINE_ROWS]
+        if self.s.rows:
+            wanted = {r.lower() for r in self.s.rows}
+            rows = [r for r in rows if f"{r[1]}-{r[2]}".strip("-") in wanted or r[1] in wanted]
+        return rows
+
+    async def run(self) -> list[Row]:
+        plan = self.plan()
+        self._start_sim()
+        try:
+            for i, (kind, a, b) in enumerate(plan):
+                self.progress(i, len(plan), f"{a} {b}".strip())
+                row = await (self._fastorder_row(a, b) if kind == "fastorder" else self._baseline_row(a))
+                self.rows.append(row)
+            self.progress(len(plan), len(plan), "done")
+        finally:
+            self.sim.stop()
+        return self.rows
+
+    # -- outputs -------------------------------------------------------------------------------------------
+    def ratios(self) -> list[dict[str, Any]]:
+        by = {r.name: summary(r) for r in self.rows if r.lat_us}
+        pairs = [("fastorder binance rest", "plan: aiohttp shared session"),
+                 ("fastorder binance rest", "plan: aiohttp session per order"),
+                 ("fastorder binance ws", "plan: websockets"),
+                 ("fastorder binance ws", "plan: aiohttp shared session"),
+                 ("fastorder binance rest", "ccxt (async)"),
+                 ("fastorder binance ws", "ccxt (async)")]
+        out = []
+        for a, b in pairs:
+            if a in by and b in by:
+                out.append({"fastorder": a, "baseline": b, "p50_ratio": by[a]["p50"] / by[b]["p50"],
+                            "mean_ratio": by[a]["mean"] / by[b]["mean"]})
+        return out
+
+    def to_json(self, command: str) -> dict[str, Any]:
+        rows = []
+        for r in self.rows:
+            s = summary(r)
+            lat = {k: s[k] for k in ("mean", "p50", "p90", "p95", "p99", "p99_9", "max") if k in s}
+            rows.append({"name": r.name, "kind": r.kind, "venue": r.venue, "transport": r.transport,
+                         "orders": s["orders"], "ok": s["ok"], "failed": s["failed"],
+                         "success_rate": s["success_rate"], "latency_us": lat,
+                         "share_under_1ms": s.get("share_under_1ms"),
+                         "client_cpu_us_per_order": r.cpu_us_per_order,
+                         "client_us_mean": sum(r.client_us) / len(r.client_us) if r.client_us else None,
+                         "simulator_us_mean": r.sim_us_mean, "simulator_us_p50": r.sim_us_p50,
+                         "criteria": criteria(s) if r.lat_us else None, "errors": dict(r.errors),
+                         "note": r.note})
+        return {"schema": "fastorder-bench/1", "command": command, "settings": vars(self.s),
+                "machine": machine(), "placement": self.placement, "rows": rows, "ratios": self.ratios(),
+                "note": "loopback: these numbers measure the software path (client + simulator), "
+                        "not the network to a real exchange"}
+
+
+def run_bench(settings: Settings, progress: Any = None) -> Bench:
+    bench = Bench(settings, progress)
+    try:
+        import uvloop
+        runner = uvloop.run
+    except ImportError:   # pragma: no cover - uvloop is a dependency on Linux
+        runner = asyncio.run
+    runner(bench.run())
+    return bench
+
+
+def command_line() -> str:
+    return " ".join(["fastorder"] + sys.argv[1:]) if sys.argv and sys.argv[0].endswith("fastorder") else \
+        " ".join(sys.argv)

@@ -1,0 +1,68 @@
+"""`fastorder bench` end to end, small: the table, the criteria, --json, --rate, --hdr, --plot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def bench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fastorder.cli", "bench", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_default_rows_table_criteria_and_json(tmp_path):
+    out = tmp_path / "r.json"
+    res = bench("--orders", "60", "--warmup", "20", "--json", str(out), "--hdr", str(tmp_path / "r.hdr"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    for row in ("fastorder binance rest", "fastorder binance ws", "fastorder okx rest", "fastorder okx ws",
+                "fastorder htx rest", "plan: aiohttp shared session", "plan: websockets"):
+        assert row in res.stdout
+    assert "PASS(success>99.5%)" in res.stdout and "not the network to a real exchange" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["schema"] == "fastorder-bench/1" and data["machine"]["cpus"] >= 1
+    rows = {r["name"]: r for r in data["rows"]}
+    fo = rows["fastorder binance ws"]
+    assert fo["orders"] == 60 and fo["ok"] == 60 and fo["success_rate"] == 1.0
+    lat = fo["latency_us"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]
+    assert set(fo["criteria"]) == {"mean<1ms", ">=60%<1ms", "p95<1.5ms", "success>99.5%"}
+    assert fo["client_us_mean"] > 0 and fo["simulator_us_mean"] > 0
+    assert any(r["baseline"] == "plan: aiohttp shared session" for r in data["ratios"])
+    hdr = (tmp_path / "r.hdr").read_text()
+    assert "#[Histogram log format version" in hdr and "Tag=fastorder_binance_ws" in hdr
+
+
+def test_open_loop_rate_and_selected_rows(tmp_path):
+    out = tmp_path / "r.json"
+    res = bench("--rows", "okx-ws", "--orders", "100", "--warmup", "10", "--rate", "500", "--no-baselines",
+                "--json", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert [r["name"] for r in data["rows"]] == ["fastorder okx ws"]
+    assert data["settings"]["rate"] == 500 and data["rows"][0]["ok"] == 100
+
+
+def test_inflight_over_tls(tmp_path):
+    out = tmp_path / "r.json"
+    res = bench("--rows", "binance-ws", "--orders", "80", "--warmup", "10", "--inflight", "4", "--tls",
+                "--no-baselines", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["ok"] == 80 and row["failed"] == 0
+
+
+def test_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "p.png"
+    res = bench("--rows", "binance", "--orders", "40", "--warmup", "5", "--no-baselines", "--plot", str(png))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_arguments_are_refused():
+    res = bench("--orders", "0")
+    assert res.returncode == 2 and "--orders" in res.stderr
