@@ -68,6 +68,19 @@ class OkxItemError(Exception):
         self.smsg = smsg
 
 
+def _check_exp_time(exp) -> None:
+    """Optional ``expTime`` (unix ms; REST header or WS field) of place-order requests: a request arriving
+    after it is discarded (REFERENCE.md §3.2 "Transaction Timeouts"; exact codes 50036/50037 per §3.4)."""
+    if exp is None:
+        return
+    try:
+        e = int(str(exp))
+    except ValueError:
+        raise OkxError("51000", "Parameter expTime error") from None
+    if now_ms() > e:
+        raise OkxError("50037", "Order expired.")
+
+
 def empty(name: str) -> OkxError:
     return OkxError("50014", f"Parameter {name} can not be empty.")
 
@@ -186,6 +199,7 @@ class Okx:
         return body
 
     def _rest_place(self, req, key, in_us):
+        _check_exp_time(req.header(b"exptime"))
         body = self._json_body(req)
         return self._item_reply(self._place_item, body, key, in_us, via_ws=False)
 
@@ -459,6 +473,8 @@ class OkxWsSession:
         a = args[0]
         fn = self.v._place_item if op == "order" else self.v._cancel_item
         try:
+            if op == "order" and "expTime" in msg:
+                _check_exp_time(msg["expTime"])
             item = fn(a, self.key.account, True)
             return self._op_reply(rid, op, "0", "", [item], in_us)
         except OkxItemError as e:

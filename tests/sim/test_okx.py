@@ -242,3 +242,23 @@ def test_ws_idle_close_4004(h):
                 assert e.rcvd.code == 4004
             assert asyncio.get_running_loop().time() - t0 < 1.5
     h.run(main())
+
+
+def test_exp_time(h):
+    async def t(c, sim):
+        st, r = await c.call("POST", "/api/v5/trade/order", dict(PLACE, clOrdId="e1"),
+                             headers={"expTime": str(h.ms() + 5000)})
+        assert r["code"] == "0"
+        st, r = await c.call("POST", "/api/v5/trade/order", dict(PLACE, clOrdId="e2"),
+                             headers={"expTime": str(h.ms() - 1)})
+        assert r["code"] == "50037" and r["data"] == []
+        assert sim.order("okx", client_order_id="e2") is None
+        async with connect(sim.url("okx", "ws")) as ws:
+            await ws.send(json.dumps(h.okx_login_args()))
+            await ws.recv()
+            a = {k: v for k, v in PLACE.items() if k != "instId"}
+            for exp, code in ((h.ms() + 5000, "0"), (h.ms() - 1, "50037"), ("soon", "51000")):
+                await ws.send(json.dumps({"id": "9", "op": "order", "expTime": str(exp),
+                                          "args": [dict(a, instIdCode=10001)]}))
+                assert json.loads(await ws.recv())["code"] == code
+    scenario(h, t)
