@@ -171,6 +171,10 @@ class HttpProtocol(asyncio.Protocol):
     def on_header(self, name, value):
         self._headers[name.lower()] = value
 
+    def on_headers_complete(self):
+        if self._headers.get(b"expect", b"").lower() == b"100-continue":
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def on_body(self, body):
         self._body_len += len(body)
         if self._body_len > MAX_BODY:

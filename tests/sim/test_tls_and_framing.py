@@ -126,6 +126,15 @@ def test_http_pipelining_keepalive_and_bad_requests(h):
             assert b"Connection: close" in rest
             w.close()
             r, w = await asyncio.open_connection("127.0.0.1", sim.port("binance"))
+            # Expect: 100-continue and a chunked body
+            w.write(b"POST /api/v3/order HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n")
+            assert (await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 3)).startswith(b"HTTP/1.1 100 Continue")
+            w.write(b"d\r\nsymbol=BTCUSD\r\n1\r\nT\r\n0\r\n\r\n")
+            head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 3)
+            assert head.startswith(b"HTTP/1.1 401")  # parsed fully; rejected for the missing API key
+            w.close()
+            r, w = await asyncio.open_connection("127.0.0.1", sim.port("binance"))
             w.write(b"NONSENSE\x00\r\n\r\n")
             assert (await asyncio.wait_for(r.read(), 3)).startswith(b"HTTP/1.1 400")
             w.close()
