@@ -1,7 +1,10 @@
 """Latency accounting inside the library: every order's split recorded in HDR histograms per venue x
 transport, percentiles on demand, and a Prometheus text exposition.
 
-Recorded values are microseconds (1 µs .. 60 s, 3 significant digits). Stages:
+Recorded values are microseconds. The histograms are fastorder's own compiled HdrHistogram-style ones
+(`fastorder._core.hist`: 3 significant digits, ~0.1 µs to record) because the `hdrhistogram` package
+records in pure Python (several µs per value, on every order); `to_hdrh()` converts one for HdrHistogram's
+standard tools and log format. Stages:
   client       the call until the bytes were handed to the kernel
   round_trip   from then until the reply was parsed
   total        client + round_trip
@@ -13,52 +16,62 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from hdrh.histogram import HdrHistogram
-
+from fastorder._core.hist import LatencyHistogram
 from fastorder.types import Latency
 
 STAGES = ("total", "client", "round_trip", "exchange")
 QUANTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
-_LOWEST_US, _HIGHEST_US, _DIGITS = 1, 60_000_000, 3
+_HIGHEST_US = 3_600_000_000   # an hour: anything longer is recorded as an hour
 
 
 class LatencyRecorder:
     def __init__(self) -> None:
-        self._h: dict[tuple[str, str, str], HdrHistogram] = {}
+        self._h: dict[tuple[str, str, str], LatencyHistogram] = {}
         self._lock = threading.Lock()   # recording is per event loop; exposition may come from a thread
 
-    def _hist(self, venue: str, transport: str, stage: str) -> HdrHistogram:
+    def _hist(self, venue: str, transport: str, stage: str) -> LatencyHistogram:
         key = (venue, transport, stage)
         h = self._h.get(key)
         if h is None:
             with self._lock:
-                h = self._h.setdefault(key, HdrHistogram(_LOWEST_US, _HIGHEST_US, _DIGITS))
+                h = self._h.setdefault(key, LatencyHistogram())
         return h
 
     def record(self, venue: str, transport: str, lat: Latency) -> None:
         client_us = max(1, lat.client_ns // 1000)
         rt_us = max(1, lat.round_trip_ns // 1000)
-        self._hist(venue, transport, "client").record_value(min(client_us, _HIGHEST_US))
-        self._hist(venue, transport, "round_trip").record_value(min(rt_us, _HIGHEST_US))
-        self._hist(venue, transport, "total").record_value(min(client_us + rt_us, _HIGHEST_US))
+        self._hist(venue, transport, "client").record(min(client_us, _HIGHEST_US))
+        self._hist(venue, transport, "round_trip").record(min(rt_us, _HIGHEST_US))
+        self._hist(venue, transport, "total").record(min(client_us + rt_us, _HIGHEST_US))
         if lat.exchange_us is not None:
-            self._hist(venue, transport, "exchange").record_value(min(max(1, lat.exchange_us), _HIGHEST_US))
+            self._hist(venue, transport, "exchange").record(min(max(1, lat.exchange_us), _HIGHEST_US))
 
     def keys(self) -> Iterator[tuple[str, str, str]]:
         return iter(list(self._h))
 
-    def histogram(self, venue: str, transport: str, stage: str = "total") -> HdrHistogram | None:
+    def histogram(self, venue: str, transport: str, stage: str = "total") -> LatencyHistogram | None:
         return self._h.get((venue, transport, stage))
+
+    def to_hdrh(self, venue: str, transport: str, stage: str = "total"):
+        """The histogram as an `hdrh.histogram.HdrHistogram` (for its log format and tools)."""
+        from hdrh.histogram import HdrHistogram
+
+        out = HdrHistogram(1, _HIGHEST_US, 3)
+        h = self._h.get((venue, transport, stage))
+        if h is not None:
+            for value, n in h.buckets():
+                out.record_value(max(1, value), n)
+        return out
 
     def percentiles(self, venue: str, transport: str, stage: str = "total") -> dict[str, float]:
         """{'count', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'} in µs (empty dict if nothing yet)."""
         h = self._h.get((venue, transport, stage))
-        if h is None or h.get_total_count() == 0:
+        if h is None or h.count == 0:
             return {}
-        out: dict[str, float] = {"count": h.get_total_count(), "mean": h.get_mean_value()}
+        out: dict[str, float] = {"count": h.count, "mean": h.mean}
         for q in QUANTILES:
-            out[f"p{q:g}"] = h.get_value_at_percentile(q)
-        out["max"] = h.get_max_value()
+            out[f"p{q:g}"] = h.value_at_percentile(q)
+        out["max"] = h.max
         return out
 
     def reset(self) -> None:
@@ -79,8 +92,7 @@ class LatencyRecorder:
                                           labels=["venue", "transport", "stage"])
                 for (venue, transport, stage) in sorted(recorder.keys()):
                     h = recorder._h[(venue, transport, stage)]
-                    n = h.get_total_count()
-                    fam.add_metric([venue, transport, stage], n, h.get_mean_value() * n / 1e6)
+                    fam.add_metric([venue, transport, stage], h.count, h.mean * h.count / 1e6)
                 yield fam
                 from prometheus_client.core import GaugeMetricFamily
                 q = GaugeMetricFamily("fastorder_order_latency_quantile_seconds",
@@ -89,7 +101,7 @@ class LatencyRecorder:
                 for (venue, transport, stage) in sorted(recorder.keys()):
                     h = recorder._h[(venue, transport, stage)]
                     for p in QUANTILES:
-                        q.add_metric([venue, transport, stage, f"{p / 100:g}"], h.get_value_at_percentile(p) / 1e6)
+                        q.add_metric([venue, transport, stage, f"{p / 100:g}"], h.value_at_percentile(p) / 1e6)
                 yield q
 
         reg = CollectorRegistry()

@@ -64,11 +64,16 @@ def error_for(code: int | None, msg: str, status: int, clid: str | None, *, acti
     return VenueError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
 
 
+def _nonzero(text: str) -> bool:
+    """True if a decimal string such as '0.00100000' is not zero (cheaper than Decimal on every reply)."""
+    return bool(text) and text.strip("0.") != ""
+
+
 def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: Any) -> Ack:
-    status = _STATUS.get(d.get("status", ""), ACCEPTED) if "status" in d else ACCEPTED
+    status = _STATUS.get(d.get("status", ""), ACCEPTED)
     executed = d.get("executedQty", "")
     avg = ""
-    if executed and Decimal(executed) > 0 and d.get("cummulativeQuoteQty"):
+    if _nonzero(executed) and d.get("cummulativeQuoteQty"):
         avg = str(Decimal(d["cummulativeQuoteQty"]) / Decimal(executed))
     return Ack(venue=VENUE, symbol=info.name,
                client_order_id=d.get("origClientOrderId") or d.get("clientOrderId") or clid,
@@ -109,6 +114,7 @@ class BinanceSession(Session):
         self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
         self.logged_on = False
         self._costs: dict[str, int] | None = None
+        self._rl_names: dict[tuple[Any, Any, Any], str] = {}
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
@@ -217,10 +223,14 @@ class BinanceSession(Session):
                 self.guard.observe("ORDERS:" + n[18:].decode().upper(), int(value))
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
+        names = self._rl_names
         for rl in d.get("rateLimits") or ():
-            name = _window_name(rl.get("rateLimitType", ""), rl.get("interval", ""), rl.get("intervalNum", 1))
+            key = (rl.get("rateLimitType"), rl.get("interval"), rl.get("intervalNum"))
+            name = names.get(key)
+            if name is None:
+                name = names[key] = _window_name(str(key[0]), str(key[1]), key[2] or 1)
             if name:
-                self.guard.observe(name, int(rl.get("count", 0)))
+                self.guard.observe(name, rl.get("count", 0))
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         if type == "market":

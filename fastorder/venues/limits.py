@@ -68,15 +68,19 @@ class RateGuard:
             cls = Banned if self.banned else RateLimited
             raise cls(self.venue, "local", "blocked by the venue's Retry-After",
                       retry_after=(self.blocked_until_ms - now) / 1000, client_order_id=clid)
+        windows = self.windows
         for name, n in costs.items():
-            w = self.windows.get(name)
-            if w is not None and w.room(now) < n:
-                raise RateLimited(self.venue, "local", f"would exceed {name} ({w.limit} per {w.window_ms} ms)",
-                                  retry_after=w.retry_after_s(now), client_order_id=clid)
-        for name, n in costs.items():
-            w = self.windows.get(name)
+            w = windows.get(name)
             if w is not None:
-                w.take(now, n)
+                if now // w.window_ms != w.window_id:
+                    w.window_id, w.count = now // w.window_ms, 0
+                if w.limit - w.count < n:
+                    raise RateLimited(self.venue, "local", f"would exceed {name} ({w.limit} per {w.window_ms} ms)",
+                                      retry_after=w.retry_after_s(now), client_order_id=clid)
+        for name, n in costs.items():
+            w = windows.get(name)
+            if w is not None:
+                w.count += n
 
     def observe(self, name: str, used: int) -> None:
         w = self.windows.get(name)
