@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-rate-limits", action="store_true",
                         help="count weight/orders but never reject with 429/418 (for benchmarks), all venues")
     parser.add_argument("--ws-lifetime", type=float, default=86400.0, help="Binance WS-API connection lifetime (s)")
+    parser.add_argument("--ws-timing-field", action="store_true",
+                        help='add "simProcessingUs" to every WebSocket JSON reply (per-reply processing time)')
     parser.add_argument("--cpus", default="", help="pin the simulator process to these CPUs, e.g. '1' or '2,3'")
     parser.add_argument("--ready-json", action="store_true",
                         help="print one JSON line with the URLs when ready (for SimulatorProcess)")
@@ -44,7 +46,7 @@ async def _serve(args) -> int:
                     faults=";".join(args.fault) or None, seed=args.seed, binance_limits=limits,
                     allow_remote=args.allow_remote, ws_lifetime=args.ws_lifetime,
                     okx_limit_per_2s=0 if args.no_rate_limits else 60,
-                    htx_limit_per_2s=0 if args.no_rate_limits else 100)
+                    htx_limit_per_2s=0 if args.no_rate_limits else 100, ws_timing_field=args.ws_timing_field)
     await sim.start()
     # A long-lived simulator keeps every order: move the start-up heap out of the collector's way.
     gc.collect()

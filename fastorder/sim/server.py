@@ -55,6 +55,7 @@ class VenueServer:
         self.stats = ProcStats()
         self.restarts = 0
         self._restarting = False
+        self.ws_timing_field = False  # opt-in: add "simProcessingUs" to every WS JSON reply
 
     async def start(self) -> None:
         self.server = await self.loop.create_server(lambda: HttpProtocol(self), self.host, self.port,
@@ -196,7 +197,10 @@ class VenueServer:
         if faults is None:
             out = session.handle(payload)
             if out is not None:
-                self.stats.add("ws", (_perf() - t0) / 1000.0)
+                us = (_perf() - t0) / 1000.0
+                self.stats.add("ws", us)
+                if self.ws_timing_field and out[-1:] == b"}":
+                    out = out[:-1] + b',"simProcessingUs":%.1f}' % us
                 wc.send_text(out)
             return
         k = {f.kind: f for f in faults}

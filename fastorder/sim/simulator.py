@@ -34,13 +34,16 @@ class Simulator:
       binance_limits  :class:`BinanceLimits` (``BinanceLimits(enabled=False)`` for benchmarks)
       ws_lifetime, ws_ping_interval, ws_pong_timeout   Binance WS-API keep-alive policy (s)
       okx_idle_timeout  OKX private WS idle close (s)
+      ws_timing_field  add ``"simProcessingUs": <µs>`` to every WS JSON reply (off by default: replies stay
+                       byte-exact; the samples are always available from ``stats()``/``samples()``)
     """
 
     def __init__(self, venues=VENUES, host: str = "127.0.0.1", port: int = 0, tls: bool = False,
                  faults=None, seed: int = 0, credentials: Credentials | None = None,
                  binance_limits: BinanceLimits | None = None, allow_remote: bool = False,
                  ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0,
-                 okx_idle_timeout: float = 30.0, okx_limit_per_2s: int = 60, htx_limit_per_2s: int = 100):
+                 okx_idle_timeout: float = 30.0, okx_limit_per_2s: int = 60, htx_limit_per_2s: int = 100,
+                 ws_timing_field: bool = False):
         if isinstance(venues, str):
             venues = (venues,)
         for v in venues:
@@ -59,6 +62,7 @@ class Simulator:
         self.opts = dict(ws_lifetime=ws_lifetime, ws_ping_interval=ws_ping_interval, ws_pong_timeout=ws_pong_timeout,
                          okx_idle_timeout=okx_idle_timeout, okx_limit_per_2s=okx_limit_per_2s,
                          htx_limit_per_2s=htx_limit_per_2s)
+        self.ws_timing_field = ws_timing_field
         self.ca: TestCA | None = None
         self.sites: dict[str, VenueServer] = {}
         self.apps: dict = {}
@@ -89,6 +93,7 @@ class Simulator:
                 self.apps[v] = app
                 port = self.base_port + i if self.base_port else 0
                 site = VenueServer(v, app, self.faults, self.host, port, ctx, loop)
+                site.ws_timing_field = self.ws_timing_field
                 await site.start()
                 self.sites[v] = site
         except BaseException:

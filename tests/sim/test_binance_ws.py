@@ -180,3 +180,19 @@ def test_no_pong_disconnects(h):
             assert pings >= 2 and asyncio.get_running_loop().time() - t0 < 2.5
             w.close()
     h.run(main())
+
+
+def test_optional_per_reply_timing_field(h):
+    async def main():
+        async with Simulator(venues=("binance", "okx"), ws_timing_field=True) as sim:
+            async with connect(sim.url("binance", "ws")) as ws:
+                r = await rpc(ws, 1, "ping")
+                assert r["status"] == 200 and 0 < r["simProcessingUs"] < 1_000_000
+            async with connect(sim.url("okx", "ws")) as ws:
+                await ws.send("ping")
+                assert await ws.recv() == "pong"  # non-JSON control replies stay untouched
+                await ws.send(json.dumps(h.okx_login_args()))
+                assert "simProcessingUs" in json.loads(await ws.recv())
+        async with Simulator(venues=("binance",)) as sim, connect(sim.url("binance", "ws")) as ws:
+            assert "simProcessingUs" not in await rpc(ws, 1, "ping")
+    h.run(main())
