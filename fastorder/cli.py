@@ -11,6 +11,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("fastorder.bench.cli", "the latency benchmark: every venue x transport and the baselines, one run"),
     "demo": ("fastorder.demo", "encode and sign a sample order for every venue; print bytes and timings"),
     "sim": ("fastorder.sim.cli", "run the embedded exchange simulator on loopback"),
+    "tune": ("fastorder.tune.cli", "what is tuned on this host and process, with verdicts and the reasons"),
 }
 
 

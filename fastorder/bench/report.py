@@ -32,6 +32,14 @@ def table(bench: Bench) -> str:
             f"{100 * s['share_under_1ms']:>5.1f}% {r.cpu_us_per_order:>6.1f} {client} {sim}  {verdict}")
         if r.errors:
             lines.append(f"{'':<34} errors: {dict(r.errors)}")
+    gcs = [(r.name, r.gc) for r in bench.rows if r.gc]
+    if gcs:
+        lines.append("")
+        lines.append("garbage collector during the measured orders" +
+                     (" (gc.freeze() after warm-up)" if bench.s.gc_freeze else " (no gc.freeze())") + ":")
+        for name, g in gcs:
+            lines.append(f"  {name:<34} {g['collections']:>4} collections (gen0/1/2 {g['by_generation']}), "
+                         f"longest pause {g['max_pause_us']:.0f} µs, total {g['total_pause_us']:.0f} µs")
     lines.append("")
     lines.append("µs per order, measured around each call; cpu/o = client CPU µs per order; client = fastorder's own "
                  "time from the call to the bytes handed to the kernel; sim = the simulator's processing time.")

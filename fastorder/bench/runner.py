@@ -24,6 +24,7 @@ from typing import Any
 import fastorder
 from fastorder._core.ids import ClientIdGenerator
 from fastorder.sim import SimulatorProcess, creds
+from fastorder.tune.gcmon import GcMonitor
 
 PRICE, QTY = "46000", "0.001"
 FASTORDER_ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
@@ -66,6 +67,7 @@ class Row:
     cpu_us_per_order: float = 0.0
     sim_us_mean: float | None = None
     sim_us_p50: float | None = None
+    gc: dict[str, Any] = field(default_factory=dict)   # collector pauses during the measured orders
     note: str = ""
 
 
@@ -165,6 +167,7 @@ class Bench:
         if self.s.gc_freeze:
             gc.freeze()
         perf = time.perf_counter_ns
+        gcmon = GcMonitor().start()
         cpu0 = time.process_time_ns()
 
         async def one(clid: str, t_start: int) -> None:
@@ -200,6 +203,7 @@ class Bench:
 
             await asyncio.gather(*(worker(c) for c in per))
         row.cpu_us_per_order = (time.process_time_ns() - cpu0) / 1000 / max(1, n)
+        row.gc = gcmon.stop().summary()
         if self.s.gc_freeze:
             gc.unfreeze()
         st = self._sim_stats(row.venue).get("processing_us", {}).get(row.transport, {})
@@ -306,6 +310,7 @@ class Bench:
                          "client_us_mean": sum(r.client_us) / len(r.client_us) if r.client_us else None,
                          "simulator_us_mean": r.sim_us_mean, "simulator_us_p50": r.sim_us_p50,
                          "criteria": criteria(s) if r.lat_us else None, "errors": dict(r.errors),
+                         "gc": r.gc,
                          "note": r.note})
         return {"schema": "fastorder-bench/1", "command": command, "settings": vars(self.s),
                 "machine": machine(), "placement": self.placement, "rows": rows, "ratios": self.ratios(),

@@ -32,6 +32,8 @@ def test_default_rows_table_criteria_and_json(tmp_path):
     assert set(fo["criteria"]) == {"mean<1ms", ">=60%<1ms", "p95<1.5ms", "success>99.5%"}
     assert fo["client_us_mean"] > 0 and fo["simulator_us_mean"] > 0
     assert any(r["baseline"] == "plan: aiohttp shared session" for r in data["ratios"])
+    assert set(fo["gc"]) == {"collections", "by_generation", "max_pause_us", "total_pause_us"}
+    assert "garbage collector during the measured orders" in res.stdout
     hdr = (tmp_path / "r.hdr").read_text()
     assert "#[Histogram log format version" in hdr and "Tag=fastorder_binance_ws" in hdr
 
