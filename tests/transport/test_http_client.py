@@ -3,6 +3,7 @@ that split, batch, truncate and close.  Every test runs on asyncio's loop and on
 
 import asyncio
 import socket
+import time
 
 import pytest
 from aiohttp import web
@@ -349,7 +350,52 @@ def test_spin_mode_resolves_in_place(run):
                 r = await fut
                 assert r.body == b"echo:s=%d:" % i
             assert hits >= 45
-            assert c.spin(1000) == 0  # nothing to read: returns after the budget
+            t0 = time.perf_counter()
+            assert c.spin(2000) == 0  # nothing to read: returns after the budget (2 ms)
+            assert 0.0019 < time.perf_counter() - t0 < 0.05
             c.close()
 
         run(main)
+
+
+def test_connect_and_total_timeouts(run):
+    async def main():
+        # A listener whose accept queue is full: the kernel drops further SYNs, so connect() hangs.
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(0)
+        port = ls.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                s = socket.socket()
+                s.setblocking(False)
+                try:
+                    s.connect(("127.0.0.1", port))
+                except BlockingIOError:
+                    pass
+                fillers.append(s)
+            await asyncio.sleep(0.05)
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            with pytest.raises((TimeoutError, asyncio.TimeoutError)):
+                await open_http("127.0.0.1", port, tls=False, connect_timeout=0.2)
+            assert loop.time() - t0 < 1.0
+        finally:
+            for s in fillers:
+                s.close()
+            ls.close()
+
+        # total_timeout bounds a pool request even when the read timeout is longer
+        async def silent(reader, writer):
+            await reader.read()
+
+        async with RawServer(silent) as server:
+            async with HttpPool("127.0.0.1", server.port, size=1, tls=False, read_timeout=5.0,
+                                total_timeout=0.2) as pool:
+                t0 = asyncio.get_running_loop().time()
+                with pytest.raises(TimeoutError):
+                    await pool.request(get(b"/", server.port))
+                assert asyncio.get_running_loop().time() - t0 < 1.0
+
+    run(main)
