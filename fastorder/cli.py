@@ -10,6 +10,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("fastorder.bench.cli", "the latency benchmark: every venue x transport and the baselines, one run"),
     "demo": ("fastorder.demo", "encode and sign a sample order for every venue; print bytes and timings"),
+    "probe": ("fastorder.net.cli", "find the fastest address of an endpoint: TCP connect, TLS, application RTT"),
     "sim": ("fastorder.sim.cli", "run the embedded exchange simulator on loopback"),
     "tune": ("fastorder.tune.cli", "what is tuned on this host and process, with verdicts and the reasons"),
 }

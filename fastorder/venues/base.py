@@ -7,6 +7,7 @@ Venue modules subclass `Session` and fill in the wire details; this module never
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import time
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ class Session:
                  ssl_context: ssl.SSLContext | None = None, connections: int = 2, recv_window: int | None = 5000,
                  timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
-                 rate_limit: bool = True) -> None:
+                 rate_limit: bool = True, address: str | None = None) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -116,6 +117,9 @@ class Session:
         self.recorder = recorder if recorder is not None else RECORDER
         self.guard = RateGuard(self.venue, self.now_ms)
         self.rate_limit = rate_limit   # False only against a simulator run without limits (benchmarks)
+        # connect REST connections to this address while keeping the hostname for SNI, the certificate check
+        # and Host (see `choose_address`, `fastorder probe`)
+        self.address = address
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
 
     def __repr__(self) -> str:   # never shows a secret
@@ -133,7 +137,8 @@ class Session:
         """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
         tls: Any = (self._ssl or True) if self.rest.tls else None
         warm = f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
-        self._pool = HttpPool(self.rest.host, self.rest.port, size=self.connections if self.transport == "rest"
+        self._pool = HttpPool(self.address or self.rest.host, self.rest.port,
+                              size=self.connections if self.transport == "rest"
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
                               allow_plaintext=self._allow_plaintext, warm_request=warm,
                               total_timeout=self.timeout, read_timeout=self.timeout)
@@ -169,6 +174,41 @@ class Session:
                 c.abort()
         if self._pool is not None:
             await self._pool.close()
+
+    # -- address pinning ----------------------------------------------------------------------------------
+    async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
+        """Probe `candidates` (addresses of this venue's REST host) the way an order travels — TCP connect,
+        TLS with the hostname's SNI, an application round trip to the venue's cheap endpoint — and move to the
+        fastest. Returns the chosen address (None if none answered)."""
+        from fastorder.net.probe import probe_host
+
+        res = await probe_host(self.rest.host, self.rest.port, self.warm_path, tls=self.rest.tls,
+                               ssl_context=self._ssl, samples=samples, timeout=self.timeout, addresses=candidates)
+        best = res.best
+        if best is None:
+            return None
+        if best.address != (self.address or self.rest.host):
+            await self.use_address(best.address)
+        return best.address
+
+    async def use_address(self, address: str) -> None:
+        """New REST connections go to `address`. Idle connections to the old one are replaced one by one —
+        the new connection opened and warm before the old one closes; connections with requests in flight
+        are left to finish."""
+        self.address = address
+        pool = self._pool
+        pool.host = address
+        for old in list(pool._conns):
+            if _peer_address(old) == address or old.in_flight:
+                continue
+            try:
+                new = await pool._open_one()
+            except (OSError, asyncio.TimeoutError):
+                return   # keep what works; the pool's maintenance retries later
+            pool._conns.append(new)
+            if old.in_flight == 0:
+                pool._conns.remove(old)
+                old.close()
 
     async def _open_ws(self) -> Any:
         tls: Any = (self._ssl or True) if self.ws.tls else None
@@ -436,6 +476,20 @@ class _Unknown(Exception):
 
 # A request was written but these ended it without a usable reply: its outcome is unknown.
 TRANSPORT_ERRORS = (asyncio.TimeoutError, ConnectionError, OSError, HttpParseError, WSError)
+
+
+def _peer_address(conn: Any) -> str | None:
+    """The remote address of a transport connection (through a dup of its socket, which is then closed)."""
+    import socket
+
+    fd = getattr(conn, "fd", -1)
+    if fd is None or fd < 0:
+        return None
+    try:
+        with socket.socket(fileno=os.dup(fd)) as s:
+            return s.getpeername()[0]
+    except OSError:
+        return None
 
 
 def _ws_is_open(conn: Any) -> bool:
