@@ -162,6 +162,16 @@ class VenueServer:
         elif req.path == "/_sim/stats/reset" and req.method == "POST":
             self.stats.reset()
             body = b"{}"
+        elif req.path == "/_sim/faults":
+            if req.method == "POST":
+                try:
+                    self.plan.add(req.body.decode())
+                except (ValueError, UnicodeDecodeError) as e:
+                    conn.write_reply(400, b"", orjson.dumps({"error": str(e)}), None)
+                    return
+            elif req.method == "DELETE":
+                self.plan.clear()
+            body = orjson.dumps({"faults": [f.describe() for f in self.plan.faults], "fired": len(self.plan.log)})
         elif req.path == "/_sim/balances":
             body = orjson.dumps({n: {a: [str(f), str(lk)] for a, (f, lk) in acc.balances.items()}
                                  for n, acc in self.app.ex.accounts.items()})

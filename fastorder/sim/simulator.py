@@ -317,6 +317,24 @@ class SimulatorProcess:
     def stats(self, venue: str, samples: bool = False) -> dict:
         return self._admin(venue, "/_sim/stats" + ("?samples=1" if samples else ""))
 
+    def add_faults(self, spec: str, venue: str | None = None) -> dict:
+        """Add faults (spec syntax of :mod:`fastorder.sim.faults`) to the running process; the plan is shared
+        by all venues of the process (use ``venue=`` inside the spec to target one)."""
+        return self._admin_call(venue or next(iter(self.urls)), "/_sim/faults", "POST", spec.encode())
+
+    def clear_faults(self) -> dict:
+        return self._admin_call(next(iter(self.urls)), "/_sim/faults", "DELETE")
+
+    def _admin_call(self, venue: str, path: str, method: str, body: bytes | None = None):
+        base = self.urls[venue]["rest"]
+        ctx = None
+        if base.startswith("https"):
+            import ssl
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+        req = urllib.request.Request(base + path, data=body, method=method)
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:  # loopback only
+            return json.loads(r.read())
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -60,6 +61,17 @@ def test_simulator_process_with_admin_endpoints(h):
         st = sp.stats("binance", samples=True)
         assert st["processing_us"]["rest"]["count"] == 1 and len(st["samples"]["rest"]) == 1
         assert sp.urls["okx"]["ws"].endswith("/ws/v5/private")
+        assert sp.add_faults("5xx:venue=binance,count=1")["faults"]
+        req = urllib.request.Request(base + "/api/v3/time")
+        with pytest.raises(urllib.error.HTTPError) as ei:
+            urllib.request.urlopen(req, timeout=5)
+        assert ei.value.code == 503
+        ei.value.close()
+        assert sp.clear_faults()["faults"] == []
+        with pytest.raises(urllib.error.HTTPError) as ei:
+            sp.add_faults("nonsense")
+        assert ei.value.code == 400
+        ei.value.close()
         pid = sp.info["pid"]
         assert os.sched_getaffinity(pid) == set(cpus)
     assert sp.proc.returncode is not None
