@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import ssl
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
     ConnectionLost,
     ExecutionUnknown,
+    FastorderError,
     InvalidOrder,
     TimestampRejected,
     UnknownOrder,
@@ -121,6 +123,9 @@ class Session:
         # and Host (see `choose_address`, `fastorder probe`)
         self.address = address
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
+        self._healing: asyncio.Task | None = None
+        self.reconnects = 0
+        self.heartbeat_interval = 20.0
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
@@ -150,8 +155,10 @@ class Session:
                 self._ws_conns = list(await asyncio.gather(*(self._open_ws() for _ in range(self.connections))))
             loop = asyncio.get_running_loop()
             self._tasks.append(loop.create_task(self._resync_loop()))
-            if self.transport == "ws" and len(self._ws_conns) > 1:
-                self._tasks.append(loop.create_task(self._rtt_loop()))
+            if self.transport == "ws":
+                self._tasks.append(loop.create_task(self._heartbeat_loop()))
+                if len(self._ws_conns) > 1:
+                    self._tasks.append(loop.create_task(self._rtt_loop()))
         except BaseException:
             await self.close()
             raise
@@ -160,6 +167,8 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        if self._healing is not None:
+            self._tasks.append(self._healing)
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -212,16 +221,75 @@ class Session:
 
     async def _open_ws(self) -> Any:
         tls: Any = (self._ssl or True) if self.ws.tls else None
+        holder: list[Any] = []   # the connection, for its own message callback (it exists only after open)
         conn = await open_ws(self._ws_url, tls=tls, allow_plaintext=self._allow_plaintext,
-                             on_message=self._on_ws_message, read_timeout=self.timeout,
-                             connect_timeout=self.timeout)
-        await self._ws_logon(conn)
+                             on_message=lambda payload, binary: self._on_ws_message(payload, binary,
+                                                                                    holder[0] if holder else None),
+                             on_lost=self._ws_lost, read_timeout=self.timeout, connect_timeout=self.timeout)
+        holder.append(conn)
+        try:
+            await self._ws_logon(conn)
+        except BaseException:
+            conn.abort()
+            raise
         return conn
+
+    # -- connections that heal ---------------------------------------------------------------------------
+    def _ws_lost(self, conn: Any, exc: BaseException | None) -> None:
+        """A WebSocket died: its pending requests fail (and are reconciled by their callers); a replacement
+        is opened in the background with backoff and jitter."""
+        if self._closed:
+            return
+        self._ws_conns = [c for c in self._ws_conns if c is not conn]
+        if self._healing is None or self._healing.done():
+            self._healing = asyncio.get_running_loop().create_task(self._heal_ws())
+
+    async def _heal_ws(self) -> None:
+        delay = 0.05
+        while not self._closed and len(self._ws_conns) < self.connections:
+            try:
+                self._ws_conns.append(await self._open_ws())
+                self.reconnects += 1
+                delay = 0.05
+            except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
+                await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
+                delay = min(delay * 2, 5.0)
+
+    async def rotate_ws(self, conn: Any) -> None:
+        """Replace `conn` before it goes away (Binance serverShutdown, the 24 h limit): the new connection is
+        opened, logged on and taking orders before the old one is closed; its in-flight replies still arrive."""
+        try:
+            new = await self._open_ws()
+        except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
+            return   # the old one keeps serving; _ws_lost heals when it dies
+        self._ws_conns = [new if c is conn else c for c in self._ws_conns]
+        if new not in self._ws_conns:
+            self._ws_conns.append(new)
+        self.reconnects += 1
+        for _ in range(int(self.timeout / 0.01) + 1):   # let replies already on their way arrive
+            if conn.pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        conn.close()
+
+    async def _heartbeat_loop(self) -> None:
+        """Venue keep-alive for idle WebSockets (OKX closes after 30 s without data)."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            for c in list(self._ws_conns):
+                if _ws_is_open(c):
+                    try:
+                        self._heartbeat(c)
+                    except Exception:
+                        pass   # a dead connection is healed through _ws_lost
+
+    def _heartbeat(self, conn: Any) -> None:
+        """Send the venue's keep-alive on one connection (Binance: none needed, the server pings)."""
 
     async def _ws_logon(self, conn: Any) -> None:
         """Venue-specific WebSocket authentication (Binance session.logon, OKX login)."""
 
-    def _on_ws_message(self, payload: bytes, binary: bool) -> None:
+    def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
         """Messages that answer no request: events, pongs. Venues override."""
 
     # -- the clock ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -156,13 +157,17 @@ class BinanceSession(Session):
             raise error_for(err.get("code"), err.get("msg", ""), reply.get("status", 0), None, action="logon")
         self.logged_on = True
 
-    def _on_ws_message(self, payload: bytes, binary: bool) -> None:
+    def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
         try:
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return
         self.events.append(msg)
         del self.events[:-100]   # keep the latest few
+        event = msg.get("event") if isinstance(msg, dict) else None
+        if isinstance(event, dict) and event.get("e") == "serverShutdown" and conn is not None:
+            # a planned disconnect follows: move to a fresh connection first (REFERENCE.md §2.1)
+            self._tasks.append(asyncio.get_running_loop().create_task(self.rotate_ws(conn)))
 
     # -- one request, either transport ---------------------------------------------------------------------
     async def _call(self, info: SymbolInfo, encode_rest, encode_ws, clid: str | None, lat: Latency,

@@ -117,7 +117,10 @@ class OkxSession(Session):
         if msg.get("code") != "0":
             raise error_for(str(msg.get("code")), str(msg.get("msg", "")), 0, None, "login")
 
-    def _on_ws_message(self, payload: bytes, binary: bool) -> None:
+    def _heartbeat(self, conn: Any) -> None:
+        conn.send("ping")   # OKX: the text string, answered by "pong" (REFERENCE.md §3.7)
+
+    def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
         if payload == b"pong":
             while self._pong_waiters:
                 w = self._pong_waiters.pop(0)
