@@ -7,7 +7,7 @@ import re
 from urllib.parse import quote
 
 from fastorder._py.numbers import Number, SymbolRules, decimal_text
-from fastorder.errors import InvalidCredential, InvalidField, InvalidOrder
+from fastorder.errors import InvalidCredential, InvalidField
 
 INT63 = 2**63
 
@@ -43,11 +43,12 @@ def check_enum(value: object, allowed: frozenset[str], field: str) -> str:
 
 
 def check_int(value: object, lo: int, hi: int, field: str) -> int:
-    """An int (not bool) in [lo, hi)."""
+    """An int (not bool) in [lo, hi); out of range: InvalidField (the stubs name no type for it; this is the
+    compiled core's choice, kept so both agree)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{field} must be int, not {type(value).__name__}")
     if not lo <= value < hi:
-        raise InvalidOrder(f"{field} out of range [{lo}, {hi})", field=field)
+        raise InvalidField(f"{field} out of range [{lo}, {hi})", field=field)
     return value
 
 
@@ -61,11 +62,12 @@ def check_id_digits(value: object, field: str) -> str:
     return str(check_int(value, 0, INT63, field))
 
 
-def check_credential(value: object, name: str) -> str:
-    """Non-empty printable ASCII without spaces: what a header, a URL and a JSON string all carry."""
+def check_credential(value: object, name: str, *, space: bool = False) -> str:
+    """Non-empty printable ASCII (no space unless `space`): what a header, a URL and a JSON string all carry."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be str, not {type(value).__name__}")
-    if not value or not all("\x21" <= c <= "\x7e" for c in value):
+    lowest = "\x20" if space else "\x21"
+    if not value or not all(lowest <= c <= "\x7e" for c in value):
         raise InvalidCredential(f"{name} is empty or has characters a header/URL cannot carry")
     return value
 
@@ -76,7 +78,7 @@ _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 def check_host(value: object) -> str:
     value = check_str(value, "host")
     if not _HOST.fullmatch(value):
-        raise ValueError("host must be a plain host name (letters, digits, '.', '-', optional :port)")
+        raise InvalidField("host must be a plain host name (letters, digits, '.', '-', optional :port)", field="host")
     return value
 
 

@@ -133,6 +133,11 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
         need(quantity, "quantity")
         need(price, "price")
         need(stop_price, "stop_price")
+    # REFERENCE.md §1.5: quoteOrderQty is for MARKET only, stopPrice for the stop / take-profit types only
+    if type != "MARKET":
+        refuse(quote_order_qty, "quote_order_qty")
+    if not type.startswith(("STOP_LOSS", "TAKE_PROFIT")):
+        refuse(stop_price, "stop_price")
 
     params: dict[str, str] = {"symbol": symbol, "side": side, "type": type}
     if time_in_force is not None:

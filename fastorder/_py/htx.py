@@ -132,6 +132,8 @@ class HtxRest:
         # buy-market's amount is the quote amount (REFERENCE.md §4.3): the lot size does not apply to it
         amount_text = number(amount, "amount", rules, None if type == "buy-market" else "qty")
         price_text = None if price is None else number(price, "price", rules, "price")
+        if rules is not None and price is not None:
+            rules.check_notional(price, amount)  # as Binance's stub says; the HTX stub is silent (spec question)
         body = f'{{"account-id":{jstr(self._account_id)},"amount":{jstr(amount_text)}'
         if price_text is not None:
             body += f',"price":{jstr(price_text)}'

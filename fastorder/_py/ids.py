@@ -11,8 +11,6 @@ import os
 import re
 import weakref
 
-from fastorder.errors import InvalidField
-
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SALT_LEN = 10
 COUNTER_LEN = 8
@@ -56,7 +54,7 @@ class ClientIdGenerator:
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be str, not {type(prefix).__name__}")
         if not _PREFIX.fullmatch(prefix):
-            raise InvalidField("prefix must be 0-8 ASCII letters or digits", field="prefix")
+            raise ValueError("prefix must be 0-8 ASCII letters or digits")
         self._prefix = prefix
         self._reseed()
         _generators.add(self)

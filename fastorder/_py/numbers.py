@@ -73,8 +73,6 @@ def _parse(value: object, field: str, *, allow_zero: bool = False) -> _Canonical
     text = _to_decimal_text(value, field)
     if from_str:
         if text.startswith("-"):
-            if allow_zero and _NUMBER_TEXT.fullmatch(text[1:]) and Decimal(text[1:]) == 0:
-                return None
             raise InvalidNumber(f"{field} must be positive", field=field)
         if not _NUMBER_TEXT.fullmatch(text):
             raise InvalidNumber(f"{field} is not a plain decimal number", field=field)

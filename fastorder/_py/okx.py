@@ -47,7 +47,7 @@ def iso_ms(timestamp_ms: int) -> str:
     """'2020-12-08T09:08:57.715Z' (UTC, milliseconds) — the OK-ACCESS-TIMESTAMP format."""
     check_int(timestamp_ms, 1, INT63, "timestamp_ms")
     if timestamp_ms >= _YEAR_10000_MS:
-        raise InvalidOrder("timestamp_ms is past year 9999", field="timestamp_ms")
+        raise InvalidField("timestamp_ms is past year 9999", field="timestamp_ms")
     t = _EPOCH + timedelta(milliseconds=timestamp_ms)
     return f"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond // 1000:03d}Z"
 
@@ -80,6 +80,8 @@ def _order_args(first: str, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy,
         raise InvalidOrder(f"{ord_type} order needs px", field="px")
     sz_text = number(sz, "sz", rules, "qty")
     px_text = None if px is None else number(px, "px", rules, "price")
+    if rules is not None and px is not None:
+        rules.check_notional(px, sz)  # as Binance's stub says; the OKX stub is silent (spec question)
     out = f'{{{first},"tdMode":{jstr(td_mode)},"clOrdId":{jstr(cl_ord_id)},"side":{jstr(side)},' \
           f'"ordType":{jstr(ord_type)}'
     if px_text is not None:
@@ -111,7 +113,7 @@ class OkxRest:
                  simulated: bool = False) -> None:
         self._api_key = check_credential(api_key, "api_key")
         self._signer = _check_signer(signer)
-        self._passphrase = check_credential(passphrase, "passphrase")
+        self._passphrase = check_credential(passphrase, "passphrase", space=True)
         self._host = check_host(host)
         self._simulated = bool(simulated)
 
@@ -201,13 +203,14 @@ class OkxRest:
 
 
 def _request_id(value: object) -> str:
-    """^[A-Za-z0-9]{1,32}$; an int is written as its digits (as the JSON string OKX's `id` is)."""
+    """^[A-Za-z0-9]{1,32}$; an int in [0, 2**63) is written as its digits (as the JSON string OKX's `id` is)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f"request_id must be int or str, not {type(value).__name__}")
-    text = str(value) if isinstance(value, int) and 0 <= value < 10**32 else value
-    if not isinstance(text, str) or not _REQUEST_ID.fullmatch(text):
+    if isinstance(value, int):
+        value = str(check_int(value, 0, INT63, "request_id"))
+    if not _REQUEST_ID.fullmatch(value):
         raise InvalidField("request_id must be 1-32 ASCII letters or digits", field="request_id")
-    return jstr(text)
+    return jstr(value)
 
 
 class OkxWs:
@@ -218,7 +221,7 @@ class OkxWs:
     def __init__(self, api_key: str, signer: HmacSha256, passphrase: str) -> None:
         self._api_key = check_credential(api_key, "api_key")
         self._signer = _check_signer(signer)
-        self._passphrase = check_credential(passphrase, "passphrase")
+        self._passphrase = check_credential(passphrase, "passphrase", space=True)
 
     api_key = property(lambda self: self._api_key)
 
