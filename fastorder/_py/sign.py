@@ -52,7 +52,10 @@ class HmacSha256(_NoCopy):
     def __init__(self, secret: str | bytes) -> None:
         """`secret` as the venue gives it (UTF-8 text is used as its bytes). Empty secret: InvalidCredential."""
         if isinstance(secret, str):
-            key = secret.encode("utf-8")
+            try:
+                key = secret.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate has no UTF-8 bytes
+                raise InvalidCredential("secret is not valid Unicode text") from None
         elif isinstance(secret, bytes):
             key = secret
         else:
@@ -90,8 +93,8 @@ class Ed25519Signer(_NoCopy):
         elif isinstance(private_key, bytes) and len(private_key) == 32:
             key = Ed25519PrivateKey.from_private_bytes(private_key)
         elif isinstance(private_key, (bytes, str)):
-            pem = private_key.encode("utf-8") if isinstance(private_key, str) else private_key
             try:
+                pem = private_key.encode("utf-8") if isinstance(private_key, str) else private_key
                 key = serialization.load_pem_private_key(pem, password=None)
             except (ValueError, TypeError, UnicodeError):
                 # the library's message may quote the input: never pass it on

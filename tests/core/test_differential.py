@@ -232,6 +232,7 @@ BAD_NUMBERS: list[tuple[Any, type[BaseException]]] = [
     ("1,5", InvalidNumber), ("1_000", InvalidNumber), ("0x10", InvalidNumber), ("1.2.3", InvalidNumber),
     ("--1", InvalidNumber), ("１", InvalidNumber), ("١", InvalidNumber), ("1e5.5", InvalidNumber),
     ("1\x00", InvalidNumber), ("1&x=2", InvalidNumber), ('1"', InvalidNumber), ("1\r\n", InvalidNumber),
+    ("1\ud800", InvalidNumber),
     (True, TypeError), (False, TypeError), (b"1", TypeError), ([1], TypeError), (1 + 0j, TypeError),
     (object(), TypeError),
 ]
@@ -402,6 +403,7 @@ def test_ed25519_matches(seed, message):
 @pytest.mark.parametrize(("cls", "arg", "error"), [
     ("HmacSha256", "", InvalidCredential), ("HmacSha256", b"", InvalidCredential), ("HmacSha256", 5, TypeError),
     ("HmacSha256", None, TypeError), ("Ed25519Signer", b"\x01" * 31, InvalidCredential),
+    ("HmacSha256", "\ud800", InvalidCredential), ("Ed25519Signer", "\ud800", InvalidCredential),
     ("Ed25519Signer", "not a pem", InvalidCredential), ("Ed25519Signer", b"-----BEGIN PRIVATE KEY-----\nxx\n",
                                                         InvalidCredential),
     ("Ed25519Signer", 5, TypeError),
@@ -484,7 +486,7 @@ bad_client_ids = st.one_of(
     with_bad_char(client_ids, BAD_CHARS + [".", "é", "１"], 36), st.just(""), st.just("a" * 37), st.just("abc\n"),
 )
 credentials = st.text(alphabet=ALNUM + "-_", min_size=1, max_size=64)
-BAD_CREDENTIALS = ["", "\r", "\n", "\x00", "key\r\nX-Evil: 1", "k\ny"]
+BAD_CREDENTIALS = ["", "\r", "\n", "\x00", "key\r\nX-Evil: 1", "k\ny", "k\ud800"]
 timestamps_ms = st.integers(1, 2**63 - 1)
 hmac_secrets = st.one_of(st.text(alphabet=ALNUM, min_size=1, max_size=80), st.binary(min_size=1, max_size=80))
 signers = st.one_of(hmac_secrets.map(lambda s: Signer("hmac", s)),
@@ -1149,3 +1151,61 @@ WRONG_TYPES = {
 @pytest.mark.parametrize("case", list(WRONG_TYPES))
 def test_wrong_python_type_is_typeerror(case):
     check_same(WRONG_TYPES[case], expect_error=TypeError)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# every text field against every bad character (deterministic: a random draw may miss the rare ones)
+
+NON_ASCII_BAD = ["é", "１", "٣", "\u00b2"]  # fullwidth / Arabic-Indic / superscript digits pass str.isdigit()
+
+
+def _text_field_calls(value: str) -> dict[str, tuple[Call, list[str]]]:
+    """field name -> (call with `value` in that field, extra bad characters for that field)."""
+    b_rest = ("binance", "BinanceRest", ("key", _HMAC), {})
+    b_ws = ("binance", "BinanceWs", ("key", _HMAC), {})
+    okx_rest = ("okx", "OkxRest", ("key", _HMAC, "pass"), {})
+    okx_ws = ("okx", "OkxWs", ("key", _HMAC, "pass"), {})
+    htx = ("htx", "HtxRest", ("key", _HMAC), {"account_id": 1})
+    place = {"amount": "1", "price": "1", "client_order_id": "c", "timestamp_s": 1}
+    return {
+        "binance.symbol": (_b_order(symbol="BTC" + value), []),
+        "binance.client_order_id": (_b_order(client_order_id="id" + value), NON_ASCII_BAD),
+        "binance.orig_client_order_id": (Call(*b_rest, "cancel_params", ("BTCUSDT",),
+                                              {"timestamp": 1, "orig_client_order_id": "o" + value}), NON_ASCII_BAD),
+        "binance.new_client_order_id": (Call(*b_rest, "cancel_request", ("BTCUSDT",),
+                                             {"timestamp": 1, "order_id": 1, "new_client_order_id": "n" + value}),
+                                        NON_ASCII_BAD),
+        "binance.ws.request_id": (Call(*b_ws, "order_status", ("r" + value, "BTCUSDT"),
+                                       {"timestamp": 1, "order_id": 1}), NON_ASCII_BAD),
+        "okx.inst_id": (_okx_order(inst_id="BTC" + value), NON_ASCII_BAD),
+        "okx.cl_ord_id": (_okx_order(cl_ord_id="c" + value), NON_ASCII_BAD + ["-", "_", "."]),
+        "okx.ord_id": (Call(*okx_rest, "query_request", ("BTC-USDT",), {"timestamp_ms": 1, "ord_id": "1" + value}),
+                       NON_ASCII_BAD + ["-", "a"]),
+        "okx.ws.request_id": (Call(*okx_ws, "cancel_order", ("r" + value, 5), {"cl_ord_id": "a"}),
+                              NON_ASCII_BAD + ["-", "_"]),
+        "htx.symbol": (Call(*htx, "place_order_request", ("btc" + value, "buy-limit"), place),
+                       NON_ASCII_BAD + ["A", "-", "_", "."]),
+        "htx.client_order_id": (Call(*htx, "place_order_request", ("btcusdt", "buy-limit"),
+                                     dict(place, client_order_id="c" + value)), NON_ASCII_BAD + ["."]),
+        "htx.cancel_client": (Call(*htx, "cancel_client_request", ("c" + value,), {"timestamp_s": 1}),
+                              NON_ASCII_BAD + ["."]),
+        "htx.query_client": (Call(*htx, "query_client_request", ("c" + value,), {"timestamp_s": 1}),
+                             NON_ASCII_BAD + ["."]),
+        "htx.order_id": (Call(*htx, "cancel_request", ("1" + value,), {"timestamp_s": 1}), NON_ASCII_BAD + ["a"]),
+        "htx.account_id": (Call("htx", "HtxRest", ("key", _HMAC), {"account_id": "1" + value}, "__repr__", (), {},
+                                uses_buffer=False), NON_ASCII_BAD + ["a"]),
+    }
+
+
+@needs("binance", "okx", "htx", "buffer", "sign", "numbers")
+@pytest.mark.parametrize("field", list(_text_field_calls("x")))
+def test_bad_characters_in_text_fields(field):
+    extra = _text_field_calls("x")[field][1]
+    failures = []
+    for char in BAD_CHARS + extra:
+        call = _text_field_calls(char)[field][0]
+        try:
+            check_same(call, expect_error=InvalidField)
+        except AssertionError as exc:
+            failures.append(f"{char!r}: {str(exc).splitlines()[0]}")
+    assert not failures, f"{field}: " + "; ".join(failures)
