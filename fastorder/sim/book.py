@@ -176,6 +176,8 @@ DEFAULT_BALANCES = {"USDT": "1000000", "BTC": "100", "ETH": "1000", "BNB": "1000
 class Exchange:
     """All state of one simulated venue: books, accounts, orders. Single-threaded (event loop)."""
 
+    MAX_ORDERS = 500_000  # beyond this many remembered orders, the oldest final ones are forgotten
+
     def __init__(self, specs: list[SymbolSpec], first_order_id: int = 1, balances: dict | None = None):
         self.specs = {s.symbol: s for s in specs}
         self.books = {s.symbol: Book(s) for s in specs}
@@ -275,6 +277,8 @@ class Exchange:
         self.orders[o.oid] = o
         if cid:
             self.by_cid[(account, cid)] = o
+        if len(self.orders) > self.MAX_ORDERS:
+            self._forget_old()
         if tif == "FOK" and not self._fok_ok(book, o):
             o.status = "EXPIRED"
             self._unlock(o)
@@ -313,6 +317,23 @@ class Exchange:
         o.status = status
         o.utime = now
         self._unlock(o)
+
+    def _forget_old(self) -> None:
+        """Drop the oldest final orders (like an exchange archiving them) so a long benchmark keeps a bounded
+        memory; open orders are always kept."""
+        target = int(self.MAX_ORDERS * 0.9)
+        drop = []
+        excess = len(self.orders) - target
+        for oid, o in self.orders.items():  # insertion order = age
+            if excess <= 0:
+                break
+            if o.status not in OPEN:
+                drop.append(oid)
+                excess -= 1
+        for oid in drop:
+            o = self.orders.pop(oid)
+            if o.cid and self.by_cid.get((o.account, o.cid)) is o:
+                del self.by_cid[(o.account, o.cid)]
 
     # -- internals ---------------------------------------------------------------------------------------
     def _unlock(self, o: Order) -> None:

@@ -69,3 +69,14 @@ def test_invariants(ops):
             assert o.remaining == 0 or o.quote_qty is not None
         if o.tif == "FOK":
             assert o.executed in (0, o.qty)
+
+
+def test_old_final_orders_are_forgotten_open_ones_kept():
+    ex = Exchange([spec()], balances={"USDT": "1000000", "BTC": "1000"})
+    ex.MAX_ORDERS = 50
+    keep = ex.place("main", "BTCUSDT", "BUY", "LIMIT", price=D("90"), qty=D("1"), cid="keep", now=1)
+    for i in range(120):
+        ex.place("main", "BTCUSDT", "BUY", "LIMIT", price=D("101"), qty=D("0.1"), tif="IOC", cid=f"c{i}", now=1)
+    assert len(ex.orders) <= 50
+    assert ex.find("main", keep.oid) is keep and ex.find("main", None, "keep") is keep
+    assert ex.find("main", None, "c0") is None and ex.find("main", None, "c119") is not None
