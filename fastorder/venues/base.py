@@ -25,12 +25,13 @@ from fastorder.errors import (
     InvalidOrder,
     TimestampRejected,
     UnknownOrder,
+    VenueError,
 )
 from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
-from fastorder.types import Ack, Latency
+from fastorder.types import REJECTED, Ack, Latency
 from fastorder.venues.limits import RateGuard
 
 perf_ns = time.perf_counter_ns
@@ -83,13 +84,16 @@ class Session:
     default_ws_url = ""
     #: cheap request that keeps a REST connection warm (venue's public ping/time endpoint)
     warm_path = "/"
+    #: after this long a request can no longer be accepted by the venue (its timestamp window), so an order the
+    #: venue has not seen by then never will be
+    acceptance_window_ms = 60_000
 
     def __init__(self, *, transport: str, key: str, secret: Any = None, passphrase: str | None = None,
                  private_key: Any = None, url: str | None = None, ws_url: str | None = None,
                  ssl_context: ssl.SSLContext | None = None, connections: int = 2, recv_window: int | None = 5000,
                  timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
-                 rate_limit: bool = True, address: str | None = None) -> None:
+                 rate_limit: bool = True, address: str | None = None, journal: Any = None) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -122,6 +126,10 @@ class Session:
         # connect REST connections to this address while keeping the hostname for SNI, the certificate check
         # and Host (see `choose_address`, `fastorder probe`)
         self.address = address
+        if isinstance(journal, (str, os.PathLike)):
+            from fastorder.journal import OrderJournal
+            journal = OrderJournal(journal)
+        self.journal = journal   # orders written down before they are sent (fastorder.journal)
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
         self._healing: asyncio.Task | None = None
         self.reconnects = 0
@@ -181,6 +189,8 @@ class Session:
                 c.close()
             else:
                 c.abort()
+        if self.journal is not None:
+            self.journal.flush()
         if self._pool is not None:
             await self._pool.close()
 
@@ -439,16 +449,54 @@ class Session:
         lat = Latency()
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
+        journal = self.journal
+        if journal is not None:
+            now = self.now_ms()
+            journal.sent(self.venue, info.name, clid, side_u, quantity, price, now, now + self.acceptance_window_ms)
         try:
             ack = await self._place(info, side_u, quantity, price, type.lower(), tif.upper(), post_only, clid,
                                     lat, t_call)
             self.recorder.record(self.venue, self.transport, lat)
-            return ack
         except _Unknown as u:
-            return await self.reconcile(info, clid, u.cause, lat)
+            ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
         except TimestampRejected as exc:
+            if journal is not None:
+                journal.final(clid, REJECTED)
             await self._on_timestamp_rejected(exc)
             raise
+        except (VenueError, InvalidOrder, ConnectionLost) as exc:
+            # the venue refused it, or it was refused locally / never left: it is not live
+            if journal is not None and not isinstance(exc, ExecutionUnknown):
+                journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
+            raise
+        if journal is not None:
+            journal.final(clid, ack.status, ack.order_id)
+        return ack
+
+    async def recover(self) -> list[Ack]:
+        """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
+        each is queried by client id; one the venue has never seen, and can no longer accept (its timestamp
+        window has passed), is recorded as NOT_PLACED. Orders still undecided stay pending for a later call."""
+        if self.journal is None:
+            return []
+        out: list[Ack] = []
+        for rec in self.journal.pending(self.venue):
+            clid = rec["c"]
+            try:
+                info = self.symbol(rec["s"])
+                ack = await self.reconcile(info, clid, ExecutionUnknown(self.venue, "recover", "after restart"),
+                                           Latency(), attempts=2)
+            except ExecutionUnknown:
+                if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
+                    self.journal.final(clid, "NOT_PLACED")
+                    out.append(Ack(venue=self.venue, symbol=rec["s"], client_order_id=clid, status="NOT_PLACED",
+                                   reconciled=True))
+                continue
+            except InvalidOrder:
+                continue
+            self.journal.final(clid, ack.status, ack.order_id)
+            out.append(ack)
+        return out
 
     async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
         """Several orders at once (each a dict of place_order's arguments), all in flight together; one

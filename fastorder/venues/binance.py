@@ -98,6 +98,12 @@ class BinanceSession(Session):
     default_ws_url = "wss://ws-api.binance.com:443/ws-api/v3"
     warm_path = "/api/v3/ping"
 
+    @property
+    def acceptance_window_ms(self) -> int:   # type: ignore[override]
+        """recvWindow (default 5 s) is checked again just before the matching engine (REFERENCE.md §1.2),
+        so an order not seen by then never will be; 1 s of margin for the clock."""
+        return (self.recv_window or 5000) + 1000
+
     def __init__(self, *, resp_type: str = "RESULT", **kw: Any) -> None:
         super().__init__(**kw)
         key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")

@@ -73,6 +73,7 @@ class OkxSession(Session):
     default_rest_url = "https://www.okx.com"
     default_ws_url = "wss://ws.okx.com:8443/ws/v5/private"
     warm_path = "/api/v5/public/time"
+    acceptance_window_ms = 31_000   # REST requests expire 30 s after their timestamp
 
     def __init__(self, *, td_mode: str = "cash", simulated: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
