@@ -118,10 +118,12 @@ class Okx:
             if path == "/api/v5/public/instruments" and m == "GET":
                 return self._instruments(req, in_us)
             route = {("POST", "/api/v5/trade/order"): self._rest_place,
+                     ("POST", "/api/v5/trade/batch-orders"): self._rest_batch_place,
                      ("POST", "/api/v5/trade/cancel-order"): self._rest_cancel,
                      ("GET", "/api/v5/trade/order"): self._rest_query}.get((m, path))
             if route is None:
-                if path in ("/api/v5/trade/order", "/api/v5/trade/cancel-order", "/api/v5/public/time",
+                if path in ("/api/v5/trade/order", "/api/v5/trade/batch-orders", "/api/v5/trade/cancel-order",
+                            "/api/v5/public/time",
                             "/api/v5/public/instruments"):
                     return 405, b"", b'{"code":"405","msg":"Method Not Allowed","data":[]}'
                 return 404, b"", b'{"code":"404","msg":"Not Found","data":[]}'
@@ -202,6 +204,32 @@ class Okx:
         _check_exp_time(req.header(b"exptime"))
         body = self._json_body(req)
         return self._item_reply(self._place_item, body, key, in_us, via_ws=False)
+
+    def _rest_batch_place(self, req, key, in_us):
+        """``POST /api/v5/trade/batch-orders``: up to 20 orders; code 0 all placed, 1 none, 2 some."""
+        _check_exp_time(req.header(b"exptime"))
+        try:
+            orders = orjson.loads(req.body) if req.body else None
+        except orjson.JSONDecodeError:
+            raise OkxError("50002", "JSON syntax error") from None
+        if not isinstance(orders, list) or not orders or not all(isinstance(a, dict) for a in orders):
+            raise OkxError("50002", "JSON syntax error")
+        if len(orders) > 20:
+            raise OkxError("51000", "Parameter orders error")  # at most 20 per batch
+        items = []
+        for a in orders:
+            try:
+                items.append(self._place_item(a, key.account, False))
+            except (OkxItemError, OkxError) as e:
+                code, msg = (e.scode, e.smsg) if isinstance(e, OkxItemError) else (e.code, e.msg)
+                items.append({"clOrdId": str(a.get("clOrdId", "")), "ordId": "", "tag": str(a.get("tag", "")),
+                              "ts": str(now_ms()), "sCode": code, "sMsg": msg, "subCode": ""})
+        ok = sum(1 for i in items if i["sCode"] == "0")
+        if ok == len(items):
+            return self._ok(items, in_us)
+        if ok == 0:
+            return self._ok(items, in_us, code="1", msg="All operations failed")
+        return self._ok(items, in_us, code="2", msg="Bulk operation partially succeeded")
 
     def _rest_cancel(self, req, key, in_us):
         body = self._json_body(req)

@@ -262,3 +262,19 @@ def test_exp_time(h):
                                           "args": [dict(a, instIdCode=10001)]}))
                 assert json.loads(await ws.recv())["code"] == code
     scenario(h, t)
+
+
+def test_rest_batch_orders(h):
+    async def t(c, sim):
+        st, r = await c.call("POST", "/api/v5/trade/batch-orders", [dict(PLACE, clOrdId="b1"), dict(PLACE, clOrdId="b2")])
+        assert r["code"] == "0" and [i["sCode"] for i in r["data"]] == ["0", "0"]
+        st, r = await c.call("POST", "/api/v5/trade/batch-orders", [dict(PLACE, clOrdId="b3"), dict(PLACE, sz="100")])
+        assert r["code"] == "2" and [i["sCode"] for i in r["data"]] == ["0", "51008"]
+        st, r = await c.call("POST", "/api/v5/trade/batch-orders", [dict(PLACE, instId="X-Y")])
+        assert r["code"] == "1" and r["data"][0]["sCode"] == "51001"
+        st, r = await c.call("POST", "/api/v5/trade/batch-orders", [PLACE] * 21)
+        assert r["code"] == "51000" and r["data"] == []
+        st, r = await c.call("POST", "/api/v5/trade/batch-orders", {"not": "a list"})
+        assert (st, r["code"]) == (400, "50002")
+        assert {o["client_order_id"] for o in sim.orders("okx")} == {"b1", "b2", "b3"}
+    scenario(h, t)

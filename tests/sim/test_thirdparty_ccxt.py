@@ -60,8 +60,7 @@ def test_ccxt_okx_place_query_cancel():
     with SimulatorThread(venues=("okx",)) as sim:
         ex = ccxt.okx({"apiKey": creds.OKX_KEY, "secret": creds.OKX_SECRET, "password": creds.OKX_PASSPHRASE,
                        "enableRateLimit": False, "timeout": 5000,
-                       "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
-                                   "createOrder": "privatePostTradeOrder"}})  # single-order endpoint
+                       "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False}})
         ex.urls["api"] = {"rest": sim.url("okx")}
         ex.hostname = urllib.parse.urlsplit(sim.url("okx")).netloc
         ex.has["fetchCurrencies"] = False  # /api/v5/asset/currencies (funding) is not simulated
