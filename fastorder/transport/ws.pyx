@@ -383,6 +383,8 @@ cdef class WSFrameParser:
         return self._frag + self._fcap - n
 
     cdef int _frag_append(self, const char *p, Py_ssize_t n) except -1:
+        if n == 0:
+            return 0  # _frag may still be NULL: memmove(NULL, ..., 0) is undefined behaviour (UBSan)
         if self._flen + n > self._fcap:
             # p may point into the scratch area of _frag (masked input): copy through a temporary.
             tmp = PyBytes_FromStringAndSize(p, n)
