@@ -22,13 +22,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 
 def _find_vectors() -> Path:
+    """shared/exchanges/vectors.json beside (or above) the checkout; else the copy kept next to this file."""
     here = Path(__file__).resolve()
     for parent in here.parents:
-        for cand in (parent / "shared" / "exchanges" / "vectors.json",
-                     parent.parent / "shared" / "exchanges" / "vectors.json"):
-            if cand.is_file():
-                return cand
-    raise FileNotFoundError("shared/exchanges/vectors.json not found above " + str(here))
+        cand = parent / "shared" / "exchanges" / "vectors.json"
+        if cand.is_file():
+            return cand
+    return here.parent / "vectors.json"
+
+
+def test_vendored_vectors_match_shared():
+    # the copy in tests/core must not drift from shared/exchanges/vectors.json when that is present
+    if VECTORS_PATH == Path(__file__).resolve().parent / "vectors.json":
+        pytest.skip("shared/exchanges/vectors.json is not beside this checkout")
+    vendored = json.loads((Path(__file__).resolve().parent / "vectors.json").read_text(encoding="utf-8"))
+    assert vendored == VECTORS_DOC
 
 
 VECTORS_PATH = _find_vectors()
