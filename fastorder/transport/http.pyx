@@ -620,6 +620,8 @@ cdef class HttpTemplate:
         """The full request bytes (what ``send`` writes), for tests and for callers without a connection."""
         cdef bytes q = b"" if query is None else bytes(query)
         cdef bytes b
+        if any(c <= 32 or c == 127 for c in q):
+            raise ValueError("space or control character in the query string")
         out = self.line + (b"?" + q if q else b"") + self.rest
         if body is not None:
             b = bytes(body)

@@ -82,7 +82,10 @@ def test_aiohttp_echo_template_chunked_close_big(run):
             assert r.header("transfer-encoding") == b"chunked"
             r = await c.request(get(b"/big", port))
             assert r.body == b"x" * (1 << 20)
-            assert c.requests_sent == 24 and c.is_open
+            with pytest.raises(ValueError):  # header injection through the query string is refused
+                c.send(tpl, b"a=1 HTTP/1.1\r\nX-Injected: 1", b"")
+            assert c.in_flight == 0 and (await c.send(tpl, b"ok=1", b"")).body == b"echo:ok=1:"
+            assert c.requests_sent == 25 and c.is_open
             r = await c.request(get(b"/close", port))
             assert r.body == b"bye" and not r.keep_alive
             await asyncio.wait_for(c.closed, 2)

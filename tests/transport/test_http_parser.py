@@ -198,7 +198,9 @@ def test_template_render_and_validation():
     t = HttpTemplate("POST", "/api/v3/order", "api.example", [("X-MBX-APIKEY", "k"), ("Content-Type", "a/b")])
     assert t.render(b"a=1", b"xy") == (b"POST /api/v3/order?a=1 HTTP/1.1\r\nHost: api.example\r\n"
                                        b"X-MBX-APIKEY: k\r\nContent-Type: a/b\r\nContent-Length: 2\r\n\r\nxy")
-    assert t.render() .endswith(b"Content-Type: a/b\r\n\r\n")
+    assert t.render().endswith(b"Content-Type: a/b\r\n\r\n")
+    with pytest.raises(ValueError):
+        t.render(b"a=1 HTTP/1.1\r\nX-Injected: 1")
     for bad in [dict(method="GE T"), dict(path="/a\r\nX: y"), dict(path="nope"), dict(host="h\r\n"),
                 dict(headers=[("X", "v\r\nInjected: 1")]), dict(headers=[("Bad Name", "v")])]:
         kw = dict(method="GET", path="/p", host="h", headers=[])
