@@ -673,6 +673,9 @@ class Binance:
                 s.conn.close(1000, b"")
 
 
+_WS_ORDER_PARAMS = ORDER_PARAMS | {"returnRateLimits"}
+_WS_CANCEL_PARAMS = CANCEL_PARAMS | {"returnRateLimits"}
+_WS_QUERY_PARAMS = QUERY_PARAMS | {"returnRateLimits"}
 _WS_WEIGHT = {"order.place": 1, "order.cancel": 1, "order.status": 4, "session.logon": 2, "session.status": 2,
               "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20}
 
@@ -752,8 +755,8 @@ class BinanceWsSession:
         if method.startswith("v3/"):
             method = method[3:]
         rl_param = params.get("returnRateLimits", True)
+        # returnRateLimits stays in the params: it is signed like any other parameter
         params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
-        params.pop("returnRateLimits", None)
         now = now_ms()
         account = self.key.account if self.key else None
         is_order = method == "order.place"
@@ -781,13 +784,13 @@ class BinanceWsSession:
                 key = self._auth(params, now)
                 account = key.account
                 if method == "order.place":
-                    _check_known(params, ORDER_PARAMS)
+                    _check_known(params, _WS_ORDER_PARAMS)
                     result = self.v.new_order(params, account, now)
                 elif method == "order.cancel":
-                    _check_known(params, CANCEL_PARAMS)
+                    _check_known(params, _WS_CANCEL_PARAMS)
                     result = self.v.cancel_order(params, account, now)
                 elif method == "order.status":
-                    _check_known(params, QUERY_PARAMS)
+                    _check_known(params, _WS_QUERY_PARAMS)
                     result = self.v.query_order(params, account)
                 else:  # account.status
                     result = self.v.account_view(account, now)
@@ -796,8 +799,8 @@ class BinanceWsSession:
             if e.status in (418, 429):
                 err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
             return self._reply(rid, e.status, error=err, account=account, orders=is_order,
-                               extra_rl=rl_param is not False)
-        return self._reply(rid, 200, result=result, account=account, orders=is_order, extra_rl=rl_param is not False)
+                               extra_rl=rl_param not in (False, "false"))
+        return self._reply(rid, 200, result=result, account=account, orders=is_order, extra_rl=rl_param not in (False, "false"))
 
     def _status(self, now: int) -> dict:
         return {"apiKey": self.key.api_key if self.key else None, "authorizedSince": self.authorized_since,

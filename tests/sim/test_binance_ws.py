@@ -32,6 +32,9 @@ def test_utility_methods_and_errors(h):
             assert r["status"] == 200 and abs(r["result"]["serverTime"] - h.ms()) < 5000
             r = await rpc(ws, 3, "ping", {"returnRateLimits": False})
             assert "rateLimits" not in r
+            # returnRateLimits is an ordinary, signed parameter of signed requests
+            r = await rpc(ws, 5, "order.place", h.bn_ws_params(dict(ORDER, returnRateLimits="false")))
+            assert r["status"] == 200 and "rateLimits" not in r
             r = await rpc(ws, 4, "no.such.method")
             assert r["status"] == 400 and r["error"]["code"] == -1020
             await ws.send("{not json")

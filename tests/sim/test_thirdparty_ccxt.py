@@ -72,3 +72,28 @@ def test_ccxt_okx_place_query_cancel():
         ex.cancel_order(o["id"], "BTC/USDT")
         assert ex.fetch_order(o["id"], "BTC/USDT")["status"] == "canceled"
         assert sim.order("okx", o["id"])["status"] == "CANCELED"
+
+
+def test_ccxt_pro_binance_ws_api_place_query_cancel(h):
+    """ccxt.pro over Binance's WebSocket API (order.place / order.status / order.cancel, HMAC-signed)."""
+    pro = pytest.importorskip("ccxt.pro")
+
+    async def main():
+        from fastorder.sim import Simulator
+        async with Simulator(venues=("binance",)) as sim:
+            ex = pro.binance({"apiKey": creds.BINANCE_HMAC_KEY, "secret": creds.BINANCE_HMAC_SECRET,
+                              "enableRateLimit": False,
+                              "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                          "fetchMargins": False}})
+            _point_at(ex, sim.url("binance"))
+            ex.urls["api"]["ws"] = {"ws-api": {"spot": sim.url("binance", "ws")}}
+            try:
+                await ex.load_markets()
+                o = await ex.create_order_ws("BTC/USDT", "limit", "buy", 0.01, 49000)
+                assert o["status"] == "open"
+                assert (await ex.fetch_order_ws(o["id"], "BTC/USDT"))["status"] == "open"
+                assert (await ex.cancel_order_ws(o["id"], "BTC/USDT"))["status"] == "canceled"
+                assert sim.order("binance", o["id"])["status"] == "CANCELED"
+            finally:
+                await ex.close()
+    h.run(main())
