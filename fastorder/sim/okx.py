@@ -488,7 +488,7 @@ class OkxWsSession:
         op = msg["op"]
         if op == "login":
             return self._login(msg)
-        if op not in ("order", "cancel-order"):
+        if op not in ("order", "cancel-order", "batch-orders", "batch-cancel-orders"):
             return self._event_error("60012", f"Invalid request: {payload[:200].decode('utf-8', 'replace')}")
         rid = msg.get("id", "")
         if not isinstance(rid, str) or (rid and not _CL_RE.match(rid)):
@@ -496,8 +496,12 @@ class OkxWsSession:
         if self.key is None:
             return self._op_reply(rid, op, "60011", "Please log in", [], in_us)
         args = msg.get("args")
-        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+        batch = op.startswith("batch-")
+        if (not isinstance(args, list) or not args or len(args) > (20 if batch else 1)
+                or not all(isinstance(a, dict) for a in args)):
             return self._op_reply(rid, op, "60013", "Invalid args", [], in_us)
+        if batch:
+            return self._batch(rid, op, args, msg, in_us)
         a = args[0]
         fn = self.v._place_item if op == "order" else self.v._cancel_item
         try:
@@ -512,6 +516,28 @@ class OkxWsSession:
             return self._op_reply(rid, op, "1", "", [item], in_us)
         except OkxError as e:
             return self._op_reply(rid, op, e.code, e.msg, [], in_us)
+
+    def _batch(self, rid, op, args, msg, in_us) -> bytes:
+        """``batch-orders`` / ``batch-cancel-orders``: per-item sCode; code 0 all ok, 1 none, 2 some."""
+        place = op == "batch-orders"
+        if place and "expTime" in msg:
+            try:
+                _check_exp_time(msg["expTime"])
+            except OkxError as e:
+                return self._op_reply(rid, op, e.code, e.msg, [], in_us)
+        fn = self.v._place_item if place else self.v._cancel_item
+        items = []
+        for a in args:
+            try:
+                items.append(fn(a, self.key.account, True))
+            except (OkxItemError, OkxError) as e:
+                code, m = (e.scode, e.smsg) if isinstance(e, OkxItemError) else (e.code, e.msg)
+                items.append({"clOrdId": str(a.get("clOrdId", "")), "ordId": str(a.get("ordId", "")),
+                              "tag": str(a.get("tag", "")), "ts": str(now_ms()), "sCode": code, "sMsg": m,
+                              "subCode": ""})
+        ok = sum(1 for i in items if i["sCode"] == "0")
+        code = "0" if ok == len(items) else "1" if ok == 0 else "2"
+        return self._op_reply(rid, op, code, "", items, in_us)
 
     def _op_reply(self, rid, op, code, msg, data, in_us) -> bytes:
         return orjson.dumps({"id": rid, "op": op, "data": data, "code": code, "msg": msg, "inTime": str(in_us),

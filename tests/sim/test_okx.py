@@ -278,3 +278,24 @@ def test_rest_batch_orders(h):
         assert (st, r["code"]) == (400, "50002")
         assert {o["client_order_id"] for o in sim.orders("okx")} == {"b1", "b2", "b3"}
     scenario(h, t)
+
+
+def test_ws_batch_ops(h):
+    async def main():
+        async with Simulator(venues=("okx",)) as sim, connect(sim.url("okx", "ws")) as ws:
+            await ws.send(json.dumps(h.okx_login_args()))
+            await ws.recv()
+            a = {k: v for k, v in PLACE.items() if k != "instId"}
+            await ws.send(json.dumps({"id": "b1", "op": "batch-orders", "args": [
+                dict(a, instIdCode=10001, clOrdId="x1"), dict(a, instIdCode=10001, sz="100")]}))
+            r = json.loads(await ws.recv())
+            assert r["code"] == "2" and [i["sCode"] for i in r["data"]] == ["0", "51008"]
+            oid = r["data"][0]["ordId"]
+            await ws.send(json.dumps({"id": "b2", "op": "batch-cancel-orders", "args": [
+                {"instIdCode": 10001, "ordId": oid}, {"instIdCode": 10001, "ordId": "1"}]}))
+            r = json.loads(await ws.recv())
+            assert r["code"] == "2" and [i["sCode"] for i in r["data"]] == ["0", "51400"]
+            await ws.send(json.dumps({"id": "b3", "op": "batch-orders", "args": [dict(a, instIdCode=10001)] * 21}))
+            assert json.loads(await ws.recv())["code"] == "60013"
+            assert sim.order("okx", oid)["status"] == "CANCELED"
+    h.run(main())

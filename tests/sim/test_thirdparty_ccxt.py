@@ -97,3 +97,27 @@ def test_ccxt_pro_binance_ws_api_place_query_cancel(h):
             finally:
                 await ex.close()
     h.run(main())
+
+
+def test_ccxt_pro_okx_ws_place_cancel(h):
+    """ccxt.pro over OKX's private WebSocket (login, batch-orders with instIdCode, cancel-order)."""
+    pro = pytest.importorskip("ccxt.pro")
+
+    async def main():
+        from fastorder.sim import Simulator
+        async with Simulator(venues=("okx",)) as sim:
+            ex = pro.okx({"apiKey": creds.OKX_KEY, "secret": creds.OKX_SECRET, "password": creds.OKX_PASSPHRASE,
+                          "enableRateLimit": False,
+                          "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False}})
+            ex.urls["api"] = {"rest": sim.url("okx"), "ws": sim.url("okx", "ws").rsplit("/", 1)[0]}
+            ex.hostname = urllib.parse.urlsplit(sim.url("okx")).netloc
+            ex.has["fetchCurrencies"] = False
+            try:
+                await ex.load_markets()
+                o = await ex.create_order_ws("BTC/USDT", "limit", "buy", 0.01, 49000)
+                assert sim.order("okx", o["id"])["venue_status"] == "live"
+                await ex.cancel_order_ws(o["id"], "BTC/USDT")
+                assert sim.order("okx", o["id"])["venue_status"] == "canceled"
+            finally:
+                await ex.close()
+    h.run(main())
