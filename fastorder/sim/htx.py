@@ -5,7 +5,9 @@ Signature: ``base64(HMAC-SHA256(secret, METHOD\\nhost\\npath\\nsorted-encoded-pa
 are always in the query string; GET signs every query param, POST signs the query params only (business
 fields are in a JSON body). Values are re-encoded with uppercase hex (``quote(v, safe='')``) and sorted by
 name. The host is taken from the ``Host`` header; because clients differ on whether they sign
-``host:port`` or the bare host (the docs only ever show port-less hosts), both are accepted. Ed25519 keys
+``host:port`` or the bare host (the docs only ever show port-less hosts), both are accepted, and so are the
+production names ``api.huobi.pro`` / ``api-aws.huobi.pro`` (a client configured for production but pointed
+at the simulator signs those; the real exchange would see the same name in ``Host``). Ed25519 keys
 (newer docs) sign the same text with ``SignatureMethod=Ed25519`` (exactly that spelling), base64 signature.
 Timestamps are valid for 5 minutes.
 
@@ -81,7 +83,12 @@ def _f(d: Decimal) -> str:
 class Htx:
     venue = "htx"
 
-    def __init__(self, keys: list[HtxKey], seed: int = 0, limit_per_2s: int = 100):
+    # Production host names a client may sign while its URL points at the simulator (ccxt does this).
+    SIGN_HOSTS = ("api.huobi.pro", "api-aws.huobi.pro")
+
+    def __init__(self, keys: list[HtxKey], seed: int = 0, limit_per_2s: int = 100,
+                 sign_hosts: tuple[str, ...] = SIGN_HOSTS):
+        self.sign_hosts = tuple(sign_hosts)
         self.keys = {k.access_key: k for k in keys}
         self._mac = {k.access_key: k.secret.encode() for k in keys if not k.public_key}
         self._pub = {k.access_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.public_key}
@@ -171,6 +178,7 @@ class Htx:
         hosts = [host]
         if ":" in host and not host.endswith("]"):
             hosts.insert(0, host.rsplit(":", 1)[0])  # the SDK signs the bare host name: try it first
+        hosts.extend(self.sign_hosts)
         for h in hosts:
             text = presign_text(req.method, h, req.path, params).encode()
             if ed:

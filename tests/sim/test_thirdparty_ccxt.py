@@ -15,10 +15,10 @@ from fastorder.sim import SimulatorThread, creds
 ccxt = pytest.importorskip("ccxt")
 
 
-def _point_at(ex, base: str) -> None:
+def _point_at(ex, base: str, hostname: str = "") -> None:
     def fix(v):
         if isinstance(v, str) and v.startswith("http"):
-            u = urllib.parse.urlsplit(v)
+            u = urllib.parse.urlsplit(v.replace("{hostname}", hostname or "x"))
             return base + u.path
         if isinstance(v, dict):
             return {k: fix(x) for k, x in v.items()}
@@ -121,3 +121,20 @@ def test_ccxt_pro_okx_ws_place_cancel(h):
             finally:
                 await ex.close()
     h.run(main())
+
+
+def test_ccxt_htx_place_query_cancel():
+    with SimulatorThread(venues=("htx",)) as sim:
+        ex = ccxt.htx({"apiKey": creds.HTX_KEY, "secret": creds.HTX_SECRET, "enableRateLimit": False,
+                       "timeout": 5000, "options": {"fetchMarkets": {"types": {"spot": True, "linear": False,
+                                                                                "inverse": False}},
+                                                    "fetchCurrencies": False}})
+        host = urllib.parse.urlsplit(sim.url("htx")).netloc
+        _point_at(ex, sim.url("htx"), hostname=host)
+        ex.has["fetchCurrencies"] = False  # /v2/reference/currencies is not simulated
+        ex.load_markets()
+        o = ex.create_order("BTC/USDT", "limit", "buy", 0.01, 49000)
+        assert ex.fetch_order(o["id"], "BTC/USDT")["status"] == "open"
+        assert ex.cancel_order(o["id"], "BTC/USDT")["status"] == "canceled"
+        assert ex.fetch_order(o["id"], "BTC/USDT")["status"] == "canceled"
+        assert sim.order("htx", o["id"])["venue_status"] == "canceled"
