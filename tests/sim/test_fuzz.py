@@ -174,5 +174,5 @@ def test_binance_mutated_orders_get_binance_replies(changes, method):
         assert doc["symbol"] == "BTCUSDT" and isinstance(doc["orderId"], int)
     else:
         assert status == 400 and set(doc) == {"code", "msg"} and doc["code"] in (
-            -1013, -1014, -1100, -1101, -1102, -1104, -1106, -1111, -1115, -1116, -1117, -1121, -1131, -1136,
+            -1013, -1014, -1021, -1100, -1101, -1102, -1104, -1106, -1111, -1115, -1116, -1117, -1121, -1131, -1136,
             -2010, -2011, -2013), doc
