@@ -34,3 +34,9 @@ class Impl:
 @pytest.fixture(params=IMPLS, ids=lambda k: f"{k}")
 def impl(request: pytest.FixtureRequest) -> Impl:
     return Impl(request.param)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # hypothesis' failure report can import mypy_extensions (when installed), whose TypedDict warns; with
+    # filterwarnings=error that turns a readable failure into an INTERNALERROR.
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
