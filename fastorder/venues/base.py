@@ -85,15 +85,20 @@ class Session:
     #: cheap request that keeps a REST connection warm (venue's public ping/time endpoint)
     warm_path = "/"
     #: after this long a request can no longer be accepted by the venue (its timestamp window), so an order the
-    #: venue has not seen by then never will be
-    acceptance_window_ms = 60_000
+    #: venue has not seen by then never will be (venue modules say; `acceptance_window_ms=` overrides)
+    _acceptance_window_ms = 60_000
+
+    @property
+    def acceptance_window_ms(self) -> int:
+        return self._acceptance_window_ms
 
     def __init__(self, *, transport: str, key: str, secret: Any = None, passphrase: str | None = None,
                  private_key: Any = None, url: str | None = None, ws_url: str | None = None,
                  ssl_context: ssl.SSLContext | None = None, connections: int = 2, recv_window: int | None = 5000,
                  timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
-                 rate_limit: bool = True, address: str | None = None, journal: Any = None) -> None:
+                 rate_limit: bool = True, address: str | None = None, journal: Any = None,
+                 acceptance_window_ms: int | None = None) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -130,6 +135,8 @@ class Session:
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
+        if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
+            self._acceptance_window_ms = acceptance_window_ms
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
         self._healing: asyncio.Task | None = None
         self.reconnects = 0
@@ -416,7 +423,19 @@ class Session:
         return best
 
     async def ws_send(self, req_id: bytes, data: bytes, lat: Latency, t_call: int) -> bytes:
-        conn = self.ws_conn()
+        try:
+            conn = self.ws_conn()
+        except ConnectionLost:
+            # every connection is being replaced: wait for one (bounded) rather than fail the order
+            deadline = time.monotonic() + self.timeout
+            while True:
+                await asyncio.sleep(0.005)
+                try:
+                    conn = self.ws_conn()
+                    break
+                except ConnectionLost:
+                    if time.monotonic() >= deadline:
+                        raise
         try:
             fut = conn.request(req_id, data, timeout=self.timeout)
         except Exception as exc:   # nothing was written

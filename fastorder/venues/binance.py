@@ -99,9 +99,11 @@ class BinanceSession(Session):
     warm_path = "/api/v3/ping"
 
     @property
-    def acceptance_window_ms(self) -> int:   # type: ignore[override]
+    def acceptance_window_ms(self) -> int:
         """recvWindow (default 5 s) is checked again just before the matching engine (REFERENCE.md §1.2),
         so an order not seen by then never will be; 1 s of margin for the clock."""
+        if "_acceptance_window_ms" in self.__dict__:
+            return self.__dict__["_acceptance_window_ms"]
         return (self.recv_window or 5000) + 1000
 
     def __init__(self, *, resp_type: str = "RESULT", **kw: Any) -> None:

@@ -63,7 +63,7 @@ class HtxSession(Session):
     ws_capable = False
     default_rest_url = "https://api.huobi.pro"
     warm_path = "/v1/common/timestamp"
-    acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
+    _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)

@@ -73,10 +73,16 @@ class OkxSession(Session):
     default_rest_url = "https://www.okx.com"
     default_ws_url = "wss://ws.okx.com:8443/ws/v5/private"
     warm_path = "/api/v5/public/time"
-    acceptance_window_ms = 31_000   # REST requests expire 30 s after their timestamp
+    _acceptance_window_ms = 31_000   # REST requests expire 30 s after their timestamp
 
-    def __init__(self, *, td_mode: str = "cash", simulated: bool = False, **kw: Any) -> None:
+    def __init__(self, *, td_mode: str = "cash", simulated: bool = False, order_ttl_ms: int | None = None,
+                 **kw: Any) -> None:
         super().__init__(**kw)
+        # expTime on every order: OKX discards it once the venue clock passes now + ttl (REFERENCE.md §3.2),
+        # which also bounds how long an unanswered order can stay undecided
+        self.order_ttl_ms = order_ttl_ms
+        if order_ttl_ms is not None and "_acceptance_window_ms" not in self.__dict__:
+            self._acceptance_window_ms = order_ttl_ms + 1000
         key, secret, passphrase = kw.get("key"), kw.get("secret"), kw.get("passphrase")
         if secret is None or passphrase is None:
             raise InvalidCredential("okx needs secret= and passphrase=")
@@ -192,6 +198,7 @@ class OkxSession(Session):
             raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
         s = side.lower()
         ts = self.now_ms()
+        exp = ts + self.order_ttl_ms if self.order_ttl_ms else None
         rules = info.rules
         if type == "market":
             # spot market orders: sz in base currency (tgtCcy=base_ccy), as a limit order's would be
@@ -201,9 +208,10 @@ class OkxSession(Session):
         d, item = await self._send(
             lambda b: self._rest_enc.place_order_request(b, info.name, self.td_mode, s, ord_type, sz=quantity,
                                                          cl_ord_id=clid, timestamp_ms=ts, px=price, tgt_ccy=tgt,
-                                                         rules=rules),
+                                                         rules=rules, exp_time_ms=exp),
             lambda b, rid: self._ws_enc.order(b, rid, info.code, self.td_mode, s, ord_type, sz=quantity,
-                                              cl_ord_id=clid, px=price, tgt_ccy=tgt, rules=rules),
+                                              cl_ord_id=clid, px=price, tgt_ccy=tgt, rules=rules,
+                                              exp_time_ms=exp),
             clid, lat, t_call, "place")
         return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid,
                    order_id=str(item.get("ordId", "")), status=ACCEPTED, side=side,

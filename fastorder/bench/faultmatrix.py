@@ -1,0 +1,199 @@
+"""The fault matrix: for each fault the simulator injects x each venue x transport, a burst of orders, then
+every order's final state as the client knows it compared with the simulator's own record.
+
+  lost        the simulator has an order the client believes is not live (or never heard of)
+  duplicated  the simulator has more orders than the client sent (a blind resend), or two for one client id
+  mismatched  the client's final state differs from the simulator's
+  unsettled   orders still unknown after recovery (must be 0)
+
+The client is the public API with an order journal: each order ends as an Ack, a typed rejection, or
+ExecutionUnknown; at the end, with the faults switched off, `recover()` settles the unknown ones and
+`query_order` gives the final state of those the venue acknowledged without one (OKX, HTX).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import fastorder
+from fastorder.errors import ExecutionUnknown, FastorderError, VenueError
+from fastorder.journal import OrderJournal
+from fastorder.sim import BinanceLimits, Simulator, creds
+from fastorder.types import ACCEPTED, CANCEL_REQUESTED
+from fastorder.venues import binance as binance_venue
+from fastorder.venues import htx as htx_venue
+from fastorder.venues import okx as okx_venue
+
+# fault name -> simulator spec (probability filled in per run); "429/418": a rate-limit reply, then a ban
+FAULTS = {
+    "drop before": "drop:phase=before",
+    "drop after": "drop:phase=after",
+    "5xx unknown": "5xx",
+    "429 then 418": "429:retry=1;418:retry=1",
+    "malformed": "malformed",
+    "truncated": "truncated",
+    "stall": "stall:ms=300",
+    "slow read": "slow_read:ms=2",
+    "reset": "reset",
+    "server restart": "restart:ms=100",
+}
+PATHS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
+SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}
+ACCOUNTS = {
+    "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
+    "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
+    "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
+}
+# The simulator's record in the venue's own words (`venue_status`), read with the client's mapping for that
+# venue: OKX says "canceled" for an IOC remainder where Binance says "EXPIRED", and a client sees the venue's word.
+_VENUE_STATE = {"binance": binance_venue._STATUS, "okx": okx_venue._STATE, "htx": htx_venue._STATE}
+# The matrix runs against a simulator that drops an unprocessed request at once, so an order it has not seen
+# after this long never arrives; the real venues' windows (5-60 s, HTX 5 min) would only make runs longer.
+WINDOW_MS = 2000
+
+
+@dataclass
+class Cell:
+    fault: str
+    venue: str
+    transport: str
+    orders: int = 0
+    acked: int = 0
+    rejected: int = 0
+    unknown_at_first: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    mismatched: int = 0
+    unsettled: int = 0
+    faults_fired: int = 0
+    seconds: float = 0.0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == self.duplicated == self.mismatched == self.unsettled == 0
+
+
+async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: float, seed: int,
+                   inflight: int = 4) -> Cell:
+    cell = Cell(fault, venue, transport)
+    t0 = time.monotonic()
+    sim_kw: dict[str, Any] = dict(venues=(venue,), seed=seed, binance_limits=BinanceLimits(enabled=False),
+                                  okx_limit_per_2s=0, htx_limit_per_2s=0)
+    spec = ";".join(f"{part}{',' if ':' in part else ':'}p={p},transport={transport}"
+                    for part in FAULTS[fault].split(";"))
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = OrderJournal(f"{tmp}/journal.log", fsync="never")
+        async with Simulator(**sim_kw) as sim:
+            kw: dict[str, Any] = dict(ACCOUNTS[venue], url=sim.url(venue, "rest"), timeout=0.6, rate_limit=False,
+                                      journal=journal, connections=2, recv_window=1000,
+                                      acceptance_window_ms=WINDOW_MS)
+            if venue == "okx":
+                kw["order_ttl_ms"] = 1000   # expTime: the venue drops the order after 1 s
+            if transport == "ws":
+                kw["ws_url"] = sim.url(venue, "ws")
+            async with fastorder.connect(venue, transport, **kw) as s:
+                sim.faults.add(spec)
+                outcome: dict[str, str] = {}   # client id -> what the client was told
+                order_ids: dict[str, str] = {}
+                sent = 0
+
+                async def worker(n: int) -> None:
+                    nonlocal sent
+                    for _ in range(n):
+                        clid = s.ids.next()
+                        sent += 1
+                        try:
+                            ack = await s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC",
+                                                      client_order_id=clid)
+                            outcome[clid] = ack.status
+                            order_ids[clid] = ack.order_id
+                            cell.acked += 1
+                        except ExecutionUnknown:
+                            outcome[clid] = "UNKNOWN"
+                            cell.unknown_at_first += 1
+                        except VenueError:
+                            outcome[clid] = "REJECTED"
+                            cell.rejected += 1
+                        except FastorderError:
+                            outcome[clid] = "NOT_SENT"
+                            cell.rejected += 1
+                        if s.guard.blocked_until_ms:   # a 429/418 told us to wait: wait, as a client must
+                            await asyncio.sleep(max(0.0, (s.guard.blocked_until_ms - s.now_ms()) / 1000))
+
+                per = [orders // inflight + (1 if k < orders % inflight else 0) for k in range(inflight)]
+                await asyncio.gather(*(worker(n) for n in per))
+                cell.orders = sent
+                cell.faults_fired = len(sim.faults.log)
+                sim.faults.clear()
+                if s.journal.pending():   # undecided orders: wait out the window, then ask
+                    await asyncio.sleep(s.acceptance_window_ms / 1000)
+                for rec in await s.recover():   # settle what stayed unknown
+                    outcome[rec.client_order_id] = rec.status
+                    order_ids[rec.client_order_id] = rec.order_id
+                for clid, st in list(outcome.items()):   # acks without a state: ask, as a client would
+                    if st in (ACCEPTED, CANCEL_REQUESTED):
+                        q = await s.query_order(SYMBOL[venue], client_order_id=clid)
+                        outcome[clid], order_ids[clid] = q.status, q.order_id
+                cell.unsettled = len(s.journal.pending())
+                truth = sim.orders(venue)
+        journal.close()
+    per_clid: dict[str, list[dict[str, Any]]] = {}
+    for o in truth:
+        per_clid.setdefault(str(o["client_order_id"]), []).append(o)
+    for clid, os_ in per_clid.items():
+        if len(os_) > 1 or clid not in outcome:
+            cell.duplicated += len(os_) - (1 if clid in outcome else 0)
+            cell.examples.append(f"duplicate/unsent {clid}")
+            continue
+        told = outcome[clid]
+        vs = os_[0].get("venue_status", os_[0]["status"])
+        real = _VENUE_STATE[venue].get(vs, vs)
+        if told in ("REJECTED", "NOT_SENT", "NOT_PLACED", "UNKNOWN"):
+            cell.lost += 1
+            cell.examples.append(f"lost {clid}: told {told}, simulator {real}")
+        elif told != real or (order_ids.get(clid) and order_ids[clid] != str(os_[0]["order_id"])):
+            cell.mismatched += 1
+            cell.examples.append(f"mismatch {clid}: told {told}, simulator {real}")
+    for clid, told in outcome.items():
+        if told == "UNKNOWN":
+            cell.unsettled += 0   # counted from the journal above
+        elif told not in ("REJECTED", "NOT_SENT", "NOT_PLACED") and clid not in per_clid:
+            cell.mismatched += 1
+            cell.examples.append(f"phantom {clid}: told {told}, simulator has no such order")
+    cell.seconds = time.monotonic() - t0
+    return cell
+
+
+async def run_matrix(*, orders: int = 1000, p: float = 0.05, seed: int = 1, faults: list[str] | None = None,
+                     paths: list[tuple[str, str]] | None = None, progress: Any = None) -> list[Cell]:
+    cells = []
+    plan = [(f, v, t) for f in (faults or list(FAULTS)) for v, t in (paths or PATHS)]
+    for i, (f, v, t) in enumerate(plan):
+        if progress:
+            progress(i, len(plan), f"{f} {v} {t}")
+        cells.append(await run_cell(f, v, t, orders=orders, p=p, seed=seed + i))
+    if progress:
+        progress(len(plan), len(plan), "done")
+    return cells
+
+
+def table(cells: list[Cell]) -> str:
+    head = (f"{'fault':<16} {'venue':<8} {'tr':<5} {'orders':>6} {'fired':>6} {'acked':>6} {'rejected':>8} "
+            f"{'unknown':>7} {'lost':>5} {'dup':>4} {'mismatch':>8} {'unsettled':>9} {'s':>6}")
+    lines = [head, "-" * len(head)]
+    for c in cells:
+        lines.append(f"{c.fault:<16} {c.venue:<8} {c.transport:<5} {c.orders:>6} {c.faults_fired:>6} {c.acked:>6} "
+                     f"{c.rejected:>8} {c.unknown_at_first:>7} {c.lost:>5} {c.duplicated:>4} {c.mismatched:>8} "
+                     f"{c.unsettled:>9} {c.seconds:>6.1f}" + ("" if c.ok else "   <-- " + "; ".join(c.examples[:3])))
+    total = sum(c.orders for c in cells)
+    bad = [c for c in cells if not c.ok]
+    lines.append("")
+    lines.append(f"{len(cells)} cells, {total} orders: lost {sum(c.lost for c in cells)}, duplicated "
+                 f"{sum(c.duplicated for c in cells)}, mismatched {sum(c.mismatched for c in cells)}, unsettled "
+                 f"{sum(c.unsettled for c in cells)} -> {'PASS' if not bad else 'FAIL'}")
+    return "\n".join(lines)

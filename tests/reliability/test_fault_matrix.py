@@ -1,0 +1,18 @@
+"""The fault matrix, small (CI): every fault x venue x transport, 0 lost / 0 duplicated / 0 mismatched /
+0 unsettled. The full run (1,000 orders per cell) is `python bench/fault_matrix.py`."""
+
+import asyncio
+
+import pytest
+
+from fastorder.bench.faultmatrix import FAULTS, PATHS, run_cell
+
+
+@pytest.mark.parametrize("venue,transport", PATHS)
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_cell(fault, venue, transport):
+    cell = asyncio.run(asyncio.wait_for(run_cell(fault, venue, transport, orders=24, p=0.15, seed=7), 120))
+    assert cell.orders == 24
+    assert cell.ok, f"{cell}"
+    if fault != "slow read":   # slow_read acts on the connection, not on requests
+        assert cell.faults_fired > 0, "the fault never fired: the cell tested nothing"
