@@ -40,6 +40,10 @@ class InvalidField(InvalidOrder):
     """A text field (symbol, client order id, enum, request id) holds characters its wire format cannot carry."""
 
 
+class PoolError(FastorderError, RuntimeError):
+    """A pooled object was released twice, or to a pool it does not belong to (fastorder._core.pool)."""
+
+
 class InvalidCredential(FastorderError, ValueError):
     """An API key, secret or passphrase is unusable (empty, or has characters a header/URL cannot carry).
 

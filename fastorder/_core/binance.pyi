@@ -23,6 +23,11 @@ Field rules (both transports):
   rules.qty, then rules.check_notional(price, quantity) when both are given.
 - request_id (WS): int in [0, 2**63) written as a JSON number, or str matching ^[A-Za-z0-9_-]{1,36}$ written as
   a JSON string.
+
+Type rule (all encoders): a value of the wrong Python type (e.g. an int symbol, a str timestamp, a float
+request id) raises TypeError; a value of the right type that breaks a rule raises InvalidField (text, enums,
+ints out of range), InvalidNumber/OffGrid/FilterViolation (numbers) or InvalidOrder (per-type rules).
+Text fields are checked as ASCII before anything is encoded, so a lone surrogate is an InvalidField too.
 """
 
 from fastorder._core.buffer import WriteBuffer

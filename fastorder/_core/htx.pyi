@@ -26,6 +26,11 @@ step check and written canonically), price via rules.price, then rules.check_not
 price is given. Arguments are checked in the order of the method's signature (the first bad one decides the error;
 a number's `rules` check runs right where that number is checked), then the
 price rule, then the notional check; on an error the buffer is left as it was.
+
+Type rule (all encoders): a value of the wrong Python type (e.g. an int symbol, a str timestamp, a float
+request id) raises TypeError; a value of the right type that breaks a rule raises InvalidField (text, enums,
+ints out of range), InvalidNumber/OffGrid/FilterViolation (numbers) or InvalidOrder (per-type rules).
+Text fields are checked as ASCII before anything is encoded, so a lone surrogate is an InvalidField too.
 """
 
 from fastorder._core.buffer import WriteBuffer

@@ -42,7 +42,10 @@ cdef int _raise_for(int rc, str field, object value) except -1:
 
 cdef int _parse_text(object text, fo_dec *out, str field, object shown) except -1:
     cdef Py_ssize_t n
-    cdef const char *s = PyUnicode_AsUTF8AndSize(text, &n)
+    cdef const char *s
+    if not (<str>text).isascii():   # only ASCII digits are digits here; also keeps lone surrogates out
+        _raise_for(FO_DEC_SYNTAX, field, shown)
+    s = PyUnicode_AsUTF8AndSize(text, &n)
     cdef int rc = fo_dec_parse(s, n, out)
     if rc != FO_DEC_OK:
         _raise_for(rc, field, shown)

@@ -12,6 +12,11 @@ timestamp_ms int in (0, 2**63); numbers per `numbers.decimal_text` (sz via rules
 Errors raise InvalidOrder subclasses and leave the buffer as it was. Arguments are checked in the order of the
 method's signature (the first bad one decides the error;
 a number's `rules` check runs right where that number is checked), then the px rule, then the notional check.
+
+Type rule (all encoders): a value of the wrong Python type (e.g. an int symbol, a str timestamp, a float
+request id) raises TypeError; a value of the right type that breaks a rule raises InvalidField (text, enums,
+ints out of range), InvalidNumber/OffGrid/FilterViolation (numbers) or InvalidOrder (per-type rules).
+Text fields are checked as ASCII before anything is encoded, so a lone surrogate is an InvalidField too.
 """
 
 from fastorder._core.buffer import WriteBuffer

@@ -139,7 +139,9 @@ cdef class _OkxKeyed:
         credential(api_key, "api_key", &self._key)
         if type(signer) is not HmacSha256:
             raise TypeError("OKX signs with HMAC-SHA256: signer must be HmacSha256")
-        if type(passphrase) is not str or not passphrase or not all(" " <= c <= "~" for c in passphrase):
+        if type(passphrase) is not str:
+            raise TypeError(f"passphrase must be a str, not {type(passphrase).__name__}")
+        if not passphrase or not all(" " <= c <= "~" for c in passphrase):
             raise InvalidCredential("passphrase must be non-empty printable ASCII")
         self.api_key = api_key
         self.signer = signer

@@ -8,8 +8,7 @@ are wiped (every field reset), so nothing from one order leaks into the next. Wh
 """
 
 from fastorder._core.buffer import WriteBuffer
-
-class PoolError(RuntimeError): ...
+from fastorder.errors import PoolError as PoolError
 
 class OrderRecord:
     """One order in flight: what the session needs to match its reply and reconcile it if the reply is lost."""

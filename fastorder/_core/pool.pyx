@@ -5,8 +5,7 @@ cimport cython
 from fastorder._core.buffer cimport WriteBuffer
 
 
-class PoolError(RuntimeError):
-    """An object was released twice, or to a pool it does not belong to."""
+from fastorder.errors import PoolError  # noqa: F401  (re-exported: fastorder._core.pool.PoolError)
 
 
 @cython.final

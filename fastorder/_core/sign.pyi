@@ -1,6 +1,8 @@
 """Signers. HMAC-SHA256 through OpenSSL's SHA-256 with the key's inner/outer state computed once per key;
 Ed25519 through `cryptography`. Neither keeps the secret in a readable form, nor shows it in repr/str/errors;
-neither can be pickled or copied.
+neither can be pickled or copied. A secret/key of the wrong type raises TypeError; an unusable one
+(empty, not encodable, not Ed25519) raises InvalidCredential without quoting it. Messages must be bytes-like
+(TypeError otherwise, never a silent conversion).
 """
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

@@ -19,11 +19,15 @@ cdef class HmacSha256:
         cdef bytes key
         cdef Py_ssize_t i, n
         if isinstance(secret, str):
-            key = (<str>secret).encode("utf-8")
+            try:
+                key = (<str>secret).encode("utf-8")
+            except UnicodeEncodeError:
+                # the codec's message would quote part of the secret: never chain it
+                raise InvalidCredential("secret is not valid text (it cannot be encoded as UTF-8)") from None
         elif isinstance(secret, (bytes, bytearray)):
             key = bytes(secret)
         else:
-            raise InvalidCredential(f"secret must be str or bytes, not {type(secret).__name__}")
+            raise TypeError(f"secret must be str or bytes, not {type(secret).__name__}")
         n = PyBytes_GET_SIZE(key)
         if n == 0:
             raise InvalidCredential("secret is empty")
@@ -59,6 +63,8 @@ cdef class HmacSha256:
         self.finish(&ctx, out32)
 
     def digest(self, message):
+        if not isinstance(message, (bytes, bytearray, memoryview)):
+            raise TypeError(f"message must be bytes-like, not {type(message).__name__}")
         cdef const unsigned char[::1] m = message
         cdef unsigned char out[32]
         cdef const char *p = b""
@@ -97,7 +103,10 @@ cdef class Ed25519Signer:
         elif isinstance(private_key, (bytes, bytearray)) and len(private_key) == 32:
             self._key = Ed25519PrivateKey.from_private_bytes(bytes(private_key))
         elif isinstance(private_key, (bytes, bytearray, str)):
-            pem = private_key.encode("ascii") if isinstance(private_key, str) else bytes(private_key)
+            try:
+                pem = private_key.encode("ascii") if isinstance(private_key, str) else bytes(private_key)
+            except UnicodeEncodeError:
+                raise InvalidCredential("private_key is not an unencrypted PEM Ed25519 key") from None
             try:
                 key = serialization.load_pem_private_key(pem, password=None)
             except Exception:
@@ -107,7 +116,7 @@ cdef class Ed25519Signer:
                 raise InvalidCredential("private_key is not an Ed25519 key")
             self._key = key
         else:
-            raise InvalidCredential(f"private_key must be an Ed25519 key, seed or PEM, not {type(private_key).__name__}")
+            raise TypeError(f"private_key must be an Ed25519 key, seed or PEM, not {type(private_key).__name__}")
 
     @property
     def public_key_pem(self):
@@ -115,10 +124,10 @@ cdef class Ed25519Signer:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
     def sign(self, message):
-        return self._key.sign(bytes(message))
+        return self._key.sign(_message_bytes(message))
 
     def b64sign(self, message):
-        cdef bytes d = self._key.sign(bytes(message))
+        cdef bytes d = self._key.sign(_message_bytes(message))
         cdef char out[88]
         fo_b64_encode(<const unsigned char *>PyBytes_AS_STRING(d), 64, out)
         return out[:88].decode("ascii")
@@ -134,6 +143,12 @@ cdef class Ed25519Signer:
 
     def __deepcopy__(self, memo):
         raise TypeError("signers cannot be copied (they hold a secret)")
+
+
+cdef bytes _message_bytes(object message):
+    if not isinstance(message, (bytes, bytearray, memoryview)):
+        raise TypeError(f"message must be bytes-like, not {type(message).__name__}")
+    return bytes(message)
 
 
 cdef int put_digest(WriteBuffer out, const unsigned char *sig, Py_ssize_t n, SigFormat fmt) except -1:

@@ -17,9 +17,11 @@ cdef int token(object value, CharClass cc, Py_ssize_t maxlen, str field, Text *o
     cdef Py_ssize_t n, i
     cdef const char *p
     if type(value) is not str:
-        raise InvalidField(f"{field} must be a str, not {type(value).__name__}", field=field)
+        raise TypeError(f"{field} must be a str, not {type(value).__name__}")
+    if not PyUnicode_IS_ASCII(value):   # before encoding: a lone surrogate cannot even be encoded
+        raise InvalidField(f"{field} must be 1-{maxlen} {_CLASS_TEXT[cc]}: {value!r}", field=field)
     p = PyUnicode_AsUTF8AndSize(value, &n)
-    if n == 0 or n > maxlen or not PyUnicode_IS_ASCII(value):
+    if n == 0 or n > maxlen:
         raise InvalidField(f"{field} must be 1-{maxlen} {_CLASS_TEXT[cc]}: {value!r}", field=field)
     for i in range(n):
         if not _in_class(<unsigned char>p[i], cc):
@@ -34,7 +36,7 @@ cdef int symbol_text(object value, str field, Text *out) except -1:
     cdef Py_ssize_t n, i
     cdef const char *p
     if type(value) is not str:
-        raise InvalidField(f"{field} must be a str, not {type(value).__name__}", field=field)
+        raise TypeError(f"{field} must be a str, not {type(value).__name__}")
     if PyUnicode_IS_ASCII(value):
         return token(value, CC_SYMBOL, 32, field, out)
     if len(value) > 32:
@@ -53,7 +55,9 @@ cdef int symbol_text(object value, str field, Text *out) except -1:
 
 cdef int enum_text(object value, object allowed, str field, Text *out) except -1:
     cdef Py_ssize_t n
-    if type(value) is not str or value not in allowed:
+    if type(value) is not str:
+        raise TypeError(f"{field} must be a str, not {type(value).__name__}")
+    if value not in allowed:
         raise InvalidField(f"{field} must be one of {', '.join(sorted(allowed))}: {value!r}", field=field)
     out.p = PyUnicode_AsUTF8AndSize(value, &n)
     out.n = n
@@ -63,7 +67,7 @@ cdef int enum_text(object value, object allowed, str field, Text *out) except -1
 cdef int64_t int_in(object value, int64_t lo, int64_t hi, str field) except? -1:
     """An int (not bool) with lo <= value <= hi."""
     if type(value) is not int:
-        raise InvalidField(f"{field} must be an int, not {type(value).__name__}", field=field)
+        raise TypeError(f"{field} must be an int, not {type(value).__name__}")
     if not (lo <= value <= hi):
         raise InvalidField(f"{field} must be in [{lo}, {hi}]: {value!r}", field=field)
     return <int64_t>value
@@ -74,9 +78,11 @@ cdef int credential(object value, str field, Text *out) except -1:
     cdef Py_ssize_t n, i
     cdef const char *p
     if type(value) is not str:
-        raise InvalidCredential(f"{field} must be a str")
+        raise TypeError(f"{field} must be a str, not {type(value).__name__}")
+    if not PyUnicode_IS_ASCII(value):
+        raise InvalidCredential(f"{field} must be 1-128 ASCII letters, digits, '.', '_' or '-'")
     p = PyUnicode_AsUTF8AndSize(value, &n)
-    if n == 0 or n > 128 or not PyUnicode_IS_ASCII(value):
+    if n == 0 or n > 128:
         raise InvalidCredential(f"{field} must be 1-128 ASCII letters, digits, '.', '_' or '-'")
     for i in range(n):
         if not _in_class(<unsigned char>p[i], CC_SYMBOL):
@@ -103,9 +109,11 @@ cdef int host_text(object value, Text *out) except -1:
     cdef const char *p
     cdef unsigned char c
     if type(value) is not str:
-        raise InvalidField(f"host must be a str, not {type(value).__name__}", field="host")
+        raise TypeError(f"host must be a str, not {type(value).__name__}")
+    if not PyUnicode_IS_ASCII(value):
+        raise InvalidField(f"host must be a hostname or address: {value!r}", field="host")
     p = PyUnicode_AsUTF8AndSize(value, &n)
-    if n == 0 or n > 253 or not PyUnicode_IS_ASCII(value):
+    if n == 0 or n > 253:
         raise InvalidField(f"host must be a hostname or address: {value!r}", field="host")
     for i in range(n):
         c = <unsigned char>p[i]

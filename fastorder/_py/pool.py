@@ -11,10 +11,7 @@ from __future__ import annotations
 import operator
 
 from fastorder._py.buffer import WriteBuffer
-
-
-class PoolError(RuntimeError):
-    pass
+from fastorder.errors import PoolError  # noqa: E402  (one type for both implementations)
 
 
 class OrderRecord:

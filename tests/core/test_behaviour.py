@@ -341,6 +341,8 @@ def _fill(rec):
 def test_record_pool(impl):
     pool = impl.pool.RecordPool(capacity=4, prefill=2)
     assert issubclass(impl.pool.PoolError, RuntimeError)
+    from fastorder.errors import PoolError
+    assert impl.pool.PoolError is PoolError   # one type, whichever implementation raised it
     assert (pool.in_use, pool.free) == (0, 2)
     created0 = pool.created
     recs = [pool.acquire() for _ in range(6)]
