@@ -2,8 +2,9 @@
 
 Sources:
 - RFC 4231 §4.2-4.8 (HMAC-SHA256 test cases 1-7) and RFC 8032 §7.1 (Ed25519 TEST 1-3), typed in from the RFCs.
-- /work/shared/exchanges/vectors.json (found next to the repo as shared/exchanges/); `official: true` vectors are
-  published by the venue, the others are SELF-COMPUTED with the documented algorithm (ids carry "selfcomputed").
+- tests/core/golden.py (the facts of shared/exchanges/vectors.json, checked against it when it is present);
+  `official` vectors are published by the venue, the others are SELF-COMPUTED with the documented algorithm
+  (ids carry "selfcomputed").
 - End-to-end encoder frames: the signed text and signature come from a vector; the surrounding layout (query
   order, JSON member order, HTTP head) is written out here by hand from the stubs in fastorder/_core/*.pyi.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import calendar
 import datetime
+import importlib.util
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -20,29 +22,35 @@ from urllib.parse import quote
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+# the golden table lives beside this file (tests import the installed package, not the tree: load it by path)
+_spec = importlib.util.spec_from_file_location("fastorder_tests_golden", Path(__file__).with_name("golden.py"))
+golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(golden)
 
-def _find_vectors() -> Path:
-    """shared/exchanges/vectors.json beside (or above) the checkout; else the copy kept next to this file."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
+
+def _shared_vectors() -> Path | None:
+    """shared/exchanges/vectors.json beside (or above) the checkout, if there is one."""
+    for parent in Path(__file__).resolve().parents:
         cand = parent / "shared" / "exchanges" / "vectors.json"
         if cand.is_file():
             return cand
-    return here.parent / "vectors.json"
+    return None
 
 
-def test_vendored_vectors_match_shared():
-    # the copy in tests/core must not drift from shared/exchanges/vectors.json when that is present
-    if VECTORS_PATH == Path(__file__).resolve().parent / "vectors.json":
+def test_golden_table_matches_shared_reference():
+    # tests/core/golden.py is the suite's own copy of the facts; it must not drift from the shared reference
+    path = _shared_vectors()
+    if path is None:
         pytest.skip("shared/exchanges/vectors.json is not beside this checkout")
-    vendored = json.loads((Path(__file__).resolve().parent / "vectors.json").read_text(encoding="utf-8"))
-    assert vendored == VECTORS_DOC
+    shared = json.loads(path.read_text(encoding="utf-8"))
+    assert golden.as_dicts() == [{k: v[k] for k in ("id", "venue", "kind", "official", "secret", "private_seed_hex",
+                                                     "signed_text", "signature", "encoding") if k in v}
+                                 for v in shared["vectors"]]
+    assert golden.BINANCE_API_KEY == shared["binance_api_key"]
 
 
-VECTORS_PATH = _find_vectors()
-VECTORS_DOC = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-VECTORS = {v["id"]: v for v in VECTORS_DOC["vectors"]}
-BINANCE_KEY = VECTORS_DOC["binance_api_key"]
+VECTORS = {v["id"]: v for v in golden.as_dicts()}
+BINANCE_KEY = golden.BINANCE_API_KEY
 BINANCE_SECRET = VECTORS["binance-rest-R1"]["secret"]
 BINANCE_ED_KEY = "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO"
 RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
