@@ -12,7 +12,10 @@ cdef enum SigFormat:
     SIG_B64 = 1       # base64 (OKX, HTX, Binance Ed25519 inside JSON)
     SIG_B64_URL = 2   # base64, then percent-encoded for a query string (Binance Ed25519 REST, HTX)
 
-cdef class HmacSha256:
+cdef class _Secret:
+    pass
+
+cdef class HmacSha256(_Secret):
     # Only the SHA-256 states after absorbing (key ^ ipad) and (key ^ opad) are kept; they are as secret as
     # the key and never leave this object.
     cdef SHA256_CTX _inner
@@ -24,7 +27,7 @@ cdef class HmacSha256:
     cdef void finish(self, SHA256_CTX *ctx, unsigned char *out32) noexcept nogil
     cdef void mac(self, const char *msg, Py_ssize_t n, unsigned char *out32) noexcept nogil
 
-cdef class Ed25519Signer:
+cdef class Ed25519Signer(_Secret):
     cdef object _key
 
 # Sign msg[0:n] with `signer` (HmacSha256 or Ed25519Signer) and append the signature to `out` in `fmt`

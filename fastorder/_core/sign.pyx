@@ -11,7 +11,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastorder.errors import InvalidCredential
 
 
-cdef class HmacSha256:
+cdef class _Secret:
+    """What every signer shares: it holds a secret, so it is never pickled or copied."""
+
+    def __reduce__(self):
+        raise TypeError("signers cannot be pickled (they hold a secret)")
+
+    def __copy__(self):
+        raise TypeError("signers cannot be copied (they hold a secret)")
+
+    def __deepcopy__(self, memo):
+        raise TypeError("signers cannot be copied (they hold a secret)")
+
+
+cdef class HmacSha256(_Secret):
 
     def __init__(self, secret):
         cdef unsigned char block[64]
@@ -85,17 +98,9 @@ cdef class HmacSha256:
     def __repr__(self):
         return "HmacSha256(<secret>)"
 
-    def __reduce__(self):
-        raise TypeError("signers cannot be pickled (they hold a secret)")
-
-    def __copy__(self):
-        raise TypeError("signers cannot be copied (they hold a secret)")
-
-    def __deepcopy__(self, memo):
-        raise TypeError("signers cannot be copied (they hold a secret)")
 
 
-cdef class Ed25519Signer:
+cdef class Ed25519Signer(_Secret):
 
     def __init__(self, private_key):
         if isinstance(private_key, Ed25519PrivateKey):
@@ -135,14 +140,6 @@ cdef class Ed25519Signer:
     def __repr__(self):
         return "Ed25519Signer(<private key>)"
 
-    def __reduce__(self):
-        raise TypeError("signers cannot be pickled (they hold a secret)")
-
-    def __copy__(self):
-        raise TypeError("signers cannot be copied (they hold a secret)")
-
-    def __deepcopy__(self, memo):
-        raise TypeError("signers cannot be copied (they hold a secret)")
 
 
 cdef bytes _message_bytes(object message):

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import fastorder
+from fastorder.bench.runner import ACCOUNTS, FASTORDER_ROWS, SYMBOL
 from fastorder.errors import ExecutionUnknown, FastorderError, VenueError
 from fastorder.journal import OrderJournal
-from fastorder.sim import BinanceLimits, Simulator, creds
+from fastorder.sim import BinanceLimits, Simulator
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED
 from fastorder.venues import binance as binance_venue
 from fastorder.venues import htx as htx_venue
@@ -41,13 +42,7 @@ FAULTS = {
     "reset": "reset",
     "server restart": "restart:ms=100",
 }
-PATHS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
-SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}
-ACCOUNTS = {
-    "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
-    "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
-    "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
-}
+PATHS = FASTORDER_ROWS
 # The simulator's record in the venue's own words (`venue_status`), read with the client's mapping for that
 # venue: OKX says "canceled" for an IOC remainder where Binance says "EXPIRED", and a client sees the venue's word.
 _VENUE_STATE = {"binance": binance_venue._STATUS, "okx": okx_venue._STATE, "htx": htx_venue._STATE}

@@ -464,6 +464,7 @@ class Session:
         t_call = perf_ns()
         info = self.symbol(symbol)
         side_u = _side(side)
+        type, tif = _order_kind(type, tif, price, post_only)
         clid = client_order_id or self.ids.next()
         lat = Latency()
         if self.rate_limit:
@@ -473,8 +474,7 @@ class Session:
             now = self.now_ms()
             journal.sent(self.venue, info.name, clid, side_u, quantity, price, now, now + self.acceptance_window_ms)
         try:
-            ack = await self._place(info, side_u, quantity, price, type.lower(), tif.upper(), post_only, clid,
-                                    lat, t_call)
+            ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call)
             self.recorder.record(self.venue, self.transport, lat)
         except _Unknown as u:
             ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
@@ -525,11 +525,7 @@ class Session:
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
-        if order_id is None and client_order_id is None:
-            raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        t_call = perf_ns()
-        info = self.symbol(symbol)
-        lat = Latency()
+        t_call, info, lat = self._which(symbol, order_id, client_order_id)
         try:
             return await self._cancel(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
@@ -542,11 +538,7 @@ class Session:
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
-        if order_id is None and client_order_id is None:
-            raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        t_call = perf_ns()
-        info = self.symbol(symbol)
-        lat = Latency()
+        t_call, info, lat = self._which(symbol, order_id, client_order_id)
         try:
             return await self._query(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
@@ -555,6 +547,13 @@ class Session:
         except TimestampRejected as exc:
             await self._on_timestamp_rejected(exc)
             raise
+
+    def _which(self, symbol: str, order_id: Any, client_order_id: Any) -> tuple[int, SymbolInfo, Latency]:
+        """The start of a cancel or query: the clock, the symbol, and that one of the two ids is given."""
+        t_call = perf_ns()
+        if order_id is None and client_order_id is None:
+            raise InvalidOrder("give order_id or client_order_id", field="order_id")
+        return t_call, self.symbol(symbol), Latency()
 
     async def reconcile(self, info: SymbolInfo, clid: str | None, cause: BaseException, lat: Latency, *,
                         order_id: str | int | None = None, attempts: int = 4) -> Ack:
@@ -629,6 +628,25 @@ def _peer_address(conn: Any) -> str | None:
 
 def _ws_is_open(conn: Any) -> bool:
     return not conn.closed.done()
+
+
+def _order_kind(type: str, tif: str, price: Any, post_only: bool) -> tuple[str, str]:
+    """Venue-neutral checks of an order's kind: ('limit'|'market', 'GTC'|'IOC'|'FOK')."""
+    t = type.lower() if isinstance(type, str) else ""
+    f = tif.upper() if isinstance(tif, str) else ""
+    if t == "market":
+        if price is not None:
+            raise InvalidOrder("market orders take no price", field="price")
+        if post_only:
+            raise InvalidOrder("post_only applies to limit orders only", field="post_only")
+    elif t == "limit":
+        if price is None:
+            raise InvalidOrder("limit orders need a price", field="price")
+    else:
+        raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
+    if f not in ("GTC", "IOC", "FOK"):
+        raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
+    return t, f
 
 
 def _side(side: str) -> str:

@@ -246,18 +246,10 @@ class BinanceSession(Session):
                 self.guard.observe(name, rl.get("count", 0))
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
-        if type == "market":
-            if price is not None:
-                raise InvalidOrder("market orders take no price", field="price")
+        if type == "market":   # type, tif and price were checked by Session.place_order
             btype, btif = "MARKET", None
-        elif type == "limit":
-            if price is None:
-                raise InvalidOrder("limit orders need a price", field="price")
-            btype, btif = ("LIMIT_MAKER", None) if post_only else ("LIMIT", tif)
         else:
-            raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
-        if post_only and type != "limit":
-            raise InvalidOrder("post_only applies to limit orders only", field="post_only")
+            btype, btif = ("LIMIT_MAKER", None) if post_only else ("LIMIT", tif)
         ts = self.now_ms()
         rules, enc = info.rules, self._rest_enc
         return await self._call(

@@ -147,27 +147,17 @@ class HtxSession(Session):
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         s = side.lower()
-        if type == "market":
-            if price is not None:
-                raise InvalidOrder("market orders take no price", field="price")
+        if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
                 # HTX sizes buy-market orders in quote currency (REFERENCE.md §4.3): a base quantity
                 # cannot be sent as is, and guessing a conversion would be a different order
                 raise InvalidOrder("HTX buy-market orders are sized in quote currency; use a limit IOC order",
                                    field="type")
             htype = "sell-market"
-        elif type == "limit":
-            if price is None:
-                raise InvalidOrder("limit orders need a price", field="price")
-            if post_only:
-                htype = f"{s}-limit-maker"
-            else:
-                suffix = {"GTC": "limit", "IOC": "ioc", "FOK": "limit-fok"}.get(tif)
-                if suffix is None:
-                    raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
-                htype = f"{s}-{suffix}"
+        elif post_only:
+            htype = f"{s}-limit-maker"
         else:
-            raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
+            htype = f"{s}-" + {"GTC": "limit", "IOC": "ioc", "FOK": "limit-fok"}[tif]
         ts = self.now_ms() // 1000
         enc = self._encoder()
         d = await self._send(lambda b: enc.place_order_request(b, info.name, htype, amount=quantity,

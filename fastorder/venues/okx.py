@@ -181,21 +181,11 @@ class OkxSession(Session):
         return d, item
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+        # type, tif and price were checked by Session.place_order
         if type == "market":
-            if price is not None:
-                raise InvalidOrder("market orders take no price", field="price")
             ord_type = "market"
-        elif type == "limit":
-            if price is None:
-                raise InvalidOrder("limit orders need a price", field="price")
-            if post_only:
-                ord_type = "post_only"
-            else:
-                ord_type = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}.get(tif, "")
-                if not ord_type:
-                    raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
         else:
-            raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
+            ord_type = "post_only" if post_only else {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}[tif]
         s = side.lower()
         ts = self.now_ms()
         exp = ts + self.order_ttl_ms if self.order_ttl_ms else None
