@@ -75,6 +75,7 @@ async def open_http(host: str, port: int, *, tls: bool | _ssl.SSLContext | None 
 
 
 async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server_hostname: str | None = None,
+                  address: str | None = None,
                   allow_plaintext: bool = False, headers=(), on_message=None, id_pattern: bytes = b'"id":',
                   id_func=None, max_size: int = 4 * 1024 * 1024, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
                   read_timeout: float = DEFAULT_READ_TIMEOUT, user_timeout_ms: int = 3000, quickack: bool = False,
@@ -82,7 +83,9 @@ async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server
     """Connect to ``ws://`` or ``wss://`` ``url``, complete the handshake and return the ``WSClientProtocol``.
 
     ``tls`` defaults from the scheme (``wss`` -> a verifying default context); an ``ssl.SSLContext`` may be
-    given for ``wss``.  ``ws://`` to a non-loopback host needs ``allow_plaintext=True``."""
+    given for ``wss``.  ``ws://`` to a non-loopback host needs ``allow_plaintext=True``.  ``address`` connects
+    to that IP instead of resolving the URL's host, which still names the server for SNI, the certificate
+    check and ``Host`` (address pinning, see ``fastorder probe``)."""
     u = urlsplit(url)
     if u.scheme not in ("ws", "wss"):
         raise ValueError("url must start with ws:// or wss://")
@@ -106,7 +109,10 @@ async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server
                                 user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us,
                                 on_lost=on_lost)
 
-    proto = await _connect(factory, host, port, ctx, server_hostname, connect_timeout)
+    if address is not None and ctx is None and not is_loopback(address) and not allow_plaintext:
+        raise PlaintextNotAllowed(f"refusing plaintext to non-loopback address {address!r}")
+    proto = await _connect(factory, address or host, port, ctx, server_hostname or (host if address else None),
+                           connect_timeout)
     try:
         await asyncio.wait_for(asyncio.shield(proto.handshake), connect_timeout)
     except BaseException:

@@ -98,7 +98,8 @@ class Session:
                  timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False,
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
-                 acceptance_window_ms: int | None = None) -> None:
+                 acceptance_window_ms: int | None = None, ws_address: str | None = None,
+                 reprobe: list[str] | None = None, reprobe_interval: float = 60.0) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -135,6 +136,9 @@ class Session:
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
+        self.ws_address = ws_address            # the same for WebSocket connections (their own host)
+        self.reprobe = list(reprobe or [])      # candidate REST addresses re-probed in the background
+        self.reprobe_interval = reprobe_interval
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
@@ -170,6 +174,8 @@ class Session:
                 self._ws_conns = list(await asyncio.gather(*(self._open_ws() for _ in range(self.connections))))
             loop = asyncio.get_running_loop()
             self._tasks.append(loop.create_task(self._resync_loop()))
+            if self.reprobe:
+                self._tasks.append(loop.create_task(self._reprobe_loop()))
             if self.transport == "ws":
                 self._tasks.append(loop.create_task(self._heartbeat_loop()))
                 if len(self._ws_conns) > 1:
@@ -217,6 +223,16 @@ class Session:
             await self.use_address(best.address)
         return best.address
 
+    async def _reprobe_loop(self) -> None:
+        """Every `reprobe_interval` s, probe the candidate addresses and move new connections to a faster one
+        (orders in flight are not disturbed; see use_address)."""
+        while True:
+            await asyncio.sleep(self.reprobe_interval)
+            try:
+                await self.choose_address(self.reprobe, samples=3)
+            except Exception:
+                pass   # probing is advisory: the current address keeps serving
+
     async def use_address(self, address: str) -> None:
         """New REST connections go to `address`. Idle connections to the old one are replaced one by one —
         the new connection opened and warm before the old one closes; connections with requests in flight
@@ -239,7 +255,7 @@ class Session:
     async def _open_ws(self) -> Any:
         tls: Any = (self._ssl or True) if self.ws.tls else None
         holder: list[Any] = []   # the connection, for its own message callback (it exists only after open)
-        conn = await open_ws(self._ws_url, tls=tls, allow_plaintext=self._allow_plaintext,
+        conn = await open_ws(self._ws_url, tls=tls, allow_plaintext=self._allow_plaintext, address=self.ws_address,
                              on_message=lambda payload, binary: self._on_ws_message(payload, binary,
                                                                                     holder[0] if holder else None),
                              on_lost=self._ws_lost, read_timeout=self.timeout, connect_timeout=self.timeout)

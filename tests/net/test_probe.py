@@ -159,3 +159,25 @@ def test_probe_cli_with_nothing_reachable():
 def test_delay_proxy_refuses_non_loopback():
     with pytest.raises(ValueError):
         DelayProxy(("10.0.0.1", 0), ("127.0.0.1", 1))
+
+
+def test_background_reprobe_moves_the_session_and_ws_address_pinning():
+    async def main():
+        async with Simulator(venues=("binance",), tls=True) as sim:
+            async with two_paths(sim_port(sim)) as port:
+                url = f"https://localhost:{port}"
+                async with fastorder.connect("binance", "ws", key=creds.BINANCE_HMAC_KEY,
+                                             secret=creds.BINANCE_HMAC_SECRET, url=url,
+                                             ws_url=f"wss://localhost:{port}/ws-api/v3", address=SLOW,
+                                             ws_address=FAST, ssl_context=sim.client_ssl_context(),
+                                             reprobe=[SLOW, FAST], reprobe_interval=0.2, timeout=2.0) as s:
+                    from fastorder.venues.base import _peer_address
+                    assert {_peer_address(c) for c in s._ws_conns} == {FAST}   # WS pinned, SNI still localhost
+                    ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000")
+                    assert ack.order_id
+                    for _ in range(100):   # the background re-probe finds the faster REST path by itself
+                        if s.address == FAST:
+                            break
+                        await asyncio.sleep(0.05)
+                    assert s.address == FAST
+    asyncio.run(asyncio.wait_for(main(), 60))

@@ -390,3 +390,26 @@ def test_okx_heartbeat_keeps_an_idle_connection_open():
                 ack = await s.place_order("BTC-USDT", "buy", "0.001", REST_PX)
                 assert not ack.reconciled
     run(main())
+
+
+@pytest.mark.parametrize("venue,transport", PATHS)
+def test_market_and_fok_orders(venue, transport):
+    async def main():
+        async with session(venue, transport, tls=False) as (sim, s):
+            sym = SYMBOL[venue]
+            m = await s.place_order(sym, "sell", "0.002", None, type="market")
+            q = await s.query_order(sym, client_order_id=m.client_order_id)
+            assert q.status == FILLED and Decimal(q.filled_qty) == Decimal("0.002")
+            assert sim_order(sim, venue, m.client_order_id)["status"] == "FILLED"
+            f = await s.place_order(sym, "buy", "0.002", TAKE_PX, tif="FOK")
+            assert (await s.query_order(sym, client_order_id=f.client_order_id)).status == FILLED
+            f = await s.place_order(sym, "buy", "0.002", REST_PX, tif="FOK")   # cannot fill: nothing rests
+            assert (await s.query_order(sym, client_order_id=f.client_order_id)).status in (EXPIRED, CANCELED)
+            with pytest.raises(InvalidOrder):
+                await s.place_order(sym, "buy", "0.001", "46000", type="market")   # market takes no price
+            with pytest.raises(InvalidOrder):
+                await s.place_order(sym, "buy", "0.001", "46000", tif="GTD")
+            if venue == "htx":   # HTX sizes buy-market in quote currency: refused rather than guessed
+                with pytest.raises(InvalidOrder):
+                    await s.place_order(sym, "buy", "0.001", None, type="market")
+    run(main())
