@@ -32,6 +32,10 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     connections= (warm connections, default 2), recv_window= (ms), timeout= (s), id_prefix=,
     allow_plaintext= (needed for http/ws to a non-loopback host), resp_type= (Binance ACK/RESULT/FULL),
     rate_limit= (False turns the local rate-limit guard off: only for a simulator run without limits),
-    recorder= (a fastorder.metrics.LatencyRecorder; default: the process-wide one).
+    recorder= (a fastorder.metrics.LatencyRecorder; default: the process-wide one),
+    journal= (a path or fastorder.journal.OrderJournal: every order written down before it is sent;
+    `await session.recover()` settles the unsettled ones after a restart), address= / ws_address= (connect to
+    these IPs, keeping the hostname for SNI and Host), reprobe= / reprobe_interval= (candidate addresses
+    re-probed in the background), order_ttl_ms= (OKX: expTime on every order).
     """
     return session_class(venue)(transport=transport, **kw)
