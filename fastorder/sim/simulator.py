@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -279,8 +280,11 @@ class SimulatorProcess:
         self.info: dict = {}
 
     def start(self) -> SimulatorProcess:
+        # `python -m` puts the working directory first on sys.path: from a source checkout that would import
+        # the uncompiled tree instead of the installed package, so the child starts elsewhere
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     cwd=tempfile.gettempdir(),
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONSAFEPATH": "1"})
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()

@@ -69,7 +69,8 @@ def test_core_pxd_can_be_cimported(tmp_path):
                            capture_output=True, text=True, timeout=300,
                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert build.returncode == 0, build.stderr[-3000:]
-    run = subprocess.run([sys.executable, "-c", "import user_ext; print(user_ext.price_text('52000'))"],
+    run = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, '.'); import user_ext; "
+                          "print(user_ext.price_text('52000'))"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "b'px=52000.00'", run.stderr
 
