@@ -142,7 +142,7 @@ class Session:
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
-        self._healing: asyncio.Task | None = None
+        self._heal_needed: asyncio.Event | None = None
         self.reconnects = 0
         self.heartbeat_interval = 20.0
 
@@ -177,6 +177,8 @@ class Session:
             if self.reprobe:
                 self._tasks.append(loop.create_task(self._reprobe_loop()))
             if self.transport == "ws":
+                self._heal_needed = asyncio.Event()
+                self._tasks.append(loop.create_task(self._heal_ws()))
                 self._tasks.append(loop.create_task(self._heartbeat_loop()))
                 if len(self._ws_conns) > 1:
                     self._tasks.append(loop.create_task(self._rtt_loop()))
@@ -188,8 +190,6 @@ class Session:
         if self._closed:
             return
         self._closed = True
-        if self._healing is not None:
-            self._tasks.append(self._healing)
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -269,24 +269,30 @@ class Session:
 
     # -- connections that heal ---------------------------------------------------------------------------
     def _ws_lost(self, conn: Any, exc: BaseException | None) -> None:
-        """A WebSocket died: its pending requests fail (and are reconciled by their callers); a replacement
-        is opened in the background with backoff and jitter."""
+        """A WebSocket died: its pending requests fail (and are reconciled by their callers); the healer
+        task opens a replacement in the background with backoff and jitter."""
         if self._closed:
             return
         self._ws_conns = [c for c in self._ws_conns if c is not conn]
-        if self._healing is None or self._healing.done():
-            self._healing = asyncio.get_running_loop().create_task(self._heal_ws())
+        if self._heal_needed is not None:
+            self._heal_needed.set()
 
     async def _heal_ws(self) -> None:
+        """One long-lived task: whenever a connection is lost, reopen until the set is complete again.
+        (An event, not a task per loss: a loss that lands while a previous repair is finishing is not missed.)"""
         delay = 0.05
-        while not self._closed and len(self._ws_conns) < self.connections:
-            try:
-                self._ws_conns.append(await self._open_ws())
-                self.reconnects += 1
-                delay = 0.05
-            except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
-                await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
-                delay = min(delay * 2, 5.0)
+        while not self._closed:
+            await self._heal_needed.wait()
+            self._heal_needed.clear()
+            while not self._closed and sum(map(_ws_is_open, self._ws_conns)) < self.connections:
+                try:
+                    self._ws_conns.append(await self._open_ws())
+                    self.reconnects += 1
+                    delay = 0.05
+                except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
+                    await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
+                    delay = min(delay * 2, 5.0)
+            self._ws_conns = [c for c in self._ws_conns if _ws_is_open(c)]
 
     async def rotate_ws(self, conn: Any) -> None:
         """Replace `conn` before it goes away (Binance serverShutdown, the 24 h limit): the new connection is
@@ -442,7 +448,10 @@ class Session:
         try:
             conn = self.ws_conn()
         except ConnectionLost:
-            # every connection is being replaced: wait for one (bounded) rather than fail the order
+            # every connection is being replaced: wait for one (bounded) rather than fail the order. Also wake
+            # the healer: a connection can end without its on_lost callback (e.g. closed by the protocol itself)
+            if self._heal_needed is not None:
+                self._heal_needed.set()
             deadline = time.monotonic() + self.timeout
             while True:
                 await asyncio.sleep(0.005)

@@ -90,7 +90,7 @@ class OkxSession(Session):
         self.td_mode = td_mode
         self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=simulated)
         self._ws_enc = OkxWs(key, signer, passphrase)
-        self._login_waiters: list[asyncio.Future] = []
+        self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._pong_waiters: list[asyncio.Future] = []
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
@@ -118,9 +118,12 @@ class OkxSession(Session):
         buf.clear()
         self._ws_enc.login(buf, timestamp_s=int(self.now_ms() // 1000))
         fut = asyncio.get_running_loop().create_future()
-        self._login_waiters.append(fut)
-        conn.send(buf.getvalue())
-        msg = await asyncio.wait_for(fut, self.timeout)
+        self._login_waiters[id(conn)] = fut
+        try:
+            conn.send(buf.getvalue())
+            msg = await asyncio.wait_for(fut, self.timeout)
+        finally:
+            self._login_waiters.pop(id(conn), None)   # a login that timed out must not catch the next reply
         if msg.get("code") != "0":
             raise error_for(str(msg.get("code")), str(msg.get("msg", "")), 0, None, "login")
 
@@ -138,9 +141,9 @@ class OkxSession(Session):
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return
-        if isinstance(msg, dict) and msg.get("event") in ("login", "error") and self._login_waiters:
-            w = self._login_waiters.pop(0)
-            if not w.done():
+        if isinstance(msg, dict) and msg.get("event") in ("login", "error"):
+            w = self._login_waiters.get(id(conn))
+            if w is not None and not w.done():
                 w.set_result(msg)
 
     # -- replies -------------------------------------------------------------------------------------------
