@@ -120,6 +120,7 @@ class Session:
         self.clock_samples = clock_samples
         self.resync_interval = resync_interval
         self.symbols: dict[str, SymbolInfo] = {}
+        self._symbol_cache: dict[str, SymbolInfo] = {}
         self._pool: HttpPool | None = None
         self._ws_conns: list[Any] = []
         self._buf = WriteBuffer()
@@ -374,10 +375,15 @@ class Session:
         raise NotImplementedError
 
     def symbol(self, symbol: str) -> SymbolInfo:
+        info = self._symbol_cache.get(symbol)   # the name exactly as callers write it: one dict lookup per order
+        if info is not None:
+            return info
         try:
-            return self.symbols[normalize_symbol(symbol)]
+            info = self.symbols[normalize_symbol(symbol)]
         except (KeyError, AttributeError):
             raise InvalidOrder(f"{self.venue} has no symbol {symbol!r}", field="symbol") from None
+        self._symbol_cache[symbol] = info
+        return info
 
     # -- requests -----------------------------------------------------------------------------------------
     def next_request_id(self) -> int:
