@@ -1,0 +1,89 @@
+"""Soak: many orders through one session against the simulator in its own process, with the client's memory,
+file descriptors and asyncio tasks sampled as it goes. Resources must stay flat after warm-up.
+
+    python bench/soak.py --orders 100000 --venue binance --transport ws
+
+Prints a sample line every `--every` orders and the verdict; exits 1 if RSS grows by more than
+`--max-rss-growth-mib` after the first sample, or the fd or task counts change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import sys
+import tempfile
+import time
+
+import psutil
+
+import fastorder
+from fastorder.bench.runner import ACCOUNTS, SYMBOL
+from fastorder.sim import SimulatorProcess
+
+
+async def soak(args: argparse.Namespace, urls: dict) -> int:
+    proc = psutil.Process()
+    kw = dict(ACCOUNTS[args.venue], url=urls["rest"], rate_limit=False, connections=2, timeout=2.0)
+    if args.transport == "ws":
+        kw["ws_url"] = urls["ws"]
+    journal = os.path.join(tempfile.mkdtemp(prefix="fastorder-soak-"), "journal.log")
+    samples = []
+    failed = 0
+    async with fastorder.connect(args.venue, args.transport, journal=journal, **kw) as s:
+        t0 = time.monotonic()
+        lat = []
+        for i in range(1, args.orders + 1):
+            t = time.perf_counter_ns()
+            try:
+                ack = await s.place_order(SYMBOL[args.venue], "buy", "0.001", "46000", tif="IOC")
+                assert ack.order_id
+            except Exception:
+                failed += 1
+            lat.append(time.perf_counter_ns() - t)
+            if i % args.every == 0:
+                s.journal.compact()   # a long-running client compacts its journal; settled orders go
+                gc.collect()
+                samples.append((i, proc.memory_info().rss / 2**20, proc.num_fds(), len(asyncio.all_tasks()),
+                                len(s.journal.pending())))
+                lat.sort()
+                print(f"{i:>8} orders  rss {samples[-1][1]:7.1f} MiB  fds {samples[-1][2]:3}  tasks {samples[-1][3]:3}"
+                      f"  journal pending {samples[-1][4]}  p50 {lat[len(lat) // 2] / 1000:6.1f} µs"
+                      f"  p99 {lat[int(len(lat) * .99)] / 1000:7.1f} µs  failed {failed}", flush=True)
+                lat.clear()
+        wall = time.monotonic() - t0
+    base = samples[0]
+    growth = max(x[1] for x in samples) - base[1]
+    fds_ok = all(x[2] == base[2] for x in samples)
+    tasks_ok = all(x[3] == base[3] for x in samples)
+    ok = growth <= args.max_rss_growth_mib and fds_ok and tasks_ok and failed == 0
+    print(f"\n{args.orders} orders in {wall:.0f} s via {args.venue} {args.transport}: RSS growth after the first sample "
+          f"{growth:.1f} MiB (limit {args.max_rss_growth_mib}), fds {'flat' if fds_ok else 'CHANGED'}, tasks "
+          f"{'flat' if tasks_ok else 'CHANGED'}, failed {failed} -> {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--orders", type=int, default=100_000)
+    ap.add_argument("--every", type=int, default=10_000)
+    ap.add_argument("--venue", default="binance", choices=sorted(SYMBOL))
+    ap.add_argument("--transport", default="ws", choices=["ws", "rest"])
+    ap.add_argument("--max-rss-growth-mib", type=float, default=8.0)
+    args = ap.parse_args()
+    ncpu = os.cpu_count() or 1
+    with SimulatorProcess(venues=(args.venue,), cpus=[ncpu - 1] if ncpu > 1 else None,
+                          extra_args=["--no-rate-limits"]) as p:
+        if ncpu > 1:
+            os.sched_setaffinity(0, {0})
+        try:
+            import uvloop
+            return uvloop.run(soak(args, p.urls[args.venue]))
+        except ImportError:
+            return asyncio.run(soak(args, p.urls[args.venue]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
