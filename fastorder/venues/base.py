@@ -24,7 +24,6 @@ from fastorder.errors import (
     FastorderError,
     InvalidOrder,
     TimestampRejected,
-    UnknownOrder,
     VenueError,
 )
 from fastorder.metrics import RECORDER
@@ -519,6 +518,11 @@ class Session:
             if journal is not None and not isinstance(exc, ExecutionUnknown):
                 journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
             raise
+        except Exception as exc:
+            if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
+                raise
+            # the request went out and its reply could not be read (a shape no venue documents): unknown
+            ack = await self.reconcile(info, clid, exc, lat)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
@@ -560,8 +564,13 @@ class Session:
         try:
             return await self._cancel(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
-            ack = await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
-            return ack
+            return await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
+        except FastorderError:
+            raise
+        except Exception as exc:
+            if not lat.client_ns:
+                raise
+            return await self.reconcile(info, client_order_id, exc, lat, order_id=order_id)
         except TimestampRejected as exc:
             await self._on_timestamp_rejected(exc)
             raise
@@ -574,6 +583,13 @@ class Session:
             return await self._query(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
             raise ExecutionUnknown(self.venue, "unknown", f"query failed: {u.cause}",
+                                   client_order_id=client_order_id) from None
+        except FastorderError:
+            raise
+        except Exception as exc:
+            if not lat.client_ns:
+                raise
+            raise ExecutionUnknown(self.venue, "unknown", f"unreadable reply: {type(exc).__name__}",
                                    client_order_id=client_order_id) from None
         except TimestampRejected as exc:
             await self._on_timestamp_rejected(exc)
@@ -602,11 +618,9 @@ class Session:
                 ack.reconciled = True
                 ack.latency = lat
                 return ack
-            except UnknownOrder as exc:
-                last = exc
             except _Unknown as u:
                 last = u.cause
-            except ConnectionLost as exc:
+            except Exception as exc:   # not found (yet), rate limited, a broken reply...: no answer, ask again
                 last = exc
             await asyncio.sleep(delay)
             delay *= 2
