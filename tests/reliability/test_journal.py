@@ -63,23 +63,28 @@ CHILD = textwrap.dedent("""
                                      url=rest, ws_url=ws, journal=fastorder.journal.OrderJournal(path, fsync="never"),
                                      rate_limit=False, connections=2, recv_window=500) as s:
             print("ready", flush=True)
-            for _ in range(100000):   # bounded; the test kills it long before
-                await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.001", price="46000",
-                                           tif="IOC")] * 8)
+
+            async def worker():
+                for _ in range(20000):   # bounded; the test kills it long before
+                    await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
+
+            await asyncio.gather(*(worker() for _ in range(8)))   # always ~8 orders in flight
     asyncio.run(main())
 """)
 
 
 def test_kill_9_mid_burst_then_every_order_is_reconciled(tmp_path):
     path = tmp_path / "j.log"
-    with SimulatorProcess(venues=("binance",), extra_args=["--no-rate-limits"]) as sim:
+    # every WS reply held 20 ms: orders are in flight almost all the time, so the kill always catches some
+    with SimulatorProcess(venues=("binance",), faults="latency:ms=20,transport=ws",
+                          extra_args=["--no-rate-limits"]) as sim:
         urls = sim.urls["binance"]
         child = subprocess.Popen([sys.executable, "-c", "import fastorder.journal\n" + CHILD, urls["rest"],
                                   urls["ws"], str(path)], stdout=subprocess.PIPE, text=True)
         try:
             assert child.stdout.readline().strip() == "ready"
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < 60_000):
+            while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < 30_000):
                 time.sleep(0.02)
             os.kill(child.pid, signal.SIGKILL)      # in the middle of a burst, orders in flight
             child.wait(10)
