@@ -81,6 +81,12 @@ async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: fl
                                   okx_limit_per_2s=0, htx_limit_per_2s=0)
     spec = ";".join(f"{part}{',' if ':' in part else ':'}p={p},transport={transport}"
                     for part in FAULTS[fault].split(";"))
+    if fault == "slow read":
+        # the simulator decides slow reads per connection when it is accepted (and labels a WebSocket by
+        # the HTTP request that opened it), so this one is set before connecting and applies to every
+        # connection of the cell
+        sim_kw["faults"] = FAULTS[fault]
+        spec = ""
     with tempfile.TemporaryDirectory() as tmp:
         journal = OrderJournal(f"{tmp}/journal.log", fsync="never")
         async with Simulator(**sim_kw) as sim:
@@ -92,7 +98,8 @@ async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: fl
             if transport == "ws":
                 kw["ws_url"] = sim.url(venue, "ws")
             async with fastorder.connect(venue, transport, **kw) as s:
-                sim.faults.add(spec)
+                if spec:
+                    sim.faults.add(spec)
                 outcome: dict[str, str] = {}   # client id -> what the client was told
                 order_ids: dict[str, str] = {}
                 sent = 0
