@@ -138,7 +138,6 @@ def decimal_text(value, step=None, str field="value"):
 
 cdef int _bound(object value, fo_dec *out, str name) except? -1:
     """Parse an optional bound: 0 (or '0') disables it -> returns 0; a positive value -> 1."""
-    cdef fo_dec tmp
     try:
         parse_number(value, out, name)
     except InvalidNumber:

@@ -14,7 +14,6 @@ import gc
 import json
 import os
 import platform
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -328,7 +327,3 @@ def run_bench(settings: Settings, progress: Any = None) -> Bench:
     runner(bench.run())
     return bench
 
-
-def command_line() -> str:
-    return " ".join(["fastorder"] + sys.argv[1:]) if sys.argv and sys.argv[0].endswith("fastorder") else \
-        " ".join(sys.argv)

@@ -362,12 +362,12 @@ class Session:
             except Exception:
                 pass   # a failed re-sync keeps the last offset; the next order's timestamp error re-syncs
 
-    async def _on_timestamp_rejected(self, exc: TimestampRejected) -> None:
-        """Re-measure the clock at once; the rejected order is not resent (the caller decides)."""
+    async def _on_timestamp_rejected(self) -> None:
+        """Re-measure the clock at once; the rejected order is not resent (the caller re-raises)."""
         try:
             await self.sync_clock()
-        finally:
-            raise exc
+        except Exception:
+            pass   # the rejection is what the caller reports; the periodic re-sync tries again
 
     # -- symbols ------------------------------------------------------------------------------------------
     async def load_symbols(self) -> None:
@@ -508,10 +508,10 @@ class Session:
             self.recorder.record(self.venue, self.transport, lat)
         except _Unknown as u:
             ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
-        except TimestampRejected as exc:
+        except TimestampRejected:
             if journal is not None:
                 journal.final(clid, REJECTED)
-            await self._on_timestamp_rejected(exc)
+            await self._on_timestamp_rejected()
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
@@ -571,8 +571,8 @@ class Session:
             if not lat.client_ns:
                 raise
             return await self.reconcile(info, client_order_id, exc, lat, order_id=order_id)
-        except TimestampRejected as exc:
-            await self._on_timestamp_rejected(exc)
+        except TimestampRejected:
+            await self._on_timestamp_rejected()
             raise
 
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
@@ -591,8 +591,8 @@ class Session:
                 raise
             raise ExecutionUnknown(self.venue, "unknown", f"unreadable reply: {type(exc).__name__}",
                                    client_order_id=client_order_id) from None
-        except TimestampRejected as exc:
-            await self._on_timestamp_rejected(exc)
+        except TimestampRejected:
+            await self._on_timestamp_rejected()
             raise
 
     def _which(self, symbol: str, order_id: Any, client_order_id: Any) -> tuple[int, SymbolInfo, Latency]:

@@ -91,7 +91,6 @@ class OkxSession(Session):
         self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=simulated)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
-        self._pong_waiters: list[asyncio.Future] = []
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         return {f"place:{info.name}": 1}
@@ -131,11 +130,7 @@ class OkxSession(Session):
         conn.send("ping")   # OKX: the text string, answered by "pong" (REFERENCE.md §3.7)
 
     def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
-        if payload == b"pong":
-            while self._pong_waiters:
-                w = self._pong_waiters.pop(0)
-                if not w.done():
-                    w.set_result(True)
+        if payload == b"pong":   # the heartbeat's answer: the connection is alive, nothing to do
             return
         try:
             msg = orjson.loads(payload)
