@@ -98,7 +98,7 @@ class Session:
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
-                 reprobe: list[str] | None = None, reprobe_interval: float = 60.0) -> None:
+                 reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0) -> None:
         if transport not in ("rest", "ws"):
             raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -145,6 +145,11 @@ class Session:
         self._heal_needed: asyncio.Event | None = None
         self.reconnects = 0
         self.heartbeat_interval = 20.0
+        # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
+        self.spin_us = max(0, int(spin_us))
+        if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
+            raise InvalidOrder("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
+                               field="spin_us")
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
@@ -412,6 +417,8 @@ class Session:
             raise ConnectionLost(f"{self.venue}: no connection could take the request ({exc})") from None
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
+        if self.spin_us:
+            self._spin(conn, fut)
         try:
             resp = await fut
         except TRANSPORT_ERRORS as exc:   # written, but no reply: it may have been executed
@@ -422,6 +429,20 @@ class Session:
         if sim_us is not None:
             lat.exchange_us = round(float(sim_us))
         return resp
+
+    def _spin(self, conn: Any, fut: asyncio.Future) -> None:
+        """Spin mode: poll the connection until `fut` is resolved or spin_us has passed (then the event loop
+        takes over, read timeout included). Burns the calling core and blocks the event loop meanwhile: for a
+        dedicated core. A resolved Future is awaited without a trip through the loop."""
+        end = perf_ns() + self.spin_us * 1000
+        while not fut.done():
+            left = (end - perf_ns()) // 1000
+            if left <= 0:
+                return
+            try:
+                conn.spin(left)
+            except RuntimeError:   # closed meanwhile: the transport reports it
+                return
 
     async def _rtt_loop(self, every: float = 1.0) -> None:
         """Refresh each WebSocket connection's kernel RTT estimate (TCP_INFO), off the order path."""
@@ -472,6 +493,8 @@ class Session:
             raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
+        if self.spin_us:
+            self._spin(conn, fut)
         try:
             reply = await fut
         except TRANSPORT_ERRORS as exc:
