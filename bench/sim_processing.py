@@ -178,6 +178,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=200, help="iterations discarded before measuring")
     ap.add_argument("--sim-cpu", type=int, default=None, help="pin the simulator process to this CPU")
     ap.add_argument("--client-cpu", type=int, default=None, help="pin this client process to this CPU")
+    ap.add_argument("--sim-spin-us", type=float, default=0.0,
+                    help="run the simulator with --spin-us (busy-poll this long after each request)")
     ap.add_argument("--only", default="", help="comma list like binance/rest,okx/ws (default: all)")
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -188,7 +190,7 @@ def main(argv=None) -> int:
     import uvloop
     out = {}
     with SimulatorProcess(venues=("binance", "okx", "htx"), cpus=[args.sim_cpu] if args.sim_cpu is not None else None,
-                          extra_args=["--no-rate-limits"]) as sp:
+                          extra_args=["--no-rate-limits"] + (["--spin-us", str(args.sim_spin_us)] if args.sim_spin_us else [])) as sp:
         for venue, tr in runs:
             u = urllib.parse.urlsplit(sp.urls[venue]["rest"])
             uvloop.run(RUNS[(venue, tr)](u.hostname, u.port, args.warmup))
@@ -204,7 +206,8 @@ def main(argv=None) -> int:
         s += i
     calib = (time.thread_time_ns() - c0) / 1e6
     print(f"# simulator processing time per request (µs) -- {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, sim cpu={args.sim_cpu}, client cpu={args.client_cpu}")
+          f"Python {platform.python_version()}, sim cpu={args.sim_cpu}, client cpu={args.client_cpu}, "
+          f"sim spin={args.sim_spin_us:g} µs")
     print(f"# machine state: load average {os.getloadavg()[0]:.2f}; calibration loop (1M Python int additions) "
           f"{calib:.0f} ms CPU; {args.orders} iterations x 3 requests (place passive LIMIT, cancel, crossing IOC)")
     print(f"{'venue/transport':16s} {'n':>6s} {'min':>7s} {'p50':>8s} {'p90':>8s} {'p99':>8s} {'p99.9':>8s} {'max':>9s} {'mean':>8s}"

@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from time import time as _time
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -28,13 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import IdGen, now_ms
 from .creds import BinanceKey
-from .http import parse_qs_ordered
+from .http import parse_params, parse_qs_ordered
 
 D = Decimal
 DEC_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _DEC_RE = re.compile(DEC_PATTERN)
 _CID_RE = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
-_INT_RE = re.compile(r"^[0-9]{1,20}$")
 _JSON_HDR = b""
 
 SYMBOLS = [
@@ -59,6 +59,18 @@ CANCEL_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "newClientO
 QUERY_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "recvWindow", "timestamp", "signature", "apiKey"))
 DECIMAL_PARAMS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
 STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT")
+# REST parameter sets, built once (not per request)
+_REST_NEW = ORDER_PARAMS - {"apiKey", "computeCommissionRates"}
+_REST_TEST = ORDER_PARAMS - {"apiKey"}
+_REST_CANCEL = CANCEL_PARAMS - {"apiKey"}
+_REST_QUERY = QUERY_PARAMS - {"apiKey"}
+_REST_OPEN = frozenset(("symbol", "recvWindow", "timestamp", "signature"))
+_REST_ACCOUNT = frozenset(("omitZeroBalances", "recvWindow", "timestamp", "signature"))
+
+
+def _is_int20(s: str) -> bool:
+    """``^[0-9]{1,20}$`` without the regex engine (the hot path checks it on every signed request)."""
+    return 0 < len(s) <= 20 and s.isdigit() and s.isascii()
 
 
 class BinanceError(Exception):
@@ -158,6 +170,7 @@ class Binance:
             ("GET", "/api/v3/account"): (20, True, self._rest_account),
         }
         self._paths = {p for _, p in self._routes}
+        self._open_orders_route = self._routes[("GET", "/api/v3/openOrders")]
 
     # ================================================================ rate limiting
     def _weight(self, ip: str, w: int, now: int) -> int:
@@ -237,10 +250,14 @@ class Binance:
         ts = p.get("timestamp")
         if not ts:
             raise mandatory("timestamp")
-        if not _INT_RE.match(ts):
+        if not _is_int20(ts):
             raise BinanceError(-1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.")
         rw = p.get("recvWindow")
-        if rw is not None:
+        if rw is not None and _is_int20(rw):  # the usual form: whole milliseconds
+            if int(rw) > 60000:
+                raise BinanceError(-1131, "recvWindow must be less than 60000")
+            window = float(rw)
+        elif rw is not None:
             if not _DEC_RE.match(rw):
                 raise BinanceError(-1100, f"Illegal characters found in parameter 'recvWindow'; legal range is '{DEC_PATTERN}'.")
             rwd = D(rw)
@@ -278,7 +295,7 @@ class Binance:
     # ================================================================ REST
     def handle_http(self, req):
         ip = req.conn.peer
-        now = now_ms()
+        now = int(_time() * 1000)
         route = self._routes.get((req.method, req.path))
         if route is None:
             if req.path in self._paths:
@@ -287,13 +304,14 @@ class Binance:
         weight, signed, fn = route
         account = None
         try:
-            if fn == self._rest_open_orders and "symbol=" not in req.query:
+            if route is self._open_orders_route and "symbol=" not in req.query:
                 weight = 80  # all symbols
             self._weight(ip, weight, now)
             params = self._params(req)
             key = None
             if signed:
-                key = self._key(req.header(b"x-mbx-apikey"))
+                h = req.headers.get(b"x-mbx-apikey")
+                key = self._key(h.decode("latin-1") if h else None)
                 account = key.account
                 if not params.get("signature"):
                     raise mandatory("signature")
@@ -317,6 +335,11 @@ class Binance:
         return h
 
     def _params(self, req) -> dict:
+        if not req.body:  # the usual signed request: everything in the query string
+            out, n = parse_params(req.query)
+            if len(out) != n:
+                raise BinanceError(-1101, "Duplicate values for a parameter detected.")
+            return out
         q = parse_qs_ordered(req.query)
         b = []
         if req.body:
@@ -393,31 +416,31 @@ class Binance:
         return 200, orjson.dumps(info), False
 
     def _rest_new_order(self, p, key, now):
-        _check_known(p, ORDER_PARAMS - {"apiKey", "computeCommissionRates"})
+        _check_known(p, _REST_NEW)
         return 200, orjson.dumps(self.new_order(p, key.account, now)), True
 
     def _rest_test_order(self, p, key, now):
-        _check_known(p, ORDER_PARAMS - {"apiKey"})
+        _check_known(p, _REST_TEST)
         self.validate_order(p)
         return 200, b"{}", False
 
     def _rest_cancel(self, p, key, now):
-        _check_known(p, CANCEL_PARAMS - {"apiKey"})
+        _check_known(p, _REST_CANCEL)
         return 200, orjson.dumps(self.cancel_order(p, key.account, now)), False
 
     def _rest_query(self, p, key, now):
-        _check_known(p, QUERY_PARAMS - {"apiKey"})
+        _check_known(p, _REST_QUERY)
         return 200, orjson.dumps(self.query_order(p, key.account)), False
 
     def _rest_open_orders(self, p, key, now):
-        _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
+        _check_known(p, _REST_OPEN)
         sym = p.get("symbol")
         if sym is not None and sym not in self.ex.specs:
             raise BinanceError(-1121, "Invalid symbol.")
         return 200, orjson.dumps([self.order_view(o) for o in self.ex.open_orders(key.account, sym)]), False
 
     def _rest_account(self, p, key, now):
-        _check_known(p, frozenset(("omitZeroBalances", "recvWindow", "timestamp", "signature")))
+        _check_known(p, _REST_ACCOUNT)
         return 200, orjson.dumps(self.account_view(key.account, now, p.get("omitZeroBalances") == "true")), False
 
     def account_view(self, account: str, now: int, omit_zero: bool = False) -> dict:
@@ -613,7 +636,7 @@ class Binance:
         cid = p.get("origClientOrderId")
         if not oid and not cid:
             raise BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
-        if oid is not None and not _INT_RE.match(oid):
+        if oid is not None and not _is_int20(oid):
             raise BinanceError(-1100, "Illegal characters found in parameter 'orderId'; legal range is '^[0-9]{1,20}$'.")
         o = self.ex.find(account, int(oid) if oid else None, cid)
         if o is None or o.symbol != symbol:

@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ws-lifetime", type=float, default=86400.0, help="Binance WS-API connection lifetime (s)")
     parser.add_argument("--ws-timing-field", action="store_true",
                         help='add "simProcessingUs" to every WebSocket JSON reply (per-reply processing time)')
+    parser.add_argument("--spin-us", type=float, default=0.0, metavar="US",
+                        help="busy-poll the event loop for US µs after each request instead of sleeping "
+                             "(keeps caches warm; burns a CPU while traffic flows; use with --cpus)")
     parser.add_argument("--cpus", default="", help="pin the simulator process to these CPUs, e.g. '1' or '2,3'")
     parser.add_argument("--ready-json", action="store_true",
                         help="print one JSON line with the URLs when ready (for SimulatorProcess)")
@@ -48,6 +51,10 @@ async def _serve(args) -> int:
                     okx_limit_per_2s=0 if args.no_rate_limits else 60,
                     htx_limit_per_2s=0 if args.no_rate_limits else 100, ws_timing_field=args.ws_timing_field)
     await sim.start()
+    if args.spin_us > 0:
+        from .http import Spinner, set_spinner
+
+        set_spinner(Spinner(asyncio.get_running_loop(), args.spin_us))
     # A long-lived simulator keeps every order: move the start-up heap out of the collector's way.
     gc.collect()
     gc.freeze()

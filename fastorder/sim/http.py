@@ -39,6 +39,45 @@ def http_date() -> bytes:
     return _date_cache[1]
 
 
+class Spinner:
+    """Busy-polls the event loop for a while after every chunk received, instead of sleeping in epoll.
+
+    A sleeping process wakes on a cold CPU: on this 2-vCPU VM that roughly doubled the measured processing
+    time of the next request (bench/RESULTS.md). Requests of a closed-loop client arrive every few hundred
+    µs, so polling for ``window_us`` after each one keeps the caches warm while traffic flows, and the
+    process still sleeps when the traffic stops. Meant for a simulator pinned to a CPU of its own: it
+    burns that CPU while polling.
+    """
+
+    def __init__(self, loop, window_us: float):
+        self.loop = loop
+        self.window_ns = int(window_us * 1000)
+        self.until = 0
+        self.active = False
+
+    def poke(self) -> None:
+        self.until = _perf() + self.window_ns
+        if not self.active:
+            self.active = True
+            self.loop.call_soon(self._spin)
+
+    def _spin(self) -> None:
+        # a ready callback makes the loop poll with a zero timeout: one pass per callback
+        if _perf() < self.until:
+            self.loop.call_soon(self._spin)
+        else:
+            self.active = False
+
+
+_spinner: Spinner | None = None
+
+
+def set_spinner(spinner: Spinner | None) -> None:
+    """Install (or remove, with None) the process-wide :class:`Spinner` poked by every connection."""
+    global _spinner
+    _spinner = spinner
+
+
 class Request:
     """One parsed HTTP request. ``headers`` maps lower-case header names (bytes) to values (bytes)."""
 
@@ -77,6 +116,22 @@ def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
             v = unquote_plus(v)
         out.append((k, v))
     return out
+
+
+def parse_params(raw: str) -> tuple[dict[str, str], int]:
+    """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of parameters), decoded like :func:`parse_qs_ordered`;
+    a count larger than the dict's size means a name was repeated (the last value is kept)."""
+    if "%" in raw or "+" in raw:
+        q = parse_qs_ordered(raw)
+        return dict(q), len(q)
+    out = {}
+    n = 0
+    for part in raw.split("&"):
+        if part:
+            k, _, v = part.partition("=")
+            out[k] = v
+            n += 1
+    return out, n
 
 
 def set_linger0(transport) -> None:
@@ -135,6 +190,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def data_received(self, data):
         self._chunk_t = _perf()
+        if _spinner is not None:
+            _spinner.poke()
         if self.slow_read_s:
             self.transport.pause_reading()
             self.loop.call_later(self.slow_read_s, self._resume)

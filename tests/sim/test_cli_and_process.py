@@ -109,3 +109,41 @@ def test_simulator_process_tls(h):
         with urllib.request.urlopen(base + "/api/v5/public/time", timeout=5, context=ctx) as r:
             assert json.loads(r.read())["code"] == "0"
         assert sp.stats("okx")["venue"] == "okx"
+
+
+def test_spinner_polls_after_traffic_then_sleeps(h):
+    """--spin-us: the process busy-polls right after a request, and stops burning CPU once traffic stops."""
+    import psutil
+
+    with SimulatorProcess(venues=("binance",), extra_args=["--no-rate-limits", "--spin-us", "200000"]) as sp:
+        proc = psutil.Process(sp.info["pid"])
+        base = sp.urls["binance"]["rest"]
+        with urllib.request.urlopen(base + "/api/v3/ping", timeout=5) as r:
+            assert r.status == 200
+        c0 = sum(proc.cpu_times()[:2])
+        time.sleep(0.15)  # inside the 200 ms window: the loop polls, so it uses CPU
+        busy = sum(proc.cpu_times()[:2]) - c0
+        time.sleep(0.2)  # window over
+        c1 = sum(proc.cpu_times()[:2])
+        time.sleep(0.3)
+        idle = sum(proc.cpu_times()[:2]) - c1
+        assert busy > 0.03, busy
+        assert idle < 0.05, idle
+
+
+def test_spinner_window_unit():
+    import asyncio
+
+    from fastorder.sim.http import Spinner
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        s = Spinner(loop, 5000)  # 5 ms
+        s.poke()
+        assert s.active
+        await asyncio.sleep(0.002)
+        assert s.active
+        await asyncio.sleep(0.03)
+        assert not s.active
+
+    asyncio.run(main())
