@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from fastorder.bench.runner import Settings, run_bench
+from fastorder.bench.runner import Settings, resolve_rtt_method, run_bench
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,6 +25,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="write the results (schema fastorder-bench/1) to PATH")
     p.add_argument("--plot", metavar="PATH.png", help="write the percentile plot (needs matplotlib)")
     p.add_argument("--hdr", metavar="PATH", help="write an HdrHistogram log, one tagged interval per row")
+    p.add_argument("--rtt", metavar="DURATION", default="",
+                   help="an emulated network round trip between client and simulator, e.g. 0.5ms, 500us, 1ms: "
+                        "netem in a namespace pair where the kernel has sch_netem and we are root, else a "
+                        "userspace delay relay; the fastorder rows are also measured without it first, and each "
+                        "is checked against p50 <= RTT + 1.2 x its loopback p50")
+    p.add_argument("--rtt-method", choices=("auto", "netem", "relay"), default="auto",
+                   help="how to emulate --rtt (default auto: netem if it works here, else the relay)")
+    p.add_argument("--spin", action="store_true",
+                   help="fastorder rows wait for replies by polling the socket (burns the client's CPU; "
+                        "plaintext, closed loop, --inflight 1)")
 
 
 def _progress(done: int, total: int, label: str) -> None:
@@ -48,12 +58,37 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             print("fastorder bench: --plot needs matplotlib (pip install 'fastorder[plot]')", file=sys.stderr)
             return 2
+    rtt_us = 0.0
+    if args.rtt:
+        from fastorder.net.rtt import parse_duration_us
+        try:
+            rtt_us = parse_duration_us(args.rtt)
+        except ValueError as exc:
+            print(f"fastorder bench: --rtt: {exc}", file=sys.stderr)
+            return 2
+    if args.spin and (args.tls or args.inflight != 1 or args.rate):
+        print("fastorder bench: --spin waits for each reply on the calling core: plaintext, closed loop and "
+              "--inflight 1 only (not with --tls, --rate or --inflight > 1)", file=sys.stderr)
+        return 2
+    if args.spin and args.no_pin:
+        print("fastorder bench: warning: --spin with --no-pin: the spinning client may share a CPU with the "
+              "simulator and slow it down", file=sys.stderr)
     s = Settings(orders=args.orders, warmup=args.warmup, rows=args.rows, baselines=not args.no_baselines,
                  tls=args.tls, rate=args.rate, inflight=args.inflight, pin=not args.no_pin,
-                 gc_freeze=not args.no_gc_freeze)
+                 gc_freeze=not args.no_gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin)
+    no_netem = ""
+    if rtt_us:
+        try:
+            s.rtt_method, no_netem = resolve_rtt_method(s)
+        except ValueError as exc:
+            print(f"fastorder bench: {exc}", file=sys.stderr)
+            return 2
+        if s.rtt_method == "relay":
+            print(f"fastorder bench: emulating the {rtt_us:g} µs round trip with the userspace delay relay "
+                  f"({no_netem})", file=sys.stderr)
     command = "fastorder bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 and sys.argv[1] == "bench" \
         else "fastorder bench"
-    bench = run_bench(s, _progress)
+    bench = run_bench(s, _progress, no_netem)
     print(report.header(bench, command))
     print(report.table(bench))
     if args.json:

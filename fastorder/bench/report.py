@@ -11,6 +11,10 @@ LOOPBACK_NOTE = ("On loopback these numbers measure the software path (client + 
                  "docs/deploy.md) to compare with the criteria in production.")
 
 
+RTT_NOTE = ("With --rtt the rows measure fastorder plus the simulator plus the emulated round trip; rows marked "
+            "[loopback] (or [veth, no delay]) are the same fastorder rows without it, measured first in this run.")
+
+
 def table(bench: Bench) -> str:
     head = (f"{'row':<34} {'orders':>6} {'ok%':>7} {'mean':>7} {'p50':>7} {'p90':>7} {'p95':>7} {'p99':>7} "
             f"{'p99.9':>7} {'max':>7} {'<1ms':>6} {'cpu/o':>6} {'client':>6} {'sim':>6}  criteria")
@@ -22,7 +26,7 @@ def table(bench: Bench) -> str:
         s = summary(r)
         c = criteria(s)
         verdict = " ".join(("PASS" if ok else "FAIL") + f"({name})" for name, ok in c.items()) \
-            if r.kind == "fastorder" else ("all pass" if all(c.values()) else
+            if r.kind in ("fastorder", "reference") else ("all pass" if all(c.values()) else
                                            "fails: " + ", ".join(k for k, v in c.items() if not v))
         client = f"{sum(r.client_us) / len(r.client_us):6.1f}" if r.client_us else "     -"
         sim = f"{r.sim_us_mean:6.1f}" if r.sim_us_mean is not None else "     -"
@@ -49,8 +53,20 @@ def table(bench: Bench) -> str:
         for x in ratios:
             lines.append(f"{x['fastorder']} vs {x['baseline']}: p50 ratio {x['p50_ratio']:.3f} "
                          f"({1 / x['p50_ratio']:.1f}x faster), mean ratio {x['mean_ratio']:.3f}")
+    check = bench.rtt_check()
+    if check:
+        lines.append("")
+        lines.append(f"RTT target: p50 <= RTT + 1.2 x the same row's loopback p50 (RTT {bench.s.rtt_us:g} µs, "
+                     f"{bench.network['method']}; both passes in this run):")
+        for x in check:
+            lines.append(f"  {x['row']:<30} p50 {x['p50_us']:7.1f} µs vs {x['rtt_us']:g} + 1.2 x "
+                         f"{x['loopback_p50_us']:.1f} = {x['limit_us']:7.1f} µs  {'PASS' if x['pass'] else 'FAIL'}"
+                         f"  (on top of the RTT: {x['added_beyond_rtt_us']:.1f} µs, "
+                         f"{x['added_beyond_loopback_us']:+.1f} µs vs loopback; simulator "
+                         + (f"{x['simulator_us_delta']:+.1f}" if x["simulator_us_delta"] is not None else "?")
+                         + f" µs, client CPU {x['client_cpu_us_delta']:+.1f} µs/order)")
     lines.append("")
-    lines.append(LOOPBACK_NOTE)
+    lines.append(LOOPBACK_NOTE if not bench.s.rtt_us else RTT_NOTE)
     return "\n".join(lines)
 
 
@@ -61,7 +77,8 @@ def header(bench: Bench, command: str) -> str:
             f"machine: {m.get('cpu', '?')}, {m['cpus']} CPUs, Python {m['python']}, {m['platform']}\n"
             f"placement: client CPUs {bench.placement.get('client_cpus')}, simulator CPUs "
             f"{bench.placement.get('simulator_cpus')} (separate process)\n"
-            f"settings: {vars(bench.s)}\n")
+            f"settings: {vars(bench.s)}\n"
+            f"network: {bench.network['description']}\n")
 
 
 def plot(bench: Bench, path: str) -> None:

@@ -5,6 +5,11 @@ Every order is an IOC limit buy far below the book (it expires at once, so nothi
 every row sends identical work); every reply is matched to its client order id and checked.
 Latency is measured around each call (closed loop) or from each order's intended send time (open loop,
 `--rate`, which corrects for coordinated omission).
+
+`--rtt 1ms` puts an emulated network round trip between client and simulator (fastorder.net.rtt: netem in a
+namespace pair where the kernel has it, else the userspace delay relay), after a loopback pass of the same
+fastorder rows, so the report can say what fastorder adds on top of the RTT. `--spin` makes the fastorder rows
+wait for replies by polling the socket (Session spin_us) instead of sleeping in epoll.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ class Settings:
     pin: bool = True
     gc_freeze: bool = True
     seed: int = 0
+    rtt_us: float = 0.0          # emulated round trip; 0 = plain loopback
+    rtt_method: str = "auto"     # auto | netem | relay (resolved by resolve_rtt_method before the run)
+    spin: bool = False           # fastorder rows: spin (busy-poll) receive instead of epoll
 
 
 @dataclass
@@ -68,6 +76,13 @@ class Row:
     sim_us_p50: float | None = None
     gc: dict[str, Any] = field(default_factory=dict)   # collector pauses during the measured orders
     note: str = ""
+    base: str = ""               # the row's name without mode/path suffixes (ratios and the RTT check pair on it)
+    path: str = "loopback"       # loopback | rtt | reference (the loopback pass of an --rtt run)
+    mode: str = "epoll"          # epoll | spin
+
+    @property
+    def key(self) -> str:
+        return self.base or self.name
 
 
 def percentile(sorted_us: list[float], q: float) -> float:
@@ -97,6 +112,27 @@ def criteria(s: dict[str, Any]) -> dict[str, bool]:
             "p95<1.5ms": s["p95"] < 1500, "success>99.5%": s["success_rate"] > 0.995}
 
 
+def resolve_rtt_method(s: Settings) -> tuple[str, str]:
+    """Which way to emulate --rtt: ("netem" | "relay", why not netem). Raises ValueError when the method asked
+    for cannot run (netem without root or without sch_netem)."""
+    from fastorder.net.rtt import netem_status
+    if s.rtt_method not in ("auto", "netem", "relay"):
+        raise ValueError(f"--rtt-method must be auto, netem or relay, not {s.rtt_method!r}")
+    if s.rtt_method == "relay":
+        return "relay", "--rtt-method relay"
+    st = netem_status()
+    if s.rtt_method == "netem":
+        if not st.available:
+            raise ValueError(f"--rtt-method netem is not available: {st.reason}")
+        if s.tls:
+            raise ValueError("--tls with the netem path: the simulator's test certificate names 127.0.0.1 only; "
+                             "use --rtt-method relay")
+        return "netem", ""
+    if st.available and not s.tls:
+        return "netem", ""
+    return "relay", st.reason if not st.available else "--tls (the test certificate names 127.0.0.1 only)"
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
                             "cpus": os.cpu_count(), "fastorder": fastorder.__version__}
@@ -117,24 +153,82 @@ def machine() -> dict[str, Any]:
 
 
 class Bench:
-    def __init__(self, settings: Settings, progress: Any = None) -> None:
+    def __init__(self, settings: Settings, progress: Any = None, no_netem: str = "") -> None:
         self.s = settings
         self.progress = progress or (lambda done, total, label: None)
         self.rows: list[Row] = []
         self.sim: SimulatorProcess | None = None
         self.placement: dict[str, Any] = {}
         self.ids = ClientIdGenerator("bench")
+        self.netem: Any = None         # fastorder.net.rtt.NetemPair while the netem path is in use
+        self.relay: Any = None         # fastorder.net.relay.RelayProcess while the relay path is in use
+        self.network: dict[str, Any] = {"rtt_us": settings.rtt_us or None, "method": None, "description":
+                                        "loopback (no emulated round trip)"}
+        self._no_netem = no_netem     # why the relay stands in for netem (resolve_rtt_method)
 
     # -- the simulator -------------------------------------------------------------------------------------
     def _start_sim(self) -> None:
         ncpu = os.cpu_count() or 1
         sim_cpus = [ncpu - 1] if self.s.pin and ncpu >= 2 else None
-        self.sim = SimulatorProcess(tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed, extra_args=["--no-rate-limits"])
+        self.sim_cpus = sim_cpus
+        extra = ["--no-rate-limits"]
+        if self.s.rtt_us and self.s.rtt_method == "netem":
+            from fastorder.net.rtt import NetemPair
+            self.netem = NetemPair(self.s.rtt_us).setup()
+            extra += ["--host", self.netem.server_ip, "--allow-remote"]   # its namespace's veth address only
+        self.sim = SimulatorProcess(tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed, extra_args=extra)
+        if self.netem is not None:
+            self.sim.args = self.netem.wrap(self.sim.args)
         self.sim.start()
         if self.s.pin and ncpu >= 2 and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {0})
         self.placement = {"client_cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                           else None, "simulator_cpus": sim_cpus, "simulator_pid": self.sim.proc.pid}
+
+    def _enable_delay(self) -> None:
+        """From here on, traffic crosses the emulated round trip."""
+        if self.netem is not None:
+            self.netem.add_delay()
+            self.network.update(method="netem", description=self.netem.describe())
+            return
+        from urllib.parse import urlsplit
+
+        from fastorder.net.relay import RelayProcess
+        targets = set()
+        for urls in self.sim.urls.values():
+            for u in urls.values():
+                parts = urlsplit(u)
+                targets.add((parts.hostname, parts.port))
+        self.relay = RelayProcess(sorted(targets), self.s.rtt_us / 2, cpus=self.sim_cpus).start()
+        self.relay.reset()
+        self.network.update(method="relay", relay_process={k: self.relay.info[k] for k in ("fifo", "cpus")})
+
+    def _urls(self, venue: str) -> dict[str, str]:
+        """The simulator's URLs for `venue`, through the relay when it is in use."""
+        urls = self.sim.urls[venue]
+        if self.relay is None:
+            return urls
+        from urllib.parse import urlsplit
+        out = {}
+        for k, u in urls.items():
+            parts = urlsplit(u)
+            port = self.relay.ports[(parts.hostname, parts.port)]
+            out[k] = parts._replace(netloc=f"{parts.hostname}:{port}").geturl()
+        return out
+
+    def _finish_relay(self) -> None:
+        if self.relay is not None:
+            try:
+                st = self.relay.stats()
+                self.network["relay"] = st
+                us = {q: st.get(f"{q}_error_ns", 0) / 1000 for q in ("p50", "p99")}
+                self.network["description"] = (
+                    f"userspace relay: {self._no_netem or 'netem not used'}; relay adds {us['p50']:.1f} µs p50 "
+                    f"({us['p99']:.1f} µs p99) beyond the nominal delay per direction "
+                    f"({st['chunks']} chunks held {self.s.rtt_us / 2:g} µs each way)")
+            finally:
+                self.relay.stop()
+                self.relay = None
 
     def _ssl(self) -> Any:
         if not self.s.tls:
@@ -209,11 +303,19 @@ class Bench:
         if st.get("count"):
             row.sim_us_mean, row.sim_us_p50 = st.get("mean"), st.get("p50")
 
-    async def _fastorder_row(self, venue: str, transport: str) -> Row:
-        row = Row(f"fastorder {venue} {transport}", "fastorder", venue, transport)
-        urls = self.sim.urls[venue]
-        kw: dict[str, Any] = dict(ACCOUNTS[venue], url=urls["rest"], rate_limit=False, timeout=2.0,
-                                  connections=max(1, min(4, self.s.inflight)))
+    async def _fastorder_row(self, venue: str, transport: str, reference: bool = False) -> Row:
+        base = f"fastorder {venue} {transport}"
+        name = base + (" spin" if self.s.spin else "")
+        if reference:
+            name += " [veth, no delay]" if self.netem is not None else " [loopback]"
+        row = Row(name, "reference" if reference else "fastorder", venue, transport, base=base,
+                  path="reference" if reference else ("rtt" if self.s.rtt_us else "loopback"),
+                  mode="spin" if self.s.spin else "epoll")
+        urls = self._urls(venue)
+        kw: dict[str, Any] = dict(ACCOUNTS[venue], url=urls["rest"], rate_limit=False,
+                                  timeout=2.0 + 4 * self.s.rtt_us / 1e6, connections=max(1, min(4, self.s.inflight)))
+        if self.s.spin:   # poll for each reply up to 10 ms + two round trips, then let the event loop wait
+            kw["spin_us"] = int(10_000 + 2 * self.s.rtt_us)
         if transport == "ws":
             kw["ws_url"] = urls["ws"]
         if self.s.tls:
@@ -237,13 +339,13 @@ class Bench:
         from fastorder.bench.baselines import BASELINES
         venue, transport, share = BASELINE_ROWS[name]
         cls = BASELINES[name]
-        row = Row(cls.name, "baseline", venue, transport)
+        row = Row(cls.name, "baseline", venue, transport, path="rtt" if self.s.rtt_us else "loopback")
         try:
             __import__(cls.needs)
         except ImportError:
             row.note = f"skipped: {cls.needs} is not installed (pip install 'fastorder[compare]')"
             return row
-        url = self.sim.urls[venue]["ws" if transport == "ws" else "rest"]
+        url = self._urls(venue)["ws" if transport == "ws" else "rest"]
         b = cls(url, PRICE, QTY, self._ssl())
         await b.start()
         try:
@@ -269,20 +371,56 @@ class Bench:
 
     async def run(self) -> list[Row]:
         plan = self.plan()
+        # an --rtt run first measures its fastorder rows without the delay: the reference for the RTT check
+        ref = [(k, a, b) for k, a, b in plan if k == "fastorder"] if self.s.rtt_us else []
+        total = len(ref) + len(plan)
         self._start_sim()
         try:
+            for i, (_kind, a, b) in enumerate(ref):
+                self.progress(i, total, f"{a} {b} (no delay)")
+                self.rows.append(await self._fastorder_row(a, b, reference=True))
+            if self.s.rtt_us:
+                self._enable_delay()
             for i, (kind, a, b) in enumerate(plan):
-                self.progress(i, len(plan), f"{a} {b}".strip())
+                self.progress(len(ref) + i, total, f"{a} {b}".strip())
                 row = await (self._fastorder_row(a, b) if kind == "fastorder" else self._baseline_row(a))
                 self.rows.append(row)
-            self.progress(len(plan), len(plan), "done")
+            self.progress(total, total, "done")
         finally:
-            self.sim.stop()
+            try:
+                self._finish_relay()
+            finally:
+                self.sim.stop()
+                if self.netem is not None:   # after the simulator that lived in its namespace
+                    self.netem.teardown()
+                    self.netem = None
         return self.rows
+
+    def rtt_check(self) -> list[dict[str, Any]]:
+        """The issue's target per fastorder row: p50 with the RTT <= RTT + 1.2 x p50 without it (same run)."""
+        if not self.s.rtt_us:
+            return []
+        refs = {r.key: r for r in self.rows if r.kind == "reference" and r.lat_us}
+        out = []
+        for r in self.rows:
+            if r.kind != "fastorder" or not r.lat_us or r.key not in refs:
+                continue
+            rr = refs[r.key]
+            p50, ref = summary(r)["p50"], summary(rr)["p50"]
+            limit = self.s.rtt_us + 1.2 * ref
+            # where a difference comes from: the simulator's own processing and the client's CPU per order,
+            # each with the RTT minus without it
+            sim_delta = r.sim_us_mean - rr.sim_us_mean if r.sim_us_mean is not None and rr.sim_us_mean is not None \
+                else None
+            out.append({"row": r.name, "p50_us": p50, "loopback_p50_us": ref, "rtt_us": self.s.rtt_us,
+                        "limit_us": limit, "pass": p50 <= limit, "added_beyond_rtt_us": p50 - self.s.rtt_us,
+                        "added_beyond_loopback_us": p50 - self.s.rtt_us - ref, "simulator_us_delta": sim_delta,
+                        "client_cpu_us_delta": r.cpu_us_per_order - rr.cpu_us_per_order})
+        return out
 
     # -- outputs -------------------------------------------------------------------------------------------
     def ratios(self) -> list[dict[str, Any]]:
-        by = {r.name: summary(r) for r in self.rows if r.lat_us}
+        by = {r.key: summary(r) for r in self.rows if r.lat_us and r.kind != "reference"}
         pairs = [("fastorder binance rest", "plan: aiohttp shared session"),
                  ("fastorder binance rest", "plan: aiohttp session per order"),
                  ("fastorder binance ws", "plan: websockets"),
@@ -302,6 +440,7 @@ class Bench:
             s = summary(r)
             lat = {k: s[k] for k in ("mean", "p50", "p90", "p95", "p99", "p99_9", "max") if k in s}
             rows.append({"name": r.name, "kind": r.kind, "venue": r.venue, "transport": r.transport,
+                         "path": r.path, "mode": r.mode,
                          "orders": s["orders"], "ok": s["ok"], "failed": s["failed"],
                          "success_rate": s["success_rate"], "latency_us": lat,
                          "share_under_1ms": s.get("share_under_1ms"),
@@ -311,14 +450,17 @@ class Bench:
                          "criteria": criteria(s) if r.lat_us else None, "errors": dict(r.errors),
                          "gc": r.gc,
                          "note": r.note})
+        note = ("loopback: these numbers measure the software path (client + simulator), "
+                "not the network to a real exchange") if not self.s.rtt_us else (
+                f"an emulated {self.s.rtt_us:g} µs round trip ({self.network['method']}) between client and "
+                "simulator; rows marked [loopback] / [veth, no delay] are the same rows without it")
         return {"schema": "fastorder-bench/1", "command": command, "settings": vars(self.s),
-                "machine": machine(), "placement": self.placement, "rows": rows, "ratios": self.ratios(),
-                "note": "loopback: these numbers measure the software path (client + simulator), "
-                        "not the network to a real exchange"}
+                "machine": machine(), "placement": self.placement, "network": self.network, "rows": rows,
+                "ratios": self.ratios(), "rtt_check": self.rtt_check(), "note": note}
 
 
-def run_bench(settings: Settings, progress: Any = None) -> Bench:
-    bench = Bench(settings, progress)
+def run_bench(settings: Settings, progress: Any = None, no_netem: str = "") -> Bench:
+    bench = Bench(settings, progress, no_netem)
     try:
         import uvloop
         runner = uvloop.run
