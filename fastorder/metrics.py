@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from fastorder._core.hist import LatencyHistogram
 from fastorder.types import Latency
@@ -27,6 +28,7 @@ _HIGHEST_US = 3_600_000_000   # an hour: anything longer is recorded as an hour
 class LatencyRecorder:
     def __init__(self) -> None:
         self._h: dict[tuple[str, str, str], LatencyHistogram] = {}
+        self._sets: dict[tuple[str, str], list[Any]] = {}
         self._lock = threading.Lock()   # recording is per event loop; exposition may come from a thread
 
     def _hist(self, venue: str, transport: str, stage: str) -> LatencyHistogram:
@@ -38,13 +40,20 @@ class LatencyRecorder:
         return h
 
     def record(self, venue: str, transport: str, lat: Latency) -> None:
-        client_us = max(1, lat.client_ns // 1000)
-        rt_us = max(1, lat.round_trip_ns // 1000)
-        self._hist(venue, transport, "client").record(min(client_us, _HIGHEST_US))
-        self._hist(venue, transport, "round_trip").record(min(rt_us, _HIGHEST_US))
-        self._hist(venue, transport, "total").record(min(client_us + rt_us, _HIGHEST_US))
+        hs = self._sets.get((venue, transport))
+        if hs is None:   # once per venue x transport: its histograms in one list (this runs per order)
+            hs = self._sets[(venue, transport)] = [self._hist(venue, transport, st)
+                                                   for st in ("client", "round_trip", "total")] + [None]
+        client_us = max(1, min(lat.client_ns // 1000, _HIGHEST_US))
+        rt_us = max(1, min(lat.round_trip_ns // 1000, _HIGHEST_US))
+        hs[0].record(client_us)
+        hs[1].record(rt_us)
+        hs[2].record(min(client_us + rt_us, _HIGHEST_US))
         if lat.exchange_us is not None:
-            self._hist(venue, transport, "exchange").record(min(max(1, lat.exchange_us), _HIGHEST_US))
+            ex = hs[3]
+            if ex is None:   # only venues (or the simulator) that report their own time get this stage
+                ex = hs[3] = self._hist(venue, transport, "exchange")
+            ex.record(min(max(1, lat.exchange_us), _HIGHEST_US))
 
     def keys(self) -> Iterator[tuple[str, str, str]]:
         return iter(list(self._h))
@@ -77,6 +86,7 @@ class LatencyRecorder:
     def reset(self) -> None:
         with self._lock:
             self._h.clear()
+            self._sets.clear()
 
     def prometheus_text(self) -> str:
         """The histograms as Prometheus summaries (quantiles in seconds), via prometheus_client."""

@@ -87,6 +87,15 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
+def _usage_window(name: bytes) -> str:
+    """b'x-mbx-used-weight-1m' -> 'REQUEST_WEIGHT:1M', b'x-mbx-order-count-10s' -> 'ORDERS:10S', else ''."""
+    if name.startswith(b"x-mbx-used-weight-"):
+        return "REQUEST_WEIGHT:" + name[18:].decode("latin-1").upper()
+    if name.startswith(b"x-mbx-order-count-"):
+        return "ORDERS:" + name[18:].decode("latin-1").upper()
+    return ""
+
+
 def _window_name(kind: str, interval: str, num: int) -> str:
     """ORDERS + SECOND + 10 -> 'ORDERS:10S', the suffix Binance's usage headers use."""
     return f"{kind}:{num}{interval[:1]}" if interval in _INTERVAL_MS else ""
@@ -124,6 +133,7 @@ class BinanceSession(Session):
         self.logged_on = False
         self._costs: dict[str, int] | None = None
         self._rl_names: dict[tuple[Any, Any, Any], str] = {}
+        self._hdr_names: dict[bytes, str] = {}   # response header name -> usage window ('' = not one)
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
@@ -227,23 +237,38 @@ class BinanceSession(Session):
         return costs
 
     def _observe_headers(self, resp: Any) -> None:
-        """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours."""
-        for name, value in resp.headers:
-            n = name.lower()
-            if n.startswith(b"x-mbx-used-weight-"):
-                self.guard.observe("REQUEST_WEIGHT:" + n[18:].decode().upper(), int(value))
-            elif n.startswith(b"x-mbx-order-count-"):
-                self.guard.observe("ORDERS:" + n[18:].decode().upper(), int(value))
+        """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours.
+        Each header name is classified once (a dict lookup per header after that: this runs per order)."""
+        names = self._hdr_names
+        seen = []
+        for name, value in resp.headers:   # names come lower-cased
+            w = names.get(name)
+            if w is None:
+                w = _usage_window(name)
+                if len(names) < 256:   # a server inventing names cannot grow it without bound
+                    names[name] = w
+            if w:
+                try:
+                    seen.append((w, int(value)))
+                except ValueError:   # not a count: ignore it, as a missing header
+                    pass
+        if seen:
+            self.guard.observe_many(seen)
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
         names = self._rl_names
+        seen = []
         for rl in d.get("rateLimits") or ():
             key = (rl.get("rateLimitType"), rl.get("interval"), rl.get("intervalNum"))
             name = names.get(key)
             if name is None:
-                name = names[key] = _window_name(str(key[0]), str(key[1]), key[2] or 1)
+                name = _window_name(str(key[0]), str(key[1]), key[2] or 1)
+                if len(names) < 256:
+                    names[key] = name
             if name:
-                self.guard.observe(name, rl.get("count", 0))
+                seen.append((name, rl.get("count", 0)))
+        if seen:
+            self.guard.observe_many(seen)
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         if type == "market":   # type, tif and price were checked by Session.place_order

@@ -87,6 +87,15 @@ class RateGuard:
         if w is not None:
             w.observe(self._clock(), used)
 
+    def observe_many(self, used: list[tuple[str, int]]) -> None:
+        """observe() for several windows at once (one clock read: a reply reports all its windows)."""
+        now = self._clock()
+        windows = self.windows
+        for name, n in used:
+            w = windows.get(name)
+            if w is not None:
+                w.observe(now, n)
+
     def block(self, seconds: float, *, banned: bool = False) -> None:
         until = self._clock() + int(seconds * 1000)
         if until > self.blocked_until_ms:
