@@ -76,7 +76,9 @@ def header(bench: Bench, command: str) -> str:
     return (f"fastorder bench — {command}\n"
             f"machine: {m.get('cpu', '?')}, {m['cpus']} CPUs, Python {m['python']}, {m['platform']}\n"
             f"placement: client CPUs {bench.placement.get('client_cpus')}, simulator CPUs "
-            f"{bench.placement.get('simulator_cpus')} (separate process)\n"
+            f"{bench.placement.get('simulator_cpus')} (separate process"
+            + (f"; busy-polls {bench.placement['simulator_spin_us']} µs after each request"
+               if bench.placement.get("simulator_spin_us") else "") + ")\n"
             f"settings: {vars(bench.s)}\n"
             f"network: {bench.network['description']}\n")
 
