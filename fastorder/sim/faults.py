@@ -21,6 +21,17 @@ KIND (what happens to a matching request):
 ``slow_read``  per connection: stop reading for ``ms`` after every chunk received
 ``restart``    process and reply, then restart the whole venue server: all connections closed,
                listening socket closed for ``ms`` (default 200), state (orders, balances) kept
+``tls_fail``   per connection, TLS simulators only (``tls=True``): the TLS handshake of a newly accepted
+               connection fails the way a network makes it fail, chosen by ``mode``:
+               ``reset`` (default) the ClientHello is read, then the connection is reset (RST: a middlebox
+               or a crashed TLS terminator); ``close`` the same with a FIN (a balancer without a backend);
+               ``garbage`` plain-HTTP bytes instead of a ServerHello (something else listening);
+               ``alert`` a fatal TLS ``handshake_failure`` alert; ``stall`` no answer at all (closed after
+               ``ms`` if given; the client's handshake timeout decides). Certificates the client must
+               reject -- the handshake completes on the server's side only if the client accepts them:
+               ``badcert`` the right names, signed by an untrusted CA (an intercepting proxy);
+               ``expired`` signed by the test CA but expired; ``wrongname`` signed by the test CA for
+               another host name
 =============  ===================================================================================
 
 Selectors (all optional): ``p=0.1`` probability per request (seeded RNG), ``nth=10`` every 10th request of
@@ -29,8 +40,16 @@ the venue (1-based count), ``conn=3`` only requests on the venue's 3rd connectio
 Without ``p``/``nth`` a fault applies to every matching request. Example::
 
     fastorder sim --fault "latency:ms=1,jitter=0.5;drop:phase=after,nth=50,venue=binance;5xx:p=0.01"
+    fastorder sim --tls --fault "tls_fail:mode=alert,p=0.2;tls_fail:mode=badcert,nth=10"
 
-Determinism: the same seed and the same request sequence give the same decisions.
+Per-connection kinds (``slow_read``, ``tls_fail``) are decided once per accepted connection, before its first
+request, and are logged in ``plan.log`` when they fire; for them ``nth=N`` means every N-th connection of the
+venue and ``conn=N`` the N-th (TCP connections are numbered as accepted). ``tls_fail`` is decided before the
+server knows whether HTTP or a WebSocket follows, so ``transport=`` does not apply to it. ``slow_read`` is
+decided when the connection is accepted (as ``rest``) and again when it is upgraded to a WebSocket (as ``ws``):
+a ``transport=ws`` slow read starts then, a ``transport=rest`` one stops, one without ``transport=`` goes on.
+
+Determinism: the same seed and the same sequence of requests and connections give the same decisions.
 """
 
 from __future__ import annotations
@@ -38,7 +57,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-KINDS = ("latency", "drop", "reset", "5xx", "429", "418", "malformed", "truncated", "stall", "slow_read", "restart")
+KINDS = ("latency", "drop", "reset", "5xx", "429", "418", "malformed", "truncated", "stall", "slow_read", "restart",
+         "tls_fail")
+CONN_KINDS = ("slow_read", "tls_fail")   # decided per accepted connection, not per request
+TLS_MODES = ("reset", "close", "garbage", "alert", "stall", "badcert", "expired", "wrongname")
+CERT_MODES = ("badcert", "expired", "wrongname")   # the handshake runs, with a certificate to reject
 _ALIASES = {
     "drop_before": ("drop", "before"),
     "drop_after": ("drop", "after"),
@@ -63,15 +86,17 @@ class Fault:
     jitter: float = 0.0
     phase: str = "after"
     retry: int = 1
+    mode: str = ""
     fired: int = 0
 
     def describe(self) -> str:
-        return f"{self.kind}(p={self.p},nth={self.nth},conn={self.conn},venue={self.venue or '*'},ms={self.ms})"
+        mode = f",mode={self.mode}" if self.mode else ""
+        return f"{self.kind}(p={self.p},nth={self.nth},conn={self.conn},venue={self.venue or '*'},ms={self.ms}{mode})"
 
 
 _INT = {"nth", "conn", "count", "after", "retry"}
 _FLOAT = {"p", "ms", "jitter"}
-_STR = {"venue", "transport", "phase"}
+_STR = {"venue", "transport", "phase", "mode"}
 
 
 def parse(spec: str) -> list[Fault]:
@@ -115,6 +140,14 @@ def parse(spec: str) -> list[Fault]:
             raise ValueError(f"phase must be before or after, not {f.phase!r}")
         if f.transport not in ("", "rest", "ws"):
             raise ValueError("transport must be rest or ws")
+        if kind == "tls_fail":
+            f.mode = f.mode or "reset"
+            if f.mode not in TLS_MODES:
+                raise ValueError(f"tls_fail mode must be one of {', '.join(TLS_MODES)}, not {f.mode!r}")
+            if f.transport:
+                raise ValueError("tls_fail is decided before the server knows the transport: no transport=")
+        elif f.mode:
+            raise ValueError(f"mode= applies to tls_fail only, not {kind}")
         if not 0.0 <= f.p <= 1.0:
             raise ValueError("p must be within [0, 1]")
         out.append(f)
@@ -130,6 +163,7 @@ class FaultPlan:
         self.faults: list[Fault] = []
         self.counts: dict[str, int] = {}
         self.log: list[tuple[str, int, str]] = []  # (venue, request number, kind) of every firing
+        self._slow: dict[tuple[str, int], Fault] = {}   # open connections slowed at accept, by (venue, number)
         if faults:
             self.add(faults)
 
@@ -154,7 +188,7 @@ class FaultPlan:
             return None
         hit = None
         for f in self.faults:
-            if f.kind == "slow_read":
+            if f.kind in CONN_KINDS:
                 continue
             if f.venue and f.venue != venue:
                 continue
@@ -179,17 +213,53 @@ class FaultPlan:
                 hit.append(f)
         return hit
 
-    def slow_read_ms(self, venue: str, transport: str, conn_no: int) -> float:
-        """Per-connection slow-read pause in ms (0 = none)."""
+    def for_connection(self, kind: str, venue: str, transport: str, conn_no: int, *,
+                       only_transport: bool = False) -> Fault | None:
+        """The per-connection fault of ``kind`` firing on the venue's connection ``conn_no`` (None when none).
+        ``only_transport``: consider only faults that name ``transport`` (a WebSocket upgrade)."""
+        n = self.counts.get(venue, 0)
         for f in self.faults:
-            if f.kind != "slow_read" or (f.venue and f.venue != venue) or (f.conn and f.conn != conn_no):
+            if f.kind != kind or (f.venue and f.venue != venue) or (f.conn and f.conn != conn_no):
                 continue
-            if f.transport and f.transport != transport:
+            if f.transport and f.transport != transport or only_transport and not f.transport:
                 continue
-            if f.p < 1.0 and self.rng.random() >= f.p:
+            if f.after and n <= f.after:
                 continue
-            return f.ms or 10.0
-        return 0.0
+            if f.count and f.fired >= f.count:
+                continue
+            if f.nth:
+                if conn_no % f.nth:
+                    continue
+            elif f.p < 1.0 and self.rng.random() >= f.p:
+                continue
+            f.fired += 1
+            self.log.append((venue, n, kind))
+            return f
+        return None
+
+    def tls_fault(self, venue: str, conn_no: int) -> Fault | None:
+        """Whether (and how) the TLS handshake of the venue's newly accepted connection ``conn_no`` fails."""
+        return self.for_connection("tls_fail", venue, "", conn_no)
+
+    def slow_read_ms(self, venue: str, transport: str, conn_no: int) -> float:
+        """Per-connection slow-read pause in ms (0 = none), decided when the connection is accepted."""
+        f = self.for_connection("slow_read", venue, transport, conn_no)
+        if f is None:
+            return 0.0
+        self._slow[(venue, conn_no)] = f
+        return f.ms or 10.0
+
+    def slow_read_upgrade_ms(self, venue: str, conn_no: int) -> float:
+        """The pause once the connection is upgraded to a WebSocket: a ``transport=ws`` slow read is decided
+        now, a ``transport=rest`` one stops, one for any transport decided at accept goes on."""
+        before = self._slow.pop((venue, conn_no), None)
+        f = self.for_connection("slow_read", venue, "ws", conn_no, only_transport=True)
+        if f is None and before is not None and not before.transport:
+            f = before
+        return (f.ms or 10.0) if f is not None else 0.0
+
+    def forget_connection(self, venue: str, conn_no: int) -> None:
+        self._slow.pop((venue, conn_no), None)
 
     def delay_s(self, f: Fault) -> float:
         d = f.ms

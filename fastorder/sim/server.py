@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 import time
 from urllib.parse import parse_qs
 
@@ -20,8 +21,8 @@ import orjson
 
 from . import ws as wsmod
 from .common import ProcStats
-from .faults import FaultPlan
-from .http import HttpProtocol
+from .faults import CERT_MODES, FaultPlan
+from .http import HttpProtocol, set_linger0
 
 _perf = time.perf_counter_ns
 VENUES = ("binance", "okx", "htx")
@@ -56,15 +57,23 @@ class VenueServer:
         self.restarts = 0
         self._restarting = False
         self.ws_timing_field = False  # opt-in: add "simProcessingUs" to every WS JSON reply
+        self.ca = None                # the TestCA (TLS sites): certificates for tls_fail modes
+        self.gates: set = set()       # TLS connections accepted whose handshake has not finished
 
     async def start(self) -> None:
-        self.server = await self.loop.create_server(lambda: HttpProtocol(self), self.host, self.port,
-                                                    ssl=self.ssl, reuse_address=True, backlog=1024)
+        if self.ssl is None:
+            self.server = await self.loop.create_server(lambda: HttpProtocol(self), self.host, self.port,
+                                                        reuse_address=True, backlog=1024)
+        else:   # TLS: each accepted socket gets its tls_fail decision before any TLS byte is answered
+            self.server = _TlsListener(self)
+            self.server.listen(self.host, self.port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        for g in list(self.gates):
+            g.abort()
         for c in list(self.conns):
             c.abort()
         if self.server is not None:
@@ -87,11 +96,15 @@ class VenueServer:
 
     def register(self, conn) -> int:
         self.conns.add(conn)
-        self.conn_count += 1
-        return self.conn_count
+        n = getattr(conn, "accept_no", 0)   # TLS: numbered by the gate when the TCP connection was accepted
+        if not n:
+            self.conn_count += 1
+            n = self.conn_count
+        return n
 
     def unregister(self, conn) -> None:
         self.conns.discard(conn)
+        self.plan.forget_connection(self.venue, conn.conn_no)
 
     # -- HTTP ------------------------------------------------------------------------------------------
     def serve_http(self, conn: HttpProtocol, req) -> None:
@@ -192,6 +205,8 @@ class VenueServer:
             conn.write_reply(err[0], hdr, err[1], None, close=True)
             return
         session = factory(req)
+        if self.plan.faults:   # slow reads named for one transport are decided per transport
+            conn.slow_read_s = self.plan.slow_read_upgrade_ms(self.venue, conn.conn_no) / 1000.0
         conn.transport.write(wsmod.handshake_reply(req.headers))
         wc = wsmod.WsConn(conn, _SessionAdapter(self, session))
         conn.ws = wc
@@ -271,3 +286,153 @@ class _SessionAdapter:
 
     def on_close(self, conn) -> None:
         self.s.on_close(conn)
+
+
+# what a plain-HTTP server sends back when a TLS ClientHello reaches it
+_GARBAGE = (b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n")
+# a TLS record: content type alert (21), TLS 1.2, length 2, level fatal (2), handshake_failure (40)
+_ALERT = b"\x15\x03\x03\x00\x02\x02\x28"
+
+
+class _TlsListener:
+    """The listening socket of a TLS site. Each accepted socket is numbered and its ``tls_fail`` decision
+    drawn before any TLS byte is answered; then the loop's own TLS server takes it
+    (``connect_accepted_socket``, with the site's certificate or one the client must reject), or a
+    :class:`_Misbehave` protocol fails its handshake the way the fault's mode says."""
+
+    def __init__(self, site: VenueServer):
+        self.site = site
+        self.loop = site.loop
+        self.sockets: list[socket.socket] = []
+        self.task: asyncio.Task | None = None
+
+    def listen(self, host: str, port: int) -> None:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(1024)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self.sockets = [sock]
+        self.task = self.loop.create_task(self._accept(sock))
+
+    async def _accept(self, lsock: socket.socket) -> None:
+        site = self.site
+        while True:
+            try:
+                sock, _ = await self.loop.sock_accept(lsock)
+            except OSError:   # e.g. EMFILE: let the backlog hold it a moment
+                await asyncio.sleep(0.01)
+                continue
+            site.conn_count += 1
+            no = site.conn_count
+            f = site.plan.tls_fault(site.venue, no) if site.plan.faults else None
+            if f is not None and f.mode not in CERT_MODES:
+                gate = _Misbehave(site, f)
+                site.gates.add(gate)
+                gate.task = self.loop.create_task(self._plain(gate, sock))
+            else:
+                gate = _Handshake(site, no)
+                site.gates.add(gate)
+                ctx = site.ssl if f is None else site.ca.bad_server_context(f.mode)
+                gate.task = self.loop.create_task(gate.run(sock, ctx))
+
+    async def _plain(self, gate: _Misbehave, sock: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(lambda: gate, sock)
+        except BaseException:   # the peer left already, or the site stops (the loop closed the socket)
+            self.site.gates.discard(gate)
+            raise
+        finally:
+            gate.task = None
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        for s in self.sockets:
+            s.close()
+
+    async def wait_closed(self) -> None:
+        if self.task is not None:
+            try:
+                await self.task
+            except asyncio.CancelledError:
+                pass
+            self.task = None
+
+
+class _Handshake:
+    """A TLS handshake in progress (the connection's :class:`HttpProtocol` takes over when it completes)."""
+
+    def __init__(self, site: VenueServer, no: int):
+        self.site = site
+        self.no = no
+        self.task: asyncio.Task | None = None
+
+    async def run(self, sock: socket.socket, ctx) -> None:
+        site = self.site
+        proto = HttpProtocol(site)
+        proto.accept_no = self.no   # site.register() numbers it as accepted
+        try:
+            await site.loop.connect_accepted_socket(lambda: proto, sock, ssl=ctx, ssl_handshake_timeout=10.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception:   # the client refused the certificate, or went away; the loop closed the socket
+            pass
+        finally:
+            site.gates.discard(self)
+
+    def abort(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+class _Misbehave(asyncio.Protocol):
+    """A connection whose TLS handshake fails (``tls_fail``, modes reset/close/garbage/alert/stall): it waits
+    for the client's ClientHello and answers it as the mode says."""
+
+    def __init__(self, site: VenueServer, fault):
+        self.site = site
+        self.fault = fault
+        self.transport = None
+        self.task: asyncio.Task | None = None
+        self.answered = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.answered or self.transport.is_closing():
+            return
+        self.answered = True
+        f = self.fault
+        mode = f.mode
+        if mode == "stall":   # read the ClientHello (and whatever follows), never answer
+            if f.ms:
+                self.site.loop.call_later(f.ms / 1000.0, self.abort, False)
+            return
+        if mode == "garbage":
+            self.transport.write(_GARBAGE)
+        elif mode == "alert":
+            self.transport.write(_ALERT)
+        if mode == "reset":
+            self.abort()
+        else:
+            self.transport.close()
+
+    def abort(self, rst: bool = True) -> None:
+        if self.transport is None:   # not connected yet
+            if self.task is not None:
+                self.task.cancel()
+            return
+        if not self.transport.is_closing():
+            if rst:
+                set_linger0(self.transport)
+            self.transport.abort()
+
+    def connection_lost(self, exc) -> None:
+        self.site.gates.discard(self)

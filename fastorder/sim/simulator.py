@@ -95,6 +95,7 @@ class Simulator:
                 port = self.base_port + i if self.base_port else 0
                 site = VenueServer(v, app, self.faults, self.host, port, ctx, loop)
                 site.ws_timing_field = self.ws_timing_field
+                site.ca = self.ca
                 await site.start()
                 self.sites[v] = site
         except BaseException:
