@@ -116,3 +116,14 @@ class ExecutionUnknown(VenueError):
 
 class ConnectionLost(FastorderError, ConnectionError):
     """No connection to the venue could carry the request."""
+
+
+class CertificateRejected(ConnectionLost):
+    """The venue's TLS certificate failed verification (untrusted issuer, expired, not valid for the host name):
+    nothing was sent over that connection. Verification is never relaxed: at connect this is raised at once
+    (no retries); a session that loses its connections keeps reconnecting, verifying every time, and an order
+    that finds no connection meanwhile raises this. `reason` is OpenSSL's verdict."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -150,6 +150,7 @@ class HttpPool:
         self._closing = False
         self.reconnects = 0
         self.warm_sent = 0
+        self.last_error: BaseException | None = None   # why the last reopen failed (None after a success)
 
     async def __aenter__(self) -> HttpPool:
         await self.start()
@@ -191,8 +192,10 @@ class HttpPool:
                 try:
                     self._conns.append(await self._open_one())
                     self.reconnects += 1
+                    self.last_error = None
                     backoff = 0.05
-                except (OSError, asyncio.TimeoutError):
+                except (OSError, asyncio.TimeoutError) as exc:   # incl. a failed TLS handshake or certificate
+                    self.last_error = exc
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
                     break

@@ -19,6 +19,7 @@ from fastorder._core.buffer import WriteBuffer
 from fastorder._core.ids import ClientIdGenerator
 from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
+    CertificateRejected,
     ConnectionLost,
     ExecutionUnknown,
     FastorderError,
@@ -143,6 +144,7 @@ class Session:
             self._acceptance_window_ms = acceptance_window_ms
         self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
         self._heal_needed: asyncio.Event | None = None
+        self._ws_connect_error: BaseException | None = None   # why the last WebSocket reopen failed
         self.reconnects = 0
         self.heartbeat_interval = 20.0
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
@@ -172,11 +174,16 @@ class Session:
                               allow_plaintext=self._allow_plaintext, warm_request=warm,
                               total_timeout=self.timeout, read_timeout=self.timeout)
         try:
-            await self._pool.start()
+            await self._connecting(self._pool.start, self.rest)
             await self.sync_clock()
             await self.load_symbols()
             if self.transport == "ws":
-                self._ws_conns = list(await asyncio.gather(*(self._open_ws() for _ in range(self.connections))))
+                opened = await asyncio.gather(*(self._connecting(self._open_ws, self.ws)
+                                                for _ in range(self.connections)), return_exceptions=True)
+                self._ws_conns = [c for c in opened if not isinstance(c, BaseException)]
+                for c in opened:
+                    if isinstance(c, BaseException):
+                        raise c   # close() below closes the ones that did open
             loop = asyncio.get_running_loop()
             self._tasks.append(loop.create_task(self._resync_loop()))
             if self.reprobe:
@@ -190,6 +197,35 @@ class Session:
         except BaseException:
             await self.close()
             raise
+
+    async def _connecting(self, open_fn: Any, where: Endpoint | None, attempts: int = 4) -> Any:
+        """Open a connection at start. Transient failures (refused, reset, a TLS handshake that failed, a
+        timeout) are retried with backoff and jitter, then ConnectionLost; a certificate that fails
+        verification is not retried: CertificateRejected at once (verification is never relaxed)."""
+        delay = 0.05
+        for attempt in range(attempts):
+            try:
+                return await open_fn()
+            except ssl.SSLCertVerificationError as exc:
+                raise self._cert_rejected(exc, where) from exc
+            except (OSError, asyncio.TimeoutError) as exc:   # ssl.SSLError and ConnectionError are OSErrors
+                if attempt == attempts - 1:
+                    raise ConnectionLost(f"{self.venue}: could not connect to {where.host_header if where else '?'} "
+                                         f"after {attempts} attempts ({type(exc).__name__}: {exc})") from exc
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay *= 2
+
+    def _cert_rejected(self, exc: ssl.SSLCertVerificationError, where: Endpoint | None) -> CertificateRejected:
+        reason = getattr(exc, "verify_message", "") or str(exc)
+        return CertificateRejected(f"{self.venue}: the TLS certificate of {where.host_header if where else '?'} "
+                                   f"failed verification ({reason}); nothing was sent over it", reason=reason)
+
+    def _no_connection(self, exc: BaseException, where: Endpoint | None, last: BaseException | None) -> ConnectionLost:
+        """The error for a request no connection could take; names a rejected certificate if that is why."""
+        if isinstance(last, ssl.SSLCertVerificationError):
+            return self._cert_rejected(last, where)
+        why = f"; last reconnect: {type(last).__name__}: {last}" if last is not None else ""
+        return ConnectionLost(f"{self.venue}: no connection could take the request ({exc}{why})")
 
     async def close(self) -> None:
         if self._closed:
@@ -293,8 +329,11 @@ class Session:
                 try:
                     self._ws_conns.append(await self._open_ws())
                     self.reconnects += 1
+                    self._ws_connect_error = None
                     delay = 0.05
-                except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
+                except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError) as exc:
+                    # incl. a failed TLS handshake or a rejected certificate: retried, verifying every time
+                    self._ws_connect_error = exc
                     await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
                     delay = min(delay * 2, 5.0)
             self._ws_conns = [c for c in self._ws_conns if _ws_is_open(c)]
@@ -414,7 +453,7 @@ class Session:
                 conn = await pool._wait_connection(time.monotonic() + self.timeout)
             fut = conn.request(data, timeout=self.timeout)
         except Exception as exc:   # nothing was written: the order was not sent
-            raise ConnectionLost(f"{self.venue}: no connection could take the request ({exc})") from None
+            raise self._no_connection(exc, self.rest, pool.last_error) from None
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
         if self.spin_us:
@@ -484,9 +523,9 @@ class Session:
                 try:
                     conn = self.ws_conn()
                     break
-                except ConnectionLost:
+                except ConnectionLost as exc:
                     if time.monotonic() >= deadline:
-                        raise
+                        raise self._no_connection(exc, self.ws, self._ws_connect_error) from None
         try:
             fut = conn.request(req_id, data, timeout=self.timeout)
         except Exception as exc:   # nothing was written
