@@ -1,12 +1,18 @@
 """The fault matrix (issue: no order lost, none duplicated, every final state equal to the venue's).
 
-    python bench/fault_matrix.py --orders 1000 --p 0.05          # the full run (~10 faults x 5 paths)
+    python bench/fault_matrix.py --orders 1000 --p 0.05          # the full run (13 rows x 5 paths)
     python bench/fault_matrix.py --orders 40 --faults "drop after" "5xx unknown"
+    python bench/fault_matrix.py --faults "tls handshake" "tls bad cert" --paths okx-ws
+    python bench/fault_matrix.py --tls                            # every cell over TLS
 
 Each cell: a fresh simulator, the fault injected with probability p on the cell's transport after the
 session is connected, a burst of IOC orders (4 in flight), recovery with the faults off, then every order
-checked against the simulator's record. Prints the table; exits 1 if any cell loses, duplicates, mismatches
-or leaves an order unsettled.
+checked against the simulator's record. `none` is the control row (no fault). Per-connection faults: `slow
+read` is set before connecting (every connection); the TLS rows always run over TLS and fail handshakes of
+new connections (the first for certain, later ones with their own probability), with connections dropped
+after processing (p) so that reconnects happen. `fired` counts firings (all kinds; the footer splits them by
+kind); `p50/p99 ms` are the round trips of the orders answered directly. Prints the table; exits 1 if any
+cell loses, duplicates, mismatches or leaves an order unsettled.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--faults", nargs="*", choices=list(FAULTS), help="only these faults")
     ap.add_argument("--paths", nargs="*", help="only these venue-transport pairs, e.g. binance-ws htx-rest")
+    ap.add_argument("--tls", action="store_true", help="run every cell over TLS (the TLS rows always are)")
     a = ap.parse_args()
     paths = [tuple(x.split("-", 1)) for x in a.paths] if a.paths else None
     if paths and any(p not in PATHS for p in paths):
@@ -34,8 +41,9 @@ def main() -> int:
         print(f"\r[{i}/{n}] {label:<40}", end="" if i < n else "\n", file=sys.stderr, flush=True)
 
     cells = asyncio.run(run_matrix(orders=a.orders, p=a.p, seed=a.seed, faults=a.faults, paths=paths,
-                                   progress=progress))
-    print(f"fault matrix: {a.orders} orders per cell, fault probability {a.p}, seed {a.seed}")
+                                   progress=progress, tls=a.tls))
+    print(f"fault matrix: {a.orders} orders per cell, fault probability {a.p}, seed {a.seed}"
+          + (", all over TLS" if a.tls else ""))
     print(table(cells))
     return 0 if all(c.ok for c in cells) else 1
 

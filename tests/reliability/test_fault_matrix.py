@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from fastorder.bench.faultmatrix import FAULTS, PATHS, run_cell
+from fastorder.bench.faultmatrix import FAULTS, MAIN_KIND, PATHS, TLS_FAULTS, run_cell
 
 
 @pytest.mark.parametrize("venue,transport", PATHS)
@@ -14,5 +14,10 @@ def test_cell(fault, venue, transport):
     cell = asyncio.run(asyncio.wait_for(run_cell(fault, venue, transport, orders=24, p=0.15, seed=7), 120))
     assert cell.orders == 24
     assert cell.ok, f"{cell}"
-    if fault != "slow read":   # slow reads act on every connection, not per request: nothing is logged
-        assert cell.faults_fired > 0, "the fault never fired: the cell tested nothing"
+    assert cell.tls == (fault in TLS_FAULTS)
+    if fault == "none":
+        assert cell.faults_fired == 0 and cell.acked == 24
+    else:   # the cell's own fault fired (for the TLS cells: a handshake failed, not only a connection dropped)
+        kind = MAIN_KIND.get(fault)
+        fired = cell.fired.get(kind, 0) if kind else cell.faults_fired
+        assert fired > 0, f"the fault never fired: the cell tested nothing ({cell.fired})"
