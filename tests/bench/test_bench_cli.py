@@ -36,6 +36,18 @@ def test_default_rows_table_criteria_and_json(tmp_path):
     assert "garbage collector during the measured orders" in res.stdout
     hdr = (tmp_path / "r.hdr").read_text()
     assert "#[Histogram log format version" in hdr and "Tag=fastorder_binance_ws" in hdr
+    assert documented_fields() == (set(data), set(fo)), "docs/bench-json.md and --json disagree"
+
+
+def documented_fields() -> tuple[set[str], set[str]]:
+    """The top-level and per-row field names of the two tables in docs/bench-json.md."""
+    import pathlib
+    import re
+
+    doc = (pathlib.Path(__file__).parents[2] / "docs" / "bench-json.md").read_text()
+    tables = [[re.findall(r"`([^`]+)`", line.split("|")[1]) for line in block.splitlines() if line.startswith("| `")]
+              for block in doc.split("\nA row:")]
+    return tuple({name for cells in t for name in cells} for t in tables)
 
 
 def test_open_loop_rate_and_selected_rows(tmp_path):
