@@ -39,5 +39,9 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     re-probed in the background), order_ttl_ms= (OKX: expTime on every order), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
     loop meanwhile, plaintext only — for a dedicated core next to a local gateway).
+
+    Entering retries what a network breaks (refused, reset, a failed TLS handshake, a timeout) a few times with
+    backoff, then raises ConnectionLost; a TLS certificate that fails verification raises CertificateRejected
+    at once (verification is never relaxed; reconnects later in the session verify every time).
     """
     return session_class(venue)(transport=transport, **kw)
