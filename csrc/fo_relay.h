@@ -479,7 +479,10 @@ static int fo_relay_run(fo_relay *r, int ctl_fd)
                 goto handle;
             }
         }
-        fo_relay_arm(r, due ? due - r->early_ns : 0);
+        /* with nothing due the timer is left as it is: a stale expiry costs one spurious wake-up, disarming
+           costs a timerfd_settime (a VM exit on a KVM guest) on the server's CPU after every delivery */
+        if (due)
+            fo_relay_arm(r, due - r->early_ns);
         n = epoll_wait(r->ep, evs, 64, -1);
     handle:
         if (n < 0) {
