@@ -231,8 +231,10 @@ class Bench:
                 us = {q: st.get(f"{q}_error_ns", 0) / 1000 for q in ("p50", "p99")}
                 self.network["description"] = (
                     f"userspace relay: {self._no_netem or 'netem not used'}; relay adds {us['p50']:.1f} µs p50 "
-                    f"({us['p99']:.1f} µs p99) beyond the nominal delay per direction "
-                    f"({st['chunks']} chunks held {self.s.rtt_us / 2:g} µs each way)")
+                    f"({us['p99']:.1f} µs p99) beyond the nominal delay per direction to the hold of each chunk "
+                    f"({st['chunks']} chunks held {self.s.rtt_us / 2:g} µs each way from their kernel arrival; "
+                    f"not counted here: its extra loopback hop and its time on the simulator's CPU, see "
+                    f"bench/relay_overhead.py)")
             finally:
                 self.relay.stop()
                 self.relay = None
