@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .book import OPEN, Exchange, Reject, SymbolSpec
-from .common import IdGen, now_ms
+from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
 from .http import parse_params, parse_qs_ordered
 
@@ -145,7 +145,7 @@ class Binance:
         self.keys: dict[str, BinanceKey] = {k.api_key: k for k in keys}
         self._pub: dict[str, Ed25519PublicKey] = {
             k.api_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.kind == "ED25519"}
-        self._hmac = {k.api_key: k.secret.encode() for k in keys if k.kind == "HMAC"}
+        self._hmac = {k.api_key: HmacSha256(k.secret.encode()) for k in keys if k.kind == "HMAC"}
         self.limits = limits or BinanceLimits()
         self.ex = Exchange([SymbolSpec(**vars(s)) for s in SYMBOLS], first_order_id=12_000_000_000 + seed)
         self.ids = IdGen(seed)
@@ -276,7 +276,7 @@ class Binance:
 
     def _verify(self, key: BinanceKey, payload: bytes, sig: str) -> bool:
         if key.kind == "HMAC":
-            return hmac.compare_digest(hmac.digest(self._hmac[key.api_key], payload, "sha256").hex(), sig.lower())
+            return hmac.compare_digest(self._hmac[key.api_key].hexdigest(payload), sig.lower())
         try:
             raw = base64.b64decode(sig, validate=True)
             self._pub[key.api_key].verify(raw, payload)
@@ -897,7 +897,7 @@ def _strip_sig(raw: str) -> str:
 
 
 def _check_known(p: dict, allowed: frozenset) -> None:
-    if p.keys() <= allowed:
+    if allowed.issuperset(p):   # (faster than p.keys() <= allowed)
         return
     extra = [k for k in p if k not in allowed]
     if extra:

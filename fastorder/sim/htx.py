@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .book import OPEN, Exchange, Reject, SymbolSpec
-from .common import now_ms
+from .common import HmacSha256, now_ms
 from .creds import HtxKey
 from .http import parse_qs_ordered
 
@@ -121,7 +121,7 @@ class Htx:
                  sign_hosts: tuple[str, ...] = SIGN_HOSTS):
         self.sign_hosts = tuple(sign_hosts)
         self.keys = {k.access_key: k for k in keys}
-        self._mac = {k.access_key: k.secret.encode() for k in keys if not k.public_key}
+        self._mac = {k.access_key: HmacSha256(k.secret.encode()) for k in keys if not k.public_key}
         self._pub = {k.access_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.public_key}
         specs = []
         self.meta = {}
@@ -216,7 +216,7 @@ class Htx:
                     return self.keys[ak], p
                 except (ValueError, InvalidSignature):
                     continue
-            mac = hmac.digest(self._mac[ak], text, "sha256")
+            mac = self._mac[ak].digest(text)
             if hmac.compare_digest(base64.b64encode(mac).decode(), sig):
                 return self.keys[ak], p
         raise HtxError(sig_err, "Signature not valid: Verification failure [校验失败]")

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 import orjson
 
 from .book import OPEN, Exchange, Reject, SymbolSpec
-from .common import IdGen, now_ms, now_us
+from .common import HmacSha256, IdGen, now_ms, now_us
 from .creds import OkxKey
 
 D = Decimal
@@ -90,7 +90,7 @@ class Okx:
 
     def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60):
         self.keys = {k.api_key: k for k in keys}
-        self._mac = {k.api_key: k.secret.encode() for k in keys}
+        self._mac = {k.api_key: HmacSha256(k.secret.encode()) for k in keys}
         specs = []
         self.inst = {}
         self.by_code = {}
@@ -161,8 +161,7 @@ class Okx:
         if abs(time.time() - t) > 30:
             raise OkxError("50102", "Timestamp request expired.", 401)
         path = req.path + ("?" + req.query if req.query else "")
-        mac = hmac.digest(self._mac[api_key], ts.encode() + req.method.encode() + path.encode("latin-1") + req.body,
-                          "sha256")
+        mac = self._mac[api_key].digest(ts.encode() + req.method.encode() + path.encode("latin-1") + req.body)
         if not hmac.compare_digest(base64.b64encode(mac).decode(), sign):
             raise OkxError("50113", "Invalid Sign.", 401)
         return key
@@ -565,7 +564,7 @@ class OkxWsSession:
             return self._event_error("60004", "Invalid timestamp")
         if abs(time.time() - t) > 30:
             return self._event_error("60006", "Timestamp request expired")
-        mac = hmac.digest(self.v._mac[key.api_key], ts.encode() + b"GET/users/self/verify", "sha256")
+        mac = self.v._mac[key.api_key].digest(ts.encode() + b"GET/users/self/verify")
         if not hmac.compare_digest(base64.b64encode(mac).decode(), str(a["sign"])):
             return self._event_error("60007", "Invalid sign")
         self.key = key
