@@ -4,7 +4,8 @@ fastorder, and the baselines, measured in one run with the same orders.
 Every order is an IOC limit buy far below the book (it expires at once, so nothing piles up on the book and
 every row sends identical work); every reply is matched to its client order id and checked.
 Latency is measured around each call (closed loop) or from each order's intended send time (open loop,
-`--rate`, which corrects for coordinated omission).
+`--rate`, which corrects for coordinated omission). Every row's sender stays open for the whole run and the
+rows take turns, in ROUNDS rounds, so a drift of this shared machine touches every row alike.
 
 `--rtt 1ms` puts an emulated network round trip between client and simulator (fastorder.net.rtt: netem in a
 namespace pair where the kernel has it, else the userspace delay relay), after a loopback pass of the same
@@ -83,6 +84,24 @@ class Row:
     @property
     def key(self) -> str:
         return self.base or self.name
+
+
+@dataclass
+class Lane:
+    """One row's sender, open for the whole run, measured in rounds."""
+    row: Row
+    send: Any                    # async (client order id) -> reply; None when the row is skipped
+    check: Any                   # (client order id, reply) -> "" or what was wrong
+    close: Any                   # async () -> None
+    total: int                   # measured orders for this row
+    measured: int = 0
+    cpu_ns: int = 0
+    sim_samples: list[float] = field(default_factory=list)
+    gcmon: GcMonitor = field(default_factory=GcMonitor)
+
+
+ROUNDS = 4    # each row's orders are measured in this many interleaved rounds
+REWARM = 150   # unmeasured orders when a lane resumes after others ran
 
 
 def percentile(sorted_us: list[float], q: float) -> float:
@@ -245,31 +264,38 @@ class Bench:
         import ssl
         return ssl.create_default_context(cafile=self.sim.ca_file)
 
-    def _sim_stats(self, venue: str, reset: bool = False) -> dict[str, Any]:
+    def _sim_stats(self, venue: str, reset: bool = False, samples: bool = False) -> dict[str, Any]:
         base = self.sim.urls[venue]["rest"]
         ctx = self._ssl()
         if reset:
             req = urllib.request.Request(base + "/_sim/stats/reset", method="POST", data=b"")
             urllib.request.urlopen(req, timeout=10, context=ctx).read()   # loopback only
             return {}
-        with urllib.request.urlopen(base + "/_sim/stats", timeout=10, context=ctx) as r:
+        with urllib.request.urlopen(base + "/_sim/stats" + ("?samples=1" if samples else ""), timeout=10,
+                                    context=ctx) as r:
             return json.loads(r.read())
 
-    # -- one row -------------------------------------------------------------------------------------------
-    async def _measure(self, row: Row, send, n: int, check) -> None:
-        """Warm up, then time n orders: closed loop (inflight workers) or open loop at --rate."""
-        for _ in range(self.s.warmup):
+    # -- one row: a lane (its sender stays open for the whole run) -----------------------------------------
+    async def _warm(self, lane: Lane, n: int) -> None:
+        for _ in range(n):
             try:
-                await send(self.ids.next())
+                await lane.send(self.ids.next())
             except Exception:
                 pass
-        row.client_us.clear()   # the warm-up's split is not part of the result
+        lane.row.client_us.clear()   # the warm-up's split is not part of the result
+
+    async def _measure(self, lane: Lane, n: int) -> None:
+        """Time n more orders of one lane: closed loop (inflight workers) or open loop at --rate."""
+        row, send, check = lane.row, lane.send, lane.check
+        client_before = len(row.client_us)
+        await self._warm(lane, min(self.s.warmup, REWARM))   # back on this lane after another one ran
+        del row.client_us[client_before:]
         self._sim_stats(row.venue, reset=True)
         gc.collect()
         if self.s.gc_freeze:
             gc.freeze()
         perf = time.perf_counter_ns
-        gcmon = GcMonitor().start()
+        lane.gcmon.start()
         cpu0 = time.process_time_ns()
 
         async def one(clid: str, t_start: int) -> None:
@@ -304,15 +330,19 @@ class Bench:
                     await one(self.ids.next(), perf())
 
             await asyncio.gather(*(worker(c) for c in per))
-        row.cpu_us_per_order = (time.process_time_ns() - cpu0) / 1000 / max(1, n)
-        row.gc = gcmon.stop().summary()
+        lane.cpu_ns += time.process_time_ns() - cpu0
+        lane.measured += n
+        row.cpu_us_per_order = lane.cpu_ns / 1000 / max(1, lane.measured)
+        row.gc = lane.gcmon.stop().summary()
         if self.s.gc_freeze:
             gc.unfreeze()
-        st = self._sim_stats(row.venue).get("processing_us", {}).get(row.transport, {})
-        if st.get("count"):
-            row.sim_us_mean, row.sim_us_p50 = st.get("mean"), st.get("p50")
+        samples = self._sim_stats(row.venue, samples=True).get("samples", {}).get(row.transport, [])
+        lane.sim_samples.extend(samples)
+        if lane.sim_samples:
+            xs = sorted(lane.sim_samples)
+            row.sim_us_mean, row.sim_us_p50 = sum(xs) / len(xs), percentile(xs, 50)
 
-    async def _fastorder_row(self, venue: str, transport: str, reference: bool = False) -> Row:
+    async def _fastorder_lane(self, venue: str, transport: str, reference: bool = False) -> Lane:
         base = f"fastorder {venue} {transport}"
         name = base + (" spin" if self.s.spin else "")
         if reference:
@@ -330,21 +360,25 @@ class Bench:
         if self.s.tls:
             kw["ssl_context"] = self._ssl()
         sym = SYMBOL[venue]
-        async with fastorder.connect(venue, transport, **kw) as session:
-            async def send(clid: str) -> Any:
-                ack = await session.place_order(sym, "buy", QTY, PRICE, tif="IOC", client_order_id=clid)
-                row.client_us.append(ack.latency.client_ns / 1000)
-                return ack
+        session = fastorder.connect(venue, transport, **kw)
+        await session.__aenter__()
 
-            def check(clid: str, ack: Any) -> str:
-                if ack.client_order_id != clid or not ack.order_id:
-                    return "mismatched ack"
-                return ""
+        async def send(clid: str) -> Any:
+            ack = await session.place_order(sym, "buy", QTY, PRICE, tif="IOC", client_order_id=clid)
+            row.client_us.append(ack.latency.client_ns / 1000)
+            return ack
 
-            await self._measure(row, send, self.s.orders, check)
-        return row
+        def check(clid: str, ack: Any) -> str:
+            if ack.client_order_id != clid or not ack.order_id:
+                return "mismatched ack"
+            return ""
 
-    async def _baseline_row(self, name: str) -> Row:
+        async def close() -> None:
+            await session.__aexit__(None, None, None)
+
+        return Lane(row, send, check, close, self.s.orders)
+
+    async def _baseline_lane(self, name: str) -> Lane:
         from fastorder.bench.baselines import BASELINES
         venue, transport, share = BASELINE_ROWS[name]
         cls = BASELINES[name]
@@ -353,20 +387,17 @@ class Bench:
             __import__(cls.needs)
         except ImportError:
             row.note = f"skipped: {cls.needs} is not installed (pip install 'fastorder[compare]')"
-            return row
+            return Lane(row, None, None, None, 0)
         url = self._urls(venue)["ws" if transport == "ws" else "rest"]
         b = cls(url, PRICE, QTY, self._ssl())
         await b.start()
-        try:
-            def check(clid: str, reply: Any) -> str:
-                if not isinstance(reply, dict) or reply.get("clientOrderId") != clid:
-                    return "mismatched reply"
-                return ""
 
-            await self._measure(row, b.send, max(50, int(self.s.orders * share)), check)
-        finally:
-            await b.close()
-        return row
+        def check(clid: str, reply: Any) -> str:
+            if not isinstance(reply, dict) or reply.get("clientOrderId") != clid:
+                return "mismatched reply"
+            return ""
+
+        return Lane(row, b.send, check, b.close, max(50, int(self.s.orders * share)))
 
     # -- the whole run ------------------------------------------------------------------------------------
     def plan(self) -> list[tuple[str, str, str]]:
@@ -378,22 +409,49 @@ class Bench:
             rows = [r for r in rows if f"{r[1]}-{r[2]}".strip("-") in wanted or r[1] in wanted]
         return rows
 
+    async def _run_group(self, specs: list[tuple[str, str, str]], reference: bool, done: int, total: int) -> int:
+        """Open every lane of the group, warm each, then measure them in ROUNDS interleaved rounds (each
+        round in another order), so a drift of the machine touches every row alike and the ratios hold."""
+        lanes: list[Lane] = []
+        try:
+            for kind, a, b in specs:
+                lane = await (self._fastorder_lane(a, b, reference) if kind == "fastorder"
+                              else self._baseline_lane(a))
+                lanes.append(lane)
+                self.rows.append(lane.row)
+            live = [ln for ln in lanes if ln.send is not None]
+            for lane in live:
+                await self._warm(lane, self.s.warmup)
+            for r in range(ROUNDS):
+                order = live[r % len(live):] + live[:r % len(live)] if live else []
+                for lane in order:
+                    n = lane.total // ROUNDS + (1 if r < lane.total % ROUNDS else 0)
+                    self.progress(done, total, f"{lane.row.name} ({r + 1}/{ROUNDS})")
+                    if n:
+                        await self._measure(lane, n)
+                    done += 1
+            return done
+        finally:
+            for lane in lanes:
+                if lane.close is not None:
+                    try:
+                        await lane.close()
+                    except Exception:
+                        pass
+
     async def run(self) -> list[Row]:
         plan = self.plan()
         # an --rtt run first measures its fastorder rows without the delay: the reference for the RTT check
         ref = [(k, a, b) for k, a, b in plan if k == "fastorder"] if self.s.rtt_us else []
-        total = len(ref) + len(plan)
+        total = (len(ref) + len(plan)) * ROUNDS
         self._start_sim()
         try:
-            for i, (_kind, a, b) in enumerate(ref):
-                self.progress(i, total, f"{a} {b} (no delay)")
-                self.rows.append(await self._fastorder_row(a, b, reference=True))
+            done = 0
+            if ref:
+                done = await self._run_group(ref, True, done, total)
             if self.s.rtt_us:
                 self._enable_delay()
-            for i, (kind, a, b) in enumerate(plan):
-                self.progress(len(ref) + i, total, f"{a} {b}".strip())
-                row = await (self._fastorder_row(a, b) if kind == "fastorder" else self._baseline_row(a))
-                self.rows.append(row)
+            await self._run_group(plan, False, done, total)
             self.progress(total, total, "done")
         finally:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -42,7 +43,6 @@ def test_default_rows_table_criteria_and_json(tmp_path):
 def documented_fields() -> tuple[set[str], set[str]]:
     """The top-level and per-row field names of the two tables in docs/bench-json.md."""
     import pathlib
-    import re
 
     doc = (pathlib.Path(__file__).parents[2] / "docs" / "bench-json.md").read_text()
     tables = [[re.findall(r"`([^`]+)`", line.split("|")[1]) for line in block.splitlines() if line.startswith("| `")]
@@ -80,3 +80,15 @@ def test_plot(tmp_path):
 def test_bad_arguments_are_refused():
     res = bench("--orders", "0")
     assert res.returncode == 2 and "--orders" in res.stderr
+
+
+def test_rows_take_turns_in_rounds():
+    """Every row is measured in interleaved rounds (a drift of the machine touches all rows alike)."""
+    res = bench("--orders", "41", "--warmup", "5", "--no-baselines", "--rows", "binance-rest", "okx-ws")
+    assert res.returncode == 0, res.stderr[-3000:]
+    turns = re.findall(r"\] \d+/\d+ (fastorder [a-z ]+ \(\d/4\))", res.stderr)
+    assert turns == ["fastorder binance rest (1/4)", "fastorder okx ws (1/4)",
+                     "fastorder okx ws (2/4)", "fastorder binance rest (2/4)",
+                     "fastorder binance rest (3/4)", "fastorder okx ws (3/4)",
+                     "fastorder okx ws (4/4)", "fastorder binance rest (4/4)"], turns
+    assert res.stdout.count("    41 100.00%") == 2   # 41 orders: 11 + 10 + 10 + 10, all matched
