@@ -87,13 +87,12 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
-def _usage_window(name: bytes) -> str:
-    """b'x-mbx-used-weight-1m' -> 'REQUEST_WEIGHT:1M', b'x-mbx-order-count-10s' -> 'ORDERS:10S', else ''."""
-    if name.startswith(b"x-mbx-used-weight-"):
-        return "REQUEST_WEIGHT:" + name[18:].decode("latin-1").upper()
-    if name.startswith(b"x-mbx-order-count-"):
-        return "ORDERS:" + name[18:].decode("latin-1").upper()
-    return ""
+def _usage_header(window: str) -> bytes:
+    """'REQUEST_WEIGHT:1M' -> b'x-mbx-used-weight-1m', 'ORDERS:10S' -> b'x-mbx-order-count-10s' (the
+    headers Binance reports each window's usage in); b'' for a window no header reports."""
+    kind, _, interval = window.partition(":")
+    prefix = {"REQUEST_WEIGHT": "x-mbx-used-weight-", "ORDERS": "x-mbx-order-count-"}.get(kind)
+    return (prefix + interval.lower()).encode() if prefix and interval else b""
 
 
 def _window_name(kind: str, interval: str, num: int) -> str:
@@ -133,7 +132,7 @@ class BinanceSession(Session):
         self.logged_on = False
         self._costs: dict[str, int] | None = None
         self._rl_names: dict[tuple[Any, Any, Any], str] = {}
-        self._hdr_names: dict[bytes, str] = {}   # response header name -> usage window ('' = not one)
+        self._usage_headers: list[tuple[bytes, Any]] | None = None   # (header name, guard window)
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
@@ -237,23 +236,24 @@ class BinanceSession(Session):
         return costs
 
     def _observe_headers(self, resp: Any) -> None:
-        """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours.
-        Each header name is classified once (a dict lookup per header after that: this runs per order)."""
-        names = self._hdr_names
-        seen = []
-        for name, value in resp.headers:   # names come lower-cased
-            w = names.get(name)
-            if w is None:
-                w = _usage_window(name)
-                if len(names) < 256:   # a server inventing names cannot grow it without bound
-                    names[name] = w
-            if w:
+        """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours. Only the
+        windows the guard knows can be updated, so only their headers are looked up (a scan in C each;
+        this runs per order)."""
+        guard = self.guard
+        usage = self._usage_headers
+        if usage is None or len(usage) != len(guard.windows):
+            usage = self._usage_headers = [(_usage_header(name), w) for name, w in guard.windows.items()]
+        now = 0
+        for hname, w in usage:
+            v = resp.header(hname) if hname else None
+            if v is not None:
                 try:
-                    seen.append((w, int(value)))
+                    n = int(v)
                 except ValueError:   # not a count: ignore it, as a missing header
-                    pass
-        if seen:
-            self.guard.observe_many(seen)
+                    continue
+                if not now:
+                    now = guard._clock()
+                w.observe(now, n)
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
         names = self._rl_names
