@@ -19,9 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, default=0.0,
                    help="open loop at this many orders/s, latency from each order's intended send time")
     p.add_argument("--inflight", type=int, default=1, help="orders in flight at once (closed loop)")
-    p.add_argument("--no-pin", action="store_true",
-                   help="don't pin the client to CPU 0 and the simulator to the last CPU")
-    p.add_argument("--no-gc-freeze", action="store_true", help="don't gc.freeze() after the warm-up")
+    p.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                   help="pin the client to CPU 0 and the simulator to the last CPU (default; --no-pin: don't)")
+    p.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True,
+                   help="gc.freeze() after the warm-up (default; --no-gc-freeze: don't)")
     p.add_argument("--json", metavar="PATH", help="write the results (schema fastorder-bench/1) to PATH")
     p.add_argument("--plot", metavar="PATH.png", help="write the percentile plot (needs matplotlib)")
     p.add_argument("--hdr", metavar="PATH", help="write an HdrHistogram log, one tagged interval per row")
@@ -70,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
         print("fastorder bench: --spin waits for each reply on the calling core: plaintext, closed loop and "
               "--inflight 1 only (not with --tls, --rate or --inflight > 1)", file=sys.stderr)
         return 2
-    if args.spin and args.no_pin:
+    if args.spin and not args.pin:
         print("fastorder bench: warning: --spin with --no-pin: the spinning client may share a CPU with the "
               "simulator and slow it down", file=sys.stderr)
     s = Settings(orders=args.orders, warmup=args.warmup, rows=args.rows, baselines=not args.no_baselines,
-                 tls=args.tls, rate=args.rate, inflight=args.inflight, pin=not args.no_pin,
-                 gc_freeze=not args.no_gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin)
+                 tls=args.tls, rate=args.rate, inflight=args.inflight, pin=args.pin,
+                 gc_freeze=args.gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin)
     no_netem = ""
     if rtt_us:
         try:

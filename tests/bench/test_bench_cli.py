@@ -92,3 +92,15 @@ def test_rows_take_turns_in_rounds():
                      "fastorder binance rest (3/4)", "fastorder okx ws (3/4)",
                      "fastorder okx ws (4/4)", "fastorder binance rest (4/4)"], turns
     assert res.stdout.count("    41 100.00%") == 2   # 41 orders: 11 + 10 + 10 + 10, all matched
+
+
+def test_pin_and_gc_freeze_switches(tmp_path):
+    out = tmp_path / "r.json"
+    res = bench("--no-pin", "--no-gc-freeze", "--rows", "okx-ws", "--orders", "30", "--warmup", "5",
+                "--no-baselines", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["settings"]["pin"] is False and data["settings"]["gc_freeze"] is False
+    assert data["placement"]["simulator_cpus"] is None and data["placement"]["simulator_spin_us"] == 0
+    res = bench("--pin", "--gc-freeze", "--rows", "okx-ws", "--orders", "30", "--warmup", "5", "--no-baselines")
+    assert res.returncode == 0 and "fastorder okx ws" in res.stdout, res.stderr[-3000:]
