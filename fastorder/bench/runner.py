@@ -191,9 +191,9 @@ class Bench:
         sim_cpus = [ncpu - 1] if self.s.pin and ncpu >= 2 else None
         self.sim_cpus = sim_cpus
         extra = ["--no-rate-limits"]
-        # A simulator that sleeps between orders runs each on a cold CPU (about half of its time per order
-        # here): on a CPU of its own it busy-polls a while after each request instead. Not beside the
-        # --rtt relay, which shares that CPU.
+        # A simulator that sleeps between orders runs each on a cold CPU (slower, and by how much depends on
+        # what else the machine does): on a CPU of its own it busy-polls a while after each request instead.
+        # Not beside the --rtt relay, which shares that CPU.
         self.sim_spin_us = 2000 if sim_cpus is not None and not self.s.rtt_us else 0
         if self.sim_spin_us:
             extra += ["--spin-us", str(self.sim_spin_us)]
