@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 from .binance import BinanceLimits
 from .server import VENUES
@@ -35,9 +36,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spin-us", type=float, default=0.0, metavar="US",
                         help="busy-poll the event loop for US µs after each request instead of sleeping "
                              "(keeps caches warm; burns a CPU while traffic flows; use with --cpus)")
+    parser.add_argument("--gc-auto", action="store_true",
+                        help="leave Python's automatic garbage collection on (default: collect only while "
+                             "traffic pauses, so no collection lands in the middle of a request)")
     parser.add_argument("--cpus", default="", help="pin the simulator process to these CPUs, e.g. '1' or '2,3'")
     parser.add_argument("--ready-json", action="store_true",
                         help="print one JSON line with the URLs when ready (for SimulatorProcess)")
+
+
+class IdleCollector:
+    """The simulator process collects garbage while traffic pauses, not in the middle of a request.
+
+    The request path makes no reference cycles (bench/sim_inprocess.py: 0 unreachable objects after 1,000
+    orders), so reference counting frees it; the collector only has the growing order store to walk, and
+    its automatic runs put 0.3-2 ms pauses into the tail of the simulator's processing time (p99.9 350 ->
+    200 µs on this machine with it off). So automatic collection is off; every ``every_s`` the collector
+    runs if no chunk arrived since the last look (or ``max_chunks`` arrived since it last ran), then freezes
+    the survivors so the next run skips them; every ``full_every``-th run first unfreezes, so cycles among
+    long-lived objects (closed connections) are still found.
+    """
+
+    def __init__(self, loop, every_s: float = 0.1, max_chunks: int = 20_000, full_every: int = 10, count=None):
+        from .http import chunks_received
+
+        self.loop, self.every_s, self.max_chunks, self.full_every = loop, every_s, max_chunks, full_every
+        self._count = count or chunks_received   # () -> chunks received so far
+        self._seen = self._at_run = self._count()
+        self.runs = 0
+        self.max_pause_us = 0.0
+
+    def start(self) -> IdleCollector:
+        gc.disable()
+        self.loop.call_later(self.every_s, self._tick)
+        return self
+
+    def _tick(self) -> None:
+        n = self._count()
+        if (n == self._seen and n != self._at_run) or n - self._at_run >= self.max_chunks:
+            t0 = time.perf_counter_ns()
+            self.runs += 1
+            if self.runs % self.full_every == 0:
+                gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self.max_pause_us = max(self.max_pause_us, (time.perf_counter_ns() - t0) / 1000)
+            self._at_run = n
+        self._seen = n
+        self.loop.call_later(self.every_s, self._tick)
 
 
 async def _serve(args) -> int:
@@ -55,9 +100,12 @@ async def _serve(args) -> int:
         from .http import Spinner, set_spinner
 
         set_spinner(Spinner(asyncio.get_running_loop(), args.spin_us))
-    # A long-lived simulator keeps every order: move the start-up heap out of the collector's way.
+    # A long-lived simulator keeps every order: move the start-up heap out of the collector's way, and
+    # collect only while traffic pauses.
     gc.collect()
     gc.freeze()
+    if not args.gc_auto:
+        IdleCollector(asyncio.get_running_loop()).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

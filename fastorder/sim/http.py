@@ -70,6 +70,11 @@ class Spinner:
 
 
 _spinner: Spinner | None = None
+_chunks = [0]   # chunks received by every connection of this process (the idle collector watches it)
+
+
+def chunks_received() -> int:
+    return _chunks[0]
 
 
 def set_spinner(spinner: Spinner | None) -> None:
@@ -190,6 +195,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def data_received(self, data):
         self._chunk_t = _perf()
+        _chunks[0] += 1
         if _spinner is not None:
             _spinner.poke()
         if self.slow_read_s:

@@ -147,3 +147,38 @@ def test_spinner_window_unit():
         assert not s.active
 
     asyncio.run(main())
+
+
+def test_idle_collector_runs_only_when_traffic_pauses():
+    """The standalone simulator collects garbage while no chunk arrives (or after many), never mid-request.
+    Ticks are driven by hand here (the timer is set far away), so the test does not depend on timing."""
+    import asyncio
+    import gc
+
+    from fastorder.sim.cli import IdleCollector
+
+    chunks = [0]
+
+    async def main():
+        c = IdleCollector(asyncio.get_running_loop(), every_s=3600, max_chunks=1000, count=lambda: chunks[0])
+        c.start()
+        assert not gc.isenabled()
+        c._tick()
+        c._tick()
+        assert c.runs == 0                       # nothing arrived: nothing to collect
+        for _ in range(10):                      # traffic at every look, below max_chunks: no run
+            chunks[0] += 10
+            c._tick()
+        assert c.runs == 0
+        c._tick()                                # traffic paused: one run ...
+        c._tick()                                # ... and none until traffic again
+        assert c.runs == 1 and gc.get_freeze_count() > 0
+        chunks[0] += 5000                        # a long burst: runs even without a pause
+        c._tick()
+        assert c.runs == 2
+
+    try:
+        asyncio.run(main())
+    finally:
+        gc.unfreeze()
+        gc.enable()
