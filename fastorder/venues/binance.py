@@ -87,6 +87,9 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
+_UNSEEN = object()
+
+
 def _usage_header(window: str) -> bytes:
     """'REQUEST_WEIGHT:1M' -> b'x-mbx-used-weight-1m', 'ORDERS:10S' -> b'x-mbx-order-count-10s' (the
     headers Binance reports each window's usage in); b'' for a window no header reports."""
@@ -131,7 +134,8 @@ class BinanceSession(Session):
         self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
         self.logged_on = False
         self._costs: dict[str, int] | None = None
-        self._rl_names: dict[tuple[Any, Any, Any], str] = {}
+        self._rl_windows: dict[tuple[Any, Any, Any], Any] = {}   # (type, interval, number) -> guard window
+        self._rl_known = -1   # how many windows the guard had when _rl_windows was filled
         self._usage_headers: list[tuple[bytes, Any]] | None = None   # (header name, guard window)
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
@@ -256,19 +260,32 @@ class BinanceSession(Session):
                 w.observe(now, n)
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
-        names = self._rl_names
-        seen = []
-        for rl in d.get("rateLimits") or ():
+        """A WS reply's rateLimits: the venue's own counts win over ours. Each (type, interval, number) is
+        resolved to the guard's window once (this runs per order)."""
+        rls = d.get("rateLimits")
+        if not rls:
+            return
+        guard = self.guard
+        wins = self._rl_windows
+        if len(wins) > 256 or self._rl_known != len(guard.windows):   # windows came or went: resolve again
+            wins.clear()
+            self._rl_known = len(guard.windows)
+        now = 0
+        for rl in rls:
             key = (rl.get("rateLimitType"), rl.get("interval"), rl.get("intervalNum"))
-            name = names.get(key)
-            if name is None:
+            w = wins.get(key, _UNSEEN)
+            if w is _UNSEEN:
                 name = _window_name(str(key[0]), str(key[1]), key[2] or 1)
-                if len(names) < 256:
-                    names[key] = name
-            if name:
-                seen.append((name, rl.get("count", 0)))
-        if seen:
-            self.guard.observe_many(seen)
+                w = wins[key] = guard.windows.get(name) if name else None
+            if w is not None:
+                n = rl.get("count", 0)
+                if not now:
+                    now = guard._clock()
+                wid = now // w.window_ms   # Window.observe, inlined
+                if wid != w.window_id:
+                    w.window_id, w.count = wid, 0
+                if n > w.count:
+                    w.count = n
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         if type == "market":   # type, tif and price were checked by Session.place_order
