@@ -584,12 +584,7 @@ class Binance:
         return self.place_view(o, v["resp"], now)
 
     def snapshot(self) -> list[dict]:
-        out = []
-        for o in self.ex.orders.values():
-            d = o.snapshot()
-            d["venue_status"] = self.venue_status(o)
-            out.append(d)
-        return out
+        return self.ex.snapshot(self.venue_status)
 
     @staticmethod
     def venue_status(o) -> str:

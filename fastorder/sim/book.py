@@ -229,8 +229,16 @@ class Exchange:
         return [o for o in self.orders.values()
                 if o.account == account and o.status in OPEN and (symbol is None or o.symbol == symbol)]
 
-    def snapshot(self) -> list[dict]:
-        return [o.snapshot() for o in self.orders.values()]
+    def snapshot(self, venue_status=None) -> list[dict]:
+        """Every remembered order's venue-neutral view; with ``venue_status`` (order -> the venue's own
+        word for its state) each also carries ``venue_status``."""
+        out = []
+        for o in self.orders.values():
+            d = o.snapshot()
+            if venue_status is not None:
+                d["venue_status"] = venue_status(o)
+            out.append(d)
+        return out
 
     # -- placing -----------------------------------------------------------------------------------------
     def place(self, account: str, symbol: str, side: str, otype: str, *, price: Decimal | None = None,

@@ -358,12 +358,7 @@ class Htx:
         return str(o.oid)
 
     def snapshot(self) -> list[dict]:
-        out = []
-        for o in self.ex.orders.values():
-            d = o.snapshot()
-            d["venue_status"] = self.venue_status(o)
-            out.append(d)
-        return out
+        return self.ex.snapshot(self.venue_status)
 
     @staticmethod
     def venue_status(o) -> str:

@@ -409,12 +409,7 @@ class Okx:
         return {"clOrdId": o.cid, "ordId": str(o.oid), "ts": str(now), "sCode": "0", "sMsg": "", "subCode": ""}
 
     def snapshot(self) -> list[dict]:
-        out = []
-        for o in self.ex.orders.values():
-            d = o.snapshot()
-            d["venue_status"] = self.venue_status(o)
-            out.append(d)
-        return out
+        return self.ex.snapshot(self.venue_status)
 
     @staticmethod
     def venue_status(o) -> str:
