@@ -247,17 +247,16 @@ class BinanceSession(Session):
         usage = self._usage_headers
         if usage is None or len(usage) != len(guard.windows):
             usage = self._usage_headers = [(_usage_header(name), w) for name, w in guard.windows.items()]
-        now = 0
+        seen = []
         for hname, w in usage:
             v = resp.header(hname) if hname else None
             if v is not None:
                 try:
-                    n = int(v)
+                    seen.append((w, int(v)))
                 except ValueError:   # not a count: ignore it, as a missing header
-                    continue
-                if not now:
-                    now = guard._clock()
-                w.observe(now, n)
+                    pass
+        if seen:
+            guard.observe_windows(seen)
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
         """A WS reply's rateLimits: the venue's own counts win over ours. Each (type, interval, number) is
@@ -270,7 +269,7 @@ class BinanceSession(Session):
         if len(wins) > 256 or self._rl_known != len(guard.windows):   # windows came or went: resolve again
             wins.clear()
             self._rl_known = len(guard.windows)
-        now = 0
+        seen = []
         for rl in rls:
             key = (rl.get("rateLimitType"), rl.get("interval"), rl.get("intervalNum"))
             w = wins.get(key, _UNSEEN)
@@ -278,14 +277,9 @@ class BinanceSession(Session):
                 name = _window_name(str(key[0]), str(key[1]), key[2] or 1)
                 w = wins[key] = guard.windows.get(name) if name else None
             if w is not None:
-                n = rl.get("count", 0)
-                if not now:
-                    now = guard._clock()
-                wid = now // w.window_ms   # Window.observe, inlined
-                if wid != w.window_id:
-                    w.window_id, w.count = wid, 0
-                if n > w.count:
-                    w.count = n
+                seen.append((w, rl.get("count", 0)))
+        if seen:
+            guard.observe_windows(seen)
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         if type == "market":   # type, tif and price were checked by Session.place_order

@@ -87,18 +87,16 @@ class RateGuard:
         if w is not None:
             w.observe(self._clock(), used)
 
-    def observe_many(self, used: list[tuple[str, int]]) -> None:
-        """observe() for several windows at once (one clock read: a reply reports all its windows)."""
+    def observe_windows(self, used: list[tuple[Window, int]]) -> None:
+        """Window.observe for the windows a reply reports, with one clock read (this runs per reply, so the
+        window roll is inlined)."""
         now = self._clock()
-        windows = self.windows
-        for name, n in used:
-            w = windows.get(name)
-            if w is not None:   # Window.observe, inlined (per reply)
-                wid = now // w.window_ms
-                if wid != w.window_id:
-                    w.window_id, w.count = wid, 0
-                if n > w.count:
-                    w.count = n
+        for w, n in used:
+            wid = now // w.window_ms
+            if wid != w.window_id:
+                w.window_id, w.count = wid, 0
+            if n > w.count:
+                w.count = n
 
     def block(self, seconds: float, *, banned: bool = False) -> None:
         until = self._clock() + int(seconds * 1000)
