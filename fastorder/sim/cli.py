@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import sys
-import time
 
 from .binance import BinanceLimits
 from .server import VENUES
@@ -63,7 +62,6 @@ class IdleCollector:
         self._count = count or chunks_received   # () -> chunks received so far
         self._seen = self._at_run = self._count()
         self.runs = 0
-        self.max_pause_us = 0.0
 
     def start(self) -> IdleCollector:
         gc.disable()
@@ -73,13 +71,11 @@ class IdleCollector:
     def _tick(self) -> None:
         n = self._count()
         if (n == self._seen and n != self._at_run) or n - self._at_run >= self.max_chunks:
-            t0 = time.perf_counter_ns()
             self.runs += 1
             if self.runs % self.full_every == 0:
                 gc.unfreeze()
             gc.collect()
             gc.freeze()
-            self.max_pause_us = max(self.max_pause_us, (time.perf_counter_ns() - t0) / 1000)
             self._at_run = n
         self._seen = n
         self.loop.call_later(self.every_s, self._tick)
