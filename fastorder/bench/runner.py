@@ -338,9 +338,6 @@ class Bench:
             gc.unfreeze()
         samples = self._sim_stats(row.venue, samples=True).get("samples", {}).get(row.transport, [])
         lane.sim_samples.extend(samples)
-        if lane.sim_samples:
-            xs = sorted(lane.sim_samples)
-            row.sim_us_mean, row.sim_us_p50 = sum(xs) / len(xs), percentile(xs, 50)
 
     async def _fastorder_lane(self, venue: str, transport: str, reference: bool = False) -> Lane:
         base = f"fastorder {venue} {transport}"
@@ -430,6 +427,10 @@ class Bench:
                     if n:
                         await self._measure(lane, n)
                     done += 1
+            for lane in live:   # the simulator's time per row, over all its rounds
+                if lane.sim_samples:
+                    xs = sorted(lane.sim_samples)
+                    lane.row.sim_us_mean, lane.row.sim_us_p50 = sum(xs) / len(xs), percentile(xs, 50)
             return done
         finally:
             for lane in lanes:
