@@ -56,20 +56,23 @@ class VenueServer:
         self.stats = ProcStats()
         self.restarts = 0
         self._restarting = False
+        self._restart_task: asyncio.Task | None = None
         self.ws_timing_field = False  # opt-in: add "simProcessingUs" to every WS JSON reply
         self.ca = None                # the TestCA (TLS sites): certificates for tls_fail modes
         self.gates: set = set()       # TLS connections accepted whose handshake has not finished
+        self.down = True              # not listening (before start, after stop)
 
     async def start(self) -> None:
-        if self.ssl is None:
-            self.server = await self.loop.create_server(lambda: HttpProtocol(self), self.host, self.port,
-                                                        reuse_address=True, backlog=1024)
-        else:   # TLS: each accepted socket gets its tls_fail decision before any TLS byte is answered
-            self.server = _TlsListener(self)
-            self.server.listen(self.host, self.port)
+        self.down = False
+        # our own accept loop, not loop.create_server: on Python 3.11 a connection accepted in the same loop
+        # turn as Server.close() fails an assertion in the transport and its socket is never closed; and each
+        # TLS socket needs its tls_fail decision before any TLS byte is answered
+        self.server = _Listener(self)
+        self.server.listen(self.host, self.port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self.down = True   # a connection the old listener accepted but had not yet handed over closes itself
         if self.server is not None:
             self.server.close()
         for g in list(self.gates):
@@ -79,6 +82,17 @@ class VenueServer:
         if self.server is not None:
             await self.server.wait_closed()
             self.server = None
+        # a closed transport releases its socket only in connection_lost, a loop turn later: wait for it
+        # (bounded), so a loop closed right after stop() finds no socket still open
+        for _ in range(3):   # accept -> transport -> connection_made: three loop turns for a late arrival
+            await asyncio.sleep(0)
+        deadline = time.monotonic() + 1.0
+        while (self.conns or self.gates) and time.monotonic() < deadline:
+            await asyncio.sleep(0.001)
+        if self.conns:   # unflushed after 1 s (a client that stopped reading): reset, then one more turn
+            for c in list(self.conns):
+                c.transport.abort()
+            await asyncio.sleep(0)
 
     async def restart(self, down_s: float = 0.2) -> None:
         """Close the listening socket and every connection, stay down ``down_s``, listen again (same port).
@@ -160,7 +174,23 @@ class VenueServer:
     def _maybe_restart(self, k: dict) -> None:
         r = k.get("restart")
         if r is not None:
-            self.loop.call_soon(lambda: asyncio.ensure_future(self.restart(r.ms / 1000.0)))
+            self.loop.call_soon(self._start_restart, r.ms / 1000.0)
+
+    def _start_restart(self, down_s: float) -> None:
+        if not self._restarting:   # kept, so close() can cancel a restart still under way
+            self._restart_task = self.loop.create_task(self.restart(down_s))
+
+    async def close(self) -> None:
+        """Stop for good: a fault-driven restart still under way is cancelled first, so it cannot listen
+        again after the simulator has gone."""
+        t, self._restart_task = self._restart_task, None
+        if t is not None and not t.done():
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+        await self.stop()
 
     def _admin(self, conn: HttpProtocol, req) -> None:
         q = {k: v[0] for k, v in parse_qs(req.query).items()}
@@ -295,17 +325,17 @@ _GARBAGE = (b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/ht
 _ALERT = b"\x15\x03\x03\x00\x02\x02\x28"
 
 
-class _TlsListener:
-    """The listening socket of a TLS site. Each accepted socket is numbered and its ``tls_fail`` decision
-    drawn before any TLS byte is answered; then the loop's own TLS server takes it
-    (``connect_accepted_socket``, with the site's certificate or one the client must reject), or a
-    :class:`_Misbehave` protocol fails its handshake the way the fault's mode says."""
+class _Listener:
+    """The listening socket of a site. Plain TCP: each accepted socket is handed to an
+    :class:`HttpProtocol` (``connect_accepted_socket``). TLS: each accepted socket is numbered and its
+    ``tls_fail`` decision drawn before any TLS byte is answered; then the loop's own TLS server takes it
+    (with the site's certificate or one the client must reject), or a :class:`_Misbehave` protocol fails
+    its handshake the way the fault's mode says."""
 
     def __init__(self, site: VenueServer):
         self.site = site
         self.loop = site.loop
         self.sockets: list[socket.socket] = []
-        self.task: asyncio.Task | None = None
 
     def listen(self, host: str, port: int) -> None:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -318,67 +348,67 @@ class _TlsListener:
             sock.close()
             raise
         self.sockets = [sock]
-        self.task = self.loop.create_task(self._accept(sock))
+        self.loop.add_reader(sock.fileno(), self._on_accept, sock)
 
-    async def _accept(self, lsock: socket.socket) -> None:
+    def _on_accept(self, lsock: socket.socket) -> None:
+        # a plain reader callback, not sock_accept(): nothing here can be cancelled between the accept and
+        # the hand-over, so no accepted socket is ever dropped unclosed
         site = self.site
-        while True:
+        for _ in range(64):
             try:
-                sock, _ = await self.loop.sock_accept(lsock)
-            except OSError:   # e.g. EMFILE: let the backlog hold it a moment
-                await asyncio.sleep(0.01)
-                continue
+                sock, _ = lsock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:   # e.g. EMFILE: leave it in the backlog and look again in 10 ms
+                self.loop.remove_reader(lsock.fileno())
+                self.loop.call_later(0.01, self._resume, lsock)
+                return
+            sock.setblocking(False)
             site.conn_count += 1
             no = site.conn_count
-            f = site.plan.tls_fault(site.venue, no) if site.plan.faults else None
+            f = site.plan.tls_fault(site.venue, no) if site.ssl is not None and site.plan.faults else None
             if f is not None and f.mode not in CERT_MODES:
-                gate = _Misbehave(site, f)
-                site.gates.add(gate)
-                gate.task = self.loop.create_task(self._plain(gate, sock))
+                gate: _Handshake | _Misbehave = _Misbehave(site, f)
             else:
-                gate = _Handshake(site, no)
-                site.gates.add(gate)
-                ctx = site.ssl if f is None else site.ca.bad_server_context(f.mode)
-                gate.task = self.loop.create_task(gate.run(sock, ctx))
+                gate = _Handshake(site, no, site.ssl if f is None else site.ca.bad_server_context(f.mode))
+            gate.sock = sock
+            site.gates.add(gate)
+            gate.task = self.loop.create_task(gate.run())
 
-    async def _plain(self, gate: _Misbehave, sock: socket.socket) -> None:
-        try:
-            await self.loop.connect_accepted_socket(lambda: gate, sock)
-        except BaseException:   # the peer left already, or the site stops (the loop closed the socket)
-            self.site.gates.discard(gate)
-            raise
-        finally:
-            gate.task = None
+    def _resume(self, lsock: socket.socket) -> None:
+        if self.sockets and lsock.fileno() >= 0:
+            self.loop.add_reader(lsock.fileno(), self._on_accept, lsock)
 
     def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
         for s in self.sockets:
+            if s.fileno() >= 0:
+                self.loop.remove_reader(s.fileno())
             s.close()
+        self.sockets = []
 
     async def wait_closed(self) -> None:
-        if self.task is not None:
-            try:
-                await self.task
-            except asyncio.CancelledError:
-                pass
-            self.task = None
+        pass
 
 
 class _Handshake:
-    """A TLS handshake in progress (the connection's :class:`HttpProtocol` takes over when it completes)."""
+    """An accepted connection on its way to its :class:`HttpProtocol`: at once over plain TCP, after the
+    TLS handshake (``ctx``) over TLS."""
 
-    def __init__(self, site: VenueServer, no: int):
+    def __init__(self, site: VenueServer, no: int, ctx):
         self.site = site
         self.no = no
+        self.ctx = ctx
+        self.sock: socket.socket | None = None   # ours until run() hands it to the loop
         self.task: asyncio.Task | None = None
 
-    async def run(self, sock: socket.socket, ctx) -> None:
+    async def run(self) -> None:
         site = self.site
+        sock, self.sock = self.sock, None
         proto = HttpProtocol(site)
         proto.accept_no = self.no   # site.register() numbers it as accepted
+        tls = {} if self.ctx is None else {"ssl": self.ctx, "ssl_handshake_timeout": 10.0}
         try:
-            await site.loop.connect_accepted_socket(lambda: proto, sock, ssl=ctx, ssl_handshake_timeout=10.0)
+            await site.loop.connect_accepted_socket(lambda: proto, sock, **tls)
         except asyncio.CancelledError:
             raise
         except Exception:   # the client refused the certificate, or went away; the loop closed the socket
@@ -387,8 +417,18 @@ class _Handshake:
             site.gates.discard(self)
 
     def abort(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        _abort_gate(self)
+
+
+def _abort_gate(gate) -> None:
+    """Stop a connection not yet handed over: close its socket if run() never started (a task cancelled
+    before its first step never runs its body), and cancel the hand-over."""
+    if gate.sock is not None:
+        gate.sock.close()
+        gate.sock = None
+        gate.site.gates.discard(gate)
+    if gate.task is not None:
+        gate.task.cancel()
 
 
 class _Misbehave(asyncio.Protocol):
@@ -399,8 +439,19 @@ class _Misbehave(asyncio.Protocol):
         self.site = site
         self.fault = fault
         self.transport = None
+        self.sock: socket.socket | None = None   # ours until run() hands it to the loop
         self.task: asyncio.Task | None = None
         self.answered = False
+
+    async def run(self) -> None:
+        sock, self.sock = self.sock, None
+        try:
+            await self.site.loop.connect_accepted_socket(lambda: self, sock)
+        except BaseException:   # the peer left already, or the site stops (the loop closed the socket)
+            self.site.gates.discard(self)
+            raise
+        finally:
+            self.task = None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -426,8 +477,7 @@ class _Misbehave(asyncio.Protocol):
 
     def abort(self, rst: bool = True) -> None:
         if self.transport is None:   # not connected yet
-            if self.task is not None:
-                self.task.cancel()
+            _abort_gate(self)
             return
         if not self.transport.is_closing():
             if rst:

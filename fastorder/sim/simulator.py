@@ -105,7 +105,7 @@ class Simulator:
 
     async def stop(self) -> None:
         for site in list(self.sites.values()):
-            await site.stop()
+            await site.close()
         if self.ca is not None:  # the throwaway CA and key go with the simulator
             shutil.rmtree(self.ca.directory, ignore_errors=True)
 

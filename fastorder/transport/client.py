@@ -116,9 +116,16 @@ async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server
     try:
         await asyncio.wait_for(asyncio.shield(proto.handshake), connect_timeout)
     except BaseException:
+        # the shielded handshake ends later, with the abort's error: nobody is left to read it
+        proto.handshake.add_done_callback(_retrieve)
         proto.abort()
         raise
     return proto
+
+
+def _retrieve(fut: asyncio.Future) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 class HttpPool:
