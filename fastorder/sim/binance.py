@@ -73,6 +73,27 @@ def _is_int20(s: str) -> bool:
     return 0 < len(s) <= 20 and s.isdigit() and s.isascii()
 
 
+def _dec_ok(s: str) -> bool:
+    return _DEC_RE.match(s) is not None
+
+
+def _cid_ok(s: str) -> bool:
+    return _CID_RE.match(s) is not None
+
+
+def _binance_limit(p: dict, specs: dict, memo: dict) -> None:
+    return None   # without the compiled module every order takes the full check
+
+
+try:   # the typed versions of the same checks (fastorder/sim/_fast.pyx)
+    from ._fast import binance_limit as _binance_limit  # noqa: F811
+    from ._fast import cid_ok as _cid_ok  # noqa: F811
+    from ._fast import dec_ok as _dec_ok  # noqa: F811
+    from ._fast import is_int20 as _is_int20  # noqa: F811
+except ImportError:  # pragma: no cover - not built
+    pass
+
+
 class BinanceError(Exception):
     def __init__(self, code: int, msg: str, status: int = 400, retry_after: int = 0, data: dict | None = None):
         super().__init__(msg)
@@ -258,7 +279,7 @@ class Binance:
                 raise BinanceError(-1131, "recvWindow must be less than 60000")
             window = float(rw)
         elif rw is not None:
-            if not _DEC_RE.match(rw):
+            if not _dec_ok(rw):
                 raise BinanceError(-1100, f"Illegal characters found in parameter 'recvWindow'; legal range is '{DEC_PATTERN}'.")
             rwd = D(rw)
             if rwd > 60000:
@@ -477,10 +498,10 @@ class Binance:
             raise BinanceError(-1116, "Invalid orderType.")
         for name in DECIMAL_PARAMS:
             v = p.get(name)
-            if v is not None and not _DEC_RE.match(v):
+            if v is not None and not _dec_ok(v):
                 raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{DEC_PATTERN}'.")
         cid = p.get("newClientOrderId")
-        if cid is not None and not _CID_RE.match(cid):
+        if cid is not None and not _cid_ok(cid):
             raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is "
                                "'^[a-zA-Z0-9-_]{1,36}$'.")
         tif = p.get("timeInForce")
@@ -566,7 +587,7 @@ class Binance:
                 "stp": stp or "EXPIRE_MAKER"}
 
     def new_order(self, p: dict, account: str, now: int) -> dict:
-        v = self.validate_order(p)
+        v = _binance_limit(p, self.ex.specs, self._filter_memo) or self.validate_order(p)
         self._count_order(account, now)
         cid = v["cid"] or self.ids.alnum(22)
         typ = v["type"]
@@ -645,7 +666,7 @@ class Binance:
         if restr is not None and restr not in ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
             raise BinanceError(-1145, "Invalid cancelRestrictions")
         new_cid = p.get("newClientOrderId")
-        if new_cid is not None and not _CID_RE.match(new_cid):
+        if new_cid is not None and not _cid_ok(new_cid):
             raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is "
                                "'^[a-zA-Z0-9-_]{1,36}$'.")
         o = self._lookup(p, account, True)
@@ -889,6 +910,12 @@ def _strip_sig(raw: str) -> str:
     if j < 0:
         return raw[: i - 1] if i else ""
     return raw[:i] + raw[j + 1:] if i == 0 else raw[: i - 1] + raw[j:]
+
+
+try:   # the same, typed (fastorder/sim/_fast.pyx)
+    from ._fast import strip_sig as _strip_sig  # noqa: F811
+except ImportError:  # pragma: no cover - not built
+    pass
 
 
 def _check_known(p: dict, allowed: frozenset) -> None:

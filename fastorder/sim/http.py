@@ -123,12 +123,7 @@ def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
     return out
 
 
-def parse_params(raw: str) -> tuple[dict[str, str], int]:
-    """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of parameters), decoded like :func:`parse_qs_ordered`;
-    a count larger than the dict's size means a name was repeated (the last value is kept)."""
-    if "%" in raw or "+" in raw:
-        q = parse_qs_ordered(raw)
-        return dict(q), len(q)
+def _split_params(raw: str) -> tuple[dict[str, str], int]:
     out = {}
     n = 0
     for part in raw.split("&"):
@@ -137,6 +132,21 @@ def parse_params(raw: str) -> tuple[dict[str, str], int]:
             out[k] = v
             n += 1
     return out, n
+
+
+try:   # the same split, typed (fastorder/sim/_fast.pyx)
+    from ._fast import parse_params as _split_params  # noqa: F811
+except ImportError:  # pragma: no cover - not built
+    pass
+
+
+def parse_params(raw: str) -> tuple[dict[str, str], int]:
+    """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of parameters), decoded like :func:`parse_qs_ordered`;
+    a count larger than the dict's size means a name was repeated (the last value is kept)."""
+    if "%" in raw or "+" in raw:
+        q = parse_qs_ordered(raw)
+        return dict(q), len(q)
+    return _split_params(raw)
 
 
 def set_linger0(transport) -> None:

@@ -1,0 +1,17 @@
+"""The simulator's hot-path text checks, typed (fastorder/sim/_fast.pyx). Shares nothing with the client."""
+
+from typing import Any
+
+def parse_params(raw: str) -> tuple[dict[str, str], int]:
+    """``a=1&b=2`` (no ``%``/``+``) -> ({"a": "1", "b": "2"}, number of non-empty parts)."""
+def strip_sig(raw: str) -> str:
+    """``raw`` without its ``signature=…`` parameter."""
+def is_int20(s: str) -> bool:
+    """``^[0-9]{1,20}$`` (no final newline allowed)."""
+def dec_ok(s: str) -> bool:
+    """``re.match(r"^([0-9]{1,20})(\\.[0-9]{1,20})?$", s) is not None``."""
+def cid_ok(s: str) -> bool:
+    """``re.match(r"^[a-zA-Z0-9-_]{1,36}$", s) is not None``."""
+def binance_limit(p: dict[str, str], specs: dict[str, Any], memo: dict[tuple[str, int, str], Any]) -> dict[str, Any] | None:
+    """A well-formed Binance LIMIT order whose price and quantity passed their filters before, normalised as
+    ``Binance.validate_order`` returns it; None for anything else (the caller runs the full check)."""

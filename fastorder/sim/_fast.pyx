@@ -1,0 +1,179 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The simulator's hot-path text checks, typed (compiled from this file; pure-Python equivalents in
+:mod:`fastorder.sim.http` and :mod:`fastorder.sim.binance` are used when it is not built).
+
+Nothing here is shared with fastorder's client: it only scans the text a request carries.
+
+- :func:`parse_params`: ``a=1&b=2`` (no ``%``/``+`` to decode) -> ({"a": "1", "b": "2"}, count).
+- :func:`strip_sig`: the query without its ``signature=`` parameter (what Binance signs).
+- :func:`is_int20`, :func:`dec_ok`, :func:`cid_ok`: the venue's parameter patterns
+  ``^[0-9]{1,20}$``, ``^([0-9]{1,20})(\\.[0-9]{1,20})?$``, ``^[a-zA-Z0-9-_]{1,36}$`` exactly as Python's
+  ``re.match`` reads them (``$`` also matches before one final newline).
+"""
+
+
+def parse_params(str raw):
+    """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of non-empty parts); a name sent twice keeps its last
+    value (the count then exceeds the dict's size). ``raw`` must hold no ``%`` or ``+``."""
+    cdef dict out = {}
+    cdef Py_ssize_t n = len(raw), i, start = 0, eq = -1, cnt = 0
+    cdef Py_UCS4 c
+    for i in range(n + 1):
+        if i < n:
+            c = raw[i]
+            if c == u'=':
+                if eq < 0:
+                    eq = i
+                continue
+            if c != u'&':
+                continue
+        if i > start:
+            if eq >= 0:
+                out[raw[start:eq]] = raw[eq + 1:i]
+            else:
+                out[raw[start:i]] = u""
+            cnt += 1
+        start = i + 1
+        eq = -1
+    return out, cnt
+
+
+def strip_sig(str raw):
+    """``raw`` without its ``signature=…`` parameter."""
+    cdef Py_ssize_t i = raw.find(u"signature=")
+    cdef Py_ssize_t j
+    while i > 0 and raw[i - 1] != u'&':
+        i = raw.find(u"signature=", i + 1)
+    if i < 0:
+        return raw
+    j = raw.find(u"&", i)
+    if j < 0:
+        return raw[: i - 1] if i else u""
+    return raw[j + 1:] if i == 0 else raw[: i - 1] + raw[j:]
+
+
+cdef inline Py_ssize_t _body_len(str s):
+    """Length without one final newline (``$`` matches before it)."""
+    cdef Py_ssize_t n = len(s)
+    if n and s[n - 1] == u'\n':
+        return n - 1
+    return n
+
+
+def is_int20(str s):
+    """``^[0-9]{1,20}$`` as :func:`fastorder.sim.binance._is_int20` checks it (no final newline)."""
+    cdef Py_ssize_t n = len(s), i
+    cdef Py_UCS4 c
+    if n == 0 or n > 20:
+        return False
+    for i in range(n):
+        c = s[i]
+        if c < u'0' or c > u'9':
+            return False
+    return True
+
+
+def dec_ok(str s):
+    """``re.match(r"^([0-9]{1,20})(\\.[0-9]{1,20})?$", s)`` is not None."""
+    cdef Py_ssize_t n = _body_len(s), i, ip = 0, fp = -1
+    cdef Py_UCS4 c
+    for i in range(n):
+        c = s[i]
+        if u'0' <= c <= u'9':
+            if fp < 0:
+                ip += 1
+            else:
+                fp += 1
+        elif c == u'.' and fp < 0:
+            fp = 0
+        else:
+            return False
+    return 1 <= ip <= 20 and (fp < 0 or 1 <= fp <= 20)
+
+
+def cid_ok(str s):
+    """``re.match(r"^[a-zA-Z0-9-_]{1,36}$", s)`` is not None."""
+    cdef Py_ssize_t n = _body_len(s), i
+    cdef Py_UCS4 c
+    if n == 0 or n > 36:
+        return False
+    for i in range(n):
+        c = s[i]
+        if not (u'a' <= c <= u'z' or u'A' <= c <= u'Z' or u'0' <= c <= u'9' or c == u'-' or c == u'_'):
+            return False
+    return True
+
+
+cdef Py_ssize_t _decimals(str s):
+    """Digits after the point once trailing zeros are dropped (0 without a point); -1 for a final newline."""
+    cdef Py_ssize_t n = len(s), dot = s.find(u"."), last
+    if n and s[n - 1] == u'\n':
+        return -1
+    if dot < 0:
+        return 0
+    last = n - 1
+    while last > dot and s[last] == u'0':
+        last -= 1
+    return last - dot
+
+
+_TIFS = frozenset((u"GTC", u"IOC", u"FOK"))
+_RESPS = frozenset((u"ACK", u"RESULT", u"FULL"))
+_STPS = frozenset((u"NONE", u"EXPIRE_TAKER", u"EXPIRE_MAKER", u"EXPIRE_BOTH", u"DECREMENT"))
+
+
+def binance_limit(dict p, dict specs, dict memo):
+    """Binance's checks of a new LIMIT order whose every value is well-formed and whose price and quantity
+    already passed their filters once (``memo``, filled by the full check): the normalised order, as
+    ``Binance.validate_order`` returns it; None for anything else (the caller then runs the full check,
+    which gives the venue's error). Accepts only what the full check accepts, and returns the same."""
+    cdef object v, spec, dp, dq, notional
+    for v in p.values():
+        if not v:
+            return None
+    if p.get(u"type") != u"LIMIT":
+        return None
+    symbol = p.get(u"symbol")
+    if symbol is None:
+        return None
+    spec = specs.get(symbol)
+    if spec is None:
+        return None
+    side = p.get(u"side")
+    if side != u"BUY" and side != u"SELL":
+        return None
+    if u"quoteOrderQty" in p or u"stopPrice" in p or u"icebergQty" in p:
+        return None
+    qty = p.get(u"quantity")
+    price = p.get(u"price")
+    tif = p.get(u"timeInForce")
+    if qty is None or price is None or tif is None or tif not in _TIFS:
+        return None
+    cid = p.get(u"newClientOrderId")
+    if cid is not None and not cid_ok(cid):
+        return None
+    resp = p.get(u"newOrderRespType")
+    if resp is None:
+        resp = u"FULL"
+    elif resp not in _RESPS:
+        return None
+    stp = p.get(u"selfTradePreventionMode")
+    if stp is None:
+        stp = u"EXPIRE_MAKER"
+    elif stp not in _STPS:
+        return None
+    if not dec_ok(qty) or not dec_ok(price):
+        return None
+    if not (0 <= _decimals(qty) <= 8) or not (0 <= _decimals(price) <= 8):
+        return None
+    dp = memo.get((symbol, 0, price))
+    if dp is None:
+        return None
+    dq = memo.get((symbol, 1, qty))
+    if dq is None:
+        return None
+    notional = dq * dp
+    if notional < spec.min_notional or notional > spec.max_notional:
+        return None
+    return {u"symbol": symbol, u"side": side, u"type": u"LIMIT", u"tif": tif, u"qty": dq, u"price": dp,
+            u"quote_qty": None, u"cid": cid, u"resp": resp, u"stp": stp}

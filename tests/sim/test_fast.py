@@ -1,0 +1,75 @@
+"""The simulator's typed hot-path checks (fastorder/sim/_fast.pyx) agree with the pure-Python definitions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from fastorder.sim import binance as bn
+from fastorder.sim.binance import _CID_RE, _DEC_RE, Binance, BinanceError, BinanceLimits
+from fastorder.sim.creds import Credentials
+
+F = pytest.importorskip("fastorder.sim._fast")
+
+
+def _split(raw):
+    out, n = {}, 0
+    for part in raw.split("&"):
+        if part:
+            k, _, v = part.partition("=")
+            out[k] = v
+            n += 1
+    return out, n
+
+
+def _strip(raw):
+    i = raw.find("signature=")
+    while i > 0 and raw[i - 1] != "&":
+        i = raw.find("signature=", i + 1)
+    if i < 0:
+        return raw
+    j = raw.find("&", i)
+    if j < 0:
+        return raw[: i - 1] if i else ""
+    return raw[:i] + raw[j + 1:] if i == 0 else raw[: i - 1] + raw[j:]
+
+
+def test_text_checks_match_the_patterns():
+    rng = random.Random(7)
+    alphabet = "0123456789.aZ-_&=\n é٣"
+    cases = ["signature=abc", "a=1&signature=x", "signature=x&a=1", "a=1&signature=x&b=2", "xsignature=1&signature=2",
+             "1.5\n", "1\n\n", "0" * 20, "0" * 21, "1." + "0" * 20, "1." + "0" * 21, ".5", "5.", "a" * 36, "a" * 37]
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(50_000)]
+    for s in cases:
+        assert F.is_int20(s) == (0 < len(s) <= 20 and s.isdigit() and s.isascii()), repr(s)
+        assert F.dec_ok(s) == (_DEC_RE.match(s) is not None), repr(s)
+        assert F.cid_ok(s) == (_CID_RE.match(s) is not None), repr(s)
+        assert F.strip_sig(s) == _strip(s), repr(s)
+        assert F.parse_params(s) == _split(s), repr(s)
+
+
+def test_binance_limit_fast_path_accepts_only_what_the_full_check_accepts():
+    app = Binance(Credentials.default().binance, BinanceLimits(enabled=False))
+    rng = random.Random(3)
+    choices = {
+        "symbol": ["BTCUSDT", "ETHUSDT", "NOPE", ""], "side": ["BUY", "SELL", "buy", ""],
+        "type": ["LIMIT", "LIMIT", "MARKET", "LIMIT_MAKER"], "timeInForce": ["GTC", "IOC", "FOK", "DAY", None],
+        "quantity": ["0.001", "0.00100", "1", "0.000001", "1.5\n", "0.0010000000", "abc", "", None],
+        "price": ["50000", "50000.01", "50000.001", "49000.00", "9e3", "0.001", None],
+        "newClientOrderId": ["x1", "bad id", "a" * 37, None], "newOrderRespType": ["ACK", "RESULT", "FULL", "X", None],
+        "selfTradePreventionMode": ["NONE", "EXPIRE_TAKER", "BAD", None], "quoteOrderQty": [None, None, "10"],
+        "stopPrice": [None, None, "1"], "icebergQty": [None, None, "0.001"],
+    }
+    fast = 0
+    for _ in range(30000):
+        p = {k: v for k, vs in choices.items() if (v := rng.choice(vs)) is not None}
+        try:
+            full = app.validate_order(dict(p))
+        except BinanceError:
+            full = None
+        got = bn._binance_limit(dict(p), app.ex.specs, app._filter_memo)
+        if got is not None:
+            fast += 1
+            assert got == full, p
+    assert fast > 20   # the memo filled and the fast path was taken
