@@ -131,20 +131,34 @@ def test_spinner_polls_after_traffic_then_sleeps(h):
         assert idle < 0.05, idle
 
 
-def test_spinner_window_unit():
+def test_spinner_window_unit(monkeypatch):
+    """The spinner keeps the loop polling while its window lasts and stops once it has passed. The clock is
+    driven by hand, so a slow or loaded machine cannot make the test fail."""
     import asyncio
 
-    from fastorder.sim.http import Spinner
+    from fastorder.sim import http
+
+    now = [1_000_000]
+    monkeypatch.setattr(http, "_perf", lambda: now[0])
 
     async def main():
-        loop = asyncio.get_running_loop()
-        s = Spinner(loop, 5000)  # 5 ms
+        s = http.Spinner(asyncio.get_running_loop(), 5000)  # 5 ms
         s.poke()
         assert s.active
-        await asyncio.sleep(0.002)
+        for _ in range(20):   # inside the window: every loop pass schedules the next
+            await asyncio.sleep(0)
+            assert s.active
+        now[0] += 4_000_000
+        await asyncio.sleep(0)
         assert s.active
-        await asyncio.sleep(0.03)
-        assert not s.active
+        s.poke()              # a new chunk extends the window from now
+        now[0] += 4_000_000
+        await asyncio.sleep(0)
+        assert s.active
+        now[0] += 1_000_001
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not s.active   # window passed: the loop may sleep again
 
     asyncio.run(main())
 
