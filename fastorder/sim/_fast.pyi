@@ -15,3 +15,5 @@ def cid_ok(s: str) -> bool:
 def binance_limit(p: dict[str, str], specs: dict[str, Any], memo: dict[tuple[str, int, str], Any]) -> dict[str, Any] | None:
     """A well-formed Binance LIMIT order whose price and quantity passed their filters before, normalised as
     ``Binance.validate_order`` returns it; None for anything else (the caller runs the full check)."""
+def binance_time_ok(ts: object, rw: object, now: int) -> bool:
+    """Binance's timestamp/recvWindow check passes in its usual form (whole ms); False means: run the full check."""

@@ -177,3 +177,38 @@ def binance_limit(dict p, dict specs, dict memo):
         return None
     return {u"symbol": symbol, u"side": side, u"type": u"LIMIT", u"tif": tif, u"qty": dq, u"price": dp,
             u"quote_qty": None, u"cid": cid, u"resp": resp, u"stp": stp}
+
+
+cdef long long _digits(object s, Py_ssize_t maxlen):
+    """The value of ``s`` when it is a str of 1..maxlen ASCII digits, else -1."""
+    cdef str t
+    cdef Py_ssize_t n, i
+    cdef long long v = 0
+    cdef Py_UCS4 c
+    if type(s) is not str:
+        return -1
+    t = <str>s
+    n = len(t)
+    if n == 0 or n > maxlen:
+        return -1
+    for i in range(n):
+        c = t[i]
+        if c < u'0' or c > u'9':
+            return -1
+        v = v * 10 + (<long long>c - 48)
+    return v
+
+
+def binance_time_ok(object ts, object rw, long long now):
+    """True when Binance's timestamp check passes for the usual form: ``timestamp`` in whole milliseconds
+    (at most 15 digits), ``recvWindow`` absent (5000) or whole milliseconds up to 60000, and the timestamp
+    neither 1000 ms ahead of ``now`` nor older than the window. False for anything else (the caller then
+    runs the full check, which gives the venue's error or accepts the other forms)."""
+    cdef long long t = _digits(ts, 15), window = 5000
+    if t < 0:
+        return False
+    if rw is not None:
+        window = _digits(rw, 5)
+        if window < 0 or window > 60000:
+            return False
+    return t < now + 1000 and now - t <= window

@@ -43,7 +43,9 @@ class HmacSha256:
     __slots__ = ("_tpl",)
 
     def __init__(self, key: bytes):
-        self._tpl = hmac.new(key, digestmod="sha256")
+        h = hmac.new(key, digestmod="sha256")
+        # OpenSSL's own HMAC object when hmac wraps one: its copy() is C (hmac.HMAC.copy is Python code)
+        self._tpl = getattr(h, "_hmac", None) or h
 
     def digest(self, msg: bytes) -> bytes:
         h = self._tpl.copy()

@@ -73,3 +73,27 @@ def test_binance_limit_fast_path_accepts_only_what_the_full_check_accepts():
             fast += 1
             assert got == full, p
     assert fast > 20   # the memo filled and the fast path was taken
+
+
+def test_binance_time_fast_path_passes_only_what_the_full_check_passes(monkeypatch):
+    app = Binance(Credentials.default().binance, BinanceLimits(enabled=False))
+    monkeypatch.setattr(bn, "_time_ok", lambda ts, rw, now: False)   # the full check alone
+    rng = random.Random(5)
+    now = 1764084000500
+    passed = 0
+    for _ in range(20000):
+        ts = rng.choice([str(now + rng.randint(-70000, 2000)), str((now + rng.randint(-9000, 2000)) * 1000), "",
+                         "12a", "1" * 21, " 1", "١٢"])
+        p = {"timestamp": ts}
+        rw = rng.choice([None, "5000", "60000", "60001", "0", "100.5", "abc", "", "99999", "070000"])
+        if rw is not None:
+            p["recvWindow"] = rw
+        try:
+            app._check_time(p, now)
+            full = True
+        except BinanceError:
+            full = False
+        if F.binance_time_ok(ts, rw, now):
+            passed += 1
+            assert full, p
+    assert passed > 100
