@@ -308,7 +308,7 @@ class Exchange:
             o.status = "FILLED" if o.executed and (o.quote_qty is not None or o.remaining == 0) else "EXPIRED"
             if o.quote_qty is not None and o.executed and o.quote_qty - o.cum_quote >= spec.mid * spec.step:
                 o.status = "EXPIRED"  # book could not absorb the whole quote amount
-        elif o.remaining == 0:
+        elif o.qty == o.executed:
             o.status = "FILLED"
         elif tif in ("IOC", "FOK"):
             o.status = "EXPIRED"
@@ -423,10 +423,11 @@ class Exchange:
                     m.utime = now
                     self._unlock(m)
                     continue
+                m_left = m.qty - m.executed
                 if by_quote:
-                    q = min(m.remaining, (quote_left / px).quantize(step, ROUND_DOWN))
+                    q = min(m_left, (quote_left / px).quantize(step, ROUND_DOWN))
                 else:
-                    q = min(m.remaining, o.remaining)
+                    q = min(m_left, o.qty - o.executed)
                 if q <= 0:
                     done = True
                     break
@@ -469,14 +470,14 @@ class Exchange:
                         ma.bal(spec.base)[1] -= q
                         m.locked -= q
                         ma.bal(spec.quote)[0] += notional
-                if m.remaining == 0:
+                if q == m_left:   # m.remaining is now 0
                     lv.remove(m)
                     m.status = "FILLED"
                     if m.is_mm:
                         refill.append(m)
                 else:
                     m.status = "PARTIALLY_FILLED"
-                if (not by_quote and o.remaining == 0) or (by_quote and quote_left < px * step):
+                if (not by_quote and o.qty == o.executed) or (by_quote and quote_left < px * step):
                     done = True
                     break
             if not lv:
