@@ -343,9 +343,18 @@ class Binance:
                 account = key.account
                 if not params.get("signature"):
                     raise mandatory("signature")
-                self._check_time(params, now)
-                payload = _strip_sig(req.query) + _strip_sig(req.body.decode("latin-1") if req.body else "")
-                if not self._verify(key, payload.encode("latin-1"), params["signature"]):
+                if not _time_ok(params.get("timestamp"), params.get("recvWindow"), now):
+                    self._check_time(params, now)   # the full check: raises, or accepts another form
+                payload = _strip_sig(req.query)
+                if req.body:
+                    payload += _strip_sig(req.body.decode("latin-1"))
+                sig = params["signature"]
+                hm = self._hmac.get(key.api_key) if key.kind == "HMAC" else None
+                if hm is not None:
+                    ok = hmac.compare_digest(hm.hexdigest(payload.encode("latin-1")), sig.lower())
+                else:
+                    ok = self._verify(key, payload.encode("latin-1"), sig)
+                if not ok:
                     raise BinanceError(-1022, "Signature for this request is not valid.")
             status, body, order_hdr = fn(params, key, now)
         except BinanceError as e:

@@ -27,8 +27,11 @@ REASONS = {
     500: b"Internal Server Error", 502: b"Bad Gateway", 503: b"Service Unavailable", 504: b"Gateway Timeout",
 }
 MAX_BODY = 1 << 20
+_METHODS = {m.encode(): m for m in ("GET", "POST", "DELETE", "PUT", "HEAD", "OPTIONS", "PATCH")}
 
 _date_cache = [0, b""]
+_STATUS_LINES = {k: b"HTTP/1.1 %d %s\r\n" % (k, v) for k, v in REASONS.items()}
+_CT_CL = b"Content-Type: application/json;charset=UTF-8\r\nContent-Length: "
 
 
 def http_date() -> bytes:
@@ -267,7 +270,9 @@ class HttpProtocol(asyncio.Protocol):
             u = httptools.parse_url(url)
             path = (u.path or b"/").decode("latin-1")
             query = u.query.decode("latin-1") if u.query else ""
-        req = Request(p.get_method().decode(), path, query, self._headers,
+        m = p.get_method()
+        method = _METHODS.get(m) or m.decode()
+        req = Request(method, path, query, self._headers,
                       b"".join(self._body) if self._body else b"", self._chunk_t,
                       p.should_keep_alive(), self, p.get_http_version())
         if p.should_upgrade():
@@ -296,18 +301,17 @@ class HttpProtocol(asyncio.Protocol):
 
     def render(self, status: int, headers: bytes, body: bytes, req: Request | None, close: bool) -> bytes:
         """The full reply bytes; also records the processing time of ``req``."""
-        parts = [b"HTTP/1.1 %d %s\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: %d\r\n"
-                 % (status, REASONS.get(status, b"Unknown"), len(body)), headers, b"Date: ", http_date(), b"\r\n"]
-        if close:
-            parts.append(b"Connection: close\r\n")
+        head = _STATUS_LINES.get(status) or (b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Unknown")))
+        now = int(time.time())
+        date = _date_cache[1] if _date_cache[0] == now else http_date()
         if req is not None:
             us = (_perf() - req.t0) / 1000.0
             self.site.stats.add("rest", us)
-            parts.append(b"X-Sim-Processing-Us: %.1f\r\n\r\n" % us)
-        else:
-            parts.append(b"\r\n")
-        parts.append(body)
-        return b"".join(parts)
+            return b"".join((head, _CT_CL, b"%d\r\n" % len(body), headers, b"Date: ", date,
+                             b"\r\nConnection: close\r\nX-Sim-Processing-Us: %.1f\r\n\r\n" % us if close
+                             else b"\r\nX-Sim-Processing-Us: %.1f\r\n\r\n" % us, body))
+        return b"".join((head, _CT_CL, b"%d\r\n" % len(body), headers, b"Date: ", date,
+                         b"\r\nConnection: close\r\n\r\n" if close else b"\r\n\r\n", body))
 
     def write_reply(self, status: int, headers: bytes, body: bytes, req: Request | None, close: bool = False):
         if req is not None and not req.keep_alive:
