@@ -17,3 +17,5 @@ def binance_limit(p: dict[str, str], specs: dict[str, Any], memo: dict[tuple[str
     ``Binance.validate_order`` returns it; None for anything else (the caller runs the full check)."""
 def binance_time_ok(ts: object, rw: object, now: int) -> bool:
     """Binance's timestamp/recvWindow check passes in its usual form (whole ms); False means: run the full check."""
+def unquote_plus(s: str) -> str | None:
+    """``urllib.parse.unquote_plus(s)`` for ASCII text with ASCII escapes; None otherwise (use urllib's)."""

@@ -12,6 +12,10 @@ Nothing here is shared with fastorder's client: it only scans the text a request
 """
 
 
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_DecodeASCII
+
+
 def parse_params(str raw):
     """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of non-empty parts); a name sent twice keeps its last
     value (the count then exceeds the dict's size). ``raw`` must hold no ``%`` or ``+``."""
@@ -212,3 +216,47 @@ def binance_time_ok(object ts, object rw, long long now):
         if window < 0 or window > 60000:
             return False
     return t < now + 1000 and now - t <= window
+
+
+cdef inline int _hex(Py_UCS4 c):
+    if 48 <= c <= 57:
+        return <int>c - 48
+    if 65 <= c <= 70:
+        return <int>c - 55
+    if 97 <= c <= 102:
+        return <int>c - 87
+    return -1
+
+
+def unquote_plus(str s):
+    """``urllib.parse.unquote_plus(s)`` when ``s`` is ASCII and every ``%`` starts an escape of an ASCII byte
+    (``%00``-``%7F``); None otherwise (the caller then uses urllib's, which also decodes UTF-8 sequences)."""
+    cdef Py_ssize_t n = len(s), i = 0, k = 0
+    cdef Py_UCS4 c
+    cdef int hi, lo
+    cdef char *buf = <char *>PyMem_Malloc(n + 1)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        while i < n:
+            c = s[i]
+            if c > 127:
+                return None
+            if c == 43:        # '+'
+                buf[k] = 32
+            elif c == 37:      # '%'
+                if i + 2 >= n:
+                    return None
+                hi = _hex(s[i + 1])
+                lo = _hex(s[i + 2])
+                if hi < 0 or lo < 0 or hi > 7:
+                    return None
+                buf[k] = <char>(hi * 16 + lo)
+                i += 2
+            else:
+                buf[k] = <char>c
+            k += 1
+            i += 1
+        return PyUnicode_DecodeASCII(buf, k, NULL)
+    finally:
+        PyMem_Free(buf)

@@ -118,6 +118,7 @@ def not_required(name: str) -> BinanceError:
 
 
 _FMT8: dict = {}
+_ZERO = Decimal(0)
 
 
 def fmt8(d: Decimal) -> str:
@@ -628,20 +629,19 @@ class Binance:
         return o.status
 
     def place_view(self, o, resp: str, now: int) -> dict:
-        out = {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid, "transactTime": now}
         if resp == "ACK":
-            return out
-        out["price"] = fmt8(o.price or 0)
-        out["origQty"] = fmt8(o.qty)
-        out["executedQty"] = fmt8(o.executed)
-        out["origQuoteOrderQty"] = fmt8(o.quote_qty or 0)
-        out["cummulativeQuoteQty"] = fmt8(o.cum_quote)
-        out["status"] = o.status
-        out["timeInForce"] = o.extra["tif_shown"]
-        out["type"] = o.extra["type"]
-        out["side"] = o.side
-        out["workingTime"] = now if o.status in OPEN or o.executed else -1
-        out["selfTradePreventionMode"] = o.extra["stp"]
+            return {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid,
+                    "transactTime": now}
+        f = _FMT8.get
+        price, qty, executed, cum = o.price or _ZERO, o.qty, o.executed, o.cum_quote
+        extra = o.extra
+        out = {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid, "transactTime": now,
+               "price": f(price) or fmt8(price), "origQty": f(qty) or fmt8(qty),
+               "executedQty": f(executed) or fmt8(executed),
+               "origQuoteOrderQty": fmt8(o.quote_qty or _ZERO), "cummulativeQuoteQty": f(cum) or fmt8(cum),
+               "status": o.status, "timeInForce": extra["tif_shown"], "type": extra["type"], "side": o.side,
+               "workingTime": now if o.status in OPEN or executed else -1,
+               "selfTradePreventionMode": extra["stp"]}
         if resp == "FULL":
             spec = self.ex.specs[o.symbol]
             ca = spec.base if o.side == "BUY" else spec.quote

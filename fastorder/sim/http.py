@@ -107,6 +107,20 @@ class Request:
         return default if v is None else v.decode("latin-1")
 
 
+def _unquote(s: str) -> str:
+    return unquote_plus(s)
+
+
+try:   # ASCII escapes decoded typed, anything else by urllib (fastorder/sim/_fast.pyx)
+    from ._fast import unquote_plus as _unquote_ascii
+
+    def _unquote(s: str) -> str:  # noqa: F811
+        r = _unquote_ascii(s)
+        return unquote_plus(s) if r is None else r
+except ImportError:  # pragma: no cover - not built
+    pass
+
+
 def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
     """``a=1&b=2`` -> [("a","1"),("b","2")] with percent/plus decoding; keeps duplicates and order."""
     if not raw:
@@ -119,9 +133,9 @@ def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
             continue
         k, _, v = part.partition("=")
         if "%" in k or "+" in k:
-            k = unquote_plus(k)
+            k = _unquote(k)
         if "%" in v or "+" in v:
-            v = unquote_plus(v)
+            v = _unquote(v)
         out.append((k, v))
     return out
 

@@ -97,3 +97,18 @@ def test_binance_time_fast_path_passes_only_what_the_full_check_passes(monkeypat
             passed += 1
             assert full, p
     assert passed > 100
+
+
+def test_unquote_plus_matches_urllib_where_it_answers():
+    from urllib.parse import unquote_plus
+
+    rng = random.Random(11)
+    alphabet = "%+aZ09fF7G8é-_.~ \n"
+    answered = 0
+    for s in ["2026-11-25T15%3A40%3A01", "abc%2B%2F%3D", "%", "%4", "%zz", "%C3%A9", "%7f%80", "a+b"] + [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(50_000)]:
+        r = F.unquote_plus(s)
+        if r is not None:
+            answered += 1
+            assert r == unquote_plus(s), repr(s)
+    assert answered > 10_000
