@@ -19,3 +19,5 @@ def binance_time_ok(ts: object, rw: object, now: int) -> bool:
     """Binance's timestamp/recvWindow check passes in its usual form (whole ms); False means: run the full check."""
 def unquote_plus(s: str) -> str | None:
     """``urllib.parse.unquote_plus(s)`` for ASCII text with ASCII escapes; None otherwise (use urllib's)."""
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    """A WebSocket client frame's payload XOR its 4-byte mask, repeated."""

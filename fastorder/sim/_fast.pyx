@@ -13,6 +13,7 @@ Nothing here is shared with fastorder's client: it only scans the text a request
 
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeASCII
 
 
@@ -260,3 +261,21 @@ def unquote_plus(str s):
         return PyUnicode_DecodeASCII(buf, k, NULL)
     finally:
         PyMem_Free(buf)
+
+
+def unmask(bytes payload, bytes mask):
+    """A WebSocket client frame's payload XOR its 4-byte mask, repeated (RFC 6455 §5.3)."""
+    cdef Py_ssize_t n = len(payload), i
+    cdef const unsigned char *src = payload
+    cdef const unsigned char *m = mask
+    cdef bytes out
+    cdef unsigned char *dst
+    if len(mask) != 4:
+        raise ValueError("a WebSocket mask is 4 bytes")
+    if n == 0:
+        return b""
+    out = PyBytes_FromStringAndSize(NULL, n)
+    dst = <unsigned char *>PyBytes_AS_STRING(out)
+    for i in range(n):
+        dst[i] = src[i] ^ m[i & 3]
+    return out

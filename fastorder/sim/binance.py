@@ -866,7 +866,7 @@ class BinanceWsSession:
         sig = params.get("signature")
         if not sig:
             raise mandatory("signature")
-        payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature").encode()
+        payload = "&".join([k + "=" + params[k] for k in sorted(params) if k != "signature"]).encode()
         return self.v._verify(key, payload, sig)
 
     def _logon(self, params: dict, now: int) -> dict:

@@ -69,6 +69,12 @@ def unmask(payload: bytes, mask: bytes) -> bytes:
     return (int.from_bytes(payload, "big") ^ int.from_bytes(m, "big")).to_bytes(n, "big")
 
 
+try:   # the same XOR, typed (fastorder/sim/_fast.pyx)
+    from ._fast import unmask  # noqa: F811
+except ImportError:  # pragma: no cover - not built
+    pass
+
+
 class WsConn:
     """One upgraded connection. ``proto`` is the HttpProtocol it replaced; ``session`` the venue logic.
 

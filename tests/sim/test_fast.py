@@ -112,3 +112,12 @@ def test_unquote_plus_matches_urllib_where_it_answers():
             answered += 1
             assert r == unquote_plus(s), repr(s)
     assert answered > 10_000
+
+
+def test_unmask_matches_the_python_xor():
+    rng = random.Random(13)
+    for n in list(range(0, 70)) + [125, 126, 65535, 70000]:
+        payload, mask = rng.randbytes(n), rng.randbytes(4)
+        m = (mask * ((n >> 2) + 1))[:n]
+        want = (int.from_bytes(payload, "big") ^ int.from_bytes(m, "big")).to_bytes(n, "big") if n else b""
+        assert F.unmask(payload, mask) == want
