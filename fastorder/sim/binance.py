@@ -335,7 +335,7 @@ class Binance:
         try:
             if route is self._open_orders_route and "symbol=" not in req.query:
                 weight = 80  # all symbols
-            self._weight(ip, weight, now)
+            used = self._weight(ip, weight, now)   # the IP's weight this minute, this request included
             params = self._params(req)
             key = None
             if signed:
@@ -360,7 +360,7 @@ class Binance:
             status, body, order_hdr = fn(params, key, now)
         except BinanceError as e:
             return e.status, self._hdr(ip, e.retry_after), orjson.dumps({"code": e.code, "msg": e.msg})
-        hdr = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % self.used_weight(ip, now)
+        hdr = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % used
         if order_hdr and account is not None:
             n10, nd = self.order_counts(account, now)
             hdr += b"X-MBX-ORDER-COUNT-10S: %d\r\nX-MBX-ORDER-COUNT-1D: %d\r\n" % (n10, nd)
