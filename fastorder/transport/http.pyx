@@ -171,9 +171,56 @@ cdef class HttpResponse:
 
     def header(self, name, default=None):
         """The first value of header ``name`` (str or bytes, any case), or ``default``."""
-        cdef bytes key = (name.encode("latin-1") if isinstance(name, str) else bytes(name)).lower()
+        cdef bytes key
+        cdef const char *k
+        cdef Py_ssize_t i, n
+        if type(name) is bytes:   # the common case: no lower() call unless the name has capitals
+            k = PyBytes_AS_STRING(name)
+            n = PyBytes_GET_SIZE(name)
+            key = <bytes>name
+            for i in range(n):
+                if 65 <= <uint8_t>k[i] <= 90:
+                    key = key.lower()
+                    break
+        else:
+            key = (name.encode("latin-1") if isinstance(name, str) else bytes(name)).lower()
         r = self._scan_headers(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), None)
         return default if r is None else r
+
+    def headers_in(self, tuple names):
+        """The first value of each header in ``names`` (lower-case bytes), None where absent: one pass over
+        the head for all of them (a reply's few interesting headers, read per order)."""
+        cdef const char *p = PyBytes_AS_STRING(self._head)
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._head), i = 0, ls, le, c, vs, ve, j, m = len(names), left = m
+        cdef list out = [None] * m
+        cdef object nm
+        for nm in names:
+            if type(nm) is not bytes:
+                raise TypeError("header names must be lower-case bytes")
+        while i < n and not (p[i] == b'\r'):
+            i += 1
+        i += 2
+        while i < n and left:
+            ls = i
+            while i < n and p[i] != b'\r':
+                i += 1
+            le = i
+            i += 2
+            c = ls
+            while p[c] != b':':
+                c += 1
+            for j in range(m):
+                nm = names[j]
+                if out[j] is None and _ieq(p + ls, c - ls, PyBytes_AS_STRING(<bytes>nm), PyBytes_GET_SIZE(<bytes>nm)):
+                    vs = c + 1
+                    while vs < le and (p[vs] == b' ' or p[vs] == b'\t'):
+                        vs += 1
+                    ve = le
+                    while ve > vs and (p[ve - 1] == b' ' or p[ve - 1] == b'\t'):
+                        ve -= 1
+                    out[j] = PyBytes_FromStringAndSize(p + vs, ve - vs)
+                    left -= 1   # no break: a name may be asked for twice
+        return out
 
     def get_all(self, name):
         """Every value of header ``name``, in order."""

@@ -11,7 +11,7 @@ import os
 import random
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +35,13 @@ from fastorder.types import REJECTED, Ack, Latency
 from fastorder.venues.limits import RateGuard
 
 perf_ns = time.perf_counter_ns
+
+# Venue modules build Acks positionally on the order path (keyword matching costs more than the rest of the
+# construction): this is the order they rely on.
+ACK_FIELDS = ("venue", "symbol", "client_order_id", "order_id", "status", "side", "price", "quantity", "filled_qty",
+              "avg_price", "exchange_ts_ms", "reconciled", "latency", "raw")
+if tuple(f.name for f in fields(Ack)) != ACK_FIELDS:   # pragma: no cover - a changed Ack must change its callers
+    raise ImportError(f"fastorder.types.Ack fields changed: {[f.name for f in fields(Ack)]}")
 
 
 @dataclass(slots=True)
@@ -464,10 +471,23 @@ class Session:
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
         lat.tcp_rtt_us = conn.tcp_rtt()[0] or None
-        sim_us = resp.header(b"x-sim-processing-us")
+        return resp
+
+    #: the reply headers a venue reads per REST reply (`_reply_headers`); the first is always the simulator's
+    _reply_header_names: tuple[bytes, ...] = (b"x-sim-processing-us",)
+
+    def _reply_headers(self, resp: Any, lat: Latency) -> list[Any]:
+        """The values of `_reply_header_names` in one pass over the reply head (None where absent); the
+        simulator's processing time, when it reports one, goes to `lat.exchange_us`."""
+        names = self._reply_header_names
+        try:
+            vals = resp.headers_in(names)
+        except AttributeError:   # a response object without headers_in: one lookup per name
+            vals = [resp.header(n) for n in names]
+        sim_us = vals[0]
         if sim_us is not None:
             lat.exchange_us = round(float(sim_us))
-        return resp
+        return vals
 
     def _spin(self, conn: Any, fut: asyncio.Future) -> None:
         """Spin mode: poll the connection until `fut` is resolved or spin_us has passed (then the event loop
@@ -497,10 +517,13 @@ class Session:
     def ws_conn(self) -> Any:
         """The open WebSocket connection with the fewest requests pending, then the lowest recently
         measured RTT."""
+        conns = self._ws_conns
+        if len(conns) == 1 and not conns[0].closed.done():   # one connection (the default): no ranking
+            return conns[0]
         best = None
         best_key = None
         rtt = self._ws_rtt
-        for c in self._ws_conns:
+        for c in conns:
             if _ws_is_open(c):
                 key = (c.pending, rtt.get(id(c), 0))
                 if best is None or key < best_key:
@@ -554,9 +577,16 @@ class Session:
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
-        info = self.symbol(symbol)
-        side_u = _side(side)
-        type, tif = _order_kind(type, tif, price, post_only)
+        info = self._symbol_cache.get(symbol) or self.symbol(symbol)
+        # the common spellings without a call; everything else (and every error) through _side / _order_kind
+        if side == "buy":
+            side_u = "BUY"
+        elif side == "sell":
+            side_u = "SELL"
+        else:
+            side_u = _side(side)
+        if not (type == "limit" and price is not None and (tif == "GTC" or tif == "IOC" or tif == "FOK")):
+            type, tif = _order_kind(type, tif, price, post_only)
         clid = client_order_id or self.ids.next()
         lat = Latency()
         if self.rate_limit:

@@ -65,23 +65,16 @@ def error_for(code: int | None, msg: str, status: int, clid: str | None, *, acti
     return VenueError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
 
 
-def _nonzero(text: str) -> bool:
-    """True if a decimal string such as '0.00100000' is not zero (cheaper than Decimal on every reply)."""
-    return bool(text) and text.strip("0.") != ""
-
-
 def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: Any) -> Ack:
-    status = _STATUS.get(d.get("status", ""), ACCEPTED)
-    executed = d.get("executedQty", "")
+    get = d.get
+    executed = get("executedQty", "")
     avg = ""
-    if _nonzero(executed) and d.get("cummulativeQuoteQty"):
+    if executed and executed.strip("0.") != "" and get("cummulativeQuoteQty"):   # a fill (no Decimal if none)
         avg = str(Decimal(d["cummulativeQuoteQty"]) / Decimal(executed))
-    return Ack(venue=VENUE, symbol=info.name,
-               client_order_id=d.get("origClientOrderId") or d.get("clientOrderId") or clid,
-               order_id=str(d.get("orderId", "")), status=status, side=d.get("side", ""),
-               price=d.get("price", ""), quantity=d.get("origQty", ""), filled_qty=executed, avg_price=avg,
-               exchange_ts_ms=d.get("transactTime") or d.get("updateTime") or d.get("time"), latency=lat,
-               raw=raw)
+    # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
+    return Ack(VENUE, info.name, get("origClientOrderId") or get("clientOrderId") or clid, str(get("orderId", "")),
+               _STATUS.get(get("status", ""), ACCEPTED), get("side", ""), get("price", ""), get("origQty", ""),
+               executed, avg, get("transactTime") or get("updateTime") or get("time"), False, lat, raw)
 
 
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
@@ -137,6 +130,7 @@ class BinanceSession(Session):
         self._rl_windows: dict[tuple[Any, Any, Any], Any] = {}   # (type, interval, number) -> guard window
         self._rl_known = -1   # how many windows the guard had when _rl_windows was filled
         self._usage_headers: list[tuple[bytes, Any]] | None = None   # (header name, guard window)
+        self._usage_known = -1   # how many windows the guard had when _usage_headers was made
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
@@ -197,25 +191,32 @@ class BinanceSession(Session):
         buf.clear()
         if self.transport == "rest" or rest:
             encode_rest(buf)
-            resp = await self.rest_send(buf.getvalue(), lat, t_call)
-            self._observe_headers(resp)
-            try:
-                d = orjson.loads(resp.body) if resp.body else {}
-            except orjson.JSONDecodeError as exc:
-                raise _Unknown(exc) from None
-            if resp.status == 200 and isinstance(d, dict):
-                return ack_from(info, d, clid or "", lat, d)
-            if not isinstance(d, dict):
-                raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
-            ra = resp.header(b"retry-after")
-            retry_after = float(ra) if ra else None
-            if retry_after and resp.status in (418, 429):
-                self.guard.block(retry_after, banned=resp.status == 418)
-            raise error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
-                            retry_after=retry_after)
+            return self._rest_result(info, await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, action)
         rid = self.next_request_id()
         encode_ws(buf, rid)
-        reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
+        return self._ws_result(info, await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), clid,
+                               lat, action)
+
+    def _rest_result(self, info: SymbolInfo, resp: Any, clid: str | None, lat: Latency, action: str) -> Ack:
+        """A REST reply as the Ack, or the typed error (usage headers observed either way)."""
+        self._observe_headers(resp, lat)
+        try:
+            d = orjson.loads(resp.body) if resp.body else {}
+        except orjson.JSONDecodeError as exc:
+            raise _Unknown(exc) from None
+        if resp.status == 200 and isinstance(d, dict):
+            return ack_from(info, d, clid or "", lat, d)
+        if not isinstance(d, dict):
+            raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
+        ra = resp.header(b"retry-after")
+        retry_after = float(ra) if ra else None
+        if retry_after and resp.status in (418, 429):
+            self.guard.block(retry_after, banned=resp.status == 418)
+        raise error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
+                        retry_after=retry_after)
+
+    def _ws_result(self, info: SymbolInfo, reply: bytes, clid: str | None, lat: Latency, action: str) -> Ack:
+        """A WebSocket reply as the Ack, or the typed error (its rateLimits observed either way)."""
         try:
             d = orjson.loads(reply)
         except orjson.JSONDecodeError as exc:
@@ -239,23 +240,33 @@ class BinanceSession(Session):
             costs = self._costs = {name: 1 for name in self.guard.windows}
         return costs
 
-    def _observe_headers(self, resp: Any) -> None:
+    def _observe_headers(self, resp: Any, lat: Latency) -> None:
         """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours. Only the
-        windows the guard knows can be updated, so only their headers are looked up (a scan in C each;
-        this runs per order)."""
+        windows the guard knows can be updated, so only their headers are read — with the simulator's time,
+        in one pass over the reply head (this runs per order)."""
         guard = self.guard
         usage = self._usage_headers
-        if usage is None or len(usage) != len(guard.windows):
-            usage = self._usage_headers = [(_usage_header(name), w) for name, w in guard.windows.items()]
-        seen = []
-        for hname, w in usage:
-            v = resp.header(hname) if hname else None
+        if usage is None or self._usage_known != len(guard.windows):
+            usage = self._usage_headers = [(_usage_header(name), w) for name, w in guard.windows.items()
+                                           if _usage_header(name)]
+            self._usage_known = len(guard.windows)
+            self._reply_header_names = (b"x-sim-processing-us",) + tuple(h for h, _ in usage)
+        vals = self._reply_headers(resp, lat)
+        seen = None
+        i = 1
+        for _, w in usage:
+            v = vals[i]
+            i += 1
             if v is not None:
                 try:
-                    seen.append((w, int(v)))
+                    n = int(v)
                 except ValueError:   # not a count: ignore it, as a missing header
-                    pass
-        if seen:
+                    continue
+                if seen is None:
+                    seen = [(w, n)]
+                else:
+                    seen.append((w, n))
+        if seen is not None:
             guard.observe_windows(seen)
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
@@ -282,22 +293,27 @@ class BinanceSession(Session):
             guard.observe_windows(seen)
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+        # the order path, written out (no closures, no _call): it runs per order
         if type == "market":   # type, tif and price were checked by Session.place_order
             btype, btif = "MARKET", None
+        elif post_only:
+            btype, btif = "LIMIT_MAKER", None
         else:
-            btype, btif = ("LIMIT_MAKER", None) if post_only else ("LIMIT", tif)
+            btype, btif = "LIMIT", tif
         ts = self.now_ms()
-        rules, enc = info.rules, self._rest_enc
-        return await self._call(
-            info,
-            lambda b: enc.new_order_request(b, info.name, side, btype, client_order_id=clid, timestamp=ts,
-                                            quantity=quantity, price=price, time_in_force=btif,
-                                            resp_type=self.resp_type, rules=rules),
-            lambda b, rid: self._ws_enc.order_place(b, rid, info.name, side, btype, client_order_id=clid,
-                                                    timestamp=ts, quantity=quantity, price=price,
-                                                    time_in_force=btif, resp_type=self.resp_type, rules=rules,
-                                                    logged_on=self.logged_on),
-            clid, lat, t_call, "place")
+        buf = self._buf
+        buf.clear()
+        if self.transport == "rest":
+            self._rest_enc.new_order_request(buf, info.name, side, btype, client_order_id=clid, timestamp=ts,
+                                             quantity=quantity, price=price, time_in_force=btif,
+                                             resp_type=self.resp_type, rules=info.rules)
+            return self._rest_result(info, await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "place")
+        rid = self.next_request_id()
+        self._ws_enc.order_place(buf, rid, info.name, side, btype, client_order_id=clid, timestamp=ts,
+                                 quantity=quantity, price=price, time_in_force=btif, resp_type=self.resp_type,
+                                 rules=info.rules, logged_on=self.logged_on)
+        return self._ws_result(info, await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), clid,
+                               lat, "place")
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         ts = self.now_ms()

@@ -31,6 +31,8 @@ from fastorder.venues.base import Session, SymbolInfo, _Unknown
 VENUE = "htx"
 _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, "filled": FILLED,
           "partial-canceled": CANCELED, "canceled": CANCELED, "canceling": CANCEL_REQUESTED}
+_ORDER_TYPE = {(s, tif): f"{s}-{t}" for s in ("buy", "sell")
+               for tif, t in (("GTC", "limit"), ("IOC", "ioc"), ("FOK", "limit-fok"))}
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -130,7 +132,11 @@ class HtxSession(Session):
         buf = self._buf
         buf.clear()
         encode(buf)
-        resp = await self.rest_send(buf.getvalue(), lat, t_call)
+        return self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, action)
+
+    def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
+        """A reply's parsed body, or the typed error."""
+        self._reply_headers(resp, lat)
         if resp.status >= 500:
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
         if resp.status == 429:
@@ -146,7 +152,8 @@ class HtxSession(Session):
         return d
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
-        s = side.lower()
+        # the order path, written out (no closure): it runs per order
+        s = "buy" if side == "BUY" else "sell"
         if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
                 # HTX sizes buy-market orders in quote currency (REFERENCE.md §4.3): a base quantity
@@ -157,14 +164,15 @@ class HtxSession(Session):
         elif post_only:
             htype = f"{s}-limit-maker"
         else:
-            htype = f"{s}-" + {"GTC": "limit", "IOC": "ioc", "FOK": "limit-fok"}[tif]
-        ts = self.now_ms() // 1000
+            htype = _ORDER_TYPE[s, tif]
         enc = self._encoder()
-        d = await self._send(lambda b: enc.place_order_request(b, info.name, htype, amount=quantity,
-                                                               client_order_id=clid, timestamp_s=ts, price=price,
-                                                               rules=info.rules), clid, lat, t_call, "place")
-        return Ack(venue=VENUE, symbol=info.name, client_order_id=clid, order_id=str(d.get("data", "")),
-                   status=ACCEPTED, side=side, latency=lat, raw=d)
+        buf = self._buf
+        buf.clear()
+        enc.place_order_request(buf, info.name, htype, amount=quantity, client_order_id=clid,
+                                timestamp_s=self.now_ms() // 1000, price=price, rules=info.rules)
+        d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "place")
+        # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
+        return Ack(VENUE, info.name, clid, str(d.get("data", "")), ACCEPTED, side, "", "", "", "", None, False, lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         ts = self.now_ms() // 1000

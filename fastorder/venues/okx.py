@@ -35,6 +35,7 @@ _AUTH = ("50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113",
 _TIMESTAMP = ("50102", "50112", "60004", "60006")
 _RATE = ("50011", "50013", "50061", "60014")
 _NOT_FOUND = ("51603", "51400", "51401", "51402")
+_ORD_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
 _FILTER = ("51000", "51001", "51006", "51020", "51121", "51201", "51202", "51203", "51204", "51205")
 
 
@@ -162,48 +163,59 @@ class OkxSession(Session):
         if self.transport == "rest" or encode_ws is None:
             encode_rest(buf)
             resp = await self.rest_send(buf.getvalue(), lat, t_call)
-            status, body = resp.status, resp.body
-        else:
-            rid = self.next_request_id()
-            encode_ws(buf, rid)
-            body = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
-            status = 200
+            self._reply_headers(resp, lat)
+            return self._result(resp.body, resp.status, clid, lat, action)
+        rid = self.next_request_id()
+        encode_ws(buf, rid)
+        return self._result(await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), 200, clid, lat,
+                            action)
+
+    def _result(self, body: bytes, status: int, clid: str | None, lat: Latency,
+                action: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A reply as (the parsed reply, its single order result), or the typed error."""
         try:
             d = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise _Unknown(exc) from None
         item = self._one(d, status, clid, action)
-        gw = _gateway_us(d)
-        if gw is not None and lat.exchange_us is None:
-            lat.exchange_us = gw
+        if lat.exchange_us is None:
+            gw = _gateway_us(d)
+            if gw is not None:
+                lat.exchange_us = gw
         return d, item
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
-        # type, tif and price were checked by Session.place_order
+        # the order path, written out (no closures): it runs per order. type, tif and price were checked by
+        # Session.place_order
         if type == "market":
             ord_type = "market"
-        else:
-            ord_type = "post_only" if post_only else {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}[tif]
-        s = side.lower()
-        ts = self.now_ms()
-        exp = ts + self.order_ttl_ms if self.order_ttl_ms else None
-        rules = info.rules
-        if type == "market":
             # spot market orders: sz in base currency (tgtCcy=base_ccy), as a limit order's would be
             tgt: str | None = "base_ccy"
         else:
+            ord_type = "post_only" if post_only else _ORD_TYPE[tif]
             tgt = None
-        d, item = await self._send(
-            lambda b: self._rest_enc.place_order_request(b, info.name, self.td_mode, s, ord_type, sz=quantity,
-                                                         cl_ord_id=clid, timestamp_ms=ts, px=price, tgt_ccy=tgt,
-                                                         rules=rules, exp_time_ms=exp),
-            lambda b, rid: self._ws_enc.order(b, rid, info.code, self.td_mode, s, ord_type, sz=quantity,
-                                              cl_ord_id=clid, px=price, tgt_ccy=tgt, rules=rules,
-                                              exp_time_ms=exp),
-            clid, lat, t_call, "place")
-        return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid,
-                   order_id=str(item.get("ordId", "")), status=ACCEPTED, side=side,
-                   exchange_ts_ms=int(item["ts"]) if item.get("ts") else None, latency=lat, raw=d)
+        s = "buy" if side == "BUY" else "sell"
+        ttl = self.order_ttl_ms
+        buf = self._buf
+        buf.clear()
+        if self.transport == "rest":
+            ts = self.now_ms()
+            self._rest_enc.place_order_request(buf, info.name, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid,
+                                               timestamp_ms=ts, px=price, tgt_ccy=tgt, rules=info.rules,
+                                               exp_time_ms=ts + ttl if ttl else None)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            self._reply_headers(resp, lat)
+            d, item = self._result(resp.body, resp.status, clid, lat, "place")
+        else:
+            rid = self.next_request_id()
+            self._ws_enc.order(buf, rid, info.code, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid, px=price,
+                               tgt_ccy=tgt, rules=info.rules, exp_time_ms=self.now_ms() + ttl if ttl else None)
+            d, item = self._result(await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), 200, clid,
+                                   lat, "place")
+        ts = item.get("ts")
+        # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
+        return Ack(VENUE, info.name, item.get("clOrdId") or clid, str(item.get("ordId", "")), ACCEPTED, side, "", "",
+                   "", "", int(ts) if ts else None, False, lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         ts = self.now_ms()

@@ -126,6 +126,27 @@ def test_header_lookup_case_insensitive():
     assert r.reason == b"OK" and r.version == 11
 
 
+def test_headers_in_one_pass():
+    p = HttpResponseParser()
+    (r,) = p.feed(b"HTTP/1.1 200 OK\r\nX-MBX-USED-WEIGHT-1M:  7 \r\nSet-Cookie: a\r\nset-cookie: b\r\n"
+                  b"X-Sim-Processing-Us: 12\r\nContent-Length: 0\r\n\r\n")
+    assert r.headers_in((b"x-sim-processing-us", b"x-mbx-used-weight-1m", b"set-cookie", b"missing")) == [
+        b"12", b"7", b"a", None]
+    assert r.headers_in(()) == []
+    assert r.header(b"x-mbx-used-weight-1m") == r.header(b"X-MBX-USED-WEIGHT-1M") == b"7"
+    with pytest.raises(TypeError):
+        r.headers_in(("x-sim-processing-us",))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "B", "x-c", "X-C", "dd"]), st.text("xy 1", max_size=4)),
+                max_size=6),
+       st.lists(st.sampled_from([b"a", b"b", b"x-c", b"dd", b"zz"]), max_size=4))
+def test_headers_in_equals_header(fields, names):
+    head = "".join(f"{k}: {v.strip()}\r\n" for k, v in fields).encode()
+    (r,) = HttpResponseParser().feed(b"HTTP/1.1 200 OK\r\n" + head + b"Content-Length: 0\r\n\r\n")
+    assert r.headers_in(tuple(names)) == [r.header(n) for n in names]
+
+
 def test_eof_mid_response_is_an_error():
     p = HttpResponseParser()
     p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
