@@ -17,12 +17,39 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeASCII
 
 
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void *PyUnicode_DATA(object o)
+    int PyUnicode_1BYTE_KIND
+
+
 def parse_params(str raw):
     """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of non-empty parts); a name sent twice keeps its last
     value (the count then exceeds the dict's size). ``raw`` must hold no ``%`` or ``+``."""
     cdef dict out = {}
     cdef Py_ssize_t n = len(raw), i, start = 0, eq = -1, cnt = 0
     cdef Py_UCS4 c
+    cdef const unsigned char *b
+    if PyUnicode_KIND(raw) == PyUnicode_1BYTE_KIND:   # the usual (Latin-1) text: scan its bytes
+        b = <const unsigned char *>PyUnicode_DATA(raw)
+        for i in range(n + 1):
+            if i < n:
+                c = b[i]
+                if c == 61:        # '='
+                    if eq < 0:
+                        eq = i
+                    continue
+                if c != 38:        # '&'
+                    continue
+            if i > start:
+                if eq >= 0:
+                    out[raw[start:eq]] = raw[eq + 1:i]
+                else:
+                    out[raw[start:i]] = u""
+                cnt += 1
+            start = i + 1
+            eq = -1
+        return out, cnt
     for i in range(n + 1):
         if i < n:
             c = raw[i]
