@@ -33,6 +33,7 @@ _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, 
           "partial-canceled": CANCELED, "canceled": CANCELED, "canceling": CANCEL_REQUESTED}
 _ORDER_TYPE = {(s, tif): f"{s}-{t}" for s in ("buy", "sell")
                for tif, t in (("GTC", "limit"), ("IOC", "ioc"), ("FOK", "limit-fok"))}
+_PLACE_COST = {"place": 1}
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -86,7 +87,7 @@ class HtxSession(Session):
         return self._enc
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
-        return {"place": 1}
+        return _PLACE_COST   # RateGuard.check only reads it
 
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/v1/common/timestamp"))["data"])

@@ -92,9 +92,13 @@ class OkxSession(Session):
         self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=simulated)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
+        self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
-        return {f"place:{info.name}": 1}
+        costs = self._costs.get(info.name)
+        if costs is None:   # made once per instrument, not per order
+            costs = self._costs[info.name] = {f"place:{info.name}": 1}
+        return costs
 
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])
