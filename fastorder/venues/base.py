@@ -578,14 +578,13 @@ class Session:
         """
         t_call = perf_ns()
         info = self._symbol_cache.get(symbol) or self.symbol(symbol)
-        # the common spellings without a call; everything else (and every error) through _side / _order_kind
-        if side == "buy":
-            side_u = "BUY"
-        elif side == "sell":
-            side_u = "SELL"
-        else:
+        # the common spellings (exact str) without a call; everything else, and every error, through _side and
+        # _order_kind (so an object with an odd __eq__ still gets its typed error)
+        side_u = _SIDES.get(side) if side.__class__ is str else None
+        if side_u is None:
             side_u = _side(side)
-        if not (type == "limit" and price is not None and (tif == "GTC" or tif == "IOC" or tif == "FOK")):
+        if not (type.__class__ is str and type == "limit" and price is not None and tif.__class__ is str
+                and tif in _TIFS):
             type, tif = _order_kind(type, tif, price, post_only)
         clid = client_order_id or self.ids.next()
         lat = Latency()
@@ -784,6 +783,10 @@ def _order_kind(type: str, tif: str, price: Any, post_only: bool) -> tuple[str, 
     if f not in ("GTC", "IOC", "FOK"):
         raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
     return t, f
+
+
+_SIDES = {"buy": "BUY", "sell": "SELL", "BUY": "BUY", "SELL": "SELL"}
+_TIFS = frozenset(("GTC", "IOC", "FOK"))
 
 
 def _side(side: str) -> str:
