@@ -36,18 +36,12 @@ import time
 from typing import Any
 
 import fastorder
-from fastorder.sim import BinanceLimits, Simulator, creds
+from fastorder.bench.runner import ACCOUNTS, PRICE, QTY, SYMBOL  # the test accounts and order the bench uses
+from fastorder.bench.runner import FASTORDER_ROWS as ROWS
+from fastorder.sim import BinanceLimits, Simulator
 from fastorder.transport.http import HttpClientProtocol
 from fastorder.transport.ws import WSClientProtocol, build_frame
 
-ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
-SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}
-ACCOUNTS = {
-    "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
-    "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
-    "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
-}
-PRICE, QTY = "46000", "0.001"   # as `fastorder bench` sends them
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 

@@ -153,6 +153,37 @@ cdef int _check_chunk_ext(const char *p, Py_ssize_t n) except -1:
     return 0
 
 
+cdef inline Py_ssize_t _header_line(const char *p, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *ls, Py_ssize_t *c,
+                                     Py_ssize_t *vs, Py_ssize_t *ve) noexcept:
+    """One header line of a validated head ("name:OWS value OWS" CRLF) starting at ``i``: its name is
+    ``[ls, c)``, its value ``[vs, ve)``; returns where the next line starts."""
+    cdef Py_ssize_t le, a, b
+    ls[0] = i
+    while i < n and p[i] != b'\r':
+        i += 1
+    le = i
+    a = ls[0]
+    while p[a] != b':':
+        a += 1
+    c[0] = a
+    a += 1
+    while a < le and (p[a] == b' ' or p[a] == b'\t'):
+        a += 1
+    b = le
+    while b > a and (p[b - 1] == b' ' or p[b - 1] == b'\t'):
+        b -= 1
+    vs[0] = a
+    ve[0] = b
+    return i + 2
+
+
+cdef inline Py_ssize_t _after_status_line(const char *p, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i = 0
+    while i < n and p[i] != b'\r':
+        i += 1
+    return i + 2
+
+
 @cython.freelist(32)
 @cython.final
 cdef class HttpResponse:
@@ -191,33 +222,18 @@ cdef class HttpResponse:
         """The first value of each header in ``names`` (lower-case bytes), None where absent: one pass over
         the head for all of them (a reply's few interesting headers, read per order)."""
         cdef const char *p = PyBytes_AS_STRING(self._head)
-        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._head), i = 0, ls, le, c, vs, ve, j, m = len(names), left = m
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._head), i = 0, ls, c, vs, ve, j, m = len(names), left = m
         cdef list out = [None] * m
         cdef object nm
         for nm in names:
             if type(nm) is not bytes:
                 raise TypeError("header names must be lower-case bytes")
-        while i < n and not (p[i] == b'\r'):
-            i += 1
-        i += 2
+        i = _after_status_line(p, n)
         while i < n and left:
-            ls = i
-            while i < n and p[i] != b'\r':
-                i += 1
-            le = i
-            i += 2
-            c = ls
-            while p[c] != b':':
-                c += 1
+            i = _header_line(p, n, i, &ls, &c, &vs, &ve)
             for j in range(m):
                 nm = names[j]
                 if out[j] is None and _ieq(p + ls, c - ls, PyBytes_AS_STRING(<bytes>nm), PyBytes_GET_SIZE(<bytes>nm)):
-                    vs = c + 1
-                    while vs < le and (p[vs] == b' ' or p[vs] == b'\t'):
-                        vs += 1
-                    ve = le
-                    while ve > vs and (p[ve - 1] == b' ' or p[ve - 1] == b'\t'):
-                        ve -= 1
                     out[j] = PyBytes_FromStringAndSize(p + vs, ve - vs)
                     left -= 1   # no break: a name may be asked for twice
         return out
@@ -232,25 +248,10 @@ cdef class HttpResponse:
     cdef object _scan_headers(self, const char *key, Py_ssize_t kn, list out):
         # The head was validated by the parser: lines are CRLF-separated "name:OWS value OWS".
         cdef const char *p = PyBytes_AS_STRING(self._head)
-        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._head), i = 0, ls, le, c, vs, ve
-        while i < n and not (p[i] == b'\r'):
-            i += 1
-        i += 2
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(self._head), i = 0, ls, c, vs, ve
+        i = _after_status_line(p, n)
         while i < n:
-            ls = i
-            while i < n and p[i] != b'\r':
-                i += 1
-            le = i
-            i += 2
-            c = ls
-            while p[c] != b':':
-                c += 1
-            vs = c + 1
-            while vs < le and (p[vs] == b' ' or p[vs] == b'\t'):
-                vs += 1
-            ve = le
-            while ve > vs and (p[ve - 1] == b' ' or p[ve - 1] == b'\t'):
-                ve -= 1
+            i = _header_line(p, n, i, &ls, &c, &vs, &ve)
             if key == NULL:
                 out.append((PyBytes_FromStringAndSize(p + ls, c - ls).lower(),
                             PyBytes_FromStringAndSize(p + vs, ve - vs)))
