@@ -915,8 +915,9 @@ class BinanceWsSession:
                                             "data": {"serverTime": now, "retryAfter": now + retry * 1000}})
 
 
-def _strip_sig(raw: str) -> str:
-    """``raw`` without its ``signature=…`` parameter (the text Binance signs)."""
+def strip_sig_py(raw: str) -> str:
+    """``raw`` without its ``signature=…`` parameter (the text Binance signs); the definition the typed
+    version in _fast.pyx is tested against."""
     i = raw.find("signature=")
     while i > 0 and raw[i - 1] != "&":
         i = raw.find("signature=", i + 1)
@@ -929,9 +930,9 @@ def _strip_sig(raw: str) -> str:
 
 
 try:   # the same, typed (fastorder/sim/_fast.pyx)
-    from ._fast import strip_sig as _strip_sig  # noqa: F811
+    from ._fast import strip_sig as _strip_sig
 except ImportError:  # pragma: no cover - not built
-    pass
+    _strip_sig = strip_sig_py
 
 
 def _check_known(p: dict, allowed: frozenset) -> None:

@@ -140,7 +140,9 @@ def parse_qs_ordered(raw: str) -> list[tuple[str, str]]:
     return out
 
 
-def _split_params(raw: str) -> tuple[dict[str, str], int]:
+def split_params_py(raw: str) -> tuple[dict[str, str], int]:
+    """Split ``a=1&b=2`` into a dict and count the parameters; the definition the typed version in
+    _fast.pyx is tested against."""
     out = {}
     n = 0
     for part in raw.split("&"):
@@ -152,9 +154,9 @@ def _split_params(raw: str) -> tuple[dict[str, str], int]:
 
 
 try:   # the same split, typed (fastorder/sim/_fast.pyx)
-    from ._fast import parse_params as _split_params  # noqa: F811
+    from ._fast import parse_params as _split_params
 except ImportError:  # pragma: no cover - not built
-    pass
+    _split_params = split_params_py
 
 
 def parse_params(raw: str) -> tuple[dict[str, str], int]:

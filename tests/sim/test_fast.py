@@ -7,32 +7,15 @@ import random
 import pytest
 
 from fastorder.sim import binance as bn
-from fastorder.sim.binance import _CID_RE, _DEC_RE, Binance, BinanceError, BinanceLimits
+from fastorder.sim.binance import _CID_RE, _DEC_RE, Binance, BinanceError, BinanceLimits, strip_sig_py
 from fastorder.sim.creds import Credentials
+from fastorder.sim.http import split_params_py
 
 F = pytest.importorskip("fastorder.sim._fast")
 
 
-def _split(raw):
-    out, n = {}, 0
-    for part in raw.split("&"):
-        if part:
-            k, _, v = part.partition("=")
-            out[k] = v
-            n += 1
-    return out, n
-
-
-def _strip(raw):
-    i = raw.find("signature=")
-    while i > 0 and raw[i - 1] != "&":
-        i = raw.find("signature=", i + 1)
-    if i < 0:
-        return raw
-    j = raw.find("&", i)
-    if j < 0:
-        return raw[: i - 1] if i else ""
-    return raw[:i] + raw[j + 1:] if i == 0 else raw[: i - 1] + raw[j:]
+_split = split_params_py
+_strip = strip_sig_py
 
 
 def test_text_checks_match_the_patterns():
