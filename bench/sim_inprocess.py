@@ -68,7 +68,6 @@ def protocol():
 
     app = Binance(Credentials.default().binance, BinanceLimits(enabled=False))
     site = VenueServer("binance", app, FaultPlan(None), "127.0.0.1", 0, None, asyncio.new_event_loop())
-    site.down = False   # as if listening (a site that is down closes every connection handed to it)
     t = _Transport()
     proto = HttpProtocol(site)
     proto.connection_made(t)

@@ -211,9 +211,6 @@ class HttpProtocol(asyncio.Protocol):
                 pass
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else ""
-        if self.site.down:   # accepted just before the site stopped: its stop() will not see this one
-            self.abort()
-            return
         plan = self.site.plan
         if plan.faults:
             ms = plan.slow_read_ms(self.site.venue, "rest", self.conn_no)

@@ -59,11 +59,9 @@ class VenueServer:
         self._restart_task: asyncio.Task | None = None
         self.ws_timing_field = False  # opt-in: add "simProcessingUs" to every WS JSON reply
         self.ca = None                # the TestCA (TLS sites): certificates for tls_fail modes
-        self.gates: set = set()       # TLS connections accepted whose handshake has not finished
-        self.down = True              # not listening (before start, after stop)
+        self.gates: set = set()       # connections accepted and not yet handed to their protocol
 
     async def start(self) -> None:
-        self.down = False
         # our own accept loop, not loop.create_server: on Python 3.11 a connection accepted in the same loop
         # turn as Server.close() fails an assertion in the transport and its socket is never closed; and each
         # TLS socket needs its tls_fail decision before any TLS byte is answered
@@ -72,20 +70,16 @@ class VenueServer:
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        self.down = True   # a connection the old listener accepted but had not yet handed over closes itself
         if self.server is not None:
             self.server.close()
+            self.server = None
         for g in list(self.gates):
             g.abort()
         for c in list(self.conns):
             c.abort()
-        if self.server is not None:
-            await self.server.wait_closed()
-            self.server = None
-        # a closed transport releases its socket only in connection_lost, a loop turn later: wait for it
-        # (bounded), so a loop closed right after stop() finds no socket still open
-        for _ in range(3):   # accept -> transport -> connection_made: three loop turns for a late arrival
-            await asyncio.sleep(0)
+        # a closed transport releases its socket only in connection_lost, a loop turn later, and a cancelled
+        # hand-over leaves the gates only when its task ends: wait for both (bounded), so a loop closed right
+        # after stop() finds no socket still open
         deadline = time.monotonic() + 1.0
         while (self.conns or self.gates) and time.monotonic() < deadline:
             await asyncio.sleep(0.001)
@@ -110,7 +104,7 @@ class VenueServer:
 
     def register(self, conn) -> int:
         self.conns.add(conn)
-        n = getattr(conn, "accept_no", 0)   # TLS: numbered by the gate when the TCP connection was accepted
+        n = getattr(conn, "accept_no", 0)   # numbered by the listener when the TCP connection was accepted
         if not n:
             self.conn_count += 1
             n = self.conn_count
@@ -385,9 +379,6 @@ class _Listener:
                 self.loop.remove_reader(s.fileno())
             s.close()
         self.sockets = []
-
-    async def wait_closed(self) -> None:
-        pass
 
 
 class _Handshake:
