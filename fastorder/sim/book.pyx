@@ -1,3 +1,4 @@
+# cython: wraparound=True
 """Matching: per-symbol price-time-priority books, accounts with free/locked balances, order records.
 
 Venue-neutral: sides are ``BUY``/``SELL``; statuses are Binance-like canonical names (NEW, PARTIALLY_FILLED,
@@ -11,6 +12,10 @@ IOC/FOK/MARKET expiry work as on a real book).
 
 Self-trade prevention: a taker never trades with a resting order of the same account; the resting order
 is expired (Binance's default mode EXPIRE_MAKER; OKX's default ``cancel_maker``). Fees are zero.
+
+Compiled (Cython): orders, books and the exchange are extension types with typed attributes, so the per-order
+matching path is C attribute access and C calls around ``Decimal`` arithmetic; prices and quantities stay
+``Decimal`` (the venues' exact decimal semantics). Written apart from fastorder's client code.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 ZERO = Decimal(0)
@@ -56,10 +61,11 @@ class SymbolSpec:
     code: int = 0        # OKX instIdCode
 
 
-class Order:
-    __slots__ = ("oid", "cid", "symbol", "side", "otype", "tif", "price", "qty", "quote_qty", "executed",
-                 "cum_quote", "status", "ctime", "utime", "account", "fills", "extra", "is_mm", "locked",
-                 "seq", "cancel_source")
+cdef class Order:
+    cdef public object oid, cid, symbol, side, otype, tif, price, qty, quote_qty, executed, cum_quote, status
+    cdef public object ctime, utime, account, extra, locked, seq, cancel_source
+    cdef public list fills
+    cdef public bint is_mm
 
     def __init__(self, oid, cid, symbol, side, otype, tif, price, qty, quote_qty, account, now, extra=None):
         self.oid = oid
@@ -77,7 +83,7 @@ class Order:
         self.ctime = now
         self.utime = now
         self.account = account
-        self.fills: list[tuple[Decimal, Decimal, int]] = []
+        self.fills = []
         self.extra = extra if extra is not None else {}
         self.is_mm = account == MM
         self.locked = ZERO
@@ -106,15 +112,19 @@ class Order:
         }
 
 
-class Book:
+cdef class Book:
+    cdef public object spec
+    cdef public dict bids, asks
+    cdef public list bid_px, ask_px
+
     def __init__(self, spec: SymbolSpec):
         self.spec = spec
-        self.bids: dict[Decimal, deque] = {}
-        self.asks: dict[Decimal, deque] = {}
-        self.bid_px: list[Decimal] = []   # ascending; best bid = last
-        self.ask_px: list[Decimal] = []   # ascending; best ask = first
+        self.bids = {}
+        self.asks = {}
+        self.bid_px = []   # ascending; best bid = last
+        self.ask_px = []   # ascending; best ask = first
 
-    def add(self, o: Order) -> None:
+    cpdef add(self, Order o):
         if o.side == "BUY":
             lv = self.bids.get(o.price)
             if lv is None:
@@ -127,7 +137,7 @@ class Book:
                 bisect.insort(self.ask_px, o.price)
         lv.append(o)
 
-    def remove(self, o: Order) -> None:
+    cpdef remove(self, Order o):
         side, pxs = (self.bids, self.bid_px) if o.side == "BUY" else (self.asks, self.ask_px)
         lv = side.get(o.price)
         if lv is None:
@@ -157,13 +167,19 @@ class Book:
                 "asks": [(str(p), str(sum(o.remaining for o in self.asks[p]))) for p in self.ask_px[:n]]}
 
 
-@dataclass
-class Account:
-    name: str
-    balances: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [free, locked]
+cdef class Account:
+    cdef public str name
+    cdef public dict balances   # asset -> [free, locked]
 
-    def bal(self, asset: str) -> list[Decimal]:
-        b = self.balances.get(asset)
+    def __init__(self, name: str, balances: dict | None = None):
+        self.name = name
+        self.balances = {} if balances is None else balances
+
+    def __repr__(self) -> str:
+        return f"Account(name={self.name!r}, balances={self.balances!r})"
+
+    cpdef list bal(self, str asset):
+        cdef list b = self.balances.get(asset)
         if b is None:
             b = self.balances[asset] = [ZERO, ZERO]
         return b
@@ -173,28 +189,32 @@ DEFAULT_BALANCES = {"USDT": "1000000", "BTC": "100", "ETH": "1000", "BNB": "1000
                     "SOL": "10000", "DOGE": "10000000"}
 
 
-class Exchange:
+cdef class Exchange:
     """All state of one simulated venue: books, accounts, orders. Single-threaded (event loop)."""
 
-    MAX_ORDERS = 500_000  # beyond this many remembered orders, the oldest final ones are forgotten
+    cdef public dict specs, books, accounts, orders, by_cid, default_balances
+    cdef public object _oid, _tid, _seq
+    cdef public list _refill
+    cdef public Py_ssize_t MAX_ORDERS   # beyond this many remembered orders, the oldest final ones are forgotten
 
     def __init__(self, specs: list[SymbolSpec], first_order_id: int = 1, balances: dict | None = None):
+        self.MAX_ORDERS = 500_000
         self.specs = {s.symbol: s for s in specs}
         self.books = {s.symbol: Book(s) for s in specs}
-        self.accounts: dict[str, Account] = {}
-        self.orders: dict[int, Order] = {}
-        self.by_cid: dict[tuple[str, str], Order] = {}
+        self.accounts = {}
+        self.orders = {}
+        self.by_cid = {}
         self._oid = itertools.count(first_order_id)
         self._tid = itertools.count(1)
         self._seq = itertools.count(1)
-        self._refill: list[Order] = []
+        self._refill = []
         self.default_balances = {k: Decimal(v) for k, v in (balances or DEFAULT_BALANCES).items()}
         for s in specs:
             self._seed(s)
 
     # -- setup -------------------------------------------------------------------------------------------
-    def account(self, name: str) -> Account:
-        a = self.accounts.get(name)
+    cpdef Account account(self, str name):
+        cdef Account a = self.accounts.get(name)
         if a is None:
             a = self.accounts[name] = Account(name)
             for asset, v in self.default_balances.items():
@@ -248,10 +268,12 @@ class Exchange:
         """Place and match one order. ``otype`` is LIMIT or MARKET; ``tif`` GTC, IOC or FOK;
         ``post_only`` rejects (Reject WOULD_TAKE) a limit order that would take liquidity.
         MARKET orders give ``qty`` or ``quote_qty``. Raises Reject; returns the order (already matched)."""
-        book = self.books[symbol]
-        spec = book.spec
-        acct = self.account(account)
-        buy = side == "BUY"
+        cdef Book book = self.books[symbol]
+        cdef object spec = book.spec
+        cdef Account acct = self.account(account)
+        cdef bint buy = side == "BUY"
+        cdef Order o, prev
+        cdef list b
         if cid:
             prev = self.by_cid.get((account, cid))
             if prev is not None and prev.status in OPEN:
@@ -301,7 +323,7 @@ class Exchange:
             if self._refill:
                 self._replenish(book, now)
 
-    def _finish(self, book: Book, o: Order, spec: SymbolSpec, tif: str) -> Order:
+    cdef Order _finish(self, Book book, Order o, object spec, object tif):
         if o.otype == "MARKET":
             if o.quote_qty is not None and o.qty == ZERO:
                 o.qty = o.executed
@@ -318,7 +340,7 @@ class Exchange:
             book.add(o)
         return o
 
-    def cancel(self, o: Order, now: int, status: str = "CANCELED") -> None:
+    def cancel(self, Order o, now: int, status: str = "CANCELED") -> None:
         if o.status not in OPEN:
             raise Reject("NOT_OPEN")
         self.books[o.symbol].remove(o)
@@ -344,7 +366,8 @@ class Exchange:
                 del self.by_cid[(o.account, o.cid)]
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _unlock(self, o: Order) -> None:
+    cdef _unlock(self, Order o):
+        cdef list b
         if o.locked and not o.is_mm:
             spec = self.specs[o.symbol]
             b = self.account(o.account).bal(spec.quote if o.side == "BUY" else spec.base)
@@ -386,7 +409,7 @@ class Exchange:
                     return qty
         return qty
 
-    def _fok_ok(self, book: Book, o: Order) -> bool:
+    def _fok_ok(self, Book book, Order o) -> bool:
         buy = o.side == "BUY"
         avail = ZERO
         for px, lv in self._levels(book, buy):
@@ -397,14 +420,20 @@ class Exchange:
                 return True
         return False
 
-    def _match(self, book: Book, o: Order, now: int) -> None:
-        buy = o.side == "BUY"
-        spec = book.spec
+    cdef _match(self, Book book, Order o, object now):
+        cdef bint buy = o.side == "BUY"
+        cdef bint by_quote, done
+        cdef object spec = book.spec
+        cdef object step, limit, quote_left, px, m_left, q, notional, tid
+        cdef list refill, base_b, quote_b, levels
+        cdef dict sides
+        cdef Account taker_acct, ma
+        cdef Order m
         step = spec.step
         limit = o.price if o.otype == "LIMIT" else None
         by_quote = o.otype == "MARKET" and o.quote_qty is not None
         quote_left = o.quote_qty if by_quote else None
-        refill: list[Order] = []
+        refill = []
         taker_acct = self.account(o.account)
         base_b = taker_acct.bal(spec.base)
         quote_b = taker_acct.bal(spec.quote)
@@ -490,8 +519,9 @@ class Exchange:
                 break
         self._refill = refill
 
-    def _replenish(self, book: Book, now: int) -> None:
-        """Put filled market-maker orders back, moved away by the level gap while they would cross."""
+    cdef _replenish(self, Book book, object now):
+        # filled market-maker orders go back, moved away by the level gap while they would cross
+        cdef Order m, n
         refill, self._refill = self._refill, []
         gap = book.spec.tick * book.spec.gap_ticks
         for m in refill:
