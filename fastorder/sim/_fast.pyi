@@ -21,3 +21,6 @@ def unquote_plus(s: str) -> str | None:
     """``urllib.parse.unquote_plus(s)`` for ASCII text with ASCII escapes; None otherwise (use urllib's)."""
 def unmask(payload: bytes, mask: bytes) -> bytes:
     """A WebSocket client frame's payload XOR its 4-byte mask, repeated."""
+def parse_request(data: bytes, pos: int, max_body: int) -> tuple[str, str, str, dict[bytes, bytes], bytes, bool, int] | None:
+    """The whole plain HTTP/1.1 request at ``data[pos]``: (method, path, query, headers, body, keep_alive, end),
+    header names lower-cased; None for anything else or a request not all here (llhttp reads it then)."""

@@ -9,6 +9,7 @@ Nothing here is shared with fastorder's client: it only scans the text a request
 - :func:`is_int20`, :func:`dec_ok`, :func:`cid_ok`: the venue's parameter patterns
   ``^[0-9]{1,20}$``, ``^([0-9]{1,20})(\\.[0-9]{1,20})?$``, ``^[a-zA-Z0-9-_]{1,36}$`` exactly as Python's
   ``re.match`` reads them (``$`` also matches before one final newline).
+- :func:`parse_request`: a whole plain HTTP/1.1 request in one call (llhttp reads every other kind).
 """
 
 
@@ -306,3 +307,111 @@ def unmask(bytes payload, bytes mask):
     for i in range(n):
         dst[i] = src[i] ^ m[i & 3]
     return out
+
+
+# -- HTTP/1.1 requests -------------------------------------------------------------------------------------
+# The plain request every client sends (an origin-form target, CRLF lines, token header names, printable
+# values, a Content-Length body already in hand) is read here in one call; anything else (chunked bodies,
+# Upgrade, Expect, HTTP/1.0, obs-fold, odd bytes, a body still on its way) returns None and goes to llhttp.
+# What is accepted here llhttp accepts too, with the same callbacks, so the two cannot disagree.
+
+cdef unsigned char _TCHAR[256]     # RFC 9110 token characters (header names)
+cdef unsigned char _UCHAR[256]     # URI characters (RFC 3986 unreserved, reserved and '%'), '#' left out
+cdef int _c
+for _c in range(256):
+    _TCHAR[_c] = 1 if (48 <= _c <= 57 or 65 <= _c <= 90 or 97 <= _c <= 122
+                       or _c in b"!#$%&'*+-.^_`|~") else 0
+    _UCHAR[_c] = 1 if (48 <= _c <= 57 or 65 <= _c <= 90 or 97 <= _c <= 122
+                       or _c in b"-._~:/?[]@!$&'()*+,;=%") else 0
+
+cdef dict _METHOD_NAMES = {m.encode(): m for m in ("GET", "POST", "DELETE", "PUT", "HEAD", "OPTIONS", "PATCH")}
+# headers that need llhttp's own handling
+cdef frozenset _SPECIAL = frozenset((b"transfer-encoding", b"upgrade", b"expect", b"content-length",
+                                     b"connection"))
+
+
+def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
+    """The whole plain HTTP/1.1 request starting at ``data[pos]``: (method, path, query, headers, body,
+    keep_alive, end) with ``headers`` mapping lower-case names to values (bytes) as llhttp's callbacks
+    would give them; None when the request is anything else or not all here (llhttp reads it then)."""
+    cdef const unsigned char *b = data
+    cdef Py_ssize_t n = len(data), i = pos, start, ns, ne, vs, ve, clen = 0, k
+    cdef bint keep = True, seen_cl = False
+    cdef unsigned char c
+    cdef dict headers = {}
+    cdef bytes name, value, low
+    cdef str method, target, path, query
+    # request line: METHOD SP origin-form SP HTTP/1.1 CRLF
+    start = i
+    while i < n and 65 <= b[i] <= 90 and i - start < 8:
+        i += 1
+    if i >= n or b[i] != 32 or i == start:
+        return None
+    method = _METHOD_NAMES.get(data[start:i])
+    if method is None:
+        return None
+    i += 1
+    start = i
+    if i >= n or b[i] != 47:   # '/'
+        return None
+    while i < n and _UCHAR[b[i]]:
+        i += 1
+    if i + 10 > n or b[i] != 32 or data[i + 1:i + 11] != b"HTTP/1.1\r\n":
+        return None
+    target = data[start:i].decode("ascii")
+    i += 11
+    # header lines
+    while True:
+        if i + 1 >= n:
+            return None
+        if b[i] == 13:
+            if b[i + 1] != 10:
+                return None
+            i += 2
+            break
+        ns = i
+        while i < n and _TCHAR[b[i]]:
+            i += 1
+        if i >= n or b[i] != 58 or i == ns:   # ':'
+            return None
+        ne = i
+        i += 1
+        while i < n and (b[i] == 32 or b[i] == 9):
+            i += 1
+        vs = i
+        while i < n:
+            c = b[i]
+            if c == 13 or not (32 <= c <= 126 or c == 9):
+                break
+            i += 1
+        if i + 1 >= n or b[i] != 13 or b[i + 1] != 10:
+            return None
+        ve = i
+        if ve > vs and (b[ve - 1] == 32 or b[ve - 1] == 9):   # trailing whitespace: llhttp's business
+            return None
+        i += 2
+        name = data[ns:ne]
+        low = name.lower()
+        value = data[vs:ve]
+        if low in _SPECIAL:
+            if low == b"content-length":
+                if seen_cl or ve == vs or ve - vs > 18:
+                    return None
+                clen = 0
+                for k in range(vs, ve):
+                    if not 48 <= b[k] <= 57:
+                        return None
+                    clen = clen * 10 + (b[k] - 48)
+                seen_cl = True
+            elif low == b"connection":
+                if value.lower() == b"close":
+                    keep = False
+                elif value.lower() != b"keep-alive":
+                    return None
+            else:
+                return None
+        headers[low] = value
+    if clen > max_body or i + clen > n:
+        return None
+    path, _, query = target.partition(u"?")
+    return method, path, query, headers, data[i:i + clen], keep, i + clen

@@ -158,6 +158,11 @@ try:   # the same split, typed (fastorder/sim/_fast.pyx)
 except ImportError:  # pragma: no cover - not built
     _split_params = split_params_py
 
+try:   # a plain request read in one call; everything else goes to llhttp (fastorder/sim/_fast.pyx)
+    from ._fast import parse_request as _parse_request
+except ImportError:  # pragma: no cover - not built
+    _parse_request = None
+
 
 def parse_params(raw: str) -> tuple[dict[str, str], int]:
     """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of parameters), decoded like :func:`parse_qs_ordered`;
@@ -194,6 +199,8 @@ class HttpProtocol(asyncio.Protocol):
         self._chunk_t = 0
         self._pending: deque = deque()
         self._upgrade_req: Request | None = None
+        self._mid = False   # llhttp holds part of a request: the next bytes are its to read
+        self._last = False  # a request with "Connection: close" was read here: nothing may follow it
         self.ws = None
         self.closed = False
         self.slow_read_s = 0.0
@@ -233,6 +240,23 @@ class HttpProtocol(asyncio.Protocol):
         if self.ws is not None:
             self.ws.feed(data)
             return
+        if not self._mid and _parse_request is not None:   # whole plain requests: no llhttp callbacks
+            pos = 0
+            while not self._last:
+                r = _parse_request(data, pos, MAX_BODY)
+                if r is None:
+                    break
+                method, path, query, headers, body, keep, pos = r
+                self._last = not keep
+                self.site.serve_http(self, Request(method, path, query, headers, body, self._chunk_t, keep, self,
+                                                   "1.1"))
+                if pos == len(data) or self.closed:
+                    return
+            if self._last:   # bytes after "Connection: close": llhttp refuses them, and so do we
+                self.write_reply(400, b"", b'{"error":"malformed HTTP request"}', None, close=True)
+                return
+            if pos:
+                data = data[pos:]
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -252,6 +276,7 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- httptools callbacks -----------------------------------------------------------------------------
     def on_message_begin(self):
+        self._mid = True
         self._url = b""
         self._headers = {}
         self._body = []
@@ -273,6 +298,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self):
+        self._mid = False
         p = self.parser
         url = self._url
         if url[:1] == b"/":  # origin-form, the usual case
