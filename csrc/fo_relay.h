@@ -461,6 +461,7 @@ static void fo_relay_event(fo_relay *r, int fd, uint32_t ev)
 static int fo_relay_run(fo_relay *r, int ctl_fd)
 {
     struct epoll_event evs[64];
+    int spun = 0;            /* the last turn spun to a deadline and delivered, without an epoll_wait since */
     int ctl_added = fo_relay_ctl(r, EPOLL_CTL_ADD, ctl_fd, EPOLLIN) == 0 || errno == EEXIST;
     if (!ctl_added)
         return -1;
@@ -471,14 +472,24 @@ static int fo_relay_run(fo_relay *r, int ctl_fd)
             /* close to the deadline: spin instead of sleeping, so the wake-up's jitter does not land in the hold */
             int64_t now = fo_relay_now();
             if (due - now <= r->early_ns) {
+                if (spun) {
+                    /* another deadline close behind the one just served: take whatever is ready without
+                       blocking first, so reads (and ctl_fd) are never starved by back-to-back deadlines */
+                    spun = 0;
+                    n = epoll_wait(r->ep, evs, 64, 0);
+                    goto handle;
+                }
                 while (fo_relay_now() < due)
                     fo_relay_pause();
                 fo_relay_deliver(r);
-                /* still take whatever is ready without blocking */
-                n = epoll_wait(r->ep, evs, 64, 0);
-                goto handle;
+                /* back to the top: when nothing else is due soon, the blocking epoll_wait there returns at
+                   once with whatever became ready; a non-blocking epoll_wait here would be one more syscall on
+                   the server's CPU between the chunk written to the server and the server getting that CPU */
+                spun = 1;
+                continue;
             }
         }
+        spun = 0;
         /* with nothing due the timer is left as it is: a stale expiry costs one spurious wake-up, disarming
            costs a timerfd_settime (a VM exit on a KVM guest) on the server's CPU after every delivery */
         if (due)
