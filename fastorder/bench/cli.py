@@ -33,6 +33,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "is checked against p50 <= RTT + 1.2 x its loopback p50")
     p.add_argument("--rtt-method", choices=("auto", "netem", "relay"), default="auto",
                    help="how to emulate --rtt (default auto: netem if it works here, else the relay)")
+    p.add_argument("--halt-poll", metavar="DURATION", default=None,
+                   help="opt-in, needs root and the haltpoll cpuidle governor (KVM guests): set "
+                        "/sys/module/haltpoll/parameters/guest_halt_poll_ns to this (e.g. 2ms, 200us, 0) for "
+                        "the run and restore it afterwards; idle vCPUs then poll that long before halting "
+                        "(see `fastorder tune`). Without it the setting is only read and printed")
     p.add_argument("--spin", action="store_true",
                    help="fastorder rows wait for replies by polling the socket (burns the client's CPU; "
                         "plaintext, closed loop, --inflight 1)")
@@ -67,6 +72,21 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"fastorder bench: --rtt: {exc}", file=sys.stderr)
             return 2
+    halt_poll_ns = None
+    if args.halt_poll is not None:
+        from fastorder.net.rtt import parse_duration_us
+        from fastorder.tune import haltpoll
+        try:
+            halt_poll_ns = 0 if args.halt_poll.strip() in ("0", "0ns", "0us", "0ms") else \
+                int(round(parse_duration_us(args.halt_poll) * 1000))
+        except ValueError as exc:
+            print(f"fastorder bench: --halt-poll: {exc}", file=sys.stderr)
+            return 2
+        if not haltpoll.available():
+            print("fastorder bench: --halt-poll: this machine has no haltpoll cpuidle governor "
+                  f"(/sys/{haltpoll.PARAMS} is missing; it exists on KVM guests with cpuidle-haltpoll)",
+                  file=sys.stderr)
+            return 2
     if args.spin and (args.tls or args.inflight != 1 or args.rate):
         print("fastorder bench: --spin waits for each reply on the calling core: plaintext, closed loop and "
               "--inflight 1 only (not with --tls, --rate or --inflight > 1)", file=sys.stderr)
@@ -76,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
               "simulator and slow it down", file=sys.stderr)
     s = Settings(orders=args.orders, warmup=args.warmup, rows=args.rows, baselines=not args.no_baselines,
                  tls=args.tls, rate=args.rate, inflight=args.inflight, pin=args.pin,
-                 gc_freeze=args.gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin)
+                 gc_freeze=args.gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin,
+                 halt_poll_ns=halt_poll_ns)
     no_netem = ""
     if rtt_us:
         try:
@@ -89,7 +110,11 @@ def run(args: argparse.Namespace) -> int:
                   f"({no_netem})", file=sys.stderr)
     command = "fastorder bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 and sys.argv[1] == "bench" \
         else "fastorder bench"
-    bench = run_bench(s, _progress, no_netem)
+    try:
+        bench = run_bench(s, _progress, no_netem)
+    except PermissionError as exc:   # only --halt-poll writes to /sys, before anything starts
+        print(f"fastorder bench: --halt-poll needs root: {exc}", file=sys.stderr)
+        return 2
     print(report.header(bench, command))
     print(report.table(bench))
     if args.json:

@@ -80,7 +80,22 @@ def header(bench: Bench, command: str) -> str:
             + (f"; busy-polls {bench.placement['simulator_spin_us']} µs after each request"
                if bench.placement.get("simulator_spin_us") else "") + ")\n"
             f"settings: {vars(bench.s)}\n"
-            f"network: {bench.network['description']}\n")
+            f"network: {bench.network['description']}\n"
+            f"cpuidle: {cpuidle_line(bench.cpuidle)}\n")
+
+
+def cpuidle_line(c: dict[str, Any]) -> str:
+    """The idle driver and the haltpoll setting the run had, and whether the bench changed it (--halt-poll)."""
+    if not c or c.get("guest_halt_poll_ns") is None:
+        return f"driver {c.get('driver') if c else None}; no haltpoll governor parameters"
+    text = f"driver {c['driver']}, guest_halt_poll_ns {c['guest_halt_poll_ns']}"
+    if c.get("changed_for_run"):
+        text += (f" (set by --halt-poll for this run; it was {c['original_guest_halt_poll_ns']}"
+                 + (f", restored to {c['restored_guest_halt_poll_ns']}" if "restored_guest_halt_poll_ns" in c
+                    else "") + ")")
+    else:
+        text += " (as found; not changed by the bench)"
+    return text
 
 
 def plot(bench: Bench, path: str) -> None:

@@ -59,6 +59,7 @@ class Settings:
     rtt_us: float = 0.0          # emulated round trip; 0 = plain loopback
     rtt_method: str = "auto"     # auto | netem | relay (resolved by resolve_rtt_method before the run)
     spin: bool = False           # fastorder rows: spin (busy-poll) receive instead of epoll
+    halt_poll_ns: int | None = None   # set the haltpoll governor's guest_halt_poll_ns for the run (None: leave it)
 
 
 @dataclass
@@ -181,6 +182,7 @@ class Bench:
         self.ids = ClientIdGenerator("bench")
         self.netem: Any = None         # fastorder.net.rtt.NetemPair while the netem path is in use
         self.relay: Any = None         # fastorder.net.relay.RelayProcess while the relay path is in use
+        self.cpuidle: dict[str, Any] = {}   # the cpuidle driver and haltpoll setting during the run (run_bench)
         self.network: dict[str, Any] = {"rtt_us": settings.rtt_us or None, "method": None, "description":
                                         "loopback (no emulated round trip)"}
         self._no_netem = no_netem     # why the relay stands in for netem (resolve_rtt_method)
@@ -523,17 +525,34 @@ class Bench:
                 f"an emulated {self.s.rtt_us:g} µs round trip ({self.network['method']}) between client and "
                 "simulator; rows marked [loopback] / [veth, no delay] are the same rows without it")
         return {"schema": "fastorder-bench/1", "command": command, "settings": vars(self.s),
-                "machine": machine(), "placement": self.placement, "network": self.network, "rows": rows,
+                "machine": machine(), "placement": self.placement, "network": self.network,
+                "cpuidle": self.cpuidle, "rows": rows,
                 "ratios": self.ratios(), "rtt_check": self.rtt_check(), "note": note}
 
 
 def run_bench(settings: Settings, progress: Any = None, no_netem: str = "") -> Bench:
+    """Run the bench. With settings.halt_poll_ns the haltpoll governor's guest_halt_poll_ns is set for the run
+    and put back afterwards, also on an error or SIGTERM (OSError before anything starts if it cannot be set)."""
+    from fastorder.tune import haltpoll
     bench = Bench(settings, progress, no_netem)
     try:
         import uvloop
         runner = uvloop.run
     except ImportError:   # pragma: no cover - uvloop is a dependency on Linux
         runner = asyncio.run
-    runner(bench.run())
+    before = haltpoll.status()
+    bench.cpuidle = {"driver": before["driver"], "guest_halt_poll_ns": before["guest_halt_poll_ns"],
+                     "changed_for_run": False}
+    if settings.halt_poll_ns is None:
+        runner(bench.run())
+        return bench
+    setting = haltpoll.HaltPollSetting(settings.halt_poll_ns).apply()
+    try:
+        bench.cpuidle.update(guest_halt_poll_ns=haltpoll.status()["guest_halt_poll_ns"], changed_for_run=True,
+                             original_guest_halt_poll_ns=setting.original)
+        runner(bench.run())
+    finally:
+        setting.restore()
+        bench.cpuidle["restored_guest_halt_poll_ns"] = haltpoll.status()["guest_halt_poll_ns"]
     return bench
 

@@ -214,7 +214,9 @@ def report(proc: Path = PROC, sys_root: Path = SYS) -> list[Check]:
     out.append(Check("cpu.idle_driver", idle, "info" if idle else "n/a",
                      "no cpuidle driver: an idle vCPU simply halts, and waking it costs a VM exit" if idle == "none"
                      else "deep C-states add wake-up latency; only some instance types let a guest limit them "
-                     "(haltpoll polls briefly before halting)" if idle else "no cpuidle driver information"))
+                     "(haltpoll polls up to guest_halt_poll_ns before halting: see cpu.halt_poll)" if idle else
+                     "no cpuidle driver information"))
+    out.append(halt_poll_check(sys_root))
     cs = _read(sys_root / "devices/system/clocksource/clocksource0/current_clocksource")
     out.append(Check("clock.source", cs, "ok" if cs in ("tsc", "kvm-clock", "arch_sys_counter") else
                      ("n/a" if cs is None else "advice"),
@@ -222,6 +224,38 @@ def report(proc: Path = PROC, sys_root: Path = SYS) -> list[Check]:
                      "slow read", "" if cs in (None, "tsc", "kvm-clock") else
                      "echo tsc > /sys/devices/system/clocksource/clocksource0/current_clocksource"))
     return out
+
+
+HALT_POLL_FIX = ("echo 2000000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns   # above the longest wait for "
+                 "a reply you care about (the venue RTT); until reboot (persistent: haltpoll.guest_halt_poll_ns="
+                 "2000000 on the kernel command line); try it first: fastorder bench --halt-poll 2ms")
+
+
+def halt_poll_check(sys_root: Path = SYS) -> Check:
+    """The haltpoll governor's guest_halt_poll_ns (fastorder.tune.haltpoll), with its measured effect."""
+    from fastorder.tune import haltpoll
+    hp = haltpoll.status(sys_root)
+    ns = hp.get("guest_halt_poll_ns")
+    if not isinstance(ns, int):
+        return Check("cpu.halt_poll", None, "n/a", "no haltpoll cpuidle governor here (KVM guests with "
+                     "cpuidle-haltpoll have one): an idle CPU's wake-up cost is set by the platform")
+    value = {"guest_halt_poll_ns": ns, "grow_start_ns": hp.get("guest_halt_poll_grow_start"),
+             "allow_shrink": hp.get("guest_halt_poll_allow_shrink")}
+    cost = ("Polling costs CPU: the vCPU spins up to that long after every wake-up (the host sees it busy; on a "
+            "hyperthreaded core it slows the sibling).")
+    if ns == 0:
+        return Check("cpu.halt_poll", value, "advice",
+                     "guest_halt_poll_ns is 0: an idle vCPU halts at once, and each reply wakes a halted vCPU "
+                     "(a VM exit and cold caches). Measured on this project's 2-vCPU KVM guest with `fastorder "
+                     "bench --halt-poll 2ms` against the same command without it, interleaved (bench/RESULTS.md): "
+                     "loopback p50 43-52 -> 25-33 µs, and behind an emulated 1 ms RTT p50 1066-1101 -> 1038-1048 µs. "
+                     "The limit must exceed the wait between replies: 200 µs (the kernel's default) made the 1 ms "
+                     "RTT runs slower there (1103-1114 µs), since the vCPU polled and then halted anyway. " + cost,
+                     HALT_POLL_FIX)
+    return Check("cpu.halt_poll", value, "info",
+                 f"an idle vCPU polls up to {ns / 1000:g} µs before halting (adapted per CPU by the governor); it "
+                 "helps only when the next wake-up comes within that, so it should exceed the venue RTT (a 1 ms "
+                 "RTT needed 2 ms here; bench/RESULTS.md). " + cost)
 
 
 def choose_cpu(topo: Topology, irq_cpus: list[int], allowed: list[int] | None = None) -> int:

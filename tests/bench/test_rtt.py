@@ -246,6 +246,8 @@ def test_bench_with_an_emulated_round_trip(tmp_path):
     for c in check.values():
         assert c["limit_us"] == pytest.approx(1000 + 1.2 * c["loopback_p50_us"]) and isinstance(c["pass"], bool)
     assert "RTT target" in res.stdout
+    # the idle setting is read and printed, never changed without --halt-poll
+    assert data["cpuidle"]["changed_for_run"] is False and "cpuidle: " in res.stdout
 
 
 def test_bench_spin_mode(tmp_path):
