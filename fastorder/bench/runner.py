@@ -102,6 +102,7 @@ class Lane:
 
 
 ROUNDS = 4    # each row's orders are measured in this many interleaved rounds
+PATH_PINGS = 800   # ping-pongs each way (direct and through the relay) per measurement of the path's RTT
 REWARM = 150   # unmeasured orders when a lane resumes after others ran
 
 
@@ -182,10 +183,13 @@ class Bench:
         self.ids = ClientIdGenerator("bench")
         self.netem: Any = None         # fastorder.net.rtt.NetemPair while the netem path is in use
         self.relay: Any = None         # fastorder.net.relay.RelayProcess while the relay path is in use
+        self.echo: Any = None          # fastorder.net.pingpong.EchoProcess: the relay path's measured RTT
         self.cpuidle: dict[str, Any] = {}   # the cpuidle driver and haltpoll setting during the run (run_bench)
         self.network: dict[str, Any] = {"rtt_us": settings.rtt_us or None, "method": None, "description":
                                         "loopback (no emulated round trip)"}
         self._no_netem = no_netem     # why the relay stands in for netem (resolve_rtt_method)
+        self._path_runs: list[dict[str, Any]] = []   # each measurement of the path's RTT (without samples)
+        self._path_samples: tuple[list[float], list[float]] = ([], [])   # all of them: (direct, through)
 
     # -- the simulator -------------------------------------------------------------------------------------
     def _start_sim(self) -> None:
@@ -227,9 +231,32 @@ class Bench:
             for u in urls.values():
                 parts = urlsplit(u)
                 targets.add((parts.hostname, parts.port))
+        # a trivial echo server where the simulator is, behind the same relay: the path's measured round trip
+        from fastorder.net.pingpong import EchoProcess
+        self.echo = EchoProcess(self.sim_cpus).start()
+        targets.add(("127.0.0.1", self.echo.port))
         self.relay = RelayProcess(sorted(targets), self.s.rtt_us / 2, cpus=self.sim_cpus).start()
         self.relay.reset()
         self.network.update(method="relay", relay_process={k: self.relay.info[k] for k in ("fifo", "cpus")})
+
+    def _measure_path(self) -> None:
+        """The relay path's actual round trip, as a ping-pong measures it (fastorder.net.pingpong): through the
+        relay minus straight to the same echo server, interleaved, waiting for replies as the fastorder rows do.
+        Called before and after the rows that cross the path; the samples of both go into one result."""
+        if self.relay is None or self.echo is None:
+            return
+        from fastorder.net.pingpong import measure_path
+        m = measure_path(self.echo.port, self.relay.ports[("127.0.0.1", self.echo.port)], n=PATH_PINGS,
+                         spin=self.s.spin)
+        direct, through = m.pop("direct_us"), m.pop("through_path_us")
+        self._path_runs.append(m)
+        self._path_samples[0].extend(direct)
+        self._path_samples[1].extend(through)
+        d50, t50 = (percentile(sorted(xs), 50) for xs in self._path_samples)
+        self.network["measured_rtt"] = {
+            "rtt_us": t50 - d50, "loopback_p50_us": d50, "through_path_p50_us": t50,
+            "pings_each": len(self._path_samples[0]), "size_bytes": m["size_bytes"], "wait": m["wait"],
+            "runs": self._path_runs}
 
     def _urls(self, venue: str) -> dict[str, str]:
         """The simulator's URLs for `venue`, through the relay when it is in use."""
@@ -259,6 +286,9 @@ class Bench:
             finally:
                 self.relay.stop()
                 self.relay = None
+                if self.echo is not None:
+                    self.echo.stop()
+                    self.echo = None
 
     def _ssl(self) -> Any:
         if not self.s.tls:
@@ -454,7 +484,10 @@ class Bench:
                 done = await self._run_group(ref, True, done, total)
             if self.s.rtt_us:
                 self._enable_delay()
+                self._measure_path()
             await self._run_group(plan, False, done, total)
+            if self.s.rtt_us:
+                self._measure_path()
             self.progress(total, total, "done")
         finally:
             try:
@@ -482,10 +515,15 @@ class Bench:
             # each with the RTT minus without it
             sim_delta = r.sim_us_mean - rr.sim_us_mean if r.sim_us_mean is not None and rr.sim_us_mean is not None \
                 else None
+            measured = self.network.get("measured_rtt", {}).get("rtt_us")
+            m_limit = measured + 1.2 * ref if measured is not None else None
             out.append({"row": r.name, "p50_us": p50, "loopback_p50_us": ref, "rtt_us": self.s.rtt_us,
                         "limit_us": limit, "pass": p50 <= limit, "added_beyond_rtt_us": p50 - self.s.rtt_us,
                         "added_beyond_loopback_us": p50 - self.s.rtt_us - ref, "simulator_us_delta": sim_delta,
-                        "client_cpu_us_delta": r.cpu_us_per_order - rr.cpu_us_per_order})
+                        "client_cpu_us_delta": r.cpu_us_per_order - rr.cpu_us_per_order,
+                        # the same check against the path's round trip as a ping-pong measured it (relay only)
+                        "measured_rtt_us": measured, "limit_measured_us": m_limit,
+                        "pass_measured": p50 <= m_limit if m_limit is not None else None})
         return out
 
     # -- outputs -------------------------------------------------------------------------------------------

@@ -245,7 +245,15 @@ def test_bench_with_an_emulated_round_trip(tmp_path):
     assert set(check) == {"fastorder binance rest", "fastorder binance ws"}
     for c in check.values():
         assert c["limit_us"] == pytest.approx(1000 + 1.2 * c["loopback_p50_us"]) and isinstance(c["pass"], bool)
-    assert "RTT target" in res.stdout
+    assert "RTT target" in res.stdout and "against the nominal RTT, 1000 µs" in res.stdout
+    if net["method"] == "relay":   # the path's round trip measured with a ping-pong, and the check against it
+        m = net["measured_rtt"]
+        assert m["pings_each"] > 0 and m["rtt_us"] == pytest.approx(m["through_path_p50_us"] - m["loopback_p50_us"])
+        assert len(m["runs"]) == 2 and m["wait"] == "blocking recv"
+        for c in check.values():
+            assert c["measured_rtt_us"] == m["rtt_us"] and isinstance(c["pass_measured"], bool)
+            assert c["limit_measured_us"] == pytest.approx(m["rtt_us"] + 1.2 * c["loopback_p50_us"])
+        assert "against the test bed's measured RTT" in res.stdout
     # the idle setting is read and printed, never changed without --halt-poll
     assert data["cpuidle"]["changed_for_run"] is False and "cpuidle: " in res.stdout
 
