@@ -16,6 +16,7 @@ Nothing here is shared with fastorder's client: it only scans the text a request
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeASCII
+from libc.string cimport memcmp
 
 
 cdef extern from "Python.h":
@@ -325,9 +326,25 @@ for _c in range(256):
                        or _c in b"-._~:/?[]@!$&'()*+,;=%") else 0
 
 cdef dict _METHOD_NAMES = {m.encode(): m for m in ("GET", "POST", "DELETE", "PUT", "HEAD", "OPTIONS", "PATCH")}
-# headers that need llhttp's own handling
+# headers that need llhttp's own handling (their name lengths: 17, 7, 6, 14, 10)
 cdef frozenset _SPECIAL = frozenset((b"transfer-encoding", b"upgrade", b"expect", b"content-length",
                                      b"connection"))
+
+
+cdef inline bytes _bytes_at(const unsigned char *b, Py_ssize_t start, Py_ssize_t end):
+    # a copy of b[start:end] without a slice object (PySequence_GetSlice costs ~800 instructions)
+    return PyBytes_FromStringAndSize(<const char *>b + start, end - start)
+
+
+cdef bytes _lower_at(const unsigned char *b, Py_ssize_t start, Py_ssize_t end):
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, end - start)
+    cdef unsigned char *d = <unsigned char *>PyBytes_AS_STRING(out)
+    cdef Py_ssize_t k
+    cdef unsigned char c
+    for k in range(end - start):
+        c = b[start + k]
+        d[k] = c + 32 if 65 <= c <= 90 else c
+    return out
 
 
 def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
@@ -339,7 +356,7 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
     cdef bint keep = True, seen_cl = False
     cdef unsigned char c
     cdef dict headers = {}
-    cdef bytes name, value, low
+    cdef bytes low, value
     cdef str method, target, path, query
     # request line: METHOD SP origin-form SP HTTP/1.1 CRLF
     start = i
@@ -347,7 +364,7 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
         i += 1
     if i >= n or b[i] != 32 or i == start:
         return None
-    method = _METHOD_NAMES.get(data[start:i])
+    method = _METHOD_NAMES.get(_bytes_at(b, start, i))
     if method is None:
         return None
     i += 1
@@ -356,9 +373,9 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
         return None
     while i < n and _UCHAR[b[i]]:
         i += 1
-    if i + 10 > n or b[i] != 32 or data[i + 1:i + 11] != b"HTTP/1.1\r\n":
+    if i + 11 > n or b[i] != 32 or memcmp(b + i + 1, b"HTTP/1.1\r\n", 10) != 0:
         return None
-    target = data[start:i].decode("ascii")
+    target = PyUnicode_DecodeASCII(<const char *>b + start, i - start, NULL)
     i += 11
     # header lines
     while True:
@@ -390,10 +407,10 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
         if ve > vs and (b[ve - 1] == 32 or b[ve - 1] == 9):   # trailing whitespace: llhttp's business
             return None
         i += 2
-        name = data[ns:ne]
-        low = name.lower()
-        value = data[vs:ve]
-        if low in _SPECIAL:
+        low = _lower_at(b, ns, ne)
+        value = _bytes_at(b, vs, ve)
+        k = ne - ns
+        if (k == 6 or k == 7 or k == 10 or k == 14 or k == 17) and low in _SPECIAL:   # the lengths in _SPECIAL
             if low == b"content-length":
                 if seen_cl or ve == vs or ve - vs > 18:
                     return None
@@ -414,4 +431,4 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
     if clen > max_body or i + clen > n:
         return None
     path, _, query = target.partition(u"?")
-    return method, path, query, headers, data[i:i + clen], keep, i + clen
+    return method, path, query, headers, _bytes_at(b, i, i + clen), keep, i + clen
