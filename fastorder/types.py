@@ -24,7 +24,8 @@ class Latency:
     client_ns: the call until the request bytes were handed to the kernel (validation, encoding, signing,
     the write). round_trip_ns: from then until the reply was parsed. exchange_us: the venue's own
     processing time where it reports one (OKX outTime - inTime; the simulator's X-Sim-Processing-Us).
-    tcp_rtt_us: the kernel's smoothed RTT estimate of the connection used (TCP_INFO), when available.
+    tcp_rtt_us: the kernel's smoothed RTT estimate of the connection used (TCP_INFO), when available, read
+    as the request was written (not after the reply: the system call stays off the reply path).
     """
 
     client_ns: int = 0

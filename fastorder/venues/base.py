@@ -463,6 +463,7 @@ class Session:
             raise self._no_connection(exc, self.rest, pool.last_error) from None
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
+        lat.tcp_rtt_us = _tcp_rtt(conn)   # a system call: made while the request is on its way, not after the reply
         if self.spin_us:
             self._spin(conn, fut)
         try:
@@ -470,7 +471,6 @@ class Session:
         except TRANSPORT_ERRORS as exc:   # written, but no reply: it may have been executed
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
-        lat.tcp_rtt_us = conn.tcp_rtt()[0] or None
         return resp
 
     #: the reply headers a venue reads per REST reply (`_reply_headers`); the first is always the simulator's
@@ -555,6 +555,7 @@ class Session:
             raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
+        lat.tcp_rtt_us = _tcp_rtt(conn)   # as for REST: while the request is on its way
         if self.spin_us:
             self._spin(conn, fut)
         try:
@@ -562,7 +563,6 @@ class Session:
         except TRANSPORT_ERRORS as exc:
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
-        lat.tcp_rtt_us = conn.tcp_rtt()[0] or None
         return reply
 
     # -- the public API -----------------------------------------------------------------------------------
@@ -758,6 +758,14 @@ def _peer_address(conn: Any) -> str | None:
     try:
         with socket.socket(fileno=os.dup(fd)) as s:
             return s.getpeername()[0]
+    except OSError:
+        return None
+
+
+def _tcp_rtt(conn: Any) -> int | None:
+    """The kernel's smoothed RTT of the connection (TCP_INFO), µs; None where the socket has none to give."""
+    try:
+        return conn.tcp_rtt()[0] or None
     except OSError:
         return None
 
