@@ -24,3 +24,7 @@ def unmask(payload: bytes, mask: bytes) -> bytes:
 def parse_request(data: bytes, pos: int, max_body: int) -> tuple[str, str, str, dict[bytes, bytes], bytes, bool, int] | None:
     """The whole plain HTTP/1.1 request at ``data[pos]``: (method, path, query, headers, body, keep_alive, end),
     header names lower-cased; None for anything else or a request not all here (llhttp reads it then)."""
+def all_str(params: dict[str, Any]) -> bool:
+    """Every value of ``params`` is a str."""
+def ws_payload(params: dict[str, str]) -> bytes:
+    """Binance WS signing text: every parameter but ``signature``, sorted, ``k=v`` joined by ``&``, UTF-8."""

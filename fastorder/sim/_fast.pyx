@@ -432,3 +432,31 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
         return None
     path, _, query = target.partition(u"?")
     return method, path, query, headers, _bytes_at(b, i, i + clen), keep, i + clen
+
+
+# -- Binance WebSocket API ---------------------------------------------------------------------------------
+
+def all_str(dict params):
+    """Every value of ``params`` is a str (a request's parameters then need no normalising)."""
+    cdef object v
+    for v in params.values():
+        if type(v) is not str:
+            return False
+    return True
+
+
+def ws_payload(dict params):
+    """What a Binance WebSocket API request signs: every parameter but ``signature``, sorted by name,
+    ``name=value`` joined by ``&``, UTF-8 (values must be str)."""
+    cdef list keys = sorted(params)
+    cdef list parts = []
+    cdef str k
+    for k in keys:
+        if k != u"signature":
+            parts.append(k)
+            parts.append(u"=")
+            parts.append(params[k])
+            parts.append(u"&")
+    if parts:
+        parts.pop()
+    return u"".join(parts).encode("utf-8")

@@ -811,7 +811,8 @@ class BinanceWsSession:
             method = method[3:]
         rl_param = params.get("returnRateLimits", True)
         # returnRateLimits stays in the params: it is signed like any other parameter
-        params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
+        if not _all_str(params):   # (the usual request: every value a str, the dict is used as it is)
+            params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
         now = now_ms()
         account = self.key.account if self.key else None
         is_order = method == "order.place"
@@ -866,8 +867,7 @@ class BinanceWsSession:
         sig = params.get("signature")
         if not sig:
             raise mandatory("signature")
-        payload = "&".join([k + "=" + params[k] for k in sorted(params) if k != "signature"]).encode()
-        return self.v._verify(key, payload, sig)
+        return self.v._verify(key, _ws_payload(params), sig)
 
     def _logon(self, params: dict, now: int) -> dict:
         key = self.v._key(params.get("apiKey"))
@@ -933,6 +933,23 @@ try:   # the same, typed (fastorder/sim/_fast.pyx)
     from ._fast import strip_sig as _strip_sig
 except ImportError:  # pragma: no cover - not built
     _strip_sig = strip_sig_py
+
+
+def ws_payload_py(params: dict) -> bytes:
+    """What a WebSocket API request signs: every parameter but ``signature``, sorted by name, ``k=v`` joined
+    by ``&``, UTF-8; the definition the typed version in _fast.pyx is tested against."""
+    return "&".join([k + "=" + params[k] for k in sorted(params) if k != "signature"]).encode()
+
+
+def _all_str(params: dict) -> bool:
+    return all(type(v) is str for v in params.values())
+
+
+try:   # the same two, typed (fastorder/sim/_fast.pyx)
+    from ._fast import all_str as _all_str  # noqa: F811
+    from ._fast import ws_payload as _ws_payload
+except ImportError:  # pragma: no cover - not built
+    _ws_payload = ws_payload_py
 
 
 def _check_known(p: dict, allowed: frozenset) -> None:

@@ -221,3 +221,15 @@ def test_parse_request_reads_a_signed_order_and_declines_the_rest():
                 b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", b"GET /\xe9 HTTP/1.1\r\n\r\n",
                 b"GET / HTTP/1.1\r\nA: 1\r\n 2\r\n\r\n", b"GET / HTTP/1.1\nA: 1\n\n"):
         assert F.parse_request(odd, 0, 1 << 20) is None, odd
+
+
+def test_ws_payload_and_all_str_match_the_python_definitions():
+    rng = random.Random(5)
+    names = ["symbol", "side", "signature", "apiKey", "timestamp", "a", "A", "é", "price", ""]
+    values = ["BTCUSDT", "", "0.001", "é∂", "a=b&c", "1"]
+    for _ in range(20000):
+        p = {rng.choice(names): rng.choice(values) for _ in range(rng.randint(0, 8))}
+        assert F.ws_payload(p) == bn.ws_payload_py(p), p
+        assert F.all_str(p) is True
+        q = dict(p, x=rng.choice([None, 1, True, 1.5, "s"]))
+        assert F.all_str(q) == all(type(v) is str for v in q.values()), q
