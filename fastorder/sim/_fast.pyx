@@ -25,6 +25,29 @@ cdef extern from "Python.h":
     int PyUnicode_1BYTE_KIND
 
 
+# the parameter names requests carry most, as ready-made strings (hash computed once): a name found here is
+# not built and hashed again for every request
+cdef list _NAME_BUCKETS = [[] for _ in range(33)]   # by length
+for _name in ("symbol", "side", "type", "timeInForce", "quantity", "price", "newClientOrderId", "newOrderRespType",
+              "recvWindow", "timestamp", "signature", "orderId", "origClientOrderId", "quoteOrderQty",
+              "selfTradePreventionMode", "AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp",
+              "Signature", "order-id", "client-order-id", "clientOrderId", "instId", "ordId", "clOrdId"):
+    hash(_name)
+    _NAME_BUCKETS[len(_name)].append((_name.encode("latin-1"), _name))
+
+
+cdef inline str _name_at(str raw, const unsigned char *b, Py_ssize_t start, Py_ssize_t end):
+    cdef Py_ssize_t n = end - start
+    cdef bytes known
+    cdef const char *kb
+    if n <= 32:
+        for known, name in _NAME_BUCKETS[n]:
+            kb = known
+            if memcmp(kb, b + start, n) == 0:
+                return name
+    return raw[start:end]
+
+
 def parse_params(str raw):
     """``a=1&b=2`` -> ({"a": "1", "b": "2"}, number of non-empty parts); a name sent twice keeps its last
     value (the count then exceeds the dict's size). ``raw`` must hold no ``%`` or ``+``."""
@@ -45,9 +68,9 @@ def parse_params(str raw):
                     continue
             if i > start:
                 if eq >= 0:
-                    out[raw[start:eq]] = raw[eq + 1:i]
+                    out[_name_at(raw, b, start, eq)] = raw[eq + 1:i]
                 else:
-                    out[raw[start:i]] = u""
+                    out[_name_at(raw, b, start, i)] = u""
                 cnt += 1
             start = i + 1
             eq = -1
@@ -109,6 +132,10 @@ def is_int20(str s):
 
 def dec_ok(str s):
     """``re.match(r"^([0-9]{1,20})(\\.[0-9]{1,20})?$", s)`` is not None."""
+    return _dec_ok(s)
+
+
+cdef bint _dec_ok(str s):
     cdef Py_ssize_t n = _body_len(s), i, ip = 0, fp = -1
     cdef Py_UCS4 c
     for i in range(n):
@@ -127,6 +154,10 @@ def dec_ok(str s):
 
 def cid_ok(str s):
     """``re.match(r"^[a-zA-Z0-9-_]{1,36}$", s)`` is not None."""
+    return _cid_ok(s)
+
+
+cdef bint _cid_ok(str s):
     cdef Py_ssize_t n = _body_len(s), i
     cdef Py_UCS4 c
     if n == 0 or n > 36:
@@ -184,7 +215,7 @@ def binance_limit(dict p, dict specs, dict memo):
     if qty is None or price is None or tif is None or tif not in _TIFS:
         return None
     cid = p.get(u"newClientOrderId")
-    if cid is not None and not cid_ok(cid):
+    if cid is not None and not _cid_ok(cid):
         return None
     resp = p.get(u"newOrderRespType")
     if resp is None:
@@ -196,7 +227,7 @@ def binance_limit(dict p, dict specs, dict memo):
         stp = u"EXPIRE_MAKER"
     elif stp not in _STPS:
         return None
-    if not dec_ok(qty) or not dec_ok(price):
+    if not _dec_ok(qty) or not _dec_ok(price):
         return None
     if not (0 <= _decimals(qty) <= 8) or not (0 <= _decimals(price) <= 8):
         return None
