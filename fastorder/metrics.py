@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from fastorder._core.hist import LatencyHistogram
+from fastorder._core.hist import LatencyHistogram, record_split
 from fastorder.types import Latency
 
 STAGES = ("total", "client", "round_trip", "exchange")
@@ -44,11 +44,7 @@ class LatencyRecorder:
         if hs is None:   # once per venue x transport: its histograms in one list (this runs per order)
             hs = self._sets[(venue, transport)] = [self._hist(venue, transport, st)
                                                    for st in ("client", "round_trip", "total")] + [None]
-        client_us = max(1, min(lat.client_ns // 1000, _HIGHEST_US))
-        rt_us = max(1, min(lat.round_trip_ns // 1000, _HIGHEST_US))
-        hs[0].record(client_us)
-        hs[1].record(rt_us)
-        hs[2].record(min(client_us + rt_us, _HIGHEST_US))
+        record_split(hs[0], hs[1], hs[2], lat.client_ns, lat.round_trip_ns, _HIGHEST_US)   # one C call
         if lat.exchange_us is not None:
             ex = hs[3]
             if ex is None:   # only venues (or the simulator) that report their own time get this stage

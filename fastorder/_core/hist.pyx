@@ -101,3 +101,19 @@ cdef class LatencyHistogram:
         """[(lowest value of the bucket, count)] for every non-empty bucket: to replay into another format."""
         cdef Py_ssize_t i
         return [(_lowest(i), self.counts[i]) for i in range(self.nbuckets) if self.counts[i]]
+
+
+cdef inline uint64_t _clamp_us(int64_t ns, uint64_t highest) noexcept nogil:
+    cdef int64_t us = ns // 1000
+    if us < 1:
+        return 1
+    return highest if <uint64_t>us > highest else <uint64_t>us
+
+
+def record_split(LatencyHistogram client, LatencyHistogram round_trip, LatencyHistogram total, int64_t client_ns,
+                 int64_t round_trip_ns, uint64_t highest_us):
+    """One order's split in µs (each at least 1, at most ``highest_us``): client, round trip and their sum."""
+    cdef uint64_t c = _clamp_us(client_ns, highest_us), r = _clamp_us(round_trip_ns, highest_us)
+    client.record(c)
+    round_trip.record(r)
+    total.record(c + r if c + r < highest_us else highest_us)

@@ -129,8 +129,8 @@ class BinanceSession(Session):
         self._costs: dict[str, int] | None = None
         self._rl_windows: dict[tuple[Any, Any, Any], Any] = {}   # (type, interval, number) -> guard window
         self._rl_known = -1   # how many windows the guard had when _rl_windows was filled
-        self._usage_headers: list[tuple[bytes, Any]] | None = None   # (header name, guard window)
-        self._usage_known = -1   # how many windows the guard had when _usage_headers was made
+        self._usage_windows: tuple[Any, ...] | None = None   # the guard windows a usage header reports
+        self._usage_known = -1   # how many windows the guard had when _usage_windows was made
         self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
@@ -245,29 +245,15 @@ class BinanceSession(Session):
         windows the guard knows can be updated, so only their headers are read — with the simulator's time,
         in one pass over the reply head (this runs per order)."""
         guard = self.guard
-        usage = self._usage_headers
-        if usage is None or self._usage_known != len(guard.windows):
-            usage = self._usage_headers = [(_usage_header(name), w) for name, w in guard.windows.items()
-                                           if _usage_header(name)]
+        windows = self._usage_windows
+        if windows is None or self._usage_known != len(guard.windows):
+            usage = [(_usage_header(name), w) for name, w in guard.windows.items() if _usage_header(name)]
+            windows = self._usage_windows = tuple(w for _, w in usage)
             self._usage_known = len(guard.windows)
             self._reply_header_names = (b"x-sim-processing-us",) + tuple(h for h, _ in usage)
         vals = self._reply_headers(resp, lat)
-        seen = None
-        i = 1
-        for _, w in usage:
-            v = vals[i]
-            i += 1
-            if v is not None:
-                try:
-                    n = int(v)
-                except ValueError:   # not a count: ignore it, as a missing header
-                    continue
-                if seen is None:
-                    seen = [(w, n)]
-                else:
-                    seen.append((w, n))
-        if seen is not None:
-            guard.observe_windows(seen)
+        if windows:
+            guard.observe_counts(windows, vals, 1)
 
     def _observe_ws(self, d: dict[str, Any]) -> None:
         """A WS reply's rateLimits: the venue's own counts win over ours. Each (type, interval, number) is

@@ -87,6 +87,25 @@ class RateGuard:
         if w is not None:
             w.observe(self._clock(), used)
 
+    def observe_counts(self, windows: tuple[Window, ...], values: list, first: int) -> None:
+        """A reply's usage headers: ``values[first + i]`` is what the venue reports for ``windows[i]`` (bytes or
+        str of a count; None, or anything not a count, is skipped), with one clock read (runs per reply)."""
+        now = self._clock()
+        i = first
+        for w in windows:
+            v = values[i]
+            i += 1
+            if v is not None:
+                try:
+                    n = int(v)
+                except ValueError:   # not a count: ignore it, as a missing header
+                    continue
+                wid = now // w.window_ms
+                if wid != w.window_id:
+                    w.window_id, w.count = wid, 0
+                if n > w.count:
+                    w.count = n
+
     def observe_windows(self, used: list[tuple[Window, int]]) -> None:
         """Window.observe for the windows a reply reports, with one clock read (this runs per reply, so the
         window roll is inlined)."""
