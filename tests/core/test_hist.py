@@ -36,3 +36,16 @@ def test_small_values_are_exact_and_buckets_replay():
     assert sum(n for _, n in h.buckets()) == 7
     h.reset()
     assert h.count == 0 and h.value_at_percentile(50) == 0
+
+
+def test_record_split_clamps_like_the_recorder_did():
+    from fastorder._core.hist import record_split
+
+    c, r, t = LatencyHistogram(), LatencyHistogram(), LatencyHistogram()
+    for client_ns, rt_ns in ((0, 0), (999, 1500), (-5000, 2_000_000), (7_000, 10**16)):
+        record_split(c, r, t, client_ns, rt_ns, 3_600_000_000)
+    cu = [max(1, min(x // 1000, 3_600_000_000)) for x in (0, 999, -5000, 7_000)]
+    ru = [max(1, min(x // 1000, 3_600_000_000)) for x in (0, 1500, 2_000_000, 10**16)]
+    assert (c.count, c.min, c.max) == (4, min(cu), max(cu))
+    assert (r.count, r.min, r.max) == (4, min(ru), max(ru))
+    assert t.max == 3_600_000_000 and t.min == 2   # a sum past the ceiling is the ceiling
