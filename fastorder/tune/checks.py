@@ -248,7 +248,7 @@ def halt_poll_check(sys_root: Path = SYS) -> Check:
                      "guest_halt_poll_ns is 0: an idle vCPU halts at once, and each reply wakes a halted vCPU "
                      "(a VM exit and cold caches). Measured on this project's 2-vCPU KVM guest with `fastorder "
                      "bench --halt-poll 2ms` against the same command without it, interleaved (bench/RESULTS.md): "
-                     "loopback p50 43-52 -> 25-33 µs, and behind an emulated 1 ms RTT p50 1066-1101 -> 1038-1048 µs. "
+                     "loopback p50 43-52 -> 25-33 µs, and behind an emulated 1 ms RTT p50 1067-1086 -> 1040-1050 µs. "
                      "The limit must exceed the wait between replies: 200 µs (the kernel's default) made the 1 ms "
                      "RTT runs slower there (1103-1114 µs), since the vCPU polled and then halted anyway. " + cost,
                      HALT_POLL_FIX)
