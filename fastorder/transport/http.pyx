@@ -11,8 +11,8 @@ Layers, bottom up:
   * ``fastorder.transport.client`` -- connect helpers and the warm connection pool, in plain Python.
 
 The parser is strict where leniency would be ambiguous (RFC 9112): both Content-Length and
-Transfer-Encoding, duplicate Content-Length, obsolete line folding, bare LF and control characters in header
-values are errors.  Errors raise HttpParseError; the Protocol then closes the connection.
+Transfer-Encoding, duplicate Content-Length, a tab in Transfer-Encoding, obsolete line folding, bare LF and
+control characters in header values are errors.  Errors raise HttpParseError; the Protocol then closes the connection.
 """
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -572,6 +572,8 @@ cdef class HttpResponseParser:
                     cl = cl * 10 + <uint64_t>(p[c] - 48)
             elif _ieq(p + ls, c - ls, b"transfer-encoding", 17):
                 has_te = True
+                if memchr(p + vs, b'\t', le - vs) != NULL:   # RFC 9110 strips it, llhttp does not: framing
+                    raise HttpParseError("a tab in Transfer-Encoding")   # readers disagree on is refused
                 # Only the final coding matters for framing; a later header line overrides.
                 chunked = _last_token_is(v, ve - vs, b"chunked", 7)
             elif _ieq(p + ls, c - ls, b"connection", 10):

@@ -177,6 +177,7 @@ MALFORMED = [
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n",   # llhttp reads no chunked framing here
     b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
     b"\x00\x01\x02\x03\r\n\r\n",
 ]
