@@ -6,3 +6,15 @@ the subprocess helpers also start them outside the checkout."""
 import os
 
 os.environ["PYTHONSAFEPATH"] = "1"
+
+# Property tests: on CI (the CI environment variable set) the same examples every run, so a run is
+# reproducible and cannot fail on a new random draw; locally they explore new examples each run (where the
+# differential parser tests have found real divergences from llhttp).
+try:
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
