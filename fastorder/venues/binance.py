@@ -267,6 +267,7 @@ class BinanceSession(Session):
             wins.clear()
             self._rl_known = len(guard.windows)
         seen = []
+        counts: list = []
         for rl in rls:
             key = (rl.get("rateLimitType"), rl.get("interval"), rl.get("intervalNum"))
             w = wins.get(key, _UNSEEN)
@@ -274,9 +275,10 @@ class BinanceSession(Session):
                 name = _window_name(str(key[0]), str(key[1]), key[2] or 1)
                 w = wins[key] = guard.windows.get(name) if name else None
             if w is not None:
-                seen.append((w, rl.get("count", 0)))
+                seen.append(w)
+                counts.append(rl.get("count"))
         if seen:
-            guard.observe_windows(seen)
+            guard.observe_counts(seen, counts, 0)
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         # the order path, written out (no closures, no _call): it runs per order

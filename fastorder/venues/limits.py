@@ -10,6 +10,7 @@ the guard's count to the venue's, and `Retry-After` / a ban blocks everything un
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastorder.errors import Banned, RateLimited
@@ -87,9 +88,9 @@ class RateGuard:
         if w is not None:
             w.observe(self._clock(), used)
 
-    def observe_counts(self, windows: tuple[Window, ...], values: list, first: int) -> None:
-        """A reply's usage headers: ``values[first + i]`` is what the venue reports for ``windows[i]`` (bytes or
-        str of a count; None, or anything not a count, is skipped), with one clock read (runs per reply)."""
+    def observe_counts(self, windows: Sequence[Window], values: list, first: int) -> None:
+        """What a reply reports: ``values[first + i]`` is the venue's count for ``windows[i]`` (an int, or the
+        bytes/str of a header; None, or anything not a count, is skipped), with one clock read (runs per reply)."""
         now = self._clock()
         i = first
         for w in windows:
@@ -98,24 +99,13 @@ class RateGuard:
             if v is not None:
                 try:
                     n = int(v)
-                except ValueError:   # not a count: ignore it, as a missing header
+                except (ValueError, TypeError):   # not a count: ignore it, as a missing one
                     continue
                 wid = now // w.window_ms
                 if wid != w.window_id:
                     w.window_id, w.count = wid, 0
                 if n > w.count:
                     w.count = n
-
-    def observe_windows(self, used: list[tuple[Window, int]]) -> None:
-        """Window.observe for the windows a reply reports, with one clock read (this runs per reply, so the
-        window roll is inlined)."""
-        now = self._clock()
-        for w, n in used:
-            wid = now // w.window_ms
-            if wid != w.window_id:
-                w.window_id, w.count = wid, 0
-            if n > w.count:
-                w.count = n
 
     def block(self, seconds: float, *, banned: bool = False) -> None:
         until = self._clock() + int(seconds * 1000)

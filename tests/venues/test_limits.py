@@ -20,3 +20,13 @@ def test_observe_counts_raises_counts_skips_what_is_not_a_count_and_rolls_window
     now[0] = 20_001                                             # a new 10 s window: that count starts again
     g.observe_counts(ws, [None, b"1", None, None], 1)
     assert [w.count for w in ws] == [1, 40, 2]
+
+
+def test_observe_counts_takes_json_counts_and_skips_garbage():
+    g = RateGuard("binance", clock_ms=lambda: 5_000)
+    g.set_limit("REQUEST_WEIGHT:1M", 6000, 60_000)
+    g.set_limit("ORDERS:10S", 50, 10_000)
+    g.set_limit("ORDERS:1D", 160_000, 86_400_000)
+    ws = list(g.windows.values())
+    g.observe_counts(ws, [17, {"x": 1}, [3]], 0)   # a WS reply's rateLimits counts: ints, or whatever a bad one sends
+    assert [w.count for w in ws] == [17, 0, 0]
