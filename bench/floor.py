@@ -4,7 +4,8 @@ Three senders take turns against one simulator process (pinned to the last CPU, 
 request as in `fastorder bench`), with the client pinned to CPU 0, in interleaved rounds:
 
 - **floor**: the minimum an asyncio client does for an order, every cost that can be paid early paid
-  before the clock starts: the round's requests signed in advance (HMAC-SHA256, recvWindow 60 s), then per
+  before the clock starts: the turn's requests signed in advance (HMAC-SHA256, the query the plan's sender
+  sends, recvWindow 5 s: a turn lasts well under a second), then per
   order one write of the ready bytes, the reply read up to its Content-Length, ``orjson.loads`` and the
   echoed client id checked. No validation, no encoding, no signing, no latency split, no Ack on the clock.
 - **fastorder**: ``session.place_order`` (validation, encoding, signing, the transport, the Ack).
@@ -25,8 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -38,18 +37,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
+from fastorder.bench.baselines import _signed_query  # noqa: E402
 from fastorder.bench.runner import ACCOUNTS, PRICE, QTY, SYMBOL  # noqa: E402
 from fastorder.sim import SimulatorProcess, creds  # noqa: E402
 
-SECRET = creds.BINANCE_HMAC_SECRET.encode()
-
 
 def signed_request(host: str, clid: str) -> bytes:
-    q = urllib.parse.urlencode({
-        "symbol": SYMBOL["binance"], "side": "BUY", "type": "LIMIT", "timeInForce": "IOC", "quantity": QTY,
-        "price": PRICE, "newClientOrderId": clid, "newOrderRespType": "RESULT", "recvWindow": 60000,
-        "timestamp": int(time.time() * 1000)})
-    q += "&signature=" + hmac.new(SECRET, q.encode(), hashlib.sha256).hexdigest()
+    # the query the plan's aiohttp sender sends (same parameters, same signing), as one ready request
+    q = _signed_query(clid, PRICE, QTY, SYMBOL["binance"])
     return (f"POST /api/v3/order?{q} HTTP/1.1\r\nHost: {host}\r\nX-MBX-APIKEY: {creds.BINANCE_HMAC_KEY}\r\n"
             f"Content-Length: 0\r\n\r\n").encode()
 

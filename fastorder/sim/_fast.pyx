@@ -387,7 +387,7 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
     cdef bint keep = True, seen_cl = False
     cdef unsigned char c
     cdef dict headers = {}
-    cdef bytes low, value
+    cdef bytes low, value, tok
     cdef str method, target, path, query
     # request line: METHOD SP origin-form SP HTTP/1.1 CRLF
     start = i
@@ -452,9 +452,10 @@ def parse_request(bytes data, Py_ssize_t pos, Py_ssize_t max_body):
                     clen = clen * 10 + (b[k] - 48)
                 seen_cl = True
             elif low == b"connection":
-                if value.lower() == b"close":
+                tok = value.lower()
+                if tok == b"close":
                     keep = False
-                elif value.lower() != b"keep-alive":
+                elif tok != b"keep-alive":
                     return None
             else:
                 return None
