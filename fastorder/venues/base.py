@@ -140,7 +140,8 @@ class Session:
         # connect REST connections to this address while keeping the hostname for SNI, the certificate check
         # and Host (see `choose_address`, `fastorder probe`)
         self.address = address
-        if isinstance(journal, (str, os.PathLike)):
+        self._owns_journal = isinstance(journal, (str, os.PathLike))
+        if self._owns_journal:   # opened (and locked: one writer per file) here, closed with the session
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
@@ -250,10 +251,16 @@ class Session:
                 c.close()
             else:
                 c.abort()
-        if self.journal is not None:
-            self.journal.flush()
         if self._pool is not None:
             await self._pool.close()
+        if self.journal is not None:
+            if self._owns_journal:
+                self.journal.close()
+            else:
+                try:
+                    self.journal.flush()
+                except OSError:   # a journal that cannot sync says so itself (degraded); closing goes on
+                    pass
 
     # -- address pinning ----------------------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
