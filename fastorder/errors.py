@@ -133,3 +133,13 @@ class CertificateRejected(ConnectionLost):
     def __init__(self, message: str, *, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+# -- the order journal ----------------------------------------------------------------------------------------
+class JournalError(FastorderError):
+    """The order journal could not write an order's record before sending it: the order was not sent."""
+
+
+class JournalLocked(JournalError):
+    """The order journal's file is already open for writing (by another session or process): one writer per
+    journal file."""
