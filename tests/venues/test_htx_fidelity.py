@@ -10,7 +10,7 @@ import contextlib
 import pytest
 
 import fastorder
-from fastorder.errors import RateLimited, TimestampRejected, UnknownOrder
+from fastorder.errors import ClientIdInUse, RateLimited, TimestampRejected, UnknownOrder
 from fastorder.journal import OrderJournal
 from fastorder.sim import Simulator, creds
 from fastorder.types import CANCEL_REQUESTED, CANCELED, FILLED
@@ -136,4 +136,23 @@ def test_recover_finds_an_open_order_past_its_client_id_window(tmp_path):
             s.journal = j
             (ack,) = await s.recover()
             assert ack.order_id == live.order_id and ack.status == "NEW" and ack.reconciled
+    run(main())
+
+
+def test_a_live_client_id_is_refused_locally_though_htx_would_take_it():
+    async def main():
+        async with session() as (sim, s):
+            first = await s.place_order(SYM, "buy", "0.001", REST_PX, client_order_id="reuse1")
+            with pytest.raises(ClientIdInUse):
+                await s.place_order(SYM, "buy", "0.001", REST_PX, client_order_id="reuse1")
+            assert len(sim.orders("htx")) == 1                # nothing was sent
+            ack = await s.cancel_order(SYM, client_order_id="reuse1")
+            assert ack.status == CANCEL_REQUESTED             # not final yet as far as the reply says
+            with pytest.raises(ClientIdInUse):
+                await s.place_order(SYM, "buy", "0.001", REST_PX, client_order_id="reuse1")
+            assert (await s.query_order(SYM, client_order_id="reuse1")).status == CANCELED
+            second = await s.place_order(SYM, "buy", "0.001", REST_PX, client_order_id="reuse1")
+            # HTX itself takes the duplicate, and a query by client id now answers with the newer order
+            assert second.order_id != first.order_id
+            assert (await s.query_order(SYM, client_order_id="reuse1")).order_id == second.order_id
     run(main())
