@@ -26,6 +26,7 @@ from fastorder.errors import (
     InvalidOrder,
     JournalError,
     JournalLocked,
+    MalformedEvent,
     OffGrid,
     OrderRejected,
     PlaintextNotAllowed,
@@ -48,7 +49,7 @@ __all__ = [
     "AuthenticationError", "Banned", "CertificateRejected", "ClientIdInUse", "ConfigError", "ConnectionLost",
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
     "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
-    "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "OffGrid", "OrderRejected",
+    "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
     "PlaintextNotAllowed", "PoolError", "RateLimited", "TimestampRejected", "TransportError", "UnknownOrder",
     "VenueError", "WSClosed", "WSError",
 ]
