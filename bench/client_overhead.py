@@ -178,8 +178,8 @@ def _swap_ws(session: Any, template: tuple[bytes, bytes], sync: bool, socks: _So
     proto.data_received(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
     assert proto.handshake.done() and proto.handshake.exception() is None
-    old = list(session._ws_conns)
-    session._ws_conns = [proto]
+    old = list(session.ws_pool.conns)
+    session.ws_pool.conns = [proto]
     for c in old:
         c.close()
 

@@ -40,6 +40,12 @@ class InvalidField(InvalidOrder):
     """A text field (symbol, client order id, enum, request id) holds characters its wire format cannot carry."""
 
 
+class ClientIdInUse(InvalidOrder):
+    """A caller-supplied client order id that an order of this session still has live (sent, and not known to
+    be final). Every venue finds an order by client id as the latest one with it, so reusing the id would hide
+    the first order from queries, cancels and recovery: refused before anything is sent."""
+
+
 class PoolError(FastorderError, RuntimeError):
     """A pooled object was released twice, or to a pool it does not belong to (fastorder._core.pool)."""
 
@@ -127,3 +133,13 @@ class CertificateRejected(ConnectionLost):
     def __init__(self, message: str, *, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+# -- the order journal ----------------------------------------------------------------------------------------
+class JournalError(FastorderError):
+    """The order journal could not write an order's record before sending it: the order was not sent."""
+
+
+class JournalLocked(JournalError):
+    """The order journal's file is already open for writing (by another session or process): one writer per
+    journal file."""

@@ -36,6 +36,8 @@ DEC_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _DEC_RE = re.compile(DEC_PATTERN)
 _CID_RE = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
 _JSON_HDR = b""
+# as the venue words it (seen in replies reported by users; the docs' CHANGELOG names -1131 BAD_RECV_WINDOW)
+_RW_MAX = "'recvWindow' must be less than 60000."
 
 SYMBOLS = [
     SymbolSpec("BTCUSDT", "BTC", "USDT", D("50000"), D("0.01"), D("0.00001"), D("0.00001"), D("9000"),
@@ -284,14 +286,14 @@ class Binance:
         rw = p.get("recvWindow")
         if rw is not None and _is_int20(rw):  # the usual form: whole milliseconds
             if int(rw) > 60000:
-                raise BinanceError(-1131, "recvWindow must be less than 60000")
+                raise BinanceError(-1131, _RW_MAX)
             window = float(rw)
         elif rw is not None:
             if not _dec_ok(rw):
                 raise BinanceError(-1100, f"Illegal characters found in parameter 'recvWindow'; legal range is '{DEC_PATTERN}'.")
             rwd = D(rw)
             if rwd > 60000:
-                raise BinanceError(-1131, "recvWindow must be less than 60000")
+                raise BinanceError(-1131, _RW_MAX)
             window = float(rwd)
         else:
             window = 5000.0
@@ -445,12 +447,28 @@ class Binance:
                 "exchangeFilters": [], "symbols": syms}
 
     def _exchange_info(self, p, key, now):
+        """``symbol=X`` or ``symbols=["X","Y"]`` (a JSON array) narrows the reply; a name that is not listed
+        fails the whole request with -1121, as the docs say."""
         info = self.exchange_info(now)
-        sym = p.get("symbol")
-        if sym:
-            info["symbols"] = [s for s in info["symbols"] if s["symbol"] == sym]
-            if not info["symbols"]:
+        sym, syms = p.get("symbol"), p.get("symbols")
+        if sym is not None and syms is not None:
+            raise BinanceError(-1128, "Combination of optional parameters invalid.")
+        if syms is not None:
+            try:
+                wanted = orjson.loads(syms)
+            except orjson.JSONDecodeError:
+                wanted = None
+            if not isinstance(wanted, list) or not wanted or not all(isinstance(x, str) for x in wanted):
+                raise mandatory("symbols")
+        elif sym is not None:
+            wanted = [sym]
+        else:
+            wanted = None
+        if wanted is not None:
+            by_name = {s["symbol"]: s for s in info["symbols"]}
+            if any(w not in by_name for w in wanted):
                 raise BinanceError(-1121, "Invalid symbol.")
+            info["symbols"] = [by_name[w] for w in dict.fromkeys(wanted)]
         return 200, orjson.dumps(info), False
 
     def _rest_new_order(self, p, key, now):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
+import socket
 import ssl as _ssl
 import time
 from urllib.parse import urlsplit
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 from fastorder.transport.http import HttpClientProtocol, HttpConnectionClosed, HttpResponse, HttpTemplate
 from fastorder.transport.ws import WSClientProtocol
 
-__all__ = ["PlaintextNotAllowed", "open_http", "open_ws", "HttpPool", "is_loopback"]
+__all__ = ["PlaintextNotAllowed", "open_http", "open_ws", "HttpPool", "is_loopback", "peer_address"]
 
 DEFAULT_CONNECT_TIMEOUT = 1.0
 DEFAULT_READ_TIMEOUT = 0.5
@@ -35,6 +37,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def peer_address(conn) -> str | None:
+    """The remote address of a transport connection (through a dup of its socket, which is then closed)."""
+    fd = getattr(conn, "fd", -1)
+    if fd is None or fd < 0:
+        return None
+    try:
+        with socket.socket(fileno=os.dup(fd)) as s:
+            return s.getpeername()[0]
+    except OSError:
+        return None
 
 
 def _tls_context(tls: bool | _ssl.SSLContext | None, host: str, allow_plaintext: bool) -> _ssl.SSLContext | None:
@@ -231,7 +245,8 @@ class HttpPool:
             raise HttpConnectionClosed("no open connection in the pool")
         return best
 
-    async def _wait_connection(self, deadline: float) -> HttpClientProtocol:
+    async def wait_connection(self, deadline: float) -> HttpClientProtocol:
+        """``connection()``, waiting for a reopened one until ``deadline`` (``time.monotonic()``)."""
         while True:
             try:
                 return self.connection()
@@ -247,7 +262,7 @@ class HttpPool:
         try:
             conn = self.connection()
         except HttpConnectionClosed:
-            conn = await self._wait_connection(deadline)
+            conn = await self.wait_connection(deadline)
         return await conn.request(data, timeout=min(self.read_timeout, max(deadline - time.monotonic(), 1e-3)))
 
     async def send(self, template: HttpTemplate, query=None, body=None) -> HttpResponse:
@@ -256,13 +271,30 @@ class HttpPool:
         try:
             conn = self.connection()
         except HttpConnectionClosed:
-            conn = await self._wait_connection(deadline)
+            conn = await self.wait_connection(deadline)
         return await conn.send(template, query, body,
                                timeout=min(self.read_timeout, max(deadline - time.monotonic(), 1e-3)))
 
     @property
     def connections(self) -> list[HttpClientProtocol]:
         return list(self._conns)
+
+    async def move_to(self, host: str) -> None:
+        """New connections go to ``host``. Idle connections to another address are replaced one by one — the
+        new connection opened before the old one closes; connections with requests in flight are left to
+        finish (the next call, or their death, moves them)."""
+        self.host = host
+        for old in list(self._conns):
+            if peer_address(old) == host or old.in_flight:
+                continue
+            try:
+                new = await self._open_one()
+            except (OSError, asyncio.TimeoutError):
+                return   # keep what works; _maintain retries later
+            self._conns.append(new)
+            if old.in_flight == 0:
+                self._conns.remove(old)
+                old.close()
 
     async def close(self) -> None:
         self._closing = True

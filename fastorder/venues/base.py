@@ -11,6 +11,7 @@ import os
 import random
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from fastorder._core.ids import ClientIdGenerator
 from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
     CertificateRejected,
+    ClientIdInUse,
     ConnectionLost,
     ExecutionUnknown,
     FastorderError,
@@ -31,8 +33,11 @@ from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
-from fastorder.types import REJECTED, Ack, Latency
+from fastorder.types import FINAL_STATES, REJECTED, Ack, Latency
+from fastorder.venues.clock import VenueClock
 from fastorder.venues.limits import RateGuard
+from fastorder.venues.pinning import AddressPin
+from fastorder.venues.ws_pool import WsPool
 
 perf_ns = time.perf_counter_ns
 
@@ -83,7 +88,13 @@ class Endpoint:
 
 
 class Session:
-    """An open, warm connection set to one venue. Use `fastorder.connect(...)`; see its docstring."""
+    """An open, warm connection set to one venue. Use `fastorder.connect(...)`; see its docstring.
+
+    A small composition: `clock` (VenueClock: the venue's clock offset), `pin` (AddressPin: which address REST
+    connections go to), `ws_pool` (WsPool: the WebSocket connections, healed and rotated), `guard` (RateGuard:
+    the venue's rate limits) and `journal` (OrderJournal: orders written down before they are sent), plus the
+    REST pool (HttpPool). The order path itself — encode, send, read the reply — lives here and in the venue
+    modules."""
 
     venue = ""
     ws_capable = True
@@ -94,6 +105,8 @@ class Session:
     #: after this long a request can no longer be accepted by the venue (its timestamp window), so an order the
     #: venue has not seen by then never will be (venue modules say; `acceptance_window_ms=` overrides)
     _acceptance_window_ms = 60_000
+    #: milliseconds of the venue's clock (the clock's own bound method: one call on the order path)
+    now_ms: Callable[[], int]
 
     @property
     def acceptance_window_ms(self) -> int:
@@ -122,14 +135,18 @@ class Session:
         self.recv_window = recv_window
         self.timeout = timeout
         self.ids = ClientIdGenerator(id_prefix)
-        self.offset_ms = 0.0
-        self.clock_rtt_ns = 0
-        self.clock_samples = clock_samples
-        self.resync_interval = resync_interval
+        # late-bound: venue modules (and tests) may replace _server_time_ms after construction
+        self.clock = VenueClock(lambda: self._server_time_ms(), samples=clock_samples,
+                                resync_interval=resync_interval)
+        self.now_ms = self.clock.now_ms
         self.symbols: dict[str, SymbolInfo] = {}
+        # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
+        # one (ClientIdInUse), since a query by client id answers with the latest order carrying it
+        self.live_ids: set[str] = set()
         self._symbol_cache: dict[str, SymbolInfo] = {}
         self._pool: HttpPool | None = None
-        self._ws_conns: list[Any] = []
+        self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
+                              size=self.connections, timeout=timeout)
         self._buf = WriteBuffer()
         self._req_seq = 0
         self._tasks: list[asyncio.Task] = []
@@ -138,22 +155,18 @@ class Session:
         self.guard = RateGuard(self.venue, self.now_ms)
         self.rate_limit = rate_limit   # False only against a simulator run without limits (benchmarks)
         # connect REST connections to this address while keeping the hostname for SNI, the certificate check
-        # and Host (see `choose_address`, `fastorder probe`)
-        self.address = address
-        if isinstance(journal, (str, os.PathLike)):
+        # and Host (see `choose_address`, `fastorder probe`); candidate addresses re-probed in the background
+        self.pin = AddressPin(self.rest.host, self.rest.port, tls=self.rest.tls, probe_path=self.warm_path,
+                              ssl_context=ssl_context, timeout=timeout, address=address, candidates=reprobe,
+                              interval=reprobe_interval)
+        self._owns_journal = isinstance(journal, (str, os.PathLike))
+        if self._owns_journal:   # opened (and locked: one writer per file) here, closed with the session
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
-        self.ws_address = ws_address            # the same for WebSocket connections (their own host)
-        self.reprobe = list(reprobe or [])      # candidate REST addresses re-probed in the background
-        self.reprobe_interval = reprobe_interval
+        self.ws_address = ws_address            # the same as `address` for WebSocket connections (their own host)
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
-        self._ws_rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
-        self._heal_needed: asyncio.Event | None = None
-        self._ws_connect_error: BaseException | None = None   # why the last WebSocket reopen failed
-        self.reconnects = 0
-        self.heartbeat_interval = 20.0
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
         self.spin_us = max(0, int(spin_us))
         if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
@@ -162,6 +175,76 @@ class Session:
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
+
+    # -- the parts' settings, as attributes of the session ------------------------------------------------
+    @property
+    def offset_ms(self) -> float:
+        """The venue's clock minus ours, ms (measured by `sync_clock`)."""
+        return self.clock.offset_ms
+
+    @offset_ms.setter
+    def offset_ms(self, value: float) -> None:
+        self.clock.offset_ms = value
+
+    @property
+    def clock_rtt_ns(self) -> int:
+        """The round trip of the clock sample that set `offset_ms`."""
+        return self.clock.rtt_ns
+
+    @property
+    def clock_samples(self) -> int:
+        return self.clock.samples
+
+    @clock_samples.setter
+    def clock_samples(self, value: int) -> None:
+        self.clock.samples = value
+
+    @property
+    def resync_interval(self) -> float:
+        return self.clock.resync_interval
+
+    @resync_interval.setter
+    def resync_interval(self, value: float) -> None:
+        self.clock.resync_interval = value
+
+    @property
+    def address(self) -> str | None:
+        """The address REST connections go to (None: the hostname's)."""
+        return self.pin.address
+
+    @address.setter
+    def address(self, value: str | None) -> None:
+        self.pin.address = value
+
+    @property
+    def reprobe(self) -> list[str]:
+        """Candidate REST addresses re-probed in the background."""
+        return self.pin.candidates
+
+    @reprobe.setter
+    def reprobe(self, value: list[str]) -> None:
+        self.pin.candidates = list(value)
+
+    @property
+    def reprobe_interval(self) -> float:
+        return self.pin.interval
+
+    @reprobe_interval.setter
+    def reprobe_interval(self, value: float) -> None:
+        self.pin.interval = value
+
+    @property
+    def reconnects(self) -> int:
+        """WebSocket connections reopened (healed or rotated) since the start."""
+        return self.ws_pool.reconnects
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self.ws_pool.heartbeat_interval
+
+    @heartbeat_interval.setter
+    def heartbeat_interval(self, value: float) -> None:
+        self.ws_pool.heartbeat_interval = value
 
     # -- life cycle ---------------------------------------------------------------------------------------
     async def __aenter__(self) -> Session:
@@ -180,6 +263,8 @@ class Session:
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
                               allow_plaintext=self._allow_plaintext, warm_request=warm,
                               total_timeout=self.timeout, read_timeout=self.timeout)
+        self.pin.pool = self._pool
+        ws_pool = self.ws_pool
         try:
             await self._connecting(self._pool.start, self.rest)
             await self.sync_clock()
@@ -187,20 +272,20 @@ class Session:
             if self.transport == "ws":
                 opened = await asyncio.gather(*(self._connecting(self._open_ws, self.ws)
                                                 for _ in range(self.connections)), return_exceptions=True)
-                self._ws_conns = [c for c in opened if not isinstance(c, BaseException)]
+                ws_pool.conns = [c for c in opened if not isinstance(c, BaseException)]
                 for c in opened:
                     if isinstance(c, BaseException):
                         raise c   # close() below closes the ones that did open
             loop = asyncio.get_running_loop()
-            self._tasks.append(loop.create_task(self._resync_loop()))
-            if self.reprobe:
-                self._tasks.append(loop.create_task(self._reprobe_loop()))
+            self._tasks.append(loop.create_task(self.clock.resync_loop()))
+            if self.pin.candidates:
+                self._tasks.append(loop.create_task(self.pin.reprobe_loop()))
             if self.transport == "ws":
-                self._heal_needed = asyncio.Event()
-                self._tasks.append(loop.create_task(self._heal_ws()))
-                self._tasks.append(loop.create_task(self._heartbeat_loop()))
-                if len(self._ws_conns) > 1:
-                    self._tasks.append(loop.create_task(self._rtt_loop()))
+                ws_pool.heal_needed = asyncio.Event()
+                self._tasks.append(loop.create_task(ws_pool.heal_loop()))
+                self._tasks.append(loop.create_task(ws_pool.heartbeat_loop()))
+                if len(ws_pool.conns) > 1:
+                    self._tasks.append(loop.create_task(ws_pool.rtt_loop()))
         except BaseException:
             await self.close()
             raise
@@ -238,6 +323,7 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        self.ws_pool.closed = True
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -245,68 +331,40 @@ class Session:
                 await t
             except (asyncio.CancelledError, Exception):
                 pass
-        for c in self._ws_conns:
-            if _ws_is_open(c):
-                c.close()
-            else:
-                c.abort()
-        if self.journal is not None:
-            self.journal.flush()
+        self.ws_pool.close()
         if self._pool is not None:
             await self._pool.close()
+        if self.journal is not None:
+            if self._owns_journal:
+                self.journal.close()
+            else:
+                try:
+                    self.journal.flush()
+                except OSError:   # a journal that cannot sync says so itself (degraded); closing goes on
+                    pass
 
-    # -- address pinning ----------------------------------------------------------------------------------
+    # -- address pinning (AddressPin) -------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
         """Probe `candidates` (addresses of this venue's REST host) the way an order travels — TCP connect,
         TLS with the hostname's SNI, an application round trip to the venue's cheap endpoint — and move to the
         fastest. Returns the chosen address (None if none answered)."""
-        from fastorder.net.probe import probe_host
-
-        res = await probe_host(self.rest.host, self.rest.port, self.warm_path, tls=self.rest.tls,
-                               ssl_context=self._ssl, samples=samples, timeout=self.timeout, addresses=candidates)
-        best = res.best
-        if best is None:
-            return None
-        if best.address != (self.address or self.rest.host):
-            await self.use_address(best.address)
-        return best.address
-
-    async def _reprobe_loop(self) -> None:
-        """Every `reprobe_interval` s, probe the candidate addresses and move new connections to a faster one
-        (orders in flight are not disturbed; see use_address)."""
-        while True:
-            await asyncio.sleep(self.reprobe_interval)
-            try:
-                await self.choose_address(self.reprobe, samples=3)
-            except Exception:
-                pass   # probing is advisory: the current address keeps serving
+        return await self.pin.choose(candidates, samples=samples)
 
     async def use_address(self, address: str) -> None:
         """New REST connections go to `address`. Idle connections to the old one are replaced one by one —
         the new connection opened and warm before the old one closes; connections with requests in flight
         are left to finish."""
-        self.address = address
-        pool = self._pool
-        pool.host = address
-        for old in list(pool._conns):
-            if _peer_address(old) == address or old.in_flight:
-                continue
-            try:
-                new = await pool._open_one()
-            except (OSError, asyncio.TimeoutError):
-                return   # keep what works; the pool's maintenance retries later
-            pool._conns.append(new)
-            if old.in_flight == 0:
-                pool._conns.remove(old)
-                old.close()
+        await self.pin.use(address)
 
+    # -- WebSocket connections (WsPool) -----------------------------------------------------------------
     async def _open_ws(self) -> Any:
+        assert self.ws is not None
         tls: Any = (self._ssl or True) if self.ws.tls else None
         holder: list[Any] = []   # the connection, for its own message callback (it exists only after open)
         conn = await open_ws(self._ws_url, tls=tls, allow_plaintext=self._allow_plaintext, address=self.ws_address,
                              on_message=lambda payload, binary: self._on_ws_message(payload, binary,
                                                                                     holder[0] if holder else None),
-                             on_lost=self._ws_lost, read_timeout=self.timeout, connect_timeout=self.timeout)
+                             on_lost=self.ws_pool.lost, read_timeout=self.timeout, connect_timeout=self.timeout)
         holder.append(conn)
         try:
             await self._ws_logon(conn)
@@ -315,63 +373,15 @@ class Session:
             raise
         return conn
 
-    # -- connections that heal ---------------------------------------------------------------------------
-    def _ws_lost(self, conn: Any, exc: BaseException | None) -> None:
-        """A WebSocket died: its pending requests fail (and are reconciled by their callers); the healer
-        task opens a replacement in the background with backoff and jitter."""
-        if self._closed:
-            return
-        self._ws_conns = [c for c in self._ws_conns if c is not conn]
-        if self._heal_needed is not None:
-            self._heal_needed.set()
-
-    async def _heal_ws(self) -> None:
-        """One long-lived task: whenever a connection is lost, reopen until the set is complete again.
-        (An event, not a task per loss: a loss that lands while a previous repair is finishing is not missed.)"""
-        delay = 0.05
-        while not self._closed:
-            await self._heal_needed.wait()
-            self._heal_needed.clear()
-            while not self._closed and sum(map(_ws_is_open, self._ws_conns)) < self.connections:
-                try:
-                    self._ws_conns.append(await self._open_ws())
-                    self.reconnects += 1
-                    self._ws_connect_error = None
-                    delay = 0.05
-                except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError) as exc:
-                    # incl. a failed TLS handshake or a rejected certificate: retried, verifying every time
-                    self._ws_connect_error = exc
-                    await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
-                    delay = min(delay * 2, 5.0)
-            self._ws_conns = [c for c in self._ws_conns if _ws_is_open(c)]
-
     async def rotate_ws(self, conn: Any) -> None:
         """Replace `conn` before it goes away (Binance serverShutdown, the 24 h limit): the new connection is
         opened, logged on and taking orders before the old one is closed; its in-flight replies still arrive."""
-        try:
-            new = await self._open_ws()
-        except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
-            return   # the old one keeps serving; _ws_lost heals when it dies
-        self._ws_conns = [new if c is conn else c for c in self._ws_conns]
-        if new not in self._ws_conns:
-            self._ws_conns.append(new)
-        self.reconnects += 1
-        for _ in range(int(self.timeout / 0.01) + 1):   # let replies already on their way arrive
-            if conn.pending == 0:
-                break
-            await asyncio.sleep(0.01)
-        conn.close()
+        await self.ws_pool.rotate(conn)
 
-    async def _heartbeat_loop(self) -> None:
-        """Venue keep-alive for idle WebSockets (OKX closes after 30 s without data)."""
-        while True:
-            await asyncio.sleep(self.heartbeat_interval)
-            for c in list(self._ws_conns):
-                if _ws_is_open(c):
-                    try:
-                        self._heartbeat(c)
-                    except Exception:
-                        pass   # a dead connection is healed through _ws_lost
+    def ws_conn(self) -> Any:
+        """The open WebSocket connection with the fewest requests pending, then the lowest recently
+        measured RTT."""
+        return self.ws_pool.best()
 
     def _heartbeat(self, conn: Any) -> None:
         """Send the venue's keep-alive on one connection (Binance: none needed, the server pings)."""
@@ -382,43 +392,17 @@ class Session:
     def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
         """Messages that answer no request: events, pongs. Venues override."""
 
-    # -- the clock ----------------------------------------------------------------------------------------
-    def now_ms(self) -> int:
-        """Milliseconds of the venue's clock, as well as we know it (local clock + measured offset)."""
-        return int(time.time_ns() / 1e6 + self.offset_ms)
-
+    # -- the clock (VenueClock) -------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
         raise NotImplementedError
 
     async def sync_clock(self, samples: int | None = None) -> float:
         """Measure the venue's clock offset: several samples, the one with the smallest RTT wins."""
-        best: tuple[int, float] | None = None
-        for _ in range(samples or self.clock_samples):
-            t0 = time.time_ns()
-            server_ms = await self._server_time_ms()
-            t1 = time.time_ns()
-            rtt = t1 - t0
-            offset = server_ms - (t0 + t1) / 2e6
-            if best is None or rtt < best[0]:
-                best = (rtt, offset)
-        assert best is not None
-        self.clock_rtt_ns, self.offset_ms = best
-        return self.offset_ms
-
-    async def _resync_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.resync_interval)
-            try:
-                await self.sync_clock()
-            except Exception:
-                pass   # a failed re-sync keeps the last offset; the next order's timestamp error re-syncs
+        return await self.clock.sync(samples)
 
     async def _on_timestamp_rejected(self) -> None:
         """Re-measure the clock at once; the rejected order is not resent (the caller re-raises)."""
-        try:
-            await self.sync_clock()
-        except Exception:
-            pass   # the rejection is what the caller reports; the periodic re-sync tries again
+        await self.clock.resync_now()
 
     # -- symbols ------------------------------------------------------------------------------------------
     async def load_symbols(self) -> None:
@@ -457,7 +441,7 @@ class Session:
             try:
                 conn = pool.connection()
             except Exception:
-                conn = await pool._wait_connection(time.monotonic() + self.timeout)
+                conn = await pool.wait_connection(time.monotonic() + self.timeout)
             fut = conn.request(data, timeout=self.timeout)
         except Exception as exc:   # nothing was written: the order was not sent
             raise self._no_connection(exc, self.rest, pool.last_error) from None
@@ -503,52 +487,15 @@ class Session:
             except RuntimeError:   # closed meanwhile: the transport reports it
                 return
 
-    async def _rtt_loop(self, every: float = 1.0) -> None:
-        """Refresh each WebSocket connection's kernel RTT estimate (TCP_INFO), off the order path."""
-        while True:
-            for c in self._ws_conns:
-                if _ws_is_open(c):
-                    try:
-                        self._ws_rtt[id(c)] = c.tcp_rtt()[0]
-                    except OSError:
-                        pass
-            await asyncio.sleep(every)
-
-    def ws_conn(self) -> Any:
-        """The open WebSocket connection with the fewest requests pending, then the lowest recently
-        measured RTT."""
-        conns = self._ws_conns
-        if len(conns) == 1 and not conns[0].closed.done():   # one connection (the default): no ranking
-            return conns[0]
-        best = None
-        best_key = None
-        rtt = self._ws_rtt
-        for c in conns:
-            if _ws_is_open(c):
-                key = (c.pending, rtt.get(id(c), 0))
-                if best is None or key < best_key:
-                    best, best_key = c, key
-        if best is None:
-            raise ConnectionLost(f"{self.venue}: no open WebSocket connection")
-        return best
-
     async def ws_send(self, req_id: bytes, data: bytes, lat: Latency, t_call: int) -> bytes:
+        ws_pool = self.ws_pool
         try:
-            conn = self.ws_conn()
+            conn = ws_pool.best()
         except ConnectionLost:
-            # every connection is being replaced: wait for one (bounded) rather than fail the order. Also wake
-            # the healer: a connection can end without its on_lost callback (e.g. closed by the protocol itself)
-            if self._heal_needed is not None:
-                self._heal_needed.set()
-            deadline = time.monotonic() + self.timeout
-            while True:
-                await asyncio.sleep(0.005)
-                try:
-                    conn = self.ws_conn()
-                    break
-                except ConnectionLost as exc:
-                    if time.monotonic() >= deadline:
-                        raise self._no_connection(exc, self.ws, self._ws_connect_error) from None
+            try:
+                conn = await ws_pool.wait_best()   # every connection is being replaced: wait (bounded)
+            except ConnectionLost as exc:
+                raise self._no_connection(exc, self.ws, ws_pool.connect_error) from None
         try:
             fut = conn.request(req_id, data, timeout=self.timeout)
         except Exception as exc:   # nothing was written
@@ -587,9 +534,14 @@ class Session:
                 and tif in _TIFS):
             type, tif = _order_kind(type, tif, price, post_only)
         clid = client_order_id or self.ids.next()
+        live = self.live_ids
+        if clid in live:
+            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
+                                "use a new id", field="client_order_id")
         lat = Latency()
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
+        live.add(clid)
         journal = self.journal
         if journal is not None:
             now = self.now_ms()
@@ -600,20 +552,26 @@ class Session:
         except _Unknown as u:
             ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
         except TimestampRejected:
+            live.discard(clid)
             if journal is not None:
                 journal.final(clid, REJECTED)
             await self._on_timestamp_rejected()
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
-            if journal is not None and not isinstance(exc, ExecutionUnknown):
-                journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
+            if not isinstance(exc, ExecutionUnknown):
+                live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
             raise
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
+                live.discard(clid)
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             ack = await self.reconcile(info, clid, exc, lat)
+        if ack.status in FINAL_STATES:
+            live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
@@ -653,28 +611,33 @@ class Session:
         """Cancel by exchange order id or client order id."""
         t_call, info, lat = self._which(symbol, order_id, client_order_id)
         try:
-            return await self._cancel(info, order_id, client_order_id, lat, t_call)
+            ack = await self._cancel(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
-            return await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
+            ack = await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
+        except TimestampRejected:   # before FastorderError, which would otherwise take it
+            await self._on_timestamp_rejected()
+            raise
         except FastorderError:
             raise
         except Exception as exc:
             if not lat.client_ns:
                 raise
-            return await self.reconcile(info, client_order_id, exc, lat, order_id=order_id)
-        except TimestampRejected:
-            await self._on_timestamp_rejected()
-            raise
+            ack = await self.reconcile(info, client_order_id, exc, lat, order_id=order_id)
+        self._settled(ack)
+        return ack
 
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
         t_call, info, lat = self._which(symbol, order_id, client_order_id)
         try:
-            return await self._query(info, order_id, client_order_id, lat, t_call)
+            ack = await self._query(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
             raise ExecutionUnknown(self.venue, "unknown", f"query failed: {u.cause}",
                                    client_order_id=client_order_id) from None
+        except TimestampRejected:   # before FastorderError, which would otherwise take it
+            await self._on_timestamp_rejected()
+            raise
         except FastorderError:
             raise
         except Exception as exc:
@@ -682,9 +645,13 @@ class Session:
                 raise
             raise ExecutionUnknown(self.venue, "unknown", f"unreadable reply: {type(exc).__name__}",
                                    client_order_id=client_order_id) from None
-        except TimestampRejected:
-            await self._on_timestamp_rejected()
-            raise
+        self._settled(ack)
+        return ack
+
+    def _settled(self, ack: Ack) -> None:
+        """A cancel or query that found the order final frees its client id for reuse."""
+        if ack.status in FINAL_STATES and ack.client_order_id:
+            self.live_ids.discard(ack.client_order_id)
 
     def _which(self, symbol: str, order_id: Any, client_order_id: Any) -> tuple[int, SymbolInfo, Latency]:
         """The start of a cancel or query: the clock, the symbol, and that one of the two ids is given."""
@@ -748,30 +715,12 @@ class _Unknown(Exception):
 TRANSPORT_ERRORS = (asyncio.TimeoutError, ConnectionError, OSError, HttpParseError, WSError)
 
 
-def _peer_address(conn: Any) -> str | None:
-    """The remote address of a transport connection (through a dup of its socket, which is then closed)."""
-    import socket
-
-    fd = getattr(conn, "fd", -1)
-    if fd is None or fd < 0:
-        return None
-    try:
-        with socket.socket(fileno=os.dup(fd)) as s:
-            return s.getpeername()[0]
-    except OSError:
-        return None
-
-
 def _tcp_rtt(conn: Any) -> int | None:
     """The kernel's smoothed RTT of the connection (TCP_INFO), µs; None where the socket has none to give."""
     try:
         return conn.tcp_rtt()[0] or None
     except OSError:
         return None
-
-
-def _ws_is_open(conn: Any) -> bool:
-    return not conn.closed.done()
 
 
 def _order_kind(type: str, tif: str, price: Any, post_only: bool) -> tuple[str, str]:

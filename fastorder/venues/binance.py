@@ -65,6 +65,23 @@ def error_for(code: int | None, msg: str, status: int, clid: str | None, *, acti
     return VenueError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
 
 
+def exchange_info_error(status: int, body: bytes, params: dict[str, Any]) -> BaseException:
+    """A refused ``exchangeInfo`` request (at start-up): an unknown name in ``symbol``/``symbols`` is the
+    caller's mistake (InvalidOrder naming the symbols asked for); anything else is the venue's typed error."""
+    try:
+        d = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        d = {}
+    if not isinstance(d, dict):
+        d = {}
+    code, msg = d.get("code"), str(d.get("msg", ""))
+    if code == -1121:
+        asked = params.get("symbols") or params.get("symbol") or ""
+        return InvalidOrder(f"binance has no symbol among {asked} ({msg})", field="symbols")
+    err = error_for(code, msg or f"HTTP {status}", status, None, action="exchangeInfo")
+    return err.cause if isinstance(err, _Unknown) else err
+
+
 def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: Any) -> Ack:
     get = d.get
     executed = get("executedQty", "")

@@ -99,7 +99,7 @@ def test_session_pinned_to_an_address_follows_the_faster_one():
                                              secret=creds.BINANCE_HMAC_SECRET, url=f"https://localhost:{port}",
                                              ssl_context=sim.client_ssl_context(), address=SLOW,
                                              timeout=2.0) as s:
-                    from fastorder.venues.base import _peer_address
+                    from fastorder.transport.client import peer_address as _peer_address
                     assert {_peer_address(c) for c in s._pool.connections} == {SLOW}
                     ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000")
                     slow_rtt = ack.latency.round_trip_ns
@@ -171,8 +171,8 @@ def test_background_reprobe_moves_the_session_and_ws_address_pinning():
                                              ws_url=f"wss://localhost:{port}/ws-api/v3", address=SLOW,
                                              ws_address=FAST, ssl_context=sim.client_ssl_context(),
                                              reprobe=[SLOW, FAST], reprobe_interval=0.2, timeout=2.0) as s:
-                    from fastorder.venues.base import _peer_address
-                    assert {_peer_address(c) for c in s._ws_conns} == {FAST}   # WS pinned, SNI still localhost
+                    from fastorder.transport.client import peer_address as _peer_address
+                    assert {_peer_address(c) for c in s.ws_pool.conns} == {FAST}   # WS pinned, SNI still localhost
                     ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000")
                     assert ack.order_id
                     for _ in range(100):   # the background re-probe finds the faster REST path by itself

@@ -357,7 +357,7 @@ def test_a_dropped_websocket_is_replaced_and_orders_continue(venue):
             sim.faults.add("drop:phase=after,count=1,transport=ws")
             ack = await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
             assert ack.reconciled and sim_order(sim, venue, ack.client_order_id)["status"] == "NEW"
-            await _wait_for(lambda: s.reconnects >= 1 and s._ws_conns)
+            await _wait_for(lambda: s.reconnects >= 1 and s.ws_pool.conns)
             ack = await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
             assert not ack.reconciled and ack.status in (NEW, ACCEPTED)
     run(main())
@@ -366,9 +366,9 @@ def test_a_dropped_websocket_is_replaced_and_orders_continue(venue):
 def test_binance_server_shutdown_moves_to_a_fresh_connection():
     async def main():
         async with session("binance", "ws", tls=False, connections=2) as (sim, s):
-            first = set(map(id, s._ws_conns))
+            first = set(map(id, s.ws_pool.conns))
             sim.ws_shutdown("binance")
-            await _wait_for(lambda: len(s._ws_conns) == 2 and not (set(map(id, s._ws_conns)) & first))
+            await _wait_for(lambda: len(s.ws_pool.conns) == 2 and not (set(map(id, s.ws_pool.conns)) & first))
             acks = await asyncio.gather(*(s.place_order("BTCUSDT", "buy", "0.001", REST_PX) for _ in range(10)))
             assert all(a.status == NEW and not a.reconciled for a in acks)
     run(main())
@@ -380,7 +380,7 @@ def test_okx_heartbeat_keeps_an_idle_connection_open():
             async with fastorder.connect("okx", "ws", **CREDS["okx"], url=sim.url("okx", "rest"),
                                          ws_url=sim.url("okx", "ws"), connections=1) as s:
                 s.heartbeat_interval = 0.3
-                s._tasks.append(asyncio.get_running_loop().create_task(s._heartbeat_loop()))
+                s._tasks.append(asyncio.get_running_loop().create_task(s.ws_pool.heartbeat_loop()))
                 await asyncio.sleep(2.5)   # idle well past the 1 s idle close
                 assert s.reconnects == 0
                 ack = await s.place_order("BTC-USDT", "buy", "0.001", REST_PX)

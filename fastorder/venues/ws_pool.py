@@ -1,0 +1,148 @@
+"""A session's set of WebSocket connections: which one takes the next request, replacing one that dies
+(healing), replacing one before it goes away (rotation), venue heartbeats and the RTT ranking.
+
+The venue-specific parts come in as two callables: `open_conn` (open, log on, return a connection) and
+`heartbeat` (send the venue's keep-alive on one connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastorder.errors import ConnectionLost, FastorderError
+
+
+def ws_is_open(conn: Any) -> bool:
+    return not conn.closed.done()
+
+
+class WsPool:
+    """Up to `size` open WebSocket connections to one venue."""
+
+    def __init__(self, venue: str, open_conn: Callable[[], Awaitable[Any]], heartbeat: Callable[[Any], None], *,
+                 size: int, timeout: float) -> None:
+        self.venue = venue
+        self._open_conn = open_conn
+        self._heartbeat = heartbeat
+        self.size = size
+        self.timeout = timeout
+        self.conns: list[Any] = []
+        self.rtt: dict[int, int] = {}   # id(conn) -> kernel smoothed RTT (µs), refreshed in the background
+        self.heal_needed: asyncio.Event | None = None
+        self.connect_error: BaseException | None = None   # why the last reopen failed
+        self.reconnects = 0
+        self.heartbeat_interval = 20.0
+        self.closed = False
+
+    def best(self) -> Any:
+        """The open connection with the fewest requests pending, then the lowest recently measured RTT."""
+        conns = self.conns
+        if len(conns) == 1 and not conns[0].closed.done():   # one connection (the default): no ranking
+            return conns[0]
+        best = None
+        best_key = None
+        rtt = self.rtt
+        for c in conns:
+            if ws_is_open(c):
+                key = (c.pending, rtt.get(id(c), 0))
+                if best is None or key < best_key:
+                    best, best_key = c, key
+        if best is None:
+            raise ConnectionLost(f"{self.venue}: no open WebSocket connection")
+        return best
+
+    async def wait_best(self) -> Any:
+        """`best()` once a connection is open again, waiting up to `timeout` (then the last ConnectionLost)."""
+        # every connection is being replaced: wait for one (bounded) rather than fail the order. Also wake the
+        # healer: a connection can end without its on_lost callback (e.g. closed by the protocol itself)
+        if self.heal_needed is not None:
+            self.heal_needed.set()
+        deadline = time.monotonic() + self.timeout
+        while True:
+            await asyncio.sleep(0.005)
+            try:
+                return self.best()
+            except ConnectionLost:
+                if time.monotonic() >= deadline:
+                    raise
+
+    def lost(self, conn: Any, exc: BaseException | None) -> None:
+        """A WebSocket died: its pending requests fail (and are reconciled by their callers); the healer
+        task opens a replacement in the background with backoff and jitter."""
+        if self.closed:
+            return
+        self.conns = [c for c in self.conns if c is not conn]
+        if self.heal_needed is not None:
+            self.heal_needed.set()
+
+    async def heal_loop(self) -> None:
+        """One long-lived task: whenever a connection is lost, reopen until the set is complete again.
+        (An event, not a task per loss: a loss that lands while a previous repair is finishing is not missed.)"""
+        if self.heal_needed is None:
+            self.heal_needed = asyncio.Event()
+        delay = 0.05
+        while not self.closed:
+            await self.heal_needed.wait()
+            self.heal_needed.clear()
+            while not self.closed and sum(map(ws_is_open, self.conns)) < self.size:
+                try:
+                    self.conns.append(await self._open_conn())
+                    self.reconnects += 1
+                    self.connect_error = None
+                    delay = 0.05
+                except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError) as exc:
+                    # incl. a failed TLS handshake or a rejected certificate: retried, verifying every time
+                    self.connect_error = exc
+                    await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
+                    delay = min(delay * 2, 5.0)
+            self.conns = [c for c in self.conns if ws_is_open(c)]
+
+    async def rotate(self, conn: Any) -> None:
+        """Replace `conn` before it goes away (Binance serverShutdown, the 24 h limit): the new connection is
+        opened, logged on and taking orders before the old one is closed; its in-flight replies still arrive."""
+        try:
+            new = await self._open_conn()
+        except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
+            return   # the old one keeps serving; `lost` heals when it dies
+        self.conns = [new if c is conn else c for c in self.conns]
+        if new not in self.conns:
+            self.conns.append(new)
+        self.reconnects += 1
+        for _ in range(int(self.timeout / 0.01) + 1):   # let replies already on their way arrive
+            if conn.pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        conn.close()
+
+    async def heartbeat_loop(self) -> None:
+        """Venue keep-alive for idle WebSockets (OKX closes after 30 s without data)."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            for c in list(self.conns):
+                if ws_is_open(c):
+                    try:
+                        self._heartbeat(c)
+                    except Exception:
+                        pass   # a dead connection is healed through `lost`
+
+    async def rtt_loop(self, every: float = 1.0) -> None:
+        """Refresh each connection's kernel RTT estimate (TCP_INFO), off the order path."""
+        while True:
+            for c in self.conns:
+                if ws_is_open(c):
+                    try:
+                        self.rtt[id(c)] = c.tcp_rtt()[0]
+                    except OSError:
+                        pass
+            await asyncio.sleep(every)
+
+    def close(self) -> None:
+        """Close every connection (a clean close where it is open, an abort otherwise)."""
+        for c in self.conns:
+            if ws_is_open(c):
+                c.close()
+            else:
+                c.abort()
