@@ -12,7 +12,7 @@ import pytest
 
 import fastorder
 from fastorder.errors import AuthenticationError, InvalidOrder, TimestampRejected, VenueError
-from fastorder.journal import OrderJournal
+from fastorder.journal import OrderJournal, read_records
 from fastorder.sim import Simulator
 from fastorder.sim.creds import OKX_DEMO_KEY, OKX_KEY, OKX_PASSPHRASE, OKX_SECRET
 from fastorder.types import NEW
@@ -118,15 +118,15 @@ def test_a_key_used_in_the_other_environment_is_refused_with_50101(creds, simula
 def test_upgrade_notice_moves_to_a_fresh_connection_before_the_old_one_closes():
     async def main():
         async with okx("ws", connections=2) as (sim, s):
-            first = set(map(id, s._ws_conns))
+            first = set(map(id, s.ws_pool.conns))
             assert sim.ws_upgrade_notice(close_after_s=0.5) == 2
             # replaced before the venue closes them: the fresh pair is open and logged on
-            await _wait_for(lambda: len(s._ws_conns) == 2 and not (set(map(id, s._ws_conns)) & first), 3.0)
+            await _wait_for(lambda: len(s.ws_pool.conns) == 2 and not (set(map(id, s.ws_pool.conns)) & first), 3.0)
             assert s.reconnects == 2
             assert any(e.get("code") == "64008" for e in s.events)
             await asyncio.sleep(0.7)   # the old connections are closed by now; nothing was lost with them
             acks = await asyncio.gather(*(s.place_order("BTC-USDT", "buy", "0.001", PX) for _ in range(6)))
-            assert all(not a.reconciled for a in acks) and len(s._ws_conns) == 2
+            assert all(not a.reconciled for a in acks) and len(s.ws_pool.conns) == 2
     run(main())
 
 
@@ -136,14 +136,14 @@ def test_upgrade_notice_fault_after_a_request():
     async def main():
         async with okx("ws") as (sim, s):
             sim.faults.add("notice:ms=300,count=1,transport=ws")
-            old = s._ws_conns[0]
+            old = s.ws_pool.conns[0]
             ack = await s.place_order("BTC-USDT", "buy", "0.001", PX)
             assert not ack.reconciled
-            await _wait_for(lambda: s._ws_conns and s._ws_conns[0] is not old)
+            await _wait_for(lambda: s.ws_pool.conns and s.ws_pool.conns[0] is not old)
             ack = await s.place_order("BTC-USDT", "buy", "0.001", PX)
             assert not ack.reconciled and s.reconnects == 1
             await asyncio.sleep(0.5)
-            assert old.closed.done() and s._ws_conns[0] is not old
+            assert old.closed.done() and s.ws_pool.conns[0] is not old
     run(main())
 
 
@@ -225,8 +225,7 @@ def test_websocket_orders_carry_exptime_by_default_and_the_journal_window_covers
             after = s.now_ms()
             exp = int(sent[-1]["expTime"])
             assert before + DEFAULT_WS_TTL_MS <= exp <= after + DEFAULT_WS_TTL_MS
-            rec = next(orjson.loads(x) for x in path.read_bytes().splitlines()
-                       if orjson.loads(x).get("c") == ack.client_order_id and "exp" in orjson.loads(x))
+            rec = next(r for r in read_records(path) if r.get("c") == ack.client_order_id and r["t"] == "P")
             assert rec["exp"] >= exp, "recovery could settle the order NOT_PLACED while OKX may still accept it"
             assert rec["exp"] - exp <= 1000 + (after - before)
     run(main())
@@ -268,9 +267,9 @@ def test_an_order_reaching_okx_after_its_exptime_is_not_placed_and_the_clock_is_
 
 def _pending_journal(path, clid: str, ts: int, exp: int) -> OrderJournal:
     """A journal as a crash leaves it: one order written down as sent, never settled (the venue never saw it)."""
-    path.write_bytes(orjson.dumps({"t": "P", "v": "okx", "s": "BTC-USDT", "c": clid, "d": "BUY", "q": "0.001",
-                                   "p": PX, "ts": ts, "exp": exp}) + b"\n")
-    return OrderJournal(path, fsync="never")
+    j = OrderJournal(path, fsync="never")
+    j.sent("okx", "BTC-USDT", clid, "BUY", "0.001", PX, ts, exp)
+    return j
 
 
 def test_recovery_settles_a_websocket_order_not_placed_only_after_its_exptime(tmp_path):
