@@ -2,13 +2,18 @@
 
 All of them are *published example values* (exchange documentation / RFC test vectors), never real keys:
 
-* Binance HMAC: the example key/secret of the Binance Spot API docs (REFERENCE.md §1.3).
-* Binance Ed25519: API key ``4yNzx3yW…`` from the Binance docs' Ed25519 example, paired with the RFC 8032 §7.1
-  TEST 1 private seed (REFERENCE.md §1.4) -- so signatures are reproducible.
-* OKX: the docs' example secret ``22582BD0…`` (the REST signing example of https://www.okx.com/docs-v5/en/)
-  with a fixed API key and passphrase, as a live key; a second key of the same kind is a demo-trading key.
-* HTX: the docs' placeholder access key / secret (REFERENCE.md §4.2); an Ed25519 key
-  ``ed25519-sim-htx-key-0001`` with the same RFC 8032 seed (HTX publishes no Ed25519 example).
+* Binance HMAC: the example key/secret of the Binance Spot API docs' signing examples
+  (https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md).
+* Binance Ed25519: API key ``4yNzx3yW…`` from the same docs' Ed25519 example, paired with the RFC 8032 §7.1
+  TEST 1 private seed (https://www.rfc-editor.org/rfc/rfc8032#section-7.1) -- so signatures are reproducible.
+* OKX: the example secret ``22582BD0…`` of OKX's API docs
+  (https://www.okx.com/docs-v5/en/#overview-rest-authentication) with a fixed API key and passphrase, as a
+  live key; a second key of the same kind is a demo-trading key.
+* HTX: the placeholder access key / secret of HTX's API docs
+  (https://huobiapi.github.io/docs/spot/v1/en/#authentication); an Ed25519 key ``ed25519-sim-htx-key-0001``
+  with the same RFC 8032 seed (HTX publishes no Ed25519 example).
+
+tests/data/signing_vectors.json lists the signing examples these come from, each with its source.
 
 Pass ``credentials=`` to :class:`fastorder.sim.Simulator` to replace or extend them.
 """

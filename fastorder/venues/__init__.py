@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastorder.errors import InvalidOrder
+from fastorder.errors import ConfigError
 from fastorder.venues.base import Session
 
 
@@ -19,7 +19,7 @@ def session_class(venue: str) -> type[Session]:
     if v in ("htx", "huobi"):
         from fastorder.venues.htx import HtxSession
         return HtxSession
-    raise InvalidOrder(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
+    raise ConfigError(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
 
 
 def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
