@@ -251,7 +251,7 @@ class HtxSession(Session):
         s = "buy" if side == "BUY" else "sell"
         if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
-                # HTX sizes buy-market orders in quote currency (REFERENCE.md §4.3): a base quantity
+                # HTX sizes buy-market orders in quote currency (the order value): a base quantity
                 # cannot be sent as is, and guessing a conversion would be a different order
                 raise InvalidOrder("HTX buy-market orders are sized in quote currency; use a limit IOC order",
                                    field="type")
