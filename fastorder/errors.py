@@ -40,6 +40,12 @@ class InvalidField(InvalidOrder):
     """A text field (symbol, client order id, enum, request id) holds characters its wire format cannot carry."""
 
 
+class ClientIdInUse(InvalidOrder):
+    """A caller-supplied client order id that an order of this session still has live (sent, and not known to
+    be final). Every venue finds an order by client id as the latest one with it, so reusing the id would hide
+    the first order from queries, cancels and recovery: refused before anything is sent."""
+
+
 class PoolError(FastorderError, RuntimeError):
     """A pooled object was released twice, or to a pool it does not belong to (fastorder._core.pool)."""
 
@@ -137,3 +143,14 @@ class JournalError(FastorderError):
 class JournalLocked(JournalError):
     """The order journal's file is already open for writing (by another session or process): one writer per
     journal file."""
+
+
+# -- private order streams -------------------------------------------------------------------------------------
+class MalformedEvent(FastorderError, ValueError):
+    """A private-stream frame that should carry an order event cannot be read: not JSON, a mandatory field
+    missing, a field of the wrong type, or a status the venue does not define. The stream skips the frame
+    (and logs it) and keeps reading; `venue` names the stream. The message never quotes the frame."""
+
+    def __init__(self, venue: str, message: str) -> None:
+        super().__init__(f"{venue} event: {message}")
+        self.venue = venue

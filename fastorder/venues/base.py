@@ -22,6 +22,7 @@ from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
     Banned,
     CertificateRejected,
+    ClientIdInUse,
     ConnectionLost,
     ExecutionUnknown,
     FastorderError,
@@ -34,7 +35,7 @@ from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
-from fastorder.types import REJECTED, Ack, Latency
+from fastorder.types import FINAL_STATES, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
@@ -142,6 +143,9 @@ class Session:
                                 resync_interval=resync_interval)
         self.now_ms = self.clock.now_ms
         self.symbols: dict[str, SymbolInfo] = {}
+        # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
+        # one (ClientIdInUse), since a query by client id answers with the latest order carrying it
+        self.live_ids: set[str] = set()
         self._symbol_cache: dict[str, SymbolInfo] = {}
         self._pool: HttpPool | None = None
         self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
@@ -553,9 +557,14 @@ class Session:
                 and tif in _TIFS):
             type, tif = _order_kind(type, tif, price, post_only)
         clid = client_order_id or self.ids.next()
+        live = self.live_ids
+        if clid in live:
+            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
+                                "use a new id", field="client_order_id")
         lat = Latency()
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
+        live.add(clid)
         journal = self.journal
         if journal is not None:
             now = self.now_ms()
@@ -566,6 +575,7 @@ class Session:
         except _Unknown as u:
             ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
         except TimestampRejected:
+            live.discard(clid)
             if journal is not None:
                 journal.final(clid, REJECTED)
             await self._on_timestamp_rejected()
@@ -573,14 +583,19 @@ class Session:
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
             self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
-            if journal is not None and not isinstance(exc, ExecutionUnknown):
-                journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
+            if not isinstance(exc, ExecutionUnknown):
+                live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
             raise
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
+                live.discard(clid)
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             ack = await self.reconcile(info, clid, exc, lat)
+        if ack.status in FINAL_STATES:
+            live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
@@ -600,15 +615,23 @@ class Session:
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    self.journal.final(clid, "NOT_PLACED")
-                    out.append(Ack(venue=self.venue, symbol=rec["s"], client_order_id=clid, status="NOT_PLACED",
-                                   reconciled=True))
+                    ack = await self._not_found_after_window(info, rec)
+                    if ack is not None:
+                        self.journal.final(clid, ack.status, ack.order_id)
+                        out.append(ack)
                 continue
             except InvalidOrder:
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
             out.append(ack)
         return out
+
+    async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
+        """A journalled order its client id did not find, after the venue could have accepted it: NOT_PLACED
+        where the venue finds every order by client id that long. Venues whose client ids are forgotten
+        (HTX) look further, or return None: the order stays pending, undecided."""
+        return Ack(venue=self.venue, symbol=rec["s"], client_order_id=rec["c"], status="NOT_PLACED",
+                   reconciled=True)
 
     async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
         """Several orders at once (each a dict of place_order's arguments), all in flight together; one
@@ -622,10 +645,10 @@ class Session:
         if self.rate_limit:
             self.guard.check(self._request_costs("cancel", info), client_order_id)
         try:
-            return await self._cancel(info, order_id, client_order_id, lat, t_call)
+            ack = await self._cancel(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
-            return await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
-        except TimestampRejected:
+            ack = await self.reconcile(info, client_order_id, u.cause, lat, order_id=order_id)
+        except TimestampRejected:   # before FastorderError, which would otherwise take it
             await self._on_timestamp_rejected()
             raise
         except FastorderError as exc:
@@ -634,7 +657,9 @@ class Session:
         except Exception as exc:
             if not lat.client_ns:
                 raise
-            return await self.reconcile(info, client_order_id, exc, lat, order_id=order_id)
+            ack = await self.reconcile(info, client_order_id, exc, lat, order_id=order_id)
+        self._settled(ack)
+        return ack
 
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
@@ -643,11 +668,11 @@ class Session:
         if self.rate_limit:
             self.guard.check(self._request_costs("query", info), client_order_id)
         try:
-            return await self._query(info, order_id, client_order_id, lat, t_call)
+            ack = await self._query(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
             raise ExecutionUnknown(self.venue, "unknown", f"query failed: {u.cause}",
                                    client_order_id=client_order_id) from None
-        except TimestampRejected:
+        except TimestampRejected:   # before FastorderError, which would otherwise take it
             await self._on_timestamp_rejected()
             raise
         except FastorderError as exc:
@@ -658,6 +683,13 @@ class Session:
                 raise
             raise ExecutionUnknown(self.venue, "unknown", f"unreadable reply: {type(exc).__name__}",
                                    client_order_id=client_order_id) from None
+        self._settled(ack)
+        return ack
+
+    def _settled(self, ack: Ack) -> None:
+        """A cancel or query that found the order final frees its client id for reuse."""
+        if ack.status in FINAL_STATES and ack.client_order_id:
+            self.live_ids.discard(ack.client_order_id)
 
     def _which(self, symbol: str, order_id: Any, client_order_id: Any) -> tuple[int, SymbolInfo, Latency]:
         """The start of a cancel or query: the clock, the symbol, and that one of the two ids is given."""
