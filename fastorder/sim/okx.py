@@ -1,6 +1,10 @@
 """OKX v5: REST ``/api/v5/trade/*``, ``/api/v5/public/{time,instruments}`` and the private WebSocket
-``/ws/v5/private`` (``login``, ``order``, ``cancel-order``, text ``ping``/``pong``, 30 s idle close 4004).
-REFERENCE.md §3. Spot ``cash`` mode only.
+``/ws/v5/private`` (``login``, ``order``, ``cancel-order``, text ``ping``/``pong``, 30 s idle close 4004, the
+``64008`` service-upgrade notice). Spot ``cash`` mode only. Sources: docs/venues/okx.md.
+
+Environments: every key is a live or a demo-trading key. REST picks the environment by the
+``x-simulated-trading: 1`` header, the WebSocket by its host (``wspap.okx.com`` and the regional ``*pap`` hosts
+are demo; a loopback host is the simulator's ``ws_env``); a key used in the other environment gets 50101.
 
 REST auth: ``OK-ACCESS-SIGN = base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath(+?query) + body))``
 with an ISO-8601 ms timestamp within 30 s. WS login: epoch-seconds timestamp, prehash
@@ -88,7 +92,7 @@ class OkxItemError(Exception):
 
 def _check_exp_time(exp) -> None:
     """Optional ``expTime`` (unix ms; REST header or WS field) of place-order requests: a request arriving
-    after it is discarded (REFERENCE.md §3.2 "Transaction Timeouts"; exact codes 50036/50037 per §3.4)."""
+    after it is not processed (section "Transaction Timeouts" of https://www.okx.com/docs-v5/en/)."""
     if exp is None:
         return
     try:
@@ -96,7 +100,8 @@ def _check_exp_time(exp) -> None:
     except ValueError:
         raise OkxError("51000", "Parameter expTime error") from None
     if now_ms() > e:
-        raise OkxError("50037", "Order expired.")
+        raise OkxError("50036", "The expTime can't be earlier than the current system time. Please adjust the "
+                       "expTime and try again.", 200)
 
 
 def empty(name: str) -> OkxError:
@@ -106,8 +111,13 @@ def empty(name: str) -> OkxError:
 class Okx:
     venue = "okx"
 
-    def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60):
+    def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60,
+                 ws_env: str = "live"):
+        if ws_env not in ("live", "demo"):
+            raise ValueError("ws_env must be 'live' or 'demo'")
         self.keys = {k.api_key: k for k in keys}
+        self.ws_env = ws_env          # the environment of a WebSocket reached by a host OKX does not name
+        self.ws_sessions: set = set()
         self._mac = {k.api_key: HmacSha256(k.secret.encode()) for k in keys}
         specs = []
         self.inst = {}
@@ -171,6 +181,9 @@ class Okx:
         key = self.keys.get(api_key)
         if key is None:
             raise OkxError("50111", "Invalid OK-ACCESS-KEY.", 401)
+        env = "demo" if h.get(b"x-simulated-trading", b"").strip() == b"1" else "live"
+        if key.env != env:
+            raise OkxError("50101", "APIKey does not match current environment.", 401)
         if not hmac.compare_digest(pp, key.passphrase):
             raise OkxError("50105", "Request header OK-ACCESS-PASSPHRASE incorrect.", 401)
         if not _TS_RE.match(ts):
@@ -463,25 +476,54 @@ class Okx:
 
     # ================================================================ WS
     def _ws_session(self, req):
-        return OkxWsSession(self)
+        host = req.headers.get(b"host", b"").decode("latin-1").rsplit("]", 1)[-1].split(":")[0].lower()
+        env = "demo" if host in DEMO_WS_HOSTS else "live" if host in LIVE_WS_HOSTS else self.ws_env
+        return OkxWsSession(self, env)
+
+    def upgrade_notice(self, close_after_s: float = 60.0) -> int:
+        """Send the ``64008`` notice on every private WebSocket and close each ``close_after_s`` later, as a
+        service upgrade does (the docs: 60 s before). Returns how many connections were told."""
+        sessions = [s for s in self.ws_sessions if s.conn is not None]
+        for s in sessions:
+            s.upgrade_notice(close_after_s)
+        return len(sessions)
+
+
+LIVE_WS_HOSTS = frozenset(("ws.okx.com", "wseea.okx.com", "wsus.okx.com"))
+DEMO_WS_HOSTS = frozenset(("wspap.okx.com", "wseeapap.okx.com", "wsuspap.okx.com"))
+UPGRADE_NOTICE_MSG = "The connection will soon be closed for a service upgrade. Please reconnect."
 
 
 class OkxWsSession:
     idle_close_code = 4004
     idle_close_reason = b"No data received in 30s."
 
-    def __init__(self, venue: Okx):
+    def __init__(self, venue: Okx, env: str = "live"):
         self.v = venue
+        self.env = env
         self.key: OkxKey | None = None
         self.conn_id = venue.ids.alnum(8).lower()
         self.idle_timeout = venue.idle_timeout
         self.conn = None
+        self._upgrade = None   # the timer closing the connection after a 64008 notice
 
     def on_open(self, conn) -> None:
         self.conn = conn
+        self.v.ws_sessions.add(self)
 
     def on_close(self, conn) -> None:
-        pass
+        self.v.ws_sessions.discard(self)
+        if self._upgrade is not None:
+            self._upgrade.cancel()
+
+    def upgrade_notice(self, close_after_s: float = 60.0) -> None:
+        """The ``64008`` notice, then the close (once per connection)."""
+        conn = self.conn
+        if conn is None or self._upgrade is not None:
+            return
+        conn.send_text(orjson.dumps({"event": "notice", "code": "64008", "msg": UPGRADE_NOTICE_MSG,
+                                     "connId": self.conn_id}))
+        self._upgrade = conn.loop.call_later(max(0.0, close_after_s), conn.close, 1001, b"")
 
     def control(self, payload: bytes):
         return b"pong" if payload == b"ping" else None
@@ -568,6 +610,8 @@ class OkxWsSession:
         key = self.v.keys.get(a["apiKey"])
         if key is None:
             return self._event_error("60005", "Invalid OK-ACCESS-KEY")
+        if key.env != self.env:
+            return self._event_error("50101", "APIKey does not match current environment.")
         if not hmac.compare_digest(str(a["passphrase"]), key.passphrase):
             return self._event_error("60024", "Wrong passphrase")
         ts = str(a["timestamp"])

@@ -251,13 +251,13 @@ def test_exp_time(h):
         assert r["code"] == "0"
         st, r = await c.call("POST", "/api/v5/trade/order", dict(PLACE, clOrdId="e2"),
                              headers={"expTime": str(h.ms() - 1)})
-        assert r["code"] == "50037" and r["data"] == []
+        assert st == 200 and r["code"] == "50036" and r["data"] == []   # expTime already passed: not processed
         assert sim.order("okx", client_order_id="e2") is None
         async with connect(sim.url("okx", "ws")) as ws:
             await ws.send(json.dumps(h.okx_login_args()))
             await ws.recv()
             a = {k: v for k, v in PLACE.items() if k != "instId"}
-            for exp, code in ((h.ms() + 5000, "0"), (h.ms() - 1, "50037"), ("soon", "51000")):
+            for exp, code in ((h.ms() + 5000, "0"), (h.ms() - 1, "50036"), ("soon", "51000")):
                 await ws.send(json.dumps({"id": "9", "op": "order", "expTime": str(exp),
                                           "args": [dict(a, instIdCode=10001)]}))
                 assert json.loads(await ws.recv())["code"] == code
