@@ -36,7 +36,7 @@ from fastorder._core.wire cimport (
     host_text,
 )
 
-from fastorder.errors import InvalidOrder
+from fastorder.errors import InvalidField, InvalidOrder
 
 _SIDES = frozenset(("BUY", "SELL"))
 _TYPES = frozenset(("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
@@ -103,7 +103,7 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
     o.has_resp = resp_type is not None
     if o.has_resp:
         enum_text(resp_type, _RESP, "resp_type", &o.resp)
-    # per-type mandatory parameters (REFERENCE.md §1.5)
+    # per-type mandatory parameters (rest-api.md "New order", additional mandatory parameters)
     if type == "LIMIT":
         _need(o.has_tif, "time_in_force", "LIMIT orders need time_in_force")
         _need(o.has_qty, "quantity", "LIMIT orders need quantity")
@@ -193,17 +193,27 @@ cdef inline int _rest_dec(WriteBuffer b, const char *name, Py_ssize_t nlen, cons
     return put_dec(b, v, frac)
 
 
+def _header_value(v, str name):
+    """A header value we write as given: 1-256 printable ASCII characters (no CR/LF), else InvalidField."""
+    if type(v) is not str:
+        raise TypeError(f"{name} must be a str")
+    if not 0 < len(v) <= 256 or not v.isascii() or not v.isprintable():
+        raise InvalidField(f"{name} must be 1-256 printable ASCII characters", field=name)
+    return v
+
+
 cdef class BinanceRest(_Signed):
     cdef readonly str host
     cdef bytes _sfx_body      # " HTTP/1.1\r\nHost: …\r\nX-MBX-APIKEY: …\r\nContent-Length: 0\r\n\r\n"
     cdef bytes _sfx_nobody    # same without Content-Length (GET)
 
-    def __init__(self, str api_key, signer, *, str host="api.binance.com", recv_window=None):
+    def __init__(self, str api_key, signer, *, str host="api.binance.com", recv_window=None, user_agent=None):
         super().__init__(api_key, signer, recv_window)
         cdef Text h
         host_text(host, &h)
         self.host = host
-        head = f" HTTP/1.1\r\nHost: {host}\r\nX-MBX-APIKEY: {api_key}\r\n".encode("ascii")
+        ua = "" if user_agent is None else f"User-Agent: {_header_value(user_agent, 'user_agent')}\r\n"
+        head = f" HTTP/1.1\r\nHost: {host}\r\n{ua}X-MBX-APIKEY: {api_key}\r\n".encode("ascii")
         self._sfx_body = head + b"Content-Length: 0\r\n\r\n"
         self._sfx_nobody = head + b"\r\n"
 
