@@ -74,6 +74,9 @@ def discover() -> list[str]:
             if f.endswith(".pyx"):
                 rel = os.path.relpath(os.path.join(root, f[:-4]), HERE)
                 names.append(rel.replace(os.sep, "."))
+    if not names:
+        # a wheel without its compiled core would install and then fail at import: refuse to build it
+        raise SystemExit("setup.py: no .pyx files under fastorder/ (an sdist made without MANIFEST.in?)")
     return sorted(names)
 
 

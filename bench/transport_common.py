@@ -49,6 +49,123 @@ def prepare_measurement() -> None:
     gc.freeze()
 
 
+class Recorder:
+    """Latencies of one client's round trips: the first ``warm`` are warm-up; at the first measured one the GC
+    is frozen and the CPU clock starts."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.warm = n // 10 + 100
+        self.lat: list[int] = []
+        self.c0 = 0
+
+    def tick(self, i: int) -> None:
+        """Round trip ``i`` is about to start."""
+        if i == self.warm:
+            prepare_measurement()
+            self.c0 = cpu_ns()
+
+    def result(self) -> tuple[list[int], float]:
+        """(measured latencies in ns, client CPU ns per round trip)."""
+        return self.lat[self.warm:], (cpu_ns() - self.c0) / self.n
+
+
+async def measure_await(n: int, one) -> tuple[list[int], float]:
+    """``await one(i)`` once per round trip, one in flight."""
+    rec = Recorder(n)
+    pc = time.perf_counter_ns
+    for i in range(n + rec.warm):
+        rec.tick(i)
+        t0 = pc()
+        await one(i)
+        rec.lat.append(pc() - t0)
+    return rec.result()
+
+
+def measure_blocking(n: int, one) -> tuple[list[int], float]:
+    """``one(i)`` (a blocking call) once per round trip."""
+    rec = Recorder(n)
+    pc = time.perf_counter_ns
+    for i in range(n + rec.warm):
+        rec.tick(i)
+        t0 = pc()
+        one(i)
+        rec.lat.append(pc() - t0)
+    return rec.result()
+
+
+class CallbackChain:
+    """Callback style: ``send(i, on_reply)`` starts round trip ``i``; each reply's callback starts the next
+    one at once (no Future, no task wake-up)."""
+
+    def __init__(self, n: int, send) -> None:
+        import asyncio
+
+        self.rec = Recorder(n)
+        self.send = send
+        self.i = 0
+        self.t0 = 0
+        self.done = asyncio.get_running_loop().create_future()
+
+    def on_reply(self, *_reply) -> None:
+        rec = self.rec
+        rec.lat.append(time.perf_counter_ns() - self.t0)
+        self.i += 1
+        rec.tick(self.i)
+        if self.i == rec.n + rec.warm:
+            self.done.set_result(None)
+            return
+        self.t0 = time.perf_counter_ns()
+        self.send(self.i, self.on_reply)
+
+    async def run(self) -> tuple[list[int], float]:
+        self.t0 = time.perf_counter_ns()
+        self.send(0, self.on_reply)
+        await self.done
+        return self.rec.result()
+
+
+def measure_spin(n: int, send, spin) -> tuple[list[int], float]:
+    """Spin mode: ``send(i, on_reply)`` then ``spin(budget_us)`` on this core until the reply is handled."""
+    rec = Recorder(n)
+    pc = time.perf_counter_ns
+    box: list = []
+
+    def on_reply(reply, exc):
+        box.append(reply if exc is None else exc)
+
+    for i in range(n + rec.warm):
+        rec.tick(i)
+        t0 = pc()
+        send(i, on_reply)
+        while not box:
+            spin(1_000_000)
+        rec.lat.append(pc() - t0)
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        box.clear()
+    return rec.result()
+
+
+async def measure_mode(mode: str, n: int, one, send_cb, spin) -> tuple[list[int], float]:
+    """The fastorder clients' three ways of waiting for a reply: "future" (``await one(i)``), "cb"
+    (``send_cb(i, callback)`` chained) and "spin" (``send_cb`` then ``spin``)."""
+    if mode == "future":
+        return await measure_await(n, one)
+    if mode == "cb":
+        return await CallbackChain(n, send_cb).run()
+    return measure_spin(n, send_cb, spin)
+
+
+def self_signed_cert(work: Path) -> tuple[Path, Path]:
+    """A throwaway P-256 certificate for localhost/127.0.0.1: (cert.pem, key.pem) in ``work``."""
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
 def build_peer(out_dir: Path) -> Path:
     exe = out_dir / "fo_bench_peer"
     subprocess.run(["cc", "-O2", "-Wall", "-o", str(exe), str(PEER_SRC), "-lcrypto"], check=True)

@@ -21,7 +21,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,54 +49,12 @@ async def c_fastorder(host, port, n, mode, cafile):
     tpl = HttpTemplate("POST", "/order", f"{host}:{port}", [("X-MBX-APIKEY", APIKEY),
                                                            ("Content-Type", "application/x-www-form-urlencoded")])
     b = body()
-    warm = n // 10 + 100
-    lat = []
-    pc = time.perf_counter_ns
-    if mode == "future":
-        for i in range(n + warm):
-            if i == warm:
-                tc.prepare_measurement()
-                c0 = tc.cpu_ns()
-            t0 = pc()
-            r = await conn.send(tpl, None, b)
-            lat.append(pc() - t0)
-        assert r.status == 200 and r.body == REPLY.encode()
-    elif mode == "cb":
-        done = asyncio.get_running_loop().create_future()
-        st = {"i": 0, "t0": 0, "c0": 0}
-
-        def on_reply(resp, exc):
-            lat.append(pc() - st["t0"])
-            i = st["i"] = st["i"] + 1
-            if i == warm:
-                tc.prepare_measurement()
-                st["c0"] = tc.cpu_ns()
-            if i == n + warm:
-                done.set_result(resp)
-                return
-            st["t0"] = pc()
-            conn.send_cb(tpl, on_reply, None, b)
-
-        st["t0"] = pc()
-        conn.send_cb(tpl, on_reply, None, b)
-        r = await done
-        assert r.status == 200
-        c0 = st["c0"]
-    else:  # spin
-        box = []
-        for i in range(n + warm):
-            if i == warm:
-                tc.prepare_measurement()
-                c0 = tc.cpu_ns()
-            t0 = pc()
-            conn.send_cb(tpl, lambda resp, exc: box.append(resp), None, b)
-            while not box:
-                conn.spin(1_000_000)
-            lat.append(pc() - t0)
-            box.clear()
-    c1 = tc.cpu_ns()
+    r = await conn.send(tpl, None, b)
+    assert r.status == 200 and r.body == REPLY.encode()
+    res = await tc.measure_mode(mode, n, lambda i: conn.send(tpl, None, b),
+                                lambda i, cb: conn.send_cb(tpl, cb, None, b), conn.spin)
     conn.close()
-    return lat[warm:], (c1 - c0) / n
+    return res
 
 
 async def c_aiohttp(host, port, n, mode, cafile):
@@ -112,11 +69,11 @@ async def c_aiohttp(host, port, n, mode, cafile):
     headers = {"X-MBX-APIKEY": APIKEY, "Content-Type": "application/x-www-form-urlencoded"}
     b = body()
     async with aiohttp.ClientSession(connector=conn) as s:
-        async def one():
+        async def one(i):
             async with s.post(url, data=b, headers=headers) as r:
                 return await r.read()
 
-        return await _loop(n, one)
+        return await tc.measure_await(n, one)
 
 
 async def c_httpx(host, port, n, mode, cafile):
@@ -130,11 +87,11 @@ async def c_httpx(host, port, n, mode, cafile):
     headers = {"X-MBX-APIKEY": APIKEY, "Content-Type": "application/x-www-form-urlencoded"}
     b = body()
     async with httpx.AsyncClient(verify=verify) as c:
-        async def one():
+        async def one(i):
             r = await c.post(url, content=b, headers=headers)
             return r.content
 
-        return await _loop(n, one)
+        return await tc.measure_await(n, one)
 
 
 def c_requests(host, port, n, mode, cafile):
@@ -147,33 +104,7 @@ def c_requests(host, port, n, mode, cafile):
     s = requests.Session()
     s.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify=
     s.verify = cafile if cafile else True
-    warm = n // 10 + 100
-    lat = []
-    pc = time.perf_counter_ns
-    for i in range(n + warm):
-        if i == warm:
-            tc.prepare_measurement()
-            c0 = tc.cpu_ns()
-        t0 = pc()
-        _ = s.post(url, data=b, headers=headers).content
-        lat.append(pc() - t0)
-    c1 = tc.cpu_ns()
-    return lat[warm:], (c1 - c0) / n
-
-
-async def _loop(n, one):
-    warm = n // 10 + 100
-    lat = []
-    pc = time.perf_counter_ns
-    for i in range(n + warm):
-        if i == warm:
-            tc.prepare_measurement()
-            c0 = tc.cpu_ns()
-        t0 = pc()
-        await one()
-        lat.append(pc() - t0)
-    c1 = tc.cpu_ns()
-    return lat[warm:], (c1 - c0) / n
+    return tc.measure_blocking(n, lambda i: s.post(url, data=b, headers=headers).content)
 
 
 CLIENTS = {"fastorder": c_fastorder, "aiohttp": c_aiohttp, "httpx": c_httpx, "requests": c_requests}
@@ -266,10 +197,7 @@ def main() -> None:
 
     work = tc.tmpdir()
     peer = tc.build_peer(work)
-    cert, key = work / "cert.pem", work / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    cert, key = tc.self_signed_cert(work)
     lua = work / "post.lua"
     lua.write_text(f'wrk.method = "POST"\nwrk.body = "{body().decode()}"\n'
                    f'wrk.headers["X-MBX-APIKEY"] = "{APIKEY}"\n'

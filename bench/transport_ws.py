@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,55 +37,10 @@ async def c_fastorder(url, n, size, mode, ssl_ctx):
     warm = n // 10 + 100
     msgs = [payload(i, size) for i in range(n + warm)]
     ids = [b"%d" % i for i in range(n + warm)]
-    lat = []
-    pc = time.perf_counter_ns
-    if mode == "future":
-        for i in range(n + warm):
-            if i == warm:
-                tc.prepare_measurement()
-                c0 = tc.cpu_ns()
-            t0 = pc()
-            await ws.request(ids[i], msgs[i])
-            lat.append(pc() - t0)
-    elif mode == "cb":
-        done = asyncio.get_running_loop().create_future()
-        state = {"i": 0, "t0": 0, "c0": 0}
-
-        def on_reply(reply, exc):
-            lat.append(pc() - state["t0"])
-            i = state["i"] = state["i"] + 1
-            if i == warm:
-                tc.prepare_measurement()
-                state["c0"] = tc.cpu_ns()
-            if i == n + warm:
-                done.set_result(None)
-                return
-            state["t0"] = pc()
-            ws.request_cb(ids[i], msgs[i], on_reply)
-
-        state["t0"] = pc()
-        ws.request_cb(ids[0], msgs[0], on_reply)
-        await done
-        c0 = state["c0"]
-    else:  # spin: send, then poll the socket on this core until the reply is parsed
-        box = []
-
-        def on_reply(reply, exc):
-            box.append(reply)
-
-        for i in range(n + warm):
-            if i == warm:
-                tc.prepare_measurement()
-                c0 = tc.cpu_ns()
-            t0 = pc()
-            ws.request_cb(ids[i], msgs[i], on_reply)
-            while not box:
-                ws.spin(1_000_000)
-            lat.append(pc() - t0)
-            box.clear()
-    c1 = tc.cpu_ns()
+    res = await tc.measure_mode(mode, n, lambda i: ws.request(ids[i], msgs[i]),
+                                lambda i, cb: ws.request_cb(ids[i], msgs[i], cb), ws.spin)
     await ws.close()
-    return lat[warm:], (c1 - c0) / n
+    return res
 
 
 async def c_websockets(url, n, size, mode, ssl_ctx):
@@ -107,67 +61,46 @@ async def c_picows(url, n, size, mode, ssl_ctx):
     from picows import WSListener, WSMsgType, ws_connect
 
     loop = asyncio.get_running_loop()
-    pc = time.perf_counter_ns
-    warm = n // 10 + 100
-    msgs = [payload(i, size) for i in range(n + warm)]
-    lat = []
-    state = {"fut": None, "i": 0, "t0": 0, "c0": 0, "done": loop.create_future()}
+    msgs = [payload(i, size) for i in range(n + n // 10 + 100)]
+    state = {"fut": None, "chain": None}
 
     class L(WSListener):
         def on_ws_frame(self, transport, frame):
             if frame.msg_type != WSMsgType.TEXT:
                 return
+            reply = frame.get_payload_as_bytes()
             if mode == "future":
-                state["fut"].set_result(frame.get_payload_as_bytes())
+                state["fut"].set_result(reply)
             else:  # callback style, as in picows's own benchmark
-                frame.get_payload_as_bytes()
-                lat.append(pc() - state["t0"])
-                i = state["i"] = state["i"] + 1
-                if i == warm:
-                    tc.prepare_measurement()
-                    state["c0"] = tc.cpu_ns()
-                if i == n + warm:
-                    state["done"].set_result(None)
-                    return
-                state["t0"] = pc()
-                transport.send(WSMsgType.TEXT, msgs[i])
+                state["chain"].on_reply(reply)
 
     transport, _client = await ws_connect(L, url, ssl_context=ssl_ctx)
+
+    def send(i, _cb=None):
+        transport.send(WSMsgType.TEXT, msgs[i])
+
     if mode == "future":
-        for i in range(n + warm):
-            if i == warm:
-                tc.prepare_measurement()
-                c0 = tc.cpu_ns()
-            t0 = pc()
+        def one(i):
             state["fut"] = loop.create_future()
-            transport.send(WSMsgType.TEXT, msgs[i])
-            await state["fut"]
-            lat.append(pc() - t0)
+            send(i)
+            return state["fut"]
+
+        res = await tc.measure_await(n, one)
     else:
-        state["t0"] = pc()
-        transport.send(WSMsgType.TEXT, msgs[0])
-        await state["done"]
-        c0 = state["c0"]
-    c1 = tc.cpu_ns()
+        state["chain"] = tc.CallbackChain(n, send)
+        res = await state["chain"].run()
     transport.disconnect()
-    return lat[warm:], (c1 - c0) / n
+    return res
 
 
 async def _simple_loop(n, size, send, recv):
-    pc = time.perf_counter_ns
-    warm = n // 10 + 100
-    msgs = [payload(i, size) for i in range(n + warm)]
-    lat = []
-    for i in range(n + warm):
-        if i == warm:
-            tc.prepare_measurement()
-            c0 = tc.cpu_ns()
-        t0 = pc()
+    msgs = [payload(i, size) for i in range(n + n // 10 + 100)]
+
+    async def one(i):
         await send(msgs[i])
         await recv()
-        lat.append(pc() - t0)
-    c1 = tc.cpu_ns()
-    return lat[warm:], (c1 - c0) / n
+
+    return await tc.measure_await(n, one)
 
 
 CLIENTS = {"fastorder": c_fastorder, "websockets": c_websockets, "aiohttp": c_aiohttp, "picows": c_picows}
@@ -303,10 +236,7 @@ def main() -> None:
 
     # 3. TLS vs plaintext against the same (picows) server
     if not a.skip_tls:
-        cert, key = work / "cert.pem", work / "key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+        cert, key = tc.self_signed_cert(work)
         for tls in (False, True):
             port = tc.free_port()
             scheme = "wss" if tls else "ws"

@@ -4,10 +4,11 @@
         ack = await s.place_order("BTCUSDT", "buy", "0.001", "50000", tif="IOC")
 """
 
+from fastorder import _compiled  # noqa: F401  (first: a source tree with no compiled core fails here, saying why)
 from fastorder.types import Ack, Latency
 from fastorder.venues import connect
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"   # the one place the version is written (pyproject reads it)
 __all__ = ["Ack", "Latency", "connect", "get_include", "__version__"]
 
 

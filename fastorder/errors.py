@@ -143,3 +143,14 @@ class JournalError(FastorderError):
 class JournalLocked(JournalError):
     """The order journal's file is already open for writing (by another session or process): one writer per
     journal file."""
+
+
+# -- private order streams -------------------------------------------------------------------------------------
+class MalformedEvent(FastorderError, ValueError):
+    """A private-stream frame that should carry an order event cannot be read: not JSON, a mandatory field
+    missing, a field of the wrong type, or a status the venue does not define. The stream skips the frame
+    (and logs it) and keeps reading; `venue` names the stream. The message never quotes the frame."""
+
+    def __init__(self, venue: str, message: str) -> None:
+        super().__init__(f"{venue} event: {message}")
+        self.venue = venue

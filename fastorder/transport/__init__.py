@@ -2,6 +2,7 @@
 
     fastorder.transport.http   -- HttpResponseParser (sans-IO), HttpTemplate, HttpClientProtocol
     fastorder.transport.ws     -- WSFrameParser / build_frame (sans-IO), WSClientProtocol
+    fastorder.transport.link   -- the byte stream both protocols sit on: direct writes, timer, spin, TCP_INFO
     fastorder.transport.sock   -- socket options (TCP_NODELAY, TCP_USER_TIMEOUT, ...) and TCP_INFO RTT
     fastorder.transport.client -- open_http, open_ws, HttpPool (TLS by default; plaintext policy)
 

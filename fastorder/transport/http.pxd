@@ -1,5 +1,7 @@
 from libc.stdint cimport int64_t
 
+from fastorder.transport.link cimport Link
+
 
 cdef class HttpResponse:
     cdef readonly int status
@@ -11,12 +13,6 @@ cdef class HttpResponse:
     cdef bytes _head
 
     cdef object _scan_headers(self, const char *key, Py_ssize_t kn, list out)
-
-
-cdef class _HPending:
-    cdef object waiter
-    cdef bint is_cb
-    cdef int64_t deadline_ns
 
 
 cdef class HttpTemplate:
@@ -41,7 +37,6 @@ cdef class HttpResponseParser:
     cdef list _out
 
     cdef int _feed_eof(self) except -1
-    cdef int _grow(self, char **buf, Py_ssize_t *cap, Py_ssize_t need) except -1
     cdef int _feed(self, const char *p, Py_ssize_t n) except -1
     cdef int _body_append(self, const char *p, Py_ssize_t n) except -1
     cdef Py_ssize_t _step(self, const char *p, Py_ssize_t n) except -1
@@ -52,23 +47,12 @@ cdef class HttpResponseParser:
 
 
 cdef class HttpClientProtocol(HttpResponseParser):
+    cdef Link _link
     cdef object _loop
-    cdef object _transport
     cdef object _waiters
-    cdef int64_t _read_timeout_ns
-    cdef int _fd
-    cdef bint _direct
     cdef bint _open
-    cdef bint _quickack
-    cdef dict _sockopts
-    cdef object _timer
     cdef object _on_lost
-    cdef char *_wbuf
-    cdef Py_ssize_t _wcap
-    cdef char *_rbuf
-    cdef public dict socket_options
     cdef public long dispatched
-    cdef public long direct_sends
     cdef public long requests_sent
     cdef public int64_t last_used_ns
     cdef public object closed
@@ -76,8 +60,6 @@ cdef class HttpClientProtocol(HttpResponseParser):
     cdef int _on_bytes(self, const char *p, Py_ssize_t n) except -1
     cdef _fail(self, exc)
     cdef _fail_waiters(self, exc)
-    cdef int _write_out(self, const char *p, Py_ssize_t n, object obj) except -1
     cdef int _enqueue(self, object waiter, bint is_cb, double timeout) except -1
     cdef int _write_obj(self, object data) except -1
     cdef int _write_template(self, HttpTemplate tpl, object query, object body) except -1
-    cdef _arm_timer(self, int64_t deadline_ns)

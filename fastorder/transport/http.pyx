@@ -17,20 +17,17 @@ control characters in header values are errors.  Errors raise HttpParseError; th
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from libc.errno cimport errno
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.stdio cimport snprintf
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove
 
-from fastorder.transport._sock cimport (
-    IPPROTO_TCP, TCP_QUICKACK, fo_now_ns, fo_sock_send, fo_sock_set_int, fo_sock_spin_recv, fo_sock_tcp_rtt,
-)
+from fastorder.transport._buf cimport buf_append, buf_grow, buf_keep_tail
+from fastorder.transport._sock cimport fo_now_ns
+from fastorder.transport.link cimport LINK_CLOSED, LINK_DISPATCHED, Link, Waiter, new_link, resolve
 
 import asyncio
 from collections import deque
-
-from fastorder.transport.sock import configure_socket
 
 cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
@@ -46,7 +43,6 @@ cdef enum:
     S_TRAILER = 5
     S_BODY_EOF = 6
     S_FAILED = 7
-    _RBUF = 65536
 
 
 class HttpParseError(Exception):
@@ -325,18 +321,6 @@ cdef class HttpResponseParser:
             raise HttpParseError("connection closed in the middle of a response")
         return 0
 
-    cdef int _grow(self, char **buf, Py_ssize_t *cap, Py_ssize_t need) except -1:
-        cdef Py_ssize_t c = cap[0] if cap[0] else 1024
-        cdef char *nb
-        while c < need:
-            c *= 2
-        nb = <char *>realloc(buf[0], c)
-        if nb == NULL:
-            raise MemoryError()
-        buf[0] = nb
-        cap[0] = c
-        return 0
-
     cdef int _feed(self, const char *p, Py_ssize_t n) except -1:
         cdef const char *d
         cdef Py_ssize_t dl, pos = 0, used
@@ -345,10 +329,7 @@ cdef class HttpResponseParser:
         if n <= 0:
             return 0
         if self._blen:
-            if self._blen + n > self._bcap:
-                self._grow(&self._buf, &self._bcap, self._blen + n)
-            memcpy(self._buf + self._blen, p, n)
-            self._blen += n
+            buf_append(&self._buf, &self._blen, &self._bcap, p, n)
             d = self._buf
             dl = self._blen
         else:
@@ -364,21 +345,14 @@ cdef class HttpResponseParser:
             self._state = S_FAILED
             self._blen = 0
             raise
-        if pos < dl:
-            if d != self._buf:
-                if dl - pos > self._bcap:
-                    self._grow(&self._buf, &self._bcap, dl - pos)
-                memcpy(self._buf, d + pos, dl - pos)
-            elif pos:
-                memmove(self._buf, d + pos, dl - pos)
-        self._blen = dl - pos
+        buf_keep_tail(&self._buf, &self._blen, &self._bcap, d, dl, pos)
         return 0
 
     cdef int _body_append(self, const char *p, Py_ssize_t n) except -1:
         if self._bodylen + n > self._max_body:
             raise HttpParseError(f"response body larger than max_body={self._max_body}")
         if self._bodylen + n > self._bodycap:
-            self._grow(&self._body, &self._bodycap, self._bodylen + n)
+            buf_grow(&self._body, &self._bodycap, self._bodylen + n)
         memcpy(self._body + self._bodylen, p, n)
         self._bodylen += n
         return 0
@@ -681,27 +655,6 @@ cdef class HttpTemplate:
         return out
 
 
-@cython.freelist(64)
-@cython.final
-cdef class _HPending:
-    # Held only by HttpClientProtocol._waiters until its reply, a timeout or the connection's end.
-    # waiter: an asyncio.Future, or a callable(response, exc) when is_cb.
-    pass
-
-
-cdef inline void _resolve(object loop, object waiter, bint is_cb, object result, object exc):
-    try:
-        if is_cb:
-            waiter(result, exc)
-        elif not waiter.done():
-            if exc is None:
-                waiter.set_result(result)
-            else:
-                waiter.set_exception(exc)
-    except BaseException as e:  # a user callback must not break the protocol
-        loop.call_exception_handler({"message": "fastorder http reply callback failed", "exception": e})
-
-
 cdef class HttpClientProtocol(HttpResponseParser):
     """asyncio Protocol for one persistent HTTP/1.1 connection (plaintext or TLS transport).
 
@@ -715,51 +668,24 @@ cdef class HttpClientProtocol(HttpResponseParser):
                  int busy_poll_us=0, Py_ssize_t max_body=16 * 1024 * 1024, on_lost=None):
         HttpResponseParser.__init__(self, max_body=max_body)
         self._loop = asyncio.get_event_loop()
+        self._link = new_link(self._loop, self, _link_bytes, _link_timer, read_timeout, user_timeout_ms,
+                              quickack, busy_poll_us)
         self._waiters = deque()
-        self._read_timeout_ns = <int64_t>(read_timeout * 1e9)
-        self._fd = -1
-        self._direct = False
         self._open = False
-        self._quickack = quickack
-        self._sockopts = dict(user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us)
-        self._timer = None
         self._on_lost = on_lost
-        self._transport = None
-        self.socket_options = {}
         self.dispatched = 0
-        self.direct_sends = 0
         self.requests_sent = 0
         self.last_used_ns = fo_now_ns()
         self.closed = self._loop.create_future()
 
-    def __cinit__(self):
-        self._wbuf = NULL
-        self._wcap = 0
-        self._rbuf = NULL
-
-    def __dealloc__(self):
-        free(self._wbuf)
-        free(self._rbuf)
-
     # ---- asyncio Protocol -------------------------------------------------------------------------------
 
     def connection_made(self, transport):
-        self._transport = transport
         self._open = True
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            self._fd = sock.fileno()
-            self.socket_options = configure_socket(self._fd, **self._sockopts)
-        self._direct = self._fd >= 0 and transport.get_extra_info("sslcontext") is None
+        self._link.attach(transport)
 
     def data_received(self, data):
-        if self._quickack and self._fd >= 0:
-            fo_sock_set_int(self._fd, IPPROTO_TCP, TCP_QUICKACK, 1)
-        if type(data) is bytes:
-            self._on_bytes(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
-        else:
-            b = bytes(data)
-            self._on_bytes(PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+        self._link.received(data)
 
     def eof_received(self):
         try:
@@ -772,12 +698,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     def connection_lost(self, exc):
         self._open = False
-        self._transport = None
-        self._fd = -1
-        self._direct = False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._link.detach()
         if self._state == S_BODY_EOF:
             try:
                 self._feed_eof()
@@ -808,74 +729,48 @@ cdef class HttpClientProtocol(HttpResponseParser):
         return 0
 
     cdef int _on_message(self, HttpResponse r) except -1:
-        cdef _HPending w
+        cdef Waiter w
         if not self._waiters:
             raise HttpParseError("a response arrived with no request outstanding")
         w = self._waiters.popleft()
         self.dispatched += 1
-        _resolve(self._loop, w.waiter, w.is_cb, r, None)
+        resolve(self._loop, w.waiter, w.is_cb, r, None)
         if not r.keep_alive:
             # Connection: close (or HTTP/1.0): this connection is finished; later pipelined requests fail.
             self._open = False
-            if self._transport is not None:
-                self._transport.close()
+            self._link.close()
             self._fail_waiters(HttpConnectionClosed("server closed the connection (Connection: close)"))
         return 0
 
     cdef _fail(self, exc):
         self._open = False
         self._fail_waiters(exc)
-        if self._transport is not None:
-            self._transport.abort()
+        self._link.abort()
 
     cdef _fail_waiters(self, exc):
-        cdef _HPending w
+        cdef Waiter w
         waiters = self._waiters
         self._waiters = deque()
         for w in waiters:
-            _resolve(self._loop, w.waiter, w.is_cb, None, exc)
+            resolve(self._loop, w.waiter, w.is_cb, None, exc)
 
     # ---- send ---------------------------------------------------------------------------------------------
 
-    cdef int _write_out(self, const char *p, Py_ssize_t n, object obj) except -1:
-        """One write per request: straight to the socket when the transport has nothing queued (the
-        uvloop ``_try_write`` idea without the Python call), otherwise through the transport."""
-        cdef Py_ssize_t r = 0
-        if self._direct and self._transport.get_write_buffer_size() == 0:
-            r = fo_sock_send(self._fd, p, n)
-            if r == n:
-                self.direct_sends += 1
-                return 0
-            if r < 0:
-                r = 0  # let the transport's own write see and report the error
-        if obj is not None and r == 0:
-            self._transport.write(obj)
-        else:
-            self._transport.write(PyBytes_FromStringAndSize(p + r, n - r))
-        return 0
-
     cdef int _enqueue(self, object waiter, bint is_cb, double timeout) except -1:
-        cdef _HPending w
         if not self._open:
             raise HttpConnectionClosed("connection is not open")
-        w = _HPending.__new__(_HPending)
-        w.waiter = waiter
-        w.is_cb = is_cb
-        w.deadline_ns = fo_now_ns() + (<int64_t>(timeout * 1e9) if timeout > 0 else self._read_timeout_ns)
-        self._waiters.append(w)
-        if self._timer is None:
-            self._arm_timer(w.deadline_ns)
+        self._waiters.append(self._link.waiter(waiter, is_cb, timeout))
         return 0
 
     cdef int _write_obj(self, object data) except -1:
         cdef Py_buffer view
         self.requests_sent += 1
         if type(data) is bytes:
-            return self._write_out(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), data)
+            return self._link.write(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), data)
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             # Not `data` itself: a caller's reused buffer may change before the transport sends it.
-            self._write_out(<const char *>view.buf, view.len, None)
+            self._link.write(<const char *>view.buf, view.len, None)
         finally:
             PyBuffer_Release(&view)
         return 0
@@ -883,6 +778,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
     cdef int _write_template(self, HttpTemplate tpl, object query, object body) except -1:
         cdef Py_buffer qv, bv
         cdef Py_ssize_t need, o, i
+        cdef char *wbuf
         cdef char clbuf[48]
         cdef int cln = 0
         cdef uint8_t c
@@ -907,23 +803,22 @@ cdef class HttpClientProtocol(HttpResponseParser):
                     clbuf[1] = b'\n'
                     cln = 2
                 need = (PyBytes_GET_SIZE(tpl.line) + 1 + qv.len + PyBytes_GET_SIZE(tpl.rest) + cln + bv.len)
-                if need > self._wcap:
-                    self._grow(&self._wbuf, &self._wcap, need)
+                wbuf = self._link.wreserve(need)
                 o = PyBytes_GET_SIZE(tpl.line)
-                memcpy(self._wbuf, PyBytes_AS_STRING(tpl.line), o)
+                memcpy(wbuf, PyBytes_AS_STRING(tpl.line), o)
                 if qv.len:
-                    self._wbuf[o] = b'?'
-                    memcpy(self._wbuf + o + 1, qv.buf, qv.len)
+                    wbuf[o] = b'?'
+                    memcpy(wbuf + o + 1, qv.buf, qv.len)
                     o += 1 + qv.len
-                memcpy(self._wbuf + o, PyBytes_AS_STRING(tpl.rest), PyBytes_GET_SIZE(tpl.rest))
+                memcpy(wbuf + o, PyBytes_AS_STRING(tpl.rest), PyBytes_GET_SIZE(tpl.rest))
                 o += PyBytes_GET_SIZE(tpl.rest)
-                memcpy(self._wbuf + o, clbuf, cln)
+                memcpy(wbuf + o, clbuf, cln)
                 o += cln
                 if bv.len:
-                    memcpy(self._wbuf + o, bv.buf, bv.len)
+                    memcpy(wbuf + o, bv.buf, bv.len)
                     o += bv.len
                 self.requests_sent += 1
-                self._write_out(self._wbuf, o, None)
+                self._link.write(wbuf, o, None)
             finally:
                 if body is not None:
                     PyBuffer_Release(&bv)
@@ -989,41 +884,41 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     @property
     def fd(self):
-        return self._fd
+        return self._link.fd
 
     @property
     def direct(self):
         """True when requests may bypass the transport (plaintext socket)."""
-        return self._direct
+        return self._link.direct
+
+    @property
+    def socket_options(self):
+        """What ``configure_socket`` applied at connect: {option: value or error string}."""
+        return self._link.socket_options
+
+    @property
+    def direct_sends(self):
+        """Requests written straight to the socket (the transport had nothing queued)."""
+        return self._link.direct_sends
 
     def close(self):
         """Close the connection; pending requests fail with HttpConnectionClosed."""
         self._open = False
-        if self._transport is not None:
-            self._transport.close()
+        self._link.close()
         return self.closed
 
     def abort(self):
         self._open = False
-        if self._transport is not None:
-            self._transport.abort()
+        self._link.abort()
 
     def tcp_rtt(self):
         """The kernel's RTT estimate for this connection (TCP_INFO): (rtt_us, rttvar_us)."""
-        cdef uint32_t rtt = 0, var = 0
-        if self._fd < 0 or fo_sock_tcp_rtt(self._fd, &rtt, &var) < 0:
-            raise OSError(errno, "TCP_INFO unavailable")
-        return (rtt, var)
+        return self._link.tcp_rtt()
 
     # ---- the read timeout: one lazily re-armed timer per connection -------------------------------------
 
-    cdef _arm_timer(self, int64_t deadline_ns):
-        cdef double delay = (deadline_ns - fo_now_ns()) / 1e9
-        self._timer = self._loop.call_later(delay if delay > 0 else 0, self._on_timer)
-
     def _on_timer(self):
-        cdef _HPending w
-        self._timer = None
+        cdef Waiter w
         if not self._waiters:
             return
         w = self._waiters[0]
@@ -1031,12 +926,11 @@ cdef class HttpClientProtocol(HttpResponseParser):
             # A late reply would be matched to the wrong request, so the connection is finished.
             self._waiters.popleft()
             self._open = False
-            _resolve(self._loop, w.waiter, w.is_cb, None, TimeoutError("no HTTP reply within the read timeout"))
+            resolve(self._loop, w.waiter, w.is_cb, None, TimeoutError("no HTTP reply within the read timeout"))
             self._fail_waiters(HttpConnectionClosed("connection dropped after an earlier request timed out"))
-            if self._transport is not None:
-                self._transport.abort()
+            self._link.abort()
         else:
-            self._arm_timer(w.deadline_ns)
+            self._link.arm_timer(w.deadline_ns)
 
     # ---- spin mode ----------------------------------------------------------------------------------------
 
@@ -1045,26 +939,20 @@ cdef class HttpClientProtocol(HttpResponseParser):
         been dispatched, parsing what arrives in place; return the number of replies dispatched.  Burns the
         calling core while polling and blocks the event loop meanwhile: for a dedicated core only.
         Plaintext sockets only.  EOF and errors are left for the transport to see."""
-        cdef int64_t deadline = fo_now_ns() + <int64_t>budget_us * 1000
         cdef long before = self.dispatched
-        cdef ssize_t r
-        cdef int fd
-        cdef char *rbuf
-        if not self._direct or not self._open:
+        if not self._link.direct or not self._open:
             raise RuntimeError("spin mode needs an open plaintext connection")
-        if self._rbuf == NULL:
-            self._rbuf = <char *>malloc(_RBUF)
-            if self._rbuf == NULL:
-                raise MemoryError()
-        fd = self._fd
-        rbuf = self._rbuf
-        while True:
-            # Poll without the GIL: a server or another strategy thread in this process must keep running.
-            with nogil:
-                r = fo_sock_spin_recv(fd, rbuf, _RBUF, deadline)
-            if r <= 0:
-                break  # deadline, or EOF/error left for the transport to see
-            self._on_bytes(rbuf, r)
-            if (self.dispatched != before and r < _RBUF) or not self._open:
-                break
+        self._link.spin(budget_us)
         return self.dispatched - before
+
+
+cdef int _link_timer(object owner) except -1:
+    (<HttpClientProtocol>owner)._on_timer()
+    return 0
+
+
+cdef int _link_bytes(object owner, const char *p, Py_ssize_t n) except -1:
+    cdef HttpClientProtocol c = <HttpClientProtocol>owner
+    cdef long before = c.dispatched
+    c._on_bytes(p, n)
+    return (LINK_DISPATCHED if c.dispatched != before else 0) | (0 if c._open else LINK_CLOSED)

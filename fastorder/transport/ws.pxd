@@ -1,10 +1,6 @@
 from libc.stdint cimport int64_t, uint64_t
 
-
-cdef class _Pending:
-    cdef object waiter
-    cdef bint is_cb
-    cdef int64_t deadline_ns
+from fastorder.transport.link cimport Link, Waiter
 
 
 cdef class WSFrameParser:
@@ -22,7 +18,6 @@ cdef class WSFrameParser:
     cdef Py_ssize_t _max_size
     cdef list _events
 
-    cdef int _grow(self, char **buf, Py_ssize_t *cap, Py_ssize_t need) except -1
     cdef int _feed(self, const char *p, Py_ssize_t n) except -1
     cdef Py_ssize_t _parse_one(self, const char *p, Py_ssize_t n) except -1
     cdef const char *_unmask(self, const char *key, const char *payload, Py_ssize_t n) except NULL
@@ -33,34 +28,23 @@ cdef class WSFrameParser:
 
 
 cdef class WSClientProtocol(WSFrameParser):
+    cdef Link _link
     cdef object _loop
-    cdef object _transport
     cdef object _on_message_cb
     cdef bytes _id_pattern
     cdef object _id_func
     cdef dict _pending
     cdef dict _pings
     cdef uint64_t _ping_seq
-    cdef int64_t _read_timeout_ns
     cdef int _state
-    cdef int _fd
-    cdef bint _direct
-    cdef bint _quickack
-    cdef dict _sockopts
-    cdef object _timer
     cdef object _hs_buf
     cdef bytes _hs_request
     cdef bytes _accept
     cdef object _on_lost
-    cdef char *_wbuf
-    cdef Py_ssize_t _wcap
-    cdef char *_rbuf
     cdef public object close_code
     cdef public object close_reason
-    cdef public dict socket_options
     cdef public long dropped
     cdef public long dispatched
-    cdef public long direct_sends
     cdef public object handshake
     cdef public object closed
 
@@ -71,9 +55,8 @@ cdef class WSClientProtocol(WSFrameParser):
     cdef int _send_frame(self, int opcode, const char *p, Py_ssize_t n) except -1
     cdef int _send_obj(self, int opcode, object payload) except -1
     cdef int _send_close(self, int code, bytes reason) except -1
-    cdef _Pending _register(self, bytes req_id, object waiter, bint is_cb, double timeout)
+    cdef Waiter _register(self, bytes req_id, object waiter, bint is_cb, double timeout)
     cdef _fail(self, str msg, int code)
     cdef _abort(self, exc)
     cdef _fail_pending(self, exc)
-    cdef _arm_timer(self, int64_t deadline_ns)
 

@@ -14,21 +14,18 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.errno cimport errno
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy, memmove
 
-from fastorder.transport._sock cimport (
-    IPPROTO_TCP, TCP_QUICKACK, fo_now_ns, fo_sock_send, fo_sock_set_int, fo_sock_spin_recv, fo_sock_tcp_rtt,
-    fo_ws_mask, fo_ws_mask_key,
-)
+from fastorder.transport._buf cimport buf_append, buf_grow, buf_keep_tail
+from fastorder.transport._sock cimport fo_now_ns, fo_ws_mask, fo_ws_mask_key
+from fastorder.transport.link cimport LINK_CLOSED, LINK_DISPATCHED, Link, Waiter, new_link, resolve
 
 import asyncio
 import base64
 import hashlib
 import os
-
-from fastorder.transport.sock import configure_socket
 
 OP_CONT = 0
 OP_TEXT = 1
@@ -38,9 +35,6 @@ OP_PING = 9
 OP_PONG = 10
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-cdef enum:
-    _RBUF = 65536
 
 cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
@@ -221,18 +215,6 @@ cdef class WSFrameParser:
         self._events = []
         return ev
 
-    cdef int _grow(self, char **buf, Py_ssize_t *cap, Py_ssize_t need) except -1:
-        cdef Py_ssize_t c = cap[0] if cap[0] else 1024
-        cdef char *nb
-        while c < need:
-            c *= 2
-        nb = <char *>realloc(buf[0], c)
-        if nb == NULL:
-            raise MemoryError()
-        buf[0] = nb
-        cap[0] = c
-        return 0
-
     cdef int _feed(self, const char *p, Py_ssize_t n) except -1:
         cdef const char *d
         cdef Py_ssize_t dl, pos = 0, used
@@ -241,10 +223,7 @@ cdef class WSFrameParser:
         if n <= 0 or self._close_seen:
             return 0  # nothing may follow a close frame (RFC 6455 5.5.1): ignore it
         if self._blen:
-            if self._blen + n > self._bcap:
-                self._grow(&self._buf, &self._bcap, self._blen + n)
-            memcpy(self._buf + self._blen, p, n)
-            self._blen += n
+            buf_append(&self._buf, &self._blen, &self._bcap, p, n)
             if self._blen < self._need:
                 return 0
             d = self._buf
@@ -264,15 +243,7 @@ cdef class WSFrameParser:
             self._failed = True
             self._blen = 0
             raise
-        # Keep the incomplete tail (d may be _buf itself: memmove).
-        if pos < dl:
-            if d != self._buf:
-                if dl - pos > self._bcap:
-                    self._grow(&self._buf, &self._bcap, dl - pos)
-                memcpy(self._buf, d + pos, dl - pos)
-            elif pos:
-                memmove(self._buf, d + pos, dl - pos)
-        self._blen = dl - pos
+        buf_keep_tail(&self._buf, &self._blen, &self._bcap, d, dl, pos)
         return 0
 
     cdef Py_ssize_t _parse_one(self, const char *p, Py_ssize_t n) except -1:
@@ -377,7 +348,7 @@ cdef class WSFrameParser:
         # Masked input only reaches servers/tests: unmask into a scratch area at the end of the frag buffer.
         cdef Py_ssize_t need = self._flen + n + 1
         if need > self._fcap:
-            self._grow(&self._frag, &self._fcap, need)
+            buf_grow(&self._frag, &self._fcap, need)
         fo_ws_mask(<unsigned char *>self._frag + self._fcap - n, <const unsigned char *>payload, n,
                    <const unsigned char *>key)
         return self._frag + self._fcap - n
@@ -388,7 +359,7 @@ cdef class WSFrameParser:
         if self._flen + n > self._fcap:
             # p may point into the scratch area of _frag (masked input): copy through a temporary.
             tmp = PyBytes_FromStringAndSize(p, n)
-            self._grow(&self._frag, &self._fcap, self._flen + n)
+            buf_grow(&self._frag, &self._fcap, self._flen + n)
             memmove(self._frag + self._flen, PyBytes_AS_STRING(tmp), n)
         else:
             memmove(self._frag + self._flen, p, n)
@@ -416,28 +387,6 @@ cdef class WSFrameParser:
         return 0
 
 
-@cython.freelist(64)
-@cython.final
-cdef class _Pending:
-    # Held only by WSClientProtocol._pending until the reply, a timeout or the connection's end.
-    # waiter: an asyncio.Future, or a callable(payload, exc) when is_cb.
-    pass
-
-
-cdef inline void _resolve(object waiter, bint is_cb, object result, object exc):
-    try:
-        if is_cb:
-            waiter(result, exc)
-        elif not waiter.done():
-            if exc is None:
-                waiter.set_result(result)
-            else:
-                waiter.set_exception(exc)
-    except BaseException as e:  # a user callback must not break the protocol
-        asyncio.get_event_loop().call_exception_handler(
-            {"message": "fastorder ws reply callback failed", "exception": e})
-
-
 cdef enum:
     ST_HANDSHAKE = 0
     ST_OPEN = 1
@@ -462,28 +411,21 @@ cdef class WSClientProtocol(WSFrameParser):
         if not id_pattern and id_func is None:
             raise ValueError("need id_pattern or id_func")
         self._loop = asyncio.get_event_loop()
+        self._link = new_link(self._loop, self, _link_bytes, _link_timer, read_timeout, user_timeout_ms,
+                              quickack, busy_poll_us)
         self._on_message_cb = on_message
         self._id_pattern = bytes(id_pattern) if id_pattern else b""
         self._id_func = id_func
         self._pending = {}
         self._pings = {}
         self._ping_seq = 0
-        self._read_timeout_ns = <int64_t>(read_timeout * 1e9)
         self._state = ST_HANDSHAKE
-        self._fd = -1
-        self._direct = False
-        self._quickack = quickack
-        self._sockopts = dict(user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us)
-        self._timer = None
         self._hs_buf = bytearray()
         self._on_lost = on_lost
         self.close_code = None
         self.close_reason = ""
-        self.socket_options = {}
         self.dropped = 0
         self.dispatched = 0
-        self.direct_sends = 0
-        self._transport = None
         self.handshake = self._loop.create_future()
         self.closed = self._loop.create_future()
         key = base64.b64encode(os.urandom(16))
@@ -494,52 +436,24 @@ cdef class WSClientProtocol(WSFrameParser):
             lines.append(_enc(k) + b": " + _enc(v))
         self._hs_request = b"\r\n".join(lines) + b"\r\n\r\n"
 
-    def __cinit__(self):
-        self._wbuf = NULL
-        self._wcap = 0
-        self._rbuf = NULL
-
-    def __dealloc__(self):
-        free(self._wbuf)
-        free(self._rbuf)
-
     # ---- asyncio Protocol -------------------------------------------------------------------------------
 
     def connection_made(self, transport):
-        self._transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            self._fd = sock.fileno()
-            self.socket_options = configure_socket(self._fd, **self._sockopts)
-        # The direct path and spin mode bypass the transport, so they need the raw (plaintext) socket.
-        self._direct = self._fd >= 0 and transport.get_extra_info("sslcontext") is None
+        self._link.attach(transport)
         transport.write(self._hs_request)
 
     def data_received(self, data):
-        cdef const char *p
-        cdef Py_ssize_t n
         if self._state == ST_HANDSHAKE:
             self._handshake_data(data)
             return
-        if self._quickack and self._fd >= 0:
-            fo_sock_set_int(self._fd, IPPROTO_TCP, TCP_QUICKACK, 1)
-        if type(data) is bytes:
-            self._on_bytes(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
-        else:
-            b = bytes(data)
-            self._on_bytes(PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+        self._link.received(data)
 
     def eof_received(self):
         return False
 
     def connection_lost(self, exc):
         self._state = ST_CLOSED
-        self._transport = None
-        self._fd = -1
-        self._direct = False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._link.detach()
         if self.close_code is None:
             self.close_code = 1006
         err = WSClosed(f"WebSocket closed (code {self.close_code} {self.close_reason})".rstrip())
@@ -622,7 +536,7 @@ cdef class WSClientProtocol(WSFrameParser):
         return PyBytes_FromStringAndSize(p + i, j - i)
 
     cdef int _on_data(self, int opcode, const char *p, Py_ssize_t n) except -1:
-        cdef _Pending pend
+        cdef Waiter pend
         payload = PyBytes_FromStringAndSize(p, n)
         if self._pending:
             key = self._extract_id(payload)
@@ -630,7 +544,7 @@ cdef class WSClientProtocol(WSFrameParser):
                 pend = self._pending.pop(key, None)
                 if pend is not None:
                     self.dispatched += 1
-                    _resolve(pend.waiter, pend.is_cb, payload, None)
+                    resolve(self._loop, pend.waiter, pend.is_cb, payload, None)
                     return 0
         if self._on_message_cb is not None:
             self.dispatched += 1
@@ -669,39 +583,27 @@ cdef class WSClientProtocol(WSFrameParser):
                 self._state = ST_CLOSING
                 self._send_close(code if code != 1005 else 1000, b"")
             self._state = ST_CLOSING
-            if self._transport is not None:
-                self._transport.close()
+            self._link.close()
         return 0
 
     # ---- send ---------------------------------------------------------------------------------------------
 
     cdef int _write_out(self, const char *p, Py_ssize_t n) except -1:
-        """Write straight to the socket when the transport has nothing queued; hand the rest to it."""
-        cdef Py_ssize_t r = 0
-        if self._transport is None:
+        if self._link.transport is None:
             raise WSClosed("WebSocket is closed")
-        if self._direct and self._transport.get_write_buffer_size() == 0:
-            r = fo_sock_send(self._fd, p, n)
-            if r == n:
-                self.direct_sends += 1
-                return 0
-            if r < 0:
-                r = 0  # the transport's own write reports the error and closes
-        self._transport.write(PyBytes_FromStringAndSize(p + r, n - r))
-        return 0
+        return self._link.write(p, n, None)
 
     cdef int _send_frame(self, int opcode, const char *p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t need = n + 14, hl
+        cdef Py_ssize_t hl
         cdef unsigned char key[4]
-        if need > self._wcap:
-            self._grow(&self._wbuf, &self._wcap, need)
-        hl = _frame_header(<unsigned char *>self._wbuf, opcode, True, n, True)
+        cdef char *wbuf = self._link.wreserve(n + 14)
+        hl = _frame_header(<unsigned char *>wbuf, opcode, True, n, True)
         if fo_ws_mask_key(key) < 0:
             raise OSError(errno, "getrandom failed")
-        memcpy(self._wbuf + hl, key, 4)
+        memcpy(wbuf + hl, key, 4)
         hl += 4
-        fo_ws_mask(<unsigned char *>self._wbuf + hl, <const unsigned char *>p, n, key)
-        return self._write_out(self._wbuf, hl + n)
+        fo_ws_mask(<unsigned char *>wbuf + hl, <const unsigned char *>p, n, key)
+        return self._write_out(wbuf, hl + n)
 
     cdef int _send_obj(self, int opcode, object payload) except -1:
         cdef Py_buffer view
@@ -727,19 +629,14 @@ cdef class WSClientProtocol(WSFrameParser):
         """Send one message (str, bytes or any buffer), no reply expected."""
         self._send_obj(2 if binary else 1, payload)
 
-    cdef _Pending _register(self, bytes req_id, object waiter, bint is_cb, double timeout):
-        cdef _Pending pend
+    cdef Waiter _register(self, bytes req_id, object waiter, bint is_cb, double timeout):
+        cdef Waiter pend
         if self._state != ST_OPEN:
             raise WSClosed("WebSocket is not open")
         if req_id in self._pending:
             raise ValueError(f"request id {req_id!r} is already pending")
-        pend = _Pending.__new__(_Pending)
-        pend.waiter = waiter
-        pend.is_cb = is_cb
-        pend.deadline_ns = fo_now_ns() + (<int64_t>(timeout * 1e9) if timeout > 0 else self._read_timeout_ns)
+        pend = self._link.waiter(waiter, is_cb, timeout)
         self._pending[req_id] = pend
-        if self._timer is None:
-            self._arm_timer(pend.deadline_ns)
         return pend
 
     def request(self, bytes req_id, payload, *, bint binary=False, double timeout=0.0):
@@ -800,15 +697,15 @@ cdef class WSClientProtocol(WSFrameParser):
         if self._state == ST_OPEN:
             self._state = ST_CLOSING
             self._send_close(code, r)
-            if self._timer is None:
-                self._arm_timer(fo_now_ns() + 1000000000)  # bound the wait for the server's reply
-        elif self._state == ST_HANDSHAKE and self._transport is not None:
-            self._transport.close()
+            if self._link.timer is None:
+                # bound the wait for the server's reply
+                self._link.arm_timer(fo_now_ns() + 1000000000)
+        elif self._state == ST_HANDSHAKE:
+            self._link.close()
         return self.closed
 
     def abort(self):
-        if self._transport is not None:
-            self._transport.abort()
+        self._link.abort()
 
     cdef _fail(self, str msg, int code):
         """The peer broke the protocol: send close(code), fail everything, drop the connection."""
@@ -822,22 +719,20 @@ cdef class WSClientProtocol(WSFrameParser):
             except Exception:
                 pass
         self._fail_pending(WSError(code, msg))
-        if self._transport is not None:
-            self._transport.close()
+        self._link.close()
 
     cdef _abort(self, exc):
         if not self.handshake.done():
             self.handshake.set_exception(exc)
         self.close_code = 1002
-        if self._transport is not None:
-            self._transport.abort()
+        self._link.abort()
 
     cdef _fail_pending(self, exc):
-        cdef _Pending pend
+        cdef Waiter pend
         pending = self._pending
         self._pending = {}
         for pend in pending.values():
-            _resolve(pend.waiter, pend.is_cb, None, exc)
+            resolve(self._loop, pend.waiter, pend.is_cb, None, exc)
         pings = self._pings
         self._pings = {}
         for _t0, fut in pings.values():
@@ -846,17 +741,11 @@ cdef class WSClientProtocol(WSFrameParser):
 
     # ---- timeouts: one lazily re-armed timer per connection, not one per request -------------------------
 
-    cdef _arm_timer(self, int64_t deadline_ns):
-        cdef double delay = (deadline_ns - fo_now_ns()) / 1e9
-        self._timer = self._loop.call_later(delay if delay > 0 else 0, self._on_timer)
-
     def _on_timer(self):
-        cdef _Pending pend
+        cdef Waiter pend
         cdef int64_t now = fo_now_ns(), nxt = 0
-        self._timer = None
         if self._state == ST_CLOSING:
-            if self._transport is not None:
-                self._transport.abort()   # the server never answered our close
+            self._link.abort()   # the server never answered our close
             return
         expired = []
         for k, pend in self._pending.items():
@@ -866,27 +755,34 @@ cdef class WSClientProtocol(WSFrameParser):
                 nxt = pend.deadline_ns
         for k in expired:
             pend = self._pending.pop(k)
-            _resolve(pend.waiter, pend.is_cb, None, TimeoutError(f"no reply to request {k!r} in time"))
+            resolve(self._loop, pend.waiter, pend.is_cb, None, TimeoutError(f"no reply to request {k!r} in time"))
         if nxt:
-            self._arm_timer(nxt)
+            self._link.arm_timer(nxt)
 
     # ---- socket-level extras ------------------------------------------------------------------------------
 
     def tcp_rtt(self):
         """The kernel's RTT estimate for this connection (TCP_INFO): (rtt_us, rttvar_us)."""
-        cdef uint32_t rtt = 0, var = 0
-        if self._fd < 0 or fo_sock_tcp_rtt(self._fd, &rtt, &var) < 0:
-            raise OSError(errno, "TCP_INFO unavailable")
-        return (rtt, var)
+        return self._link.tcp_rtt()
 
     @property
     def fd(self):
-        return self._fd
+        return self._link.fd
 
     @property
     def direct(self):
         """True when sends may bypass the transport (plaintext socket)."""
-        return self._direct
+        return self._link.direct
+
+    @property
+    def socket_options(self):
+        """What ``configure_socket`` applied at connect: {option: value or error string}."""
+        return self._link.socket_options
+
+    @property
+    def direct_sends(self):
+        """Frames written straight to the socket (the transport had nothing queued)."""
+        return self._link.direct_sends
 
     def spin(self, long budget_us):
         """Spin mode: poll the socket (non-blocking recv) for up to ``budget_us`` microseconds or until at
@@ -894,29 +790,23 @@ cdef class WSClientProtocol(WSFrameParser):
         dispatched.  It burns 100% of the calling core while it polls and blocks the event loop meanwhile, so
         it is for a dedicated core: send, then ``spin()``, then check the Future.  Plaintext sockets only
         (a TLS record must go through the SSL object).  EOF and errors are left for the transport to see."""
-        cdef int64_t deadline = fo_now_ns() + <int64_t>budget_us * 1000
         cdef long before = self.dispatched
-        cdef ssize_t r
-        cdef int fd
-        cdef char *rbuf
-        if not self._direct or self._state != ST_OPEN:
+        if not self._link.direct or self._state != ST_OPEN:
             raise RuntimeError("spin mode needs an open plaintext connection")
-        if self._rbuf == NULL:
-            self._rbuf = <char *>malloc(_RBUF)
-            if self._rbuf == NULL:
-                raise MemoryError()
-        fd = self._fd
-        rbuf = self._rbuf
-        while True:
-            # Poll without the GIL: a server or another strategy thread in this process must keep running.
-            with nogil:
-                r = fo_sock_spin_recv(fd, rbuf, _RBUF, deadline)
-            if r <= 0:
-                break  # deadline, or EOF/error left for the transport to see
-            self._on_bytes(rbuf, r)
-            if (self.dispatched != before and r < _RBUF) or self._state != ST_OPEN:
-                break
+        self._link.spin(budget_us)
         return self.dispatched - before
+
+
+cdef int _link_timer(object owner) except -1:
+    (<WSClientProtocol>owner)._on_timer()
+    return 0
+
+
+cdef int _link_bytes(object owner, const char *p, Py_ssize_t n) except -1:
+    cdef WSClientProtocol c = <WSClientProtocol>owner
+    cdef long before = c.dispatched
+    c._on_bytes(p, n)
+    return (LINK_DISPATCHED if c.dispatched != before else 0) | (0 if c._state == ST_OPEN else LINK_CLOSED)
 
 
 cdef bytes _enc(s):

@@ -633,15 +633,23 @@ class Session:
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    self.journal.final(clid, "NOT_PLACED")
-                    out.append(Ack(venue=self.venue, symbol=rec["s"], client_order_id=clid, status="NOT_PLACED",
-                                   reconciled=True))
+                    ack = await self._not_found_after_window(info, rec)
+                    if ack is not None:
+                        self.journal.final(clid, ack.status, ack.order_id)
+                        out.append(ack)
                 continue
             except InvalidOrder:
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
             out.append(ack)
         return out
+
+    async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
+        """A journalled order its client id did not find, after the venue could have accepted it: NOT_PLACED
+        where the venue finds every order by client id that long. Venues whose client ids are forgotten
+        (HTX) look further, or return None: the order stays pending, undecided."""
+        return Ack(venue=self.venue, symbol=rec["s"], client_order_id=rec["c"], status="NOT_PLACED",
+                   reconciled=True)
 
     async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
         """Several orders at once (each a dict of place_order's arguments), all in flight together; one

@@ -83,3 +83,30 @@ def test_ruff_clean():
     res = subprocess.run([sys.executable, str(exe), "check", str(root)], capture_output=True, text=True,
                          cwd=root, timeout=120)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+def test_an_unbuilt_source_tree_says_what_happened_and_what_to_do(tmp_path):
+    # the checkout-root case: `pip install .`, then `python -c "import fastorder"` in the checkout, whose
+    # fastorder/ (sources only) comes first on sys.path. Rebuild that situation from the package's .py files.
+    for src in PKG.rglob("*.py"):
+        dest = tmp_path / "fastorder" / src.relative_to(PKG)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(src.read_bytes())
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'fastorder'\n")
+    # as a user runs it: the current directory on sys.path (the suite sets PYTHONSAFEPATH for its own runs)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    # -S: no site-packages, so an editable install's import hook cannot supply the compiled modules either
+    r = subprocess.run([sys.executable, "-S", "-c", "import fastorder"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: fastorder was imported from the source tree"), r.stderr
+    assert str(tmp_path / "fastorder") in last and "another directory" in last and "pip install -e ." in last
+
+
+def test_the_version_has_one_source():
+    import importlib.metadata
+
+    # pyproject.toml reads the version from fastorder/__init__.py; the installed metadata must agree
+    assert importlib.metadata.version("fastorder") == fastorder.__version__
+    assert fastorder.__version__.count(".") == 2

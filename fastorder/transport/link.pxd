@@ -1,0 +1,58 @@
+from libc.stdint cimport int64_t
+
+# The owner's receive hook: called with the bytes (plaintext) the link read; returns a bit set of
+# LINK_DISPATCHED (a reply/message was handed out) and LINK_CLOSED (the owner is finished with the stream),
+# which ends a spin.
+ctypedef int (*link_on_bytes)(object owner, const char *p, Py_ssize_t n) except -1
+# The owner's timer hook: the one timer (armed by ``arm_timer``/``waiter``) fired.
+ctypedef int (*link_on_timer)(object owner) except -1
+
+cdef enum:
+    LINK_DISPATCHED = 1
+    LINK_CLOSED = 2
+
+
+cdef class Waiter:
+    cdef object waiter          # an asyncio.Future, or a callable(result, exc) when is_cb
+    cdef bint is_cb
+    cdef int64_t deadline_ns
+
+
+cdef void resolve(object loop, object waiter, bint is_cb, object result, object exc)
+
+
+cdef class Link:
+    cdef object transport
+    cdef int fd
+    cdef bint direct
+    cdef bint quickack
+    cdef dict sockopts
+    cdef object loop
+    cdef object timer
+    cdef link_on_timer on_timer
+    cdef object armed_owner
+    cdef int64_t read_timeout_ns
+    cdef char *wbuf
+    cdef Py_ssize_t wcap
+    cdef char *rbuf
+    cdef void *owner            # borrowed: the owning protocol holds this Link and never hands it out
+    cdef link_on_bytes on_bytes
+    cdef dict socket_options
+    cdef long direct_sends
+
+    cdef int attach(self, object transport) except -1
+    cdef int detach(self) except -1
+    cdef int received(self, object data) except -1
+    cdef int write(self, const char *p, Py_ssize_t n, object obj) except -1
+    cdef char *wreserve(self, Py_ssize_t need) except NULL
+    cdef int arm_timer(self, int64_t deadline_ns) except -1
+    cdef Waiter waiter(self, object waiter, bint is_cb, double timeout)
+    cdef int cancel_timer(self) except -1
+    cdef int spin(self, long budget_us) except -1
+    cdef tuple tcp_rtt(self)
+    cdef int close(self) except -1
+    cdef int abort(self) except -1
+
+
+cdef Link new_link(object loop, object owner, link_on_bytes on_bytes, link_on_timer on_timer,
+                   double read_timeout, int user_timeout_ms, bint quickack, int busy_poll_us)

@@ -1,0 +1,3 @@
+class Link:
+    """The byte stream under an HTTP or WebSocket client protocol: socket options, direct writes, the read
+    timer and spin mode.  Internal: created and driven by the protocols, with no Python-level interface."""
