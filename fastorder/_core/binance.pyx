@@ -34,9 +34,10 @@ from fastorder._core.wire cimport (
     token,
     enum_text,
     host_text,
+    user_agent_line,
 )
 
-from fastorder.errors import InvalidField, InvalidOrder
+from fastorder.errors import InvalidOrder
 
 _SIDES = frozenset(("BUY", "SELL"))
 _TYPES = frozenset(("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
@@ -193,14 +194,6 @@ cdef inline int _rest_dec(WriteBuffer b, const char *name, Py_ssize_t nlen, cons
     return put_dec(b, v, frac)
 
 
-def _header_value(v, str name):
-    """A header value we write as given: 1-256 printable ASCII characters (no CR/LF), else InvalidField."""
-    if type(v) is not str:
-        raise TypeError(f"{name} must be a str")
-    if not 0 < len(v) <= 256 or not v.isascii() or not v.isprintable():
-        raise InvalidField(f"{name} must be 1-256 printable ASCII characters", field=name)
-    return v
-
 
 cdef class BinanceRest(_Signed):
     cdef readonly str host
@@ -212,7 +205,7 @@ cdef class BinanceRest(_Signed):
         cdef Text h
         host_text(host, &h)
         self.host = host
-        ua = "" if user_agent is None else f"User-Agent: {_header_value(user_agent, 'user_agent')}\r\n"
+        ua = user_agent_line(user_agent)
         head = f" HTTP/1.1\r\nHost: {host}\r\n{ua}X-MBX-APIKEY: {api_key}\r\n".encode("ascii")
         self._sfx_body = head + b"Content-Length: 0\r\n\r\n"
         self._sfx_nobody = head + b"\r\n"

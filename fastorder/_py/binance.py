@@ -21,6 +21,7 @@ from fastorder._py._fields import (
     jstr,
     number,
     pct,
+    user_agent_line,
 )
 from fastorder._py.buffer import WriteBuffer
 from fastorder._py.numbers import Number, SymbolRules
@@ -178,14 +179,6 @@ def _cancel_fields(symbol, order_id, orig_client_order_id, new_client_order_id, 
     return params
 
 
-def _header_value(v: str, name: str) -> str:
-    """A header value we write as given: 1-256 printable ASCII characters (no CR/LF), else InvalidField."""
-    if type(v) is not str:
-        raise TypeError(f"{name} must be a str")
-    if not 0 < len(v) <= 256 or not v.isascii() or not v.isprintable():
-        raise InvalidField(f"{name} must be 1-256 printable ASCII characters", field=name)
-    return v
-
 
 class BinanceRest:
     """REST `…/api/v3/order` requests: all params (and `signature`) in the query string, no body."""
@@ -198,7 +191,7 @@ class BinanceRest:
         self._signer = _check_signer(signer)
         self._host = check_host(host)
         self._recv_window = _recv_window(recv_window)
-        self._ua = "" if user_agent is None else f"User-Agent: {_header_value(user_agent, 'user_agent')}\r\n"
+        self._ua = user_agent_line(user_agent)
 
     api_key = property(lambda self: self._api_key)
     host = property(lambda self: self._host)
