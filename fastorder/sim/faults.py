@@ -19,6 +19,8 @@ KIND (what happens to a matching request):
 ``truncated``  process, then send half of the real reply and close the connection
 ``stall``      process, then never reply (the connection stays open; later replies queue behind it)
 ``slow_read``  per connection: stop reading for ``ms`` after every chunk received
+``notice``     OKX WebSocket: process and reply, then send the ``64008`` service-upgrade notice on that
+               connection and close it ``ms`` later (default 60000, as the venue does); other venues: none
 ``restart``    process and reply, then restart the whole venue server: all connections closed,
                listening socket closed for ``ms`` (default 200), state (orders, balances) kept
 ``tls_fail``   per connection, TLS simulators only (``tls=True``): the TLS handshake of a newly accepted
@@ -58,7 +60,7 @@ import random
 from dataclasses import dataclass
 
 KINDS = ("latency", "drop", "reset", "5xx", "429", "418", "malformed", "truncated", "stall", "slow_read", "restart",
-         "tls_fail")
+         "tls_fail", "notice")
 CONN_KINDS = ("slow_read", "tls_fail")   # decided per accepted connection, not per request
 TLS_MODES = ("reset", "close", "garbage", "alert", "stall", "badcert", "expired", "wrongname")
 CERT_MODES = ("badcert", "expired", "wrongname")   # the handshake runs, with a certificate to reject
@@ -118,6 +120,8 @@ def parse(spec: str) -> list[Fault]:
             f.phase = "after" if kind == "5xx" else "before"
         if kind == "restart" and not f.ms:
             f.ms = 200.0
+        if kind == "notice" and not f.ms:
+            f.ms = 60000.0
         if phase:
             f.phase = phase
         for kv in rest.split(","):

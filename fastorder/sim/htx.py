@@ -126,6 +126,11 @@ def _state(o) -> str:
     return "partial-canceled" if o.executed else "canceled"
 
 
+def _value_min_msg(sp) -> str:
+    # as HTX writes it (recorded in ccxt's htx.py): "Order total cannot be lower than: 1 USDT"
+    return f"Order total cannot be lower than: {sp.min_notional.normalize():f} {sp.quote.upper()}"
+
+
 def _f(d: Decimal) -> str:
     return f"{d:.18f}"
 
@@ -380,10 +385,10 @@ class Htx:
             if side == "sell" and dpx < sp.mid * D("0.9"):
                 raise HtxError("order-limitorder-price-min-error", f"limit order price error, min: `{sp.mid * D('0.9'):f}`")
             if damt * dpx < sp.min_notional:
-                raise HtxError("order-value-min-error", f"Order total cannot be lower than: `{sp.min_notional}`")
+                raise HtxError("order-value-min-error", _value_min_msg(sp))
         elif side == "buy":
             if damt < sp.min_notional:
-                raise HtxError("order-value-min-error", f"Order total cannot be lower than: `{sp.min_notional}`")
+                raise HtxError("order-value-min-error", _value_min_msg(sp))
         elif damt < sp.min_qty:
             raise HtxError("order-marketorder-amount-min-error",
                            f"market order amount error, min: `{sp.min_qty.normalize():f}`")

@@ -285,10 +285,14 @@ class VenueServer:
             wc.proto.abort()
             return
         lat = k.get("latency")
+        delay = self.plan.delay_s(lat) if lat is not None else 0.0
         if lat is not None:
-            self.loop.call_later(self.plan.delay_s(lat), wc.send_text, out)
+            self.loop.call_later(delay, wc.send_text, out)
         else:
             wc.send_text(out)
+        notice = k.get("notice")
+        if notice is not None and hasattr(session, "upgrade_notice"):   # after the reply, as a push
+            self.loop.call_later(delay, session.upgrade_notice, notice.ms / 1000.0)
         self._maybe_restart(k)
 
 

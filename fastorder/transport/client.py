@@ -16,6 +16,8 @@ import ssl as _ssl
 import time
 from urllib.parse import urlsplit
 
+from fastorder.errors import ConfigError, PlaintextNotAllowed
+from fastorder.log import logger
 from fastorder.transport.http import HttpClientProtocol, HttpConnectionClosed, HttpResponse, HttpTemplate
 from fastorder.transport.ws import WSClientProtocol
 
@@ -24,10 +26,6 @@ __all__ = ["PlaintextNotAllowed", "open_http", "open_ws", "HttpPool", "is_loopba
 DEFAULT_CONNECT_TIMEOUT = 1.0
 DEFAULT_READ_TIMEOUT = 0.5
 DEFAULT_TOTAL_TIMEOUT = 1.0
-
-
-class PlaintextNotAllowed(ValueError):
-    """Plaintext to a non-loopback host was requested without ``allow_plaintext=True``."""
 
 
 def is_loopback(host: str) -> bool:
@@ -61,7 +59,7 @@ def _tls_context(tls: bool | _ssl.SSLContext | None, host: str, allow_plaintext:
         return _ssl.create_default_context()  # verification and hostname check on
     if isinstance(tls, _ssl.SSLContext):
         return tls
-    raise TypeError("tls must be True, False/None or an ssl.SSLContext")
+    raise ConfigError("tls must be True, False/None or an ssl.SSLContext", field="tls")
 
 
 async def _connect(factory, host: str, port: int, ctx, server_hostname, connect_timeout: float):
@@ -102,12 +100,12 @@ async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server
     check and ``Host`` (address pinning, see ``fastorder probe``)."""
     u = urlsplit(url)
     if u.scheme not in ("ws", "wss"):
-        raise ValueError("url must start with ws:// or wss://")
+        raise ConfigError(f"a WebSocket url must start with ws:// or wss://, not {u.scheme}://", field="url")
     host = u.hostname or ""
     port = u.port or (443 if u.scheme == "wss" else 80)
     if u.scheme == "ws":
         if tls not in (None, False):
-            raise ValueError("tls given for a ws:// url; use wss://")
+            raise ConfigError("tls given for a ws:// url; use wss://", field="tls")
         ctx = _tls_context(None, host, allow_plaintext)
     else:
         ctx = _tls_context(True if tls is None else tls, host, allow_plaintext)
@@ -158,7 +156,7 @@ class HttpPool:
                  warm_interval: float = 10.0, user_timeout_ms: int = 3000, quickack: bool = False,
                  busy_poll_us: int = 0):
         if size < 1:
-            raise ValueError("size must be >= 1")
+            raise ConfigError("size must be >= 1", field="size")
         self.host, self.port, self.size = host, port, size
         self._ctx = _tls_context(tls, host, allow_plaintext)
         self._server_hostname = server_hostname
@@ -196,6 +194,9 @@ class HttpPool:
         self._task = asyncio.get_running_loop().create_task(self._maintain())
 
     def _lost(self, proto, exc) -> None:
+        if not self._closing:
+            logger.info("HTTP connection to %s:%s closed (%s); reopening", self.host, self.port,
+                        f"{type(exc).__name__}: {exc}" if exc is not None else "by either side")
         if self._changed is not None:
             self._changed.set()
 
@@ -215,8 +216,11 @@ class HttpPool:
                     self.reconnects += 1
                     self.last_error = None
                     backoff = 0.05
+                    logger.info("HTTP connection to %s:%s reopened (%d open)", self.host, self.port, len(self._conns))
                 except (OSError, asyncio.TimeoutError) as exc:   # incl. a failed TLS handshake or certificate
                     self.last_error = exc
+                    logger.warning("reopening an HTTP connection to %s:%s failed (%s: %s); retrying in %.2f s",
+                                   self.host, self.port, type(exc).__name__, exc, backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
                     break
@@ -229,7 +233,8 @@ class HttpPool:
 
     @staticmethod
     def _warm_done(resp, exc) -> None:
-        pass  # a failed warm-up request closes its connection; _maintain replaces it
+        if exc is not None:   # a failed warm-up request closes its connection; _maintain replaces it
+            logger.debug("keep-warm request failed (%s: %s)", type(exc).__name__, exc)
 
     def connection(self) -> HttpClientProtocol:
         """The open connection with the fewest requests in flight (raises if none is open)."""
@@ -289,8 +294,10 @@ class HttpPool:
                 continue
             try:
                 new = await self._open_one()
-            except (OSError, asyncio.TimeoutError):
-                return   # keep what works; _maintain retries later
+            except (OSError, asyncio.TimeoutError) as exc:   # keep what works; _maintain retries later
+                logger.warning("moving an HTTP connection to %s:%s failed (%s: %s)", host, self.port,
+                               type(exc).__name__, exc)
+                return
             self._conns.append(new)
             if old.in_flight == 0:
                 self._conns.remove(old)

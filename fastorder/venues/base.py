@@ -23,6 +23,7 @@ from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
     CertificateRejected,
     ClientIdInUse,
+    ConfigError,
     ConnectionLost,
     ExecutionUnknown,
     FastorderError,
@@ -30,6 +31,7 @@ from fastorder.errors import (
     TimestampRejected,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
@@ -89,7 +91,7 @@ class Endpoint:
     def parse(cls, url: str) -> Endpoint:
         u = urlsplit(url)
         if u.scheme not in ("http", "https", "ws", "wss"):
-            raise ValueError(f"unsupported URL scheme in {url!r}")
+            raise ConfigError(f"unsupported URL scheme in {url!r}: http, https, ws or wss", field="url")
         tls = u.scheme in ("https", "wss")
         return cls(u.hostname or "", u.port or (443 if tls else 80), tls, u.path or "/")
 
@@ -135,10 +137,10 @@ class Session:
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
                  startup_timeout: float = 10.0) -> None:
         if transport not in ("rest", "ws"):
-            raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
+            raise ConfigError(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
-            raise InvalidOrder(f"{self.venue} has no WebSocket order entry; use transport='rest'",
-                               field="transport")
+            raise ConfigError(f"{self.venue} has no WebSocket order entry; use transport='rest'",
+                              field="transport")
         self.transport = transport
         self.rest = Endpoint.parse(url or self.default_rest_url)
         self.ws = Endpoint.parse(ws_url or self.default_ws_url) if transport == "ws" else None
@@ -153,7 +155,7 @@ class Session:
         self.ids = ClientIdGenerator(id_prefix)
         # late-bound: venue modules (and tests) may replace _server_time_ms after construction
         self.clock = VenueClock(lambda: self._server_time_ms(), samples=clock_samples,
-                                resync_interval=resync_interval)
+                                resync_interval=resync_interval, venue=self.venue)
         self.now_ms = self.clock.now_ms
         self.symbols: dict[str, SymbolInfo] = {}
         # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
@@ -186,8 +188,8 @@ class Session:
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
         self.spin_us = max(0, int(spin_us))
         if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
-            raise InvalidOrder("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
-                               field="spin_us")
+            raise ConfigError("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
+                              field="spin_us")
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
@@ -321,6 +323,8 @@ class Session:
                 if attempt == attempts - 1:
                     raise ConnectionLost(f"{self.venue}: could not connect to {where.host_header if where else '?'} "
                                          f"after {attempts} attempts ({type(exc).__name__}: {exc})") from exc
+                logger.info("%s: connecting to %s failed (%s: %s); attempt %d of %d", self.venue,
+                            where.host_header if where else "?", type(exc).__name__, exc, attempt + 2, attempts)
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay *= 2
 
@@ -346,8 +350,10 @@ class Session:
         for t in self._tasks:
             try:
                 await t
-            except (asyncio.CancelledError, Exception):
+            except asyncio.CancelledError:
                 pass
+            except Exception as exc:   # a background task that had failed: closing goes on
+                logger.warning("%s: a background task had failed (%s: %s)", self.venue, type(exc).__name__, exc)
         self.ws_pool.close()
         if self._pool is not None:
             await self._pool.close()
@@ -357,8 +363,8 @@ class Session:
             else:
                 try:
                     self.journal.flush()
-                except OSError:   # a journal that cannot sync says so itself (degraded); closing goes on
-                    pass
+                except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
+                    logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
 
     # -- address pinning (AddressPin) -------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
@@ -611,6 +617,8 @@ class Session:
                 live.discard(clid)
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
+            logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
+                           clid, type(exc).__name__)
             ack = await self.reconcile(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
@@ -637,11 +645,17 @@ class Session:
                     if ack is not None:
                         self.journal.final(clid, ack.status, ack.order_id)
                         out.append(ack)
+                        logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
+                                    ack.status)
+                        continue
+                logger.info("%s: journalled order %s still undecided; left pending", self.venue, clid)
                 continue
-            except InvalidOrder:
+            except InvalidOrder as exc:   # e.g. a symbol this session does not know: left pending
+                logger.warning("%s: journalled order %s cannot be recovered here (%s)", self.venue, clid, exc)
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
             out.append(ack)
+            logger.info("%s: journalled order %s recovered: %s", self.venue, clid, ack.status)
         return out
 
     async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
@@ -721,17 +735,22 @@ class Session:
         """
         delay = 0.05
         last: BaseException = cause
+        logger.info("%s: outcome of order %s unknown (%s: %s); querying it", self.venue, clid or order_id,
+                    type(cause).__name__, cause)
         for _ in range(attempts):
             try:
                 # over REST: a WebSocket that just failed is the least likely path to an answer
                 ack = await self._query(info, order_id, clid, Latency(), perf_ns(), rest=True)
                 ack.reconciled = True
                 ack.latency = lat
+                logger.info("%s: order %s settled by query: %s", self.venue, clid or order_id, ack.status)
                 return ack
             except _Unknown as u:
                 last = u.cause
             except Exception as exc:   # not found (yet), rate limited, a broken reply...: no answer, ask again
                 last = exc
+                logger.debug("%s: query of order %s gave no answer (%s: %s)", self.venue, clid or order_id,
+                             type(exc).__name__, exc)
             await asyncio.sleep(delay)
             delay *= 2
         raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),

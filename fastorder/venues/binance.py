@@ -16,6 +16,7 @@ from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     Banned,
+    ConfigError,
     DuplicateOrder,
     FilterRejected,
     InsufficientBalance,
@@ -148,7 +149,7 @@ class BinanceSession(Session):
             raise InvalidCredential("binance needs secret= (HMAC key) or private_key= (Ed25519 key)")
         self.ed25519 = isinstance(signer, Ed25519Signer)
         if resp_type not in ("ACK", "RESULT", "FULL"):
-            raise InvalidOrder("resp_type must be ACK, RESULT or FULL", field="resp_type")
+            raise ConfigError("resp_type must be ACK, RESULT or FULL", field="resp_type")
         self.resp_type = resp_type
         self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window,
                                      user_agent=USER_AGENT)

@@ -252,7 +252,7 @@ class HtxSession(Session):
         s = "buy" if side == "BUY" else "sell"
         if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
-                # HTX sizes buy-market orders in quote currency (REFERENCE.md §4.3): a base quantity
+                # HTX sizes buy-market orders in quote currency (the order value): a base quantity
                 # cannot be sent as is, and guessing a conversion would be a different order
                 raise InvalidOrder("HTX buy-market orders are sized in quote currency; use a limit IOC order",
                                    field="type")
@@ -316,7 +316,10 @@ class HtxSession(Session):
         else:
             d = await self._send(lambda b: enc.query_client_request(b, clid, timestamp_s=ts), clid, lat, t_call,
                                  "query")
-        return self._order_ack(info, d.get("data") or {}, clid, lat, d, order_id=order_id)
+        o = d.get("data")
+        if not isinstance(o, dict):   # an ok reply without the order: nothing to read a state from
+            raise _Unknown(VenueError(VENUE, "unexpected", "order query reply without the order"))
+        return self._order_ack(info, o, clid, lat, d, order_id=order_id)
 
     @staticmethod
     def _order_ack(info: SymbolInfo, o: dict[str, Any], clid: str | None, lat: Latency, raw: Any, *,

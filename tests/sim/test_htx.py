@@ -48,7 +48,8 @@ def test_presign_text_reproduces_official_sdk_vector():
         ("AccessKeyId", "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"), ("SignatureMethod", "HmacSHA256"),
         ("SignatureVersion", "2"), ("Timestamp", "2017-05-11T15:19:30"), ("order-id", "1234567890")])
     sig = base64.b64encode(hmac.new(b"b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx", text.encode(), hashlib.sha256).digest())
-    assert sig.decode() == "Nmd8AU8uAe0mkFpxNbiava0aeZzBEtYjCdie1ZYZjoM="  # REFERENCE.md §4.2 (self-computed)
+    # the docs' placeholder keys (huobiapi.github.io/docs/spot/v1/en/#authentication); signature computed
+    assert sig.decode() == "Nmd8AU8uAe0mkFpxNbiava0aeZzBEtYjCdie1ZYZjoM="
 
 
 def test_public_and_accounts(h):
