@@ -37,7 +37,7 @@ from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
-from fastorder.types import FINAL_STATES, REJECTED, Ack, Latency
+from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
@@ -592,7 +592,7 @@ class Session:
             if not isinstance(exc, ExecutionUnknown):
                 live.discard(clid)
                 if journal is not None:
-                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
+                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
             raise
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
@@ -644,7 +644,7 @@ class Session:
         """A journalled order its client id did not find, after the venue could have accepted it: NOT_PLACED
         where the venue finds every order by client id that long. Venues whose client ids are forgotten
         (HTX) look further, or return None: the order stays pending, undecided."""
-        return Ack(venue=self.venue, symbol=rec["s"], client_order_id=rec["c"], status="NOT_PLACED",
+        return Ack(venue=self.venue, symbol=rec["s"], client_order_id=rec["c"], status=NOT_PLACED,
                    reconciled=True)
 
     async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:

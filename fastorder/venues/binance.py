@@ -26,13 +26,13 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
-from fastorder.types import ACCEPTED, EXPIRED, NEW, Ack, Latency
+from fastorder.types import ACCEPTED, CANCELED, EXPIRED, FILLED, NEW, PARTIALLY_FILLED, REJECTED, Ack, Latency
 from fastorder.venues.base import Session, SymbolInfo, _Unknown
 from fastorder.venues.limits import parse_retry_after
 
 VENUE = "binance"
-_STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": "PARTIALLY_FILLED", "FILLED": "FILLED",
-           "CANCELED": "CANCELED", "PENDING_CANCEL": "CANCELED", "REJECTED": "REJECTED", "EXPIRED": EXPIRED,
+_STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": PARTIALLY_FILLED, "FILLED": FILLED,
+           "CANCELED": CANCELED, "PENDING_CANCEL": CANCELED, "REJECTED": REJECTED, "EXPIRED": EXPIRED,
            "EXPIRED_IN_MATCH": EXPIRED}
 _UNKNOWN_CODES = (-1000, -1006, -1007)   # "execution status unknown" family (REFERENCE.md §1.11)
 _AUTH_CODES = (-1022, -2014, -2015, -1002)
