@@ -51,6 +51,8 @@ _CLOCK_MARGIN_MS = 60_000                 # slack for the difference between our
 _HISTORY_BACK_MS = 179 * 24 * 3_600_000   # GET /v1/order/orders reaches back 180 days
 _RATE_CODES = ("base-request-exceed-frequency-limit", "rate-too-many-requests")
 _TS_MSG = "invalid submission time or incorrect time format"
+_REQUEST_LIMITS = {"cancel": ("cancel", 100, 2000), "query": ("query", 50, 2000), "time": ("public", 10, 1000),
+                   "ping": ("public", 10, 1000)}
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -107,6 +109,14 @@ class HtxSession(Session):
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         return _PLACE_COST   # RateGuard.check only reads it
+
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Cancel by client id: 100 / 2 s; order by client id: 50 / 2 s; the public timestamp (the clock and
+        the keep-warm request): 10 / 1 s (docs/venues/htx.md, rate limits). Windows made on first use."""
+        name, limit, window_ms = _REQUEST_LIMITS[kind]
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, limit, window_ms)
+        return {name: 1}
 
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/v1/common/timestamp"))["data"])

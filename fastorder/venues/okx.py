@@ -84,6 +84,8 @@ _AUTH = ("50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111",
          "60009", "60024", "60011", "60032")
 # 50036: the request reached OKX after its expTime (our clock or the path is late): not processed
 _TIMESTAMP = ("50102", "50112", "60004", "60006", "50036")
+# per-endpoint limits, 2 s windows: kind -> (window, published limit)
+_REQUEST_LIMITS = {"cancel": ("cancel", 60), "query": ("query", 60), "time": ("time", 10), "ping": ("time", 10)}
 _RATE = ("50011", "50013", "50061", "60014")
 _NOT_FOUND = ("51603", "51400", "51401", "51402")
 _ORD_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
@@ -186,6 +188,16 @@ class OkxSession(Session):
         if costs is None:   # made once per instrument, not per order
             costs = self._costs[info.name] = {f"place:{info.name}": 1}
         return costs
+
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Cancel and order details: 60 requests / 2 s per instrument each; system time (the clock and the
+        keep-warm request): 10 / 2 s (docs/venues/okx.md, rate limits). Windows made on first use."""
+        name, limit = _REQUEST_LIMITS[kind]
+        if info is not None and kind in ("cancel", "query"):
+            name = f"{name}:{info.name}"
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, limit, 2000)
+        return {name: 1}
 
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])

@@ -9,7 +9,7 @@ import contextlib
 import pytest
 
 import fastorder
-from fastorder.errors import InvalidOrder
+from fastorder.errors import ConfigError
 from fastorder.events import OrderEvent, StreamGap
 from fastorder.sim import BinanceLimits, Simulator
 from fastorder.sim import creds as sim_creds
@@ -188,7 +188,7 @@ def test_lost_reply_is_settled_from_the_stream_not_by_a_query():
 def test_events_need_a_venue_that_has_them():
     async def main():
         async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=1) as sim:
-            with pytest.raises(InvalidOrder):
+            with pytest.raises(ConfigError):
                 async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), events=True,
                                              key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx",
                                              secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"):
