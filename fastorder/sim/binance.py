@@ -1,4 +1,6 @@
-"""Binance Spot: REST ``/api/v3/*`` and the WebSocket API ``/ws-api/v3`` (REFERENCE.md §1-2).
+"""Binance Spot: REST ``/api/v3/*`` and the WebSocket API ``/ws-api/v3``, as documented in
+https://github.com/binance/binance-spot-api-docs (rest-api.md, web-socket-api.md, errors.md; see
+docs/venues/binance.md).
 
 Verification is done here with the standard library (``hmac``, ``hashlib``) and ``cryptography``; nothing is
 shared with fastorder's client encoders or signers.
@@ -10,11 +12,17 @@ by ``&``, raw UTF-8. ``session.logon`` accepts Ed25519 keys only (as the 2026-07
 Rate limits (per IP for weight, per account for orders) follow ``exchangeInfo.rateLimits``; exceeding the
 weight gives 429 (-1003, ``Retry-After``), continuing past ``ban_after`` rejected requests in the same window
 gives 418 (IP ban for ``ban_seconds``). Order count: every order accepted by the API counts (no decrement).
+Since 2026-04-02 a new order or cancel that succeeds weighs 0 and a failed one its documented weight (1)
+(CHANGELOG 2026-03-27); ``RAW_REQUESTS`` is published as 300,000 per 5 minutes (not enforced).
+
+A request that accepts gzip (``Accept-Encoding: gzip``) gets a gzip body when it is over 1 KiB, as the
+venue's CDN sends it. Each request's ``User-Agent`` is counted in ``user_agents`` (tests read it).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hmac
 import math
 import re
@@ -193,7 +201,7 @@ class Binance:
             ("GET", "/api/v3/ping"): (1, False, self._ping),
             ("GET", "/api/v3/time"): (1, False, self._time),
             ("GET", "/api/v3/exchangeInfo"): (20, False, self._exchange_info),
-            ("POST", "/api/v3/order"): (1, True, self._rest_new_order),
+            ("POST", "/api/v3/order"): (1, True, self._rest_new_order),   # 0 when it succeeds (see above)
             ("POST", "/api/v3/order/test"): (1, True, self._rest_test_order),
             ("DELETE", "/api/v3/order"): (1, True, self._rest_cancel),
             ("GET", "/api/v3/order"): (4, True, self._rest_query),
@@ -201,6 +209,10 @@ class Binance:
             ("GET", "/api/v3/account"): (20, True, self._rest_account),
         }
         self._paths = {p for _, p in self._routes}
+        # requests whose weight is charged only when they fail (CHANGELOG 2026-03-27)
+        self._free_on_success = {self._routes[("POST", "/api/v3/order")], self._routes[("DELETE", "/api/v3/order")]}
+        self.user_agents: dict[str, int] = {}
+        self.gzip_replies = 0   # User-Agent header -> requests that carried it ("" = none)
         self._open_orders_route = self._routes[("GET", "/api/v3/openOrders")]
 
     # ================================================================ rate limiting
@@ -230,6 +242,17 @@ class Binance:
                                "request weight per 1 MINUTE. Please use WebSocket Streams for live updates to "
                                "avoid polling the API.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
         return st.weight
+
+    def saw_user_agent(self, req) -> None:
+        ua = req.headers.get(b"user-agent", b"").decode("latin-1")
+        if len(self.user_agents) < 64 or ua in self.user_agents:
+            self.user_agents[ua] = self.user_agents.get(ua, 0) + 1
+
+    def _charge(self, ip: str, w: int, now: int) -> None:
+        """Add weight after the fact (a failed order): counted, never itself rejected."""
+        st = self.ip.get(ip)
+        if st is not None and st.minute == now // 60000:
+            st.weight += w
 
     def used_weight(self, ip: str, now: int = 0) -> int:
         st = self.ip.get(ip)
@@ -336,10 +359,12 @@ class Binance:
             return 404, b"", b""
         weight, signed, fn = route
         account = None
+        self.saw_user_agent(req)
+        free = route in self._free_on_success
         try:
             if route is self._open_orders_route and "symbol=" not in req.query:
                 weight = 80  # all symbols
-            used = self._weight(ip, weight, now)   # the IP's weight this minute, this request included
+            used = self._weight(ip, 0 if free else weight, now)   # the IP's weight this minute, this one included
             params = self._params(req)
             key = None
             if signed:
@@ -363,8 +388,14 @@ class Binance:
                     raise BinanceError(-1022, "Signature for this request is not valid.")
             status, body, order_hdr = fn(params, key, now)
         except BinanceError as e:
+            if free and e.status not in (418, 429):
+                self._charge(ip, weight, now)   # a failed order or cancel weighs its documented weight
             return e.status, self._hdr(ip, e.retry_after), orjson.dumps({"code": e.code, "msg": e.msg})
         hdr = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % used
+        if len(body) > 1024 and b"gzip" in req.headers.get(b"accept-encoding", b""):
+            body = gzip.compress(body, 6, mtime=0)
+            hdr += b"Content-Encoding: gzip\r\n"
+            self.gzip_replies += 1
         if order_hdr and account is not None:
             n10, nd = self.order_counts(account, now)
             hdr += b"X-MBX-ORDER-COUNT-10S: %d\r\nX-MBX-ORDER-COUNT-1D: %d\r\n" % (n10, nd)
@@ -445,7 +476,7 @@ class Binance:
                      "limit": lim.weight_per_minute},
                     {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": lim.orders_per_10s},
                     {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": lim.orders_per_day},
-                    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}],
+                    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 300000}],
                 "exchangeFilters": [], "symbols": syms}
 
     def _exchange_info(self, p, key, now):
@@ -756,6 +787,7 @@ class Binance:
 _WS_ORDER_PARAMS = ORDER_PARAMS | {"returnRateLimits"}
 _WS_CANCEL_PARAMS = CANCEL_PARAMS | {"returnRateLimits"}
 _WS_QUERY_PARAMS = QUERY_PARAMS | {"returnRateLimits"}
+_WS_FREE_ON_SUCCESS = frozenset(("order.place", "order.cancel"))   # CHANGELOG 2026-03-27
 _WS_WEIGHT = {"order.place": 1, "order.cancel": 1, "order.status": 4, "session.logon": 2, "session.status": 2,
               "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20,
               "userDataStream.subscribe": 2, "userDataStream.subscribe.signature": 2,
@@ -775,10 +807,11 @@ def _wsval(v) -> str:
 
 
 class BinanceWsSession:
-    """One ``/ws-api/v3`` connection: request/response frames (REFERENCE.md §2)."""
+    """One ``/ws-api/v3`` connection: request/response frames (web-socket-api.md "Request format")."""
 
     def __init__(self, venue: Binance, req):
         self.v = venue
+        venue.saw_user_agent(req)   # the handshake's
         self.ip = req.conn.peer
         self.conn = None
         self.key: BinanceKey | None = None
@@ -855,7 +888,7 @@ class BinanceWsSession:
             w = _WS_WEIGHT.get(method)
             if w is None:
                 raise BinanceError(-1020, "This operation is not supported.")  # unknown method
-            self.v._weight(self.ip, w, now)
+            self.v._weight(self.ip, 0 if method in _WS_FREE_ON_SUCCESS else w, now)
             if method == "ping":
                 result = {}
             elif method == "time":
@@ -906,6 +939,8 @@ class BinanceWsSession:
                 else:  # account.status
                     result = self.v.account_view(account, now)
         except BinanceError as e:
+            if method in _WS_FREE_ON_SUCCESS and e.status not in (418, 429):
+                self.v._charge(self.ip, _WS_WEIGHT[method], now)
             err = {"code": e.code, "msg": e.msg}
             if e.status in (418, 429):
                 err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}

@@ -11,6 +11,7 @@ import os
 import random
 import ssl
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -44,6 +45,18 @@ from fastorder.venues.pinning import AddressPin
 from fastorder.venues.ws_pool import WsPool
 
 perf_ns = time.perf_counter_ns
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("fastorder")
+    except PackageNotFoundError:   # pragma: no cover - run from a source tree that was never installed
+        return "0"
+
+
+#: sent on every request and WebSocket handshake: CDN front ends may refuse requests that carry none
+USER_AGENT = f"fastorder/{_version()}"
 
 # Venue modules build Acks positionally on the order path (keyword matching costs more than the rest of the
 # construction): this is the order they rely on.
@@ -123,8 +136,9 @@ class Session:
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
+                 events: bool = False,
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-                 rate_limit_margin: float = DEFAULT_MARGIN, events: bool = False) -> None:
+                 rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0) -> None:
         if transport not in ("rest", "ws"):
             raise ConfigError(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -139,6 +153,8 @@ class Session:
         self.connections = max(1, connections)
         self.recv_window = recv_window
         self.timeout = timeout
+        # public requests (clock, symbol rules) get their own, longer deadline: a symbol document can be large
+        self.startup_timeout = startup_timeout
         self.ids = ClientIdGenerator(id_prefix)
         # late-bound: venue modules (and tests) may replace _server_time_ms after construction
         self.clock = VenueClock(lambda: self._clock_sample(), samples=clock_samples,
@@ -270,7 +286,8 @@ class Session:
     async def start(self) -> None:
         """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
         tls: Any = (self._ssl or True) if self.rest.tls else None
-        warm = f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
+        warm = (f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+                "\r\n").encode("ascii")
         self._pool = HttpPool(self.address or self.rest.host, self.rest.port,
                               size=self.connections if self.transport == "rest"
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
@@ -413,7 +430,8 @@ class Session:
         conn = await open_ws(self._ws_url, tls=tls, allow_plaintext=self._allow_plaintext, address=self.ws_address,
                              on_message=lambda payload, binary: self._on_ws_message(payload, binary,
                                                                                     holder[0] if holder else None),
-                             on_lost=self.ws_pool.lost, read_timeout=self.timeout, connect_timeout=self.timeout)
+                             on_lost=self.ws_pool.lost, read_timeout=self.timeout, connect_timeout=self.timeout,
+                             headers=(("User-Agent", USER_AGENT),))
         holder.append(conn)
         try:
             await self._ws_logon(conn)
@@ -468,6 +486,11 @@ class Session:
     async def load_symbols(self) -> None:
         raise NotImplementedError
 
+    async def resolve_symbol(self, symbol: str) -> SymbolInfo:
+        """`symbol()`, for a name the session may not have loaded yet: venues that load symbol rules on
+        demand fetch it here (before anything of the order is sent)."""
+        return self.symbol(symbol)
+
     def symbol(self, symbol: str) -> SymbolInfo:
         info = self._symbol_cache.get(symbol)   # the name exactly as callers write it: one dict lookup per order
         if info is not None:
@@ -485,11 +508,24 @@ class Session:
         return self._req_seq
 
     async def rest_get_json(self, path: str) -> Any:
-        """An unsigned GET (public endpoints: time, symbols) parsed as JSON."""
+        """An unsigned GET (public endpoints: time, symbols) parsed as JSON, within `startup_timeout`. A
+        gzip-encoded reply is accepted (asked for: symbol documents are large) and decoded."""
         import orjson
 
-        req = f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
-        resp = await self._pool.request(req)
+        req = (f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+               "Accept-Encoding: gzip\r\n\r\n").encode("ascii")
+        pool = self._pool
+        deadline = time.monotonic() + self.startup_timeout
+        try:
+            conn = pool.connection()
+        except Exception:
+            conn = await pool.wait_connection(deadline)
+        try:
+            resp = await conn.request(req, timeout=max(deadline - time.monotonic(), 1e-3))
+        except asyncio.TimeoutError:
+            raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
+                                 f"{self.startup_timeout} s") from None
+        body = _decoded(resp, self.venue, path)
         if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
@@ -497,8 +533,12 @@ class Session:
             self.guard.rate_limited(exc)
             raise exc
         if resp.status != 200:
-            raise ConnectionLost(f"{self.venue} GET {path}: HTTP {resp.status}")
-        return orjson.loads(resp.body)
+            raise self._public_error(path, resp.status, body)
+        return orjson.loads(body)
+
+    def _public_error(self, path: str, status: int, body: bytes) -> BaseException:
+        """The error for a refused public request (venue modules map their own codes)."""
+        return ConnectionLost(f"{self.venue} GET {path}: HTTP {status}")
 
     async def rest_send(self, data: bytes, lat: Latency, t_call: int) -> HttpResponse:
         """Send one complete request on the least-busy warm connection; fill in the latency split."""
@@ -590,7 +630,9 @@ class Session:
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
-        info = self._symbol_cache.get(symbol) or self.symbol(symbol)
+        info = self._symbol_cache.get(symbol)
+        if info is None:
+            info = await self.resolve_symbol(symbol)
         # the common spellings (exact str) without a call; everything else, and every error, through _side and
         # _order_kind (so an object with an odd __eq__ still gets its typed error)
         side_u = _SIDES.get(side) if side.__class__ is str else None
@@ -657,7 +699,7 @@ class Session:
         for rec in self.journal.pending(self.venue):
             clid = rec["c"]
             try:
-                info = self.symbol(rec["s"])
+                info = await self.resolve_symbol(rec["s"])
                 ack = await self.reconcile(info, clid, ExecutionUnknown(self.venue, "recover", "after restart"),
                                            Latency(), attempts=2)
             except ExecutionUnknown:
@@ -694,7 +736,8 @@ class Session:
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
-        t_call, info, lat = self._which(symbol, order_id, client_order_id)
+        t_call, lat = self._which(order_id, client_order_id)
+        info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
             self.guard.check(self._request_costs("cancel", info), client_order_id)
         try:
@@ -717,7 +760,8 @@ class Session:
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
-        t_call, info, lat = self._which(symbol, order_id, client_order_id)
+        t_call, lat = self._which(order_id, client_order_id)
+        info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
             self.guard.check(self._request_costs("query", info), client_order_id)
         try:
@@ -744,12 +788,12 @@ class Session:
         if ack.status in FINAL_STATES and ack.client_order_id:
             self.live_ids.discard(ack.client_order_id)
 
-    def _which(self, symbol: str, order_id: Any, client_order_id: Any) -> tuple[int, SymbolInfo, Latency]:
-        """The start of a cancel or query: the clock, the symbol, and that one of the two ids is given."""
+    def _which(self, order_id: Any, client_order_id: Any) -> tuple[int, Latency]:
+        """The start of a cancel or query: the clock, and that one of the two ids is given."""
         t_call = perf_ns()
         if order_id is None and client_order_id is None:
             raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        return t_call, self.symbol(symbol), Latency()
+        return t_call, Latency()
 
     async def reconcile(self, info: SymbolInfo, clid: str | None, cause: BaseException, lat: Latency, *,
                         order_id: str | int | None = None, attempts: int = 4) -> Ack:
@@ -817,6 +861,23 @@ class Session:
     async def _query(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int, *,
                      rest: bool = False) -> Ack:
         raise NotImplementedError
+
+
+def _decoded(resp: Any, venue: str, path: str, limit: int = 256 << 20) -> bytes:
+    """A reply body with its Content-Encoding (gzip, or none) undone; at most `limit` bytes decoded."""
+    enc = resp.header(b"content-encoding")
+    if enc is None or enc.strip().lower() == b"identity":
+        return resp.body
+    if enc.strip().lower() != b"gzip":
+        raise ConnectionLost(f"{venue} GET {path}: unsupported Content-Encoding {enc!r}")
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)   # gzip framing
+    try:
+        out = d.decompress(resp.body, limit)
+    except zlib.error as exc:
+        raise ConnectionLost(f"{venue} GET {path}: a gzip body that does not decode ({exc})") from None
+    if d.unconsumed_tail or not d.eof:
+        raise ConnectionLost(f"{venue} GET {path}: gzip body truncated or over {limit} bytes decoded")
+    return out
 
 
 class _Unknown(Exception):

@@ -28,7 +28,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 
 VENUE = "okx"
 
@@ -164,7 +164,8 @@ class OkxSession(Session):
             raise InvalidCredential("okx needs secret= and passphrase=")
         signer = HmacSha256(secret)
         self.td_mode = td_mode
-        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated)
+        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated,
+                                 user_agent=USER_AGENT)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
