@@ -136,6 +136,7 @@ class Session:
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
+                 events: bool = False,
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
                  rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0) -> None:
         if transport not in ("rest", "ws"):
@@ -194,6 +195,11 @@ class Session:
             self._acceptance_window_ms = acceptance_window_ms
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
         self.spin_us = max(0, int(spin_us))
+        self.stream: Any = None                 # the private order stream (fastorder.venues.stream), if opened
+        self._events_at_start = events
+        if events and type(self)._stream_part is Session._stream_part:
+            self._stream_part()   # the venue has no stream: ConfigError before anything is opened
+        self._event_listeners: list[Any] = []
         if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
             raise ConfigError("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
                               field="spin_us")
@@ -312,6 +318,8 @@ class Session:
                 self._tasks.append(loop.create_task(ws_pool.heartbeat_loop()))
                 if len(ws_pool.conns) > 1:
                     self._tasks.append(loop.create_task(ws_pool.rtt_loop()))
+            if self._events_at_start:
+                await self.start_events()
         except BaseException:
             await self.close()
             raise
@@ -351,6 +359,8 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        if self.stream is not None:
+            await self.stream.close()
         self.ws_pool.closed = True
         for t in self._tasks:
             t.cancel()
@@ -372,6 +382,34 @@ class Session:
                     self.journal.flush()
                 except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
                     logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
+
+    # -- order and fill events (fastorder.venues.stream) ---------------------------------------------------
+    async def start_events(self) -> None:
+        """Open the private order stream (`connect(..., events=True)` does it at start)."""
+        if self.stream is None:
+            from fastorder.venues.stream import EventStream
+            stream = EventStream(self, self._stream_part())
+            stream.listeners.extend(self._event_listeners)
+            self._event_listeners = stream.listeners
+            await stream.start()
+            self.stream = stream
+
+    def on_event(self, fn: Any) -> None:
+        """Call `fn(event)` for every OrderEvent (and StreamGap) inside the stream's reader, as the frame is
+        read (no Task hop): keep it short and non-blocking."""
+        self._event_listeners.append(fn)
+
+    async def events(self) -> Any:
+        """`async for ev in session.events():` every OrderEvent (and StreamGap) from now on; opens the stream
+        if `connect(..., events=True)` did not. Ends when the session closes."""
+        if self.stream is None:
+            await self.start_events()
+        async for ev in self.stream.iterate():
+            yield ev
+
+    def _stream_part(self) -> Any:
+        """The venue's piece of the private stream (venue modules say)."""
+        raise ConfigError(f"{self.venue}: order events are not available yet", field="events")
 
     # -- address pinning (AddressPin) -------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
@@ -614,6 +652,8 @@ class Session:
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
         live.add(clid)
+        if self.stream is not None:
+            self.stream.track(clid, info.name)   # known to the stream before its first event
         journal = self.journal
         if journal is not None:
             now = self.now_ms()
@@ -772,6 +812,12 @@ class Session:
         its cost from the rate-limit guard (waiting for room or for a block to pass, up to `timeout`), so a
         burst of lost replies cannot run into the venue's limit.
         """
+        stream = self.stream
+        if stream is not None and clid:   # the order's own event settles it, before (instead of) a query
+            ev = await stream.wait_for(clid, stream.settle_wait)
+            if ev is not None:
+                logger.info("%s: order %s settled by its stream event: %s", self.venue, clid, ev.status)
+                return stream.ack_from(ev, info.name, lat)
         delay = 0.05
         last: BaseException = cause
         logger.info("%s: outcome of order %s unknown (%s: %s); querying it", self.venue, clid or order_id,
