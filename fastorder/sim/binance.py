@@ -34,6 +34,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .binance_stream import BinanceUserStream
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
@@ -193,6 +194,7 @@ class Binance:
         self.ws_ping_interval = ws_ping_interval
         self.ws_pong_timeout = ws_pong_timeout
         self.ws_sessions: set = set()
+        self.stream = BinanceUserStream(self)   # the user data stream (executionReport events)
         self.ws_paths = {"/ws-api/v3": self._ws_session}
         self.site = None
         self._routes = {
@@ -668,6 +670,8 @@ class Binance:
             if r.reason == "WOULD_TAKE":
                 raise BinanceError(-2010, "Order would immediately match and take.") from None
             raise BinanceError(-2010, "Duplicate order sent.") from None
+        if self.stream.subs:
+            self.stream.placed(o, now)
         return self.place_view(o, v["resp"], now)
 
     def snapshot(self) -> list[dict]:
@@ -740,8 +744,11 @@ class Binance:
         if restr == "ONLY_NEW" and o.status != "NEW" or restr == "ONLY_PARTIALLY_FILLED" and o.status != "PARTIALLY_FILLED":
             raise BinanceError(-2011, "Order was not canceled due to cancel restrictions.")
         self.ex.cancel(o, now)
+        cancel_cid = new_cid or self.ids.alnum(22)
+        if self.stream.subs:
+            self.stream.canceled(o, now, cancel_cid)
         return {"symbol": o.symbol, "origClientOrderId": o.cid, "orderId": o.oid, "orderListId": -1,
-                "clientOrderId": new_cid or self.ids.alnum(22), "transactTime": now, "price": fmt8(o.price or 0),
+                "clientOrderId": cancel_cid, "transactTime": now, "price": fmt8(o.price or 0),
                 "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed), "origQuoteOrderQty": fmt8(o.quote_qty or 0),
                 "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
                 "type": o.extra["type"], "side": o.side, "selfTradePreventionMode": o.extra["stp"]}
@@ -782,7 +789,9 @@ _WS_CANCEL_PARAMS = CANCEL_PARAMS | {"returnRateLimits"}
 _WS_QUERY_PARAMS = QUERY_PARAMS | {"returnRateLimits"}
 _WS_FREE_ON_SUCCESS = frozenset(("order.place", "order.cancel"))   # CHANGELOG 2026-03-27
 _WS_WEIGHT = {"order.place": 1, "order.cancel": 1, "order.status": 4, "session.logon": 2, "session.status": 2,
-              "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20}
+              "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20,
+              "userDataStream.subscribe": 2, "userDataStream.subscribe.signature": 2,
+              "userDataStream.unsubscribe": 2}
 
 
 def _wsval(v) -> str:
@@ -813,6 +822,13 @@ class BinanceWsSession:
         self.ping_interval = venue.ws_ping_interval
         self.pong_timeout = venue.ws_pong_timeout
         self.lifetime = venue.ws_lifetime
+        self._sub_seq = 0
+        self.logon_sid: int | None = None   # the subscription made with userDataStream.subscribe
+
+    def next_subscription_id(self) -> int:
+        sid = self._sub_seq
+        self._sub_seq += 1
+        return sid
 
     def on_open(self, conn) -> None:
         self.conn = conn
@@ -824,6 +840,7 @@ class BinanceWsSession:
 
     def on_close(self, conn) -> None:
         self.v.ws_sessions.discard(self)
+        self.v.stream.session_closed(self)
 
     def on_lifetime(self, conn) -> None:
         conn.send_text(orjson.dumps({"event": {"e": "serverShutdown", "E": now_ms()}}))
@@ -884,9 +901,29 @@ class BinanceWsSession:
             elif method == "session.status":
                 result = self._status(now)
             elif method == "session.logout":
+                if self.logon_sid is not None:   # ends the logon subscription (not the signature ones)
+                    self.v.stream.unsubscribe(self, self.logon_sid)
+                    self.logon_sid = None
                 self.key = None
                 self.authorized_since = None
                 result = self._status(now)
+            elif method == "userDataStream.subscribe":
+                if self.key is None:   # needs a session.logon; refused like a request without a valid key
+                    raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
+                self.logon_sid = self.v.stream.subscribe(self, self.key.account)
+                result = {"subscriptionId": self.logon_sid}
+            elif method == "userDataStream.subscribe.signature":
+                key = self._auth_signature(params, now)
+                result = {"subscriptionId": self.v.stream.subscribe(self, key.account)}
+            elif method == "userDataStream.unsubscribe":
+                sid = params.get("subscriptionId")
+                if sid is not None and not str(sid).isdigit():
+                    raise BinanceError(-1100, "Illegal characters found in parameter 'subscriptionId'; legal range "
+                                       "is '^[0-9]{1,20}$'.")
+                self.v.stream.unsubscribe(self, int(sid) if sid is not None else None)
+                if sid is None or (self.logon_sid is not None and int(sid) == self.logon_sid):
+                    self.logon_sid = None
+                result = {}
             else:
                 key = self._auth(params, now)
                 account = key.account
@@ -914,7 +951,18 @@ class BinanceWsSession:
     def _status(self, now: int) -> dict:
         return {"apiKey": self.key.api_key if self.key else None, "authorizedSince": self.authorized_since,
                 "connectedSince": self.connected_since, "returnRateLimits": self.return_rl, "serverTime": now,
-                "userDataStream": False}
+                "userDataStream": any(self in by for by in self.v.stream.subs.values())}
+
+    def _auth_signature(self, params: dict, now: int) -> BinanceKey:
+        """userDataStream.subscribe.signature: apiKey, timestamp, (recvWindow,) signature, signed like any
+        request, with either key type, on any connection."""
+        key = self.v._key(params.get("apiKey")) if params.get("apiKey") else None
+        if key is None:
+            raise mandatory("apiKey")
+        self.v._check_time(params, now)
+        if not self._signed_ok(key, params):
+            raise BinanceError(-1022, "Signature for this request is not valid.")
+        return key
 
     def _signed_ok(self, key: BinanceKey, params: dict) -> bool:
         sig = params.get("signature")

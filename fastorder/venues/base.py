@@ -137,6 +137,7 @@ class Session:
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
+                 events: bool = False,
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
                  rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0) -> None:
         if transport not in ("rest", "ws"):
@@ -191,11 +192,18 @@ class Session:
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
+        if journal is not None:   # orders of an earlier run still unsettled keep their client ids live
+            self.live_ids.update(r["c"] for r in journal.pending(self.venue))
         self.ws_address = ws_address            # the same as `address` for WebSocket connections (their own host)
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
         self.spin_us = max(0, int(spin_us))
+        self.stream: Any = None                 # the private order stream (fastorder.venues.stream), if opened
+        self._events_at_start = events
+        if events and type(self)._stream_part is Session._stream_part:
+            self._stream_part()   # the venue has no stream: ConfigError before anything is opened
+        self._event_listeners: list[Any] = []
         if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
             raise ConfigError("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
                               field="spin_us")
@@ -314,6 +322,8 @@ class Session:
                 self._tasks.append(loop.create_task(ws_pool.heartbeat_loop()))
                 if len(ws_pool.conns) > 1:
                     self._tasks.append(loop.create_task(ws_pool.rtt_loop()))
+            if self._events_at_start:
+                await self.start_events()
         except BaseException:
             await self.close()
             raise
@@ -353,6 +363,8 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        if self.stream is not None:
+            await self.stream.close()
         self.ws_pool.closed = True
         await self.settler.close()   # undecided orders stay pending in the journal, for recover()
         for t in self._tasks:
@@ -375,6 +387,34 @@ class Session:
                     self.journal.flush()
                 except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
                     logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
+
+    # -- order and fill events (fastorder.venues.stream) ---------------------------------------------------
+    async def start_events(self) -> None:
+        """Open the private order stream (`connect(..., events=True)` does it at start)."""
+        if self.stream is None:
+            from fastorder.venues.stream import EventStream
+            stream = EventStream(self, self._stream_part())
+            stream.listeners.extend(self._event_listeners)
+            self._event_listeners = stream.listeners
+            await stream.start()
+            self.stream = stream
+
+    def on_event(self, fn: Any) -> None:
+        """Call `fn(event)` for every OrderEvent (and StreamGap) inside the stream's reader, as the frame is
+        read (no Task hop): keep it short and non-blocking."""
+        self._event_listeners.append(fn)
+
+    async def events(self) -> Any:
+        """`async for ev in session.events():` every OrderEvent (and StreamGap) from now on; opens the stream
+        if `connect(..., events=True)` did not. Ends when the session closes."""
+        if self.stream is None:
+            await self.start_events()
+        async for ev in self.stream.iterate():
+            yield ev
+
+    def _stream_part(self) -> Any:
+        """The venue's piece of the private stream (venue modules say)."""
+        raise ConfigError(f"{self.venue}: order events are not available yet", field="events")
 
     # -- address pinning (AddressPin) -------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
@@ -617,6 +657,8 @@ class Session:
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
         live.add(clid)
+        if self.stream is not None:
+            self.stream.track(clid, info.name)   # known to the stream before its first event
         journal = self.journal
         if journal is not None:
             now = self.now_ms()
@@ -694,6 +736,8 @@ class Session:
                     ack = await self._not_found_after_window(info, rec)
                     if ack is not None:
                         self.journal.final(clid, ack.status, ack.order_id)
+                        if ack.status in FINAL_STATES or ack.status == NOT_PLACED:
+                            self.live_ids.discard(clid)
                         out.append(ack)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
                                     ack.status)
@@ -704,6 +748,8 @@ class Session:
                 logger.warning("%s: journalled order %s cannot be recovered here (%s)", self.venue, clid, exc)
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
+            if ack.status in FINAL_STATES:
+                self.live_ids.discard(clid)
             out.append(ack)
             logger.info("%s: journalled order %s recovered: %s", self.venue, clid, ack.status)
         return out
@@ -793,6 +839,12 @@ class Session:
         its cost from the rate-limit guard (waiting for room or for a block to pass, up to `timeout`), so a
         burst of lost replies cannot run into the venue's limit.
         """
+        stream = self.stream
+        if stream is not None and clid:   # the order's own event settles it, before (instead of) a query
+            ev = await stream.wait_for(clid, stream.settle_wait)
+            if ev is not None:
+                logger.info("%s: order %s settled by its stream event: %s", self.venue, clid, ev.status)
+                return stream.ack_from(ev, info.name, lat)
         delay = 0.05
         last: BaseException = cause
         logger.info("%s: outcome of order %s unknown (%s: %s); querying it", self.venue, clid or order_id,

@@ -160,13 +160,14 @@ class BinanceSession(Session):
         self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window,
                                      user_agent=USER_AGENT)
         self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
+        self._signer = signer   # the user data stream signs its subscription (binance_events)
         self.logged_on = False
         self._costs: dict[str, int] | None = None
         self._rl_windows: dict[tuple[Any, Any, Any], Any] = {}   # (type, interval, number) -> guard window
         self._rl_known = -1   # how many windows the guard had when _rl_windows was filled
         self._usage_windows: tuple[Any, ...] | None = None   # the guard windows a usage header reports
         self._usage_known = -1   # how many windows the guard had when _usage_windows was made
-        self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
+        self.unsolicited: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
@@ -243,8 +244,8 @@ class BinanceSession(Session):
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return
-        self.events.append(msg)
-        del self.events[:-100]   # keep the latest few
+        self.unsolicited.append(msg)
+        del self.unsolicited[:-100]   # keep the latest few
         event = msg.get("event") if isinstance(msg, dict) else None
         if isinstance(event, dict) and event.get("e") == "serverShutdown" and conn is not None:
             # a planned disconnect follows: move to a fresh connection first (web-socket-api.md "Server Shutdown")
@@ -400,3 +401,7 @@ class BinanceSession(Session):
             lambda b, rid: self._ws_enc.order_status(b, rid, info.name, timestamp=ts, order_id=oid,
                                                      orig_client_order_id=clid, logged_on=self.logged_on),
             clid, lat, t_call, "query", rest)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.binance_events import BinanceStreamPart
+        return BinanceStreamPart(self)

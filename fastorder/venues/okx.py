@@ -170,7 +170,7 @@ class OkxSession(Session):
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
         self._rotating: set[int] = set()   # id() of connections being replaced after a 64008 notice
-        self.events: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
+        self.unsolicited: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
 
     @property
     def acceptance_window_ms(self) -> int:
@@ -256,8 +256,8 @@ class OkxSession(Session):
                 w.set_result(msg)
                 return
         if event is not None:
-            self.events.append(msg)
-            del self.events[:-100]   # keep the latest few
+            self.unsolicited.append(msg)
+            del self.unsolicited[:-100]   # keep the latest few
         if event == "notice" and str(msg.get("code")) == "64008" and conn is not None and not self._closed:
             # a service upgrade closes this connection in about 60 s: move to a fresh one first
             key = id(conn)
