@@ -39,12 +39,12 @@ from fastorder.errors import (
     WSClosed,
     WSError,
 )
-from fastorder.types import Ack, Latency
+from fastorder.types import Ack, Latency, Status
 from fastorder.venues import connect
 
 __version__ = "0.1.0"   # the one place the version is written (pyproject reads it)
 __all__ = [
-    "Ack", "Latency", "connect", "get_include", "__version__",
+    "Ack", "Latency", "Status", "connect", "get_include", "__version__",
     # errors (fastorder.errors): every one derives from FastorderError
     "AuthenticationError", "Banned", "CertificateRejected", "ClientIdInUse", "ConfigError", "ConnectionLost",
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",

@@ -409,13 +409,14 @@ cdef inline bint same(str cached, const Val *v):
 cdef class OrderEvent:
     """One change of one order, as the venue's private stream reported it (same statuses as `Ack`)."""
 
-    cdef readonly str venue, symbol, client_order_id, order_id, status, side, price, quantity
+    cdef readonly str venue, symbol, client_order_id, order_id, side, price, quantity
+    cdef readonly object status   # a fastorder.types.Status: a str subclass, which a `str` slot refuses
     cdef readonly str last_fill_price, last_fill_qty, filled_qty, fee, fee_asset, trade_id, exec_type
     cdef readonly object exchange_ts_ms
     cdef readonly int64_t recv_ns
     cdef readonly bint snapshot
 
-    def __init__(self, str venue, str symbol, str client_order_id, str order_id="", str status=NEW, str side="",
+    def __init__(self, str venue, str symbol, str client_order_id, str order_id="", status=NEW, str side="",
                  str price="", str quantity="", str last_fill_price="", str last_fill_qty="", str filled_qty="",
                  str fee="", str fee_asset="", str trade_id="", str exec_type="", exchange_ts_ms=None,
                  int64_t recv_ns=0, bint snapshot=False):

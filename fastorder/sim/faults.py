@@ -15,6 +15,8 @@ KIND (what happens to a matching request):
                (Binance HTTP 503 / -1006; OKX HTTP 500 / 50026; HTX HTTP 500). ``phase=before`` skips processing
 ``429``        answer the venue's rate-limit error with ``Retry-After: retry`` s, request not processed
 ``418``        Binance IP-ban reply (418, -1003, ``Retry-After``); other venues: like 429
+               (REST, both: ``mode=date`` writes Retry-After as an HTTP date, ``mode=none`` leaves it out,
+               ``mode=text`` writes a value that is neither: what a proxy or CDN in front may send)
 ``malformed``  process, then reply 200 with a body that is not valid JSON
 ``truncated``  process, then send half of the real reply and close the connection
 ``stall``      process, then never reply (the connection stays open; later replies queue behind it)
@@ -150,8 +152,11 @@ def parse(spec: str) -> list[Fault]:
                 raise ValueError(f"tls_fail mode must be one of {', '.join(TLS_MODES)}, not {f.mode!r}")
             if f.transport:
                 raise ValueError("tls_fail is decided before the server knows the transport: no transport=")
+        elif kind in ("429", "418") and f.mode:
+            if f.mode not in ("date", "none", "text"):
+                raise ValueError(f"429/418 mode must be date, none or text, not {f.mode!r}")
         elif f.mode:
-            raise ValueError(f"mode= applies to tls_fail only, not {kind}")
+            raise ValueError(f"mode= applies to tls_fail, 429 and 418 only, not {kind}")
         if not 0.0 <= f.p <= 1.0:
             raise ValueError("p must be within [0, 1]")
         out.append(f)

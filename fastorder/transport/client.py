@@ -14,6 +14,7 @@ import os
 import socket
 import ssl as _ssl
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fastorder.errors import ConfigError, PlaintextNotAllowed
@@ -154,7 +155,7 @@ class HttpPool:
                  connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, read_timeout: float = DEFAULT_READ_TIMEOUT,
                  total_timeout: float = DEFAULT_TOTAL_TIMEOUT, warm_request: bytes | None = None,
                  warm_interval: float = 10.0, user_timeout_ms: int = 3000, quickack: bool = False,
-                 busy_poll_us: int = 0):
+                 busy_poll_us: int = 0, warm_gate: Callable[[], bool] | None = None):
         if size < 1:
             raise ConfigError("size must be >= 1", field="size")
         self.host, self.port, self.size = host, port, size
@@ -162,6 +163,7 @@ class HttpPool:
         self._server_hostname = server_hostname
         self.connect_timeout, self.read_timeout, self.total_timeout = connect_timeout, read_timeout, total_timeout
         self.warm_request, self.warm_interval = warm_request, warm_interval
+        self.warm_gate = warm_gate   # asked before each keep-warm request (a rate-limit guard); False skips it
         self._opts = dict(user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us)
         self._conns: list[HttpClientProtocol] = []
         self._task: asyncio.Task | None = None
@@ -228,6 +230,8 @@ class HttpPool:
                 now = time.monotonic_ns()
                 for c in self._conns:
                     if c.is_open and c.in_flight == 0 and now - c.last_used_ns > self.warm_interval * 1e9:
+                        if self.warm_gate is not None and not self.warm_gate():
+                            continue
                         c.request_cb(self.warm_request, self._warm_done)
                         self.warm_sent += 1
 

@@ -29,7 +29,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown, perf_ns
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 
 VENUE = "htx"
 _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, "filled": FILLED,
@@ -51,6 +51,8 @@ _CLOCK_MARGIN_MS = 60_000                 # slack for the difference between our
 _HISTORY_BACK_MS = 179 * 24 * 3_600_000   # GET /v1/order/orders reaches back 180 days
 _RATE_CODES = ("base-request-exceed-frequency-limit", "rate-too-many-requests")
 _TS_MSG = "invalid submission time or incorrect time format"
+_REQUEST_LIMITS = {"cancel": ("cancel", 100, 2000), "query": ("query", 50, 2000), "time": ("public", 10, 1000),
+                   "ping": ("public", 10, 1000)}
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -108,6 +110,14 @@ class HtxSession(Session):
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         return _PLACE_COST   # RateGuard.check only reads it
 
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Cancel by client id: 100 / 2 s; order by client id: 50 / 2 s; the public timestamp (the clock and
+        the keep-warm request): 10 / 1 s (docs/venues/htx.md, rate limits). Windows made on first use."""
+        name, limit, window_ms = _REQUEST_LIMITS[kind]
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, limit, window_ms)
+        return {name: 1}
+
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/v1/common/timestamp"))["data"])
 
@@ -127,7 +137,8 @@ class HtxSession(Session):
         self.guard.set_limit("place", _PLACE_LIMIT, _PLACE_WINDOW_MS)
         if self.account_id is None:
             self.account_id = await self._spot_account_id()
-        self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header)
+        self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header,
+                            user_agent=USER_AGENT)
 
     async def _spot_account_id(self) -> int:
         """GET /v1/account/accounts (signed) -> the id of the `spot` account."""
@@ -138,7 +149,7 @@ class HtxSession(Session):
 
     async def _signed_get(self, path: str, params: dict[str, Any], action: str) -> Any:
         """A signed GET off the order path (accounts, order searches): its `data`, or the typed error."""
-        probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header)
+        probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header, user_agent=USER_AGENT)
         text = probe.pre_signed_text("GET", path, timestamp_s=self.now_ms() // 1000)
         # the auth names start with capitals: they sort before every lowercase name appended here
         extra = "".join(f"&{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
@@ -147,7 +158,7 @@ class HtxSession(Session):
         sig = (self._signer.b64sign if isinstance(self._signer, Ed25519Signer) else self._signer.b64digest)(
             text.encode())
         req = (f"GET {path}?{query}&Signature={quote(sig, safe='')} HTTP/1.1\r\n"
-               f"Host: {self.rest.host_header}\r\n\r\n").encode("ascii")
+               f"Host: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n\r\n").encode("ascii")
         resp = await self._pool.request(req)
         try:
             d = orjson.loads(resp.body)

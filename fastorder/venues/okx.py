@@ -28,7 +28,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 
 VENUE = "okx"
 
@@ -84,6 +84,8 @@ _AUTH = ("50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111",
          "60009", "60024", "60011", "60032")
 # 50036: the request reached OKX after its expTime (our clock or the path is late): not processed
 _TIMESTAMP = ("50102", "50112", "60004", "60006", "50036")
+# per-endpoint limits, 2 s windows: kind -> (window, published limit)
+_REQUEST_LIMITS = {"cancel": ("cancel", 60), "query": ("query", 60), "time": ("time", 10), "ping": ("time", 10)}
 _RATE = ("50011", "50013", "50061", "60014")
 _NOT_FOUND = ("51603", "51400", "51401", "51402")
 _ORD_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
@@ -162,12 +164,13 @@ class OkxSession(Session):
             raise InvalidCredential("okx needs secret= and passphrase=")
         signer = HmacSha256(secret)
         self.td_mode = td_mode
-        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated)
+        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated,
+                                 user_agent=USER_AGENT)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
         self._rotating: set[int] = set()   # id() of connections being replaced after a 64008 notice
-        self.events: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
+        self.unsolicited: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
 
     @property
     def acceptance_window_ms(self) -> int:
@@ -186,6 +189,16 @@ class OkxSession(Session):
         if costs is None:   # made once per instrument, not per order
             costs = self._costs[info.name] = {f"place:{info.name}": 1}
         return costs
+
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Cancel and order details: 60 requests / 2 s per instrument each; system time (the clock and the
+        keep-warm request): 10 / 2 s (docs/venues/okx.md, rate limits). Windows made on first use."""
+        name, limit = _REQUEST_LIMITS[kind]
+        if info is not None and kind in ("cancel", "query"):
+            name = f"{name}:{info.name}"
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, limit, 2000)
+        return {name: 1}
 
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])
@@ -243,8 +256,8 @@ class OkxSession(Session):
                 w.set_result(msg)
                 return
         if event is not None:
-            self.events.append(msg)
-            del self.events[:-100]   # keep the latest few
+            self.unsolicited.append(msg)
+            del self.unsolicited[:-100]   # keep the latest few
         if event == "notice" and str(msg.get("code")) == "64008" and conn is not None and not self._closed:
             # a service upgrade closes this connection in about 60 s: move to a fresh one first
             key = id(conn)

@@ -73,7 +73,8 @@ def test_timestamp_rejection_resyncs_the_clock():
 
 def test_rate_limit_headers_block_the_guard_before_the_venue_refuses():
     async def main():
-        async with session(limit=3) as (sim, s):
+        # the whole published limit (margin 1.0): the venue's own count, not the guard's margin, is under test
+        async with session(limit=3, rate_limit_margin=1.0) as (sim, s):
             for _ in range(3):
                 await s.place_order(SYM, "buy", "0.001", REST_PX)
             # the third reply said X-HB-RateLimit-Requests-Remain: 0: the next order is refused locally
