@@ -28,7 +28,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 
 VENUE = "okx"
 
@@ -164,12 +164,13 @@ class OkxSession(Session):
             raise InvalidCredential("okx needs secret= and passphrase=")
         signer = HmacSha256(secret)
         self.td_mode = td_mode
-        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated)
+        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated,
+                                 user_agent=USER_AGENT)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
         self._rotating: set[int] = set()   # id() of connections being replaced after a 64008 notice
-        self.events: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
+        self.unsolicited: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
 
     @property
     def acceptance_window_ms(self) -> int:
@@ -255,8 +256,8 @@ class OkxSession(Session):
                 w.set_result(msg)
                 return
         if event is not None:
-            self.events.append(msg)
-            del self.events[:-100]   # keep the latest few
+            self.unsolicited.append(msg)
+            del self.unsolicited[:-100]   # keep the latest few
         if event == "notice" and str(msg.get("code")) == "64008" and conn is not None and not self._closed:
             # a service upgrade closes this connection in about 60 s: move to a fresh one first
             key = id(conn)

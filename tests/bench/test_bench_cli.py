@@ -125,3 +125,24 @@ def test_tls_with_every_baseline(tmp_path):
     import shlex
     assert res.stdout.splitlines()[0] == "command: " + shlex.join(["fastorder", "bench", *args])
     assert res.stdout.count("fastorder bench") == 1
+
+
+def test_a_baseline_that_cannot_start_is_a_row_with_a_note():
+    # ccxt pointed at a loopback port where nothing listens: load_markets fails for real; the bench must turn
+    # that into a skipped row with the reason, not a traceback that ends the run
+    pytest.importorskip("ccxt")
+    import asyncio
+    import socket
+    import types
+
+    from fastorder.bench.runner import Bench, Settings
+
+    with socket.socket() as s:   # a free port, closed again before use
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bench_ = Bench(Settings(orders=10, warmup=0))
+    bench_.sim = types.SimpleNamespace(urls={"binance": {"rest": f"http://127.0.0.1:{port}",
+                                                         "ws": f"ws://127.0.0.1:{port}/ws-api/v3"}})
+    lane = asyncio.run(bench_._baseline_lane("ccxt"))
+    assert lane.send is None and lane.total == 0
+    assert lane.row.name == "ccxt" and lane.row.note.startswith("skipped: could not start (")

@@ -123,7 +123,7 @@ def test_upgrade_notice_moves_to_a_fresh_connection_before_the_old_one_closes():
             # replaced before the venue closes them: the fresh pair is open and logged on
             await _wait_for(lambda: len(s.ws_pool.conns) == 2 and not (set(map(id, s.ws_pool.conns)) & first), 3.0)
             assert s.reconnects == 2
-            assert any(e.get("code") == "64008" for e in s.events)
+            assert any(e.get("code") == "64008" for e in s.unsolicited)
             await asyncio.sleep(0.7)   # the old connections are closed by now; nothing was lost with them
             acks = await asyncio.gather(*(s.place_order("BTC-USDT", "buy", "0.001", PX) for _ in range(6)))
             assert all(not a.reconciled for a in acks) and len(s.ws_pool.conns) == 2
