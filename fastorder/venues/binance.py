@@ -146,7 +146,7 @@ class BinanceSession(Session):
         #: the symbols whose rules start-up loads (None: every symbol, the whole exchangeInfo document)
         self.load_only = symbols
         self._loading: dict[str, asyncio.Future[Any]] = {}   # one on-demand exchangeInfo request per symbol
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -220,7 +220,7 @@ class BinanceSession(Session):
         fut = self._loading.get(name)
         if fut is None:
             fut = self._loading[name] = asyncio.ensure_future(self.load_symbols([name]))
-            fut.add_done_callback(lambda f, n=name: self._loading.pop(n, None))
+            fut.add_done_callback(lambda _f: self._loading.pop(name, None))
         await asyncio.shield(fut)
         return self.symbol(symbol)
 

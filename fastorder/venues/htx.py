@@ -91,7 +91,7 @@ class HtxSession(Session):
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -289,6 +289,7 @@ class HtxSession(Session):
         enc = self._encoder()
         buf = self._buf
         buf.clear()
+        code: Any   # the reply's status code: read as the venue wrote it, then an int
         if order_id is not None:
             enc.cancel_request(buf, order_id, timestamp_s=ts)
             d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",

@@ -53,7 +53,7 @@ class Settler:
         deadline_ms = s.now_ms() + s.acceptance_window_ms
         task = asyncio.get_running_loop().create_task(self._settle(info, clid, cause, deadline_ms))
         self._tasks[clid] = task
-        task.add_done_callback(lambda t, c=clid: self._tasks.pop(c, None))
+        task.add_done_callback(lambda _t: self._tasks.pop(clid, None))
 
     def offer(self, ack: Ack) -> bool:
         """An outcome learnt elsewhere (an order event): ends the watch of its order. True if it was watched."""
