@@ -194,3 +194,24 @@ def test_events_need_a_venue_that_has_them():
                                              secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"):
                     pass
     run(main())
+
+
+@pytest.mark.parametrize("fault", ["drop", "terminate"])
+def test_stream_lost_mid_burst_every_final_state_reported_exactly_once(fault):
+    from fastorder.bench.events import drop_row
+
+    async def main():
+        async with Simulator(venues=("binance",), binance_limits=BinanceLimits(enabled=False), seed=1) as sim:
+            app = sim.apps["binance"]
+
+            async def cut():
+                getattr(app.stream, fault)()
+
+            async def record(clid):
+                return app.ex.find("main", cid=clid).status
+
+            urls = {"rest": sim.url("binance", "rest"), "ws": sim.url("binance", "ws")}
+            row = await drop_row("binance", urls, 300, cut, record)
+            assert row.ok, row.line()
+            assert row.gaps == 1 and not row.missing and not row.duplicated and not row.mismatched
+    run(main(), timeout=120)
