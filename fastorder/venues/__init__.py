@@ -31,6 +31,8 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     passphrase= (OKX), account_id= (HTX, else looked up), url= (REST base), ws_url=, ssl_context=,
     connections= (warm connections, default 2), recv_window= (ms), timeout= (s), id_prefix=,
     allow_plaintext= (needed for http/ws to a non-loopback host), resp_type= (Binance ACK/RESULT/FULL),
+    symbols= (Binance: load only these symbols' rules at start, others on first use; default every symbol),
+    startup_timeout= (s, default 10: the deadline of the public start-up requests, clock and symbol rules),
     rate_limit= (False turns the local rate-limit guard off: only for a simulator run without limits),
     recorder= (a fastorder.metrics.LatencyRecorder; default: the process-wide one),
     journal= (a path or fastorder.journal.OrderJournal: every order written down before it is sent;

@@ -188,6 +188,8 @@ class Session:
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
+        if journal is not None:   # orders of an earlier run still unsettled keep their client ids live
+            self.live_ids.update(r["c"] for r in journal.pending(self.venue))
         self.ws_address = ws_address            # the same as `address` for WebSocket connections (their own host)
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
@@ -707,6 +709,8 @@ class Session:
                     ack = await self._not_found_after_window(info, rec)
                     if ack is not None:
                         self.journal.final(clid, ack.status, ack.order_id)
+                        if ack.status in FINAL_STATES or ack.status == NOT_PLACED:
+                            self.live_ids.discard(clid)
                         out.append(ack)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
                                     ack.status)
@@ -717,6 +721,8 @@ class Session:
                 logger.warning("%s: journalled order %s cannot be recovered here (%s)", self.venue, clid, exc)
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
+            if ack.status in FINAL_STATES:
+                self.live_ids.discard(clid)
             out.append(ack)
             logger.info("%s: journalled order %s recovered: %s", self.venue, clid, ack.status)
         return out
