@@ -42,6 +42,7 @@ from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, L
 from fastorder.venues.clock import VenueClock
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
+from fastorder.venues.settle import Settler
 from fastorder.venues.ws_pool import WsPool
 
 perf_ns = time.perf_counter_ns
@@ -164,6 +165,9 @@ class Session:
         # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
         # one (ClientIdInUse), since a query by client id answers with the latest order carrying it
         self.live_ids: set[str] = set()
+        # orders left undecided are settled in the background; on_settled: callables given each outcome
+        self.settler = Settler(self)
+        self.on_settled = self.settler.callbacks
         self._symbol_cache: dict[str, SymbolInfo] = {}
         self._pool: HttpPool | None = None
         self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
@@ -362,6 +366,7 @@ class Session:
         if self.stream is not None:
             await self.stream.close()
         self.ws_pool.closed = True
+        await self.settler.close()   # undecided orders stay pending in the journal, for recover()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -662,7 +667,15 @@ class Session:
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call)
             self.recorder.record(self.venue, self.transport, lat)
         except _Unknown as u:
-            ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+            ack = await self._reconcile_order(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+        except asyncio.CancelledError:   # the caller stopped waiting (task cancel, wait_for timeout)
+            if lat.client_ns:   # the bytes left: settled in the background, whatever the caller does now
+                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"))
+            else:               # nothing was written: not sent
+                live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
+            raise
         except TimestampRejected:
             live.discard(clid)
             if journal is not None:
@@ -672,7 +685,9 @@ class Session:
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
             self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
-            if not isinstance(exc, ExecutionUnknown):
+            if isinstance(exc, ExecutionUnknown):
+                self.settler.watch(info, clid, exc)
+            else:
                 live.discard(clid)
                 if journal is not None:
                     journal.final(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
@@ -684,12 +699,24 @@ class Session:
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
                            clid, type(exc).__name__)
-            ack = await self.reconcile(info, clid, exc, lat)
+            ack = await self._reconcile_order(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
+
+    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency) -> Ack:
+        """reconcile() for a new order; if that leaves it undecided, or its caller stops waiting meanwhile,
+        it goes on in the background (fastorder.venues.settle)."""
+        try:
+            return await self.reconcile(info, clid, cause, lat)
+        except ExecutionUnknown as exc:
+            self.settler.watch(info, clid, exc)
+            raise
+        except asyncio.CancelledError:
+            self.settler.watch(info, clid, cause)
+            raise
 
     async def recover(self) -> list[Ack]:
         """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
@@ -843,9 +870,11 @@ class Session:
                              type(exc).__name__, exc)
             await asyncio.sleep(delay)
             delay *= 2
-        raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
+        err = ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
                                f"order outcome unknown after {attempts} queries ({last})",
                                client_order_id=clid)
+        err.last_answer = last   # what the last query met (UnknownOrder: the venue does not know the order)
+        raise err
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         """What one new order takes from each rate-limit window (venue modules say)."""
