@@ -78,6 +78,7 @@ class EventStream:
         self._down_since = 0
         self._recovering: asyncio.Task | None = None
         self._pinger: asyncio.Task | None = None
+        self._settler = getattr(session, "settler", None)   # fastorder.venues.settle: background settlement
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
 
     # -- life cycle --------------------------------------------------------------------------------------
@@ -200,6 +201,10 @@ class EventStream:
             for f in waiters:
                 if not f.done():
                     f.set_result(ev)
+        settler = self._settler
+        if settler is not None and settler._tasks and key in settler._tasks:
+            # an order being settled in the background: its event is the outcome, no more queries
+            settler.offer(self.ack_from(ev, ev.symbol, Latency()))
         return True
 
     def _prune(self) -> None:

@@ -301,3 +301,24 @@ def test_htx_v2_auth_refuses_a_signature_over_another_host():
                     await EventStream(s, part).start()
                 assert e.value.code == 2002
     run(main())
+
+
+def test_an_order_settled_in_the_background_is_settled_by_its_event():
+    async def main():
+        async with session() as (sim, s):
+            settled = []
+            s.on_settled.append(settled.append)
+            await s.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="bg1")
+            # as if its outcome had been left undecided: a background watch, then the order's event arrives
+            info = s.symbol("BTCUSDT")
+            s.stream.tracked.pop("bg1")
+            s.settler.watch(info, "bg1", RuntimeError("reply lost"))
+            await s.cancel_order("BTCUSDT", client_order_id="bg1")
+            for _ in range(15):   # well before the watch's first query (after FIRST_PAUSE_S, 0.25 s)
+                if settled:
+                    break
+                await asyncio.sleep(0.01)
+            assert [a.status for a in settled] == [CANCELED] and settled[0].client_order_id == "bg1"
+            await asyncio.sleep(0)   # the watch's task ends right after it handed the outcome on
+            assert not s.settler.watching
+    run(main())
