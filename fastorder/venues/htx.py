@@ -84,6 +84,7 @@ class HtxSession(Session):
     venue = VENUE
     ws_capable = False
     default_rest_url = "https://api.huobi.pro"
+    default_events_url = "wss://api.huobi.pro/ws/v2"   # order and account updates (no order entry)
     warm_path = "/v1/common/timestamp"
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
     _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
@@ -354,3 +355,7 @@ class HtxSession(Session):
                    quantity=str(o.get("amount", "")), filled_qty=filled, avg_price=avg,
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_events import HtxStreamPart
+        return HtxStreamPart(self)
