@@ -41,7 +41,9 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     re-probed in the background), simulated= / region= (OKX demo trading and regional hosts, see
     fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
-    loop meanwhile, plaintext only — for a dedicated core next to a local gateway).
+    loop meanwhile, plaintext only — for a dedicated core next to a local gateway), events= (True: open the
+    venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
+    session.events()` give every OrderEvent as the venue reports it, see fastorder.events).
 
     Entering retries what a network breaks (refused, reset, a failed TLS handshake, a timeout) a few times with
     backoff, then raises ConnectionLost; a TLS certificate that fails verification raises CertificateRejected

@@ -84,10 +84,11 @@ class HtxSession(Session):
     venue = VENUE
     ws_capable = False
     default_rest_url = "https://api.huobi.pro"
+    default_events_url = "wss://api.huobi.pro/ws/v2"   # order and account updates (no order entry)
     warm_path = "/v1/common/timestamp"
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
     _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
-                           b"x-hb-ratelimit-requests-expire")
+                           b"x-hb-ratelimit-requests-expire", b"retry-after")
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
@@ -213,10 +214,14 @@ class HtxSession(Session):
             self._observe_limit(vals[1], vals[2])
         if resp.status >= 500:
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
-        if resp.status == 429:
-            self.guard.block(self._retry_after(vals[2]))
+        if resp.status == 429:   # HTTP's own Retry-After (seconds) first, else the venue's window end
+            try:
+                wait = float(vals[3])
+            except (TypeError, ValueError):
+                wait = self._retry_after(vals[2])
+            self.guard.block(wait)
             raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid,
-                              retry_after=self._retry_after(vals[2]))
+                              retry_after=wait)
         try:
             d = orjson.loads(resp.body)
         except orjson.JSONDecodeError as exc:
@@ -349,3 +354,7 @@ class HtxSession(Session):
                    quantity=str(o.get("amount", "")), filled_qty=filled, avg_price=avg,
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_events import HtxStreamPart
+        return HtxStreamPart(self)
