@@ -40,6 +40,7 @@ from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
 from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
+from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
@@ -653,6 +654,10 @@ class Session:
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
+        if (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
+                or (price is not None and price.__class__ not in NUMBER_TYPES)
+                or (client_order_id is not None and client_order_id.__class__ is not str)):
+            check_order(symbol, quantity, price, client_order_id, post_only)   # a typed error, before anything
         info = self._symbol_cache.get(symbol)
         if info is None:
             info = await self.resolve_symbol(symbol)
@@ -711,6 +716,8 @@ class Session:
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
                 live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
@@ -785,6 +792,7 @@ class Session:
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
@@ -809,6 +817,7 @@ class Session:
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
