@@ -91,7 +91,6 @@ def test_the_overloads_name_exactly_the_keywords_each_venue_takes():
         assert names == set(keywords(v)), (v, names ^ set(keywords(v)))
 
 
-@pytest.mark.slow
 def test_static_checks_pass():
     """.ci/typecheck: ruff, mypy over the typed API (with tests/api/typing_connect.py pinning what a checker
     makes of connect()), stubtest of the compiled modules' .pyi."""
