@@ -49,4 +49,11 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     backoff, then raises ConnectionLost; a TLS certificate that fails verification raises CertificateRejected
     at once (verification is never relaxed; reconnects later in the session verify every time).
     """
-    return session_class(venue)(transport=transport, **kw)
+    cls = session_class(venue)
+    try:
+        return cls(transport=transport, **kw)
+    except Exception as exc:
+        # the credentials are in kw and in the constructors' locals: a traceback rendered with its frames'
+        # variables (capture_locals) must not show them, so the error starts here, with kw emptied
+        kw.clear()
+        raise exc.with_traceback(None) from None

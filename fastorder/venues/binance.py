@@ -98,11 +98,11 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
                executed, avg, get("transactTime") or get("updateTime") or get("time"), False, lat, raw)
 
 
-# request weights (binance-spot-api-docs rest-api.md: "Cancel order", "Query order", "Check server time",
-# "Test connectivity"); the WebSocket API's order.cancel / order.status weigh the same
 # request weight charged locally before sending: a cancel that succeeds weighs 0 since 2026-04-02 (CHANGELOG
 # 2026-03-27; a failed one weighs 1, which the usage header then reports), a query 4, time and ping 1
-_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1}
+# (binance-spot-api-docs rest-api.md, each endpoint's "Weight"; exchangeInfo 20); every request is 1 of the
+# RAW_REQUESTS windows
+_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1, "info": 20}
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
@@ -189,6 +189,7 @@ class BinanceSession(Session):
             name = _window_name(rl.get("rateLimitType", ""), rl.get("interval", ""), rl.get("intervalNum", 1))
             if name and rl.get("rateLimitType") in ("ORDERS", "REQUEST_WEIGHT", "RAW_REQUESTS"):
                 self.guard.set_limit(name, int(rl["limit"]), _INTERVAL_MS[rl["interval"]] * int(rl["intervalNum"]))
+        self.guard.take(self._request_costs("info", None))   # this request counted too, once its windows are known
         for s in info["symbols"]:
             f = {x["filterType"]: x for x in s.get("filters", [])}
             pf, ls = f.get("PRICE_FILTER", {}), f.get("LOT_SIZE", {})
@@ -315,7 +316,8 @@ class BinanceSession(Session):
         """Request weight of a cancel (0), a query (4), /api/v3/time (1) and /api/v3/ping (1), from every
         REQUEST_WEIGHT window (docs/venues/binance.md, rate limits)."""
         w = _WEIGHTS.get(kind, 1)
-        return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
+        return {name: (w if name.startswith("REQUEST_WEIGHT") else 1) for name in self.guard.windows
+                if name.startswith(("REQUEST_WEIGHT", "RAW_REQUESTS"))}
 
     def _observe_headers(self, resp: Any, lat: Latency) -> None:
         """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours. Only the
