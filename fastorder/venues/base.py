@@ -12,9 +12,9 @@ import random
 import ssl
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastorder._core.buffer import WriteBuffer
@@ -45,6 +45,9 @@ from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
 from fastorder.venues.ws_pool import WsPool
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 perf_ns = time.perf_counter_ns
 
@@ -170,7 +173,9 @@ class Session:
         self.settler = Settler(self)
         self.on_settled = self.settler.callbacks
         self._symbol_cache: dict[str, SymbolInfo] = {}
-        self._pool: HttpPool | None = None
+        # set by start(); typed as always there because the order path uses it without a test (before start()
+        # a request fails with AttributeError, turned into ConnectionLost like any connection failure)
+        self._pool: HttpPool = None  # type: ignore[assignment]
         self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
                               size=self.connections, timeout=timeout)
         self._buf = WriteBuffer()
@@ -283,7 +288,16 @@ class Session:
         self.ws_pool.heartbeat_interval = value
 
     # -- life cycle ---------------------------------------------------------------------------------------
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
+        if self._pool is None:   # not yet started (`async with await fastorder.connect(...)` already is)
+            await self.start()
+        return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        """`session = await fastorder.connect(...)`: started and ready; `await session.close()` when done."""
+        return self._started().__await__()
+
+    async def _started(self) -> Self:
         await self.start()
         return self
 
@@ -292,6 +306,8 @@ class Session:
 
     async def start(self) -> None:
         """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
+        if self._pool is not None:
+            raise ConfigError(f"{self.venue} session already started", field="session")
         tls: Any = (self._ssl or True) if self.rest.tls else None
         warm = (f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
                 "\r\n").encode("ascii")
@@ -715,7 +731,7 @@ class Session:
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
-                           clid, type(exc).__name__)
+                           clid, exc.__class__.__name__)   # `type` is the order type here
             ack = await self._reconcile_order(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
@@ -750,14 +766,14 @@ class Session:
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    ack = await self._not_found_after_window(info, rec)
-                    if ack is not None:
-                        self.journal.final(clid, ack.status, ack.order_id)
-                        if ack.status in FINAL_STATES or ack.status == NOT_PLACED:
+                    late = await self._not_found_after_window(info, rec)
+                    if late is not None:
+                        self.journal.final(clid, late.status, late.order_id)
+                        if late.status in FINAL_STATES or late.status == NOT_PLACED:
                             self.live_ids.discard(clid)
-                        out.append(ack)
+                        out.append(late)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
-                                    ack.status)
+                                    late.status)
                         continue
                 logger.info("%s: journalled order %s still undecided; left pending", self.venue, clid)
                 continue
