@@ -28,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 
@@ -92,7 +93,7 @@ class HtxSession(Session):
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -131,7 +132,8 @@ class HtxSession(Session):
                 rules = SymbolRules(s["symbol"], tick, step, min_qty=Decimal(str(s.get("min-order-amt") or 0)),
                                     max_qty=Decimal(str(s.get("max-order-amt") or 0)),
                                     min_notional=Decimal(str(s.get("min-order-value") or 0)))
-            except (InvalidOrder, KeyError, ValueError):
+            except (InvalidOrder, KeyError, ValueError) as exc:   # rules we cannot read: not offered
+                logger.debug("htx: symbol %s not offered (%s: %s)", s.get("symbol"), type(exc).__name__, exc)
                 continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("base-currency", ""),
                                                            s.get("quote-currency", ""), rules)
@@ -195,8 +197,9 @@ class HtxSession(Session):
                 for o in past:
                     if o.get("client-order-id") == clid:
                         return self._order_ack(info, o, clid, Latency(), o, reconciled=True)
-        except (FastorderError, OSError, asyncio.TimeoutError):
-            pass   # no answer now: still undecided, asked again by the next recover()
+        except (FastorderError, OSError, asyncio.TimeoutError) as exc:   # asked again by the next recover()
+            logger.info("htx: looking up order %s in the order history failed (%s: %s); still undecided", clid,
+                        type(exc).__name__, exc)
         return None
 
     async def _send(self, encode, clid: str | None, lat: Latency, t_call: int, action: str) -> dict[str, Any]:
@@ -290,6 +293,7 @@ class HtxSession(Session):
         enc = self._encoder()
         buf = self._buf
         buf.clear()
+        code: Any   # the reply's status code: read as the venue wrote it, then an int
         if order_id is not None:
             enc.cancel_request(buf, order_id, timestamp_s=ts)
             d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",

@@ -27,6 +27,7 @@ from typing import Any
 from fastorder._core.events import DECODERS, OrderEvent
 from fastorder.errors import MalformedEvent, UnknownOrder
 from fastorder.events import StreamGap
+from fastorder.log import logger
 from fastorder.transport.client import open_ws
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, FINAL_STATES, Ack, Latency
 
@@ -92,8 +93,10 @@ class EventStream:
                 task.cancel()
                 try:
                     await task
-                except (asyncio.CancelledError, Exception):
+                except asyncio.CancelledError:
                     pass
+                except Exception as exc:   # a stream task that had failed: closing goes on
+                    logger.warning("order stream: a background task had failed (%s: %s)", type(exc).__name__, exc)
         if self.conn is not None:
             self.conn.abort()
             self.conn = None
