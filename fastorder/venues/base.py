@@ -528,6 +528,7 @@ class Session:
             raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
                                  f"{self.startup_timeout} s") from None
         body = _decoded(resp, self.venue, path)
+        self.last_public_reply = resp   # its usage headers, for a venue that reads them (Binance, after start-up)
         if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
@@ -683,7 +684,7 @@ class Session:
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
-                           clid, type(exc).__name__)
+                           clid, exc.__class__.__name__)
             ack = await self.reconcile(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
