@@ -30,7 +30,6 @@ from fastorder.errors import (
     OffGrid,
     OrderRejected,
     PlaintextNotAllowed,
-    PoolError,
     RateLimited,
     TimestampRejected,
     TransportError,
@@ -50,7 +49,7 @@ __all__ = [
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
     "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
     "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
-    "PlaintextNotAllowed", "PoolError", "RateLimited", "TimestampRejected", "TransportError", "UnknownOrder",
+    "PlaintextNotAllowed", "RateLimited", "TimestampRejected", "TransportError", "UnknownOrder",
     "VenueError", "WSClosed", "WSError",
 ]
 

@@ -12,9 +12,9 @@ import random
 import ssl
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastorder._core.buffer import WriteBuffer
@@ -40,9 +40,14 @@ from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
 from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
+from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
+from fastorder.venues.settle import Settler
 from fastorder.venues.ws_pool import WsPool
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 perf_ns = time.perf_counter_ns
 
@@ -164,8 +169,13 @@ class Session:
         # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
         # one (ClientIdInUse), since a query by client id answers with the latest order carrying it
         self.live_ids: set[str] = set()
+        # orders left undecided are settled in the background; on_settled: callables given each outcome
+        self.settler = Settler(self)
+        self.on_settled = self.settler.callbacks
         self._symbol_cache: dict[str, SymbolInfo] = {}
-        self._pool: HttpPool | None = None
+        # set by start(); typed as always there because the order path uses it without a test (before start()
+        # a request fails with AttributeError, turned into ConnectionLost like any connection failure)
+        self._pool: HttpPool = None  # type: ignore[assignment]
         self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
                               size=self.connections, timeout=timeout)
         self._buf = WriteBuffer()
@@ -278,7 +288,16 @@ class Session:
         self.ws_pool.heartbeat_interval = value
 
     # -- life cycle ---------------------------------------------------------------------------------------
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
+        if self._pool is None:   # not yet started (`async with await fastorder.connect(...)` already is)
+            await self.start()
+        return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        """`session = await fastorder.connect(...)`: started and ready; `await session.close()` when done."""
+        return self._started().__await__()
+
+    async def _started(self) -> Self:
         await self.start()
         return self
 
@@ -287,6 +306,8 @@ class Session:
 
     async def start(self) -> None:
         """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
+        if self._pool is not None:
+            raise ConfigError(f"{self.venue} session already started", field="session")
         tls: Any = (self._ssl or True) if self.rest.tls else None
         warm = (f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
                 "\r\n").encode("ascii")
@@ -362,6 +383,7 @@ class Session:
         if self.stream is not None:
             await self.stream.close()
         self.ws_pool.closed = True
+        await self.settler.close()   # undecided orders stay pending in the journal, for recover()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -633,6 +655,10 @@ class Session:
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
+        if (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
+                or (price is not None and price.__class__ not in NUMBER_TYPES)
+                or (client_order_id is not None and client_order_id.__class__ is not str)):
+            check_order(symbol, quantity, price, client_order_id, post_only)   # a typed error, before anything
         info = self._symbol_cache.get(symbol)
         if info is None:
             info = await self.resolve_symbol(symbol)
@@ -663,7 +689,15 @@ class Session:
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call)
             self.recorder.record(self.venue, self.transport, lat)
         except _Unknown as u:
-            ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+            ack = await self._reconcile_order(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+        except asyncio.CancelledError:   # the caller stopped waiting (task cancel, wait_for timeout)
+            if lat.client_ns:   # the bytes left: settled in the background, whatever the caller does now
+                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"))
+            else:               # nothing was written: not sent
+                live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
+            raise
         except TimestampRejected:
             live.discard(clid)
             if journal is not None:
@@ -673,7 +707,9 @@ class Session:
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
             self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
-            if not isinstance(exc, ExecutionUnknown):
+            if isinstance(exc, ExecutionUnknown):
+                self.settler.watch(info, clid, exc)
+            else:
                 live.discard(clid)
                 if journal is not None:
                     journal.final(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
@@ -681,16 +717,30 @@ class Session:
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
                 live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
-                           clid, exc.__class__.__name__)
-            ack = await self.reconcile(info, clid, exc, lat)
+                           clid, exc.__class__.__name__)   # `type` is the order type here
+            ack = await self._reconcile_order(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
+
+    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency) -> Ack:
+        """reconcile() for a new order; if that leaves it undecided, or its caller stops waiting meanwhile,
+        it goes on in the background (fastorder.venues.settle)."""
+        try:
+            return await self.reconcile(info, clid, cause, lat)
+        except ExecutionUnknown as exc:
+            self.settler.watch(info, clid, exc)
+            raise
+        except asyncio.CancelledError:
+            self.settler.watch(info, clid, cause)
+            raise
 
     async def recover(self) -> list[Ack]:
         """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
@@ -707,14 +757,14 @@ class Session:
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    ack = await self._not_found_after_window(info, rec)
-                    if ack is not None:
-                        self.journal.final(clid, ack.status, ack.order_id)
-                        if ack.status in FINAL_STATES or ack.status == NOT_PLACED:
+                    late = await self._not_found_after_window(info, rec)
+                    if late is not None:
+                        self.journal.final(clid, late.status, late.order_id)
+                        if late.status in FINAL_STATES or late.status == NOT_PLACED:
                             self.live_ids.discard(clid)
-                        out.append(ack)
+                        out.append(late)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
-                                    ack.status)
+                                    late.status)
                         continue
                 logger.info("%s: journalled order %s still undecided; left pending", self.venue, clid)
                 continue
@@ -743,6 +793,7 @@ class Session:
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
@@ -767,6 +818,7 @@ class Session:
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
@@ -844,9 +896,11 @@ class Session:
                              type(exc).__name__, exc)
             await asyncio.sleep(delay)
             delay *= 2
-        raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
+        err = ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
                                f"order outcome unknown after {attempts} queries ({last})",
                                client_order_id=clid)
+        err.last_answer = last   # what the last query met (UnknownOrder: the venue does not know the order)
+        raise err
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         """What one new order takes from each rate-limit window (venue modules say)."""

@@ -28,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCELED, EXPIRED, FILLED, NEW, PARTIALLY_FILLED, REJECTED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, normalize_symbol
 from fastorder.venues.limits import parse_retry_after
@@ -146,7 +147,7 @@ class BinanceSession(Session):
         #: the symbols whose rules start-up loads (None: every symbol, the whole exchangeInfo document)
         self.load_only = symbols
         self._loading: dict[str, asyncio.Future[Any]] = {}   # one on-demand exchangeInfo request per symbol
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -203,8 +204,9 @@ class BinanceSession(Session):
                                     min_price=pf.get("minPrice", 0), max_price=pf.get("maxPrice", 0),
                                     min_qty=ls.get("minQty", 0), max_qty=ls.get("maxQty", 0),
                                     min_notional=notional)
-            except InvalidOrder:
-                continue   # a symbol whose rules we cannot read is not offered
+            except InvalidOrder as exc:   # a symbol whose rules we cannot read is not offered
+                logger.debug("binance: symbol %s not offered (%s)", s.get("symbol"), exc)
+                continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("baseAsset", ""),
                                                            s.get("quoteAsset", ""), rules)
 
@@ -225,7 +227,7 @@ class BinanceSession(Session):
         fut = self._loading.get(name)
         if fut is None:
             fut = self._loading[name] = asyncio.ensure_future(self.load_symbols([name]))
-            fut.add_done_callback(lambda f, n=name: self._loading.pop(n, None))
+            fut.add_done_callback(lambda _f: self._loading.pop(name, None))
         await asyncio.shield(fut)
         return self.symbol(symbol)
 
@@ -248,6 +250,7 @@ class BinanceSession(Session):
         try:
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
+            logger.debug("binance: a WebSocket message that is not JSON was ignored (%d bytes)", len(payload))
             return
         self.unsolicited.append(msg)
         del self.unsolicited[:-100]   # keep the latest few

@@ -28,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 
@@ -84,14 +85,15 @@ class HtxSession(Session):
     venue = VENUE
     ws_capable = False
     default_rest_url = "https://api.huobi.pro"
+    default_events_url = "wss://api.huobi.pro/ws/v2"   # order and account updates (no order entry)
     warm_path = "/v1/common/timestamp"
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
     _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
-                           b"x-hb-ratelimit-requests-expire")
+                           b"x-hb-ratelimit-requests-expire", b"retry-after")
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -130,7 +132,8 @@ class HtxSession(Session):
                 rules = SymbolRules(s["symbol"], tick, step, min_qty=Decimal(str(s.get("min-order-amt") or 0)),
                                     max_qty=Decimal(str(s.get("max-order-amt") or 0)),
                                     min_notional=Decimal(str(s.get("min-order-value") or 0)))
-            except (InvalidOrder, KeyError, ValueError):
+            except (InvalidOrder, KeyError, ValueError) as exc:   # rules we cannot read: not offered
+                logger.debug("htx: symbol %s not offered (%s: %s)", s.get("symbol"), type(exc).__name__, exc)
                 continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("base-currency", ""),
                                                            s.get("quote-currency", ""), rules)
@@ -194,8 +197,9 @@ class HtxSession(Session):
                 for o in past:
                     if o.get("client-order-id") == clid:
                         return self._order_ack(info, o, clid, Latency(), o, reconciled=True)
-        except (FastorderError, OSError, asyncio.TimeoutError):
-            pass   # no answer now: still undecided, asked again by the next recover()
+        except (FastorderError, OSError, asyncio.TimeoutError) as exc:   # asked again by the next recover()
+            logger.info("htx: looking up order %s in the order history failed (%s: %s); still undecided", clid,
+                        type(exc).__name__, exc)
         return None
 
     async def _send(self, encode, clid: str | None, lat: Latency, t_call: int, action: str) -> dict[str, Any]:
@@ -213,10 +217,14 @@ class HtxSession(Session):
             self._observe_limit(vals[1], vals[2])
         if resp.status >= 500:
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
-        if resp.status == 429:
-            self.guard.block(self._retry_after(vals[2]))
+        if resp.status == 429:   # HTTP's own Retry-After (seconds) first, else the venue's window end
+            try:
+                wait = float(vals[3])
+            except (TypeError, ValueError):
+                wait = self._retry_after(vals[2])
+            self.guard.block(wait)
             raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid,
-                              retry_after=self._retry_after(vals[2]))
+                              retry_after=wait)
         try:
             d = orjson.loads(resp.body)
         except orjson.JSONDecodeError as exc:
@@ -285,6 +293,7 @@ class HtxSession(Session):
         enc = self._encoder()
         buf = self._buf
         buf.clear()
+        code: Any   # the reply's status code: read as the venue wrote it, then an int
         if order_id is not None:
             enc.cancel_request(buf, order_id, timestamp_s=ts)
             d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",
@@ -349,3 +358,7 @@ class HtxSession(Session):
                    quantity=str(o.get("amount", "")), filled_qty=filled, avg_price=avg,
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_events import HtxStreamPart
+        return HtxStreamPart(self)

@@ -27,6 +27,7 @@ from typing import Any
 from fastorder._core.events import DECODERS, OrderEvent
 from fastorder.errors import MalformedEvent, UnknownOrder
 from fastorder.events import StreamGap
+from fastorder.log import logger
 from fastorder.transport.client import open_ws
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, FINAL_STATES, Ack, Latency
 
@@ -77,6 +78,8 @@ class EventStream:
         self.up = False
         self._down_since = 0
         self._recovering: asyncio.Task | None = None
+        self._pinger: asyncio.Task | None = None
+        self._settler = getattr(session, "settler", None)   # fastorder.venues.settle: background settlement
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
 
     # -- life cycle --------------------------------------------------------------------------------------
@@ -85,13 +88,15 @@ class EventStream:
 
     async def close(self) -> None:
         self.closed = True
-        task = self._recovering
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for task in (self._recovering, self._pinger):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception as exc:   # a stream task that had failed: closing goes on
+                    logger.warning("order stream: a background task had failed (%s: %s)", type(exc).__name__, exc)
         if self.conn is not None:
             self.conn.abort()
             self.conn = None
@@ -118,6 +123,20 @@ class EventStream:
             raise
         self.conn = conn
         self.up = True
+        interval = getattr(self.part, "ping_interval", 0)
+        if interval and (self._pinger is None or self._pinger.done()):
+            self._pinger = asyncio.get_running_loop().create_task(self._ping_loop(interval))
+
+    async def _ping_loop(self, interval: float) -> None:
+        """Venues that close a quiet connection (OKX: 30 s) get their keep-alive frame."""
+        while not self.closed:
+            await asyncio.sleep(interval)
+            conn = self.conn
+            if conn is not None:
+                try:
+                    conn.send(self.part.ping_frame)
+                except Exception:   # a connection going away: its loss is handled by _on_lost
+                    pass
 
     # -- the reader (called by the transport for every frame that answers no request) --------------------
     def _on_frame(self, payload: bytes, binary: bool) -> None:
@@ -185,6 +204,10 @@ class EventStream:
             for f in waiters:
                 if not f.done():
                     f.set_result(ev)
+        settler = self._settler
+        if settler is not None and settler._tasks and key in settler._tasks:
+            # an order being settled in the background: its event is the outcome, no more queries
+            settler.offer(self.ack_from(ev, ev.symbol, Latency()))
         return True
 
     def _prune(self) -> None:
