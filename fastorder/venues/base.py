@@ -550,6 +550,7 @@ class Session:
             raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
                                  f"{self.startup_timeout} s") from None
         body = _decoded(resp, self.venue, path)
+        self.last_public_reply = resp   # its usage headers, for a venue that reads them (Binance, after start-up)
         if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
