@@ -368,3 +368,7 @@ class OkxSession(Session):
                    side=str(item.get("side", "")).upper(), price=item.get("px", ""), quantity=item.get("sz", ""),
                    filled_qty=item.get("accFillSz", ""), avg_price="" if avg in ("", "0") else avg,
                    exchange_ts_ms=int(item["uTime"]) if item.get("uTime") else None, latency=lat, raw=d)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.okx_events import OkxStreamPart
+        return OkxStreamPart(self)

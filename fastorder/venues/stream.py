@@ -77,6 +77,7 @@ class EventStream:
         self.up = False
         self._down_since = 0
         self._recovering: asyncio.Task | None = None
+        self._pinger: asyncio.Task | None = None
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
 
     # -- life cycle --------------------------------------------------------------------------------------
@@ -85,13 +86,13 @@ class EventStream:
 
     async def close(self) -> None:
         self.closed = True
-        task = self._recovering
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for task in (self._recovering, self._pinger):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
         if self.conn is not None:
             self.conn.abort()
             self.conn = None
@@ -118,6 +119,20 @@ class EventStream:
             raise
         self.conn = conn
         self.up = True
+        interval = getattr(self.part, "ping_interval", 0)
+        if interval and (self._pinger is None or self._pinger.done()):
+            self._pinger = asyncio.get_running_loop().create_task(self._ping_loop(interval))
+
+    async def _ping_loop(self, interval: float) -> None:
+        """Venues that close a quiet connection (OKX: 30 s) get their keep-alive frame."""
+        while not self.closed:
+            await asyncio.sleep(interval)
+            conn = self.conn
+            if conn is not None:
+                try:
+                    conn.send(self.part.ping_frame)
+                except Exception:   # a connection going away: its loss is handled by _on_lost
+                    pass
 
     # -- the reader (called by the transport for every frame that answers no request) --------------------
     def _on_frame(self, payload: bytes, binary: bool) -> None:

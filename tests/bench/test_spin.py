@@ -9,7 +9,7 @@ import pytest
 
 import fastorder
 from fastorder.bench.runner import ACCOUNTS, SYMBOL
-from fastorder.errors import InvalidOrder
+from fastorder.errors import ConfigError
 from fastorder.sim import SimulatorProcess
 
 
@@ -46,5 +46,5 @@ def test_spin_resolves_the_reply_in_place(sim, venue, transport):
 
 
 def test_spin_refuses_tls():
-    with pytest.raises(InvalidOrder, match="plaintext"):
+    with pytest.raises(ConfigError, match="plaintext"):
         fastorder.connect("binance", "rest", key="k", secret="s", url="https://127.0.0.1:1", spin_us=1000)

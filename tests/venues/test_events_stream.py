@@ -194,3 +194,78 @@ def test_events_need_a_venue_that_has_them():
                                              secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"):
                     pass
     run(main())
+
+
+@pytest.mark.parametrize("fault", ["drop", "terminate"])
+def test_stream_lost_mid_burst_every_final_state_reported_exactly_once(fault):
+    from fastorder.bench.events import drop_row
+
+    async def main():
+        async with Simulator(venues=("binance",), binance_limits=BinanceLimits(enabled=False), seed=1) as sim:
+            app = sim.apps["binance"]
+
+            async def cut():
+                getattr(app.stream, fault)()
+
+            async def record(clid):
+                return app.ex.find("main", cid=clid).status
+
+            urls = {"rest": sim.url("binance", "rest"), "ws": sim.url("binance", "ws")}
+            row = await drop_row("binance", urls, 300, cut, record)
+            assert row.ok, row.line()
+            assert row.gaps == 1 and not row.missing and not row.duplicated and not row.mismatched
+    run(main(), timeout=120)
+
+
+# -- OKX: the private WebSocket's `orders` channel ----------------------------------------------------------------
+OKX = dict(key="985d5b66-57ce-40fb-b714-afc0b9787083", secret="22582BD0CFF14C41EDBF1AB98506286D",
+           passphrase="Sim-Passphrase-1")
+
+
+@contextlib.asynccontextmanager
+async def okx_session(transport: str = "ws", **kw):
+    async with Simulator(venues=("okx",), okx_limit_per_2s=0, seed=1, **kw) as sim:
+        args = dict(OKX, url=sim.url("okx", "rest"), ws_url=sim.url("okx", "ws"), timeout=2.0, events=True)
+        async with fastorder.connect("okx", transport, **args) as s:
+            yield sim, s
+
+
+@pytest.mark.parametrize("transport", ["ws", "rest"])
+def test_okx_orders_channel_reports_every_change_in_order(transport):
+    async def main():
+        async with okx_session(transport) as (sim, s):
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: len(of(xs, "r1")) >= 2
+                                                 and any(e.status == FILLED for e in of(xs, "t1"))))
+            await asyncio.sleep(0)
+            await s.place_order("BTC-USDT", "buy", "0.001", REST_PX, client_order_id="r1")
+            await s.cancel_order("BTC-USDT", client_order_id="r1")
+            await s.place_order("BTC-USDT", "buy", "0.001", TAKE_PX, client_order_id="t1")
+            await task
+            assert [(e.status, e.exec_type) for e in of(seen, "r1")] == [(NEW, "NEW"), (CANCELED, "CANCELED")]
+            t = of(seen, "t1")
+            assert t[0].status == NEW and t[-1].status == FILLED and t[-1].is_fill and t[-1].trade_id
+            assert t[-1].symbol == "BTC-USDT" and t[-1].side == "BUY" and t[-1].last_fill_qty
+    run(main())
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx"])
+def test_stream_dropped_mid_burst_each_venue(venue):
+    from fastorder.bench.events import FINAL_AS, drop_row
+
+    async def main():
+        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+                             seed=1) as sim:
+            app = sim.apps[venue]
+
+            async def cut():
+                app.stream.drop()
+
+            async def record(clid):
+                st = app.ex.find("main", cid=clid).status
+                return FINAL_AS[venue].get(st, st)
+
+            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "ws")}
+            row = await drop_row(venue, urls, 200, cut, record)
+            assert row.ok, row.line()
+    run(main(), timeout=120)
