@@ -27,13 +27,16 @@ STREAM_VENUES = {
     "binance": dict(symbol="BTCUSDT", rest_px="46000", take_px="54000", qty="0.001",
                     creds=dict(key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
                                secret="NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")),
+    "htx": dict(symbol="btcusdt", rest_px="46000", take_px="54000", qty="0.001", transport="rest",
+                creds=dict(key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx")),
     "okx": dict(symbol="BTC-USDT", rest_px="46000", take_px="54000", qty="0.001",
                 creds=dict(key="985d5b66-57ce-40fb-b714-afc0b9787083", secret="22582BD0CFF14C41EDBF1AB98506286D",
                            passphrase="Sim-Passphrase-1")),
 }
 # the venue's final word for the engine's states, where it differs (OKX reports an IOC rest as canceled)
 FINAL_AS = {"binance": {"EXPIRED_IN_MATCH": "EXPIRED"},
-            "okx": {"EXPIRED": "CANCELED", "EXPIRED_IN_MATCH": "CANCELED"}}
+            "okx": {"EXPIRED": "CANCELED", "EXPIRED_IN_MATCH": "CANCELED"},
+            "htx": {"EXPIRED": "CANCELED", "EXPIRED_IN_MATCH": "CANCELED"}}
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -112,7 +115,8 @@ async def latency_rows(venue: str, urls: dict, orders: int, warmup: int) -> list
     ack_row, first_row, fill_row = (LatencyRow(f"{venue} place -> ack"), LatencyRow(f"{venue} place -> first event"),
                                     LatencyRow(f"{venue} place -> fill event (IOC)"))
     firsts = _Firsts()
-    async with fastorder.connect(venue, "ws", url=urls["rest"], ws_url=urls["ws"], events=True, connections=1,
+    async with fastorder.connect(venue, v.get("transport", "ws"), url=urls["rest"], ws_url=urls["ws"], events=True,
+                                 connections=1,
                                  rate_limit=False, timeout=2.0, **v["creds"]) as s:
         s.on_event(firsts)
         for i in range(warmup + orders):
@@ -148,7 +152,8 @@ async def drop_row(venue: str, urls: dict, orders: int, cut: Any, record: Any, i
             finals.setdefault(ev.client_order_id, []).append(ev)
             row.snapshot_events += ev.snapshot
 
-    async with fastorder.connect(venue, "ws", url=urls["rest"], ws_url=urls["ws"], events=True, connections=2,
+    async with fastorder.connect(venue, v.get("transport", "ws"), url=urls["rest"], ws_url=urls["ws"], events=True,
+                                 connections=2,
                                  rate_limit=False, timeout=2.0, **v["creds"]) as s:
         s.on_event(listen)
         clids = [f"drop{i}" for i in range(orders)]
@@ -195,10 +200,10 @@ def run_events(args: Any) -> int:
     ok = True
     for venue in venues:
         th = SimulatorThread(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
-                             seed=1)
+                             htx_limit_per_2s=0, seed=1)
         sim = th.start()
         try:
-            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "ws")}
+            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "events")}
             for r in asyncio.run(latency_rows(venue, urls, args.orders, args.warmup)):
                 print(r.line())
             app = sim.apps[venue]

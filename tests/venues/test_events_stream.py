@@ -9,7 +9,6 @@ import contextlib
 import pytest
 
 import fastorder
-from fastorder.errors import ConfigError
 from fastorder.events import OrderEvent, StreamGap
 from fastorder.sim import BinanceLimits, Simulator
 from fastorder.sim import creds as sim_creds
@@ -185,17 +184,6 @@ def test_lost_reply_is_settled_from_the_stream_not_by_a_query():
     run(main())
 
 
-def test_events_need_a_venue_that_has_them():
-    async def main():
-        async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=1) as sim:
-            with pytest.raises(ConfigError):
-                async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), events=True,
-                                             key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx",
-                                             secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"):
-                    pass
-    run(main())
-
-
 @pytest.mark.parametrize("fault", ["drop", "terminate"])
 def test_stream_lost_mid_burst_every_final_state_reported_exactly_once(fault):
     from fastorder.bench.events import drop_row
@@ -249,13 +237,13 @@ def test_okx_orders_channel_reports_every_change_in_order(transport):
     run(main())
 
 
-@pytest.mark.parametrize("venue", ["binance", "okx"])
+@pytest.mark.parametrize("venue", ["binance", "okx", "htx"])
 def test_stream_dropped_mid_burst_each_venue(venue):
     from fastorder.bench.events import FINAL_AS, drop_row
 
     async def main():
         async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
-                             seed=1) as sim:
+                             htx_limit_per_2s=0, seed=1) as sim:
             app = sim.apps[venue]
 
             async def cut():
@@ -265,7 +253,72 @@ def test_stream_dropped_mid_burst_each_venue(venue):
                 st = app.ex.find("main", cid=clid).status
                 return FINAL_AS[venue].get(st, st)
 
-            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "ws")}
+            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "events")}
             row = await drop_row(venue, urls, 200, cut, record)
             assert row.ok, row.line()
     run(main(), timeout=120)
+
+
+# -- HTX: /ws/v2 orders#* --------------------------------------------------------------------------------------
+def test_htx_v2_stream_auth_ping_and_every_change_in_order():
+    async def main():
+        async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=1) as sim:
+            app = sim.apps["htx"]
+            app.ws_ping_interval = 0.05   # the venue's application pings, answered by the stream
+            async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), ws_url=sim.url("htx", "events"),
+                                         timeout=2.0, events=True, key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx",
+                                         secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx") as s:
+                seen: list = []
+                task = asyncio.ensure_future(collect(s, seen, lambda xs: len(of(xs, "h1")) >= 2
+                                                     and any(e.is_final for e in of(xs, "h2"))))
+                await asyncio.sleep(0)
+                await s.place_order("btcusdt", "buy", "0.001", REST_PX, client_order_id="h1")
+                await s.cancel_order("btcusdt", client_order_id="h1")
+                await s.place_order("btcusdt", "buy", "0.001", TAKE_PX, client_order_id="h2")
+                await task
+                await asyncio.sleep(0.2)
+                assert [(e.status, e.exec_type) for e in of(seen, "h1")] == [(NEW, "NEW"), (CANCELED, "CANCELED")]
+                h2 = of(seen, "h2")
+                assert h2[0].status == NEW and h2[-1].status == FILLED and h2[-1].is_fill and h2[-1].trade_id
+                assert h2[-1].side == "BUY" and h2[-1].symbol == "btcusdt"
+                sess = next(iter(app.stream.subs["main"]))
+                assert sess.pongs >= 2   # the stream answered the venue's pings
+    run(main())
+
+
+def test_htx_v2_auth_refuses_a_signature_over_another_host():
+    from fastorder.venues.htx_events import HtxStreamPart
+    from fastorder.venues.stream import EventStream
+
+    async def main():
+        async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=1) as sim:
+            async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), ws_url=sim.url("htx", "events"),
+                                         timeout=1.0, key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx",
+                                         secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx") as s:
+                part = HtxStreamPart(s)
+                part.host = "api.huobi.pro"   # the signed text names a host other than the one connected to
+                with pytest.raises(fastorder.errors.VenueError) as e:
+                    await EventStream(s, part).start()
+                assert e.value.code == 2002
+    run(main())
+
+
+def test_an_order_settled_in_the_background_is_settled_by_its_event():
+    async def main():
+        async with session() as (sim, s):
+            settled = []
+            s.on_settled.append(settled.append)
+            await s.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="bg1")
+            # as if its outcome had been left undecided: a background watch, then the order's event arrives
+            info = s.symbol("BTCUSDT")
+            s.stream.tracked.pop("bg1")
+            s.settler.watch(info, "bg1", RuntimeError("reply lost"))
+            await s.cancel_order("BTCUSDT", client_order_id="bg1")
+            for _ in range(15):   # well before the watch's first query (after FIRST_PAUSE_S, 0.25 s)
+                if settled:
+                    break
+                await asyncio.sleep(0.01)
+            assert [a.status for a in settled] == [CANCELED] and settled[0].client_order_id == "bg1"
+            await asyncio.sleep(0)   # the watch's task ends right after it handed the outcome on
+            assert not s.settler.watching
+    run(main())
