@@ -61,10 +61,6 @@ class ClientIdInUse(InvalidOrder):
     the first order from queries, cancels and recovery: refused before anything is sent."""
 
 
-class PoolError(FastorderError, RuntimeError):
-    """A pooled object was released twice, or to a pool it does not belong to (fastorder._core.pool)."""
-
-
 class InvalidCredential(FastorderError, ValueError):
     """An API key, secret or passphrase is unusable (empty, or has characters a header/URL cannot carry).
 
@@ -133,6 +129,9 @@ class ExecutionUnknown(VenueError):
     """The venue could not say whether the order executed (Binance 5xx/-1006/-1007, OKX 50004/50001/50026, a
     timeout or a lost connection) AND querying by client order id did not settle it. The order may be live:
     look it up by `client_order_id` before acting on it."""
+
+    #: what the last query met (UnknownOrder: the venue does not know the order), when queries were made
+    last_answer: BaseException | None = None
 
 
 # -- the transport ----------------------------------------------------------------------------------------------

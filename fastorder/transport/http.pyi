@@ -1,11 +1,13 @@
 import asyncio
 from collections.abc import Callable, Iterable
+from typing import final
 
 from typing_extensions import Buffer
 
 from fastorder.errors import HttpConnectionClosed as HttpConnectionClosed
 from fastorder.errors import HttpParseError as HttpParseError
 
+@final
 class HttpResponse:
     status: int
     version: int
@@ -28,6 +30,7 @@ class HttpResponseParser:
     @property
     def idle(self) -> bool: ...
 
+@final
 class HttpTemplate:
     line: bytes
     rest: bytes

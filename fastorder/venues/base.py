@@ -12,9 +12,9 @@ import random
 import ssl
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastorder._core.buffer import WriteBuffer
@@ -40,10 +40,14 @@ from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
 from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
+from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
 from fastorder.venues.ws_pool import WsPool
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 perf_ns = time.perf_counter_ns
 
@@ -169,7 +173,9 @@ class Session:
         self.settler = Settler(self)
         self.on_settled = self.settler.callbacks
         self._symbol_cache: dict[str, SymbolInfo] = {}
-        self._pool: HttpPool | None = None
+        # set by start(); typed as always there because the order path uses it without a test (before start()
+        # a request fails with AttributeError, turned into ConnectionLost like any connection failure)
+        self._pool: HttpPool = None  # type: ignore[assignment]
         self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
                               size=self.connections, timeout=timeout)
         self._buf = WriteBuffer()
@@ -282,7 +288,16 @@ class Session:
         self.ws_pool.heartbeat_interval = value
 
     # -- life cycle ---------------------------------------------------------------------------------------
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
+        if self._pool is None:   # not yet started (`async with await fastorder.connect(...)` already is)
+            await self.start()
+        return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        """`session = await fastorder.connect(...)`: started and ready; `await session.close()` when done."""
+        return self._started().__await__()
+
+    async def _started(self) -> Self:
         await self.start()
         return self
 
@@ -291,6 +306,8 @@ class Session:
 
     async def start(self) -> None:
         """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
+        if self._pool is not None:
+            raise ConfigError(f"{self.venue} session already started", field="session")
         tls: Any = (self._ssl or True) if self.rest.tls else None
         warm = (f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
                 "\r\n").encode("ascii")
@@ -533,6 +550,7 @@ class Session:
             raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
                                  f"{self.startup_timeout} s") from None
         body = _decoded(resp, self.venue, path)
+        self.last_public_reply = resp   # its usage headers, for a venue that reads them (Binance, after start-up)
         if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
@@ -557,7 +575,11 @@ class Session:
                 conn = await pool.wait_connection(time.monotonic() + self.timeout)
             fut = conn.request(data, timeout=self.timeout)
         except Exception as exc:   # nothing was written: the order was not sent
+            data = None   # the request (credentials in its headers) stays out of the locals a traceback shows
+            self._buf.wipe()
             raise self._no_connection(exc, self.rest, pool.last_error) from None
+        data = None
+        self._buf.wipe()   # the reused buffer does not keep the request either (OKX: the passphrase header)
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
         lat.tcp_rtt_us = _tcp_rtt(conn)   # a system call: made while the request is on its way, not after the reply
@@ -608,11 +630,17 @@ class Session:
             try:
                 conn = await ws_pool.wait_best()   # every connection is being replaced: wait (bounded)
             except ConnectionLost as exc:
+                data = None   # the request stays out of the locals a traceback shows
+                self._buf.wipe()
                 raise self._no_connection(exc, self.ws, ws_pool.connect_error) from None
         try:
             fut = conn.request(req_id, data, timeout=self.timeout)
         except Exception as exc:   # nothing was written
+            data = None
+            self._buf.wipe()
             raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
+        data = None   # as in rest_send: neither this frame nor the reused buffer keeps the request
+        self._buf.wipe()
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
         lat.tcp_rtt_us = _tcp_rtt(conn)   # as for REST: while the request is on its way
@@ -637,6 +665,10 @@ class Session:
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
+        if (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
+                or (price is not None and price.__class__ not in NUMBER_TYPES)
+                or (client_order_id is not None and client_order_id.__class__ is not str)):
+            check_order(symbol, quantity, price, client_order_id, post_only)   # a typed error, before anything
         info = self._symbol_cache.get(symbol)
         if info is None:
             info = await self.resolve_symbol(symbol)
@@ -695,10 +727,12 @@ class Session:
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
                 live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
-                           clid, type(exc).__name__)
+                           clid, exc.__class__.__name__)   # `type` is the order type here
             ack = await self._reconcile_order(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
@@ -733,14 +767,14 @@ class Session:
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    ack = await self._not_found_after_window(info, rec)
-                    if ack is not None:
-                        self.journal.final(clid, ack.status, ack.order_id)
-                        if ack.status in FINAL_STATES or ack.status == NOT_PLACED:
+                    late = await self._not_found_after_window(info, rec)
+                    if late is not None:
+                        self.journal.final(clid, late.status, late.order_id)
+                        if late.status in FINAL_STATES or late.status == NOT_PLACED:
                             self.live_ids.discard(clid)
-                        out.append(ack)
+                        out.append(late)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
-                                    ack.status)
+                                    late.status)
                         continue
                 logger.info("%s: journalled order %s still undecided; left pending", self.venue, clid)
                 continue
@@ -769,6 +803,7 @@ class Session:
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
@@ -793,6 +828,7 @@ class Session:
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:

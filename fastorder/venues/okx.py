@@ -16,6 +16,7 @@ from fastorder._core.okx import OkxRest, OkxWs
 from fastorder._core.sign import HmacSha256
 from fastorder.errors import (
     AuthenticationError,
+    ConfigError,
     DuplicateOrder,
     FilterRejected,
     InsufficientBalance,
@@ -27,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 
@@ -65,10 +67,10 @@ REGIONS = tuple(dict.fromkeys(r for r, _ in HOSTS))
 
 
 def hosts(region: str = "global", simulated: bool = False) -> OkxHosts:
-    """The hosts of one environment; InvalidOrder(field="region") for a region OKX does not have."""
+    """The hosts of one environment; ConfigError(field="region") for a region OKX does not have."""
     h = HOSTS.get((region, "demo" if simulated else "live")) if isinstance(region, str) else None
     if h is None:
-        raise InvalidOrder(f"okx region must be one of {', '.join(REGIONS)}, not {region!r}", field="region")
+        raise ConfigError(f"okx region must be one of {', '.join(REGIONS)}, not {region!r}", field="region")
     return h
 
 
@@ -157,9 +159,9 @@ class OkxSession(Session):
         if order_ttl_ms is None:
             order_ttl_ms = DEFAULT_WS_TTL_MS if self.transport == "ws" else 0
         if not isinstance(order_ttl_ms, int) or isinstance(order_ttl_ms, bool) or order_ttl_ms < 0:
-            raise InvalidOrder(f"order_ttl_ms must be an int >= 0, not {order_ttl_ms!r}", field="order_ttl_ms")
+            raise ConfigError(f"order_ttl_ms must be an int >= 0, not {order_ttl_ms!r}", field="order_ttl_ms")
         self.order_ttl_ms = order_ttl_ms
-        key, secret, passphrase = kw.get("key"), kw.get("secret"), kw.get("passphrase")
+        key, secret, passphrase = kw["key"], kw.get("secret"), kw.get("passphrase")
         if secret is None or passphrase is None:
             raise InvalidCredential("okx needs secret= and passphrase=")
         signer = HmacSha256(secret)
@@ -209,7 +211,8 @@ class OkxSession(Session):
         for s in data.get("data", []):
             try:
                 rules = SymbolRules(s["instId"], s["tickSz"], s["lotSz"], min_qty=s.get("minSz") or 0)
-            except (InvalidOrder, KeyError):
+            except (InvalidOrder, KeyError) as exc:   # rules we cannot read: not offered
+                logger.debug("okx: instrument %s not offered (%s: %s)", s.get("instId"), type(exc).__name__, exc)
                 continue
             code = _inst_id_code(s.get("instIdCode"))
             missing += code < 0
@@ -246,6 +249,7 @@ class OkxSession(Session):
         try:
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
+            logger.debug("okx: a WebSocket message that is not JSON was ignored (%d bytes)", len(payload))
             return
         if not isinstance(msg, dict):
             return
@@ -341,10 +345,10 @@ class OkxSession(Session):
                                tgt_ccy=tgt, rules=info.rules, exp_time_ms=self.now_ms() + ttl if ttl else None)
             d, item = self._result(await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), 200, clid,
                                    lat, "place")
-        ts = item.get("ts")
+        reply_ts = item.get("ts")
         # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
         return Ack(VENUE, info.name, item.get("clOrdId") or clid, str(item.get("ordId", "")), ACCEPTED, side, "", "",
-                   "", "", int(ts) if ts else None, False, lat, d)
+                   "", "", int(reply_ts) if reply_ts else None, False, lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         if info.code < 0 and self.transport == "ws":

@@ -53,7 +53,7 @@ class Settler:
         deadline_ms = s.now_ms() + s.acceptance_window_ms
         task = asyncio.get_running_loop().create_task(self._settle(info, clid, cause, deadline_ms))
         self._tasks[clid] = task
-        task.add_done_callback(lambda t, c=clid: self._tasks.pop(c, None))
+        task.add_done_callback(lambda _t: self._tasks.pop(clid, None))
 
     def offer(self, ack: Ack) -> bool:
         """An outcome learnt elsewhere (an order event): ends the watch of its order. True if it was watched."""
@@ -112,5 +112,8 @@ class Settler:
         for t in tasks:
             try:
                 await t
-            except (asyncio.CancelledError, Exception):
+            except asyncio.CancelledError:
                 pass
+            except Exception as exc:   # a settle task that had failed: closing goes on
+                logger.warning("%s: a background settle task had failed (%s: %s)", self._session.venue,
+                               type(exc).__name__, exc)
