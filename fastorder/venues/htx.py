@@ -100,7 +100,7 @@ class HtxSession(Session):
             self._signer = HmacSha256(secret)
         else:
             raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
-        self._key = key
+        self._key = _Hidden(key)   # not a plain attribute: vars()/repr never show it
         self.account_id = account_id
         self._enc: HtxRest | None = None
 
@@ -140,7 +140,7 @@ class HtxSession(Session):
         self.guard.set_limit("place", _PLACE_LIMIT, _PLACE_WINDOW_MS)
         if self.account_id is None:
             self.account_id = await self._spot_account_id()
-        self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header,
+        self._enc = HtxRest(self._key.value, self._signer, account_id=self.account_id, host=self.rest.host_header,
                             user_agent=USER_AGENT)
 
     async def _spot_account_id(self) -> int:
@@ -152,7 +152,7 @@ class HtxSession(Session):
 
     async def _signed_get(self, path: str, params: dict[str, Any], action: str) -> Any:
         """A signed GET off the order path (accounts, order searches): its `data`, or the typed error."""
-        probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header, user_agent=USER_AGENT)
+        probe = HtxRest(self._key.value, self._signer, account_id=0, host=self.rest.host_header, user_agent=USER_AGENT)
         text = probe.pre_signed_text("GET", path, timestamp_s=self.now_ms() // 1000)
         # the auth names start with capitals: they sort before every lowercase name appended here
         extra = "".join(f"&{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
@@ -362,3 +362,16 @@ class HtxSession(Session):
     def _stream_part(self) -> Any:
         from fastorder.venues.htx_events import HtxStreamPart
         return HtxStreamPart(self)
+
+
+class _Hidden:
+    """A credential kept for later use (HTX re-creates its encoder once the account id is known), shown as
+    nothing by repr()."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"

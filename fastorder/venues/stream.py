@@ -287,29 +287,34 @@ class EventStream:
             self._recovering = asyncio.get_running_loop().create_task(self._recover(reason))
 
     async def _recover(self, reason: str) -> None:
-        since = self._down_since
-        delay = 0.05
+        since = self._down_since   # the gap runs from the first loss, however many rounds it takes
         while not self.closed:
-            try:
-                if self.conn is None:
-                    await self._connect()
-                else:   # the connection is fine, only the subscription ended
-                    await self.part.subscribe(self.conn, again=True)
-                    self.up = True
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("%s stream: resubscribing failed (%s), retrying", self.venue, exc)
-                if self.conn is not None and not self.up:
-                    self.conn.abort()
-                    self.conn = None
-                await asyncio.sleep(delay)
-                delay = min(2.0, delay * 2)
-        if self.closed:
+            delay = 0.05
+            while not self.closed:
+                try:
+                    if self.conn is None:
+                        await self._connect()
+                    else:   # the connection is fine, only the subscription ended
+                        await self.part.subscribe(self.conn, again=True)
+                        self.up = True
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("%s stream: resubscribing failed (%s), retrying", self.venue, exc)
+                    if self.conn is not None and not self.up:
+                        self.conn.abort()
+                        self.conn = None
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
+            if self.closed:
+                return
+            unresolved = await self.snapshot()
+            if not self.up:   # lost again while the snapshot ran: this gap is not closed yet, go round again
+                reason = f"{reason}; lost again while recovering"
+                continue
+            self._emit_gap(StreamGap(self.venue, since, perf_ns(), reason, not unresolved, tuple(unresolved)))
             return
-        unresolved = await self.snapshot()
-        self._emit_gap(StreamGap(self.venue, since, perf_ns(), reason, not unresolved, tuple(unresolved)))
 
     async def snapshot(self) -> list[str]:
         """Query every order of the session still open (REST, by client id) and pass on what changed, as
