@@ -4,17 +4,17 @@ Three senders take turns against one simulator process (pinned to the last CPU, 
 request as in `fastorder bench`), with the client pinned to CPU 0, in interleaved rounds:
 
 - **floor**: the minimum an asyncio client does for an order, every cost that can be paid early paid
-  before the clock starts: the turn's requests signed in advance (HMAC-SHA256, the query the plan's sender
+  before the clock starts: the turn's requests signed in advance (HMAC-SHA256, the query the aiohttp baseline
   sends, recvWindow 5 s: a turn lasts well under a second), then per
   order one write of the ready bytes, the reply read up to its Content-Length, ``orjson.loads`` and the
   echoed client id checked. No validation, no encoding, no signing, no latency split, no Ack on the clock.
 - **fastorder**: ``session.place_order`` (validation, encoding, signing, the transport, the Ack).
-- **plan: aiohttp**: the user's plan's sender (``fastorder.bench.baselines.PlanAiohttp``).
+- **aiohttp (shared session)**: the bench's aiohttp baseline (``fastorder.bench.baselines.AiohttpShared``).
 
 The same order (BTCUSDT LIMIT IOC BUY 0.001 @ 46000, newOrderRespType RESULT) for all three. It prints each
 sender's percentiles (µs, around each order) and the p50 ratios from the same run: fastorder / floor says
 what fastorder's own work costs; floor / aiohttp is the best ratio any client could show here against the
-plan's sender, since the kernel's loopback path, the sleeping CPU's wake-up and the simulator are common to
+aiohttp sender, since the kernel's loopback path, the sleeping CPU's wake-up and the simulator are common to
 all three.
 
     python bench/floor.py                      # 4 rounds x 2,000 orders per sender
@@ -43,7 +43,7 @@ from fastorder.sim import SimulatorProcess, creds  # noqa: E402
 
 
 def signed_request(host: str, clid: str) -> bytes:
-    # the query the plan's aiohttp sender sends (same parameters, same signing), as one ready request
+    # the query the aiohttp baseline sends (same parameters, same signing), as one ready request
     q = _signed_query(clid, PRICE, QTY, SYMBOL["binance"])
     return (f"POST /api/v3/order?{q} HTTP/1.1\r\nHost: {host}\r\nX-MBX-APIKEY: {creds.BINANCE_HMAC_KEY}\r\n"
             f"Content-Length: 0\r\n\r\n").encode()
@@ -129,11 +129,11 @@ class Fastorder:
 
 
 class Aiohttp:
-    name = "plan: aiohttp shared session"
+    name = "aiohttp (shared session)"
 
     def __init__(self, url: str) -> None:
-        from fastorder.bench.baselines import PlanAiohttp
-        self.inner = PlanAiohttp(url, PRICE, QTY)
+        from fastorder.bench.baselines import AiohttpShared
+        self.inner = AiohttpShared(url, PRICE, QTY)
 
     async def start(self) -> None:
         await self.inner.start()

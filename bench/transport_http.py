@@ -6,7 +6,7 @@ with a fixed order-sized JSON (``return 200``).  nginx (one worker) is pinned to
 runs in its own process pinned to --client-cpu; one request in flight.  Plaintext and TLS (same nginx, a
 throwaway self-signed certificate; wrk is the C floor for TLS).
 
-aiohttp is configured as the user's plan configures it: one long-lived ClientSession with a
+aiohttp is configured the common tuned way: one long-lived ClientSession with a
 TCPConnector (keep-alive pool, DNS cache), ``session.post(url, data=..., headers=...)`` and ``await
 resp.read()``.
 

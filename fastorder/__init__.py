@@ -5,11 +5,54 @@
 """
 
 from fastorder import _compiled  # noqa: F401  (first: a source tree with no compiled core fails here, saying why)
-from fastorder.types import Ack, Latency
+from fastorder.errors import (
+    AuthenticationError,
+    Banned,
+    CertificateRejected,
+    ClientIdInUse,
+    ConfigError,
+    ConnectionLost,
+    DuplicateOrder,
+    ExecutionUnknown,
+    FastorderError,
+    FilterRejected,
+    FilterViolation,
+    HttpConnectionClosed,
+    HttpParseError,
+    InsufficientBalance,
+    InvalidCredential,
+    InvalidField,
+    InvalidNumber,
+    InvalidOrder,
+    JournalError,
+    JournalLocked,
+    MalformedEvent,
+    OffGrid,
+    OrderRejected,
+    PlaintextNotAllowed,
+    PoolError,
+    RateLimited,
+    TimestampRejected,
+    TransportError,
+    UnknownOrder,
+    VenueError,
+    WSClosed,
+    WSError,
+)
+from fastorder.types import Ack, Latency, Status
 from fastorder.venues import connect
 
 __version__ = "0.1.0"   # the one place the version is written (pyproject reads it)
-__all__ = ["Ack", "Latency", "connect", "get_include", "__version__"]
+__all__ = [
+    "Ack", "Latency", "Status", "connect", "get_include", "__version__",
+    # errors (fastorder.errors): every one derives from FastorderError
+    "AuthenticationError", "Banned", "CertificateRejected", "ClientIdInUse", "ConfigError", "ConnectionLost",
+    "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
+    "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
+    "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
+    "PlaintextNotAllowed", "PoolError", "RateLimited", "TimestampRejected", "TransportError", "UnknownOrder",
+    "VenueError", "WSClosed", "WSError",
+]
 
 
 def get_include() -> str:

@@ -1,7 +1,8 @@
 """`fastorder demo`: encode and sign one sample order for every venue and wire format; print the bytes and
 how long each took (median over many runs, this machine, this process).
 
-The keys are the illustrative ones the exchanges publish in their docs (REFERENCE.md); nothing is sent.
+The keys are the illustrative ones the exchanges publish in their docs (sources in fastorder/sim/creds.py);
+nothing is sent.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """fastorder's exception types.
 
 Everything fastorder raises derives from `FastorderError`. Input problems are found *before* anything is
-sent and raise a subclass of `InvalidOrder` (also a `ValueError`, so generic handlers still work).
-Messages never contain secrets: only parameter names, public values and venue codes.
+sent and raise a subclass of `InvalidOrder` (also a `ValueError`, so generic handlers still work); a session
+set up wrongly (venue, transport, keyword, URL) raises `ConfigError` before anything is opened; the transport
+layer's own errors derive from `TransportError`. Messages never contain secrets: only parameter names,
+public values and venue codes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,19 @@ from __future__ import annotations
 
 class FastorderError(Exception):
     """Base class of every fastorder error."""
+
+
+class ConfigError(FastorderError, ValueError):
+    """A session or connection is set up wrongly: an unknown venue, a transport the venue does not offer, a
+    keyword the venue does not take, a malformed URL. Raised before anything is opened or sent."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PlaintextNotAllowed(ConfigError):
+    """Plaintext (http://, ws://) to a non-loopback host was asked for without ``allow_plaintext=True``."""
 
 
 class InvalidOrder(FastorderError, ValueError):
@@ -120,6 +135,33 @@ class ExecutionUnknown(VenueError):
     look it up by `client_order_id` before acting on it."""
 
 
+# -- the transport ----------------------------------------------------------------------------------------------
+class TransportError(FastorderError):
+    """The transport layer (fastorder.transport) could not carry or read a message. A session turns these into
+    ConnectionLost (nothing was sent) or settles the order's outcome by querying it (see ExecutionUnknown);
+    they reach a caller directly only from the transport classes used on their own."""
+
+
+class HttpParseError(TransportError):
+    """The server's bytes are not a valid HTTP/1.1 response; the connection cannot be reused."""
+
+
+class HttpConnectionClosed(TransportError, ConnectionError):
+    """The connection ended (or was closed by ``Connection: close``) before the reply arrived."""
+
+
+class WSError(TransportError):
+    """A WebSocket protocol violation (by the peer) or a failed handshake; ``code`` is the close code sent."""
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+
+
+class WSClosed(TransportError, ConnectionError):
+    """The WebSocket is closed (by either side); pending requests fail with this."""
+
+
 class ConnectionLost(FastorderError, ConnectionError):
     """No connection to the venue could carry the request."""
 
@@ -143,3 +185,14 @@ class JournalError(FastorderError):
 class JournalLocked(JournalError):
     """The order journal's file is already open for writing (by another session or process): one writer per
     journal file."""
+
+
+# -- private order streams -------------------------------------------------------------------------------------
+class MalformedEvent(FastorderError, ValueError):
+    """A private-stream frame that should carry an order event cannot be read: not JSON, a mandatory field
+    missing, a field of the wrong type, or a status the venue does not define. The stream skips the frame
+    (and logs it) and keeps reading; `venue` names the stream. The message never quotes the frame."""
+
+    def __init__(self, venue: str, message: str) -> None:
+        super().__init__(f"{venue} event: {message}")
+        self.venue = venue

@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from enum import Enum
 
-# Venue-neutral order states. ACCEPTED: the venue took the order but its reply carries no state yet
-# (Binance ACK, OKX and HTX place replies); query_order gives the state.
-NEW = "NEW"
-ACCEPTED = "ACCEPTED"
-PARTIALLY_FILLED = "PARTIALLY_FILLED"
-FILLED = "FILLED"
-CANCELED = "CANCELED"
-CANCEL_REQUESTED = "CANCEL_REQUESTED"   # OKX/HTX: the cancel was accepted; the final state follows
-REJECTED = "REJECTED"
-EXPIRED = "EXPIRED"
-FINAL_STATES = frozenset((FILLED, CANCELED, REJECTED, EXPIRED))
+if sys.version_info >= (3, 11):
+    from enum import StrEnum as _StrEnum
+else:   # pragma: no cover - Python 3.10
+    class _StrEnum(str, Enum):
+        """enum.StrEnum (3.11) for 3.10: members are str, and str()/format() give the value."""
+
+        __str__ = str.__str__
+        __format__ = str.__format__
+
+
+class Status(_StrEnum):
+    """Venue-neutral order states: every `Ack.status` (and `OrderEvent.status`, journal record) the library
+    gives is one of these. Members are strs, so `ack.status == "FILLED"` holds as it always did."""
+
+    NEW = "NEW"
+    #: the venue took the order but its reply carries no state yet (Binance ACK, OKX and HTX place replies);
+    #: query_order gives the state
+    ACCEPTED = "ACCEPTED"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    #: OKX/HTX: the cancel was accepted; the final state follows
+    CANCEL_REQUESTED = "CANCEL_REQUESTED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    #: journal only: refused locally or lost before it was written out; never reached the venue
+    NOT_SENT = "NOT_SENT"
+    #: `Session.recover()`: the venue has no such order and can no longer accept it (its window has passed)
+    NOT_PLACED = "NOT_PLACED"
+
+
+NEW = Status.NEW
+ACCEPTED = Status.ACCEPTED
+PARTIALLY_FILLED = Status.PARTIALLY_FILLED
+FILLED = Status.FILLED
+CANCELED = Status.CANCELED
+CANCEL_REQUESTED = Status.CANCEL_REQUESTED
+REJECTED = Status.REJECTED
+EXPIRED = Status.EXPIRED
+NOT_SENT = Status.NOT_SENT
+NOT_PLACED = Status.NOT_PLACED
+#: the states after which an order can no longer change
+FINAL_STATES = frozenset((FILLED, CANCELED, REJECTED, EXPIRED, NOT_SENT, NOT_PLACED))
 
 
 @dataclass(slots=True)
@@ -46,7 +80,7 @@ class Ack:
     symbol: str
     client_order_id: str
     order_id: str = ""
-    status: str = ACCEPTED
+    status: str = ACCEPTED            # a Status (a str)
     side: str = ""
     price: str = ""
     quantity: str = ""

@@ -1,4 +1,4 @@
-# Declarations of the hand-written C in csrc/fo_core.h (one extern block, as STYLE.md asks).
+# Declarations of the hand-written C in csrc/fo_core.h (one extern block: the C signatures are checked in one place).
 from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from "fo_core.h" nogil:

@@ -1,4 +1,4 @@
-"""HTX (Huobi) Spot REST encoders with Signature Version 2 (REFERENCE.md §4). HTX has no WebSocket order entry.
+"""HTX (Huobi) Spot REST encoders with Signature Version 2 (docs/venues/htx.md). HTX has no WebSocket order entry.
 
 Auth params go in the query string of every request, in this order (which is also their sorted order):
   AccessKeyId={key}&SignatureMethod={HmacSHA256|Ed25519}&SignatureVersion=2&Timestamp={YYYY-MM-DDThh%3Amm%3Ass}

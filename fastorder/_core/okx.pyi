@@ -1,7 +1,7 @@
 """OKX v5 encoders: REST (JSON body + signed headers) and private WebSocket (login, order, cancel-order).
 
-Wire formats: ../shared/exchanges/REFERENCE.md §3. Since 2026-03 WebSocket order operations identify the
-instrument by the integer `instIdCode` (the string `instId` is ignored there); REST keeps `instId`.
+Wire formats and their public sources: docs/venues/okx.md. Since March 2026 WebSocket order operations
+identify the instrument by the integer `instIdCode` (the string `instId` is ignored there); REST keeps `instId`.
 
 Field rules: inst_id ^[A-Za-z0-9._-]{1,32}$; td_mode cash | cross | isolated | spot_isolated; side buy | sell;
 ord_type market | limit | post_only | fok | ioc | optimal_limit_ioc | mmp | mmp_and_post_only | elp;

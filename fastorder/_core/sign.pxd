@@ -1,11 +1,12 @@
 from fastorder._core.buffer cimport WriteBuffer
 
-cdef extern from "openssl/sha.h" nogil:
+# OpenSSL's SHA-256 with a by-value state, through csrc/fo_sha256.h (which says why not EVP_MAC).
+cdef extern from "fo_sha256.h" nogil:
     ctypedef struct SHA256_CTX:
         pass
-    int SHA256_Init(SHA256_CTX *c)
-    int SHA256_Update(SHA256_CTX *c, const void *data, size_t len)
-    int SHA256_Final(unsigned char *md, SHA256_CTX *c)
+    int SHA256_Init "fo_sha256_init"(SHA256_CTX *c)
+    int SHA256_Update "fo_sha256_update"(SHA256_CTX *c, const void *data, size_t len)
+    int SHA256_Final "fo_sha256_final"(unsigned char *md, SHA256_CTX *c)
 
 cdef enum SigFormat:
     SIG_HEX = 0       # lowercase hex (Binance HMAC)

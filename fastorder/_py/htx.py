@@ -1,6 +1,6 @@
 """Pure-Python twin of `fastorder._core.htx`: HTX (Huobi) Spot REST with Signature Version 2.
 
-See the stub `fastorder/_core/htx.pyi` and REFERENCE.md §4. Everything is checked and built as one `bytes`
+See the stub `fastorder/_core/htx.pyi` and docs/venues/htx.md. Everything is checked and built as one `bytes`
 before it is written, so an error leaves the buffer as it was.
 """
 
@@ -129,7 +129,7 @@ class HtxRest:
                 raise InvalidOrder(f"{type} order takes no price", field="price")
         elif price is None:
             raise InvalidOrder(f"{type} order needs price", field="price")
-        # buy-market's amount is the quote amount (REFERENCE.md §4.3): the lot size does not apply to it
+        # buy-market's amount is the quote amount (the order value): the lot size does not apply to it
         amount_text = number(amount, "amount", rules, None if type == "buy-market" else "qty")
         price_text = None if price is None else number(price, "price", rules, "price")
         if rules is not None and price is not None:

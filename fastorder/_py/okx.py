@@ -1,6 +1,6 @@
 """Pure-Python twin of `fastorder._core.okx`: OKX v5 REST (JSON body + signed headers) and private WebSocket.
 
-See the stub `fastorder/_core/okx.pyi` and REFERENCE.md §3. Everything is checked and built as one `bytes`
+See the stub `fastorder/_core/okx.pyi` and docs/venues/okx.md. Everything is checked and built as one `bytes`
 before it is written, so an error leaves the buffer as it was.
 """
 

@@ -1,9 +1,10 @@
 """The senders fastorder is compared with, each measured against the same simulator in the same run.
 
-Each baseline is written the way its author would: the user's plan's HTTP sender (aiohttp, one shared
-session, the plan's connector and timeouts), the plan's "optimized" sender that opens a session per order,
-the plan's WebSocket sender (the `websockets` library), and ccxt. They sign and encode with the standard
-library (`hmac`, `urllib.parse`) or orjson, as the plan does. Missing packages are skipped with a note.
+Each baseline is the common way to send a Binance order from Python: aiohttp with one long-lived session
+(a tuned connector and tight timeouts), aiohttp opening a new session for every order, the `websockets`
+library on the WebSocket API, and ccxt. They sign and encode with the standard library (`hmac`,
+`urllib.parse`) or orjson. Missing packages are skipped with a note; so is a baseline that cannot start
+(for example one that cannot be given the simulator's test CA with --tls).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ def _signed_query(clid: str, price: str, qty: str, symbol: str = "BTCUSDT") -> s
     return q + "&signature=" + hmac.new(SECRET, q.encode(), hashlib.sha256).hexdigest()
 
 
-class PlanAiohttp:
-    """The plan's HTTP sender: one long-lived aiohttp session, connection pool 100 / 32 per host, cached DNS,
+class AiohttpShared:
+    """aiohttp with one long-lived session, connection pool 100 / 32 per host, cached DNS,
     keep-alive, 0.5 s total / 0.1 s connect / 0.2 s read timeouts, no compression."""
 
-    name = "plan: aiohttp shared session"
+    name = "aiohttp (shared session)"
     needs = "aiohttp"
 
     def __init__(self, rest_url: str, price: str, qty: str, ssl_context: Any = None) -> None:
@@ -67,10 +68,11 @@ class PlanAiohttp:
             await self.session.close()
 
 
-class PlanSessionPerOrder(PlanAiohttp):
-    """The plan's "optimized" sender: a new aiohttp session (so a new connection) for every order."""
+class AiohttpPerOrder(AiohttpShared):
+    """aiohttp with a new session (so a new connection) for every order, as sometimes advised to avoid a
+    stale pooled connection; it pays a TCP (and with --tls a TLS) handshake per order."""
 
-    name = "plan: aiohttp session per order"
+    name = "aiohttp (session per order)"
 
     async def start(self) -> None:
         pass
@@ -86,11 +88,11 @@ class PlanSessionPerOrder(PlanAiohttp):
         pass
 
 
-class PlanWebsockets:
-    """The plan's WebSocket sender: the `websockets` library, one pre-opened connection, orjson frames,
+class Websockets:
+    """The `websockets` library on Binance's WebSocket API: one pre-opened connection, orjson frames,
     per-request signature (HMAC key), one request in flight."""
 
-    name = "plan: websockets"
+    name = "websockets"
     needs = "websockets"
 
     def __init__(self, ws_url: str, price: str, qty: str, ssl_context: Any = None) -> None:
@@ -118,13 +120,13 @@ class PlanWebsockets:
 
 
 class Ccxt:
-    """ccxt's async Binance client pointed at the simulator (markets loaded before timing)."""
+    """ccxt's async Binance client (ccxt.async_support) pointed at the simulator (markets loaded before timing)."""
 
-    name = "ccxt (async)"
+    name = "ccxt"
     needs = "ccxt"
 
     def __init__(self, rest_url: str, price: str, qty: str, ssl_context: Any = None) -> None:
-        self.base, self.price, self.qty = rest_url, price, qty
+        self.base, self.price, self.qty, self.ssl = rest_url, price, qty, ssl_context
         self.ex: Any = None
 
     async def start(self) -> None:
@@ -142,6 +144,12 @@ class Ccxt:
                 return {k: point(x) for k, x in v.items()}
             return v
 
+        if self.ssl is not None:
+            # ccxt's async client builds its aiohttp connector from `ssl_context` when it opens, creating a
+            # default one (certifi's CAs) only if none is set: set ours so it trusts the simulator's test CA
+            if not hasattr(ex, "ssl_context"):
+                raise RuntimeError(f"ccxt {ccxt.__version__} has no ssl_context to give the test CA to")
+            ex.ssl_context = self.ssl
         ex.urls["api"] = point(ex.urls["api"])
         for k in ("test", "demo"):
             ex.urls.pop(k, None)
@@ -158,5 +166,5 @@ class Ccxt:
             await self.ex.close()
 
 
-BASELINES = {"plan-aiohttp": PlanAiohttp, "plan-session-per-order": PlanSessionPerOrder,
-             "plan-websockets": PlanWebsockets, "ccxt": Ccxt}
+BASELINES = {"aiohttp": AiohttpShared, "aiohttp-per-order": AiohttpPerOrder, "websockets": Websockets,
+             "ccxt": Ccxt}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from fastorder.bench.runner import Settings, resolve_rtt_method, run_bench
@@ -13,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--orders", type=int, default=2000, help="measured orders per row (default 2000)")
     p.add_argument("--warmup", type=int, default=300, help="unmeasured orders first (default 300)")
     p.add_argument("--rows", nargs="*", default=[], metavar="ROW",
-                   help="only these rows: binance, binance-ws, okx-rest, htx, plan-aiohttp, ccxt, …")
+                   help="only these rows: binance, binance-ws, okx-rest, htx, aiohttp, aiohttp-per-order, websockets, ccxt, …")
     p.add_argument("--no-baselines", action="store_true", help="fastorder rows only")
     p.add_argument("--tls", action="store_true", help="HTTPS/WSS to the simulator (a throwaway test CA)")
     p.add_argument("--rate", type=float, default=0.0,
@@ -108,8 +109,7 @@ def run(args: argparse.Namespace) -> int:
         if s.rtt_method == "relay":
             print(f"fastorder bench: emulating the {rtt_us:g} µs round trip with the userspace delay relay "
                   f"({no_netem})", file=sys.stderr)
-    command = "fastorder bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 and sys.argv[1] == "bench" \
-        else "fastorder bench"
+    command = shlex.join(["fastorder", "bench", *(sys.argv[2:] if sys.argv[1:2] == ["bench"] else [])])
     try:
         bench = run_bench(s, _progress, no_netem)
     except PermissionError as exc:   # only --halt-poll writes to /sys, before anything starts

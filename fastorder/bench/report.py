@@ -1,4 +1,4 @@
-"""The bench's outputs: the table with the user's criteria, the percentile plot, the HdrHistogram log."""
+"""The bench's outputs: the table with each row's latency targets, the percentile plot, the HdrHistogram log."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastorder.bench.runner import Bench, criteria, summary
 
 LOOPBACK_NOTE = ("On loopback these numbers measure the software path (client + simulator on this machine), "
                  "not the network to a real exchange: add the real round trip (see `fastorder probe`, "
-                 "docs/deploy.md) to compare with the criteria in production.")
+                 "docs/deploy.md) before comparing with the latency targets.")
 
 
 RTT_NOTE = ("With --rtt the rows measure fastorder plus the simulator plus the emulated round trip; rows marked "
@@ -91,7 +91,7 @@ def table(bench: Bench) -> str:
 def header(bench: Bench, command: str) -> str:
     from fastorder.bench.runner import machine
     m = machine()
-    return (f"fastorder bench — {command}\n"
+    return (f"command: {command}\n"
             f"machine: {m.get('cpu', '?')}, {m['cpus']} CPUs, Python {m['python']}, {m['platform']}\n"
             f"placement: client CPUs {bench.placement.get('client_cpus')}, simulator CPUs "
             f"{bench.placement.get('simulator_cpus')} (separate process"

@@ -40,8 +40,8 @@ ACCOUNTS = {
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
 }
 # baseline -> (venue, transport, share of --orders it sends: the slow ones send fewer)
-BASELINE_ROWS = {"plan-aiohttp": ("binance", "rest", 1.0), "plan-session-per-order": ("binance", "rest", 0.2),
-                 "plan-websockets": ("binance", "ws", 1.0), "ccxt": ("binance", "rest", 0.5)}
+BASELINE_ROWS = {"aiohttp": ("binance", "rest", 1.0), "aiohttp-per-order": ("binance", "rest", 0.2),
+                 "websockets": ("binance", "ws", 1.0), "ccxt": ("binance", "rest", 0.5)}
 
 
 @dataclass
@@ -126,7 +126,8 @@ def summary(row: Row) -> dict[str, Any]:
 
 
 def criteria(s: dict[str, Any]) -> dict[str, bool]:
-    """The user's success criteria (MISSION.md)."""
+    """The latency targets each row is checked against: mean under 1 ms, at least 60 % of orders under 1 ms,
+    p95 under 1.5 ms, more than 99.5 % of orders succeeding."""
     if "mean" not in s:
         return {"mean<1ms": False, ">=60%<1ms": False, "p95<1.5ms": False, "success>99.5%": False}
     return {"mean<1ms": s["mean"] < 1000, ">=60%<1ms": s["share_under_1ms"] >= 0.60,
@@ -419,7 +420,15 @@ class Bench:
             return Lane(row, None, None, None, 0)
         url = self._urls(venue)["ws" if transport == "ws" else "rest"]
         b = cls(url, PRICE, QTY, self._ssl())
-        await b.start()
+        try:
+            await b.start()
+        except Exception as exc:   # a baseline that cannot start is a row with a note, not a failed bench
+            try:
+                await b.close()
+            except Exception:   # already reporting why it could not start
+                pass
+            row.note = f"skipped: could not start ({type(exc).__name__}: {str(exc)[:120]})"
+            return Lane(row, None, None, None, 0)
 
         def check(clid: str, reply: Any) -> str:
             if not isinstance(reply, dict) or reply.get("clientOrderId") != clid:
@@ -500,7 +509,8 @@ class Bench:
         return self.rows
 
     def rtt_check(self) -> list[dict[str, Any]]:
-        """The issue's target per fastorder row: p50 with the RTT <= RTT + 1.2 x p50 without it (same run)."""
+        """The RTT target per fastorder row: p50 with the RTT <= RTT + 1.2 x p50 without it (same run): the
+        client may add at most a fifth to its loopback time when a real round trip is in the way."""
         if not self.s.rtt_us:
             return []
         refs = {r.key: r for r in self.rows if r.kind == "reference" and r.lat_us}
@@ -529,12 +539,12 @@ class Bench:
     # -- outputs -------------------------------------------------------------------------------------------
     def ratios(self) -> list[dict[str, Any]]:
         by = {r.key: summary(r) for r in self.rows if r.lat_us and r.kind != "reference"}
-        pairs = [("fastorder binance rest", "plan: aiohttp shared session"),
-                 ("fastorder binance rest", "plan: aiohttp session per order"),
-                 ("fastorder binance ws", "plan: websockets"),
-                 ("fastorder binance ws", "plan: aiohttp shared session"),
-                 ("fastorder binance rest", "ccxt (async)"),
-                 ("fastorder binance ws", "ccxt (async)")]
+        pairs = [("fastorder binance rest", "aiohttp (shared session)"),
+                 ("fastorder binance rest", "aiohttp (session per order)"),
+                 ("fastorder binance ws", "websockets"),
+                 ("fastorder binance ws", "aiohttp (shared session)"),
+                 ("fastorder binance rest", "ccxt"),
+                 ("fastorder binance ws", "ccxt")]
         out = []
         for a, b in pairs:
             if a in by and b in by:

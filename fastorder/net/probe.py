@@ -20,7 +20,10 @@ from typing import Any
 
 from fastorder.transport.http import HttpResponseParser
 
-# Each venue's documented REST hostnames (REFERENCE.md §1.1, §3.1, §4.1) and a cheap public endpoint.
+# Each venue's documented REST hostnames and a cheap public endpoint. Sources: Binance
+# https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-api-information (base endpoints),
+# OKX https://www.okx.com/docs-v5/en/#overview-production-trading-services,
+# HTX https://huobiapi.github.io/docs/spot/v1/en/#access-urls.
 VENUE_HOSTS: dict[str, list[tuple[str, int, str]]] = {
     "binance": [(h, 443, "/api/v3/ping") for h in ("api.binance.com", "api-gcp.binance.com", "api1.binance.com",
                                                     "api2.binance.com", "api3.binance.com", "api4.binance.com")],

@@ -1,7 +1,7 @@
 """``fastorder.sim`` -- an embedded exchange simulator for Binance Spot, OKX v5 and HTX Spot.
 
 A real server on real (loopback) sockets speaking each venue's documented REST / WebSocket protocol
-(``shared/exchanges/REFERENCE.md``): signature verification, timestamp windows, filters, rate limits,
+(the public API docs cited in ``docs/venues/*.md``): signature verification, timestamp windows, filters, rate limits,
 venue-exact replies and errors, a matching engine, fault injection and TLS. It shares no code with the
 fastorder client (so it can catch the client's bugs) and imports nothing from ``fastorder._core``,
 ``fastorder._py`` or ``fastorder.transport``.

@@ -2,12 +2,18 @@
 
 All of them are *published example values* (exchange documentation / RFC test vectors), never real keys:
 
-* Binance HMAC: the example key/secret of the Binance Spot API docs (REFERENCE.md §1.3).
-* Binance Ed25519: API key ``4yNzx3yW…`` from the Binance docs' Ed25519 example, paired with the RFC 8032 §7.1
-  TEST 1 private seed (REFERENCE.md §1.4) -- so signatures are reproducible.
-* OKX: the docs' example secret ``22582BD0…`` (REFERENCE.md §3.2) with a fixed API key and passphrase.
-* HTX: the docs' placeholder access key / secret (REFERENCE.md §4.2); an Ed25519 key
-  ``ed25519-sim-htx-key-0001`` with the same RFC 8032 seed (HTX publishes no Ed25519 example).
+* Binance HMAC: the example key/secret of the Binance Spot API docs' signing examples
+  (https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md).
+* Binance Ed25519: API key ``4yNzx3yW…`` from the same docs' Ed25519 example, paired with the RFC 8032 §7.1
+  TEST 1 private seed (https://www.rfc-editor.org/rfc/rfc8032#section-7.1) -- so signatures are reproducible.
+* OKX: the example secret ``22582BD0…`` of OKX's API docs
+  (https://www.okx.com/docs-v5/en/#overview-rest-authentication) with a fixed API key and passphrase, as a
+  live key; a second key of the same kind is a demo-trading key.
+* HTX: the placeholder access key / secret of HTX's API docs
+  (https://huobiapi.github.io/docs/spot/v1/en/#authentication); an Ed25519 key ``ed25519-sim-htx-key-0001``
+  with the same RFC 8032 seed (HTX publishes no Ed25519 example).
+
+tests/data/signing_vectors.json lists the signing examples these come from, each with its source.
 
 Pass ``credentials=`` to :class:`fastorder.sim.Simulator` to replace or extend them.
 """
@@ -26,6 +32,8 @@ BINANCE_ED25519_PUBLIC_HEX = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af
 OKX_KEY = "985d5b66-57ce-40fb-b714-afc0b9787083"
 OKX_SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
 OKX_PASSPHRASE = "Sim-Passphrase-1"
+# a demo-trading key: accepted only with `x-simulated-trading: 1` (REST) or on a demo WebSocket host
+OKX_DEMO_KEY = "4f3d2c1b-0a9e-4d8c-b7a6-5f4e3d2c1b0a"
 
 HTX_KEY = "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"
 HTX_SECRET = "b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"
@@ -48,10 +56,14 @@ class BinanceKey:
 
 @dataclass
 class OkxKey:
+    """``env`` is ``"live"`` or ``"demo"``: OKX issues keys for one environment, and refuses a key used in the
+    other with 50101."""
+
     api_key: str
     secret: str
     passphrase: str
     account: str = "main"
+    env: str = "live"
 
 
 @dataclass
@@ -80,7 +92,8 @@ class Credentials:
                 BinanceKey(BINANCE_HMAC_KEY, "HMAC", secret=BINANCE_HMAC_SECRET),
                 BinanceKey(BINANCE_ED25519_KEY, "ED25519", public_key=bytes.fromhex(BINANCE_ED25519_PUBLIC_HEX)),
             ],
-            okx=[OkxKey(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE)],
+            okx=[OkxKey(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE),
+                 OkxKey(OKX_DEMO_KEY, OKX_SECRET, OKX_PASSPHRASE, account="demo", env="demo")],
             htx=[HtxKey(HTX_KEY, HTX_SECRET),
                  HtxKey(HTX_ED25519_KEY, public_key=bytes.fromhex(BINANCE_ED25519_PUBLIC_HEX))],
         )

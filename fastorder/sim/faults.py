@@ -15,10 +15,14 @@ KIND (what happens to a matching request):
                (Binance HTTP 503 / -1006; OKX HTTP 500 / 50026; HTX HTTP 500). ``phase=before`` skips processing
 ``429``        answer the venue's rate-limit error with ``Retry-After: retry`` s, request not processed
 ``418``        Binance IP-ban reply (418, -1003, ``Retry-After``); other venues: like 429
+               (REST, both: ``mode=date`` writes Retry-After as an HTTP date, ``mode=none`` leaves it out,
+               ``mode=text`` writes a value that is neither: what a proxy or CDN in front may send)
 ``malformed``  process, then reply 200 with a body that is not valid JSON
 ``truncated``  process, then send half of the real reply and close the connection
 ``stall``      process, then never reply (the connection stays open; later replies queue behind it)
 ``slow_read``  per connection: stop reading for ``ms`` after every chunk received
+``notice``     OKX WebSocket: process and reply, then send the ``64008`` service-upgrade notice on that
+               connection and close it ``ms`` later (default 60000, as the venue does); other venues: none
 ``restart``    process and reply, then restart the whole venue server: all connections closed,
                listening socket closed for ``ms`` (default 200), state (orders, balances) kept
 ``tls_fail``   per connection, TLS simulators only (``tls=True``): the TLS handshake of a newly accepted
@@ -58,7 +62,7 @@ import random
 from dataclasses import dataclass
 
 KINDS = ("latency", "drop", "reset", "5xx", "429", "418", "malformed", "truncated", "stall", "slow_read", "restart",
-         "tls_fail")
+         "tls_fail", "notice")
 CONN_KINDS = ("slow_read", "tls_fail")   # decided per accepted connection, not per request
 TLS_MODES = ("reset", "close", "garbage", "alert", "stall", "badcert", "expired", "wrongname")
 CERT_MODES = ("badcert", "expired", "wrongname")   # the handshake runs, with a certificate to reject
@@ -118,6 +122,8 @@ def parse(spec: str) -> list[Fault]:
             f.phase = "after" if kind == "5xx" else "before"
         if kind == "restart" and not f.ms:
             f.ms = 200.0
+        if kind == "notice" and not f.ms:
+            f.ms = 60000.0
         if phase:
             f.phase = phase
         for kv in rest.split(","):
@@ -146,8 +152,11 @@ def parse(spec: str) -> list[Fault]:
                 raise ValueError(f"tls_fail mode must be one of {', '.join(TLS_MODES)}, not {f.mode!r}")
             if f.transport:
                 raise ValueError("tls_fail is decided before the server knows the transport: no transport=")
+        elif kind in ("429", "418") and f.mode:
+            if f.mode not in ("date", "none", "text"):
+                raise ValueError(f"429/418 mode must be date, none or text, not {f.mode!r}")
         elif f.mode:
-            raise ValueError(f"mode= applies to tls_fail only, not {kind}")
+            raise ValueError(f"mode= applies to tls_fail, 429 and 418 only, not {kind}")
         if not 0.0 <= f.p <= 1.0:
             raise ValueError("p must be within [0, 1]")
         out.append(f)

@@ -1,4 +1,5 @@
-"""HTX (Huobi) Spot REST v1 with Signature Version 2 (REFERENCE.md §4). HTX has no WebSocket order entry.
+"""HTX (Huobi) Spot REST v1 with Signature Version 2. HTX has no WebSocket order entry. Sources for every
+behaviour below: docs/venues/htx.md.
 
 Signature: ``base64(HMAC-SHA256(secret, METHOD\\nhost\\npath\\nsorted-encoded-params))``; the auth params
 (``AccessKeyId``, ``SignatureMethod=HmacSHA256``, ``SignatureVersion=2``, ``Timestamp=YYYY-MM-DDThh:mm:ss``)
@@ -12,6 +13,12 @@ at the simulator signs those; the real exchange would see the same name in ``Hos
 Timestamps are valid for 5 minutes.
 
 Errors are HTTP 200 with ``{"status":"error","err-code":…,"err-msg":…,"data":null}`` (HTX's envelope).
+
+Client order ids are not unique (HTX stopped checking on 2021-05-26): a reused id is accepted and a query by
+client id answers with the latest order carrying it. A client id finds an order only for a while after the
+order was created: 8 hours while it is open, 2 hours once it is final; an order canceled without fills is
+gone even by order id 2 hours after its cancel. The venue clock (``now()``) can be moved in tests with
+``advance_clock`` so those windows can be crossed.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ import base64
 import calendar
 import hmac
 import re
-import time
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
@@ -33,6 +39,19 @@ from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import HmacSha256, now_ms
 from .creds import HtxKey
 from .http import parse_qs_ordered
+
+HOUR_MS = 3_600_000
+CID_OPEN_MS = 8 * HOUR_MS      # a client id finds an open order this long after its creation
+CID_FINAL_MS = 2 * HOUR_MS     # ... and a final one this long after its creation
+CANCELED_GONE_MS = 2 * HOUR_MS  # an API order canceled without fills: not queryable this long after the cancel
+PAST_MAX_MS = 48 * HOUR_MS     # GET /v1/order/orders: widest window, and how far back (180 days)
+PAST_BACK_MS = 180 * 24 * HOUR_MS
+# the order-state / cancel status codes HTX replies with (final states; "cancelling" is 10)
+STATE_CODE = {"partial-canceled": 5, "filled": 6, "canceled": 7}
+_SIG = "Signature not valid: "
+TS_MSG = _SIG + "Invalid submission time or incorrect time format [无效的提交时间，或时间格式错误]"
+RATE_CODE = "base-request-exceed-frequency-limit"
+RATE_MSG = "Frequency of requests has exceeded the limit, please try again later"
 
 D = Decimal
 _TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
@@ -107,6 +126,11 @@ def _state(o) -> str:
     return "partial-canceled" if o.executed else "canceled"
 
 
+def _value_min_msg(sp) -> str:
+    # as HTX writes it (recorded in ccxt's htx.py): "Order total cannot be lower than: 1 USDT"
+    return f"Order total cannot be lower than: {sp.min_notional.normalize():f} {sp.quote.upper()}"
+
+
 def _f(d: Decimal) -> str:
     return f"{d:.18f}"
 
@@ -135,15 +159,26 @@ class Htx:
                            balances={"usdt": "1000000", "btc": "100", "eth": "1000", "ltc": "10000"})
         self.limit_per_2s = limit_per_2s
         self._rl: dict[str, list[int]] = {}
+        self.clock_offset_ms = 0
+        self._hdrs = b""   # rate-limit headers of the reply being built
         self.ws_paths: dict = {}
         self.site = None
+
+    # ================================================================ clock
+    def now(self) -> int:
+        """The venue's clock (ms): the real clock moved by ``clock_offset_ms``."""
+        return now_ms() + self.clock_offset_ms
+
+    def advance_clock(self, ms: int) -> None:
+        """Move the venue's clock forward (tests: cross the client-id and history windows)."""
+        self.clock_offset_ms += int(ms)
 
     # ================================================================ HTTP
     def handle_http(self, req):
         m, path = req.method, req.path
         try:
             if m == "GET" and path == "/v1/common/timestamp":
-                return self._ok(now_ms())
+                return self._ok(self.now())
             if m == "GET" and path == "/v1/common/symbols":
                 return self._ok(self._symbols())
             handler = None
@@ -156,6 +191,10 @@ class Htx:
                 handler = self._cancel_client
             elif m == "GET" and path == "/v1/order/orders/getClientOrder":
                 handler = self._get_client
+            elif m == "GET" and path == "/v1/order/openOrders":
+                handler = self._open_orders
+            elif m == "GET" and path == "/v1/order/orders":
+                handler = self._past_orders
             else:
                 mm = CANCEL_PATH.match(path)
                 if mm and m == "POST":
@@ -168,12 +207,21 @@ class Htx:
                 return 404, b"", orjson.dumps({"status": "error", "err-code": "invalid-request",
                                                "err-msg": "invalid request", "data": None})
             key, params = self._auth(req)
-            return self._ok(handler(req, key, params, *args))
+            self._hdrs = b""
+            try:
+                body = orjson.dumps({"status": "ok", "data": handler(req, key, params, *args)})
+                return 200, self._hdrs, body
+            except HtxError as e:
+                return 200, self._hdrs, self._err(e)
         except HtxError as e:
-            out = {"status": "error", "err-code": e.code, "err-msg": e.msg, "data": None}
-            if e.extra:
-                out.update(e.extra)
-            return 200, b"", orjson.dumps(out)
+            return 200, b"", self._err(e)
+
+    @staticmethod
+    def _err(e: HtxError) -> bytes:
+        out = {"status": "error", "err-code": e.code, "err-msg": e.msg, "data": None}
+        if e.extra:
+            out.update(e.extra)
+        return orjson.dumps(out)
 
     def _ok(self, data):
         return 200, b"", orjson.dumps({"status": "ok", "data": data})
@@ -189,20 +237,25 @@ class Htx:
             raise HtxError(sig_err, "Signature not valid: Incorrect Access key [Access key错误]")
         method = p.get("SignatureMethod")
         ed = ak in self._pub
-        if method != ("Ed25519" if ed else "HmacSHA256") or p.get("SignatureVersion") != "2":
-            raise HtxError(sig_err, "Signature not valid: Incorrect SignatureMethod or SignatureVersion")
+        if p.get("SignatureVersion") != "2":
+            raise HtxError(sig_err, _SIG + "Incorrect signature version [错误的签名版本]")
+        if method != ("Ed25519" if ed else "HmacSHA256"):
+            raise HtxError(sig_err, _SIG + "Incorrect signature method [错误的签名方法]")
         ts = p.get("Timestamp", "")
+        if not ts:
+            raise HtxError(sig_err, _SIG + "Submission time is required [提交时间不能为空]")
+        # one message for a malformed and an expired timestamp (HTX's 12001)
         if not _TS_RE.match(ts):
-            raise HtxError(sig_err, "Signature not valid: Invalid Timestamp")
+            raise HtxError(sig_err, TS_MSG)
         try:
             t = _ts_epoch(ts)
         except ValueError:
-            raise HtxError(sig_err, "Signature not valid: Invalid Timestamp") from None
-        if abs(time.time() - t) > 300:
-            raise HtxError(sig_err, "Signature not valid: Timestamp expired")
+            raise HtxError(sig_err, TS_MSG) from None
+        if abs(self.now() / 1000 - t) > 300:
+            raise HtxError(sig_err, TS_MSG)
         sig = p.get("Signature")
         if not sig:
-            raise HtxError(sig_err, "Signature not valid: Missing Signature")
+            raise HtxError(sig_err, _SIG + "Verification failure [校验失败]")
         host = (req.header(b"host") or "").lower()
         hosts = [host]
         if ":" in host and not host.endswith("]"):
@@ -249,17 +302,21 @@ class Htx:
             raise HtxError("invalid-parameter", "invalid JSON body")
         return b
 
-    def _rate(self, account: str) -> None:
+    def _rate(self, account: str, endpoint: str) -> None:
+        """HTX's per-UID, per-endpoint window (100 per 2 s for place); every reply of the endpoint reports
+        what is left in X-HB-RateLimit-Requests-Remain and when the window ends (epoch ms) in -Expire."""
         if not self.limit_per_2s:
             return
-        now = now_ms()
-        w = self._rl.get(account)
+        now = self.now()
+        k = account + " " + endpoint
+        w = self._rl.get(k)
         if w is None or now - w[0] >= 2000:
-            self._rl[account] = [now, 1]
-            return
+            w = self._rl[k] = [now, 0]
         w[1] += 1
+        self._hdrs = b"X-HB-RateLimit-Requests-Remain: %d\r\nX-HB-RateLimit-Requests-Expire: %d\r\n" % (
+            max(0, self.limit_per_2s - w[1]), w[0] + 2000)
         if w[1] > self.limit_per_2s:
-            raise HtxError("api-request-too-frequent", "The API request is too frequent, please try again later")
+            raise HtxError(RATE_CODE, RATE_MSG)
 
     def _place(self, req, key, params):
         b = self._body(req)
@@ -328,33 +385,35 @@ class Htx:
             if side == "sell" and dpx < sp.mid * D("0.9"):
                 raise HtxError("order-limitorder-price-min-error", f"limit order price error, min: `{sp.mid * D('0.9'):f}`")
             if damt * dpx < sp.min_notional:
-                raise HtxError("order-value-min-error", f"Order total cannot be lower than: `{sp.min_notional}`")
+                raise HtxError("order-value-min-error", _value_min_msg(sp))
         elif side == "buy":
             if damt < sp.min_notional:
-                raise HtxError("order-value-min-error", f"Order total cannot be lower than: `{sp.min_notional}`")
+                raise HtxError("order-value-min-error", _value_min_msg(sp))
         elif damt < sp.min_qty:
             raise HtxError("order-marketorder-amount-min-error",
                            f"market order amount error, min: `{sp.min_qty.normalize():f}`")
-        self._rate(key.account)
-        now = now_ms()
+        self._rate(key.account, "place")
+        now = self.now()
         tif = {"ioc": "IOC", "limit-fok": "FOK"}.get(kind, "GTC")
         extra = {"type": typ, "source": "spot-api" if src == "api" else src, "amount": amount,
                  "account_id": key.account_id}
+        # the engine gets no client id (it would refuse a live duplicate, which HTX no longer does); the id is
+        # attached here and the index points at the latest order carrying it
         try:
             if market:
                 o = self.ex.place(key.account, sym, side.upper(), "MARKET", qty=None if side == "buy" else damt,
-                                  quote_qty=damt if side == "buy" else None, tif="IOC", cid=cid or "", now=now,
-                                  extra=extra)
+                                  quote_qty=damt if side == "buy" else None, tif="IOC", now=now, extra=extra)
             else:
                 o = self.ex.place(key.account, sym, side.upper(), "LIMIT", price=dpx, qty=damt, tif=tif,
-                                  post_only=kind == "limit-maker", cid=cid or "", now=now, extra=extra)
+                                  post_only=kind == "limit-maker", now=now, extra=extra)
         except Reject as r:
             if r.reason == "INSUFFICIENT":
                 raise HtxError("account-frozen-balance-insufficient-error",
                                "trade account balance is not enough, left: `0`") from None
-            if r.reason == "WOULD_TAKE":
-                raise HtxError("order-invalid-price", "limit-maker order would match immediately") from None
-            raise HtxError("invalid-client-order-id", "The parameter client order id is duplicated") from None
+            raise HtxError("order-invalid-price", "limit-maker order would match immediately") from None
+        if cid:
+            o.cid = cid
+            self.ex.by_cid[(key.account, cid)] = o
         return str(o.oid)
 
     def snapshot(self) -> list[dict]:
@@ -373,8 +432,25 @@ class Htx:
                 "finished-at": o.utime if done else 0, "source": e["source"], "state": _state(o),
                 "canceled-at": o.utime if o.status in ("CANCELED", "EXPIRED", "EXPIRED_IN_MATCH") else 0}
 
+    def _by_id(self, account: str, oid: int):
+        """The order by id, unless it is an order canceled without fills more than 2 hours ago."""
+        o = self.ex.find(account, oid)
+        if o is not None and _state(o) == "canceled" and self.now() - o.utime >= CANCELED_GONE_MS:
+            return None
+        return o
+
+    def _by_cid(self, account: str, cid: str):
+        """The latest order with this client id, while the id still finds it (8 h open, 2 h final, counted
+        from the order's creation)."""
+        o = self.ex.by_cid.get((account, cid))
+        if o is None:
+            return None
+        if self.now() - o.ctime >= (CID_OPEN_MS if o.status in OPEN else CID_FINAL_MS):
+            return None
+        return o
+
     def _get(self, req, key, params, oid):
-        o = self.ex.find(key.account, oid)
+        o = self._by_id(key.account, oid)
         if o is None:
             raise HtxError("base-record-invalid", "record invalid")
         return self.order_view(o)
@@ -383,33 +459,111 @@ class Htx:
         cid = params.get("clientOrderId")
         if not cid:
             raise HtxError("validation-constraints-required", "Field is missing: clientOrderId.")
-        o = self.ex.find(key.account, None, cid)
+        o = self._by_cid(key.account, cid)
         if o is None:
             raise HtxError("base-record-invalid", "record invalid")
         return self.order_view(o)
 
-    def _cancel_open(self, o):
-        if o.status not in OPEN:
-            raise HtxError("order-orderstate-error", "Incorrect order state", {"order-state": _state(o)})
-        self.ex.cancel(o, now_ms())
-
     def _cancel(self, req, key, params, oid):
-        o = self.ex.find(key.account, oid)
+        o = self._by_id(key.account, oid)
         if o is None:
             raise HtxError("base-record-invalid", "record invalid")
-        self._cancel_open(o)
+        if o.status not in OPEN:
+            raise HtxError("order-orderstate-error", "Incorrect order state", {"order-state": STATE_CODE[_state(o)]})
+        self.ex.cancel(o, self.now())
         return str(oid)
 
     def _cancel_client(self, req, key, params):
+        """``data`` is a status code, never an error: 0 not found, 5/6/7 already final (partial-canceled,
+        filled, canceled), 10 cancelling (the cancel was taken; the engine applies it at once)."""
         b = self._body(req)
         cid = b.get("client-order-id")
         if not cid:
             raise HtxError("validation-constraints-required", "Field is missing: client-order-id.")
-        o = self.ex.find(key.account, None, str(cid))
+        o = self._by_cid(key.account, str(cid))
         if o is None:
-            raise HtxError("base-record-invalid", "record invalid")
-        self._cancel_open(o)
-        return 10  # "cancel accepted" (final state must be queried)
+            return 0
+        if o.status not in OPEN:
+            return STATE_CODE[_state(o)]
+        self.ex.cancel(o, self.now())
+        return 10
+
+    def _open_orders(self, req, key, params):
+        acct = params.get("account-id")
+        if acct is not None and str(acct) != str(key.account_id):
+            raise HtxError("account-account-id-inexistent", f"The account id {acct} doesn't exist")
+        sym, side = params.get("symbol"), params.get("side")
+        size = self._size(params.get("size"), 100, 500)
+        out = []
+        for o in reversed(self.ex.open_orders(key.account, sym)):   # newest first
+            if side and o.side.lower() != side:
+                continue
+            v = self.order_view(o)
+            out.append({"id": v["id"], "client-order-id": v["client-order-id"], "symbol": v["symbol"],
+                        "account-id": v["account-id"], "amount": v["amount"], "price": v["price"],
+                        "created-at": v["created-at"], "type": v["type"], "filled-amount": v["field-amount"],
+                        "filled-cash-amount": v["field-cash-amount"], "filled-fees": v["field-fees"],
+                        "source": v["source"], "state": v["state"]})
+            if len(out) >= size:
+                break
+        return out
+
+    @staticmethod
+    def _size(raw, default: int, most: int) -> int:
+        if raw is None:
+            return default
+        try:
+            n = int(raw)
+        except ValueError:
+            raise HtxError("validation-format-error", "Format Error: size.") from None
+        if not 1 <= n <= most:
+            raise HtxError("validation-constraints-error", f"size should be in [1, {most}]")
+        return n
+
+    def _past_orders(self, req, key, params):
+        """GET /v1/order/orders: final orders of one symbol created in [start-time, end-time] (at most 48 h,
+        at most 180 days back), newest first; canceled orders only within 2 hours of their cancel."""
+        sym = params.get("symbol")
+        if not sym:
+            raise HtxError("validation-constraints-required", "Field is missing: symbol.")
+        if sym not in self.ex.specs:
+            raise HtxError("invalid-parameter", "invalid symbol")
+        states = params.get("states")
+        if not states:
+            raise HtxError("validation-constraints-required", "Field is missing: states.")
+        want = set(states.split(","))
+        if not want <= set(STATE_CODE):
+            raise HtxError("invalid-parameter", "invalid states")
+        now = self.now()
+        try:
+            st = int(params["start-time"]) if params.get("start-time") else None
+            et = int(params["end-time"]) if params.get("end-time") else None
+        except ValueError:
+            raise HtxError("validation-format-error", "Format Error: start-time / end-time.") from None
+        if st is None and et is None:
+            st, et = now - PAST_MAX_MS, now
+        elif et is None:
+            et = st + PAST_MAX_MS
+        elif st is None:
+            st = et - PAST_MAX_MS
+        if st > now or st < now - PAST_BACK_MS:
+            raise HtxError("invalid_start_date", "invalid start date")
+        if et > now + 1000 or et < now - PAST_BACK_MS:
+            raise HtxError("invalid_end_date", "invalid end date")
+        if st > et or et - st > PAST_MAX_MS:
+            raise HtxError("invalid_interval", "invalid interval")
+        size = self._size(params.get("size"), 100, 100)
+        out = []
+        for o in reversed(list(self.ex.orders.values())):   # newest first
+            if o.account != key.account or o.symbol != sym or o.status in OPEN or not st <= o.ctime <= et:
+                continue
+            s = _state(o)
+            if s not in want or (s == "canceled" and now - o.utime >= CANCELED_GONE_MS):
+                continue
+            out.append(self.order_view(o))
+            if len(out) >= size:
+                break
+        return out
 
     # ================================================================ faults
     def unknown_reply(self, req):
@@ -418,5 +572,4 @@ class Htx:
 
     def limited_reply(self, req, kind: str, retry: int):
         return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
-            {"status": "error", "err-code": "api-request-too-frequent",
-             "err-msg": "The API request is too frequent, please try again later", "data": None})
+            {"status": "error", "err-code": RATE_CODE, "err-msg": RATE_MSG, "data": None})

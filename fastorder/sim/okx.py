@@ -1,6 +1,10 @@
 """OKX v5: REST ``/api/v5/trade/*``, ``/api/v5/public/{time,instruments}`` and the private WebSocket
-``/ws/v5/private`` (``login``, ``order``, ``cancel-order``, text ``ping``/``pong``, 30 s idle close 4004).
-REFERENCE.md §3. Spot ``cash`` mode only.
+``/ws/v5/private`` (``login``, ``order``, ``cancel-order``, text ``ping``/``pong``, 30 s idle close 4004, the
+``64008`` service-upgrade notice). Spot ``cash`` mode only. Sources: docs/venues/okx.md.
+
+Environments: every key is a live or a demo-trading key. REST picks the environment by the
+``x-simulated-trading: 1`` header, the WebSocket by its host (``wspap.okx.com`` and the regional ``*pap`` hosts
+are demo; a loopback host is the simulator's ``ws_env``); a key used in the other environment gets 50101.
 
 REST auth: ``OK-ACCESS-SIGN = base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath(+?query) + body))``
 with an ISO-8601 ms timestamp within 30 s. WS login: epoch-seconds timestamp, prehash
@@ -88,7 +92,7 @@ class OkxItemError(Exception):
 
 def _check_exp_time(exp) -> None:
     """Optional ``expTime`` (unix ms; REST header or WS field) of place-order requests: a request arriving
-    after it is discarded (REFERENCE.md §3.2 "Transaction Timeouts"; exact codes 50036/50037 per §3.4)."""
+    after it is not processed (section "Transaction Timeouts" of https://www.okx.com/docs-v5/en/)."""
     if exp is None:
         return
     try:
@@ -96,7 +100,8 @@ def _check_exp_time(exp) -> None:
     except ValueError:
         raise OkxError("51000", "Parameter expTime error") from None
     if now_ms() > e:
-        raise OkxError("50037", "Order expired.")
+        raise OkxError("50036", "The expTime can't be earlier than the current system time. Please adjust the "
+                       "expTime and try again.", 200)
 
 
 def empty(name: str) -> OkxError:
@@ -106,8 +111,13 @@ def empty(name: str) -> OkxError:
 class Okx:
     venue = "okx"
 
-    def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60):
+    def __init__(self, keys: list[OkxKey], seed: int = 0, idle_timeout: float = 30.0, limit_per_2s: int = 60,
+                 ws_env: str = "live"):
+        if ws_env not in ("live", "demo"):
+            raise ValueError("ws_env must be 'live' or 'demo'")
         self.keys = {k.api_key: k for k in keys}
+        self.ws_env = ws_env          # the environment of a WebSocket reached by a host OKX does not name
+        self.ws_sessions: set = set()
         self._mac = {k.api_key: HmacSha256(k.secret.encode()) for k in keys}
         specs = []
         self.inst = {}
@@ -161,18 +171,21 @@ class Okx:
         ts = h.get(b"ok-access-timestamp", b"").decode("latin-1")
         pp = h.get(b"ok-access-passphrase", b"").decode("utf-8", "replace")
         if not api_key:
-            raise OkxError("50103", "Request header OK-ACCESS-KEY can not be empty.", 401)
+            raise OkxError("50103", 'Request header "OK-ACCESS-KEY" cannot be empty.', 401)
         if not pp:
-            raise OkxError("50104", "Request header OK-ACCESS-PASSPHRASE can not be empty.", 401)
+            raise OkxError("50104", 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.', 401)
         if not sign:
-            raise OkxError("50106", "Request header OK-ACCESS-SIGN can not be empty.", 401)
+            raise OkxError("50106", 'Request header "OK-ACCESS-SIGN" cannot be empty.', 401)
         if not ts:
-            raise OkxError("50107", "Request header OK-ACCESS-TIMESTAMP can not be empty.", 401)
+            raise OkxError("50107", 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.', 401)
         key = self.keys.get(api_key)
         if key is None:
             raise OkxError("50111", "Invalid OK-ACCESS-KEY.", 401)
+        env = "demo" if h.get(b"x-simulated-trading", b"").strip() == b"1" else "live"
+        if key.env != env:
+            raise OkxError("50101", "APIKey does not match current environment.", 401)
         if not hmac.compare_digest(pp, key.passphrase):
-            raise OkxError("50105", "Request header OK-ACCESS-PASSPHRASE incorrect.", 401)
+            raise OkxError("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.', 401)
         if not _TS_RE.match(ts):
             raise OkxError("50112", "Invalid OK-ACCESS-TIMESTAMP.", 401)
         t = _ts_seconds(ts)
@@ -181,7 +194,7 @@ class Okx:
         path = req.path + ("?" + req.query if req.query else "")
         mac = self._mac[api_key].digest(ts.encode() + req.method.encode() + path.encode("latin-1") + req.body)
         if not hmac.compare_digest(base64.b64encode(mac).decode(), sign):
-            raise OkxError("50113", "Invalid Sign.", 401)
+            raise OkxError("50113", "Invalid signature.", 401)
         return key
 
     def _instruments(self, req, in_us):
@@ -245,8 +258,8 @@ class Okx:
         if ok == len(items):
             return self._ok(items, in_us)
         if ok == 0:
-            return self._ok(items, in_us, code="1", msg="All operations failed")
-        return self._ok(items, in_us, code="2", msg="Bulk operation partially succeeded")
+            return self._ok(items, in_us, code="1", msg="Operation failed.")
+        return self._ok(items, in_us, code="2", msg="Bulk operation partially succeeded.")
 
     def _rest_cancel(self, req, key, in_us):
         body = self._json_body(req)
@@ -260,7 +273,7 @@ class Okx:
             item = {"clOrdId": str(args.get("clOrdId", "")), "ordId": str(args.get("ordId", "")),
                     "tag": str(args.get("tag", "")), "ts": str(now_ms()), "sCode": e.scode, "sMsg": e.smsg,
                     "subCode": ""}
-            return self._ok([item], in_us, code="1", msg="All operations failed")
+            return self._ok([item], in_us, code="1", msg="Operation failed.")
 
     def _rest_query(self, req, key, in_us):
         q = dict(p.split("=", 1) for p in req.query.split("&") if "=" in p)
@@ -268,12 +281,12 @@ class Okx:
         if not inst:
             raise empty("instId")
         if inst not in self.inst:
-            raise OkxError("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.", 200)
+            raise OkxError("51001", "Instrument ID or Spread ID doesn't exist.", 200)
         if not q.get("ordId") and not q.get("clOrdId"):
             raise OkxError("51000", "Parameter ordId error", 200)
         o = self._find(key.account, q.get("ordId"), q.get("clOrdId"))
         if o is None or o.symbol != inst:
-            raise OkxError("51603", "Order does not exist", 200)
+            raise OkxError("51603", "Order does not exist.", 200)
         return self._ok([self.order_view(o)], in_us)
 
     # ================================================================ order logic (REST and WS)
@@ -300,14 +313,14 @@ class Okx:
             except (TypeError, ValueError):
                 raise OkxError("51000", "Parameter instIdCode error") from None
             if sp is None:
-                raise OkxItemError("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.")
+                raise OkxItemError("51001", "Instrument ID or Spread ID doesn't exist.")
             return sp
         inst = a.get("instId")
         if not inst:
             raise empty("instId")
         sp = self.inst.get(inst)
         if sp is None:
-            raise OkxItemError("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.")
+            raise OkxItemError("51001", "Instrument ID or Spread ID doesn't exist.")
         return sp
 
     def _find(self, account, ord_id, cl_ord_id):
@@ -366,14 +379,14 @@ class Okx:
         quote_sized = ot == "market" and tgt == "quote_ccy"
         if not quote_sized:
             if dsz % sp.step:
-                raise OkxItemError("51121", f"Order quantity must be a multiple of the lot size ({s(sp.step)}).")
+                raise OkxItemError("51121", "Order quantity must be a multiple of the lot size.")
             if dsz < sp.min_qty:
                 raise OkxItemError("51020", "Your order should meet or exceed the minimum order amount.")
         now = now_ms()
         if cl:
             prev = self.ex.find(account, None, cl)
             if prev is not None and prev.status in OPEN:
-                raise OkxItemError("51016", "Duplicated clOrdId")
+                raise OkxItemError("51016", "Client order ID already exists.")
         tif = {"fok": "FOK", "ioc": "IOC"}.get(ot, "GTC")
         post_only = ot == "post_only"
         extra = {"ordType": ot, "tdMode": td, "tag": tag, "tgtCcy": a.get("tgtCcy", ""), "sz": sz,
@@ -388,12 +401,12 @@ class Okx:
                                   tif=tif, post_only=post_only, cid=cl, now=now, extra=extra)
         except Reject as r:
             if r.reason == "INSUFFICIENT":
-                raise OkxItemError("51008", f"Order failed. Insufficient {r.asset} balance in account.") from None
+                raise OkxItemError("51008", f"Order failed. Insufficient {r.asset} balance in account") from None
             if r.reason == "WOULD_TAKE":
                 # OKX accepts the post-only order and cancels it at once instead of letting it take
                 o = self._cancelled_post_only(account, sp, buy, dpx, dsz, cl, now, extra)
             else:
-                raise OkxItemError("51016", "Duplicated clOrdId") from None
+                raise OkxItemError("51016", "Client order ID already exists.") from None
         return {"clOrdId": cl, "ordId": str(o.oid), "tag": tag, "ts": str(now), "sCode": "0", "sMsg": "",
                 "subCode": ""}
 
@@ -415,13 +428,10 @@ class Okx:
             raise OkxError("51000", "Parameter ordId error")
         now = now_ms()
         o = self._find(account, str(oid) if oid else None, str(cl) if cl else None)
-        if o is None or o.symbol != sp.symbol:
+        if o is None or o.symbol != sp.symbol or o.status not in OPEN:
+            # one code for all three (51401/51402 are for Nitro Spread only, per the error table)
             raise OkxItemError("51400", "Order cancellation failed as the order has been filled, canceled or does "
                                "not exist.")
-        if o.status not in OPEN:
-            if o.status == "FILLED":
-                raise OkxItemError("51402", "Order cancellation failed as the order has been completed.")
-            raise OkxItemError("51401", "Order cancellation failed as the order has been canceled.")
         self.ex.cancel(o, now)
         o.cancel_source = "1"  # canceled by the user
         return {"clOrdId": o.cid, "ordId": str(o.oid), "ts": str(now), "sCode": "0", "sMsg": "", "subCode": ""}
@@ -454,7 +464,7 @@ class Okx:
 
     # ================================================================ faults
     def unknown_reply(self, req):
-        return 500, b"", orjson.dumps({"code": "50026", "msg": "System error. Try again later.", "data": []})
+        return 500, b"", orjson.dumps({"code": "50026", "msg": "System error. Try again later", "data": []})
 
     def limited_reply(self, req, kind: str, retry: int):
         return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
@@ -463,25 +473,54 @@ class Okx:
 
     # ================================================================ WS
     def _ws_session(self, req):
-        return OkxWsSession(self)
+        host = req.headers.get(b"host", b"").decode("latin-1").rsplit("]", 1)[-1].split(":")[0].lower()
+        env = "demo" if host in DEMO_WS_HOSTS else "live" if host in LIVE_WS_HOSTS else self.ws_env
+        return OkxWsSession(self, env)
+
+    def upgrade_notice(self, close_after_s: float = 60.0) -> int:
+        """Send the ``64008`` notice on every private WebSocket and close each ``close_after_s`` later, as a
+        service upgrade does (the docs: 60 s before). Returns how many connections were told."""
+        sessions = [s for s in self.ws_sessions if s.conn is not None]
+        for s in sessions:
+            s.upgrade_notice(close_after_s)
+        return len(sessions)
+
+
+LIVE_WS_HOSTS = frozenset(("ws.okx.com", "wseea.okx.com", "wsus.okx.com"))
+DEMO_WS_HOSTS = frozenset(("wspap.okx.com", "wseeapap.okx.com", "wsuspap.okx.com"))
+UPGRADE_NOTICE_MSG = "The connection will soon be closed for a service upgrade. Please reconnect."
 
 
 class OkxWsSession:
     idle_close_code = 4004
-    idle_close_reason = b"No data received in 30s."
+    idle_close_reason = b"No data received in 30s"
 
-    def __init__(self, venue: Okx):
+    def __init__(self, venue: Okx, env: str = "live"):
         self.v = venue
+        self.env = env
         self.key: OkxKey | None = None
         self.conn_id = venue.ids.alnum(8).lower()
         self.idle_timeout = venue.idle_timeout
         self.conn = None
+        self._upgrade = None   # the timer closing the connection after a 64008 notice
 
     def on_open(self, conn) -> None:
         self.conn = conn
+        self.v.ws_sessions.add(self)
 
     def on_close(self, conn) -> None:
-        pass
+        self.v.ws_sessions.discard(self)
+        if self._upgrade is not None:
+            self._upgrade.cancel()
+
+    def upgrade_notice(self, close_after_s: float = 60.0) -> None:
+        """The ``64008`` notice, then the close (once per connection)."""
+        conn = self.conn
+        if conn is None or self._upgrade is not None:
+            return
+        conn.send_text(orjson.dumps({"event": "notice", "code": "64008", "msg": UPGRADE_NOTICE_MSG,
+                                     "connId": self.conn_id}))
+        self._upgrade = conn.loop.call_later(max(0.0, close_after_s), conn.close, 1001, b"")
 
     def control(self, payload: bytes):
         return b"pong" if payload == b"ping" else None
@@ -567,7 +606,9 @@ class OkxWsSession:
             return self._event_error("60031", "The WebSocket endpoint does not allow multiple or repeated logins.")
         key = self.v.keys.get(a["apiKey"])
         if key is None:
-            return self._event_error("60005", "Invalid OK-ACCESS-KEY")
+            return self._event_error("60005", "Invalid apiKey")
+        if key.env != self.env:
+            return self._event_error("50101", "APIKey does not match current environment.")
         if not hmac.compare_digest(str(a["passphrase"]), key.passphrase):
             return self._event_error("60024", "Wrong passphrase")
         ts = str(a["timestamp"])
@@ -590,6 +631,6 @@ class OkxWsSession:
         except (orjson.JSONDecodeError, AttributeError):
             rid, op = "", ""
         if kind == "5xx":
-            return self._op_reply(rid, op, "50026", "System error. Try again later.", [], now_us())
+            return self._op_reply(rid, op, "50026", "System error. Try again later", [], now_us())
         return self._op_reply(rid, op, "50011", "Rate limit reached. Please refer to API documentation and throttle "
                               "requests accordingly.", [], now_us())

@@ -12,7 +12,9 @@ See the package docstring (``fastorder/sim/__init__.py``) and ``README.md`` for 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import ipaddress
+import re
 import socket
 import time
 from urllib.parse import parse_qs
@@ -136,6 +138,8 @@ class VenueServer:
         unknown = k.get("5xx")
         if lim is not None:
             status, hdrs, body = self.app.limited_reply(req, lim.kind, lim.retry)
+            if lim.mode:
+                hdrs = retry_after_as(hdrs, lim.mode, lim.retry)
         elif unknown is not None and unknown.phase == "before":
             status, hdrs, body = self.app.unknown_reply(req)
         else:
@@ -285,10 +289,14 @@ class VenueServer:
             wc.proto.abort()
             return
         lat = k.get("latency")
+        delay = self.plan.delay_s(lat) if lat is not None else 0.0
         if lat is not None:
-            self.loop.call_later(self.plan.delay_s(lat), wc.send_text, out)
+            self.loop.call_later(delay, wc.send_text, out)
         else:
             wc.send_text(out)
+        notice = k.get("notice")
+        if notice is not None and hasattr(session, "upgrade_notice"):   # after the reply, as a push
+            self.loop.call_later(delay, session.upgrade_notice, notice.ms / 1000.0)
         self._maybe_restart(k)
 
 
@@ -477,3 +485,19 @@ class _Misbehave(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.site.gates.discard(self)
+
+
+def retry_after_as(hdrs: bytes, mode: str, retry: int) -> bytes:
+    """A 429/418 reply's Retry-After as something in front of the venue (a CDN, a proxy) may write it:
+    ``date`` an HTTP date `retry` s ahead (RFC 9110 allows either form), ``none`` no header at all, ``text`` a
+    value that is neither (what a broken middlebox sends)."""
+    if mode == "date":
+        value = email.utils.formatdate(time.time() + retry, usegmt=True).encode()
+    elif mode == "text":
+        value = b"soon"
+    elif mode == "none":
+        value = None
+    else:
+        raise ValueError(f"429/418 mode must be date, none or text, not {mode!r}")
+    hdrs = re.sub(rb"(?i)retry-after:[^\r]*\r\n", b"", hdrs)
+    return hdrs if value is None else hdrs + b"Retry-After: " + value + b"\r\n"

@@ -35,6 +35,8 @@ class Simulator:
       binance_limits  :class:`BinanceLimits` (``BinanceLimits(enabled=False)`` for benchmarks)
       ws_lifetime, ws_ping_interval, ws_pong_timeout   Binance WS-API keep-alive policy (s)
       okx_idle_timeout  OKX private WS idle close (s)
+      okx_ws_env   "live" | "demo": the OKX environment of a WebSocket reached by a loopback host (one reached
+                   by an OKX host name, e.g. through ``ws_address=``, is that host's environment)
       ws_timing_field  add ``"simProcessingUs": <µs>`` to every WS JSON reply (off by default: replies stay
                        byte-exact; the samples are always available from ``stats()``/``samples()``)
     """
@@ -44,7 +46,7 @@ class Simulator:
                  binance_limits: BinanceLimits | None = None, allow_remote: bool = False,
                  ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0,
                  okx_idle_timeout: float = 30.0, okx_limit_per_2s: int = 60, htx_limit_per_2s: int = 100,
-                 ws_timing_field: bool = False):
+                 ws_timing_field: bool = False, okx_ws_env: str = "live"):
         if isinstance(venues, str):
             venues = (venues,)
         for v in venues:
@@ -62,7 +64,7 @@ class Simulator:
         self.binance_limits = binance_limits
         self.opts = dict(ws_lifetime=ws_lifetime, ws_ping_interval=ws_ping_interval, ws_pong_timeout=ws_pong_timeout,
                          okx_idle_timeout=okx_idle_timeout, okx_limit_per_2s=okx_limit_per_2s,
-                         htx_limit_per_2s=htx_limit_per_2s)
+                         htx_limit_per_2s=htx_limit_per_2s, okx_ws_env=okx_ws_env)
         self.ws_timing_field = ws_timing_field
         self.ca: TestCA | None = None
         self.sites: dict[str, VenueServer] = {}
@@ -78,7 +80,7 @@ class Simulator:
         if venue == "okx":
             from .okx import Okx
             return Okx(self.credentials.okx, seed=self.seed, idle_timeout=o["okx_idle_timeout"],
-                       limit_per_2s=o["okx_limit_per_2s"])
+                       limit_per_2s=o["okx_limit_per_2s"], ws_env=o["okx_ws_env"])
         from .htx import Htx
         return Htx(self.credentials.htx, seed=self.seed, limit_per_2s=o["htx_limit_per_2s"])
 
@@ -191,6 +193,11 @@ class Simulator:
     def ws_shutdown(self, venue: str = "binance") -> None:
         """Binance: send ``serverShutdown`` on every WS-API connection and close them."""
         self.apps[venue].shutdown_ws()
+
+    def ws_upgrade_notice(self, close_after_s: float = 60.0, venue: str = "okx") -> int:
+        """OKX: send the ``64008`` service-upgrade notice on every private WebSocket and close each one
+        ``close_after_s`` later. Returns how many connections were told."""
+        return self.apps[venue].upgrade_notice(close_after_s)
 
 
 class SimulatorThread:

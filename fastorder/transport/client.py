@@ -20,10 +20,13 @@ import os
 import socket
 import ssl as _ssl
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import weakref
 
+from fastorder.errors import ConfigError, PlaintextNotAllowed
+from fastorder.log import logger
 from fastorder.transport.http import HttpClientProtocol, HttpConnectionClosed, HttpResponse, HttpTemplate
 from fastorder.transport.tls import TlsConfig
 from fastorder.transport.ws import WSClientProtocol
@@ -35,10 +38,6 @@ DEFAULT_READ_TIMEOUT = 0.5
 DEFAULT_TOTAL_TIMEOUT = 1.0
 TLS_ENGINES = ("compiled", "loop")
 DEFAULT_TLS_ENGINE = "compiled"
-
-
-class PlaintextNotAllowed(ValueError):
-    """Plaintext to a non-loopback host was requested without ``allow_plaintext=True``."""
 
 
 def is_loopback(host: str) -> bool:
@@ -84,7 +83,7 @@ def _tls_context(tls: bool | _ssl.SSLContext | TlsConfig | None, host: str, allo
     """What a connection is opened with: None (plaintext), an ssl.SSLContext (the loop's TLS transport) or a
     TlsConfig (compiled TLS)."""
     if engine not in TLS_ENGINES:
-        raise ValueError(f"tls_engine must be one of {TLS_ENGINES}, not {engine!r}")
+        raise ConfigError(f"tls_engine must be one of {TLS_ENGINES}, not {engine!r}", field="tls_engine")
     if tls is None or tls is False:
         if not is_loopback(host) and not allow_plaintext:
             raise PlaintextNotAllowed(
@@ -92,14 +91,15 @@ def _tls_context(tls: bool | _ssl.SSLContext | TlsConfig | None, host: str, allo
         return None
     if isinstance(tls, TlsConfig):
         if engine != "compiled":
-            raise ValueError("a TlsConfig is for tls_engine='compiled'; give an ssl.SSLContext for 'loop'")
+            raise ConfigError("a TlsConfig is for tls_engine='compiled'; give an ssl.SSLContext for 'loop'",
+                              field="tls")
         return tls
     if tls is True:
         # verification and hostname check on
         return _tls_config(None) if engine == "compiled" else _ssl.create_default_context()
     if isinstance(tls, _ssl.SSLContext):
         return _tls_config(tls) if engine == "compiled" else tls
-    raise TypeError("tls must be True, False/None, an ssl.SSLContext or a TlsConfig")
+    raise ConfigError("tls must be True, False/None, an ssl.SSLContext or a TlsConfig", field="tls")
 
 
 async def _connect(factory, host: str, port: int, ctx, server_hostname, connect_timeout: float):
@@ -161,12 +161,12 @@ async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | TlsConfig | None = 
     check and ``Host`` (address pinning, see ``fastorder probe``)."""
     u = urlsplit(url)
     if u.scheme not in ("ws", "wss"):
-        raise ValueError("url must start with ws:// or wss://")
+        raise ConfigError(f"a WebSocket url must start with ws:// or wss://, not {u.scheme}://", field="url")
     host = u.hostname or ""
     port = u.port or (443 if u.scheme == "wss" else 80)
     if u.scheme == "ws":
         if tls not in (None, False):
-            raise ValueError("tls given for a ws:// url; use wss://")
+            raise ConfigError("tls given for a ws:// url; use wss://", field="tls")
         ctx = _tls_context(None, host, allow_plaintext, tls_engine)
     else:
         ctx = _tls_context(True if tls is None else tls, host, allow_plaintext, tls_engine)
@@ -215,14 +215,16 @@ class HttpPool:
                  connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, read_timeout: float = DEFAULT_READ_TIMEOUT,
                  total_timeout: float = DEFAULT_TOTAL_TIMEOUT, warm_request: bytes | None = None,
                  warm_interval: float = 10.0, user_timeout_ms: int = 3000, quickack: bool = False,
-                 busy_poll_us: int = 0, tls_engine: str = DEFAULT_TLS_ENGINE):
+                 busy_poll_us: int = 0, warm_gate: Callable[[], bool] | None = None,
+                 tls_engine: str = DEFAULT_TLS_ENGINE):
         if size < 1:
-            raise ValueError("size must be >= 1")
+            raise ConfigError("size must be >= 1", field="size")
         self.host, self.port, self.size = host, port, size
         self._ctx = _tls_context(tls, host, allow_plaintext, tls_engine)
         self._server_hostname = server_hostname
         self.connect_timeout, self.read_timeout, self.total_timeout = connect_timeout, read_timeout, total_timeout
         self.warm_request, self.warm_interval = warm_request, warm_interval
+        self.warm_gate = warm_gate   # asked before each keep-warm request (a rate-limit guard); False skips it
         self._opts = dict(user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us)
         self._conns: list[HttpClientProtocol] = []
         self._task: asyncio.Task | None = None
@@ -256,6 +258,9 @@ class HttpPool:
         self._task = asyncio.get_running_loop().create_task(self._maintain())
 
     def _lost(self, proto, exc) -> None:
+        if not self._closing:
+            logger.info("HTTP connection to %s:%s closed (%s); reopening", self.host, self.port,
+                        f"{type(exc).__name__}: {exc}" if exc is not None else "by either side")
         if self._changed is not None:
             self._changed.set()
 
@@ -275,8 +280,11 @@ class HttpPool:
                     self.reconnects += 1
                     self.last_error = None
                     backoff = 0.05
+                    logger.info("HTTP connection to %s:%s reopened (%d open)", self.host, self.port, len(self._conns))
                 except (OSError, asyncio.TimeoutError) as exc:   # incl. a failed TLS handshake or certificate
                     self.last_error = exc
+                    logger.warning("reopening an HTTP connection to %s:%s failed (%s: %s); retrying in %.2f s",
+                                   self.host, self.port, type(exc).__name__, exc, backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
                     break
@@ -284,12 +292,15 @@ class HttpPool:
                 now = time.monotonic_ns()
                 for c in self._conns:
                     if c.is_open and c.in_flight == 0 and now - c.last_used_ns > self.warm_interval * 1e9:
+                        if self.warm_gate is not None and not self.warm_gate():
+                            continue
                         c.request_cb(self.warm_request, self._warm_done)
                         self.warm_sent += 1
 
     @staticmethod
     def _warm_done(resp, exc) -> None:
-        pass  # a failed warm-up request closes its connection; _maintain replaces it
+        if exc is not None:   # a failed warm-up request closes its connection; _maintain replaces it
+            logger.debug("keep-warm request failed (%s: %s)", type(exc).__name__, exc)
 
     def connection(self) -> HttpClientProtocol:
         """The open connection with the fewest requests in flight (raises if none is open)."""
@@ -349,8 +360,10 @@ class HttpPool:
                 continue
             try:
                 new = await self._open_one()
-            except (OSError, asyncio.TimeoutError):
-                return   # keep what works; _maintain retries later
+            except (OSError, asyncio.TimeoutError) as exc:   # keep what works; _maintain retries later
+                logger.warning("moving an HTTP connection to %s:%s failed (%s: %s)", host, self.port,
+                               type(exc).__name__, exc)
+                return
             self._conns.append(new)
             if old.in_flight == 0:
                 self._conns.remove(old)

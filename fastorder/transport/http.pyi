@@ -3,8 +3,8 @@ from collections.abc import Callable, Iterable
 
 from typing_extensions import Buffer
 
-class HttpParseError(Exception): ...
-class HttpConnectionClosed(ConnectionError): ...
+from fastorder.errors import HttpConnectionClosed as HttpConnectionClosed
+from fastorder.errors import HttpParseError as HttpParseError
 
 class HttpResponse:
     status: int

@@ -45,12 +45,8 @@ cdef enum:
     S_FAILED = 7
 
 
-class HttpParseError(Exception):
-    """The server's bytes are not a valid HTTP/1.1 response; the connection cannot be reused."""
-
-
-class HttpConnectionClosed(ConnectionError):
-    """The connection ended (or was closed by ``Connection: close``) before the reply arrived."""
+# defined with the other errors (all derive from FastorderError); importable from here as before
+from fastorder.errors import HttpConnectionClosed, HttpParseError
 
 
 # RFC 9110 tchar, as a 256-entry table.

@@ -3,6 +3,9 @@ from collections.abc import Callable, Iterable
 
 from typing_extensions import Buffer
 
+from fastorder.errors import WSClosed as WSClosed
+from fastorder.errors import WSError as WSError
+
 OP_CONT: int
 OP_TEXT: int
 OP_BINARY: int
@@ -10,11 +13,6 @@ OP_CLOSE: int
 OP_PING: int
 OP_PONG: int
 
-class WSError(Exception):
-    code: int
-    def __init__(self, code: int, msg: str) -> None: ...
-
-class WSClosed(ConnectionError): ...
 
 def parse_close(payload: Buffer) -> tuple[int, str]: ...
 def build_frame(

@@ -40,16 +40,8 @@ cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
 
 
-class WSError(Exception):
-    """A WebSocket protocol violation (by the peer) or a failed handshake; ``code`` is the close code sent."""
-
-    def __init__(self, code, msg):
-        super().__init__(msg)
-        self.code = code
-
-
-class WSClosed(ConnectionError):
-    """The WebSocket is closed (by either side); pending requests fail with this."""
+# defined with the other errors (all derive from FastorderError); importable from here as before
+from fastorder.errors import WSClosed, WSError
 
 
 cdef inline bint _valid_close_code(int code) noexcept:

@@ -1,9 +1,10 @@
 """What the host and this process look like for low-latency order entry: each item read from the system,
-with a verdict and the reason. Sources are cited in ../shared/TUNING-FACTS.md (kernel docs, man pages, AWS's
-ENA best practices) and docs/deploy.md.
+with a verdict and the reason. docs/tuning.md explains each item with its public sources (kernel docs, man
+pages, AWS's ENA best practices, the Python docs); docs/deploy.md puts them in order.
 
-Verdicts: "ok" (as it should be), "advice" (worth changing, with how), "wrong" (a setting from the user's
-original plan that is false or harmful), "info" (a fact to know, nothing to change), "n/a" (cannot be read here).
+Verdicts: "ok" (as it should be), "advice" (worth changing, with how), "wrong" (low-latency tuning advice that
+is often repeated but false or harmful), "info" (a fact to know, nothing to change), "n/a" (cannot be read here).
+Checks named "advice.*" judge such commonly given advice on its merits.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def report(proc: Path = PROC, sys_root: Path = SYS) -> list[Check]:
     out.append(Check("python.gc", {"enabled": enabled, "thresholds": gc.get_threshold(),
                                    "frozen": gc.get_freeze_count()},
                      "wrong" if not enabled else ("ok" if gc.get_freeze_count() else "advice"),
-                     "gc.disable() (the original plan) never frees reference cycles: memory grows until OOM"
+                     "gc.disable() (often advised against GC pauses) never frees reference cycles: memory grows until OOM"
                      if not enabled else
                      ("long-lived objects frozen: full collections stay short" if gc.get_freeze_count() else
                       "a full collection scans every long-lived object (tens of ms with ~1M objects)"),
@@ -178,23 +179,24 @@ def report(proc: Path = PROC, sys_root: Path = SYS) -> list[Check]:
                      "net.core.busy_poll=70"))
 
     if sysctl("net.ipv4.tcp_no_delay_ack", proc) is None:
-        out.append(Check("plan.tcp_no_delay_ack", "does not exist", "wrong",
+        out.append(Check("advice.tcp_no_delay_ack", "does not exist", "wrong",
                          "net.ipv4.tcp_no_delay_ack is not a Linux sysctl: `sysctl -p` fails on it. Delayed ACK "
                          "is per socket (TCP_QUICKACK, which fastorder can set) or per route",
                          "ip route change <dst> via <gw> quickack 1   # per route, if wanted"))
     else:   # pragma: no cover - no known kernel has it
-        out.append(Check("plan.tcp_no_delay_ack", sysctl("net.ipv4.tcp_no_delay_ack", proc), "info",
+        out.append(Check("advice.tcp_no_delay_ack", sysctl("net.ipv4.tcp_no_delay_ack", proc), "info",
                          "this kernel has a non-standard tcp_no_delay_ack"))
     bufs = {k: sysctl(k, proc) for k in ("net.core.rmem_max", "net.core.wmem_max", "net.ipv4.tcp_rmem",
                                          "net.ipv4.tcp_wmem")}
-    out.append(Check("plan.socket_buffers", bufs, "info",
-                     "buffer ceilings matter for bulk throughput, not for 200-byte orders: raising them (as the "
-                     "original plan does) changes no order's latency"))
-    out.append(Check("plan.tcp_low_latency", sysctl("net.ipv4.tcp_low_latency", proc), "info",
+    out.append(Check("advice.socket_buffers", bufs, "info",
+                     "buffer ceilings matter for bulk throughput, not for 200-byte orders: raising them (often "
+                     "advised for latency) changes no order's latency"))
+    out.append(Check("advice.tcp_low_latency", sysctl("net.ipv4.tcp_low_latency", proc), "info",
                      "a legacy option the kernel ignores since 4.14"))
-    out.append(Check("plan.thread_pool_serialization", "not used by fastorder", "wrong",
-                     "serializing in a ThreadPoolExecutor adds a thread hand-off (tens of µs, ms when the loop "
-                     "is busy) to save ~0.2 µs; fastorder encodes inline in compiled code"))
+    out.append(Check("advice.thread_pool_serialization", "not used by fastorder", "wrong",
+                     "serializing in a ThreadPoolExecutor (advised to keep the loop free) adds a thread hand-off "
+                     "(tens of µs, ms at the tail; python bench/tuning_facts.py) to save well under a µs; "
+                     "fastorder encodes inline in compiled code"))
 
     thp = _read(sys_root / "kernel/mm/transparent_hugepage/enabled")
     thp_d = _read(sys_root / "kernel/mm/transparent_hugepage/defrag")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastorder.errors import InvalidOrder
+from fastorder.errors import ConfigError
 from fastorder.venues.base import Session
 
 
@@ -19,7 +19,7 @@ def session_class(venue: str) -> type[Session]:
     if v in ("htx", "huobi"):
         from fastorder.venues.htx import HtxSession
         return HtxSession
-    raise InvalidOrder(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
+    raise ConfigError(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
 
 
 def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
@@ -36,7 +36,8 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     journal= (a path or fastorder.journal.OrderJournal: every order written down before it is sent;
     `await session.recover()` settles the unsettled ones after a restart), address= / ws_address= (connect to
     these IPs, keeping the hostname for SNI and Host), reprobe= / reprobe_interval= (candidate addresses
-    re-probed in the background), order_ttl_ms= (OKX: expTime on every order), spin_us= (wait for each reply
+    re-probed in the background), simulated= / region= (OKX demo trading and regional hosts, see
+    fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
     loop meanwhile, plaintext only — for a dedicated core next to a local gateway).
 

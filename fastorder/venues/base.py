@@ -20,22 +20,26 @@ from fastorder._core.buffer import WriteBuffer
 from fastorder._core.ids import ClientIdGenerator
 from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
+    Banned,
     CertificateRejected,
     ClientIdInUse,
+    ConfigError,
     ConnectionLost,
     ExecutionUnknown,
     FastorderError,
     InvalidOrder,
+    RateLimited,
     TimestampRejected,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.metrics import RECORDER
 from fastorder.transport.client import HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
-from fastorder.types import FINAL_STATES, REJECTED, Ack, Latency
+from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
-from fastorder.venues.limits import RateGuard
+from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.ws_pool import WsPool
 
@@ -76,7 +80,7 @@ class Endpoint:
     def parse(cls, url: str) -> Endpoint:
         u = urlsplit(url)
         if u.scheme not in ("http", "https", "ws", "wss"):
-            raise ValueError(f"unsupported URL scheme in {url!r}")
+            raise ConfigError(f"unsupported URL scheme in {url!r}: http, https, ws or wss", field="url")
         tls = u.scheme in ("https", "wss")
         return cls(u.hostname or "", u.port or (443 if tls else 80), tls, u.path or "/")
 
@@ -119,12 +123,13 @@ class Session:
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
-                 reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0) -> None:
+                 reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
+                 rate_limit_margin: float = DEFAULT_MARGIN) -> None:
         if transport not in ("rest", "ws"):
-            raise InvalidOrder(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
+            raise ConfigError(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
-            raise InvalidOrder(f"{self.venue} has no WebSocket order entry; use transport='rest'",
-                               field="transport")
+            raise ConfigError(f"{self.venue} has no WebSocket order entry; use transport='rest'",
+                              field="transport")
         self.transport = transport
         self.rest = Endpoint.parse(url or self.default_rest_url)
         self.ws = Endpoint.parse(ws_url or self.default_ws_url) if transport == "ws" else None
@@ -136,8 +141,8 @@ class Session:
         self.timeout = timeout
         self.ids = ClientIdGenerator(id_prefix)
         # late-bound: venue modules (and tests) may replace _server_time_ms after construction
-        self.clock = VenueClock(lambda: self._server_time_ms(), samples=clock_samples,
-                                resync_interval=resync_interval)
+        self.clock = VenueClock(lambda: self._clock_sample(), samples=clock_samples,
+                                resync_interval=resync_interval, venue=self.venue)
         self.now_ms = self.clock.now_ms
         self.symbols: dict[str, SymbolInfo] = {}
         # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
@@ -152,7 +157,10 @@ class Session:
         self._tasks: list[asyncio.Task] = []
         self._closed = False
         self.recorder = recorder if recorder is not None else RECORDER
-        self.guard = RateGuard(self.venue, self.now_ms)
+        try:   # the share of each published limit used (below 100 %: the local count never runs up to the venue's)
+            self.guard = RateGuard(self.venue, self.now_ms, margin=rate_limit_margin)
+        except ValueError as exc:
+            raise InvalidOrder(str(exc), field="rate_limit_margin") from None
         self.rate_limit = rate_limit   # False only against a simulator run without limits (benchmarks)
         # connect REST connections to this address while keeping the hostname for SNI, the certificate check
         # and Host (see `choose_address`, `fastorder probe`); candidate addresses re-probed in the background
@@ -170,8 +178,8 @@ class Session:
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
         self.spin_us = max(0, int(spin_us))
         if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
-            raise InvalidOrder("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
-                               field="spin_us")
+            raise ConfigError("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
+                              field="spin_us")
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
@@ -261,7 +269,7 @@ class Session:
         self._pool = HttpPool(self.address or self.rest.host, self.rest.port,
                               size=self.connections if self.transport == "rest"
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
-                              allow_plaintext=self._allow_plaintext, warm_request=warm,
+                              allow_plaintext=self._allow_plaintext, warm_request=warm, warm_gate=self._warm_allowed,
                               total_timeout=self.timeout, read_timeout=self.timeout)
         self.pin.pool = self._pool
         ws_pool = self.ws_pool
@@ -304,6 +312,8 @@ class Session:
                 if attempt == attempts - 1:
                     raise ConnectionLost(f"{self.venue}: could not connect to {where.host_header if where else '?'} "
                                          f"after {attempts} attempts ({type(exc).__name__}: {exc})") from exc
+                logger.info("%s: connecting to %s failed (%s: %s); attempt %d of %d", self.venue,
+                            where.host_header if where else "?", type(exc).__name__, exc, attempt + 2, attempts)
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay *= 2
 
@@ -329,8 +339,10 @@ class Session:
         for t in self._tasks:
             try:
                 await t
-            except (asyncio.CancelledError, Exception):
+            except asyncio.CancelledError:
                 pass
+            except Exception as exc:   # a background task that had failed: closing goes on
+                logger.warning("%s: a background task had failed (%s: %s)", self.venue, type(exc).__name__, exc)
         self.ws_pool.close()
         if self._pool is not None:
             await self._pool.close()
@@ -340,8 +352,8 @@ class Session:
             else:
                 try:
                     self.journal.flush()
-                except OSError:   # a journal that cannot sync says so itself (degraded); closing goes on
-                    pass
+                except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
+                    logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
 
     # -- address pinning (AddressPin) -------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
@@ -396,6 +408,17 @@ class Session:
     async def _server_time_ms(self) -> int:
         raise NotImplementedError
 
+    def _warm_allowed(self) -> bool:
+        """A keep-warm request is counted like any other and skipped while blocked or without room."""
+        return not self.rate_limit or self.guard.try_take(self._request_costs("ping", None))
+
+    async def _clock_sample(self) -> int:
+        """One clock sample: a request like any other, counted by the rate-limit guard and held by a block."""
+        if self.rate_limit:
+            # waits out a short block (a 429's few seconds); a long one (a ban) fails it: the last offset stays
+            await self.guard.acquire(self._request_costs("time", None), max(self.timeout, 5.0))
+        return await self._server_time_ms()
+
     async def sync_clock(self, samples: int | None = None) -> float:
         """Measure the venue's clock offset: several samples, the one with the smallest RTT wins."""
         return await self.clock.sync(samples)
@@ -430,6 +453,12 @@ class Session:
 
         req = f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
         resp = await self._pool.request(req)
+        if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
+            cls = Banned if resp.status == 418 else RateLimited
+            exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
+                      retry_after=parse_retry_after(resp.header(b"retry-after")))
+            self.guard.rate_limited(exc)
+            raise exc
         if resp.status != 200:
             raise ConnectionLost(f"{self.venue} GET {path}: HTTP {resp.status}")
         return orjson.loads(resp.body)
@@ -559,16 +588,19 @@ class Session:
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
+            self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
             if not isinstance(exc, ExecutionUnknown):
                 live.discard(clid)
                 if journal is not None:
-                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else "NOT_SENT")
+                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
             raise
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
                 live.discard(clid)
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
+            logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
+                           clid, type(exc).__name__)
             ack = await self.reconcile(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
@@ -591,15 +623,29 @@ class Session:
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    self.journal.final(clid, "NOT_PLACED")
-                    out.append(Ack(venue=self.venue, symbol=rec["s"], client_order_id=clid, status="NOT_PLACED",
-                                   reconciled=True))
+                    ack = await self._not_found_after_window(info, rec)
+                    if ack is not None:
+                        self.journal.final(clid, ack.status, ack.order_id)
+                        out.append(ack)
+                        logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
+                                    ack.status)
+                        continue
+                logger.info("%s: journalled order %s still undecided; left pending", self.venue, clid)
                 continue
-            except InvalidOrder:
+            except InvalidOrder as exc:   # e.g. a symbol this session does not know: left pending
+                logger.warning("%s: journalled order %s cannot be recovered here (%s)", self.venue, clid, exc)
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
             out.append(ack)
+            logger.info("%s: journalled order %s recovered: %s", self.venue, clid, ack.status)
         return out
+
+    async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
+        """A journalled order its client id did not find, after the venue could have accepted it: NOT_PLACED
+        where the venue finds every order by client id that long. Venues whose client ids are forgotten
+        (HTX) look further, or return None: the order stays pending, undecided."""
+        return Ack(venue=self.venue, symbol=rec["s"], client_order_id=rec["c"], status=NOT_PLACED,
+                   reconciled=True)
 
     async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
         """Several orders at once (each a dict of place_order's arguments), all in flight together; one
@@ -610,6 +656,8 @@ class Session:
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
         t_call, info, lat = self._which(symbol, order_id, client_order_id)
+        if self.rate_limit:
+            self.guard.check(self._request_costs("cancel", info), client_order_id)
         try:
             ack = await self._cancel(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
@@ -617,7 +665,8 @@ class Session:
         except TimestampRejected:   # before FastorderError, which would otherwise take it
             await self._on_timestamp_rejected()
             raise
-        except FastorderError:
+        except FastorderError as exc:
+            self.guard.rate_limited(exc)
             raise
         except Exception as exc:
             if not lat.client_ns:
@@ -630,6 +679,8 @@ class Session:
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
         t_call, info, lat = self._which(symbol, order_id, client_order_id)
+        if self.rate_limit:
+            self.guard.check(self._request_costs("query", info), client_order_id)
         try:
             ack = await self._query(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
@@ -638,7 +689,8 @@ class Session:
         except TimestampRejected:   # before FastorderError, which would otherwise take it
             await self._on_timestamp_rejected()
             raise
-        except FastorderError:
+        except FastorderError as exc:
+            self.guard.rate_limited(exc)
             raise
         except Exception as exc:
             if not lat.client_ns:
@@ -666,20 +718,34 @@ class Session:
 
         "Not found" right after an unknown outcome may only mean the order has not reached the book yet,
         so it is asked again with backoff; only a definite answer is returned. Otherwise ExecutionUnknown.
+
+        Paced and budgeted: at most RECONCILE_CONCURRENCY queries of a session in flight at once, each taking
+        its cost from the rate-limit guard (waiting for room or for a block to pass, up to `timeout`), so a
+        burst of lost replies cannot run into the venue's limit.
         """
         delay = 0.05
         last: BaseException = cause
+        logger.info("%s: outcome of order %s unknown (%s: %s); querying it", self.venue, clid or order_id,
+                    type(cause).__name__, cause)
+        costs = self._request_costs("query", info)
         for _ in range(attempts):
             try:
-                # over REST: a WebSocket that just failed is the least likely path to an answer
-                ack = await self._query(info, order_id, clid, Latency(), perf_ns(), rest=True)
+                async with self.guard.reconcile_gate:
+                    if self.rate_limit:
+                        await self.guard.acquire(costs, max(self.timeout, 1.0), clid)
+                    # over REST: a WebSocket that just failed is the least likely path to an answer
+                    ack = await self._query(info, order_id, clid, Latency(), perf_ns(), rest=True)
                 ack.reconciled = True
                 ack.latency = lat
+                logger.info("%s: order %s settled by query: %s", self.venue, clid or order_id, ack.status)
                 return ack
             except _Unknown as u:
                 last = u.cause
             except Exception as exc:   # not found (yet), rate limited, a broken reply...: no answer, ask again
+                self.guard.rate_limited(exc)
                 last = exc
+                logger.debug("%s: query of order %s gave no answer (%s: %s)", self.venue, clid or order_id,
+                             type(exc).__name__, exc)
             await asyncio.sleep(delay)
             delay *= 2
         raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
@@ -688,6 +754,11 @@ class Session:
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         """What one new order takes from each rate-limit window (venue modules say)."""
+        return {}
+
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """What one other request takes from each window: kind "cancel", "query", "time" (a clock sample) or
+        "ping" (a keep-warm request); venue modules say. Empty: counted nowhere."""
         return {}
 
     # venue hooks -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     Banned,
+    ConfigError,
     DuplicateOrder,
     FilterRejected,
     InsufficientBalance,
@@ -25,12 +26,13 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
-from fastorder.types import ACCEPTED, EXPIRED, NEW, Ack, Latency
+from fastorder.types import ACCEPTED, CANCELED, EXPIRED, FILLED, NEW, PARTIALLY_FILLED, REJECTED, Ack, Latency
 from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.limits import parse_retry_after
 
 VENUE = "binance"
-_STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": "PARTIALLY_FILLED", "FILLED": "FILLED",
-           "CANCELED": "CANCELED", "PENDING_CANCEL": "CANCELED", "REJECTED": "REJECTED", "EXPIRED": EXPIRED,
+_STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": PARTIALLY_FILLED, "FILLED": FILLED,
+           "CANCELED": CANCELED, "PENDING_CANCEL": CANCELED, "REJECTED": REJECTED, "EXPIRED": EXPIRED,
            "EXPIRED_IN_MATCH": EXPIRED}
 _UNKNOWN_CODES = (-1000, -1006, -1007)   # "execution status unknown" family (REFERENCE.md §1.11)
 _AUTH_CODES = (-1022, -2014, -2015, -1002)
@@ -94,6 +96,9 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
                executed, avg, get("transactTime") or get("updateTime") or get("time"), False, lat, raw)
 
 
+# request weights (binance-spot-api-docs rest-api.md: "Cancel order", "Query order", "Check server time",
+# "Test connectivity"); the WebSocket API's order.cancel / order.status weigh the same
+_WEIGHTS = {"cancel": 1, "query": 4, "time": 1, "ping": 1}
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
@@ -138,7 +143,7 @@ class BinanceSession(Session):
             raise InvalidCredential("binance needs secret= (HMAC key) or private_key= (Ed25519 key)")
         self.ed25519 = isinstance(signer, Ed25519Signer)
         if resp_type not in ("ACK", "RESULT", "FULL"):
-            raise InvalidOrder("resp_type must be ACK, RESULT or FULL", field="resp_type")
+            raise ConfigError("resp_type must be ACK, RESULT or FULL", field="resp_type")
         self.resp_type = resp_type
         self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window)
         self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
@@ -225,8 +230,8 @@ class BinanceSession(Session):
             return ack_from(info, d, clid or "", lat, d)
         if not isinstance(d, dict):
             raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
-        ra = resp.header(b"retry-after")
-        retry_after = float(ra) if ra else None
+        # seconds, or an HTTP date; absent or unreadable: None (the guard's default block applies)
+        retry_after = parse_retry_after(resp.header(b"retry-after"))
         if retry_after and resp.status in (418, 429):
             self.guard.block(retry_after, banned=resp.status == 418)
         raise error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
@@ -256,6 +261,12 @@ class BinanceSession(Session):
         if costs is None:   # every ORDERS window takes 1, every REQUEST_WEIGHT window takes the weight (1)
             costs = self._costs = {name: 1 for name in self.guard.windows}
         return costs
+
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Request weight of a cancel (1), a query (4), /api/v3/time (1) and /api/v3/ping (1), from every
+        REQUEST_WEIGHT window (docs/venues/binance.md, rate limits)."""
+        w = _WEIGHTS.get(kind, 1)
+        return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
 
     def _observe_headers(self, resp: Any, lat: Latency) -> None:
         """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours. Only the

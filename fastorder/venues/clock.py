@@ -7,12 +7,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from fastorder.log import logger
+
 
 class VenueClock:
     """Offset of one venue's clock, from `server_time_ms` (an async call returning the venue's time in ms)."""
 
     def __init__(self, server_time_ms: Callable[[], Awaitable[int]], *, samples: int = 5,
-                 resync_interval: float = 60.0) -> None:
+                 resync_interval: float = 60.0, venue: str = "") -> None:
+        self.venue = venue
         self._server_time_ms = server_time_ms
         self.samples = samples
         self.resync_interval = resync_interval
@@ -44,12 +47,20 @@ class VenueClock:
             await asyncio.sleep(self.resync_interval)
             try:
                 await self.sync()
-            except Exception:
-                pass   # a failed re-sync keeps the last offset; the next order's timestamp error re-syncs
+            except Exception as exc:   # keeps the last offset; the next order's timestamp error re-syncs
+                logger.warning("%s: clock re-sync failed, keeping offset %.1f ms (%s: %s)", self.venue,
+                               self.offset_ms, type(exc).__name__, exc)
+            else:
+                logger.debug("%s: clock re-synced: offset %.1f ms, sample RTT %.0f µs", self.venue,
+                             self.offset_ms, self.rtt_ns / 1e3)
 
     async def resync_now(self) -> None:
         """Re-measure at once (the venue rejected a timestamp); a failure keeps the last offset."""
         try:
             await self.sync()
-        except Exception:
-            pass   # the rejection is what the caller reports; the periodic re-sync tries again
+        except Exception as exc:   # the rejection is what the caller reports; the periodic re-sync tries again
+            logger.warning("%s: clock re-sync after a rejected timestamp failed, keeping offset %.1f ms (%s: %s)",
+                           self.venue, self.offset_ms, type(exc).__name__, exc)
+        else:
+            logger.info("%s: the venue rejected a timestamp; clock re-synced: offset %.1f ms", self.venue,
+                        self.offset_ms)

@@ -1,8 +1,10 @@
-"""HTX (Huobi) Spot: REST with Signature V2 (`/v1/order/…`). HTX has no WebSocket order entry
-(REFERENCE.md §4.4), so only transport="rest" exists here."""
+"""HTX (Huobi) Spot: REST with Signature V2 (`/v1/order/…`). HTX has no WebSocket order entry (its v2
+WebSocket only pushes order and account updates), so only transport="rest" exists here. Sources for each
+behaviour: docs/venues/htx.md."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +17,7 @@ from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     DuplicateOrder,
+    FastorderError,
     FilterRejected,
     InsufficientBalance,
     InvalidCredential,
@@ -26,7 +29,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.base import Session, SymbolInfo, _Unknown, perf_ns
 
 VENUE = "htx"
 _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, "filled": FILLED,
@@ -34,6 +37,22 @@ _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, 
 _ORDER_TYPE = {(s, tif): f"{s}-{t}" for s in ("buy", "sell")
                for tif, t in (("GTC", "limit"), ("IOC", "ioc"), ("FOK", "limit-fok"))}
 _PLACE_COST = {"place": 1}
+_PLACE_LIMIT, _PLACE_WINDOW_MS = 100, 2000   # place: 100 requests / 2 s per UID ("NEW" rate limit rule)
+# submitCancelClientOrder's `data`, and the `order-state` of an order-orderstate-error: what each code says
+# about the order. 1/3/4 (created, submitted, partial-filled): it was live, the cancel was taken; 10:
+# cancelling; 5/7 (partial-canceled, canceled) and 6 (filled): final already. 0 and -1 are handled apart.
+_CANCEL_CODE = {1: CANCEL_REQUESTED, 3: CANCEL_REQUESTED, 4: CANCEL_REQUESTED, 10: CANCEL_REQUESTED,
+                5: CANCELED, 7: CANCELED, 6: FILLED}
+_CLOSED_LONG_AGO = -1
+# how long a client id finds an order, counted from the order's creation: 2 h once it is final (8 h while it
+# is open). Within the shorter one "not found" means the venue never took the order.
+CLIENT_ID_FINAL_MS = 2 * 3_600_000
+_CLOCK_MARGIN_MS = 60_000                 # slack for the difference between our clock and the venue's
+_HISTORY_BACK_MS = 179 * 24 * 3_600_000   # GET /v1/order/orders reaches back 180 days
+_RATE_CODES = ("base-request-exceed-frequency-limit", "rate-too-many-requests")
+_TS_MSG = "invalid submission time or incorrect time format"
+_REQUEST_LIMITS = {"cancel": ("cancel", 100, 2000), "query": ("query", 50, 2000), "time": ("public", 10, 1000),
+                   "ping": ("public", 10, 1000)}
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -41,12 +60,12 @@ _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision",
 def error_for(code: str, msg: str, clid: str | None, action: str) -> BaseException:
     if code in ("base-system-error", "internal-error", "timeout"):
         return _Unknown(VenueError(VENUE, code, msg, client_order_id=clid))
-    if code == "api-signature-not-valid" and "timestamp" in msg.lower():
+    if code == "api-signature-not-valid" and _TS_MSG in msg.lower():
         return TimestampRejected(VENUE, code, msg, client_order_id=clid)
     if code in ("api-signature-not-valid", "login-required", "invalid-access-key", "api-not-support-temp-addr",
                 "account-account-id-inexistent"):
         return AuthenticationError(VENUE, code, msg, client_order_id=clid)
-    if code in ("api-request-too-frequent", "too-many-request"):
+    if code in _RATE_CODES or (code == "invalid-parameter" and msg == "request limit"):
         return RateLimited(VENUE, code, msg, client_order_id=clid)
     if code in ("base-record-invalid", "order-orderstate-error", "base-not-found"):
         return UnknownOrder(VENUE, code, msg, client_order_id=clid)
@@ -67,6 +86,8 @@ class HtxSession(Session):
     default_rest_url = "https://api.huobi.pro"
     warm_path = "/v1/common/timestamp"
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
+    _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
+                           b"x-hb-ratelimit-requests-expire")
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
@@ -89,6 +110,14 @@ class HtxSession(Session):
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         return _PLACE_COST   # RateGuard.check only reads it
 
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Cancel by client id: 100 / 2 s; order by client id: 50 / 2 s; the public timestamp (the clock and
+        the keep-warm request): 10 / 1 s (docs/venues/htx.md, rate limits). Windows made on first use."""
+        name, limit, window_ms = _REQUEST_LIMITS[kind]
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, limit, window_ms)
+        return {name: 1}
+
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/v1/common/timestamp"))["data"])
 
@@ -105,29 +134,68 @@ class HtxSession(Session):
                 continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("base-currency", ""),
                                                            s.get("quote-currency", ""), rules)
-        # place-order limit: 100 requests / 2 s per UID per endpoint (REFERENCE.md §4.3, 2021 docs)
-        self.guard.set_limit("place", 100, 2000)
+        self.guard.set_limit("place", _PLACE_LIMIT, _PLACE_WINDOW_MS)
         if self.account_id is None:
             self.account_id = await self._spot_account_id()
         self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header)
 
     async def _spot_account_id(self) -> int:
         """GET /v1/account/accounts (signed) -> the id of the `spot` account."""
+        for acct in await self._signed_get("/v1/account/accounts", {}, "accounts"):
+            if acct.get("type") == "spot":
+                return int(acct["id"])
+        raise AuthenticationError(VENUE, "no-spot-account", "the key has no spot account")
+
+    async def _signed_get(self, path: str, params: dict[str, Any], action: str) -> Any:
+        """A signed GET off the order path (accounts, order searches): its `data`, or the typed error."""
         probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header)
-        path = "/v1/account/accounts"
         text = probe.pre_signed_text("GET", path, timestamp_s=self.now_ms() // 1000)
+        # the auth names start with capitals: they sort before every lowercase name appended here
+        extra = "".join(f"&{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
+        text += extra
         query = text.split("\n", 3)[3]
         sig = (self._signer.b64sign if isinstance(self._signer, Ed25519Signer) else self._signer.b64digest)(
             text.encode())
         req = (f"GET {path}?{query}&Signature={quote(sig, safe='')} HTTP/1.1\r\n"
                f"Host: {self.rest.host_header}\r\n\r\n").encode("ascii")
-        d = orjson.loads((await self._pool.request(req)).body)
-        if d.get("status") != "ok":
-            raise error_for(str(d.get("err-code")), str(d.get("err-msg", "")), None, "accounts")
-        for acct in d.get("data", []):
-            if acct.get("type") == "spot":
-                return int(acct["id"])
-        raise AuthenticationError(VENUE, "no-spot-account", "the key has no spot account")
+        resp = await self._pool.request(req)
+        try:
+            d = orjson.loads(resp.body)
+        except orjson.JSONDecodeError:
+            raise VenueError(VENUE, resp.status, f"unreadable reply to GET {path}") from None
+        if not isinstance(d, dict) or d.get("status") != "ok":
+            d = d if isinstance(d, dict) else {}
+            raise error_for(str(d.get("err-code", resp.status)), str(d.get("err-msg", "")), None, action)
+        return d.get("data") or []
+
+    async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
+        """HTX forgets a client id 2 h after the order's creation once the order is final (8 h while open), so
+        "not found" says the order was never placed only within 2 h of sending it. Later, the open orders and
+        the order history (`GET /v1/order/openOrders`, `GET /v1/order/orders`) are searched for the client id;
+        if neither lists it the order stays pending, undecided: an order canceled without fills is gone from
+        the history 2 h after its cancel, so nothing the venue still says tells it from one never placed."""
+        ts = int(rec.get("ts") or 0)
+        now = self.now_ms()
+        if now - ts < CLIENT_ID_FINAL_MS - _CLOCK_MARGIN_MS:
+            return await super()._not_found_after_window(info, rec)
+        clid = rec["c"]
+        exp = int(rec.get("exp") or ts + self.acceptance_window_ms)
+        try:
+            for o in await self._signed_get("/v1/order/openOrders", {"account-id": self.account_id,
+                                                                      "symbol": info.name, "size": 500}, "query"):
+                if o.get("client-order-id") == clid:
+                    return self._order_ack(info, o, clid, Latency(), o, reconciled=True)
+            if now - ts < _HISTORY_BACK_MS:
+                past = await self._signed_get("/v1/order/orders", {
+                    "symbol": info.name, "states": "filled,partial-canceled,canceled",
+                    "start-time": ts - _CLOCK_MARGIN_MS, "end-time": min(now, exp + _CLOCK_MARGIN_MS),
+                    "size": 100}, "query")
+                for o in past:
+                    if o.get("client-order-id") == clid:
+                        return self._order_ack(info, o, clid, Latency(), o, reconciled=True)
+        except (FastorderError, OSError, asyncio.TimeoutError):
+            pass   # no answer now: still undecided, asked again by the next recover()
+        return None
 
     async def _send(self, encode, clid: str | None, lat: Latency, t_call: int, action: str) -> dict[str, Any]:
         buf = self._buf
@@ -135,13 +203,19 @@ class HtxSession(Session):
         encode(buf)
         return self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, action)
 
-    def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
-        """A reply's parsed body, or the typed error."""
-        self._reply_headers(resp, lat)
+    def _result(self, resp: Any, clid: str | None, lat: Latency, action: str,
+                order_state: bool = False) -> dict[str, Any]:
+        """A reply's parsed body, or the typed error. `order_state`: an order-orderstate-error that names the
+        order's state is returned (the caller maps it) instead of raised."""
+        vals = self._reply_headers(resp, lat)
+        if action == "place":
+            self._observe_limit(vals[1], vals[2])
         if resp.status >= 500:
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
         if resp.status == 429:
-            raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid)
+            self.guard.block(self._retry_after(vals[2]))
+            raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid,
+                              retry_after=self._retry_after(vals[2]))
         try:
             d = orjson.loads(resp.body)
         except orjson.JSONDecodeError as exc:
@@ -149,15 +223,45 @@ class HtxSession(Session):
         if not isinstance(d, dict):
             raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
         if d.get("status") != "ok":
-            raise error_for(str(d.get("err-code", "")), str(d.get("err-msg", "")), clid, action)
+            code = str(d.get("err-code", ""))
+            if order_state and code == "order-orderstate-error" and "order-state" in d:
+                return d
+            err = error_for(code, str(d.get("err-msg", "")), clid, action)
+            if isinstance(err, RateLimited):
+                err.retry_after = self._retry_after(vals[2])
+                self.guard.block(err.retry_after)   # nothing more is sent until the venue's window ends
+            raise err
         return d
+
+    def _retry_after(self, expire: Any) -> float:
+        """Seconds until the venue's rate-limit window ends, from X-HB-RateLimit-Requests-Expire. The docs do
+        not show a value: a Unix time in ms and a duration in ms are both read; without one, the window
+        length (2 s)."""
+        try:
+            v = int(expire)
+        except (TypeError, ValueError):
+            return _PLACE_WINDOW_MS / 1000
+        ms = v - self.now_ms() if v > 10**12 else v
+        return min(max(ms, 0), 60_000) / 1000
+
+    def _observe_limit(self, remain: Any, expire: Any) -> None:
+        """X-HB-RateLimit-Requests-Remain of a place reply: the venue's own count for the place window."""
+        if remain is None:
+            return
+        try:
+            left = int(remain)
+        except ValueError:
+            return
+        self.guard.observe("place", _PLACE_LIMIT - left)
+        if left <= 0:
+            self.guard.block(self._retry_after(expire))
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
         # the order path, written out (no closure): it runs per order
         s = "buy" if side == "BUY" else "sell"
         if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
-                # HTX sizes buy-market orders in quote currency (REFERENCE.md §4.3): a base quantity
+                # HTX sizes buy-market orders in quote currency (the order value): a base quantity
                 # cannot be sent as is, and guessing a conversion would be a different order
                 raise InvalidOrder("HTX buy-market orders are sized in quote currency; use a limit IOC order",
                                    field="type")
@@ -178,16 +282,39 @@ class HtxSession(Session):
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         ts = self.now_ms() // 1000
         enc = self._encoder()
+        buf = self._buf
+        buf.clear()
         if order_id is not None:
-            d = await self._send(lambda b: enc.cancel_request(b, order_id, timestamp_s=ts), clid, lat, t_call,
-                                 "cancel")
+            enc.cancel_request(buf, order_id, timestamp_s=ts)
+            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",
+                             order_state=True)
+            # ok: "submitted for cancellation"; an order-orderstate-error names the order's state instead
+            code = d.get("order-state") if d.get("status") != "ok" else 10
         else:
-            d = await self._send(lambda b: enc.cancel_client_request(b, clid, timestamp_s=ts), clid, lat, t_call,
-                                 "cancel")
-        # HTX: "submitted for cancellation"; the final state comes from a query (REFERENCE.md §4.3)
+            enc.cancel_client_request(buf, clid, timestamp_s=ts)
+            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel")
+            code = d.get("data")   # a status code (an int), not an order id
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise _Unknown(VenueError(VENUE, "unexpected", f"cancel reply without a status code: {d}")) from None
+        if code == 0 and order_id is None:
+            raise UnknownOrder(VENUE, 0, "client-order-id not found", client_order_id=clid)
+        status = _CANCEL_CODE.get(code)
+        if status is None:
+            if code != _CLOSED_LONG_AGO:
+                raise _Unknown(VenueError(VENUE, code, f"unexpected cancel status code {code}"))
+            # final long ago; which final state only a query can tell (by order id it may still answer)
+            try:
+                ack = await self._query(info, order_id, clid, Latency(), perf_ns())
+            except VenueError:
+                raise VenueError(VENUE, code, "the order was closed long ago (canceled, filled or partially "
+                                 "filled) and its final state can no longer be queried",
+                                 client_order_id=clid) from None
+            ack.latency, ack.raw = lat, d
+            return ack
         return Ack(venue=VENUE, symbol=info.name, client_order_id=clid or "",
-                   order_id=str(order_id if order_id is not None else d.get("data", "")),
-                   status=CANCEL_REQUESTED, latency=lat, raw=d)
+                   order_id="" if order_id is None else str(order_id), status=status, latency=lat, raw=d)
 
     async def _query(self, info, order_id, clid, lat, t_call, *, rest=True) -> Ack:   # always REST
         ts = self.now_ms() // 1000
@@ -198,7 +325,15 @@ class HtxSession(Session):
         else:
             d = await self._send(lambda b: enc.query_client_request(b, clid, timestamp_s=ts), clid, lat, t_call,
                                  "query")
-        o = d.get("data") or {}
+        o = d.get("data")
+        if not isinstance(o, dict):   # an ok reply without the order: nothing to read a state from
+            raise _Unknown(VenueError(VENUE, "unexpected", "order query reply without the order"))
+        return self._order_ack(info, o, clid, lat, d, order_id=order_id)
+
+    @staticmethod
+    def _order_ack(info: SymbolInfo, o: dict[str, Any], clid: str | None, lat: Latency, raw: Any, *,
+                   order_id: Any = None, reconciled: bool = False) -> Ack:
+        """An order as HTX shows it (detail, open-order list and history spellings) as the Ack."""
         filled = str(o.get("field-amount", o.get("filled-amount", "")))
         cash = str(o.get("field-cash-amount", o.get("filled-cash-amount", "")))
         avg = ""
@@ -211,4 +346,5 @@ class HtxSession(Session):
                    order_id=str(o.get("id", order_id or "")), status=_STATE.get(o.get("state", ""), ACCEPTED),
                    side=str(o.get("type", "")).split("-")[0].upper(), price=str(o.get("price", "")),
                    quantity=str(o.get("amount", "")), filled_qty=filled, avg_price=avg,
-                   exchange_ts_ms=o.get("finished-at") or o.get("created-at"), latency=lat, raw=d)
+                   exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
+                   raw=raw)

@@ -5,15 +5,67 @@ report the count in the current window), so the guard does the same: a window's 
 window changes. An isolated order after idle time therefore never waits (the credit ccxt's limiter misses).
 What the venue reports (Binance `X-MBX-ORDER-COUNT-10S`, `X-MBX-USED-WEIGHT-1M`, WS `rateLimits`) raises
 the guard's count to the venue's, and `Retry-After` / a ban blocks everything until it passes.
+
+Every request counts, not only orders: cancels, queries (reconciliation included), clock syncs and the
+keep-warm pings take their cost from the windows they use (venue modules say which), and all of them
+respect a block. A limit is kept at `margin` (default 90 %) of the venue's published figure, so the local
+count never runs right up to the venue's.
+
+Any rate-limit reply from any venue (a RateLimited error: Binance 429/418, OKX 50011/50061, HTX's codes)
+blocks the guard (`rate_limited()`, called by the session in one place for every request): for the venue's
+`Retry-After` when it gives one (seconds, or an HTTP date), else for DEFAULT_RETRY_AFTER_S (a ban without
+one: DEFAULT_BAN_S, the shortest ban Binance documents).
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastorder.errors import Banned, RateLimited
+
+#: the share of each published limit the guard lets through (rate_limit_margin= on a session)
+DEFAULT_MARGIN = 0.9
+#: how long a rate-limit reply without a usable Retry-After blocks: the venues' shortest windows (OKX and HTX
+#: count in 2 s windows; Binance always sends Retry-After with 429)
+DEFAULT_RETRY_AFTER_S = 2.0
+#: a ban (Binance 418) without a usable Retry-After: Binance's bans last "from 2 minutes to 3 days"
+DEFAULT_BAN_S = 120.0
+#: reconciliation queries in flight at once per session (a burst of lost replies is asked about a few at a time)
+RECONCILE_CONCURRENCY = 2
+
+
+def parse_retry_after(value: object, now_s: float | None = None) -> float | None:
+    """A Retry-After value in seconds: a number of seconds ("3", b"1.5") or an HTTP date (RFC 9110 §10.2.3,
+    "Wed, 21 Oct 2015 07:28:00 GMT"), as the time left until then (>= 0). None when absent or unreadable
+    (then the caller's default applies): never an exception, whatever the reply carries."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("latin-1")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        v = float(value)
+        return v if math.isfinite(v) and v >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        v = float(text)
+    except ValueError:
+        pass
+    else:
+        return v if math.isfinite(v) and v >= 0 else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None or when.tzinfo is None:   # an HTTP date is always GMT; anything else is not one
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now_s is None else now_s))
 
 
 @dataclass(slots=True)
@@ -48,14 +100,20 @@ class Window:
 
 
 class RateGuard:
-    def __init__(self, venue: str, clock_ms=None) -> None:
+    def __init__(self, venue: str, clock_ms=None, *, margin: float = DEFAULT_MARGIN) -> None:
+        if not (isinstance(margin, (int, float)) and not isinstance(margin, bool) and 0 < margin <= 1):
+            raise ValueError(f"rate-limit margin must be a number in (0, 1], not {margin!r}")
         self.venue = venue
         self._clock = clock_ms or (lambda: int(time.time() * 1000))
+        self.margin = float(margin)
         self.windows: dict[str, Window] = {}
         self.blocked_until_ms = 0
         self.banned = False
+        self._reconcile_gate: asyncio.Semaphore | None = None
 
     def set_limit(self, name: str, limit: int, window_ms: int) -> None:
+        """A venue's published limit; the guard keeps `margin` of it (at least 1)."""
+        limit = max(1, math.floor(limit * self.margin))
         w = self.windows.get(name)
         if w is None:
             self.windows[name] = Window(name, limit, window_ms)
@@ -106,6 +164,46 @@ class RateGuard:
                     w.window_id, w.count = wid, 0
                 if n > w.count:
                     w.count = n
+
+    def rate_limited(self, exc: BaseException) -> None:
+        """A venue's rate-limit reply (RateLimited/Banned, whichever venue) blocks every request until its
+        Retry-After has passed, or for the default when it gave none. The guard's own refusals are ignored."""
+        if not isinstance(exc, RateLimited) or exc.code == "local":
+            return
+        banned = isinstance(exc, Banned)
+        wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) and exc.retry_after > 0 else None
+        self.block(wait if wait is not None else (DEFAULT_BAN_S if banned else DEFAULT_RETRY_AFTER_S),
+                   banned=banned)
+
+    def try_take(self, costs: dict[str, int]) -> bool:
+        """Take `costs` if there is room and no block (for background requests: skipped, not failed)."""
+        try:
+            self.check(costs)
+        except RateLimited:
+            return False
+        return True
+
+    async def acquire(self, costs: dict[str, int], timeout: float, clid: str | None = None) -> None:
+        """Wait (up to `timeout` s) until `costs` fit and no block is in force, then take them; else the
+        guard's RateLimited. For requests that may wait: reconciliation queries, clock syncs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.check(costs, clid)
+                return
+            except RateLimited as exc:
+                left = deadline - time.monotonic()
+                wait = exc.retry_after if exc.retry_after is not None else 0.05
+                if left <= 0 or wait > left:
+                    raise
+                await asyncio.sleep(max(0.001, wait))
+
+    @property
+    def reconcile_gate(self) -> asyncio.Semaphore:
+        """At most RECONCILE_CONCURRENCY reconciliation queries in flight (created on first use, in the loop)."""
+        if self._reconcile_gate is None:
+            self._reconcile_gate = asyncio.Semaphore(RECONCILE_CONCURRENCY)
+        return self._reconcile_gate
 
     def block(self, seconds: float, *, banned: bool = False) -> None:
         until = self._clock() + int(seconds * 1000)

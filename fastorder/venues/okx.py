@@ -1,8 +1,12 @@
-"""OKX v5: REST (`/api/v5/trade/…`) and the private WebSocket (`/ws/v5/private`). REFERENCE.md §3."""
+"""OKX v5: REST (`/api/v5/trade/…`) and the private WebSocket (`/ws/v5/private`).
+
+Wire formats and their public sources: docs/venues/okx.md.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -27,12 +31,61 @@ from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, P
 from fastorder.venues.base import Session, SymbolInfo, _Unknown
 
 VENUE = "okx"
+
+
+@dataclass(frozen=True)
+class OkxHosts:
+    """Where one OKX environment lives: the REST base URL and the three WebSocket services."""
+
+    rest: str
+    ws_public: str
+    ws_private: str
+    ws_business: str
+
+
+def _hosts(rest_host: str, ws_host: str) -> OkxHosts:
+    # WebSockets on port 443: OKX stopped serving them on 8443 on 2026-10-31 (docs/venues/okx.md)
+    ws = f"wss://{ws_host}/ws/v5/"
+    return OkxHosts(f"https://{rest_host}", ws + "public", ws + "private", ws + "business")
+
+
+#: OKX's environments by (region, "live" | "demo"). Demo trading uses the same REST host with the
+#: `x-simulated-trading: 1` header, and WebSocket hosts of its own (a demo key logging in on a live WebSocket
+#: host, or the reverse, is refused with 50101). Regions: "global" (www.okx.com), "eea" (my.okx.com accounts,
+#: eea.okx.com), "us" (app.okx.com accounts, us.okx.com).
+HOSTS: dict[tuple[str, str], OkxHosts] = {
+    ("global", "live"): _hosts("www.okx.com", "ws.okx.com"),
+    ("global", "demo"): _hosts("www.okx.com", "wspap.okx.com"),
+    ("eea", "live"): _hosts("eea.okx.com", "wseea.okx.com"),
+    ("eea", "demo"): _hosts("eea.okx.com", "wseeapap.okx.com"),
+    ("us", "live"): _hosts("us.okx.com", "wsus.okx.com"),
+    ("us", "demo"): _hosts("us.okx.com", "wsuspap.okx.com"),
+}
+REGIONS = tuple(dict.fromkeys(r for r, _ in HOSTS))
+
+
+def hosts(region: str = "global", simulated: bool = False) -> OkxHosts:
+    """The hosts of one environment; InvalidOrder(field="region") for a region OKX does not have."""
+    h = HOSTS.get((region, "demo" if simulated else "live")) if isinstance(region, str) else None
+    if h is None:
+        raise InvalidOrder(f"okx region must be one of {', '.join(REGIONS)}, not {region!r}", field="region")
+    return h
+
+
+#: expTime sent on every WebSocket order unless order_ttl_ms= says otherwise: OKX discards a request that
+#: reaches it after this deadline, so an order unanswered for longer can be settled as never placed
+DEFAULT_WS_TTL_MS = 10_000
+_NO_DEADLINE_MS = 10 ** 15   # an order sent without expTime over WS: never inferred NOT_PLACED
 _STATE = {"live": NEW, "partially_filled": PARTIALLY_FILLED, "filled": FILLED, "canceled": CANCELED,
           "mmp_canceled": CANCELED}
-_UNKNOWN = ("50001", "50004", "50026")                       # outcome unknown: check the order
-_AUTH = ("50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113", "60005", "60007", "60009",
-         "60024", "60011")
-_TIMESTAMP = ("50102", "50112", "60004", "60006")
+# outcome unknown: check the order (50004 and the 5xx "timed out" codes say so in their text)
+_UNKNOWN = ("50001", "50004", "50026", "51054", "51149")
+_AUTH = ("50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50113", "50114", "60005", "60007",
+         "60009", "60024", "60011", "60032")
+# 50036: the request reached OKX after its expTime (our clock or the path is late): not processed
+_TIMESTAMP = ("50102", "50112", "60004", "60006", "50036")
+# per-endpoint limits, 2 s windows: kind -> (window, published limit)
+_REQUEST_LIMITS = {"cancel": ("cancel", 60), "query": ("query", 60), "time": ("time", 10), "ping": ("time", 10)}
 _RATE = ("50011", "50013", "50061", "60014")
 _NOT_FOUND = ("51603", "51400", "51401", "51402")
 _ORD_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
@@ -61,6 +114,21 @@ def error_for(code: str, msg: str, status: int, clid: str | None, action: str) -
     return VenueError(VENUE, code, msg, http_status=status, client_order_id=clid)
 
 
+def _inst_id_code(v: Any) -> int:
+    """An instrument's instIdCode (an integer, or its digits as text) from the instruments list; -1 if absent
+    or unreadable (never 0, which would name another instrument or none)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v if v >= 0 else -1
+    if isinstance(v, str) and v.isascii() and v.isdigit():
+        return int(v)
+    return -1
+
+
+def _no_code(info: SymbolInfo) -> InvalidOrder:
+    return InvalidOrder(f"okx listed {info.name} without an instIdCode, which WebSocket order operations need; "
+                        "trade it with transport='rest'", field="symbol")
+
+
 def _gateway_us(d: dict[str, Any]) -> int | None:
     """OKX's own gateway time (outTime - inTime, µs), reported on every trade reply."""
     try:
@@ -71,28 +139,49 @@ def _gateway_us(d: dict[str, Any]) -> int | None:
 
 class OkxSession(Session):
     venue = VENUE
-    default_rest_url = "https://www.okx.com"
-    default_ws_url = "wss://ws.okx.com:8443/ws/v5/private"
+    default_rest_url = HOSTS[("global", "live")].rest
+    default_ws_url = HOSTS[("global", "live")].ws_private
     warm_path = "/api/v5/public/time"
-    _acceptance_window_ms = 31_000   # REST requests expire 30 s after their timestamp
 
-    def __init__(self, *, td_mode: str = "cash", simulated: bool = False, order_ttl_ms: int | None = None,
-                 **kw: Any) -> None:
+    def __init__(self, *, td_mode: str = "cash", simulated: bool = False, region: str = "global",
+                 order_ttl_ms: int | None = None, **kw: Any) -> None:
+        # the environment's hosts, unless url=/ws_url= name others (a simulator, a colocated gateway)
+        env = hosts(region, bool(simulated))
+        self.region = region
+        self.simulated = bool(simulated)
+        self.default_rest_url = env.rest
+        self.default_ws_url = env.ws_private
         super().__init__(**kw)
-        # expTime on every order: OKX discards it once the venue clock passes now + ttl (REFERENCE.md §3.2),
-        # which also bounds how long an unanswered order can stay undecided
+        # expTime: OKX discards an order that reaches it after this deadline. Over WebSocket nothing else
+        # bounds an order's life (no signed timestamp), so it is sent by default; 0 sends none
+        if order_ttl_ms is None:
+            order_ttl_ms = DEFAULT_WS_TTL_MS if self.transport == "ws" else 0
+        if not isinstance(order_ttl_ms, int) or isinstance(order_ttl_ms, bool) or order_ttl_ms < 0:
+            raise InvalidOrder(f"order_ttl_ms must be an int >= 0, not {order_ttl_ms!r}", field="order_ttl_ms")
         self.order_ttl_ms = order_ttl_ms
-        if order_ttl_ms is not None and "_acceptance_window_ms" not in self.__dict__:
-            self._acceptance_window_ms = order_ttl_ms + 1000
         key, secret, passphrase = kw.get("key"), kw.get("secret"), kw.get("passphrase")
         if secret is None or passphrase is None:
             raise InvalidCredential("okx needs secret= and passphrase=")
         signer = HmacSha256(secret)
         self.td_mode = td_mode
-        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=simulated)
+        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
+        self._rotating: set[int] = set()   # id() of connections being replaced after a 64008 notice
+        self.events: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
+
+    @property
+    def acceptance_window_ms(self) -> int:
+        """How long after sending an order OKX could still accept it, as sent: a REST request's timestamp
+        expires after 30 s, an order with expTime at its deadline (1 s of margin for the clock on both). A WS
+        order without expTime has no deadline: recovery never infers NOT_PLACED for it."""
+        if "_acceptance_window_ms" in self.__dict__:   # acceptance_window_ms= (a simulator known to differ)
+            return self.__dict__["_acceptance_window_ms"]
+        ttl = self.order_ttl_ms
+        if self.transport == "rest":
+            return min(31_000, ttl + 1000) if ttl else 31_000
+        return ttl + 1000 if ttl else _NO_DEADLINE_MS
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         costs = self._costs.get(info.name)
@@ -100,21 +189,37 @@ class OkxSession(Session):
             costs = self._costs[info.name] = {f"place:{info.name}": 1}
         return costs
 
+    def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
+        """Cancel and order details: 60 requests / 2 s per instrument each; system time (the clock and the
+        keep-warm request): 10 / 2 s (docs/venues/okx.md, rate limits). Windows made on first use."""
+        name, limit = _REQUEST_LIMITS[kind]
+        if info is not None and kind in ("cancel", "query"):
+            name = f"{name}:{info.name}"
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, limit, 2000)
+        return {name: 1}
+
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])
 
     async def load_symbols(self) -> None:
         data = await self.rest_get_json("/api/v5/public/instruments?instType=SPOT")
+        missing = 0
         for s in data.get("data", []):
             try:
                 rules = SymbolRules(s["instId"], s["tickSz"], s["lotSz"], min_qty=s.get("minSz") or 0)
             except (InvalidOrder, KeyError):
                 continue
-            info = SymbolInfo(s["instId"], s.get("baseCcy", ""), s.get("quoteCcy", ""), rules,
-                              int(s.get("instIdCode") or 0))
+            code = _inst_id_code(s.get("instIdCode"))
+            missing += code < 0
+            info = SymbolInfo(s["instId"], s.get("baseCcy", ""), s.get("quoteCcy", ""), rules, code)
             self.symbols[s["instId"].replace("-", "").upper()] = info
-            # place-order limit: 60 requests / 2 s per instrument, shared by REST and WS (REFERENCE.md §3.3)
+            # place-order limit: 60 requests / 2 s per instrument, shared by REST and WS (docs/venues/okx.md)
             self.guard.set_limit(f"place:{s['instId']}", 60, 2000)
+        if self.transport == "ws" and self.symbols and missing == len(self.symbols):
+            # WS order operations name the instrument by instIdCode only: without it no order could be sent
+            raise VenueError(VENUE, "instIdCode", "GET /api/v5/public/instruments gave no instIdCode for any "
+                             "instrument; WebSocket orders need it (use transport='rest')")
 
     async def _ws_logon(self, conn: Any) -> None:
         """The `login` op: its reply carries no request id, so it arrives through _on_ws_message."""
@@ -132,7 +237,7 @@ class OkxSession(Session):
             raise error_for(str(msg.get("code")), str(msg.get("msg", "")), 0, None, "login")
 
     def _heartbeat(self, conn: Any) -> None:
-        conn.send("ping")   # OKX: the text string, answered by "pong" (REFERENCE.md §3.7)
+        conn.send("ping")   # OKX: the text string, answered by "pong"
 
     def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
         if payload == b"pong":   # the heartbeat's answer: the connection is alive, nothing to do
@@ -141,10 +246,25 @@ class OkxSession(Session):
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return
-        if isinstance(msg, dict) and msg.get("event") in ("login", "error"):
+        if not isinstance(msg, dict):
+            return
+        event = msg.get("event")
+        if event in ("login", "error"):
             w = self._login_waiters.get(id(conn))
             if w is not None and not w.done():
                 w.set_result(msg)
+                return
+        if event is not None:
+            self.events.append(msg)
+            del self.events[:-100]   # keep the latest few
+        if event == "notice" and str(msg.get("code")) == "64008" and conn is not None and not self._closed:
+            # a service upgrade closes this connection in about 60 s: move to a fresh one first
+            key = id(conn)
+            if key not in self._rotating:
+                self._rotating.add(key)
+                task = asyncio.get_running_loop().create_task(self.rotate_ws(conn))
+                task.add_done_callback(lambda _t: self._rotating.discard(key))
+                self._tasks.append(task)
 
     # -- replies -------------------------------------------------------------------------------------------
     def _one(self, d: Any, status: int, clid: str | None, action: str) -> dict[str, Any]:
@@ -211,6 +331,8 @@ class OkxSession(Session):
             self._reply_headers(resp, lat)
             d, item = self._result(resp.body, resp.status, clid, lat, "place")
         else:
+            if info.code < 0:
+                raise _no_code(info)
             rid = self.next_request_id()
             self._ws_enc.order(buf, rid, info.code, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid, px=price,
                                tgt_ccy=tgt, rules=info.rules, exp_time_ms=self.now_ms() + ttl if ttl else None)
@@ -222,12 +344,14 @@ class OkxSession(Session):
                    "", "", int(ts) if ts else None, False, lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
+        if info.code < 0 and self.transport == "ws":
+            raise _no_code(info)
         ts = self.now_ms()
         d, item = await self._send(
             lambda b: self._rest_enc.cancel_request(b, info.name, timestamp_ms=ts, ord_id=order_id, cl_ord_id=clid),
             lambda b, rid: self._ws_enc.cancel_order(b, rid, info.code, ord_id=order_id, cl_ord_id=clid),
             clid, lat, t_call, "cancel")
-        # OKX: sCode 0 means the cancel was accepted; the final state comes from a query (REFERENCE §3.6)
+        # OKX: sCode 0 means the cancel was accepted; the final state comes from a query
         return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid or "",
                    order_id=str(item.get("ordId", order_id or "")), status=CANCEL_REQUESTED,
                    exchange_ts_ms=int(item["ts"]) if item.get("ts") else None, latency=lat, raw=d)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 
+from fastorder.log import logger
 from fastorder.transport.client import HttpPool
 
 
@@ -34,9 +35,15 @@ class AddressPin:
                                samples=samples, timeout=self.timeout, addresses=candidates)
         best = res.best
         if best is None:
+            logger.info("%s: no candidate address answered the probe; keeping %s", self.host,
+                        self.address or "the resolved one")
             return None
         if best.address != (self.address or self.host):
+            logger.info("%s: moving REST connections from %s to %s (the fastest of %d probed)", self.host,
+                        self.address or "the resolved address", best.address, len(candidates))
             await self.use(best.address)
+        else:
+            logger.debug("%s: re-probe keeps %s", self.host, best.address)
         return best.address
 
     async def use(self, address: str) -> None:
@@ -52,5 +59,5 @@ class AddressPin:
             await asyncio.sleep(self.interval)
             try:
                 await self.choose(self.candidates, samples=3)
-            except Exception:
-                pass   # probing is advisory: the current address keeps serving
+            except Exception as exc:   # probing is advisory: the current address keeps serving
+                logger.info("%s: address re-probe failed (%s: %s)", self.host, type(exc).__name__, exc)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastorder.errors import ConnectionLost, FastorderError
+from fastorder.log import logger
 
 
 def ws_is_open(conn: Any) -> bool:
@@ -74,6 +75,9 @@ class WsPool:
         task opens a replacement in the background with backoff and jitter."""
         if self.closed:
             return
+        if any(c is conn for c in self.conns):   # not one `rotate` has already replaced
+            logger.warning("%s: WebSocket connection lost (%s); opening a replacement", self.venue,
+                           f"{type(exc).__name__}: {exc}" if exc is not None else "closed")
         self.conns = [c for c in self.conns if c is not conn]
         if self.heal_needed is not None:
             self.heal_needed.set()
@@ -93,9 +97,13 @@ class WsPool:
                     self.reconnects += 1
                     self.connect_error = None
                     delay = 0.05
+                    logger.info("%s: WebSocket connection reopened (%d open)", self.venue,
+                                sum(map(ws_is_open, self.conns)))
                 except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError) as exc:
                     # incl. a failed TLS handshake or a rejected certificate: retried, verifying every time
                     self.connect_error = exc
+                    logger.warning("%s: reopening a WebSocket connection failed (%s: %s); retrying in about "
+                                   "%.2f s", self.venue, type(exc).__name__, exc, delay)
                     await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
                     delay = min(delay * 2, 5.0)
             self.conns = [c for c in self.conns if ws_is_open(c)]
@@ -105,8 +113,11 @@ class WsPool:
         opened, logged on and taking orders before the old one is closed; its in-flight replies still arrive."""
         try:
             new = await self._open_conn()
-        except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError):
-            return   # the old one keeps serving; `lost` heals when it dies
+        except (OSError, asyncio.TimeoutError, ConnectionError, FastorderError) as exc:
+            logger.warning("%s: rotating a WebSocket connection failed (%s: %s); the old one keeps serving",
+                           self.venue, type(exc).__name__, exc)
+            return   # `lost` heals when it dies
+        logger.info("%s: WebSocket connection rotated: the new one takes orders, the old one closes", self.venue)
         self.conns = [new if c is conn else c for c in self.conns]
         if new not in self.conns:
             self.conns.append(new)
@@ -125,8 +136,8 @@ class WsPool:
                 if ws_is_open(c):
                     try:
                         self._heartbeat(c)
-                    except Exception:
-                        pass   # a dead connection is healed through `lost`
+                    except Exception as exc:   # a dead connection is healed through `lost`
+                        logger.debug("%s: heartbeat not sent (%s: %s)", self.venue, type(exc).__name__, exc)
 
     async def rtt_loop(self, every: float = 1.0) -> None:
         """Refresh each connection's kernel RTT estimate (TCP_INFO), off the order path."""
@@ -135,8 +146,8 @@ class WsPool:
                 if ws_is_open(c):
                     try:
                         self.rtt[id(c)] = c.tcp_rtt()[0]
-                    except OSError:
-                        pass
+                    except OSError as exc:   # closing meanwhile: its last estimate stays until it is gone
+                        logger.debug("%s: TCP_INFO unavailable (%s)", self.venue, exc)
             await asyncio.sleep(every)
 
     def close(self) -> None:

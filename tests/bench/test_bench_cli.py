@@ -20,7 +20,7 @@ def test_default_rows_table_criteria_and_json(tmp_path):
     res = bench("--orders", "60", "--warmup", "20", "--json", str(out), "--hdr", str(tmp_path / "r.hdr"))
     assert res.returncode == 0, res.stderr[-3000:]
     for row in ("fastorder binance rest", "fastorder binance ws", "fastorder okx rest", "fastorder okx ws",
-                "fastorder htx rest", "plan: aiohttp shared session", "plan: websockets"):
+                "fastorder htx rest", "aiohttp (shared session)", "websockets"):
         assert row in res.stdout
     assert "PASS(success>99.5%)" in res.stdout and "not the network to a real exchange" in res.stdout
     data = json.loads(out.read_text())
@@ -32,7 +32,7 @@ def test_default_rows_table_criteria_and_json(tmp_path):
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]
     assert set(fo["criteria"]) == {"mean<1ms", ">=60%<1ms", "p95<1.5ms", "success>99.5%"}
     assert fo["client_us_mean"] > 0 and fo["simulator_us_mean"] > 0
-    assert any(r["baseline"] == "plan: aiohttp shared session" for r in data["ratios"])
+    assert any(r["baseline"] == "aiohttp (shared session)" for r in data["ratios"])
     assert set(fo["gc"]) == {"collections", "by_generation", "max_pause_us", "total_pause_us"}
     assert "garbage collector during the measured orders" in res.stdout
     hdr = (tmp_path / "r.hdr").read_text()
@@ -104,3 +104,45 @@ def test_pin_and_gc_freeze_switches(tmp_path):
     assert data["placement"]["simulator_cpus"] is None and data["placement"]["simulator_spin_us"] == 0
     res = bench("--pin", "--gc-freeze", "--rows", "okx-ws", "--orders", "30", "--warmup", "5", "--no-baselines")
     assert res.returncode == 0 and "fastorder okx ws" in res.stdout, res.stderr[-3000:]
+
+
+def test_tls_with_every_baseline(tmp_path):
+    # every baseline trusts the simulator's test CA (ccxt did not: the bench exited 1 with a traceback)
+    for mod in ("aiohttp", "websockets", "ccxt"):   # the test extras install them all
+        pytest.importorskip(mod)
+    out = tmp_path / "r.json"
+    args = ["--tls", "--rows", "binance-rest", "aiohttp", "aiohttp-per-order", "websockets", "ccxt",
+            "--orders", "40", "--warmup", "5", "--json", str(out)]
+    res = bench(*args)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    rows = {r["name"]: r for r in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {"fastorder binance rest", "aiohttp (shared session)", "aiohttp (session per order)",
+                         "websockets", "ccxt"}
+    for name, r in rows.items():
+        assert r["note"] == "" and r["failed"] == 0 and r["ok"] == r["orders"] > 0, (name, r["note"], r["errors"])
+    # the banner names the command once, as typed
+    import shlex
+    assert res.stdout.splitlines()[0] == "command: " + shlex.join(["fastorder", "bench", *args])
+    assert res.stdout.count("fastorder bench") == 1
+
+
+def test_a_baseline_that_cannot_start_is_a_row_with_a_note():
+    # ccxt pointed at a loopback port where nothing listens: load_markets fails for real; the bench must turn
+    # that into a skipped row with the reason, not a traceback that ends the run
+    pytest.importorskip("ccxt")
+    import asyncio
+    import socket
+    import types
+
+    from fastorder.bench.runner import Bench, Settings
+
+    with socket.socket() as s:   # a free port, closed again before use
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bench_ = Bench(Settings(orders=10, warmup=0))
+    bench_.sim = types.SimpleNamespace(urls={"binance": {"rest": f"http://127.0.0.1:{port}",
+                                                         "ws": f"ws://127.0.0.1:{port}/ws-api/v3"}})
+    lane = asyncio.run(bench_._baseline_lane("ccxt"))
+    assert lane.send is None and lane.total == 0
+    assert lane.row.name == "ccxt" and lane.row.note.startswith("skipped: could not start (")

@@ -606,7 +606,7 @@ def binance_faulty_orders(draw) -> tuple[dict, type[BaseException]]:
         if type_ == "LIMIT_MAKER":
             order["time_in_force"] = "GTC"
             return order, InvalidOrder
-    if fault == "extra":  # REFERENCE.md §1.5: quoteOrderQty is MARKET only, stopPrice stop/take-profit only
+    if fault == "extra":  # Binance POST /api/v3/order: quoteOrderQty is MARKET only, stopPrice stop/take-profit only
         if type_ != "MARKET":
             order["quote_order_qty"] = "10"
             return order, InvalidOrder

@@ -2,9 +2,9 @@
 
 Sources:
 - RFC 4231 §4.2-4.8 (HMAC-SHA256 test cases 1-7) and RFC 8032 §7.1 (Ed25519 TEST 1-3), typed in from the RFCs.
-- tests/core/golden.py (the facts of shared/exchanges/vectors.json, checked against it when it is present);
-  `official` vectors are published by the venue, the others are SELF-COMPUTED with the documented algorithm
-  (ids carry "selfcomputed").
+- tests/data/signing_vectors.json (loaded by tests/core/golden.py), each vector with its public source URLs;
+  `official` (published) vectors appear in the venue's docs or official SDK, the others are computed with the
+  documented algorithm from the sources' keys and texts (test ids carry "selfcomputed").
 - End-to-end encoder frames: the signed text and signature come from a vector; the surrounding layout (query
   order, JSON member order, HTTP head) is written out here by hand from the stubs in fastorder/_core/*.pyi.
 """
@@ -28,25 +28,22 @@ golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
 
 
-def _shared_vectors() -> Path | None:
-    """shared/exchanges/vectors.json beside (or above) the checkout, if there is one."""
-    for parent in Path(__file__).resolve().parents:
-        cand = parent / "shared" / "exchanges" / "vectors.json"
-        if cand.is_file():
-            return cand
-    return None
+def test_every_vector_names_its_public_source_and_computed_ones_recompute():
+    # published=False vectors carry a signature computed here once: recompute it with an independent
+    # implementation (Python's hmac, cryptography's Ed25519) so the data file cannot drift
+    import hashlib
+    import hmac
 
-
-def test_golden_table_matches_shared_reference():
-    # tests/core/golden.py is the suite's own copy of the facts; it must not drift from the shared reference
-    path = _shared_vectors()
-    if path is None:
-        pytest.skip("shared/exchanges/vectors.json is not beside this checkout")
-    shared = json.loads(path.read_text(encoding="utf-8"))
-    assert golden.as_dicts() == [{k: v[k] for k in ("id", "venue", "kind", "official", "secret", "private_seed_hex",
-                                                     "signed_text", "signature", "encoding") if k in v}
-                                 for v in shared["vectors"]]
-    assert golden.BINANCE_API_KEY == shared["binance_api_key"]
+    for v in golden.as_dicts():
+        assert golden.SOURCES[v["id"]] and all(u.startswith("https://") for u in golden.SOURCES[v["id"]]), v["id"]
+        if v["official"]:
+            continue
+        text = v["signed_text"].encode("utf-8")
+        if "private_seed_hex" in v:
+            raw = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(v["private_seed_hex"])).sign(text)
+        else:
+            raw = hmac.new(v["secret"].encode("utf-8"), text, hashlib.sha256).digest()
+        assert (raw.hex() if v["encoding"] == "hex" else base64.b64encode(raw).decode()) == v["signature"], v["id"]
 
 
 VECTORS = {v["id"]: v for v in golden.as_dicts()}
@@ -132,14 +129,14 @@ def test_rfc8032_ed25519(impl, seed, pub, msg, sig):
 
 
 def test_rfc8032_seed_public_key_pem(impl):
-    # REFERENCE.md §1.4: the PEM of the RFC 8032 TEST 1 public key
+    # the PEM (SubjectPublicKeyInfo) of the RFC 8032 §7.1 TEST 1 public key
     pem = impl.sign.Ed25519Signer(RFC8032_SEED).public_key_pem
     assert "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" in pem
     assert pem.startswith("-----BEGIN PUBLIC KEY-----\n")
 
 
 # --------------------------------------------------------------------------------------------------------------
-# every vector in vectors.json through the signers
+# every vector in tests/data/signing_vectors.json through the signers
 
 @pytest.mark.parametrize("vector", list(VECTORS.values()), ids=vid)
 def test_vector_signature(impl, vector):
@@ -227,7 +224,7 @@ def test_binance_rest_with_client_id_selfcomputed(impl):
 
 
 def test_binance_rest_ed25519_selfcomputed(impl):
-    # the RFC 8032 seed signs our encoder's text; the signature is percent-encoded base64 (REFERENCE.md §1.2)
+    # the RFC 8032 seed signs our encoder's text; the signature is percent-encoded base64 (Binance REST docs, "SIGNED Endpoint Examples": Ed25519)
     text = ("symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=1&price=0.2&recvWindow=5000"
             "&timestamp=1668481559918")
     sig = base64.b64encode(Ed25519PrivateKey.from_private_bytes(RFC8032_SEED).sign(text.encode())).decode()
@@ -283,7 +280,7 @@ def _signature_in(frame: bytes) -> str:
 
 
 def _assert_signed_text(frame: bytes, vector: dict) -> None:
-    # the sorted name=value text of all params but signature (REFERENCE.md §2.4), recomputed from the frame
+    # the sorted name=value text of all params but signature (Binance WebSocket API docs, "Signing requests"), recomputed from the frame
     params = json.loads(frame)["params"]
     text = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
     assert text == vector["signed_text"]

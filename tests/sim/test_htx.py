@@ -48,7 +48,8 @@ def test_presign_text_reproduces_official_sdk_vector():
         ("AccessKeyId", "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"), ("SignatureMethod", "HmacSHA256"),
         ("SignatureVersion", "2"), ("Timestamp", "2017-05-11T15:19:30"), ("order-id", "1234567890")])
     sig = base64.b64encode(hmac.new(b"b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx", text.encode(), hashlib.sha256).digest())
-    assert sig.decode() == "Nmd8AU8uAe0mkFpxNbiava0aeZzBEtYjCdie1ZYZjoM="  # REFERENCE.md §4.2 (self-computed)
+    # the docs' placeholder keys (huobiapi.github.io/docs/spot/v1/en/#authentication); signature computed
+    assert sig.decode() == "Nmd8AU8uAe0mkFpxNbiava0aeZzBEtYjCdie1ZYZjoM="
 
 
 def test_public_and_accounts(h):
@@ -85,14 +86,17 @@ def test_place_query_cancel_by_id_and_client_id(h):
         st, q = await c.get(f"/v1/order/orders/{oid}")
         assert q["data"]["state"] == "canceled" and q["data"]["canceled-at"] > 0
         st, r = await c.post(f"/v1/order/orders/{oid}/submitcancel", {})
-        assert r["status"] == "error" and r["err-code"] == "order-orderstate-error" and r["order-state"] == "canceled"
+        assert r["status"] == "error" and r["err-code"] == "order-orderstate-error" and r["order-state"] == 7
+        # by client id the reply is always ok with a status code: 10 cancelling, 7 canceled, 0 not found
         st, r = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "a0002"}))
         st, r = await c.post("/v1/order/orders/submitCancelClientOrder", {"client-order-id": "a0002"})
-        assert r["status"] == "ok"
+        assert r == {"status": "ok", "data": 10}
         st, q = await c.get("/v1/order/orders/getClientOrder", {"clientOrderId": "a0002"})
         assert q["data"]["state"] == "canceled"
+        st, r = await c.post("/v1/order/orders/submitCancelClientOrder", {"client-order-id": "a0002"})
+        assert r == {"status": "ok", "data": 7}
         st, r = await c.post("/v1/order/orders/submitCancelClientOrder", {"client-order-id": "zzz"})
-        assert r["err-code"] == "base-record-invalid"
+        assert r == {"status": "ok", "data": 0}
         st, q = await c.get("/v1/order/orders/1")
         assert q == {"status": "error", "err-code": "base-record-invalid", "err-msg": "record invalid", "data": None}
         # matching: taker limit, market buy by value, ioc, fok, limit-maker
@@ -121,8 +125,9 @@ def test_place_query_cancel_by_id_and_client_id(h):
 @pytest.mark.parametrize("kw,msg", [
     ({"key": "nobody"}, "Incorrect Access key"),
     ({"secret": "wrong-secret"}, "Verification failure"),
-    ({"ts": "2017-05-11T15:19:30"}, "Timestamp expired"),
-    ({"ts": "2017-05-11 15:19:30"}, "Invalid Timestamp"),
+    ({"ts": "2017-05-11T15:19:30"}, "Invalid submission time or incorrect time format"),
+    ({"ts": "2017-05-11 15:19:30"}, "Invalid submission time or incorrect time format"),
+    ({"sig_method": "HmacSHA1"}, "Incorrect signature method"),
     ({"host": "api.binance.com"}, "Verification failure"),
 ])
 def test_signature_rejections(h, kw, msg):
@@ -169,17 +174,118 @@ def test_place_rejections(h, body, code):
     scenario(h, t)
 
 
-def test_duplicate_client_order_id_and_rate_limit(h):
+def test_duplicate_client_order_id_accepted_and_latest_wins(h):
+    # HTX no longer checks client-id uniqueness (2021-05-26): a reuse is accepted, even while the first
+    # order is open, and a query by client id answers with the latest order
     async def t(c, sim):
-        st, r = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "d1"}))
-        assert r["status"] == "ok"
-        st, r = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "d1"}))
-        assert r["err-code"] == "invalid-client-order-id"
-        st, r = await c.post("/v1/order/orders/place", PLACE)
-        assert r["status"] == "ok"
-        st, r = await c.post("/v1/order/orders/place", PLACE)
-        assert r["err-code"] == "api-request-too-frequent"
+        st, r1 = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "d1"}))
+        st, r2 = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "d1"}))
+        assert r1["status"] == r2["status"] == "ok" and r1["data"] != r2["data"]
+        st, q = await c.get("/v1/order/orders/getClientOrder", {"clientOrderId": "d1"})
+        assert q["data"]["id"] == int(r2["data"])
+        st, q = await c.get(f"/v1/order/orders/{r1['data']}")
+        assert q["data"]["state"] == "submitted" and q["data"]["client-order-id"] == "d1"
+    scenario(h, t)
+
+
+def test_rate_limit_code_and_headers(h):
+    async def t(c, sim):
+        seen = []
+        for _ in range(4):
+            url = h.htx_url(c.base, "POST", "/v1/order/orders/place")
+            async with c.s.post(url, data=json.dumps(PLACE), headers={"Content-Type": "application/json"}) as r:
+                body = await r.json(content_type=None)
+                seen.append((body.get("err-code"), r.headers["X-HB-RateLimit-Requests-Remain"],
+                             int(r.headers["X-HB-RateLimit-Requests-Expire"])))
+        assert [x[:2] for x in seen] == [(None, "2"), (None, "1"), (None, "0"),
+                                         ("base-request-exceed-frequency-limit", "0")]
+        assert 0 < seen[0][2] - h.ms() <= 2100   # the window's end, a Unix time in ms
+        assert len(sim.orders("htx")) == 3
     scenario(h, t, htx_limit_per_2s=3)
+
+
+HOUR = 3_600_000
+
+
+def test_client_id_retention_windows(h):
+    """A client id finds an open order for 8 h and a final one for 2 h from its creation; an order canceled
+    without fills is gone by order id too 2 h after the cancel; a filled one stays queryable by id."""
+    async def t(c, sim):
+        app = sim.apps["htx"]
+
+        async def place(cid, **kw):
+            st, r = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": cid}, **kw))
+            assert r["status"] == "ok", r
+            return r["data"]
+
+        async def by_cid(cid):
+            st, q = await c.get("/v1/order/orders/getClientOrder", {"clientOrderId": cid}, ts=_stamp(h, app))
+            return q.get("data") or q["err-code"]
+
+        open_id = await place("open1")
+        filled_id = await place("fill1", price="50100")
+        canceled_id = await place("canc1")
+        st, r = await c.post(f"/v1/order/orders/{canceled_id}/submitcancel", {})
+        app.advance_clock(2 * HOUR - 60_000)
+        assert (await by_cid("fill1"))["state"] == "filled"
+        app.advance_clock(120_000)   # 2 h + 1 min after creation
+        for cid in ("fill1", "canc1"):
+            assert await by_cid(cid) == "base-record-invalid"
+            st, r = await c.post("/v1/order/orders/submitCancelClientOrder", {"client-order-id": cid},
+                                 ts=_stamp(h, app))
+            assert r == {"status": "ok", "data": 0}
+        st, q = await c.get(f"/v1/order/orders/{filled_id}", ts=_stamp(h, app))
+        assert q["data"]["state"] == "filled"
+        st, q = await c.get(f"/v1/order/orders/{canceled_id}", ts=_stamp(h, app))
+        assert q["err-code"] == "base-record-invalid"
+        assert (await by_cid("open1"))["state"] == "submitted"
+        app.advance_clock(6 * HOUR)   # 8 h + 1 min: the open order's client id is forgotten, its id is not
+        assert await by_cid("open1") == "base-record-invalid"
+        st, q = await c.get(f"/v1/order/orders/{open_id}", ts=_stamp(h, app))
+        assert q["data"]["state"] == "submitted"
+        st, q = await c.get("/v1/order/openOrders", {"account-id": "100009", "symbol": "btcusdt"},
+                            ts=_stamp(h, app))
+        assert [o["client-order-id"] for o in q["data"]] == ["open1"] and "filled-amount" in q["data"][0]
+    scenario(h, t)
+
+
+def _stamp(h, app):
+    """A Signature V2 timestamp on the simulator's (moved) clock."""
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp((h.ms() + app.clock_offset_ms) / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_clock_moved_means_old_timestamps_rejected(h):
+    async def t(c, sim):
+        sim.apps["htx"].advance_clock(400_000)
+        st, r = await c.get("/v1/account/accounts")
+        assert r["err-code"] == "api-signature-not-valid"
+        assert "Invalid submission time or incorrect time format" in r["err-msg"]
+        async with c.s.get(c.base + "/v1/common/timestamp") as resp:
+            assert (await resp.json())["data"] - h.ms() >= 399_000
+    scenario(h, t)
+
+
+def test_search_past_orders(h):
+    async def t(c, sim):
+        app = sim.apps["htx"]
+        st, f = await c.post("/v1/order/orders/place", dict(PLACE, price="50100", **{"client-order-id": "p1"}))
+        st, k = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "p2"}))
+        st, r = await c.post(f"/v1/order/orders/{k['data']}/submitcancel", {})
+        st, o = await c.post("/v1/order/orders/place", dict(PLACE, **{"client-order-id": "p3"}))
+        q = {"symbol": "btcusdt", "states": "filled,partial-canceled,canceled"}
+        st, r = await c.get("/v1/order/orders", q)
+        assert [x["client-order-id"] for x in r["data"]] == ["p2", "p1"]   # newest first, open ones not listed
+        app.advance_clock(2 * HOUR)
+        st, r = await c.get("/v1/order/orders", q, ts=_stamp(h, app))
+        assert [x["client-order-id"] for x in r["data"]] == ["p1"]   # canceled: only within 2 h of the cancel
+        now = h.ms() + app.clock_offset_ms
+        st, r = await c.get("/v1/order/orders", dict(q, **{"start-time": now - 49 * HOUR, "end-time": now}),
+                            ts=_stamp(h, app))
+        assert r["err-code"] == "invalid_interval"
+        st, r = await c.get("/v1/order/orders", {"symbol": "btcusdt"}, ts=_stamp(h, app))
+        assert r["err-code"] == "validation-constraints-required"
+    scenario(h, t)
 
 
 def test_ed25519_key(h):

@@ -66,7 +66,7 @@ def test_rest_place_query_cancel(h):
         st, q = await c.call("GET", path)
         assert q["data"][0]["state"] == "canceled"
         st, r = await c.call("POST", "/api/v5/trade/cancel-order", {"instId": "BTC-USDT", "clOrdId": "b15"})
-        assert r["code"] == "1" and r["data"][0]["sCode"] == "51401"
+        assert r["code"] == "1" and r["data"][0]["sCode"] == "51400"   # 51401 is Nitro Spread's
         st, r = await c.call("POST", "/api/v5/trade/cancel-order", {"instId": "BTC-USDT", "ordId": "123"})
         assert r["code"] == "1" and r["data"][0]["sCode"] == "51400"
         st, q = await c.call("GET", "/api/v5/trade/order?instId=BTC-USDT&ordId=1")
@@ -149,7 +149,7 @@ def test_rest_place_rejections(h, body, code, scode):
         st, r = await c.call("POST", "/api/v5/trade/order", body)
         assert r["code"] == code, r
         if scode:
-            assert st == 200 and r["data"][0]["sCode"] == scode and r["msg"] == "All operations failed"
+            assert st == 200 and r["data"][0]["sCode"] == scode and r["msg"] == "Operation failed."
         else:
             assert r["data"] == []
         assert sim.orders("okx") == []
@@ -251,13 +251,13 @@ def test_exp_time(h):
         assert r["code"] == "0"
         st, r = await c.call("POST", "/api/v5/trade/order", dict(PLACE, clOrdId="e2"),
                              headers={"expTime": str(h.ms() - 1)})
-        assert r["code"] == "50037" and r["data"] == []
+        assert st == 200 and r["code"] == "50036" and r["data"] == []   # expTime already passed: not processed
         assert sim.order("okx", client_order_id="e2") is None
         async with connect(sim.url("okx", "ws")) as ws:
             await ws.send(json.dumps(h.okx_login_args()))
             await ws.recv()
             a = {k: v for k, v in PLACE.items() if k != "instId"}
-            for exp, code in ((h.ms() + 5000, "0"), (h.ms() - 1, "50037"), ("soon", "51000")):
+            for exp, code in ((h.ms() + 5000, "0"), (h.ms() - 1, "50036"), ("soon", "51000")):
                 await ws.send(json.dumps({"id": "9", "op": "order", "expTime": str(exp),
                                           "args": [dict(a, instIdCode=10001)]}))
                 assert json.loads(await ws.recv())["code"] == code

@@ -26,8 +26,8 @@ def test_real_topology_accounts_for_every_cpu():
     assert cpus == sorted(range(os.cpu_count())) or set(cpus) >= set(os.sched_getaffinity(0))
     checks = by_name(report())
     assert checks["cpu.topology"].value["logical"] == len(cpus)
-    assert checks["plan.tcp_no_delay_ack"].verdict == "wrong"       # no Linux kernel has it
-    assert checks["plan.thread_pool_serialization"].verdict == "wrong"
+    assert checks["advice.tcp_no_delay_ack"].verdict == "wrong"       # no Linux kernel has it
+    assert checks["advice.thread_pool_serialization"].verdict == "wrong"
     assert checks["process.affinity"].value == sorted(os.sched_getaffinity(0))
     for c in checks.values():
         assert c.verdict in ("ok", "advice", "wrong", "info", "n/a") and c.reason
@@ -131,7 +131,7 @@ def test_cli_json_and_apply():
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     names = [c["name"] for c in data["checks"]]
-    assert "plan.tcp_no_delay_ack" in names and "cpu.topology" in names
+    assert "advice.tcp_no_delay_ack" in names and "cpu.topology" in names
     assert any(a.startswith("pinned to CPU") for a in data["applied"])
     assert all(set(c) == {"command", "effect"} for c in data["host_commands"])
     text = subprocess.run([sys.executable, "-m", "fastorder.cli", "tune"], capture_output=True, text=True,
