@@ -33,6 +33,8 @@ from fastorder.errors import (
     PoolError,
     RateLimited,
     TimestampRejected,
+    TlsCertificateError,
+    TlsError,
     TransportError,
     UnknownOrder,
     VenueError,
@@ -50,7 +52,8 @@ __all__ = [
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
     "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
     "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
-    "PlaintextNotAllowed", "PoolError", "RateLimited", "TimestampRejected", "TransportError", "UnknownOrder",
+    "PlaintextNotAllowed", "PoolError", "RateLimited", "TimestampRejected", "TlsCertificateError", "TlsError",
+    "TransportError", "UnknownOrder",
     "VenueError", "WSClosed", "WSError",
 ]
 

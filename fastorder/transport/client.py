@@ -20,10 +20,9 @@ import os
 import socket
 import ssl as _ssl
 import time
+import weakref
 from collections.abc import Callable
 from urllib.parse import urlsplit
-
-import weakref
 
 from fastorder.errors import ConfigError, PlaintextNotAllowed
 from fastorder.log import logger

@@ -35,7 +35,7 @@ from fastorder.transport._sock cimport (
 )
 
 from fastorder.transport.sock import configure_socket
-from fastorder.transport.tls import TlsError
+from fastorder.errors import ConfigError, TlsError
 
 cdef enum:
     _RBUF = 65536
@@ -420,9 +420,9 @@ cdef Link new_link(object loop, object owner, link_on_bytes on_bytes, link_on_ti
     k.socket_options = {}
     if tls is not None:
         if not isinstance(tls, TlsConfig):
-            raise TypeError("tls must be a fastorder.transport.tls.TlsConfig")
+            raise ConfigError("tls must be a fastorder.transport.tls.TlsConfig", field="tls")
         if not server_hostname:
-            raise ValueError("compiled TLS needs server_hostname")
+            raise ConfigError("compiled TLS needs server_hostname", field="server_hostname")
         k.tls = tls
         k.tls_host = str(server_hostname)
     return k

@@ -6,7 +6,7 @@ later, Python's cipher list and options.  ``TlsConfig(ctx)`` copies a user's con
 check and common-name fallback, protocol versions, options, ciphers, security level, verify flags and CA
 certificates (``get_ca_certs(binary_form=True)``; a context with the default CA store gets OpenSSL's default
 paths, CA directories included).  What a context does not reveal is not guessed: CA directories loaded with
-``capath=`` (pass ``capath=`` here too), client certificates (not supported), CRLs (refused: ValueError).
+``capath=`` (pass ``capath=`` here too), client certificates (not supported), CRLs (refused: ConfigError).
 
 Per connection (``fastorder.transport.link``) the ``SSL`` object gets SNI (not for an IP address, as Python),
 the host name or IP address to verify, ALPN ``http/1.1`` and the last session this config saw from that
@@ -29,31 +29,16 @@ from fastorder.transport._ssl cimport (
     X509_VERIFY_PARAM, X509_VERIFY_PARAM_clear_flags, X509_VERIFY_PARAM_get_flags, X509_VERIFY_PARAM_set1_host,
     X509_VERIFY_PARAM_set1_ip_asc, X509_VERIFY_PARAM_set_flags, X509_VERIFY_PARAM_set_hostflags, X509_free,
     X509_verify_cert_error_string, d2i_X509, ERR_clear_error, ERR_error_string_n, ERR_get_error,
+    ERR_reason_error_string,
 )
 
 import ipaddress
 import os
 import ssl as _ssl
 
-from fastorder.errors import CertificateRejected, ConnectionLost
+from fastorder.errors import ConfigError, TlsCertificateError, TlsError
 
 __all__ = ["TlsConfig", "TlsError", "TlsCertificateError", "ktls_available"]
-
-
-class TlsError(ConnectionLost):
-    """The TLS connection failed or ended badly: a handshake refused by an alert, a record that does not
-    decrypt, the stream ending without ``close_notify`` (truncated), or a reset in the middle of a record."""
-
-
-class TlsCertificateError(CertificateRejected, _ssl.SSLCertVerificationError):
-    """The server's certificate failed verification (untrusted issuer, expired, not valid for the host name).
-    Also an ``ssl.SSLCertVerificationError``, with its ``verify_code`` and ``verify_message``."""
-
-    def __init__(self, message, *, reason="", verify_code=0):
-        CertificateRejected.__init__(self, message, reason=reason)
-        self.strerror = message   # what ssl.SSLError's str() shows
-        self.verify_code = verify_code
-        self.verify_message = reason
 
 
 cdef int _EX_CFG = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL)
@@ -97,13 +82,19 @@ cdef list _default_ca_ders():
 
 
 cdef str _openssl_error(str what):
+    """``what`` and OpenSSL's first queued error, as ssl.SSLError words it ("[SSL: NAME] reason")."""
     cdef unsigned long e = ERR_get_error()
+    cdef const char *r
     cdef char buf[256]
     if e == 0:
         return what
-    ERR_error_string_n(e, buf, sizeof(buf))
+    r = ERR_reason_error_string(e)
     ERR_clear_error()
-    return f"{what}: {buf.decode('utf-8', 'replace')}"
+    if r == NULL:
+        ERR_error_string_n(e, buf, sizeof(buf))
+        return f"{what}: {buf.decode('utf-8', 'replace')}"
+    reason = r.decode("utf-8", "replace")
+    return f"{what}: [SSL: {reason.upper().replace(' ', '_')}] {reason}"
 
 
 cdef object tls_failure(SSL *s, int ret, int err, bint handshake):
@@ -151,13 +142,14 @@ cdef class TlsConfig:
         default = ssl_context is None
         ctx = _ssl.create_default_context() if default else ssl_context
         if not isinstance(ctx, _ssl.SSLContext):
-            raise TypeError("ssl_context must be an ssl.SSLContext")
+            raise ConfigError("ssl_context must be an ssl.SSLContext", field="ssl_context")
         if ctx.protocol not in (_ssl.PROTOCOL_TLS_CLIENT, _ssl.PROTOCOL_TLS):
-            raise ValueError("ssl_context is not a client context (use ssl.PROTOCOL_TLS_CLIENT)")
+            raise ConfigError("ssl_context is not a client context (use ssl.PROTOCOL_TLS_CLIENT)",
+                              field="ssl_context")
         flags = int(ctx.verify_flags)
         if flags & (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL):
-            raise ValueError("ssl_context checks CRLs, which the compiled TLS path cannot copy; "
-                             "use tls_engine='loop'")
+            raise ConfigError("ssl_context checks CRLs, which the compiled TLS path cannot copy; "
+                              "use tls_engine='loop'", field="ssl_context")
         self.ctx = SSL_CTX_new(TLS_client_method())
         if self.ctx == NULL:
             raise MemoryError(_openssl_error("SSL_CTX_new"))
@@ -167,15 +159,15 @@ cdef class TlsConfig:
         SSL_CTX_set_options(self.ctx, opts | SSL_OP_NO_RENEGOTIATION)
         if not SSL_CTX_set_min_proto_version(self.ctx, _version(ctx.minimum_version)) or \
                 not SSL_CTX_set_max_proto_version(self.ctx, _version(ctx.maximum_version)):
-            raise ValueError(_openssl_error("unsupported TLS version bounds"))
+            raise ConfigError(_openssl_error("unsupported TLS version bounds"))
         SSL_CTX_set_security_level(self.ctx, ctx.security_level)
         ciphers = ctx.get_ciphers()
         tls12 = ":".join(c["name"] for c in ciphers if c["protocol"] != "TLSv1.3").encode("ascii")
         tls13 = ":".join(c["name"] for c in ciphers if c["protocol"] == "TLSv1.3").encode("ascii")
         if tls12 and not SSL_CTX_set_cipher_list(self.ctx, tls12):
-            raise ValueError(_openssl_error("cipher list"))
+            raise ConfigError(_openssl_error("cipher list"))
         if not SSL_CTX_set_ciphersuites(self.ctx, tls13):
-            raise ValueError(_openssl_error("TLS 1.3 cipher suites"))
+            raise ConfigError(_openssl_error("TLS 1.3 cipher suites"))
         self.verify = ctx.verify_mode != _ssl.CERT_NONE
         if ctx.verify_mode == _ssl.CERT_REQUIRED:
             SSL_CTX_set_verify(self.ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL)
@@ -195,7 +187,7 @@ cdef class TlsConfig:
         ders = ctx.get_ca_certs(binary_form=True)
         if default or (ders and ders == _default_ca_ders()):
             if not SSL_CTX_set_default_verify_paths(self.ctx):
-                raise ValueError(_openssl_error("default CA paths"))
+                raise ConfigError(_openssl_error("default CA paths"))
         else:
             for der in ders:
                 self._add_ca(der)
@@ -209,7 +201,7 @@ cdef class TlsConfig:
                                  None if capath is None else os.fsencode(capath))
         if SSL_CTX_set_alpn_protos(self.ctx, <const unsigned char *>PyBytes_AS_STRING(_ALPN),
                                    <unsigned int>PyBytes_GET_SIZE(_ALPN)) != 0:
-            raise ValueError(_openssl_error("ALPN"))
+            raise ConfigError(_openssl_error("ALPN"))
         SSL_CTX_set_session_cache_mode(self.ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE)
         SSL_CTX_sess_set_new_cb(self.ctx, _new_session)
 
@@ -217,13 +209,13 @@ cdef class TlsConfig:
         cdef const char *f = NULL if cafile is None else PyBytes_AS_STRING(cafile)
         cdef const char *d = NULL if capath is None else PyBytes_AS_STRING(capath)
         if not SSL_CTX_load_verify_locations(self.ctx, f, d):
-            raise ValueError(_openssl_error("cannot load the CA file/directory"))
+            raise ConfigError(_openssl_error("cannot load the CA file/directory"))
 
     def _add_ca(self, bytes der):
         cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(der)
         cdef X509 *x = d2i_X509(NULL, &p, PyBytes_GET_SIZE(der))
         if x == NULL:
-            raise ValueError(_openssl_error("unreadable CA certificate"))
+            raise ConfigError(_openssl_error("unreadable CA certificate"))
         X509_STORE_add_cert(SSL_CTX_get_cert_store(self.ctx), x)   # takes its own reference
         X509_free(x)
         ERR_clear_error()   # a duplicate certificate is not an error
@@ -234,7 +226,7 @@ cdef class TlsConfig:
         cdef bytes name
         cdef _Session sess
         if not server_hostname:
-            raise ValueError("TLS needs the server's host name")
+            raise ConfigError("TLS needs the server's host name", field="server_hostname")
         host = server_hostname.strip("[]")
         try:
             ipaddress.ip_address(host)
@@ -244,13 +236,13 @@ cdef class TlsConfig:
         if is_ip:
             name = host.encode("ascii")
             if self.check_hostname and not X509_VERIFY_PARAM_set1_ip_asc(param, name):
-                raise ValueError(f"invalid IP address {host!r}")
+                raise ConfigError(f"invalid IP address {host!r}", field="server_hostname")
         else:
             name = host.encode("idna")
             if not SSL_set_tlsext_host_name(s, name):
-                raise ValueError(_openssl_error("SNI"))
+                raise ConfigError(_openssl_error("SNI"))
             if self.check_hostname and not X509_VERIFY_PARAM_set1_host(param, name, len(name)):
-                raise ValueError(f"invalid host name {host!r}")
+                raise ConfigError(f"invalid host name {host!r}", field="server_hostname")
         X509_VERIFY_PARAM_set_hostflags(param, self.hostflags)
         SSL_set_ex_data(s, _EX_CFG, <void *>self)
         SSL_set_ex_data(s, _EX_HOST, <void *>server_hostname)   # the Link keeps the str alive

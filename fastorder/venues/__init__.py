@@ -39,7 +39,9 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     re-probed in the background), simulated= / region= (OKX demo trading and regional hosts, see
     fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
-    loop meanwhile, plaintext only — for a dedicated core next to a local gateway).
+    loop meanwhile — for a dedicated core), tls_engine= ("compiled", the default: OpenSSL inside the compiled
+    transport, direct writes and spin mode over TLS; "loop": the event loop's TLS transport; both verify as
+    ssl.create_default_context() or the given ssl_context).
 
     Entering retries what a network breaks (refused, reset, a failed TLS handshake, a timeout) a few times with
     backoff, then raises ConnectionLost; a TLS certificate that fails verification raises CertificateRejected
