@@ -686,7 +686,9 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     def eof_received(self):
         if not self._link.eof():   # a TLS stream cut short: what it carried last may be incomplete
-            self._fail(HttpConnectionClosed("connection closed in the middle of the TLS stream"))
+            err = HttpConnectionClosed("connection closed in the middle of the TLS stream")
+            err.__cause__ = self._link.lost(None)
+            self._fail(err)
             return False
         try:
             self._feed_eof()

@@ -116,7 +116,11 @@ cdef class Link:
     cdef bint eof(self) except -1:
         """eof_received: True when the stream ended cleanly (plaintext, or after the server's close_notify).
         A TLS stream that ends without close_notify may have been cut short: False, with the error kept."""
-        if self.tls_state == TLS_HANDSHAKE or self.tls_state == TLS_OPEN:
+        if self.tls_state == TLS_HANDSHAKE:
+            self._tls_fail(TlsError("TLS: the server closed the connection during the handshake"))
+            self.on_ready(<object>self.owner, self.lost_reason)
+            return False
+        if self.tls_state == TLS_OPEN:
             self.tls_state = TLS_FAILED
             if self.lost_reason is None:
                 self.lost_reason = TlsError("TLS: the connection ended without close_notify (truncated)")
