@@ -210,7 +210,8 @@ def test_nginx_alpn_versions_and_a_pool(run, nginx_bin, tmp_path, pki, protocols
               ssl_protocols=protocols)
     try:
         async def main():
-            c = await open_http("127.0.0.1", n.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", n.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             assert c.tls["alpn"] == "http/1.1" and c.tls["version"] == protocols
             r = await c.request(b"GET /chunked HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert r.body == b"abcdefghiJ" * 500   # several records, chunked
@@ -222,7 +223,8 @@ def test_nginx_alpn_versions_and_a_pool(run, nginx_bin, tmp_path, pki, protocols
                 assert all(r.status == 200 for r in rs)
                 assert all(p.direct_sends > 0 for p in pool.connections)
             # nginx closes after 3 requests on /ka3: Connection: close, then close_notify; no error
-            c = await open_http("127.0.0.1", n.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", n.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             for _ in range(3):
                 assert (await c.request(b"GET /ka3 HTTP/1.1\r\nHost: x\r\n\r\n")).body == b"ok"
             await asyncio.wait_for(c.closed, 2)
@@ -278,7 +280,8 @@ def test_spin_over_tls(pki):
 
     with ThreadServer(start_http) as hs, ThreadServer(start_ws) as wss:
         async def main():
-            c = await open_http("127.0.0.1", hs.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", hs.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             ws = await open_ws(f"wss://localhost:{wss.port}/", tls=client_ctx(pki["ca"]))
             box = []
             for i in range(30):
@@ -306,7 +309,8 @@ def test_spin_over_tls(pki):
 def test_records_split_anywhere_still_parse(run, pki, version, mode, chunks):
     async def main():
         async with ScriptedTlsServer(pki["good"], mode=mode, chunks=chunks, max_version=VERSIONS[version]) as srv:
-            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             for _ in range(5):
                 r = await c.request(GET, timeout=5)
                 assert r.body == b'{"ok":1}'
@@ -323,7 +327,8 @@ def test_records_split_anywhere_still_parse(run, pki, version, mode, chunks):
 def test_a_broken_stream_fails_the_request_typed(run, pki, version, mode, words):
     async def main():
         async with ScriptedTlsServer(pki["good"], mode=mode, max_version=VERSIONS[version], corrupt_at=-3) as srv:
-            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             with pytest.raises(HttpConnectionClosed) as ei:
                 await c.request(GET, timeout=5)
             cause = ei.value.__cause__
@@ -347,7 +352,8 @@ def test_fuzz_record_boundaries_and_bit_flips(pki, chunks, corrupt):
     async def main():
         mode = "chunks" if corrupt is None else "corrupt"
         async with ScriptedTlsServer(pki["good"], mode=mode, chunks=chunks, corrupt_at=corrupt or 0) as srv:
-            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             try:
                 r = await c.request(GET, timeout=3)
                 assert r.body == b'{"ok":1}'
@@ -419,7 +425,8 @@ def test_key_update_both_ways(run, pki, cert_files, tmp_path):
     try:
         async def main():
             await _wait_port(srv.port)
-            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
             for i in range(3):
                 fut = c.request(GET, timeout=5)
@@ -442,7 +449,8 @@ def test_renegotiation_is_refused_not_hung(run, pki, cert_files, tmp_path):
     try:
         async def main():
             await _wait_port(srv.port)
-            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost", connect_timeout=5)
+            c = await open_http("127.0.0.1", srv.port, tls=client_ctx(pki["ca"]), server_hostname="localhost",
+                                connect_timeout=5)
             fut = c.request(GET, timeout=2)
             await asyncio.sleep(0.05)
             srv.say("R\n")
