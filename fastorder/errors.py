@@ -136,6 +136,9 @@ class ExecutionUnknown(VenueError):
     timeout or a lost connection) AND querying by client order id did not settle it. The order may be live:
     look it up by `client_order_id` before acting on it."""
 
+    #: what the last query met (UnknownOrder: the venue does not know the order), when queries were made
+    last_answer: BaseException | None = None
+
 
 # -- the transport ----------------------------------------------------------------------------------------------
 class TransportError(FastorderError):

@@ -245,7 +245,7 @@ class OrderJournal:
                 os.fdatasync(fd)
                 self._last_sync = now
                 self._synced = self._written
-            elif not self._wake.is_set():
+            elif self._wake is not None and not self._wake.is_set():   # batch policy: the timer exists
                 self._wake.set()
 
     def _timer_sync(self) -> bool:
@@ -261,7 +261,7 @@ class OrderJournal:
                     self._degrade("a sync", exc)
                 self._synced = written
                 self._last_sync = time.monotonic_ns()
-        if self._written != self._synced:
+        if self._written != self._synced and self._wake is not None:
             self._wake.set()
         return True
 

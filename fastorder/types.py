@@ -12,8 +12,11 @@ else:   # pragma: no cover - Python 3.10
     class _StrEnum(str, Enum):
         """enum.StrEnum (3.11) for 3.10: members are str, and str()/format() give the value."""
 
-        __str__ = str.__str__
-        __format__ = str.__format__
+        def __str__(self) -> str:
+            return str.__str__(self)
+
+        def __format__(self, spec: str) -> str:
+            return str.__format__(self, spec)
 
 
 class Status(_StrEnum):

@@ -2,7 +2,7 @@
 
 All methods append to a `WriteBuffer` and check every field before writing; on an error nothing usable is
 left behind (the buffer is truncated back to its length at the call). Venue-native values only: the venue
-layer maps user-facing names. Wire formats: ../shared/exchanges/REFERENCE.md §1-2.
+layer maps user-facing names. Wire formats and sources: docs/venues/binance.md.
 
 Field rules (both transports):
 - side: BUY | SELL. type: LIMIT | MARKET | LIMIT_MAKER | STOP_LOSS | STOP_LOSS_LIMIT | TAKE_PROFIT |
@@ -47,7 +47,8 @@ class BinanceRest:
 
     The `*_request` methods write a whole HTTP/1.1 request:
       "{METHOD} /api/v3/order[/test]?{query}&signature={sig} HTTP/1.1\\r\\n"
-      "Host: {host}\\r\\nX-MBX-APIKEY: {api_key}\\r\\n" + ("Content-Length: 0\\r\\n" for POST and DELETE) + "\\r\\n"
+      "Host: {host}\\r\\n" + ("User-Agent: {user_agent}\\r\\n" if given) + "X-MBX-APIKEY: {api_key}\\r\\n"
+      + ("Content-Length: 0\\r\\n" for POST and DELETE) + "\\r\\n"
     """
 
     api_key: str
@@ -55,7 +56,9 @@ class BinanceRest:
     recv_window: int | None
 
     def __init__(self, api_key: str, signer: Signer, *, host: str = "api.binance.com",
-                 recv_window: int | None = None) -> None: ...
+                 recv_window: int | None = None, user_agent: str | None = None) -> None:
+        """`user_agent`: written as a `User-Agent` header after `Host` on every request (1-256 printable
+        ASCII characters, else InvalidField); None writes none."""
     def new_order_params(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
                          client_order_id: str | None, timestamp: int, quantity: Number | None = None,
                          price: Number | None = None, time_in_force: str | None = None,

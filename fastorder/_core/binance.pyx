@@ -34,6 +34,7 @@ from fastorder._core.wire cimport (
     token,
     enum_text,
     host_text,
+    user_agent_line,
 )
 
 from fastorder.errors import InvalidOrder
@@ -103,7 +104,7 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
     o.has_resp = resp_type is not None
     if o.has_resp:
         enum_text(resp_type, _RESP, "resp_type", &o.resp)
-    # per-type mandatory parameters (REFERENCE.md §1.5)
+    # per-type mandatory parameters (rest-api.md "New order", additional mandatory parameters)
     if type == "LIMIT":
         _need(o.has_tif, "time_in_force", "LIMIT orders need time_in_force")
         _need(o.has_qty, "quantity", "LIMIT orders need quantity")
@@ -193,17 +194,19 @@ cdef inline int _rest_dec(WriteBuffer b, const char *name, Py_ssize_t nlen, cons
     return put_dec(b, v, frac)
 
 
+
 cdef class BinanceRest(_Signed):
     cdef readonly str host
     cdef bytes _sfx_body      # " HTTP/1.1\r\nHost: …\r\nX-MBX-APIKEY: …\r\nContent-Length: 0\r\n\r\n"
     cdef bytes _sfx_nobody    # same without Content-Length (GET)
 
-    def __init__(self, str api_key, signer, *, str host="api.binance.com", recv_window=None):
+    def __init__(self, str api_key, signer, *, str host="api.binance.com", recv_window=None, user_agent=None):
         super().__init__(api_key, signer, recv_window)
         cdef Text h
         host_text(host, &h)
         self.host = host
-        head = f" HTTP/1.1\r\nHost: {host}\r\nX-MBX-APIKEY: {api_key}\r\n".encode("ascii")
+        ua = user_agent_line(user_agent)
+        head = f" HTTP/1.1\r\nHost: {host}\r\n{ua}X-MBX-APIKEY: {api_key}\r\n".encode("ascii")
         self._sfx_body = head + b"Content-Length: 0\r\n\r\n"
         self._sfx_nobody = head + b"\r\n"
 

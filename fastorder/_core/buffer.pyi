@@ -1,5 +1,6 @@
 """The write buffer every encoder writes into: one growable byte array, reused across orders."""
 
+import sys
 from typing import SupportsIndex
 
 class WriteBuffer:
@@ -10,7 +11,7 @@ class WriteBuffer:
     this; the release build raises BufferError from the Python-level methods).
     """
 
-    def __init__(self, capacity: int = 512) -> None: ...
+    def __new__(cls, capacity: int = 512) -> WriteBuffer: ...   # __cinit__ at runtime
     def __len__(self) -> int: ...
     def clear(self) -> None:
         """Forget the contents (keeps the memory)."""
@@ -22,4 +23,5 @@ class WriteBuffer:
         """Shrink the contents to `size` bytes (size <= len)."""
     @property
     def capacity(self) -> int: ...
-    def __buffer__(self, flags: int) -> memoryview: ...
+    if sys.version_info >= (3, 12):   # PEP 688: Cython exports __buffer__ on 3.12+ only
+        def __buffer__(self, flags: int) -> memoryview: ...

@@ -32,7 +32,7 @@ class OrderEvent:
     """One change of one order, as the venue's private stream reported it (same statuses as `Ack`).
 
     exec_type: what happened (NEW, TRADE, CANCELED, REJECTED, EXPIRED, and Binance's own REPLACED /
-    TRADE_PREVENTION). last_fill_*, fee, fee_asset, trade_id: set for a TRADE only. fee: the amount paid in
+    TRADE_PREVENTION; SNAPSHOT for an event made from a REST query after a stream gap). last_fill_*, fee, fee_asset, trade_id: set for a TRADE only. fee: the amount paid in
     fee_asset (a rebate negative). exchange_ts_ms: the venue's event time. recv_ns: when the frame was read
     (time.perf_counter_ns() clock). snapshot: True when the event was made from a REST query after a stream
     gap, not read from the stream.
@@ -69,6 +69,7 @@ class OrderEvent:
     def to_dict(self) -> dict[str, object]: ...
 
 FIELDS: tuple[str, ...]
+FINAL_STATES: frozenset[str]   # fastorder.types.FINAL_STATES
 
 def decode_binance(data: bytes, recv_ns: int = 0) -> list[OrderEvent] | None: ...
 def decode_okx(data: bytes, recv_ns: int = 0) -> list[OrderEvent] | None: ...

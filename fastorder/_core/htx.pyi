@@ -46,7 +46,9 @@ class HtxRest:
     account_id: str
 
     def __init__(self, access_key: str, signer: Signer, *, account_id: int | str,
-                 host: str = "api.huobi.pro") -> None: ...
+                 host: str = "api.huobi.pro", user_agent: str | None = None) -> None:
+        """`user_agent`: a `User-Agent` header written right after `Host` (1-256 printable ASCII characters,
+        else InvalidField); None writes none."""
     def pre_signed_text(self, method: str, path: str, *, timestamp_s: int,
                         client_order_id: str | None = None) -> str:
         """The text that is signed for one request (for tests and debugging)."""

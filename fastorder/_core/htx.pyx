@@ -23,6 +23,7 @@ from fastorder._core.wire cimport (
     enum_text,
     host_text,
     id_text,
+    user_agent_line,
     int_in,
     put_quoted,
     put_text,
@@ -63,7 +64,7 @@ cdef class HtxRest:
     cdef Py_ssize_t _place_prefix_len
     cdef WriteBuffer _body    # scratch: the JSON body (its length goes in a header before it)
 
-    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro"):
+    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro", user_agent=None):
         cdef Text t, h
         cdef char tmp[20]
         credential(access_key, "access_key", &t)
@@ -81,7 +82,7 @@ cdef class HtxRest:
         self.signer = signer
         self._auth = f"AccessKeyId={access_key}&SignatureMethod={method}&SignatureVersion=2&Timestamp=".encode("ascii")
         self._host_lower = ("\n" + host.lower() + "\n").encode("ascii")
-        self._http_tail = f" HTTP/1.1\r\nHost: {host}\r\n".encode("ascii")
+        self._http_tail = f" HTTP/1.1\r\nHost: {host}\r\n{user_agent_line(user_agent)}".encode("ascii")
         self._acct = ('{"account-id":"' + self.account_id + '","amount":"').encode("ascii")
         self._text = WriteBuffer()
         self._body = WriteBuffer()

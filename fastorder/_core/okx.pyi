@@ -46,7 +46,9 @@ class OkxRest:
     simulated: bool
 
     def __init__(self, api_key: str, signer: HmacSha256, passphrase: str, *, host: str = "www.okx.com",
-                 simulated: bool = False) -> None: ...
+                 simulated: bool = False, user_agent: str | None = None) -> None:
+        """`user_agent`: a `User-Agent` header written right after `Host` (1-256 printable ASCII characters,
+        else InvalidField); None writes none."""
     def sign(self, timestamp_ms: int, method: str, request_path: str, body: bytes | str = b"") -> str:
         """The OK-ACCESS-SIGN value for one request (what the request methods put in the header)."""
     def order_body(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,

@@ -14,6 +14,7 @@ from fastorder._core.wire cimport (
     enum_text,
     host_text,
     id_text,
+    user_agent_line,
     int_in,
     put_quoted,
     put_text,
@@ -159,13 +160,14 @@ cdef class OkxRest(_OkxKeyed):
     cdef bytes _head          # "Host…PASSPHRASE…[x-simulated-trading]…OK-ACCESS-TIMESTAMP: "
     cdef WriteBuffer _body    # scratch: the body is signed before the headers that carry the signature
 
-    def __init__(self, str api_key, signer, passphrase, *, str host="www.okx.com", bint simulated=False):
+    def __init__(self, str api_key, signer, passphrase, *, str host="www.okx.com", bint simulated=False,
+                 user_agent=None):
         super().__init__(api_key, signer, passphrase)
         cdef Text h
         host_text(host, &h)
         self.host = host
         self.simulated = simulated
-        self._head = (f" HTTP/1.1\r\nHost: {host}\r\nOK-ACCESS-KEY: {api_key}\r\n"
+        self._head = (f" HTTP/1.1\r\nHost: {host}\r\n{user_agent_line(user_agent)}OK-ACCESS-KEY: {api_key}\r\n"
                       f"OK-ACCESS-PASSPHRASE: {passphrase}\r\n"
                       + ("x-simulated-trading: 1\r\n" if simulated else "")
                       + "OK-ACCESS-TIMESTAMP: ").encode("ascii")

@@ -42,6 +42,7 @@ cdef int symbol_text(object value, str field, Text *out) except -1
 cdef int enum_text(object value, object allowed, str field, Text *out) except -1
 cdef int64_t int_in(object value, int64_t lo, int64_t hi, str field) except? -1  # lo <= value <= hi
 cdef int host_text(object value, Text *out) except -1
+cdef str user_agent_line(object value)
 cdef int credential(object value, str field, Text *out) except -1
 cdef int id_text(object value, str field, char *tmp, Text *out) except -1
 

@@ -122,3 +122,15 @@ cdef int host_text(object value, Text *out) except -1:
     out.p = p
     out.n = n
     return 0
+
+
+cdef str user_agent_line(object value):
+    """"User-Agent: <value>\\r\\n" ("" for None): 1-256 printable ASCII characters, so nothing can end the
+    header early (CR/LF) or inject another."""
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise TypeError(f"user_agent must be a str, not {type(value).__name__}")
+    if not 0 < len(value) <= 256 or not value.isascii() or not value.isprintable():
+        raise InvalidField("user_agent must be 1-256 printable ASCII characters", field="user_agent")
+    return f"User-Agent: {value}\r\n"

@@ -75,6 +75,17 @@ def check_credential(value: object, name: str, *, space: bool = False) -> str:
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
+def user_agent_line(value: object) -> str:
+    """"User-Agent: <value>\\r\\n" ("" for None): 1-256 printable ASCII characters, else InvalidField."""
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise TypeError(f"user_agent must be a str, not {type(value).__name__}")
+    if not 0 < len(value) <= 256 or not value.isascii() or not value.isprintable():
+        raise InvalidField("user_agent must be 1-256 printable ASCII characters", field="user_agent")
+    return f"User-Agent: {value}\r\n"
+
+
 def check_host(value: object) -> str:
     value = check_str(value, "host")
     if not _HOST.fullmatch(value):

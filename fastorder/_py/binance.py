@@ -2,7 +2,7 @@
 
 Plain string building: every field is checked first, the whole output is built as one `bytes`, and only then
 written to the buffer, so an error leaves the buffer as it was. See the stub `fastorder/_core/binance.pyi`
-and REFERENCE.md §1-2.
+and docs/venues/binance.md.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fastorder._py._fields import (
     jstr,
     number,
     pct,
+    user_agent_line,
 )
 from fastorder._py.buffer import WriteBuffer
 from fastorder._py.numbers import Number, SymbolRules
@@ -133,7 +134,7 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
         need(quantity, "quantity")
         need(price, "price")
         need(stop_price, "stop_price")
-    # REFERENCE.md §1.5: quoteOrderQty is for MARKET only, stopPrice for the stop / take-profit types only
+    # rest-api.md "New order": quoteOrderQty is for MARKET only, stopPrice for the stop / take-profit types only
     if type != "MARKET":
         refuse(quote_order_qty, "quote_order_qty")
     if not type.startswith(("STOP_LOSS", "TAKE_PROFIT")):
@@ -178,17 +179,19 @@ def _cancel_fields(symbol, order_id, orig_client_order_id, new_client_order_id, 
     return params
 
 
+
 class BinanceRest:
     """REST `…/api/v3/order` requests: all params (and `signature`) in the query string, no body."""
 
-    __slots__ = ("_api_key", "_signer", "_host", "_recv_window")
+    __slots__ = ("_api_key", "_signer", "_host", "_recv_window", "_ua")
 
     def __init__(self, api_key: str, signer: Signer, *, host: str = "api.binance.com",
-                 recv_window: int | None = None) -> None:
+                 recv_window: int | None = None, user_agent: str | None = None) -> None:
         self._api_key = check_credential(api_key, "api_key")
         self._signer = _check_signer(signer)
         self._host = check_host(host)
         self._recv_window = _recv_window(recv_window)
+        self._ua = user_agent_line(user_agent)
 
     api_key = property(lambda self: self._api_key)
     host = property(lambda self: self._host)
@@ -213,7 +216,7 @@ class BinanceRest:
 
     def _request(self, method: str, path: str, signed_query: str) -> bytes:
         head = (f"{method} {path}?{signed_query} HTTP/1.1\r\n"
-                f"Host: {self._host}\r\nX-MBX-APIKEY: {self._api_key}\r\n")
+                f"Host: {self._host}\r\n{self._ua}X-MBX-APIKEY: {self._api_key}\r\n")
         if method in ("POST", "DELETE"):
             head += "Content-Length: 0\r\n"
         return (head + "\r\n").encode("ascii")

@@ -21,6 +21,7 @@ from fastorder._py._fields import (
     jstr,
     number,
     pct,
+    user_agent_line,
 )
 from fastorder._py.buffer import WriteBuffer
 from fastorder._py.numbers import Number, SymbolRules
@@ -56,10 +57,10 @@ def _check_buf(buf: object) -> WriteBuffer:
 
 
 class HtxRest:
-    __slots__ = ("_access_key", "_signer", "_account_id", "_host", "_method_name")
+    __slots__ = ("_access_key", "_signer", "_account_id", "_host", "_method_name", "_ua")
 
     def __init__(self, access_key: str, signer: Signer, *, account_id: int | str,
-                 host: str = "api.huobi.pro") -> None:
+                 host: str = "api.huobi.pro", user_agent: str | None = None) -> None:
         self._access_key = check_credential(access_key, "access_key")
         if isinstance(signer, HmacSha256):
             self._method_name = "HmacSHA256"
@@ -70,6 +71,7 @@ class HtxRest:
         self._signer = signer
         self._account_id = check_id_digits(account_id, "account_id")
         self._host = check_host(host)
+        self._ua = user_agent_line(user_agent)
 
     access_key = property(lambda self: self._access_key)
     host = property(lambda self: self._host)
@@ -107,7 +109,7 @@ class HtxRest:
                  client_order_id: str | None = None) -> bytes:
         query = self._query(timestamp_s, client_order_id)
         signature = self._signature(f"{method}\n{self._host.lower()}\n{path}\n{query}")
-        head = f"{method} {path}?{query}&Signature={signature} HTTP/1.1\r\nHost: {self._host}\r\n"
+        head = f"{method} {path}?{query}&Signature={signature} HTTP/1.1\r\nHost: {self._host}\r\n{self._ua}"
         if body is None:
             return (head + "\r\n").encode()
         body_bytes = body.encode()

@@ -22,6 +22,7 @@ from fastorder._py._fields import (
     jstr,
     number,
     pct,
+    user_agent_line,
 )
 from fastorder._py.buffer import WriteBuffer
 from fastorder._py.numbers import Number, SymbolRules
@@ -107,15 +108,16 @@ def _exp_time(exp_time_ms: object) -> int | None:
 class OkxRest:
     """Whole HTTP/1.1 requests (see the stub for the exact layout)."""
 
-    __slots__ = ("_api_key", "_signer", "_passphrase", "_host", "_simulated")
+    __slots__ = ("_api_key", "_signer", "_passphrase", "_host", "_simulated", "_ua")
 
     def __init__(self, api_key: str, signer: HmacSha256, passphrase: str, *, host: str = "www.okx.com",
-                 simulated: bool = False) -> None:
+                 simulated: bool = False, user_agent: str | None = None) -> None:
         self._api_key = check_credential(api_key, "api_key")
         self._signer = _check_signer(signer)
         self._passphrase = check_credential(passphrase, "passphrase", space=True)
         self._host = check_host(host)
         self._simulated = bool(simulated)
+        self._ua = user_agent_line(user_agent)
 
     api_key = property(lambda self: self._api_key)
     host = property(lambda self: self._host)
@@ -141,7 +143,7 @@ class OkxRest:
     def _request(self, method: str, path: str, body: str, timestamp_ms: int, exp_time_ms: int | None) -> bytes:
         iso = iso_ms(timestamp_ms)
         signature = base64.b64encode(self._signer.digest(f"{iso}{method}{path}{body}".encode())).decode()
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\nOK-ACCESS-KEY: {self._api_key}\r\n"
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n{self._ua}OK-ACCESS-KEY: {self._api_key}\r\n"
                 f"OK-ACCESS-PASSPHRASE: {self._passphrase}\r\n")
         if self._simulated:
             head += "x-simulated-trading: 1\r\n"

@@ -42,6 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "/sys/module/haltpoll/parameters/guest_halt_poll_ns to this (e.g. 2ms, 200us, 0) for "
                         "the run and restore it afterwards; idle vCPUs then poll that long before halting "
                         "(see `fastorder tune`). Without it the setting is only read and printed")
+    p.add_argument("--events", action="store_true",
+                   help="order-event rows instead: place -> ack, place -> first event, place -> fill event per "
+                        "venue with a private stream, and the stream dropped mid-burst of max(--orders, 1000) "
+                        "orders (every final state reported exactly once)")
     p.add_argument("--spin", action="store_true",
                    help="fastorder rows wait for replies by polling the socket (burns the client's CPU; "
                         "closed loop, --inflight 1; with --tls only the compiled TLS engine)")
@@ -59,6 +63,9 @@ def _progress(done: int, total: int, label: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from fastorder.bench import report
 
+    if args.events:
+        from fastorder.bench.events import run_events
+        return run_events(args)
     if args.inflight < 1 or args.orders < 1 or args.warmup < 0 or args.rate < 0:
         print("fastorder bench: --orders and --inflight must be >= 1, --warmup and --rate >= 0", file=sys.stderr)
         return 2

@@ -141,6 +141,13 @@ async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: fl
                 order_ids: dict[str, str] = {}
                 sent = 0
 
+
+                def settled(ack: Any) -> None:   # an undecided order settled in the background
+                    outcome[ack.client_order_id] = ack.status
+                    order_ids[ack.client_order_id] = ack.order_id
+
+                s.on_settled.append(settled)
+
                 async def worker(n: int) -> None:
                     nonlocal sent
                     for _ in range(n):
@@ -155,7 +162,7 @@ async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: fl
                             if not ack.reconciled and ack.latency.round_trip_ns:
                                 round_trips.append(ack.latency.round_trip_ns)
                         except ExecutionUnknown:
-                            outcome[clid] = "UNKNOWN"
+                            outcome.setdefault(clid, "UNKNOWN")   # unless settled in the background already
                             cell.unknown_at_first += 1
                         except VenueError:
                             outcome[clid] = "REJECTED"

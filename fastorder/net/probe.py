@@ -114,8 +114,8 @@ async def resolve(host: str, port: int, timeout: float = 2.0) -> list[str]:
     seen: list[str] = []
     for fam in (socket.AF_INET, socket.AF_INET6):
         for f, _t, _p, _c, sa in infos:
-            if f == fam and sa[0] not in seen:
-                seen.append(sa[0])
+            if f == fam and str(sa[0]) not in seen:
+                seen.append(str(sa[0]))
     return seen
 
 
@@ -129,8 +129,10 @@ async def _one_sample(host: str, address: str, port: int, path: str, tls: bool, 
         res.connect_us.append((perf() - t0) / 1000)
         if tls:
             t1 = perf()
-            tr = await asyncio.wait_for(
+            tls_tr = await asyncio.wait_for(
                 loop.start_tls(tr, proto, ctx or ssl.create_default_context(), server_hostname=host), timeout)
+            assert tls_tr is not None   # start_tls returns None only for a transport that is closing
+            tr = tls_tr
             res.tls_us.append((perf() - t1) / 1000)
         hosthdr = host if port in (80, 443) else f"{host}:{port}"
         req = f"GET {path} HTTP/1.1\r\nHost: {hosthdr}\r\nUser-Agent: fastorder-probe\r\n\r\n".encode()

@@ -1,4 +1,6 @@
-"""Binance Spot: REST ``/api/v3/*`` and the WebSocket API ``/ws-api/v3`` (REFERENCE.md §1-2).
+"""Binance Spot: REST ``/api/v3/*`` and the WebSocket API ``/ws-api/v3``, as documented in
+https://github.com/binance/binance-spot-api-docs (rest-api.md, web-socket-api.md, errors.md; see
+docs/venues/binance.md).
 
 Verification is done here with the standard library (``hmac``, ``hashlib``) and ``cryptography``; nothing is
 shared with fastorder's client encoders or signers.
@@ -10,11 +12,17 @@ by ``&``, raw UTF-8. ``session.logon`` accepts Ed25519 keys only (as the 2026-07
 Rate limits (per IP for weight, per account for orders) follow ``exchangeInfo.rateLimits``; exceeding the
 weight gives 429 (-1003, ``Retry-After``), continuing past ``ban_after`` rejected requests in the same window
 gives 418 (IP ban for ``ban_seconds``). Order count: every order accepted by the API counts (no decrement).
+Since 2026-04-02 a new order or cancel that succeeds weighs 0 and a failed one its documented weight (1)
+(CHANGELOG 2026-03-27); ``RAW_REQUESTS`` is published as 300,000 per 5 minutes (not enforced).
+
+A request that accepts gzip (``Accept-Encoding: gzip``) gets a gzip body when it is over 1 KiB, as the
+venue's CDN sends it. Each request's ``User-Agent`` is counted in ``user_agents`` (tests read it).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hmac
 import math
 import re
@@ -26,6 +34,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .binance_stream import BinanceUserStream
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
@@ -185,13 +194,14 @@ class Binance:
         self.ws_ping_interval = ws_ping_interval
         self.ws_pong_timeout = ws_pong_timeout
         self.ws_sessions: set = set()
+        self.stream = BinanceUserStream(self)   # the user data stream (executionReport events)
         self.ws_paths = {"/ws-api/v3": self._ws_session}
         self.site = None
         self._routes = {
             ("GET", "/api/v3/ping"): (1, False, self._ping),
             ("GET", "/api/v3/time"): (1, False, self._time),
             ("GET", "/api/v3/exchangeInfo"): (20, False, self._exchange_info),
-            ("POST", "/api/v3/order"): (1, True, self._rest_new_order),
+            ("POST", "/api/v3/order"): (1, True, self._rest_new_order),   # 0 when it succeeds (see above)
             ("POST", "/api/v3/order/test"): (1, True, self._rest_test_order),
             ("DELETE", "/api/v3/order"): (1, True, self._rest_cancel),
             ("GET", "/api/v3/order"): (4, True, self._rest_query),
@@ -199,6 +209,10 @@ class Binance:
             ("GET", "/api/v3/account"): (20, True, self._rest_account),
         }
         self._paths = {p for _, p in self._routes}
+        # requests whose weight is charged only when they fail (CHANGELOG 2026-03-27)
+        self._free_on_success = {self._routes[("POST", "/api/v3/order")], self._routes[("DELETE", "/api/v3/order")]}
+        self.user_agents: dict[str, int] = {}
+        self.gzip_replies = 0   # User-Agent header -> requests that carried it ("" = none)
         self._open_orders_route = self._routes[("GET", "/api/v3/openOrders")]
 
     # ================================================================ rate limiting
@@ -228,6 +242,17 @@ class Binance:
                                "request weight per 1 MINUTE. Please use WebSocket Streams for live updates to "
                                "avoid polling the API.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
         return st.weight
+
+    def saw_user_agent(self, req) -> None:
+        ua = req.headers.get(b"user-agent", b"").decode("latin-1")
+        if len(self.user_agents) < 64 or ua in self.user_agents:
+            self.user_agents[ua] = self.user_agents.get(ua, 0) + 1
+
+    def _charge(self, ip: str, w: int, now: int) -> None:
+        """Add weight after the fact (a failed order): counted, never itself rejected."""
+        st = self.ip.get(ip)
+        if st is not None and st.minute == now // 60000:
+            st.weight += w
 
     def used_weight(self, ip: str, now: int = 0) -> int:
         st = self.ip.get(ip)
@@ -334,10 +359,12 @@ class Binance:
             return 404, b"", b""
         weight, signed, fn = route
         account = None
+        self.saw_user_agent(req)
+        free = route in self._free_on_success
         try:
             if route is self._open_orders_route and "symbol=" not in req.query:
                 weight = 80  # all symbols
-            used = self._weight(ip, weight, now)   # the IP's weight this minute, this request included
+            used = self._weight(ip, 0 if free else weight, now)   # the IP's weight this minute, this one included
             params = self._params(req)
             key = None
             if signed:
@@ -361,8 +388,14 @@ class Binance:
                     raise BinanceError(-1022, "Signature for this request is not valid.")
             status, body, order_hdr = fn(params, key, now)
         except BinanceError as e:
+            if free and e.status not in (418, 429):
+                self._charge(ip, weight, now)   # a failed order or cancel weighs its documented weight
             return e.status, self._hdr(ip, e.retry_after), orjson.dumps({"code": e.code, "msg": e.msg})
         hdr = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % used
+        if len(body) > 1024 and b"gzip" in req.headers.get(b"accept-encoding", b""):
+            body = gzip.compress(body, 6, mtime=0)
+            hdr += b"Content-Encoding: gzip\r\n"
+            self.gzip_replies += 1
         if order_hdr and account is not None:
             n10, nd = self.order_counts(account, now)
             hdr += b"X-MBX-ORDER-COUNT-10S: %d\r\nX-MBX-ORDER-COUNT-1D: %d\r\n" % (n10, nd)
@@ -443,7 +476,7 @@ class Binance:
                      "limit": lim.weight_per_minute},
                     {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": lim.orders_per_10s},
                     {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": lim.orders_per_day},
-                    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}],
+                    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 300000}],
                 "exchangeFilters": [], "symbols": syms}
 
     def _exchange_info(self, p, key, now):
@@ -637,6 +670,8 @@ class Binance:
             if r.reason == "WOULD_TAKE":
                 raise BinanceError(-2010, "Order would immediately match and take.") from None
             raise BinanceError(-2010, "Duplicate order sent.") from None
+        if self.stream.subs:
+            self.stream.placed(o, now)
         return self.place_view(o, v["resp"], now)
 
     def snapshot(self) -> list[dict]:
@@ -709,8 +744,11 @@ class Binance:
         if restr == "ONLY_NEW" and o.status != "NEW" or restr == "ONLY_PARTIALLY_FILLED" and o.status != "PARTIALLY_FILLED":
             raise BinanceError(-2011, "Order was not canceled due to cancel restrictions.")
         self.ex.cancel(o, now)
+        cancel_cid = new_cid or self.ids.alnum(22)
+        if self.stream.subs:
+            self.stream.canceled(o, now, cancel_cid)
         return {"symbol": o.symbol, "origClientOrderId": o.cid, "orderId": o.oid, "orderListId": -1,
-                "clientOrderId": new_cid or self.ids.alnum(22), "transactTime": now, "price": fmt8(o.price or 0),
+                "clientOrderId": cancel_cid, "transactTime": now, "price": fmt8(o.price or 0),
                 "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed), "origQuoteOrderQty": fmt8(o.quote_qty or 0),
                 "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
                 "type": o.extra["type"], "side": o.side, "selfTradePreventionMode": o.extra["stp"]}
@@ -749,8 +787,11 @@ class Binance:
 _WS_ORDER_PARAMS = ORDER_PARAMS | {"returnRateLimits"}
 _WS_CANCEL_PARAMS = CANCEL_PARAMS | {"returnRateLimits"}
 _WS_QUERY_PARAMS = QUERY_PARAMS | {"returnRateLimits"}
+_WS_FREE_ON_SUCCESS = frozenset(("order.place", "order.cancel"))   # CHANGELOG 2026-03-27
 _WS_WEIGHT = {"order.place": 1, "order.cancel": 1, "order.status": 4, "session.logon": 2, "session.status": 2,
-              "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20}
+              "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20,
+              "userDataStream.subscribe": 2, "userDataStream.subscribe.signature": 2,
+              "userDataStream.unsubscribe": 2}
 
 
 def _wsval(v) -> str:
@@ -766,10 +807,11 @@ def _wsval(v) -> str:
 
 
 class BinanceWsSession:
-    """One ``/ws-api/v3`` connection: request/response frames (REFERENCE.md §2)."""
+    """One ``/ws-api/v3`` connection: request/response frames (web-socket-api.md "Request format")."""
 
     def __init__(self, venue: Binance, req):
         self.v = venue
+        venue.saw_user_agent(req)   # the handshake's
         self.ip = req.conn.peer
         self.conn = None
         self.key: BinanceKey | None = None
@@ -780,6 +822,13 @@ class BinanceWsSession:
         self.ping_interval = venue.ws_ping_interval
         self.pong_timeout = venue.ws_pong_timeout
         self.lifetime = venue.ws_lifetime
+        self._sub_seq = 0
+        self.logon_sid: int | None = None   # the subscription made with userDataStream.subscribe
+
+    def next_subscription_id(self) -> int:
+        sid = self._sub_seq
+        self._sub_seq += 1
+        return sid
 
     def on_open(self, conn) -> None:
         self.conn = conn
@@ -791,6 +840,7 @@ class BinanceWsSession:
 
     def on_close(self, conn) -> None:
         self.v.ws_sessions.discard(self)
+        self.v.stream.session_closed(self)
 
     def on_lifetime(self, conn) -> None:
         conn.send_text(orjson.dumps({"event": {"e": "serverShutdown", "E": now_ms()}}))
@@ -838,7 +888,7 @@ class BinanceWsSession:
             w = _WS_WEIGHT.get(method)
             if w is None:
                 raise BinanceError(-1020, "This operation is not supported.")  # unknown method
-            self.v._weight(self.ip, w, now)
+            self.v._weight(self.ip, 0 if method in _WS_FREE_ON_SUCCESS else w, now)
             if method == "ping":
                 result = {}
             elif method == "time":
@@ -851,9 +901,29 @@ class BinanceWsSession:
             elif method == "session.status":
                 result = self._status(now)
             elif method == "session.logout":
+                if self.logon_sid is not None:   # ends the logon subscription (not the signature ones)
+                    self.v.stream.unsubscribe(self, self.logon_sid)
+                    self.logon_sid = None
                 self.key = None
                 self.authorized_since = None
                 result = self._status(now)
+            elif method == "userDataStream.subscribe":
+                if self.key is None:   # needs a session.logon; refused like a request without a valid key
+                    raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
+                self.logon_sid = self.v.stream.subscribe(self, self.key.account)
+                result = {"subscriptionId": self.logon_sid}
+            elif method == "userDataStream.subscribe.signature":
+                key = self._auth_signature(params, now)
+                result = {"subscriptionId": self.v.stream.subscribe(self, key.account)}
+            elif method == "userDataStream.unsubscribe":
+                sid = params.get("subscriptionId")
+                if sid is not None and not str(sid).isdigit():
+                    raise BinanceError(-1100, "Illegal characters found in parameter 'subscriptionId'; legal range "
+                                       "is '^[0-9]{1,20}$'.")
+                self.v.stream.unsubscribe(self, int(sid) if sid is not None else None)
+                if sid is None or (self.logon_sid is not None and int(sid) == self.logon_sid):
+                    self.logon_sid = None
+                result = {}
             else:
                 key = self._auth(params, now)
                 account = key.account
@@ -869,6 +939,8 @@ class BinanceWsSession:
                 else:  # account.status
                     result = self.v.account_view(account, now)
         except BinanceError as e:
+            if method in _WS_FREE_ON_SUCCESS and e.status not in (418, 429):
+                self.v._charge(self.ip, _WS_WEIGHT[method], now)
             err = {"code": e.code, "msg": e.msg}
             if e.status in (418, 429):
                 err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
@@ -879,7 +951,18 @@ class BinanceWsSession:
     def _status(self, now: int) -> dict:
         return {"apiKey": self.key.api_key if self.key else None, "authorizedSince": self.authorized_since,
                 "connectedSince": self.connected_since, "returnRateLimits": self.return_rl, "serverTime": now,
-                "userDataStream": False}
+                "userDataStream": any(self in by for by in self.v.stream.subs.values())}
+
+    def _auth_signature(self, params: dict, now: int) -> BinanceKey:
+        """userDataStream.subscribe.signature: apiKey, timestamp, (recvWindow,) signature, signed like any
+        request, with either key type, on any connection."""
+        key = self.v._key(params.get("apiKey")) if params.get("apiKey") else None
+        if key is None:
+            raise mandatory("apiKey")
+        self.v._check_time(params, now)
+        if not self._signed_ok(key, params):
+            raise BinanceError(-1022, "Signature for this request is not valid.")
+        return key
 
     def _signed_ok(self, key: BinanceKey, params: dict) -> bool:
         sig = params.get("signature")

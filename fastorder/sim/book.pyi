@@ -99,6 +99,9 @@ class Exchange:
     orders: dict[int, Order]
     by_cid: dict[tuple[str, str], Order]
     default_balances: dict[str, Decimal]
+    #: (maker order, price, qty, trade id, maker's executed after it) per fill of a user's resting order, and
+    #: (order, None, None, None, executed) per one expired by self-trade prevention; venues drain it after place
+    touched: list[tuple[Order, Decimal | None, Decimal | None, int | None, Decimal]]
     def __init__(self, specs: list[SymbolSpec], first_order_id: int = 1, balances: dict[str, str] | None = None) -> None: ...
     def account(self, name: str) -> Account: ...
     def next_order_id(self) -> int: ...

@@ -195,6 +195,7 @@ cdef class Exchange:
     cdef public dict specs, books, accounts, orders, by_cid, default_balances
     cdef public object _oid, _tid, _seq
     cdef public list _refill
+    cdef public list touched   # (maker, price, qty, trade id, executed after) per user maker fill; None px = STP expiry
     cdef public Py_ssize_t MAX_ORDERS   # beyond this many remembered orders, the oldest final ones are forgotten
 
     def __init__(self, specs: list[SymbolSpec], first_order_id: int = 1, balances: dict | None = None):
@@ -208,6 +209,7 @@ cdef class Exchange:
         self._tid = itertools.count(1)
         self._seq = itertools.count(1)
         self._refill = []
+        self.touched = []
         self.default_balances = {k: Decimal(v) for k, v in (balances or DEFAULT_BALANCES).items()}
         for s in specs:
             self._seed(s)
@@ -274,6 +276,7 @@ cdef class Exchange:
         cdef bint buy = side == "BUY"
         cdef Order o, prev
         cdef list b
+        self.touched.clear()   # holds the makers of this placement only (read right after it)
         if cid:
             prev = self.by_cid.get((account, cid))
             if prev is not None and prev.status in OPEN:
@@ -451,6 +454,7 @@ cdef class Exchange:
                     m.status = "EXPIRED_IN_MATCH"
                     m.utime = now
                     self._unlock(m)
+                    self.touched.append((m, None, None, None, m.executed))
                     continue
                 m_left = m.qty - m.executed
                 if by_quote:
@@ -506,6 +510,8 @@ cdef class Exchange:
                         refill.append(m)
                 else:
                     m.status = "PARTIALLY_FILLED"
+                if not m.is_mm:   # the venue's private stream reports the maker's fill
+                    self.touched.append((m, px, q, tid, m.executed))
                 if (not by_quote and o.qty == o.executed) or (by_quote and quote_left < px * step):
                     done = True
                     break

@@ -161,7 +161,10 @@ class Htx:
         self._rl: dict[str, list[int]] = {}
         self.clock_offset_ms = 0
         self._hdrs = b""   # rate-limit headers of the reply being built
-        self.ws_paths: dict = {}
+        from .htx_stream import HtxOrdersStream, HtxWsSession
+        self.stream = HtxOrdersStream(self)   # orders#{symbol} pushes over /ws/v2
+        self.ws_ping_interval = 20.0
+        self.ws_paths = {"/ws/v2": lambda req: HtxWsSession(self, req)}
         self.site = None
 
     # ================================================================ clock
@@ -414,6 +417,8 @@ class Htx:
         if cid:
             o.cid = cid
             self.ex.by_cid[(key.account, cid)] = o
+        if self.stream.subs:
+            self.stream.placed(o, now)
         return str(o.oid)
 
     def snapshot(self) -> list[dict]:
@@ -471,6 +476,8 @@ class Htx:
         if o.status not in OPEN:
             raise HtxError("order-orderstate-error", "Incorrect order state", {"order-state": STATE_CODE[_state(o)]})
         self.ex.cancel(o, self.now())
+        if self.stream.subs:
+            self.stream.canceled(o, self.now())
         return str(oid)
 
     def _cancel_client(self, req, key, params):
@@ -486,6 +493,8 @@ class Htx:
         if o.status not in OPEN:
             return STATE_CODE[_state(o)]
         self.ex.cancel(o, self.now())
+        if self.stream.subs:
+            self.stream.canceled(o, self.now())
         return 10
 
     def _open_orders(self, req, key, params):

@@ -134,6 +134,8 @@ class Okx:
         self.limit_per_2s = limit_per_2s
         self._rl: dict[tuple[str, str], list[int]] = {}
         self.ws_paths = {"/ws/v5/private": self._ws_session}
+        from .okx_stream import OkxOrdersStream
+        self.stream = OkxOrdersStream(self)   # the `orders` channel
         self.site = None
 
     # ================================================================ REST
@@ -407,6 +409,8 @@ class Okx:
                 o = self._cancelled_post_only(account, sp, buy, dpx, dsz, cl, now, extra)
             else:
                 raise OkxItemError("51016", "Client order ID already exists.") from None
+        if self.stream.subs:
+            self.stream.placed(o, now)
         return {"clOrdId": cl, "ordId": str(o.oid), "tag": tag, "ts": str(now), "sCode": "0", "sMsg": "",
                 "subCode": ""}
 
@@ -434,6 +438,8 @@ class Okx:
                                "not exist.")
         self.ex.cancel(o, now)
         o.cancel_source = "1"  # canceled by the user
+        if self.stream.subs:
+            self.stream.canceled(o, now)
         return {"clOrdId": o.cid, "ordId": str(o.oid), "ts": str(now), "sCode": "0", "sMsg": "", "subCode": ""}
 
     def snapshot(self) -> list[dict]:
@@ -510,6 +516,7 @@ class OkxWsSession:
 
     def on_close(self, conn) -> None:
         self.v.ws_sessions.discard(self)
+        self.v.stream.session_closed(self)
         if self._upgrade is not None:
             self._upgrade.cancel()
 
@@ -539,6 +546,8 @@ class OkxWsSession:
         op = msg["op"]
         if op == "login":
             return self._login(msg)
+        if op in ("subscribe", "unsubscribe"):
+            return self._subscribe(op, msg)
         if op not in ("order", "cancel-order", "batch-orders", "batch-cancel-orders"):
             return self._event_error("60012", f"Invalid request: {payload[:200].decode('utf-8', 'replace')}")
         rid = msg.get("id", "")
@@ -593,6 +602,36 @@ class OkxWsSession:
     def _op_reply(self, rid, op, code, msg, data, in_us) -> bytes:
         return orjson.dumps({"id": rid, "op": op, "data": data, "code": code, "msg": msg, "inTime": str(in_us),
                              "outTime": str(now_us())})
+
+    @property
+    def uid(self) -> str:
+        import zlib
+        return str(600000000000000 + zlib.crc32(self.key.account.encode())) if self.key else ""
+
+    def _subscribe(self, op: str, msg: dict) -> bytes:
+        """subscribe / unsubscribe: the private `orders` channel only (other channels are not simulated)."""
+        args = msg.get("args")
+        if not isinstance(args, list) or not args or not all(isinstance(a, dict) for a in args):
+            return self._event_error("60013", "Invalid args")
+        if self.key is None:
+            return self._event_error("60011", "Please log in")
+        out = []
+        for a in args:
+            if a.get("channel") != "orders" or a.get("instType") not in ("SPOT", "ANY", "MARGIN", "SWAP",
+                                                                        "FUTURES", "OPTION"):
+                return self._event_error("60018", f"Wrong URL or channel:{a.get('channel')},instType:"
+                                         f"{a.get('instType')} doesn't exist. Please use the correct URL, "
+                                         "channel and parameters referring to API document.")
+            arg = {k: a[k] for k in ("channel", "instType", "instId") if k in a}
+            if op == "subscribe":
+                self.v.stream.subscribe(self, self.key.account, arg)
+            else:
+                self.v.stream.unsubscribe(self, self.key.account, arg)
+            out.append(arg)
+        reply = {"event": op, "arg": out[0], "connId": self.conn_id}
+        if isinstance(msg.get("id"), str):
+            reply = {"id": msg["id"], **reply}
+        return orjson.dumps(reply)
 
     def _login(self, msg: dict) -> bytes:
         args = msg.get("args")

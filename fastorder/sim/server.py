@@ -29,6 +29,8 @@ from .http import HttpProtocol, set_linger0
 _perf = time.perf_counter_ns
 VENUES = ("binance", "okx", "htx")
 WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": None}
+# where each venue's private order stream is read (HTX: its v2 WebSocket, which takes no orders)
+EVENT_WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": "/ws/v2"}
 
 
 def is_loopback(host: str) -> bool:

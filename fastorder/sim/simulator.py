@@ -17,7 +17,7 @@ import urllib.request
 from .binance import Binance, BinanceLimits
 from .creds import Credentials
 from .faults import FaultPlan
-from .server import VENUES, WS_PATHS, VenueServer, is_loopback
+from .server import EVENT_WS_PATHS, VENUES, WS_PATHS, VenueServer, is_loopback
 from .tls import TestCA
 
 
@@ -127,6 +127,9 @@ class Simulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         if kind == "rest":
             return f"{'https' if self.tls else 'http'}://{host}:{site.port}"
+        if kind == "events":   # the private order stream's endpoint (HTX: /ws/v2, no order entry)
+            path = EVENT_WS_PATHS[venue]
+            return f"{'wss' if self.tls else 'ws'}://{host}:{site.port}{path}"
         if kind == "ws":
             path = WS_PATHS[venue]
             if path is None:

@@ -266,10 +266,12 @@ class HttpPool:
     async def _maintain(self) -> None:
         backoff = 0.05
         tick = min(self.warm_interval / 2, 1.0)
+        changed = self._changed
+        assert changed is not None   # made by start(), which starts this task
         while not self._closing:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), tick)
-            self._changed.clear()
+                await asyncio.wait_for(changed.wait(), tick)
+            changed.clear()
             if self._closing:
                 return
             self._conns = [c for c in self._conns if c.is_open]
@@ -321,7 +323,7 @@ class HttpPool:
             try:
                 return self.connection()
             except HttpConnectionClosed:
-                if time.monotonic() >= deadline or self._closing:
+                if time.monotonic() >= deadline or self._closing or self._changed is None:
                     raise
                 self._changed.set()
                 await asyncio.sleep(0.01)

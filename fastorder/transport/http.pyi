@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import Callable, Iterable
+from typing import final
 
 from typing_extensions import Buffer
 
@@ -7,6 +8,7 @@ from fastorder.errors import HttpConnectionClosed as HttpConnectionClosed
 from fastorder.errors import HttpParseError as HttpParseError
 from fastorder.transport.tls import TlsConfig
 
+@final
 class HttpResponse:
     status: int
     version: int
@@ -29,6 +31,7 @@ class HttpResponseParser:
     @property
     def idle(self) -> bool: ...
 
+@final
 class HttpTemplate:
     line: bytes
     rest: bytes

@@ -1,3 +1,9 @@
+from typing import final
+
+@final
+class Waiter:
+    """One request waiting for its reply (internal: held by a protocol's request table)."""
+
 class Link:
     """The byte stream under an HTTP or WebSocket client protocol: socket options, direct writes, the read
     timer and spin mode.  Internal: created and driven by the protocols, with no Python-level interface."""

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+import os
+import ssl
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from fastorder.errors import ConfigError
 from fastorder.venues.base import Session
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from fastorder.journal import OrderJournal
+    from fastorder.metrics import LatencyRecorder
+    from fastorder.venues.binance import BinanceSession
+    from fastorder.venues.htx import HtxSession
+    from fastorder.venues.okx import OkxSession
 
 
 def session_class(venue: str) -> type[Session]:
@@ -22,15 +34,99 @@ def session_class(venue: str) -> type[Session]:
     raise ConfigError(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
 
 
-def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
-    """A session with `venue` ("binance", "okx", "htx") over `transport` ("ws" or "rest").
+# Credentials Session.__init__ takes that a venue has no use for: passing one is a set-up mistake (ConfigError),
+# not something to ignore silently. (ws_url=/ws_address= and recv_window= are taken everywhere, as settings
+# that do not apply: a REST session has no WebSocket, only Binance has a recvWindow.)
+_NOT_FOR = {
+    "binance": frozenset(("passphrase",)),
+    "okx": frozenset(("private_key",)),
+    "htx": frozenset(("passphrase",)),
+}
+_DEFAULT_TRANSPORT = {"binance": "ws", "okx": "ws", "htx": "rest"}   # HTX takes orders over REST only
 
-    Use it as `async with fastorder.connect(...) as s:` — entering opens and warms the connections (TCP,
+
+def _keywords(cls: type[Session]) -> frozenset[str]:
+    """The keyword arguments `cls(...)` accepts (its own and, through **kw, Session's)."""
+    names: set[str] = set()
+    for c in cls.__mro__:
+        init = c.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.kind is p.KEYWORD_ONLY:
+                names.add(p.name)
+    return frozenset(names - {"transport"})
+
+
+def keywords(venue: str) -> frozenset[str]:
+    """The keyword arguments `connect(venue, ...)` takes."""
+    v = _canonical(venue)
+    return _keywords(session_class(v)) - _NOT_FOR[v]
+
+
+def _canonical(venue: str) -> str:
+    v = venue.lower() if isinstance(venue, str) else ""
+    v = "htx" if v == "huobi" else v
+    if v not in _NOT_FOR:
+        raise ConfigError(f"unknown venue {venue!r}: binance, okx or htx", field="venue")
+    return v
+
+
+@overload
+def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", *, key: str,
+            secret: str | bytes | None = None, private_key: Ed25519PrivateKey | bytes | str | None = None,
+            ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
+            resp_type: Literal["ACK", "RESULT", "FULL"] = "RESULT", symbols: list[str] | tuple[str, ...] | None = None,
+            url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
+            timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
+            resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
+            rate_limit_margin: float = ..., address: str | None = None,
+            journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
+            reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
+            events: bool = False, startup_timeout: float = 10.0) -> BinanceSession: ...
+
+
+@overload
+def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, key: str, secret: str | bytes,
+            passphrase: str, ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
+            td_mode: str = "cash", simulated: bool = False,
+            region: Literal["global", "eea", "us"] = "global", order_ttl_ms: int | None = None,
+            url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
+            timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
+            resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
+            rate_limit_margin: float = ..., address: str | None = None,
+            journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
+            reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
+            events: bool = False, startup_timeout: float = 10.0) -> OkxSession: ...
+
+
+@overload
+def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest", *, key: str,
+            secret: str | bytes | None = None, private_key: Ed25519PrivateKey | bytes | str | None = None,
+            account_id: int | str | None = None, ws_url: str | None = None, ws_address: str | None = None,
+            recv_window: int | None = 5000,
+            url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
+            timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
+            resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
+            rate_limit_margin: float = ..., address: str | None = None,
+            journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
+            reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
+            events: bool = False, startup_timeout: float = 10.0) -> HtxSession: ...
+
+
+def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
+    """A session with `venue` ("binance", "okx", "htx") over `transport` ("ws" or "rest"; by default "ws" for
+    Binance and OKX, "rest" for HTX, which has no WebSocket order entry).
+
+    Use it as `async with fastorder.connect(...) as s:`, or `s = await fastorder.connect(...)` and later
+    `await s.close()`. Either opens and warms the connections (TCP,
     TLS, WebSocket, logon), loads the symbol rules and measures the clock offset, so the first order pays
     for none of that. Keyword arguments: key=, secret= (HMAC), private_key= (Binance Ed25519),
     passphrase= (OKX), account_id= (HTX, else looked up), url= (REST base), ws_url=, ssl_context=,
     connections= (warm connections, default 2), recv_window= (ms), timeout= (s), id_prefix=,
     allow_plaintext= (needed for http/ws to a non-loopback host), resp_type= (Binance ACK/RESULT/FULL),
+    symbols= (Binance: load only these symbols' rules at start, others on first use; default every symbol),
+    startup_timeout= (s, default 10: the deadline of the public start-up requests, clock and symbol rules),
     rate_limit= (False turns the local rate-limit guard off: only for a simulator run without limits),
     recorder= (a fastorder.metrics.LatencyRecorder; default: the process-wide one),
     journal= (a path or fastorder.journal.OrderJournal: every order written down before it is sent;
@@ -41,10 +137,24 @@ def connect(venue: str, transport: str = "ws", **kw: Any) -> Session:
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
     loop meanwhile — for a dedicated core), tls_engine= ("compiled", the default: OpenSSL inside the compiled
     transport, direct writes and spin mode over TLS; "loop": the event loop's TLS transport; both verify as
-    ssl.create_default_context() or the given ssl_context).
+    ssl.create_default_context() or the given ssl_context), events= (True: open the
+    venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
+    session.events()` give every OrderEvent as the venue reports it, see fastorder.events).
 
     Entering retries what a network breaks (refused, reset, a failed TLS handshake, a timeout) a few times with
     backoff, then raises ConnectionLost; a TLS certificate that fails verification raises CertificateRejected
     at once (verification is never relaxed; reconnects later in the session verify every time).
+
+    A keyword the venue does not take (passphrase= for Binance, ws_url= for HTX, a misspelling), an unknown
+    venue or a transport the venue lacks raises ConfigError before anything is opened. The overloads above
+    give type checkers each venue's keywords.
     """
-    return session_class(venue)(transport=transport, **kw)
+    v = _canonical(venue)
+    cls = session_class(v)
+    if transport is None:
+        transport = _DEFAULT_TRANSPORT[v]
+    extra = set(kw) - keywords(v)
+    if extra:
+        name = sorted(extra)[0]
+        raise ConfigError(f"{v} takes no keyword {name}= (it takes: {', '.join(sorted(keywords(v)))})", field=name)
+    return cls(transport=transport, **kw)

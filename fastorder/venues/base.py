@@ -11,9 +11,10 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastorder._core.buffer import WriteBuffer
@@ -39,11 +40,28 @@ from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
 from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
+from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
 from fastorder.venues.pinning import AddressPin
+from fastorder.venues.settle import Settler
 from fastorder.venues.ws_pool import WsPool
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 perf_ns = time.perf_counter_ns
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("fastorder")
+    except PackageNotFoundError:   # pragma: no cover - run from a source tree that was never installed
+        return "0"
+
+
+#: sent on every request and WebSocket handshake: CDN front ends may refuse requests that carry none
+USER_AGENT = f"fastorder/{_version()}"
 
 # Venue modules build Acks positionally on the order path (keyword matching costs more than the rest of the
 # construction): this is the order they rely on.
@@ -123,8 +141,10 @@ class Session:
                  clock_samples: int = 5, resync_interval: float = 60.0, recorder: Any = None,
                  rate_limit: bool = True, address: str | None = None, journal: Any = None,
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
+                 events: bool = False,
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-                 rate_limit_margin: float = DEFAULT_MARGIN, tls_engine: str = DEFAULT_TLS_ENGINE) -> None:
+                 rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0,
+                 tls_engine: str = DEFAULT_TLS_ENGINE) -> None:
         if transport not in ("rest", "ws"):
             raise ConfigError(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -139,6 +159,8 @@ class Session:
         self.connections = max(1, connections)
         self.recv_window = recv_window
         self.timeout = timeout
+        # public requests (clock, symbol rules) get their own, longer deadline: a symbol document can be large
+        self.startup_timeout = startup_timeout
         self.ids = ClientIdGenerator(id_prefix)
         # late-bound: venue modules (and tests) may replace _server_time_ms after construction
         self.clock = VenueClock(lambda: self._clock_sample(), samples=clock_samples,
@@ -148,8 +170,13 @@ class Session:
         # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
         # one (ClientIdInUse), since a query by client id answers with the latest order carrying it
         self.live_ids: set[str] = set()
+        # orders left undecided are settled in the background; on_settled: callables given each outcome
+        self.settler = Settler(self)
+        self.on_settled = self.settler.callbacks
         self._symbol_cache: dict[str, SymbolInfo] = {}
-        self._pool: HttpPool | None = None
+        # set by start(); typed as always there because the order path uses it without a test (before start()
+        # a request fails with AttributeError, turned into ConnectionLost like any connection failure)
+        self._pool: HttpPool = None  # type: ignore[assignment]
         self.ws_pool = WsPool(self.venue, self._open_ws, lambda conn: self._heartbeat(conn),
                               size=self.connections, timeout=timeout)
         self._buf = WriteBuffer()
@@ -172,11 +199,18 @@ class Session:
             from fastorder.journal import OrderJournal
             journal = OrderJournal(journal)
         self.journal = journal   # orders written down before they are sent (fastorder.journal)
+        if journal is not None:   # orders of an earlier run still unsettled keep their client ids live
+            self.live_ids.update(r["c"] for r in journal.pending(self.venue))
         self.ws_address = ws_address            # the same as `address` for WebSocket connections (their own host)
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
         # spin mode: wait for each reply by polling the socket (up to spin_us) instead of sleeping in epoll
         self.spin_us = max(0, int(spin_us))
+        self.stream: Any = None                 # the private order stream (fastorder.venues.stream), if opened
+        self._events_at_start = events
+        if events and type(self)._stream_part is Session._stream_part:
+            self._stream_part()   # the venue has no stream: ConfigError before anything is opened
+        self._event_listeners: list[Any] = []
         if tls_engine not in TLS_ENGINES:
             raise ConfigError(f"tls_engine must be one of {TLS_ENGINES}, not {tls_engine!r}", field="tls_engine")
         self.tls_engine = tls_engine
@@ -258,7 +292,16 @@ class Session:
         self.ws_pool.heartbeat_interval = value
 
     # -- life cycle ---------------------------------------------------------------------------------------
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
+        if self._pool is None:   # not yet started (`async with await fastorder.connect(...)` already is)
+            await self.start()
+        return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        """`session = await fastorder.connect(...)`: started and ready; `await session.close()` when done."""
+        return self._started().__await__()
+
+    async def _started(self) -> Self:
         await self.start()
         return self
 
@@ -267,8 +310,11 @@ class Session:
 
     async def start(self) -> None:
         """Open and warm the connections, load the symbol rules, measure the clock offset, log on."""
+        if self._pool is not None:
+            raise ConfigError(f"{self.venue} session already started", field="session")
         tls: Any = (self._ssl or True) if self.rest.tls else None
-        warm = f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
+        warm = (f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+                "\r\n").encode("ascii")
         self._pool = HttpPool(self.address or self.rest.host, self.rest.port,
                               size=self.connections if self.transport == "rest"
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
@@ -297,6 +343,8 @@ class Session:
                 self._tasks.append(loop.create_task(ws_pool.heartbeat_loop()))
                 if len(ws_pool.conns) > 1:
                     self._tasks.append(loop.create_task(ws_pool.rtt_loop()))
+            if self._events_at_start:
+                await self.start_events()
         except BaseException:
             await self.close()
             raise
@@ -336,7 +384,10 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        if self.stream is not None:
+            await self.stream.close()
         self.ws_pool.closed = True
+        await self.settler.close()   # undecided orders stay pending in the journal, for recover()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -357,6 +408,34 @@ class Session:
                     self.journal.flush()
                 except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
                     logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
+
+    # -- order and fill events (fastorder.venues.stream) ---------------------------------------------------
+    async def start_events(self) -> None:
+        """Open the private order stream (`connect(..., events=True)` does it at start)."""
+        if self.stream is None:
+            from fastorder.venues.stream import EventStream
+            stream = EventStream(self, self._stream_part())
+            stream.listeners.extend(self._event_listeners)
+            self._event_listeners = stream.listeners
+            await stream.start()
+            self.stream = stream
+
+    def on_event(self, fn: Any) -> None:
+        """Call `fn(event)` for every OrderEvent (and StreamGap) inside the stream's reader, as the frame is
+        read (no Task hop): keep it short and non-blocking."""
+        self._event_listeners.append(fn)
+
+    async def events(self) -> Any:
+        """`async for ev in session.events():` every OrderEvent (and StreamGap) from now on; opens the stream
+        if `connect(..., events=True)` did not. Ends when the session closes."""
+        if self.stream is None:
+            await self.start_events()
+        async for ev in self.stream.iterate():
+            yield ev
+
+    def _stream_part(self) -> Any:
+        """The venue's piece of the private stream (venue modules say)."""
+        raise ConfigError(f"{self.venue}: order events are not available yet", field="events")
 
     # -- address pinning (AddressPin) -------------------------------------------------------------------
     async def choose_address(self, candidates: list[str], *, samples: int = 5) -> str | None:
@@ -380,7 +459,7 @@ class Session:
                              on_message=lambda payload, binary: self._on_ws_message(payload, binary,
                                                                                     holder[0] if holder else None),
                              on_lost=self.ws_pool.lost, read_timeout=self.timeout, connect_timeout=self.timeout,
-                             tls_engine=self.tls_engine)
+                             headers=(("User-Agent", USER_AGENT),), tls_engine=self.tls_engine)
         holder.append(conn)
         try:
             await self._ws_logon(conn)
@@ -435,6 +514,11 @@ class Session:
     async def load_symbols(self) -> None:
         raise NotImplementedError
 
+    async def resolve_symbol(self, symbol: str) -> SymbolInfo:
+        """`symbol()`, for a name the session may not have loaded yet: venues that load symbol rules on
+        demand fetch it here (before anything of the order is sent)."""
+        return self.symbol(symbol)
+
     def symbol(self, symbol: str) -> SymbolInfo:
         info = self._symbol_cache.get(symbol)   # the name exactly as callers write it: one dict lookup per order
         if info is not None:
@@ -452,11 +536,24 @@ class Session:
         return self._req_seq
 
     async def rest_get_json(self, path: str) -> Any:
-        """An unsigned GET (public endpoints: time, symbols) parsed as JSON."""
+        """An unsigned GET (public endpoints: time, symbols) parsed as JSON, within `startup_timeout`. A
+        gzip-encoded reply is accepted (asked for: symbol documents are large) and decoded."""
         import orjson
 
-        req = f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\n\r\n".encode("ascii")
-        resp = await self._pool.request(req)
+        req = (f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+               "Accept-Encoding: gzip\r\n\r\n").encode("ascii")
+        pool = self._pool
+        deadline = time.monotonic() + self.startup_timeout
+        try:
+            conn = pool.connection()
+        except Exception:
+            conn = await pool.wait_connection(deadline)
+        try:
+            resp = await conn.request(req, timeout=max(deadline - time.monotonic(), 1e-3))
+        except asyncio.TimeoutError:
+            raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
+                                 f"{self.startup_timeout} s") from None
+        body = _decoded(resp, self.venue, path)
         if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
@@ -464,8 +561,12 @@ class Session:
             self.guard.rate_limited(exc)
             raise exc
         if resp.status != 200:
-            raise ConnectionLost(f"{self.venue} GET {path}: HTTP {resp.status}")
-        return orjson.loads(resp.body)
+            raise self._public_error(path, resp.status, body)
+        return orjson.loads(body)
+
+    def _public_error(self, path: str, status: int, body: bytes) -> BaseException:
+        """The error for a refused public request (venue modules map their own codes)."""
+        return ConnectionLost(f"{self.venue} GET {path}: HTTP {status}")
 
     async def rest_send(self, data: bytes, lat: Latency, t_call: int) -> HttpResponse:
         """Send one complete request on the least-busy warm connection; fill in the latency split."""
@@ -557,7 +658,13 @@ class Session:
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
-        info = self._symbol_cache.get(symbol) or self.symbol(symbol)
+        if (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
+                or (price is not None and price.__class__ not in NUMBER_TYPES)
+                or (client_order_id is not None and client_order_id.__class__ is not str)):
+            check_order(symbol, quantity, price, client_order_id, post_only)   # a typed error, before anything
+        info = self._symbol_cache.get(symbol)
+        if info is None:
+            info = await self.resolve_symbol(symbol)
         # the common spellings (exact str) without a call; everything else, and every error, through _side and
         # _order_kind (so an object with an odd __eq__ still gets its typed error)
         side_u = _SIDES.get(side) if side.__class__ is str else None
@@ -575,6 +682,8 @@ class Session:
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
         live.add(clid)
+        if self.stream is not None:
+            self.stream.track(clid, info.name)   # known to the stream before its first event
         journal = self.journal
         if journal is not None:
             now = self.now_ms()
@@ -583,7 +692,15 @@ class Session:
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call)
             self.recorder.record(self.venue, self.transport, lat)
         except _Unknown as u:
-            ack = await self.reconcile(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+            ack = await self._reconcile_order(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+        except asyncio.CancelledError:   # the caller stopped waiting (task cancel, wait_for timeout)
+            if lat.client_ns:   # the bytes left: settled in the background, whatever the caller does now
+                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"))
+            else:               # nothing was written: not sent
+                live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
+            raise
         except TimestampRejected:
             live.discard(clid)
             if journal is not None:
@@ -593,7 +710,9 @@ class Session:
         except (VenueError, InvalidOrder, ConnectionLost) as exc:
             # the venue refused it, or it was refused locally / never left: it is not live
             self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
-            if not isinstance(exc, ExecutionUnknown):
+            if isinstance(exc, ExecutionUnknown):
+                self.settler.watch(info, clid, exc)
+            else:
                 live.discard(clid)
                 if journal is not None:
                     journal.final(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
@@ -601,16 +720,30 @@ class Session:
         except Exception as exc:
             if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
                 live.discard(clid)
+                if journal is not None:
+                    journal.final(clid, "NOT_SENT")
                 raise
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
-                           clid, type(exc).__name__)
-            ack = await self.reconcile(info, clid, exc, lat)
+                           clid, exc.__class__.__name__)   # `type` is the order type here
+            ack = await self._reconcile_order(info, clid, exc, lat)
         if ack.status in FINAL_STATES:
             live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
+
+    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency) -> Ack:
+        """reconcile() for a new order; if that leaves it undecided, or its caller stops waiting meanwhile,
+        it goes on in the background (fastorder.venues.settle)."""
+        try:
+            return await self.reconcile(info, clid, cause, lat)
+        except ExecutionUnknown as exc:
+            self.settler.watch(info, clid, exc)
+            raise
+        except asyncio.CancelledError:
+            self.settler.watch(info, clid, cause)
+            raise
 
     async def recover(self) -> list[Ack]:
         """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
@@ -622,17 +755,19 @@ class Session:
         for rec in self.journal.pending(self.venue):
             clid = rec["c"]
             try:
-                info = self.symbol(rec["s"])
+                info = await self.resolve_symbol(rec["s"])
                 ack = await self.reconcile(info, clid, ExecutionUnknown(self.venue, "recover", "after restart"),
                                            Latency(), attempts=2)
             except ExecutionUnknown:
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
-                    ack = await self._not_found_after_window(info, rec)
-                    if ack is not None:
-                        self.journal.final(clid, ack.status, ack.order_id)
-                        out.append(ack)
+                    late = await self._not_found_after_window(info, rec)
+                    if late is not None:
+                        self.journal.final(clid, late.status, late.order_id)
+                        if late.status in FINAL_STATES or late.status == NOT_PLACED:
+                            self.live_ids.discard(clid)
+                        out.append(late)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
-                                    ack.status)
+                                    late.status)
                         continue
                 logger.info("%s: journalled order %s still undecided; left pending", self.venue, clid)
                 continue
@@ -640,6 +775,8 @@ class Session:
                 logger.warning("%s: journalled order %s cannot be recovered here (%s)", self.venue, clid, exc)
                 continue
             self.journal.final(clid, ack.status, ack.order_id)
+            if ack.status in FINAL_STATES:
+                self.live_ids.discard(clid)
             out.append(ack)
             logger.info("%s: journalled order %s recovered: %s", self.venue, clid, ack.status)
         return out
@@ -659,7 +796,9 @@ class Session:
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
-        t_call, info, lat = self._which(symbol, order_id, client_order_id)
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
+        t_call, lat = self._which(order_id, client_order_id)
+        info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
             self.guard.check(self._request_costs("cancel", info), client_order_id)
         try:
@@ -682,7 +821,9 @@ class Session:
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
-        t_call, info, lat = self._which(symbol, order_id, client_order_id)
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
+        t_call, lat = self._which(order_id, client_order_id)
+        info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         if self.rate_limit:
             self.guard.check(self._request_costs("query", info), client_order_id)
         try:
@@ -709,12 +850,12 @@ class Session:
         if ack.status in FINAL_STATES and ack.client_order_id:
             self.live_ids.discard(ack.client_order_id)
 
-    def _which(self, symbol: str, order_id: Any, client_order_id: Any) -> tuple[int, SymbolInfo, Latency]:
-        """The start of a cancel or query: the clock, the symbol, and that one of the two ids is given."""
+    def _which(self, order_id: Any, client_order_id: Any) -> tuple[int, Latency]:
+        """The start of a cancel or query: the clock, and that one of the two ids is given."""
         t_call = perf_ns()
         if order_id is None and client_order_id is None:
             raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        return t_call, self.symbol(symbol), Latency()
+        return t_call, Latency()
 
     async def reconcile(self, info: SymbolInfo, clid: str | None, cause: BaseException, lat: Latency, *,
                         order_id: str | int | None = None, attempts: int = 4) -> Ack:
@@ -727,6 +868,12 @@ class Session:
         its cost from the rate-limit guard (waiting for room or for a block to pass, up to `timeout`), so a
         burst of lost replies cannot run into the venue's limit.
         """
+        stream = self.stream
+        if stream is not None and clid:   # the order's own event settles it, before (instead of) a query
+            ev = await stream.wait_for(clid, stream.settle_wait)
+            if ev is not None:
+                logger.info("%s: order %s settled by its stream event: %s", self.venue, clid, ev.status)
+                return stream.ack_from(ev, info.name, lat)
         delay = 0.05
         last: BaseException = cause
         logger.info("%s: outcome of order %s unknown (%s: %s); querying it", self.venue, clid or order_id,
@@ -752,9 +899,11 @@ class Session:
                              type(exc).__name__, exc)
             await asyncio.sleep(delay)
             delay *= 2
-        raise ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
+        err = ExecutionUnknown(self.venue, getattr(last, "code", "unknown"),
                                f"order outcome unknown after {attempts} queries ({last})",
                                client_order_id=clid)
+        err.last_answer = last   # what the last query met (UnknownOrder: the venue does not know the order)
+        raise err
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         """What one new order takes from each rate-limit window (venue modules say)."""
@@ -776,6 +925,23 @@ class Session:
     async def _query(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int, *,
                      rest: bool = False) -> Ack:
         raise NotImplementedError
+
+
+def _decoded(resp: Any, venue: str, path: str, limit: int = 256 << 20) -> bytes:
+    """A reply body with its Content-Encoding (gzip, or none) undone; at most `limit` bytes decoded."""
+    enc = resp.header(b"content-encoding")
+    if enc is None or enc.strip().lower() == b"identity":
+        return resp.body
+    if enc.strip().lower() != b"gzip":
+        raise ConnectionLost(f"{venue} GET {path}: unsupported Content-Encoding {enc!r}")
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)   # gzip framing
+    try:
+        out = d.decompress(resp.body, limit)
+    except zlib.error as exc:
+        raise ConnectionLost(f"{venue} GET {path}: a gzip body that does not decode ({exc})") from None
+    if d.unconsumed_tail or not d.eof:
+        raise ConnectionLost(f"{venue} GET {path}: gzip body truncated or over {limit} bytes decoded")
+    return out
 
 
 class _Unknown(Exception):

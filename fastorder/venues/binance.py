@@ -1,10 +1,12 @@
-"""Binance Spot: REST (`/api/v3/order`) and the WebSocket API (`/ws-api/v3`). REFERENCE.md §1-2."""
+"""Binance Spot: REST (`/api/v3/order`) and the WebSocket API (`/ws-api/v3`). Behaviours and their public
+sources: docs/venues/binance.md."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -27,14 +29,14 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCELED, EXPIRED, FILLED, NEW, PARTIALLY_FILLED, REJECTED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, normalize_symbol
 from fastorder.venues.limits import parse_retry_after
 
 VENUE = "binance"
 _STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": PARTIALLY_FILLED, "FILLED": FILLED,
            "CANCELED": CANCELED, "PENDING_CANCEL": CANCELED, "REJECTED": REJECTED, "EXPIRED": EXPIRED,
            "EXPIRED_IN_MATCH": EXPIRED}
-_UNKNOWN_CODES = (-1000, -1006, -1007)   # "execution status unknown" family (REFERENCE.md §1.11)
+_UNKNOWN_CODES = (-1000, -1006, -1007)   # "execution status unknown" (errors.md: -1006, -1007)
 _AUTH_CODES = (-1022, -2014, -2015, -1002)
 _FILTER_CODES = (-1013, -1111, -1100, -1102, -1104, -1106, -1115, -1116, -1117, -1121)
 
@@ -98,7 +100,9 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
 
 # request weights (binance-spot-api-docs rest-api.md: "Cancel order", "Query order", "Check server time",
 # "Test connectivity"); the WebSocket API's order.cancel / order.status weigh the same
-_WEIGHTS = {"cancel": 1, "query": 4, "time": 1, "ping": 1}
+# request weight charged locally before sending: a cancel that succeeds weighs 0 since 2026-04-02 (CHANGELOG
+# 2026-03-27; a failed one weighs 1, which the usage header then reports), a query 4, time and ping 1
+_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1}
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
@@ -126,15 +130,23 @@ class BinanceSession(Session):
 
     @property
     def acceptance_window_ms(self) -> int:
-        """recvWindow (default 5 s) is checked again just before the matching engine (REFERENCE.md §1.2),
+        """recvWindow (default 5 s) is checked again just before the matching engine (rest-api.md "Timing security"),
         so an order not seen by then never will be; 1 s of margin for the clock."""
         if "_acceptance_window_ms" in self.__dict__:
             return self.__dict__["_acceptance_window_ms"]
         return (self.recv_window or 5000) + 1000
 
-    def __init__(self, *, resp_type: str = "RESULT", **kw: Any) -> None:
+    def __init__(self, *, resp_type: str = "RESULT", symbols: list[str] | tuple[str, ...] | None = None,
+                 **kw: Any) -> None:
         super().__init__(**kw)
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        if symbols is not None:
+            if isinstance(symbols, str) or not all(isinstance(x, str) and x for x in symbols) or not symbols:
+                raise InvalidOrder("symbols must be a non-empty list of symbol names", field="symbols")
+            symbols = list(dict.fromkeys(normalize_symbol(x) for x in symbols))
+        #: the symbols whose rules start-up loads (None: every symbol, the whole exchangeInfo document)
+        self.load_only = symbols
+        self._loading: dict[str, asyncio.Future[Any]] = {}   # one on-demand exchangeInfo request per symbol
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -145,25 +157,37 @@ class BinanceSession(Session):
         if resp_type not in ("ACK", "RESULT", "FULL"):
             raise ConfigError("resp_type must be ACK, RESULT or FULL", field="resp_type")
         self.resp_type = resp_type
-        self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window)
+        self._rest_enc = BinanceRest(key, signer, host=self.rest.host_header, recv_window=self.recv_window,
+                                     user_agent=USER_AGENT)
         self._ws_enc = BinanceWs(key, signer, recv_window=self.recv_window)
+        self._signer = signer   # the user data stream signs its subscription (binance_events)
         self.logged_on = False
         self._costs: dict[str, int] | None = None
         self._rl_windows: dict[tuple[Any, Any, Any], Any] = {}   # (type, interval, number) -> guard window
         self._rl_known = -1   # how many windows the guard had when _rl_windows was filled
         self._usage_windows: tuple[Any, ...] | None = None   # the guard windows a usage header reports
         self._usage_known = -1   # how many windows the guard had when _usage_windows was made
-        self.events: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
+        self.unsolicited: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
         return int((await self.rest_get_json("/api/v3/time"))["serverTime"])
 
-    async def load_symbols(self) -> None:
-        info = await self.rest_get_json("/api/v3/exchangeInfo")
+    async def load_symbols(self, names: list[str] | None = None) -> None:
+        """The rules of `names` (default: the `symbols=` given to connect, else every symbol) and the rate
+        limits, from one ``GET /api/v3/exchangeInfo`` (``symbol=`` / ``symbols=[…]`` narrow it: the whole
+        document is megabytes)."""
+        names = names if names is not None else self.load_only
+        path = "/api/v3/exchangeInfo"
+        if names:
+            path += ("?symbol=" + quote(names[0], safe="") if len(names) == 1 else
+                     "?symbols=" + quote(orjson.dumps(names).decode(), safe=""))
+        self._asked = names
+        info = await self.rest_get_json(path)
+        self._costs = None   # the windows may change: order costs are worked out again
         for rl in info.get("rateLimits", []):
             name = _window_name(rl.get("rateLimitType", ""), rl.get("interval", ""), rl.get("intervalNum", 1))
-            if name and rl.get("rateLimitType") in ("ORDERS", "REQUEST_WEIGHT"):
+            if name and rl.get("rateLimitType") in ("ORDERS", "REQUEST_WEIGHT", "RAW_REQUESTS"):
                 self.guard.set_limit(name, int(rl["limit"]), _INTERVAL_MS[rl["interval"]] * int(rl["intervalNum"]))
         for s in info["symbols"]:
             f = {x["filterType"]: x for x in s.get("filters", [])}
@@ -178,6 +202,27 @@ class BinanceSession(Session):
                 continue   # a symbol whose rules we cannot read is not offered
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("baseAsset", ""),
                                                            s.get("quoteAsset", ""), rules)
+
+    def _public_error(self, path: str, status: int, body: bytes) -> BaseException:
+        if path.startswith("/api/v3/exchangeInfo"):
+            return exchange_info_error(status, body, {"symbols": getattr(self, "_asked", None)})
+        return super()._public_error(path, status, body)
+
+    async def resolve_symbol(self, symbol: str) -> SymbolInfo:
+        """A symbol not loaded at start (connect's `symbols=` did not name it) is loaded on first use: one
+        ``exchangeInfo?symbol=`` request before the order is sent; concurrent first uses share it."""
+        try:
+            return self.symbol(symbol)
+        except InvalidOrder:
+            if self.load_only is None or not isinstance(symbol, str) or not symbol:
+                raise   # everything was loaded at start: the venue has no such symbol
+        name = normalize_symbol(symbol)
+        fut = self._loading.get(name)
+        if fut is None:
+            fut = self._loading[name] = asyncio.ensure_future(self.load_symbols([name]))
+            fut.add_done_callback(lambda _f: self._loading.pop(name, None))
+        await asyncio.shield(fut)
+        return self.symbol(symbol)
 
     async def _ws_logon(self, conn: Any) -> None:
         """Ed25519 keys log the connection on once, so orders carry no per-order signature; HMAC keys
@@ -199,11 +244,11 @@ class BinanceSession(Session):
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return
-        self.events.append(msg)
-        del self.events[:-100]   # keep the latest few
+        self.unsolicited.append(msg)
+        del self.unsolicited[:-100]   # keep the latest few
         event = msg.get("event") if isinstance(msg, dict) else None
         if isinstance(event, dict) and event.get("e") == "serverShutdown" and conn is not None:
-            # a planned disconnect follows: move to a fresh connection first (REFERENCE.md §2.1)
+            # a planned disconnect follows: move to a fresh connection first (web-socket-api.md "Server Shutdown")
             self._tasks.append(asyncio.get_running_loop().create_task(self.rotate_ws(conn)))
 
     # -- one request, either transport ---------------------------------------------------------------------
@@ -257,13 +302,17 @@ class BinanceSession(Session):
                         retry_after=retry_after)
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        """Every ORDERS and RAW_REQUESTS window takes 1. REQUEST_WEIGHT takes 0: since 2026-04-02 a new order
+        or cancel that succeeds weighs nothing (a failed one still weighs 1, which the venue reports back in
+        X-MBX-USED-WEIGHT-1M / rateLimits, and the guard takes that count); a weight window the venue reports
+        over its limit still refuses the order. Source: the Binance Spot API CHANGELOG, 2026-03-27."""
         costs = self._costs
-        if costs is None:   # every ORDERS window takes 1, every REQUEST_WEIGHT window takes the weight (1)
-            costs = self._costs = {name: 1 for name in self.guard.windows}
+        if costs is None:
+            costs = self._costs = {name: 0 if name.startswith("REQUEST_WEIGHT") else 1 for name in self.guard.windows}
         return costs
 
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
-        """Request weight of a cancel (1), a query (4), /api/v3/time (1) and /api/v3/ping (1), from every
+        """Request weight of a cancel (0), a query (4), /api/v3/time (1) and /api/v3/ping (1), from every
         REQUEST_WEIGHT window (docs/venues/binance.md, rate limits)."""
         w = _WEIGHTS.get(kind, 1)
         return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
@@ -352,3 +401,7 @@ class BinanceSession(Session):
             lambda b, rid: self._ws_enc.order_status(b, rid, info.name, timestamp=ts, order_id=oid,
                                                      orig_client_order_id=clid, logged_on=self.logged_on),
             clid, lat, t_call, "query", rest)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.binance_events import BinanceStreamPart
+        return BinanceStreamPart(self)

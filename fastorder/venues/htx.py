@@ -29,7 +29,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown, perf_ns
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 
 VENUE = "htx"
 _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, "filled": FILLED,
@@ -84,14 +84,15 @@ class HtxSession(Session):
     venue = VENUE
     ws_capable = False
     default_rest_url = "https://api.huobi.pro"
+    default_events_url = "wss://api.huobi.pro/ws/v2"   # order and account updates (no order entry)
     warm_path = "/v1/common/timestamp"
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
     _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
-                           b"x-hb-ratelimit-requests-expire")
+                           b"x-hb-ratelimit-requests-expire", b"retry-after")
 
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
-        key, secret, private_key = kw.get("key"), kw.get("secret"), kw.get("private_key")
+        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)
         elif secret is not None:
@@ -137,7 +138,8 @@ class HtxSession(Session):
         self.guard.set_limit("place", _PLACE_LIMIT, _PLACE_WINDOW_MS)
         if self.account_id is None:
             self.account_id = await self._spot_account_id()
-        self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header)
+        self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header,
+                            user_agent=USER_AGENT)
 
     async def _spot_account_id(self) -> int:
         """GET /v1/account/accounts (signed) -> the id of the `spot` account."""
@@ -148,7 +150,7 @@ class HtxSession(Session):
 
     async def _signed_get(self, path: str, params: dict[str, Any], action: str) -> Any:
         """A signed GET off the order path (accounts, order searches): its `data`, or the typed error."""
-        probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header)
+        probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header, user_agent=USER_AGENT)
         text = probe.pre_signed_text("GET", path, timestamp_s=self.now_ms() // 1000)
         # the auth names start with capitals: they sort before every lowercase name appended here
         extra = "".join(f"&{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
@@ -157,7 +159,7 @@ class HtxSession(Session):
         sig = (self._signer.b64sign if isinstance(self._signer, Ed25519Signer) else self._signer.b64digest)(
             text.encode())
         req = (f"GET {path}?{query}&Signature={quote(sig, safe='')} HTTP/1.1\r\n"
-               f"Host: {self.rest.host_header}\r\n\r\n").encode("ascii")
+               f"Host: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n\r\n").encode("ascii")
         resp = await self._pool.request(req)
         try:
             d = orjson.loads(resp.body)
@@ -212,10 +214,14 @@ class HtxSession(Session):
             self._observe_limit(vals[1], vals[2])
         if resp.status >= 500:
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
-        if resp.status == 429:
-            self.guard.block(self._retry_after(vals[2]))
+        if resp.status == 429:   # HTTP's own Retry-After (seconds) first, else the venue's window end
+            try:
+                wait = float(vals[3])
+            except (TypeError, ValueError):
+                wait = self._retry_after(vals[2])
+            self.guard.block(wait)
             raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid,
-                              retry_after=self._retry_after(vals[2]))
+                              retry_after=wait)
         try:
             d = orjson.loads(resp.body)
         except orjson.JSONDecodeError as exc:
@@ -284,6 +290,7 @@ class HtxSession(Session):
         enc = self._encoder()
         buf = self._buf
         buf.clear()
+        code: Any   # the reply's status code: read as the venue wrote it, then an int
         if order_id is not None:
             enc.cancel_request(buf, order_id, timestamp_s=ts)
             d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",
@@ -348,3 +355,7 @@ class HtxSession(Session):
                    quantity=str(o.get("amount", "")), filled_qty=filled, avg_price=avg,
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_events import HtxStreamPart
+        return HtxStreamPart(self)

@@ -16,6 +16,7 @@ from fastorder._core.okx import OkxRest, OkxWs
 from fastorder._core.sign import HmacSha256
 from fastorder.errors import (
     AuthenticationError,
+    ConfigError,
     DuplicateOrder,
     FilterRejected,
     InsufficientBalance,
@@ -28,7 +29,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import Session, SymbolInfo, _Unknown
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 
 VENUE = "okx"
 
@@ -65,10 +66,10 @@ REGIONS = tuple(dict.fromkeys(r for r, _ in HOSTS))
 
 
 def hosts(region: str = "global", simulated: bool = False) -> OkxHosts:
-    """The hosts of one environment; InvalidOrder(field="region") for a region OKX does not have."""
+    """The hosts of one environment; ConfigError(field="region") for a region OKX does not have."""
     h = HOSTS.get((region, "demo" if simulated else "live")) if isinstance(region, str) else None
     if h is None:
-        raise InvalidOrder(f"okx region must be one of {', '.join(REGIONS)}, not {region!r}", field="region")
+        raise ConfigError(f"okx region must be one of {', '.join(REGIONS)}, not {region!r}", field="region")
     return h
 
 
@@ -157,19 +158,20 @@ class OkxSession(Session):
         if order_ttl_ms is None:
             order_ttl_ms = DEFAULT_WS_TTL_MS if self.transport == "ws" else 0
         if not isinstance(order_ttl_ms, int) or isinstance(order_ttl_ms, bool) or order_ttl_ms < 0:
-            raise InvalidOrder(f"order_ttl_ms must be an int >= 0, not {order_ttl_ms!r}", field="order_ttl_ms")
+            raise ConfigError(f"order_ttl_ms must be an int >= 0, not {order_ttl_ms!r}", field="order_ttl_ms")
         self.order_ttl_ms = order_ttl_ms
-        key, secret, passphrase = kw.get("key"), kw.get("secret"), kw.get("passphrase")
+        key, secret, passphrase = kw["key"], kw.get("secret"), kw.get("passphrase")
         if secret is None or passphrase is None:
             raise InvalidCredential("okx needs secret= and passphrase=")
         signer = HmacSha256(secret)
         self.td_mode = td_mode
-        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated)
+        self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated,
+                                 user_agent=USER_AGENT)
         self._ws_enc = OkxWs(key, signer, passphrase)
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
         self._rotating: set[int] = set()   # id() of connections being replaced after a 64008 notice
-        self.events: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
+        self.unsolicited: list[Any] = []   # unsolicited messages (notices, errors) for the reliability layer
 
     @property
     def acceptance_window_ms(self) -> int:
@@ -255,8 +257,8 @@ class OkxSession(Session):
                 w.set_result(msg)
                 return
         if event is not None:
-            self.events.append(msg)
-            del self.events[:-100]   # keep the latest few
+            self.unsolicited.append(msg)
+            del self.unsolicited[:-100]   # keep the latest few
         if event == "notice" and str(msg.get("code")) == "64008" and conn is not None and not self._closed:
             # a service upgrade closes this connection in about 60 s: move to a fresh one first
             key = id(conn)
@@ -338,10 +340,10 @@ class OkxSession(Session):
                                tgt_ccy=tgt, rules=info.rules, exp_time_ms=self.now_ms() + ttl if ttl else None)
             d, item = self._result(await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), 200, clid,
                                    lat, "place")
-        ts = item.get("ts")
+        reply_ts = item.get("ts")
         # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
         return Ack(VENUE, info.name, item.get("clOrdId") or clid, str(item.get("ordId", "")), ACCEPTED, side, "", "",
-                   "", "", int(ts) if ts else None, False, lat, d)
+                   "", "", int(reply_ts) if reply_ts else None, False, lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         if info.code < 0 and self.transport == "ws":
@@ -367,3 +369,7 @@ class OkxSession(Session):
                    side=str(item.get("side", "")).upper(), price=item.get("px", ""), quantity=item.get("sz", ""),
                    filled_qty=item.get("accFillSz", ""), avg_price="" if avg in ("", "0") else avg,
                    exchange_ts_ms=int(item["uTime"]) if item.get("uTime") else None, latency=lat, raw=d)
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.okx_events import OkxStreamPart
+        return OkxStreamPart(self)

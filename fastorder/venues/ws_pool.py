@@ -44,7 +44,7 @@ class WsPool:
         if len(conns) == 1 and not conns[0].closed.done():   # one connection (the default): no ranking
             return conns[0]
         best = None
-        best_key = None
+        best_key: tuple[int, int] = (0, 0)
         rtt = self.rtt
         for c in conns:
             if ws_is_open(c):

@@ -9,7 +9,8 @@ Layout (one file per venue, ``data/<venue>.json``)::
     CASE = {"name":    unique within the file (the test id),
             "source":  the public https URL the request/reply is taken from,
             "request": {"transport": "rest" | "ws", ...},   # the venue's test module reads the rest
-            "reply":   {"http_status": int, "body": <JSON as documented>, "headers": {name: value}?},
+            "reply":   {"http_status": int, "body": <JSON as documented>, "headers": {name: value}?,
+                        "conditional": [field, ...]?},   # fields the docs say appear only under conditions
             "expect":  {...}}                                # what the client makes of the reply
 
 ``expect`` is either ``{"error": "<fastorder.errors class>", "code": ...}``, ``{"unknown": true}`` (the

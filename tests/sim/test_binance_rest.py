@@ -162,7 +162,7 @@ def test_param_locations_and_official_vectors(h):
         # all in the body
         st, o, _ = await c.call("POST", "/api/v3/order", dict(LIMIT, timestamp=ts), where="body")
         assert st == 200 and o["status"] == "NEW"
-        # mixed: query + body, signature over query||body with no separator (REFERENCE R3 layout)
+        # mixed: query + body, signed over query||body with no separator (rest-api.md "SIGNED Endpoint security")
         q = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
         b = f"quantity=0.01&price=49000&timestamp={h.ms()}"
         sig = h.bn_sign_hmac(q + b)

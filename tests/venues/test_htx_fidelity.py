@@ -157,3 +157,18 @@ def test_a_live_client_id_is_refused_locally_though_htx_would_take_it():
             assert second.order_id != first.order_id
             assert (await s.query_order(SYM, client_order_id="reuse1")).order_id == second.order_id
     run(main())
+
+
+def test_http_429_blocks_for_its_retry_after():
+    async def main():
+        async with session() as (sim, s):
+            sim.faults.add("429:retry=3,count=1")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order(SYM, "buy", "0.001", REST_PX)
+            assert ei.value.http_status == 429 and ei.value.retry_after == 3
+            assert s.guard.blocked_until_ms - s.now_ms() > 2500
+            with pytest.raises(RateLimited) as ei:   # refused locally: nothing sent during the block
+                await s.place_order(SYM, "buy", "0.001", REST_PX)
+            assert ei.value.code == "local"
+            assert sim.orders("htx") == []
+    run(main())

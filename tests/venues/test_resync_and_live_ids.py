@@ -90,3 +90,28 @@ def test_a_live_client_id_is_refused_locally(venue, transport):
             if c.status == CANCELED:
                 assert "live1" not in s.live_ids
     run(main())
+
+
+def test_an_unsettled_journalled_order_keeps_its_client_id_live_until_recovered(tmp_path):
+    """After a restart, an order the journal holds as sent but unsettled may be live at the venue: its id is
+    refused until recover() settles it."""
+    from fastorder.journal import OrderJournal
+
+    path = tmp_path / "j.log"
+
+    async def main():
+        async with session("binance", "rest") as (sim, s):
+            ack = await s.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="jl1")
+            j = OrderJournal(path)   # as a crashed run left it: sent, never settled
+            j.sent("binance", "BTCUSDT", "jl1", "BUY", "0.001", REST_PX, s.now_ms(), s.now_ms() + 6000)
+            j.close()
+            async with fastorder.connect("binance", "rest", **CREDS["binance"], url=sim.url("binance", "rest"),
+                                         journal=str(path)) as s2:
+                assert "jl1" in s2.live_ids
+                with pytest.raises(ClientIdInUse):
+                    await s2.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="jl1")
+                (rec,) = await s2.recover()
+                assert rec.status == NEW and rec.order_id == ack.order_id and "jl1" in s2.live_ids   # still open
+                await s2.cancel_order("BTCUSDT", client_order_id="jl1")
+                assert "jl1" not in s2.live_ids
+    run(main())

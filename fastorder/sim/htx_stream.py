@@ -1,0 +1,211 @@
+"""The simulated HTX WebSocket v2 (`/ws/v2`, account and order updates): `auth`, `sub`/`unsub` of
+`orders#{symbol}` (symbol or `*`), the server's `ping` every 20 s answered by `pong`, and one `orders#…`
+push per order change the matching engine makes, in order.
+
+Wire (HTX spot docs, "Websocket Account and Order": Authentication, Subscribe Order Updates; plain-text JSON):
+- `{"action":"req","ch":"auth","params":{"authType":"api","accessKey":…,"signatureMethod":"HmacSHA256"|
+  "Ed25519","signatureVersion":"2.1","timestamp":"2019-09-01T18:16:16","signature":…}}`, signed text
+  `GET\\n{host}\\n/ws/v2\\naccessKey=…&signatureMethod=…&signatureVersion=2.1&timestamp=…` (params sorted,
+  URL-encoded; authType not signed) -> `{"action":"req","code":200,"ch":"auth","data":{}}`, else code 2002.
+- `{"action":"sub","ch":"orders#btcusdt"}` -> `{"action":"sub","code":200,"ch":…,"data":{}}`; before auth
+  code 2002 "invalid.auth.state".
+- pushes `{"action":"push","ch":"orders#btcusdt","data":{…}}`: eventType creation (orderStatus submitted),
+  trade (partial-filled / filled, tradePrice, tradeVolume, tradeId, tradeTime, aggressor, execAmt, remainAmt),
+  cancellation (partial-canceled / canceled, lastActTime). An IOC/FOK/market rest is reported as a cancellation.
+Faults: `drop()` cuts the subscribed connections, `delay_ms` holds pushes back (order kept).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+_ZERO = Decimal(0)
+
+
+def _f(d: Any) -> str:
+    return f"{Decimal(d or 0).normalize():f}"
+
+
+class HtxWsSession:
+    """One /ws/v2 connection."""
+
+    ping_interval = 0   # the venue's pings are application frames (below), not WebSocket pings
+
+    def __init__(self, venue: Any, req: Any) -> None:
+        self.v = venue
+        self.host = (req.header(b"host") or "").lower()
+        self.key: Any = None
+        self.conn: Any = None
+        self.subs: set[str] = set()
+        self._ping: Any = None
+        self.pongs = 0
+
+    def on_open(self, conn: Any) -> None:
+        self.conn = conn
+        self._ping = conn.loop.call_later(self.v.ws_ping_interval, self._send_ping)
+
+    def on_close(self, conn: Any) -> None:
+        self.v.stream.session_closed(self)
+        if self._ping is not None:
+            self._ping.cancel()
+
+    def _send_ping(self) -> None:
+        if self.conn is None or self.conn.closed:
+            return
+        self.conn.send_text(orjson.dumps({"action": "ping", "data": {"ts": int(time.time() * 1000)}}))
+        self._ping = self.conn.loop.call_later(self.v.ws_ping_interval, self._send_ping)
+
+    def control(self, payload: bytes):
+        return None
+
+    def handle(self, payload: bytes) -> bytes | None:
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return orjson.dumps({"action": "req", "code": 4000, "message": "bad.request"})
+        if not isinstance(msg, dict):
+            return orjson.dumps({"action": "req", "code": 4000, "message": "bad.request"})
+        action, ch = msg.get("action"), msg.get("ch")
+        if action == "pong":
+            self.pongs += 1
+            return None
+        if action == "req" and ch == "auth":
+            return self._auth(msg.get("params"))
+        if action in ("sub", "unsub") and isinstance(ch, str):
+            if self.key is None:
+                return orjson.dumps({"action": action, "code": 2002, "ch": ch, "message": "invalid.auth.state"})
+            sym = ch[len("orders#"):] if ch.startswith("orders#") else None
+            if sym is None or not (sym == "*" or sym in self.v.ex.specs):
+                return orjson.dumps({"action": action, "code": 2001, "ch": ch, "message": "invalid.symbol"})
+            if action == "sub":
+                self.subs.add(sym)
+                self.v.stream.subscribe(self, self.key.account)
+            else:
+                self.subs.discard(sym)
+            return orjson.dumps({"action": action, "code": 200, "ch": ch, "data": {}})
+        return orjson.dumps({"action": action if isinstance(action, str) else "req", "code": 4000,
+                             "message": "bad.request"})
+
+    def _auth(self, p: Any) -> bytes:
+        fail = orjson.dumps({"action": "req", "code": 2002, "ch": "auth", "message": "auth.fail"})
+        if not isinstance(p, dict) or p.get("authType") != "api" or p.get("signatureVersion") != "2.1":
+            return fail
+        ak, method, ts, sig = p.get("accessKey"), p.get("signatureMethod"), p.get("timestamp"), p.get("signature")
+        if not all(isinstance(x, str) and x for x in (ak, method, ts, sig)):
+            return fail
+        key = self.v.keys.get(ak)
+        if key is None or method not in ("HmacSHA256", "Ed25519") or (method == "Ed25519") != (ak in self.v._pub):
+            return fail
+        try:
+            t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            return fail
+        if abs(t * 1000 - self.v.now()) > 300_000:   # valid 5 minutes, like Signature V2
+            return fail
+        params = {"accessKey": ak, "signatureMethod": method, "signatureVersion": "2.1", "timestamp": ts}
+        text = ("GET\n" + self.host + "\n/ws/v2\n"
+                + "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))).encode()
+        try:
+            if method == "Ed25519":
+                self.v._pub[ak].verify(base64.b64decode(sig, validate=True), text)
+            elif base64.b64encode(self.v._mac[ak].digest(text)).decode() != sig:
+                return fail
+        except Exception:
+            return fail
+        self.key = key
+        return orjson.dumps({"action": "req", "code": 200, "ch": "auth", "data": {}})
+
+
+class HtxOrdersStream:
+    def __init__(self, venue: Any) -> None:
+        self.v = venue
+        self.subs: dict[str, set] = {}   # account -> ws sessions with a subscription
+        self.delay_ms = 0.0
+        self._last_due = 0.0
+
+    def subscribe(self, session: Any, account: str) -> None:
+        self.subs.setdefault(account, set()).add(session)
+
+    def session_closed(self, session: Any) -> None:
+        for account, ss in list(self.subs.items()):
+            ss.discard(session)
+            if not ss:
+                del self.subs[account]
+
+    def drop(self) -> int:
+        n = 0
+        for ss in list(self.subs.values()):
+            for session in list(ss):
+                if session.conn is not None:
+                    session.conn.proto.abort()
+                    n += 1
+        return n
+
+    def placed(self, o: Any, now: int) -> None:
+        touched = list(self.v.ex.touched)
+        self.v.ex.touched.clear()
+        if self.subs.get(o.account):
+            e = o.extra
+            self._push(o, {"eventType": "creation", "orderCreateTime": o.ctime, "orderStatus": "submitted",
+                           "orderPrice": _f(o.price) if o.price else "", "orderSize": e["amount"]})
+            cum = _ZERO
+            for i, fill in enumerate(o.fills):
+                cum += fill[1]
+                done = i == len(o.fills) - 1 and o.status == "FILLED"
+                self._push(o, self._trade(o, fill, cum, done, True, now))
+            if o.status in ("EXPIRED", "EXPIRED_IN_MATCH", "CANCELED"):
+                self._cancellation(o, now)
+        for m, px, q, tid, executed in touched:
+            if not self.subs.get(m.account):
+                continue
+            if px is None:
+                self._cancellation(m, now)
+            else:
+                self._push(m, self._trade(m, (px, q, tid), executed, executed == m.qty, False, now))
+
+    def canceled(self, o: Any, now: int) -> None:
+        if self.subs.get(o.account):
+            self._cancellation(o, now)
+
+    @staticmethod
+    def _trade(o: Any, fill: tuple, cum: Decimal, done: bool, aggressor: bool, now: int) -> dict:
+        px, q, tid = fill
+        return {"eventType": "trade", "tradePrice": _f(px), "tradeVolume": _f(q), "tradeId": tid,
+                "tradeTime": now, "aggressor": aggressor, "execAmt": _f(cum),
+                "remainAmt": _f(o.qty - cum) if o.qty else "0", "orderPrice": _f(o.price) if o.price else "",
+                "orderSize": o.extra["amount"], "orderStatus": "filled" if done else "partial-filled"}
+
+    def _cancellation(self, o: Any, now: int) -> None:
+        self._push(o, {"eventType": "cancellation", "lastActTime": now, "execAmt": _f(o.executed),
+                       "remainAmt": _f(o.qty - o.executed) if o.qty else "0",
+                       "orderPrice": _f(o.price) if o.price else "", "orderSize": o.extra["amount"],
+                       "orderStatus": "partial-canceled" if o.executed else "canceled"})
+
+    def _push(self, o: Any, fields: dict) -> None:
+        data = {"orderId": o.oid, "clientOrderId": o.cid, "type": o.extra["type"], "symbol": o.symbol,
+                "orderSource": o.extra["source"], "accountId": o.extra["account_id"], **fields}
+        for session in list(self.subs.get(o.account, ())):
+            for sym in (o.symbol, "*"):
+                if sym in session.subs:
+                    self._write(session, orjson.dumps({"action": "push", "ch": f"orders#{sym}", "data": data}))
+                    break
+
+    def _write(self, session: Any, data: bytes) -> None:
+        conn = session.conn
+        if conn is None:
+            return
+        if self.delay_ms <= 0 and self._last_due == 0.0:
+            conn.send_text(data)
+            return
+        loop = asyncio.get_running_loop()
+        due = max(loop.time() + self.delay_ms / 1000, self._last_due)
+        self._last_due = due
+        loop.call_at(due, conn.send_text, data)

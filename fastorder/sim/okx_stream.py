@@ -1,0 +1,117 @@
+"""The simulated OKX `orders` channel (private WebSocket, after `login`): one push per order change the
+matching engine makes, in order, to every connection of the account subscribed to it.
+
+Wire (OKX v5 docs, "WebSocket / Order channel"; the example push in ccxt python/ccxt/pro/okx.py):
+- `{"op":"subscribe","args":[{"channel":"orders","instType":"SPOT"|"ANY"[,"instId":…]}]}` (optional "id", echoed)
+  -> `{"event":"subscribe","arg":{…},"connId":…}`; not logged in -> `{"event":"error","code":"60011",…}`;
+  `unsubscribe` the same way.
+- push: `{"arg":{"channel":"orders","instType":…,"uid":…},"data":[{order}]}`; an item is the order's state
+  (as GET /api/v5/trade/order) with the last fill (fillPx, fillSz, tradeId, fillFee, fillFeeCcy, fillTime).
+- a placement: live, then one push per fill (partially_filled / filled), then canceled for an IOC/FOK/market
+  rest; a resting order matched by another: its fill; a cancel: canceled.
+Faults: `drop()` cuts the subscribed connections, `delay_ms` holds pushes back (order kept).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+_ZERO = Decimal(0)
+
+
+class OkxOrdersStream:
+    def __init__(self, venue: Any) -> None:
+        self.v = venue
+        self.subs: dict[str, dict[Any, list[dict]]] = {}   # account -> {ws session: [arg, ...]}
+        self.delay_ms = 0.0
+        self._last_due = 0.0
+
+    def subscribe(self, session: Any, account: str, arg: dict) -> None:
+        self.subs.setdefault(account, {}).setdefault(session, []).append(arg)
+
+    def unsubscribe(self, session: Any, account: str, arg: dict) -> None:
+        by = self.subs.get(account, {})
+        args = by.get(session, [])
+        if arg in args:
+            args.remove(arg)
+        if not args:
+            by.pop(session, None)
+        if not by:
+            self.subs.pop(account, None)
+
+    def session_closed(self, session: Any) -> None:
+        for account, by in list(self.subs.items()):
+            by.pop(session, None)
+            if not by:
+                del self.subs[account]
+
+    def drop(self) -> int:
+        n = 0
+        for by in list(self.subs.values()):
+            for session in list(by):
+                if session.conn is not None:
+                    session.conn.proto.abort()
+                    n += 1
+        return n
+
+    # -- pushes ----------------------------------------------------------------------------------------
+    def placed(self, o: Any, now: int) -> None:
+        touched = list(self.v.ex.touched)
+        self.v.ex.touched.clear()
+        if self.subs.get(o.account):
+            cum = _ZERO
+            self._push(o, "live", now, cum, None)
+            for i, fill in enumerate(o.fills):
+                cum += fill[1]
+                state = "filled" if i == len(o.fills) - 1 and o.status == "FILLED" else "partially_filled"
+                self._push(o, state, now, cum, fill)
+            if o.status in ("EXPIRED", "EXPIRED_IN_MATCH", "CANCELED"):
+                self._push(o, "canceled", now, o.executed, None)
+        for m, px, q, tid, executed in touched:
+            if not self.subs.get(m.account):
+                continue
+            if px is None:
+                self._push(m, "canceled", now, executed, None)
+            else:
+                self._push(m, "filled" if executed == m.qty else "partially_filled", now, executed, (px, q, tid))
+
+    def canceled(self, o: Any, now: int) -> None:
+        if self.subs.get(o.account):
+            self._push(o, "canceled", now, o.executed, None)
+
+    def _push(self, o: Any, state: str, now: int, cum: Decimal, fill: tuple | None) -> None:
+        from .okx import s
+        v = self.v
+        item = v.order_view(o)
+        item.update({"state": state, "accFillSz": s(cum), "uTime": str(now),
+                     "fillPx": s(fill[0]) if fill else "", "fillSz": s(fill[1]) if fill else "0",
+                     "tradeId": str(fill[2]) if fill else "", "fillTime": str(now) if fill else "",
+                     "fillFee": "0", "fillFeeCcy": item["feeCcy"] if fill else "", "execType": "" if not fill
+                     else ("T" if o.fills and o.fills[-1] is fill else "M"), "code": "0", "msg": "",
+                     "amendResult": "", "reqId": "", "cancelSource": o.cancel_source or ""})
+        for session, args in list(self.subs.get(o.account, {}).items()):
+            for arg in args:
+                if arg.get("instId") not in (None, o.symbol) or arg.get("instType") not in ("SPOT", "ANY"):
+                    continue
+                push = {"arg": {"channel": "orders", "instType": arg["instType"], "uid": session.uid},
+                        "data": [item]}
+                if "instId" in arg:
+                    push["arg"]["instId"] = arg["instId"]
+                self._write(session, orjson.dumps(push))
+                break
+
+    def _write(self, session: Any, data: bytes) -> None:
+        conn = session.conn
+        if conn is None:
+            return
+        if self.delay_ms <= 0 and self._last_due == 0.0:
+            conn.send_text(data)
+            return
+        loop = asyncio.get_running_loop()
+        due = max(loop.time() + self.delay_ms / 1000, self._last_due)
+        self._last_due = due
+        loop.call_at(due, conn.send_text, data)

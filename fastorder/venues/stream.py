@@ -1,0 +1,339 @@
+"""A session's private order stream: its own WebSocket connection, frames decoded in the reader, events handed
+to callbacks (called right there, no Task hop) and to `session.events()` iterators.
+
+Guarantees, per order (by client order id):
+- events are passed on in the order the venue sent them; a final state (FILLED, CANCELED, REJECTED, EXPIRED)
+  is passed on once: anything for that order after it is dropped (counted in `duplicates`);
+- an update older than one already passed on (less filled, or the same trade again) is skipped and logged
+  (`stale`); a frame that cannot be read is skipped and logged (`malformed`), never ending the reader;
+- when the stream drops or the venue ends the subscription, the stream reconnects and resubscribes, then
+  queries (REST, by client id) every order of the session that is still open and passes on what changed
+  meanwhile as events with snapshot=True; then a `StreamGap` says so (closed=True), or names the orders it
+  could not settle (closed=False). A gap is never hidden.
+
+The venue pieces (how to subscribe, which frames are control frames) live in the venue's own module
+(`fastorder.venues.binance_events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastorder._core.events import DECODERS, OrderEvent
+from fastorder.errors import MalformedEvent, UnknownOrder
+from fastorder.events import StreamGap
+from fastorder.transport.client import open_ws
+from fastorder.types import ACCEPTED, CANCEL_REQUESTED, FINAL_STATES, Ack, Latency
+
+log = logging.getLogger("fastorder.events")
+perf_ns = time.perf_counter_ns
+
+Listener = Callable[[Any], object]
+
+
+class _Track:
+    __slots__ = ("symbol", "status", "filled", "trade_id", "final", "last")
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.last: Any = None      # the last event passed on
+        self.status = ""
+        self.filled = ""
+        self.trade_id = ""
+        self.final = False
+
+
+def _dec(s: str) -> Decimal | None:
+    try:
+        return Decimal(s) if s else None
+    except InvalidOperation:
+        return None
+
+
+class EventStream:
+    """One venue's private order stream for one session (see the module docstring)."""
+
+    #: how long an order whose reply was lost waits for its event before the REST query (seconds)
+    settle_wait = 0.25
+    #: tracked orders kept after their final state (for duplicate suppression), oldest dropped beyond this
+    max_tracked = 200_000
+
+    def __init__(self, session: Any, part: Any) -> None:
+        self.s = session
+        self.part = part
+        self.venue = session.venue
+        self.decode = DECODERS[session.venue]
+        self.listeners: list[Listener] = []
+        self._queues: set[asyncio.Queue] = set()
+        self.tracked: dict[str, _Track] = {}
+        self._waiters: dict[str, list[asyncio.Future]] = {}
+        self.conn: Any = None
+        self.closed = False
+        self.up = False
+        self._down_since = 0
+        self._recovering: asyncio.Task | None = None
+        self._pinger: asyncio.Task | None = None
+        self._settler = getattr(session, "settler", None)   # fastorder.venues.settle: background settlement
+        self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
+
+    # -- life cycle --------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self._connect()
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in (self._recovering, self._pinger):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        if self.conn is not None:
+            self.conn.abort()
+            self.conn = None
+        for q in self._queues:
+            q.put_nowait(None)
+        for fs in self._waiters.values():
+            for f in fs:
+                if not f.done():
+                    f.set_result(None)
+        self._waiters.clear()
+
+    async def _connect(self) -> None:
+        s = self.s
+        holder: list[Any] = []
+        conn = await open_ws(self.part.url, tls=self.part.tls, allow_plaintext=s._allow_plaintext,
+                             address=s.ws_address, on_message=self._on_frame,
+                             on_lost=lambda c, exc: self._on_lost(c, exc), read_timeout=s.timeout,
+                             connect_timeout=s.timeout, id_pattern=self.part.id_pattern,
+                             tls_engine=s.tls_engine)
+        holder.append(conn)
+        try:
+            await self.part.subscribe(conn)
+        except BaseException:
+            conn.abort()
+            raise
+        self.conn = conn
+        self.up = True
+        interval = getattr(self.part, "ping_interval", 0)
+        if interval and (self._pinger is None or self._pinger.done()):
+            self._pinger = asyncio.get_running_loop().create_task(self._ping_loop(interval))
+
+    async def _ping_loop(self, interval: float) -> None:
+        """Venues that close a quiet connection (OKX: 30 s) get their keep-alive frame."""
+        while not self.closed:
+            await asyncio.sleep(interval)
+            conn = self.conn
+            if conn is not None:
+                try:
+                    conn.send(self.part.ping_frame)
+                except Exception:   # a connection going away: its loss is handled by _on_lost
+                    pass
+
+    # -- the reader (called by the transport for every frame that answers no request) --------------------
+    def _on_frame(self, payload: bytes, binary: bool) -> None:
+        recv = perf_ns()
+        if payload.__class__ is not bytes:   # the decoders read bytes
+            payload = bytes(payload)
+        try:
+            evs = self.decode(payload, recv)
+        except MalformedEvent as exc:
+            self.malformed += 1
+            log.warning("%s stream: skipped a frame (%s)", self.venue, exc)
+            return
+        if evs is None:
+            try:
+                self.part.control(self, payload)
+            except Exception:   # a control frame we cannot read must not end the reader
+                log.exception("%s stream: control frame not understood", self.venue)
+            return
+        for ev in evs:
+            self.deliver(ev)
+
+    def deliver(self, ev: Any) -> bool:
+        """Pass one event on (listeners, then iterators, then a waiting settlement), unless it repeats a final
+        state or is older than what was passed on for its order. True when passed on."""
+        key = ev.client_order_id or ev.order_id
+        t = self.tracked.get(key)
+        if t is None:
+            if len(self.tracked) >= self.max_tracked:
+                self._prune()
+            t = self.tracked[key] = _Track(ev.symbol)
+        elif t.final:
+            self.duplicates += 1
+            return False
+        elif t.filled and ev.filled_qty and ev.filled_qty != t.filled:
+            new, old = _dec(ev.filled_qty), _dec(t.filled)
+            if new is not None and old is not None and new < old:
+                self.stale += 1
+                log.info("%s stream: skipped an older update of %s (filled %s < %s)", self.venue, key,
+                         ev.filled_qty, t.filled)
+                return False
+        elif ev.exec_type == "TRADE" and ev.trade_id and ev.trade_id == t.trade_id:
+            self.duplicates += 1
+            return False
+        elif ev.snapshot and ev.status == t.status and ev.filled_qty == t.filled:
+            return False   # the query found what the stream already said
+        t.status = ev.status
+        t.last = ev
+        if ev.filled_qty:
+            t.filled = ev.filled_qty
+        if ev.trade_id:
+            t.trade_id = ev.trade_id
+        if ev.status in FINAL_STATES:
+            t.final = True
+            self.s.live_ids.discard(key)
+        self.events += 1
+        for fn in self.listeners:
+            try:
+                fn(ev)
+            except Exception:   # a listener's bug must not end the reader or starve the others
+                log.exception("%s stream: an on_event callback raised", self.venue)
+        for q in self._queues:
+            q.put_nowait(ev)
+        waiters = self._waiters.pop(key, None)
+        if waiters:
+            for f in waiters:
+                if not f.done():
+                    f.set_result(ev)
+        settler = self._settler
+        if settler is not None and settler._tasks and key in settler._tasks:
+            # an order being settled in the background: its event is the outcome, no more queries
+            settler.offer(self.ack_from(ev, ev.symbol, Latency()))
+        return True
+
+    def _prune(self) -> None:
+        drop = [k for k, t in self.tracked.items() if t.final][: self.max_tracked // 2]
+        for k in drop:
+            del self.tracked[k]
+
+    def _emit_gap(self, gap: StreamGap) -> None:
+        self.gaps += 1
+        for fn in self.listeners:
+            try:
+                fn(gap)
+            except Exception:
+                log.exception("%s stream: an on_event callback raised", self.venue)
+        for q in self._queues:
+            q.put_nowait(gap)
+
+    # -- tracking the session's own orders ----------------------------------------------------------------
+    def track(self, clid: str, symbol: str) -> None:
+        """An order this session is placing: known (with its symbol) before any event for it arrives."""
+        if clid not in self.tracked:
+            self.tracked[clid] = _Track(symbol)
+
+    async def wait_for(self, clid: str, timeout: float) -> Any:
+        """The first event for `clid` within `timeout` (None if none): how a lost reply is settled."""
+        t = self.tracked.get(clid)
+        if t is not None and t.last is not None:   # it came before the reply was given up on
+            return t.last
+        if not self.up or self.closed:
+            return None
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(clid, []).append(fut)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return None
+        finally:
+            fs = self._waiters.get(clid)
+            if fs and fut in fs:
+                fs.remove(fut)
+                if not fs:
+                    del self._waiters[clid]
+
+    def ack_from(self, ev: Any, symbol: str, lat: Latency) -> Ack:
+        """An Ack for an order settled from its stream event."""
+        return Ack(self.venue, symbol, ev.client_order_id, ev.order_id, ev.status, ev.side, ev.price, ev.quantity,
+                   ev.filled_qty, "", ev.exchange_ts_ms, True, lat, ev)
+
+    # -- consumers ----------------------------------------------------------------------------------------
+    async def iterate(self) -> AsyncIterator[Any]:
+        q: asyncio.Queue = asyncio.Queue()
+        self._queues.add(q)
+        try:
+            while True:
+                ev = await q.get()
+                if ev is None:
+                    return
+                yield ev
+        finally:
+            self._queues.discard(q)
+
+    # -- losing and getting back the stream ---------------------------------------------------------------
+    def _on_lost(self, conn: Any, exc: BaseException | None) -> None:
+        if conn is not self.conn or self.closed:
+            return
+        self.conn = None
+        self.down(f"connection lost ({exc})" if exc else "connection closed")
+
+    def down(self, reason: str) -> None:
+        """The stream stopped delivering (lost, or the venue ended the subscription): get it back."""
+        if self.closed:
+            return
+        if self.up:
+            self.up = False
+            self._down_since = perf_ns()
+        if self._recovering is None or self._recovering.done():
+            self._recovering = asyncio.get_running_loop().create_task(self._recover(reason))
+
+    async def _recover(self, reason: str) -> None:
+        since = self._down_since
+        delay = 0.05
+        while not self.closed:
+            try:
+                if self.conn is None:
+                    await self._connect()
+                else:   # the connection is fine, only the subscription ended
+                    await self.part.subscribe(self.conn, again=True)
+                    self.up = True
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s stream: resubscribing failed (%s), retrying", self.venue, exc)
+                if self.conn is not None and not self.up:
+                    self.conn.abort()
+                    self.conn = None
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
+        if self.closed:
+            return
+        unresolved = await self.snapshot()
+        self._emit_gap(StreamGap(self.venue, since, perf_ns(), reason, not unresolved, tuple(unresolved)))
+
+    async def snapshot(self) -> list[str]:
+        """Query every order of the session still open (REST, by client id) and pass on what changed, as
+        events with snapshot=True. Returns the client ids it could not settle."""
+        open_ids = [k for k, t in self.tracked.items() if not t.final]
+        unresolved: list[str] = []
+        sem = asyncio.Semaphore(16)
+
+        async def one(clid: str) -> None:
+            t = self.tracked.get(clid)
+            if t is None or t.final:
+                return
+            async with sem:
+                try:
+                    ack = await self.s.query_order(t.symbol, client_order_id=clid)
+                except UnknownOrder:
+                    return   # the venue never had it: its own place call says so
+                except Exception as exc:
+                    log.warning("%s stream: could not query %s after a gap (%s)", self.venue, clid, exc)
+                    unresolved.append(clid)
+                    return
+            if ack.status in (ACCEPTED, CANCEL_REQUESTED):
+                return
+            self.deliver(OrderEvent(self.venue, ack.symbol, clid, ack.order_id, ack.status, ack.side, ack.price,
+                                    ack.quantity, filled_qty=ack.filled_qty, exec_type="SNAPSHOT",
+                                    exchange_ts_ms=ack.exchange_ts_ms, recv_ns=perf_ns(), snapshot=True))
+
+        await asyncio.gather(*(one(c) for c in open_ids))
+        return unresolved

@@ -1,0 +1,35 @@
+"""Checked by mypy (see [tool.mypy] in pyproject.toml), not run: what a type checker makes of `connect`.
+
+Each `type: ignore[...]` marks a call that must be an error; with warn_unused_ignores, mypy fails the day one
+of them type-checks.
+"""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+import fastorder
+from fastorder.venues.binance import BinanceSession
+from fastorder.venues.htx import HtxSession
+from fastorder.venues.okx import OkxSession
+
+
+async def uses() -> None:
+    b = fastorder.connect("binance", key="k", secret="s", resp_type="ACK")
+    assert_type(b, BinanceSession)
+    async with b as s:
+        assert_type(s, BinanceSession)
+        ack = await s.place_order("BTCUSDT", "buy", "0.001", "50000", tif="IOC")
+        assert_type(ack, fastorder.Ack)
+    o = await fastorder.connect("okx", "rest", key="k", secret="s", passphrase="p", order_ttl_ms=5000)
+    assert_type(o, OkxSession)
+    await o.close()
+    async with fastorder.connect("htx", key="k", secret="s", account_id=1) as h:
+        assert_type(h, HtxSession)
+
+    fastorder.connect("binance", key="k", secret="s", passphrase="p")  # type: ignore[call-overload]
+    fastorder.connect("okx", key="k", secret="s")  # type: ignore[call-overload]
+    fastorder.connect("htx", "ws", key="k", secret="s")  # type: ignore[call-overload]
+    fastorder.connect("binance", key="k", secret="s", resp_type="ALL")  # type: ignore[call-overload]
+    fastorder.connect("binance", key="k", secret="s", timout=1.0)  # type: ignore[call-overload]
+    fastorder.connect("kraken", key="k")  # type: ignore[call-overload]

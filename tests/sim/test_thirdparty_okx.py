@@ -1,0 +1,115 @@
+"""An independent OKX client besides ccxt, pointed at the simulator, trades unchanged: OKX's own Python SDK,
+python-okx (PyPI ``python-okx``, github.com/okxapi/python-okx). It signs requests itself (stdlib hmac), sends
+its own headers (``x-simulated-trading`` on every request: ``"0"`` live, ``"1"`` demo) over httpx, and reads the
+replies with its own code, so it checks the simulator's wire format against a second reading of the docs.
+
+REST: the SDK takes its base URL as ``domain=``: the simulator's loopback address (plaintext http). WebSocket:
+its factory always passes a TLS context (certifi plus the default verify paths), so it is pointed at the
+simulator's TLS port with the simulator's test CA named by ``SSL_CERT_FILE``. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from fastorder.sim import Simulator, SimulatorThread, creds
+
+pytest.importorskip("okx.Trade")
+import okx.PublicData as PublicData  # noqa: E402
+import okx.Trade as Trade  # noqa: E402
+from okx.websocket.WsPrivateAsync import WsPrivateAsync  # noqa: E402
+
+# the SDK posts its JSON body as data=str, which httpx deprecates: the SDK's warning, not ours
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes/text content.:DeprecationWarning")
+
+KEYS = dict(api_key=creds.OKX_KEY, api_secret_key=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE)
+
+
+def test_official_sdk_rest_place_query_cancel_and_rejects():
+    with SimulatorThread(venues=("okx",)) as sim:
+        base = sim.url("okx")
+        with PublicData.PublicAPI(flag="0", domain=base) as pub:
+            inst = pub.get_instruments(instType="SPOT", instId="BTC-USDT")
+        assert inst["code"] == "0" and inst["data"][0]["instIdCode"] == 10001
+
+        with Trade.TradeAPI(**KEYS, flag="0", domain=base) as t:
+            r = t.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", px="49000", sz="0.001",
+                              clOrdId="sdk1")
+            assert r["code"] == "0" and r["data"][0]["sCode"] == "0", r
+            oid = r["data"][0]["ordId"]
+            q = t.get_order(instId="BTC-USDT", ordId=oid)
+            assert q["code"] == "0", q
+            o = q["data"][0]
+            assert (o["state"], o["clOrdId"], o["px"], o["sz"], o["side"]) == ("live", "sdk1", "49000", "0.001", "buy")
+            assert t.get_order(instId="BTC-USDT", clOrdId="sdk1")["data"][0]["ordId"] == oid
+            c = t.cancel_order(instId="BTC-USDT", clOrdId="sdk1")
+            assert c["code"] == "0" and c["data"][0]["sCode"] == "0" and c["data"][0]["ordId"] == oid, c
+            assert t.get_order(instId="BTC-USDT", ordId=oid)["data"][0]["state"] == "canceled"
+            assert sim.order("okx", int(oid))["status"] == "CANCELED"
+
+            # rejected requests, as OKX rejects them: a price off the tick, an order the balance cannot cover,
+            # an unknown order; nothing reaches the book
+            before = len(sim.orders("okx"))
+            r = t.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", px="49000.05", sz="0.001")
+            assert r["code"] == "1" and r["data"][0]["sCode"] == "51000", r
+            r = t.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", px="50000", sz="100")
+            assert r["code"] == "1" and r["data"][0]["sCode"] == "51008", r
+            assert t.get_order(instId="BTC-USDT", clOrdId="nosuch1")["code"] == "51603"
+            assert len(sim.orders("okx")) == before
+
+        # the SDK's demo flag sends x-simulated-trading: 1, so the live key is refused (50101) and the demo key
+        # accepted; a wrong passphrase is 50105
+        with Trade.TradeAPI(**KEYS, flag="1", domain=base) as t:
+            r = t.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", px="49000", sz="0.001")
+            assert r["code"] == "50101", r
+        demo = dict(KEYS, api_key=creds.OKX_DEMO_KEY)
+        with Trade.TradeAPI(**demo, flag="1", domain=base) as t:
+            r = t.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", px="49000", sz="0.001")
+            assert r["code"] == "0", r
+            assert sim.order("okx", int(r["data"][0]["ordId"]), account="demo")["status"] == "NEW"
+        with Trade.TradeAPI(**dict(KEYS, passphrase="wrong"), flag="0", domain=base) as t:
+            assert t.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", px="49000",
+                                 sz="0.001")["code"] == "50105"
+
+
+def test_official_sdk_websocket_login_place_cancel_and_reject(monkeypatch):
+    async def main():
+        async with Simulator(venues=("okx",), tls=True) as sim:
+            monkeypatch.setenv("SSL_CERT_FILE", sim.ca_file)   # the SDK's TLS context trusts the test CA
+            replies: asyncio.Queue = asyncio.Queue()
+            ws = WsPrivateAsync(apiKey=creds.OKX_KEY, passphrase=creds.OKX_PASSPHRASE, secretKey=creds.OKX_SECRET,
+                                url=sim.url("okx", "ws"))
+            await ws.connect()
+            assert ws.websocket is not None, "the SDK could not connect"
+            ws.callback = lambda m: replies.put_nowait(json.loads(m))
+            consumer = asyncio.get_running_loop().create_task(ws.consume())
+
+            async def reply():
+                return await asyncio.wait_for(replies.get(), 5)
+            try:
+                await ws.login()
+                assert (await reply())["event"] == "login"
+                # WS order operations name the instrument by instIdCode (instId is ignored there)
+                await ws.place_order([{"instIdCode": 10001, "tdMode": "cash", "side": "buy", "ordType": "limit",
+                                       "px": "49000", "sz": "0.001", "clOrdId": "sdkws1"}], id="p1")
+                r = await reply()
+                assert (r["id"], r["code"], r["data"][0]["sCode"]) == ("p1", "0", "0"), r
+                oid = r["data"][0]["ordId"]
+                assert sim.order("okx", int(oid))["status"] == "NEW"
+                await ws.cancel_order([{"instIdCode": 10001, "ordId": oid}], id="c1")
+                r = await reply()
+                assert (r["id"], r["code"], r["data"][0]["ordId"]) == ("c1", "0", oid), r
+                assert sim.order("okx", int(oid))["status"] == "CANCELED"
+                # rejected: the instId alone, as older SDK examples send it
+                await ws.place_order([{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
+                                       "px": "49000", "sz": "0.001"}], id="p2")
+                r = await reply()
+                assert (r["id"], r["code"]) == ("p2", "50014"), r
+            finally:
+                await ws.stop()
+                consumer.cancel()
+                await asyncio.gather(consumer, return_exceptions=True)
+    asyncio.run(asyncio.wait_for(main(), 30))
