@@ -106,16 +106,15 @@ async def _connect(factory, host: str, port: int, ctx, server_hostname, connect_
     TCP connection is plain and the protocol's link does the handshake: an HTTP connection is returned once it
     is done (a WebSocket's caller waits for its upgrade, which follows the handshake)."""
     loop = asyncio.get_running_loop()
-    kw = {}
-    name = server_hostname or host
-    if isinstance(ctx, _ssl.SSLContext):
-        kw = {"ssl": ctx, "server_hostname": name, "ssl_handshake_timeout": connect_timeout}
-        ctx, name = None, None
-    elif ctx is None:
-        name = None
     deadline = loop.time() + connect_timeout
-    _tr, proto = await asyncio.wait_for(loop.create_connection(lambda: factory(ctx, name), host, port, **kw),
-                                        connect_timeout)
+    if isinstance(ctx, _ssl.SSLContext):   # the loop's TLS transport
+        opening = loop.create_connection(lambda: factory(None, None), host, port, ssl=ctx,
+                                         server_hostname=server_hostname or host,
+                                         ssl_handshake_timeout=connect_timeout)
+    else:                                  # plaintext, or compiled TLS over a plain TCP transport
+        name = None if ctx is None else server_hostname or host
+        opening = loop.create_connection(lambda: factory(ctx, name), host, port)
+    _tr, proto = await asyncio.wait_for(opening, connect_timeout)
     ready = getattr(proto, "ready", None)
     if ready is not None and not ready.done():
         try:

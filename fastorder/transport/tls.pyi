@@ -4,6 +4,8 @@ from os import PathLike
 from fastorder.errors import TlsCertificateError as TlsCertificateError
 from fastorder.errors import TlsError as TlsError
 
+__all__ = ["TlsConfig", "TlsError", "TlsCertificateError", "ktls_available"]
+
 def ktls_available() -> bool:
     """Does this kernel offer kernel TLS (the ``tls`` TCP upper-layer protocol)?"""
 
