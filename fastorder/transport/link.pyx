@@ -25,7 +25,8 @@ from libc.stdlib cimport free, malloc
 from fastorder.transport._buf cimport buf_grow
 from fastorder.transport._ssl cimport (
     BIO_get_mem_data, BIO_new, BIO_reset, BIO_s_mem, BIO_set_mem_eof_return, BIO_write, ERR_clear_error,
-    SSL_CIPHER_get_name, SSL_ERROR_WANT_READ, SSL_ERROR_ZERO_RETURN, SSL_KEY_UPDATE_NONE, SSL_do_handshake, SSL_free,
+    SSL_CIPHER_get_name, SSL_ERROR_WANT_READ, SSL_ERROR_ZERO_RETURN, SSL_KEY_UPDATE_NONE, SSL_KEY_UPDATE_NOT_REQUESTED,
+    SSL_do_handshake, SSL_free, SSL_key_update,
     SSL_get0_alpn_selected, SSL_get_current_cipher, SSL_get_error, SSL_get_key_update_type, SSL_get_version,
     SSL_new, SSL_read, SSL_session_reused, SSL_set_bio, SSL_set_connect_state, SSL_shutdown, SSL_write,
 )
@@ -368,8 +369,12 @@ cdef class Link:
                 return got | LINK_CLOSED
             self._tls_fail(tls_failure(self.ssl, r, err, False))
             return got | LINK_CLOSED
-        if self.ssl != NULL and self.tls_state == TLS_OPEN and SSL_get_key_update_type(self.ssl) != SSL_KEY_UPDATE_NONE:
-            SSL_do_handshake(self.ssl)   # a KeyUpdate the server asked for: send ours now, not with the next write
+        if self.tls_state == TLS_OPEN and SSL_get_key_update_type(self.ssl) != SSL_KEY_UPDATE_NONE:
+            # The server asked for our KeyUpdate: OpenSSL would send it before our next record (RFC 8446
+            # 4.6.3); send it now, so an idle connection answers too.
+            if SSL_key_update(self.ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1:
+                SSL_do_handshake(self.ssl)
+            ERR_clear_error()
         self._tls_flush(False)
         return got
 

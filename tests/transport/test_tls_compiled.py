@@ -381,10 +381,13 @@ class SServer:
         if openssl is None:
             pytest.skip("openssl command not found")
         self.port = free_port()
+        self.out = log.open("wb")
+        # line-buffered output (stdbuf), so the -msg trace is in the log as soon as it happens
+        unbuffered = ["stdbuf", "-oL"] if shutil.which("stdbuf") else []
         self.proc = subprocess.Popen(
-            [openssl, "s_server", "-accept", f"127.0.0.1:{self.port}", "-cert", cert_file, "-key", key_file,
+            unbuffered + [openssl, "s_server", "-accept", f"127.0.0.1:{self.port}", "-cert", cert_file, "-key", key_file,
              f"-tls{version.replace('.', '_')}", "-ign_eof", "-msg"],
-            stdin=subprocess.PIPE, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+            stdin=subprocess.PIPE, stdout=self.out, stderr=subprocess.STDOUT)
         self.log = log
 
     def say(self, text):
@@ -395,6 +398,7 @@ class SServer:
         self.proc.kill()
         self.proc.wait(5)
         self.proc.stdin.close()
+        self.out.close()
 
     def received_key_updates(self):
         """KeyUpdate messages the server received (its -msg trace)."""
@@ -436,8 +440,12 @@ def test_key_update_both_ways(run, pki, cert_files, tmp_path):
                 srv.say(reply)
                 r = await fut   # read under the server's new keys
                 assert r.status == 200 and r.body == b"ok", i
+            for _ in range(100):   # the server logs a message once it has read it
+                if srv.received_key_updates() == 3:   # ours, each time the server asked
+                    break
+                await asyncio.sleep(0.02)
+            assert srv.received_key_updates() == 3
             c.close()
-            assert srv.received_key_updates() == 3   # ours, each time the server asked
 
         run(main)
     finally:
