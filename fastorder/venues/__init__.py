@@ -83,7 +83,8 @@ def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", 
             rate_limit_margin: float = ..., address: str | None = None,
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-            events: bool = False, startup_timeout: float = 10.0) -> BinanceSession: ...
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled") -> BinanceSession: ...
 
 
 @overload
@@ -97,7 +98,8 @@ def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, k
             rate_limit_margin: float = ..., address: str | None = None,
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-            events: bool = False, startup_timeout: float = 10.0) -> OkxSession: ...
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled") -> OkxSession: ...
 
 
 @overload
@@ -111,7 +113,8 @@ def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest",
             rate_limit_margin: float = ..., address: str | None = None,
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-            events: bool = False, startup_timeout: float = 10.0) -> HtxSession: ...
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled") -> HtxSession: ...
 
 
 def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
