@@ -4,9 +4,10 @@
 ``TlsConfig()`` is what ``ssl.create_default_context()`` is: the system CA store, hostname check, TLS 1.2 or
 later, Python's cipher list and options.  ``TlsConfig(ctx)`` copies a user's context: its verify mode, hostname
 check and common-name fallback, protocol versions, options, ciphers, security level, verify flags and CA
-certificates (``get_ca_certs(binary_form=True)``; a context with the default CA store gets OpenSSL's default
-paths, CA directories included).  What a context does not reveal is not guessed: CA directories loaded with
-``capath=`` (pass ``capath=`` here too), client certificates (not supported), CRLs (refused: ConfigError).
+certificates (``get_ca_certs(binary_form=True)``; a context with the default CA store gets the default CA
+file and directory as Python's ``ssl`` finds them, ``ssl.get_default_verify_paths()``).  What a context does
+not reveal is not guessed: CA directories loaded with ``capath=`` (pass ``capath=`` here too), client
+certificates (not supported), CRLs (refused: ConfigError).
 
 Per connection (``fastorder.transport.link``) the ``SSL`` object gets SNI (not for an IP address, as Python),
 the host name or IP address to verify, ALPN ``http/1.1`` and the last session this config saw from that
@@ -18,7 +19,7 @@ from libc.stdint cimport uint64_t
 from fastorder.transport._ssl cimport (
     SSL, SSL_CTX, SSL_CTX_clear_options, SSL_CTX_free, SSL_CTX_get0_param, SSL_CTX_get_cert_store,
     SSL_CTX_get_options, SSL_CTX_load_verify_locations, SSL_CTX_new, SSL_CTX_sess_set_new_cb,
-    SSL_CTX_set_alpn_protos, SSL_CTX_set_cipher_list, SSL_CTX_set_ciphersuites, SSL_CTX_set_default_verify_paths,
+    SSL_CTX_set_alpn_protos, SSL_CTX_set_cipher_list, SSL_CTX_set_ciphersuites,
     SSL_CTX_set_max_proto_version, SSL_CTX_set_min_proto_version, SSL_CTX_set_options,
     SSL_CTX_set_security_level, SSL_CTX_set_session_cache_mode, SSL_CTX_set_verify, SSL_ERROR_SSL,
     SSL_ERROR_SYSCALL, SSL_ERROR_ZERO_RETURN, SSL_OP_NO_RENEGOTIATION, SSL_SESS_CACHE_CLIENT,
@@ -186,8 +187,13 @@ cdef class TlsConfig:
         # load_default_certs), anything else certificate by certificate.
         ders = ctx.get_ca_certs(binary_form=True)
         if default or (ders and ders == _default_ca_ders()):
-            if not SSL_CTX_set_default_verify_paths(self.ctx):
-                raise ConfigError(_openssl_error("default CA paths"))
+            # The default store as Python's ssl finds it (its OpenSSL's file and directory, SSL_CERT_FILE /
+            # SSL_CERT_DIR honoured), not this module's OpenSSL's build-time paths: a wheel carries its own
+            # libssl, whose compiled-in directory may not exist on this machine.
+            paths = _ssl.get_default_verify_paths()
+            if paths.cafile is not None or paths.capath is not None:
+                self._load_locations(None if paths.cafile is None else os.fsencode(paths.cafile),
+                                     None if paths.capath is None else os.fsencode(paths.capath))
         else:
             for der in ders:
                 self._add_ca(der)

@@ -146,6 +146,24 @@ def test_default_is_the_system_store_and_settings_mirror_the_context(run, pki):
     run(main)
 
 
+def test_the_default_store_is_where_python_looks(run, pki, monkeypatch):
+    """TlsConfig() trusts what ssl.create_default_context() trusts: here SSL_CERT_FILE names the test CA."""
+    monkeypatch.setenv("SSL_CERT_FILE", _pem_file(pki))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+
+    async def main():
+        runner, port = await aiohttp_server(pki["good"])
+        try:
+            assert await python_verdict(port, ssl.create_default_context(), "localhost") == 0
+            c = await open_http("127.0.0.1", port, tls=TlsConfig(), server_hostname="localhost")
+            assert (await c.request(GET)).status == 200
+            c.close()
+        finally:
+            await runner.cleanup()
+
+    run(main)
+
+
 _PEM = {}
 
 
