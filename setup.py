@@ -1,7 +1,7 @@
 """Build the compiled core.
 
 Build modes (one switch each, read from the environment at build time):
-  FASTORDER_DEBUG=1     bounds/ownership asserts, pool counters checked, -O0 -g  (the debug build)
+  FASTORDER_DEBUG=1     bounds/ownership asserts, -O0 -g  (the debug build)
   FASTORDER_ANNOTATE=1  also write Cython's HTML annotation next to each .pyx (never committed)
   FASTORDER_SANITIZE=1  build with -fsanitize=address,undefined (run under LD_PRELOAD=libasan)
 The default is the release build: -O2, no Cython bounds/wraparound checks in modules that index raw buffers.

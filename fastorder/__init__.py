@@ -30,7 +30,6 @@ from fastorder.errors import (
     OffGrid,
     OrderRejected,
     PlaintextNotAllowed,
-    PoolError,
     RateLimited,
     TimestampRejected,
     TlsCertificateError,
@@ -52,8 +51,8 @@ __all__ = [
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
     "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
     "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
-    "PlaintextNotAllowed", "PoolError", "RateLimited", "TimestampRejected", "TlsCertificateError", "TlsError",
-    "TransportError", "UnknownOrder",
+    "PlaintextNotAllowed", "RateLimited", "TimestampRejected", "TlsCertificateError", "TlsError", "TransportError",
+    "UnknownOrder",
     "VenueError", "WSClosed", "WSError",
 ]
 

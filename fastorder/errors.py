@@ -63,10 +63,6 @@ class ClientIdInUse(InvalidOrder):
     the first order from queries, cancels and recovery: refused before anything is sent."""
 
 
-class PoolError(FastorderError, RuntimeError):
-    """A pooled object was released twice, or to a pool it does not belong to (fastorder._core.pool)."""
-
-
 class InvalidCredential(FastorderError, ValueError):
     """An API key, secret or passphrase is unusable (empty, or has characters a header/URL cannot carry).
 

@@ -15,6 +15,10 @@ class WriteBuffer:
     def __len__(self) -> int: ...
     def clear(self) -> None:
         """Forget the contents (keeps the memory)."""
+    def wipe(self) -> None:
+        """Zero the whole memory and forget the contents (a sent request's credentials are not kept)."""
+    def raw(self) -> bytes:
+        """A copy of the whole memory, used or not (for tests that check nothing is left behind)."""
     def getvalue(self) -> bytes:
         """A copy of the contents."""
     def write(self, data: bytes | bytearray | memoryview) -> None:

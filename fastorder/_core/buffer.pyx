@@ -3,7 +3,7 @@
 from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from fastorder._core.csrc cimport FASTORDER_DEBUG, fo_u64_write
 
@@ -65,6 +65,16 @@ cdef class WriteBuffer:
         if self.exports > 0:
             raise BufferError("WriteBuffer cannot be cleared while a memoryview of it is alive")
         self.length = 0
+
+    def wipe(self):
+        # zero all the memory, not only the current contents: an earlier, longer request's tail is there too
+        if self.exports > 0:
+            raise BufferError("WriteBuffer cannot be wiped while a memoryview of it is alive")
+        memset(self.data, 0, self.cap)
+        self.length = 0
+
+    def raw(self):
+        return PyBytes_FromStringAndSize(self.data, self.cap)
 
     def truncate(self, Py_ssize_t size):
         if size < 0 or size > self.length:

@@ -40,6 +40,16 @@ class WriteBuffer:
         self._check_not_exported("clear")
         del self._data[:]
 
+    def wipe(self) -> None:
+        """Zero the memory and forget the contents (a sent request's credentials are not kept)."""
+        self._check_not_exported("wipe")
+        self._data[:] = bytes(len(self._data))
+        del self._data[:]
+
+    def raw(self) -> bytes:
+        """The memory the buffer can show (a bytearray's spare capacity is not reachable from Python)."""
+        return bytes(self._data)
+
     def getvalue(self) -> bytes:
         """A copy of the contents."""
         return bytes(self._data)

@@ -59,6 +59,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
     cdef public object ready
 
     cdef int _on_bytes(self, const char *p, Py_ssize_t n) except -1
+    cdef int _dispatch(self, HttpResponse r) except -1
     cdef _fail(self, exc)
     cdef _fail_waiters(self, exc)
     cdef int _enqueue(self, object waiter, bint is_cb, double timeout) except -1

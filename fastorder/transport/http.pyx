@@ -182,6 +182,12 @@ cdef class HttpResponse:
     """One parsed reply.  ``headers``/``header()`` parse the stored head lazily (names are compared
     case-insensitively; ``headers`` returns lower-cased names)."""
 
+    def __cinit__(self):
+        # made from Python (not by the parser), every method still reads a real, empty head
+        self._head = b""
+        self.body = b""
+        self.reason = b""
+
     def __repr__(self):
         return f"<HttpResponse {self.status} body={len(self.body) if self.body is not None else 0}B>"
 
@@ -692,6 +698,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
             return False
         try:
             self._feed_eof()
+            _deliver(self)
         except HttpParseError as e:
             err = HttpConnectionClosed("connection closed in the middle of a response")
             err.__cause__ = e
@@ -707,6 +714,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
                 self._feed_eof()
             except HttpParseError:
                 pass
+            _deliver(self)
         err = HttpConnectionClosed("connection closed before the reply arrived")
         if exc is not None:
             err.__cause__ = exc
@@ -731,10 +739,19 @@ cdef class HttpClientProtocol(HttpResponseParser):
         try:
             self._feed(p, n)
         except (HttpParseError, MemoryError) as e:
+            _deliver(self)   # the replies completed before the error first
             self._fail(e)
+            return 0
+        _deliver(self)
         return 0
 
     cdef int _on_message(self, HttpResponse r) except -1:
+        # queued only: the parser may still hold a pointer into its buffer, and a reply's callback may feed
+        # the connection again (growing that buffer); _deliver runs the callbacks once the parser let go
+        self._out.append(r)
+        return 0
+
+    cdef int _dispatch(self, HttpResponse r) except -1:
         cdef Waiter w
         if not self._waiters:
             raise HttpParseError("a response arrived with no request outstanding")
@@ -982,3 +999,20 @@ cdef int _link_bytes(object owner, const char *p, Py_ssize_t n) except -1:
     cdef long before = c.dispatched
     c._on_bytes(p, n)
     return (LINK_DISPATCHED if c.dispatched != before else 0) | (0 if c._open else LINK_CLOSED)
+
+
+cdef int _deliver(HttpClientProtocol self) except -1:
+    """Hand the replies the parser completed to their waiters (callbacks run here, outside the parser)."""
+    cdef list out = self._out
+    if not out:
+        return 0
+    self._out = []
+    for r in out:
+        if not self._open and not self._waiters:
+            break   # closed by an earlier reply (Connection: close): later ones have nobody to go to
+        try:
+            self._dispatch(<HttpResponse>r)
+        except HttpParseError as e:
+            self._fail(e)
+            break
+    return 0

@@ -159,5 +159,12 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     extra = set(kw) - keywords(v)
     if extra:
         name = sorted(extra)[0]
+        kw.clear()   # the credentials stay out of the locals a traceback shows (see below)
         raise ConfigError(f"{v} takes no keyword {name}= (it takes: {', '.join(sorted(keywords(v)))})", field=name)
-    return cls(transport=transport, **kw)
+    try:
+        return cls(transport=transport, **kw)
+    except Exception as exc:
+        # the credentials are in kw and in the constructors' locals: a traceback rendered with its frames'
+        # variables (capture_locals) must not show them, so the error starts here, with kw emptied
+        kw.clear()
+        raise exc.with_traceback(None) from None

@@ -554,6 +554,7 @@ class Session:
             raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
                                  f"{self.startup_timeout} s") from None
         body = _decoded(resp, self.venue, path)
+        self.last_public_reply = resp   # its usage headers, for a venue that reads them (Binance, after start-up)
         if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
@@ -578,7 +579,11 @@ class Session:
                 conn = await pool.wait_connection(time.monotonic() + self.timeout)
             fut = conn.request(data, timeout=self.timeout)
         except Exception as exc:   # nothing was written: the order was not sent
+            data = None   # the request (credentials in its headers) stays out of the locals a traceback shows
+            self._buf.wipe()
             raise self._no_connection(exc, self.rest, pool.last_error) from None
+        data = None
+        self._buf.wipe()   # the reused buffer does not keep the request either (OKX: the passphrase header)
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
         lat.tcp_rtt_us = _tcp_rtt(conn)   # a system call: made while the request is on its way, not after the reply
@@ -629,11 +634,17 @@ class Session:
             try:
                 conn = await ws_pool.wait_best()   # every connection is being replaced: wait (bounded)
             except ConnectionLost as exc:
+                data = None   # the request stays out of the locals a traceback shows
+                self._buf.wipe()
                 raise self._no_connection(exc, self.ws, ws_pool.connect_error) from None
         try:
             fut = conn.request(req_id, data, timeout=self.timeout)
         except Exception as exc:   # nothing was written
+            data = None
+            self._buf.wipe()
             raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
+        data = None   # as in rest_send: neither this frame nor the reused buffer keeps the request
+        self._buf.wipe()
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
         lat.tcp_rtt_us = _tcp_rtt(conn)   # as for REST: while the request is on its way

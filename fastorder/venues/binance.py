@@ -28,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCELED, EXPIRED, FILLED, NEW, PARTIALLY_FILLED, REJECTED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, normalize_symbol
 from fastorder.venues.limits import parse_retry_after
@@ -98,11 +99,11 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
                executed, avg, get("transactTime") or get("updateTime") or get("time"), False, lat, raw)
 
 
-# request weights (binance-spot-api-docs rest-api.md: "Cancel order", "Query order", "Check server time",
-# "Test connectivity"); the WebSocket API's order.cancel / order.status weigh the same
 # request weight charged locally before sending: a cancel that succeeds weighs 0 since 2026-04-02 (CHANGELOG
 # 2026-03-27; a failed one weighs 1, which the usage header then reports), a query 4, time and ping 1
-_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1}
+# (binance-spot-api-docs rest-api.md, each endpoint's "Weight"; exchangeInfo 20); every request is 1 of the
+# RAW_REQUESTS windows
+_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1, "info": 20}
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
@@ -189,6 +190,11 @@ class BinanceSession(Session):
             name = _window_name(rl.get("rateLimitType", ""), rl.get("interval", ""), rl.get("intervalNum", 1))
             if name and rl.get("rateLimitType") in ("ORDERS", "REQUEST_WEIGHT", "RAW_REQUESTS"):
                 self.guard.set_limit(name, int(rl["limit"]), _INTERVAL_MS[rl["interval"]] * int(rl["intervalNum"]))
+        # the weight start-up used (clock samples, this request's 20) is spent before the windows were known:
+        # the reply's X-MBX-USED-WEIGHT-1M puts it in the guard
+        reply = getattr(self, "last_public_reply", None)
+        if reply is not None:
+            self._observe_headers(reply, Latency())
         for s in info["symbols"]:
             f = {x["filterType"]: x for x in s.get("filters", [])}
             pf, ls = f.get("PRICE_FILTER", {}), f.get("LOT_SIZE", {})
@@ -198,8 +204,9 @@ class BinanceSession(Session):
                                     min_price=pf.get("minPrice", 0), max_price=pf.get("maxPrice", 0),
                                     min_qty=ls.get("minQty", 0), max_qty=ls.get("maxQty", 0),
                                     min_notional=notional)
-            except InvalidOrder:
-                continue   # a symbol whose rules we cannot read is not offered
+            except InvalidOrder as exc:   # a symbol whose rules we cannot read is not offered
+                logger.debug("binance: symbol %s not offered (%s)", s.get("symbol"), exc)
+                continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("baseAsset", ""),
                                                            s.get("quoteAsset", ""), rules)
 
@@ -243,6 +250,7 @@ class BinanceSession(Session):
         try:
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
+            logger.debug("binance: a WebSocket message that is not JSON was ignored (%d bytes)", len(payload))
             return
         self.unsolicited.append(msg)
         del self.unsolicited[:-100]   # keep the latest few
@@ -293,13 +301,22 @@ class BinanceSession(Session):
             self._observe_ws(d)
         if status == 200 and isinstance(d.get("result"), dict):
             return ack_from(info, d["result"], clid or "", lat, d)
-        err = d.get("error", {}) if isinstance(d, dict) else {}
-        retry = (err.get("data") or {}).get("retryAfter") if isinstance(err, dict) else None
-        retry_after = max(0.0, (retry - self.now_ms()) / 1000) if retry else None
+        # past here the reply is an error, or a shape no venue documents: read it defensively
+        err = d.get("error") if isinstance(d, dict) else None
+        if not isinstance(err, dict):
+            err = {}
+        if status.__class__ is not int:
+            status = 0   # no usable status: treated as 5xx below (outcome unknown, the order is queried)
+        elif status == 200:   # a success without its result: nothing says the order was refused
+            raise _Unknown(VenueError(VENUE, 200, "a success reply without a result"))
+        data = err.get("data")
+        retry = data.get("retryAfter") if isinstance(data, dict) else None
+        retry_after = max(0.0, (retry - self.now_ms()) / 1000) if isinstance(retry, (int, float)) and retry else None
         if retry_after and status in (418, 429):
             self.guard.block(retry_after, banned=status == 418)
-        raise error_for(err.get("code"), str(err.get("msg", "")), status or 500, clid, action=action,
-                        retry_after=retry_after)
+        code = err.get("code")
+        raise error_for(code if isinstance(code, int) else None, str(err.get("msg", "")), status or 500, clid,
+                        action=action, retry_after=retry_after)
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
         """Every ORDERS and RAW_REQUESTS window takes 1. REQUEST_WEIGHT takes 0: since 2026-04-02 a new order
@@ -315,7 +332,8 @@ class BinanceSession(Session):
         """Request weight of a cancel (0), a query (4), /api/v3/time (1) and /api/v3/ping (1), from every
         REQUEST_WEIGHT window (docs/venues/binance.md, rate limits)."""
         w = _WEIGHTS.get(kind, 1)
-        return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
+        return {name: (w if name.startswith("REQUEST_WEIGHT") else 1) for name in self.guard.windows
+                if name.startswith(("REQUEST_WEIGHT", "RAW_REQUESTS"))}
 
     def _observe_headers(self, resp: Any, lat: Latency) -> None:
         """X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-10S …: the venue's own count wins over ours. Only the
@@ -336,7 +354,7 @@ class BinanceSession(Session):
         """A WS reply's rateLimits: the venue's own counts win over ours. Each (type, interval, number) is
         resolved to the guard's window once (this runs per order)."""
         rls = d.get("rateLimits")
-        if not rls:
+        if not rls or rls.__class__ is not list:   # absent, or not the documented array: nothing to learn
             return
         guard = self.guard
         wins = self._rl_windows
@@ -346,8 +364,13 @@ class BinanceSession(Session):
         seen = []
         counts: list = []
         for rl in rls:
+            if rl.__class__ is not dict:
+                continue
             key = (rl.get("rateLimitType"), rl.get("interval"), rl.get("intervalNum"))
-            w = wins.get(key, _UNSEEN)
+            try:
+                w = wins.get(key, _UNSEEN)
+            except TypeError:   # a field that is a list or an object: not a window
+                continue
             if w is _UNSEEN:
                 name = _window_name(str(key[0]), str(key[1]), key[2] or 1)
                 w = wins[key] = guard.windows.get(name) if name else None

@@ -28,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 
@@ -99,7 +100,7 @@ class HtxSession(Session):
             self._signer = HmacSha256(secret)
         else:
             raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
-        self._key = key
+        self._key = _Hidden(key)   # not a plain attribute: vars()/repr never show it
         self.account_id = account_id
         self._enc: HtxRest | None = None
 
@@ -131,14 +132,15 @@ class HtxSession(Session):
                 rules = SymbolRules(s["symbol"], tick, step, min_qty=Decimal(str(s.get("min-order-amt") or 0)),
                                     max_qty=Decimal(str(s.get("max-order-amt") or 0)),
                                     min_notional=Decimal(str(s.get("min-order-value") or 0)))
-            except (InvalidOrder, KeyError, ValueError):
+            except (InvalidOrder, KeyError, ValueError) as exc:   # rules we cannot read: not offered
+                logger.debug("htx: symbol %s not offered (%s: %s)", s.get("symbol"), type(exc).__name__, exc)
                 continue
             self.symbols[s["symbol"].upper()] = SymbolInfo(s["symbol"], s.get("base-currency", ""),
                                                            s.get("quote-currency", ""), rules)
         self.guard.set_limit("place", _PLACE_LIMIT, _PLACE_WINDOW_MS)
         if self.account_id is None:
             self.account_id = await self._spot_account_id()
-        self._enc = HtxRest(self._key, self._signer, account_id=self.account_id, host=self.rest.host_header,
+        self._enc = HtxRest(self._key.value, self._signer, account_id=self.account_id, host=self.rest.host_header,
                             user_agent=USER_AGENT)
 
     async def _spot_account_id(self) -> int:
@@ -150,7 +152,7 @@ class HtxSession(Session):
 
     async def _signed_get(self, path: str, params: dict[str, Any], action: str) -> Any:
         """A signed GET off the order path (accounts, order searches): its `data`, or the typed error."""
-        probe = HtxRest(self._key, self._signer, account_id=0, host=self.rest.host_header, user_agent=USER_AGENT)
+        probe = HtxRest(self._key.value, self._signer, account_id=0, host=self.rest.host_header, user_agent=USER_AGENT)
         text = probe.pre_signed_text("GET", path, timestamp_s=self.now_ms() // 1000)
         # the auth names start with capitals: they sort before every lowercase name appended here
         extra = "".join(f"&{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in sorted(params.items()))
@@ -195,8 +197,9 @@ class HtxSession(Session):
                 for o in past:
                     if o.get("client-order-id") == clid:
                         return self._order_ack(info, o, clid, Latency(), o, reconciled=True)
-        except (FastorderError, OSError, asyncio.TimeoutError):
-            pass   # no answer now: still undecided, asked again by the next recover()
+        except (FastorderError, OSError, asyncio.TimeoutError) as exc:   # asked again by the next recover()
+            logger.info("htx: looking up order %s in the order history failed (%s: %s); still undecided", clid,
+                        type(exc).__name__, exc)
         return None
 
     async def _send(self, encode, clid: str | None, lat: Latency, t_call: int, action: str) -> dict[str, Any]:
@@ -359,3 +362,16 @@ class HtxSession(Session):
     def _stream_part(self) -> Any:
         from fastorder.venues.htx_events import HtxStreamPart
         return HtxStreamPart(self)
+
+
+class _Hidden:
+    """A credential kept for later use (HTX re-creates its encoder once the account id is known), shown as
+    nothing by repr()."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"

@@ -48,7 +48,7 @@ class HtxStreamPart:
     def auth_frame(self, now_s: int) -> bytes:
         s = self.s
         ed = isinstance(s._signer, Ed25519Signer)
-        params = {"accessKey": s._key, "signatureMethod": "Ed25519" if ed else "HmacSHA256",
+        params = {"accessKey": s._key.value, "signatureMethod": "Ed25519" if ed else "HmacSHA256",
                   "signatureVersion": "2.1", "timestamp": htx_timestamp(now_s)}
         text = ("GET\n" + self.host + "\n/ws/v2\n"
                 + "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))).encode()

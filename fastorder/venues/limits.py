@@ -175,6 +175,15 @@ class RateGuard:
         self.block(wait if wait is not None else (DEFAULT_BAN_S if banned else DEFAULT_RETRY_AFTER_S),
                    banned=banned)
 
+    def take(self, costs: dict[str, int]) -> None:
+        """Count a request already made (one the guard could not see coming, such as the one that told it
+        the limits), whatever room is left."""
+        now = self._clock()
+        for name, n in costs.items():
+            w = self.windows.get(name)
+            if w is not None:
+                w.take(now, n)
+
     def try_take(self, costs: dict[str, int]) -> bool:
         """Take `costs` if there is room and no block (for background requests: skipped, not failed)."""
         try:

@@ -28,6 +28,7 @@ from fastorder.errors import (
     UnknownOrder,
     VenueError,
 )
+from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 
@@ -210,7 +211,8 @@ class OkxSession(Session):
         for s in data.get("data", []):
             try:
                 rules = SymbolRules(s["instId"], s["tickSz"], s["lotSz"], min_qty=s.get("minSz") or 0)
-            except (InvalidOrder, KeyError):
+            except (InvalidOrder, KeyError) as exc:   # rules we cannot read: not offered
+                logger.debug("okx: instrument %s not offered (%s: %s)", s.get("instId"), type(exc).__name__, exc)
                 continue
             code = _inst_id_code(s.get("instIdCode"))
             missing += code < 0
@@ -247,6 +249,7 @@ class OkxSession(Session):
         try:
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
+            logger.debug("okx: a WebSocket message that is not JSON was ignored (%d bytes)", len(payload))
             return
         if not isinstance(msg, dict):
             return

@@ -112,5 +112,8 @@ class Settler:
         for t in tasks:
             try:
                 await t
-            except (asyncio.CancelledError, Exception):
+            except asyncio.CancelledError:
                 pass
+            except Exception as exc:   # a settle task that had failed: closing goes on
+                logger.warning("%s: a background settle task had failed (%s: %s)", self._session.venue,
+                               type(exc).__name__, exc)

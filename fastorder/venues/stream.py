@@ -27,6 +27,7 @@ from typing import Any
 from fastorder._core.events import DECODERS, OrderEvent
 from fastorder.errors import MalformedEvent, UnknownOrder
 from fastorder.events import StreamGap
+from fastorder.log import logger
 from fastorder.transport.client import open_ws
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, FINAL_STATES, Ack, Latency
 
@@ -92,8 +93,10 @@ class EventStream:
                 task.cancel()
                 try:
                     await task
-                except (asyncio.CancelledError, Exception):
+                except asyncio.CancelledError:
                     pass
+                except Exception as exc:   # a stream task that had failed: closing goes on
+                    logger.warning("order stream: a background task had failed (%s: %s)", type(exc).__name__, exc)
         if self.conn is not None:
             self.conn.abort()
             self.conn = None
@@ -285,29 +288,34 @@ class EventStream:
             self._recovering = asyncio.get_running_loop().create_task(self._recover(reason))
 
     async def _recover(self, reason: str) -> None:
-        since = self._down_since
-        delay = 0.05
+        since = self._down_since   # the gap runs from the first loss, however many rounds it takes
         while not self.closed:
-            try:
-                if self.conn is None:
-                    await self._connect()
-                else:   # the connection is fine, only the subscription ended
-                    await self.part.subscribe(self.conn, again=True)
-                    self.up = True
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("%s stream: resubscribing failed (%s), retrying", self.venue, exc)
-                if self.conn is not None and not self.up:
-                    self.conn.abort()
-                    self.conn = None
-                await asyncio.sleep(delay)
-                delay = min(2.0, delay * 2)
-        if self.closed:
+            delay = 0.05
+            while not self.closed:
+                try:
+                    if self.conn is None:
+                        await self._connect()
+                    else:   # the connection is fine, only the subscription ended
+                        await self.part.subscribe(self.conn, again=True)
+                        self.up = True
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("%s stream: resubscribing failed (%s), retrying", self.venue, exc)
+                    if self.conn is not None and not self.up:
+                        self.conn.abort()
+                        self.conn = None
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
+            if self.closed:
+                return
+            unresolved = await self.snapshot()
+            if not self.up:   # lost again while the snapshot ran: this gap is not closed yet, go round again
+                reason = f"{reason}; lost again while recovering"
+                continue
+            self._emit_gap(StreamGap(self.venue, since, perf_ns(), reason, not unresolved, tuple(unresolved)))
             return
-        unresolved = await self.snapshot()
-        self._emit_gap(StreamGap(self.venue, since, perf_ns(), reason, not unresolved, tuple(unresolved)))
 
     async def snapshot(self) -> list[str]:
         """Query every order of the session still open (REST, by client id) and pass on what changed, as

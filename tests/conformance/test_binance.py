@@ -220,3 +220,19 @@ def test_case_simulator(case):
 
 def test_reject_simulator(reject):
     _check_sim(reject)
+
+
+@pytest.mark.parametrize("rate_limits", [True, [None], [{"rateLimitType": ["x"], "interval": {}}], "ORDERS"])
+def test_a_malformed_rate_limits_field_is_ignored(rate_limits):
+    """Found by the reply fuzzer: a WS reply whose rateLimits is not the documented array of objects must
+    not crash the reply's reading (the reply itself decides the outcome)."""
+    s = _session()
+    info = SymbolInfo("BTCUSDT", "BTC", "USDT", SymbolRules("BTCUSDT", "0.01", "0.00001"))
+    ok = {"id": 1, "status": 200, "result": {"symbol": "BTCUSDT", "orderId": 5, "clientOrderId": "c1",
+                                             "status": "NEW"}, "rateLimits": rate_limits}
+    assert s._ws_result(info, orjson.dumps(ok), "c1", Latency(), "place").order_id == "5"
+    null = {"code": None, "msg": None, "status": None, "result": None, "error": None, "rateLimits": rate_limits}
+    with pytest.raises(_Unknown):   # no status, no result: the outcome is unknown, the order is queried
+        s._ws_result(info, orjson.dumps(null), "c1", Latency(), "place")
+    with pytest.raises(_Unknown):   # a success without its result: not a refusal either
+        s._ws_result(info, orjson.dumps(dict(null, status=200)), "c1", Latency(), "place")

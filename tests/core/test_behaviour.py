@@ -1,5 +1,5 @@
 """Behaviour of both implementations (`impl` = fastorder._py twin and fastorder._core compiled): buffers, error
-atomicity, secret hygiene, client ids (incl. across forked processes), pools, and memory over 100,000 encodes."""
+atomicity, secret hygiene, client ids (incl. across forked processes) and memory over 100,000 encodes."""
 
 from __future__ import annotations
 
@@ -315,98 +315,6 @@ def test_client_ids_unique_across_forked_processes(impl):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# pools
-
-RECORD_FIELDS = {"venue": "", "symbol": "", "side": "", "client_order_id": "", "exchange_order_id": "",
-                 "status": "", "quantity": "", "price": "", "filled_qty": "", "avg_price": ""}
-RECORD_INTS = ("t_call_ns", "t_wire_ns", "t_ack_ns", "exchange_ts_us")
-
-
-def _assert_wiped(rec):
-    for name, default in RECORD_FIELDS.items():
-        assert getattr(rec, name) == default, name
-    for name in RECORD_INTS:
-        assert getattr(rec, name) == 0, name
-    assert rec.request_id is None
-
-
-def _fill(rec):
-    for name in RECORD_FIELDS:
-        setattr(rec, name, f"{name}-value")
-    for name in RECORD_INTS:
-        setattr(rec, name, 123456789)
-    rec.request_id = {"id": 7}
-
-
-def test_record_pool(impl):
-    pool = impl.pool.RecordPool(capacity=4, prefill=2)
-    assert issubclass(impl.pool.PoolError, RuntimeError)
-    from fastorder.errors import PoolError
-    assert impl.pool.PoolError is PoolError   # one type, whichever implementation raised it
-    assert (pool.in_use, pool.free) == (0, 2)
-    created0 = pool.created
-    recs = [pool.acquire() for _ in range(6)]
-    assert len({id(r) for r in recs}) == 6
-    assert pool.in_use == 6 and pool.free == 0
-    assert pool.created == created0 + 4  # two came from the prefill
-    for rec in recs:
-        _assert_wiped(rec)
-        _fill(rec)
-    for rec in recs:
-        pool.release(rec)
-    assert pool.in_use == 0
-    assert pool.free == 4  # keeps at most `capacity`
-    again = [pool.acquire() for _ in range(4)]
-    assert pool.created == created0 + 4  # reused, none made
-    for rec in again:
-        _assert_wiped(rec)  # nothing from the previous order leaks into the next
-    for rec in again:
-        pool.release(rec)
-    assert (pool.in_use, pool.free) == (0, 4)
-
-
-def test_record_pool_double_and_foreign_release(impl):
-    pool = impl.pool.RecordPool()
-    other = impl.pool.RecordPool()
-    rec = pool.acquire()
-    pool.release(rec)
-    with pytest.raises(impl.pool.PoolError):
-        pool.release(rec)  # second release
-    assert pool.in_use == 0
-    foreign = other.acquire()
-    with pytest.raises(impl.pool.PoolError):
-        pool.release(foreign)  # from another pool
-    other.release(foreign)
-    with pytest.raises(impl.pool.PoolError):
-        pool.release(impl.pool.OrderRecord())  # never pooled
-    kept = pool.acquire()
-    assert pool.in_use == 1 and other.in_use == 0
-    pool.release(kept)
-    assert pool.in_use == 0
-
-
-def test_buffer_pool(impl):
-    pool = impl.pool.BufferPool(capacity=2, buffer_size=2048)
-    bufs = [pool.acquire() for _ in range(3)]
-    assert pool.in_use == 3 and pool.created == 3
-    for b in bufs:
-        assert isinstance(b, impl.buffer.WriteBuffer)
-        assert len(b) == 0 and b.capacity >= 2048
-        b.write(b"order bytes")
-    for b in bufs:
-        pool.release(b)
-    assert pool.in_use == 0 and pool.free == 2
-    b = pool.acquire()
-    assert b.getvalue() == b""  # handed out empty
-    with pytest.raises(impl.pool.PoolError):
-        pool.release(impl.buffer.WriteBuffer())
-    pool.release(b)
-    with pytest.raises(impl.pool.PoolError):
-        pool.release(b)
-    assert pool.in_use == 0
-
-
-# --------------------------------------------------------------------------------------------------------------
 # memory stays flat over 100,000 encodes, error paths included
 
 def _encode_loop(impl, n: int) -> None:
@@ -420,7 +328,6 @@ def _encode_loop(impl, n: int) -> None:
     htx = impl.htx.HtxRest("key", hmac, account_id=1)
     gen = impl.ids.ClientIdGenerator("m")
     buf = impl.buffer.WriteBuffer()
-    pool = impl.pool.RecordPool(capacity=8)
     errors = (InvalidOrder, TypeError)
     for i in range(n):
         buf.clear()
@@ -456,9 +363,6 @@ def _encode_loop(impl, n: int) -> None:
                 htx.query_client_request(buf, cid + "\r\n", timestamp_s=1)
         except errors:
             pass
-        rec = pool.acquire()
-        rec.client_order_id = cid
-        pool.release(rec)
 
 
 @pytest.mark.skipif(not hasattr(sys, "getallocatedblocks"), reason="needs sys.getallocatedblocks")

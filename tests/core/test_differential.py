@@ -35,7 +35,7 @@ from fastorder.errors import (
     OffGrid,
 )
 
-MODULES = ("buffer", "numbers", "sign", "ids", "binance", "okx", "htx", "pool")
+MODULES = ("buffer", "numbers", "sign", "ids", "binance", "okx", "htx")
 
 
 def _load(kind: str) -> SimpleNamespace:

@@ -25,7 +25,7 @@ def compiled_modules() -> list[pathlib.Path]:
 
 def test_core_is_compiled():
     names = {p.name.split(".")[0] for p in compiled_modules() if p.parent.name == "_core"}
-    assert {"buffer", "numbers", "sign", "ids", "wire", "binance", "okx", "htx", "pool"} <= names
+    assert {"buffer", "numbers", "sign", "ids", "wire", "binance", "okx", "htx"} <= names
 
 
 def test_every_compiled_module_has_a_stub_and_the_package_is_typed():

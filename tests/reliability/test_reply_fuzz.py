@@ -78,8 +78,10 @@ def test_any_reply_ends_in_an_ack_or_a_typed_error(monkeypatch, venue, transport
         lat.client_ns = 1
         return next_reply()[1]
 
-    async def no_sleep(_delay):
-        return None
+    real_sleep = asyncio.sleep
+
+    async def no_sleep(_delay):   # no waiting, but a yield to the loop as a real sleep makes: the background
+        await real_sleep(0)       # settler of an undecided order must not starve the calls under test
 
     monkeypatch.setattr(s, "rest_send", rest_send)
     monkeypatch.setattr(s, "ws_send", ws_send)
@@ -94,6 +96,7 @@ def test_any_reply_ends_in_an_ack_or_a_typed_error(monkeypatch, venue, transport
                 out.append(await asyncio.wait_for(call(), 5))
             except FastorderError as exc:
                 out.append(exc)
+        await s.close()   # ends the background settlers of undecided orders with the session
         return out
 
     for r in asyncio.run(main()):
