@@ -267,12 +267,16 @@ cdef class Link:
 
     cdef int close(self) except -1:
         if self.transport is not None:
-            if self.tls_state == TLS_OPEN or self.tls_state == TLS_PEER_CLOSED:
-                SSL_shutdown(self.ssl)   # our close_notify, then the TCP close
-                self._tls_flush(False)
-                if self.tls_state == TLS_OPEN:
-                    self.tls_state = TLS_FAILED   # nothing more is read or written
-            self.transport.close()
+            try:
+                if self.tls_state == TLS_OPEN or self.tls_state == TLS_PEER_CLOSED:
+                    if self.tls_state == TLS_OPEN:
+                        self.tls_state = TLS_FAILED   # nothing more is read or written
+                    ERR_clear_error()
+                    SSL_shutdown(self.ssl)   # our close_notify, then the TCP close
+                    ERR_clear_error()
+                    self._tls_flush(False)
+            finally:
+                self.transport.close()
         return 0
 
     cdef int abort(self) except -1:
