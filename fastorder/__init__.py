@@ -40,12 +40,14 @@ from fastorder.errors import (
     WSClosed,
     WSError,
 )
+from fastorder.events import OrderEvent, StreamGap
 from fastorder.types import Ack, Latency, Status
 from fastorder.venues import connect
 
 __version__ = "0.1.0"   # the one place the version is written (pyproject reads it)
 __all__ = [
     "Ack", "Latency", "Status", "connect", "get_include", "__version__",
+    "OrderEvent", "StreamGap",   # order and fill events (fastorder.events, session.events())
     # errors (fastorder.errors): every one derives from FastorderError
     "AuthenticationError", "Banned", "CertificateRejected", "ClientIdInUse", "ConfigError", "ConnectionLost",
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",

@@ -491,9 +491,14 @@ cdef class WSClientProtocol(WSFrameParser):
         try:
             self._feed(p, n)
         except WSError as e:
+            _ws_deliver(self)   # the messages completed before the error first
             self._fail(e.args[0], e.code)
+            return 0
         except MemoryError:
+            _ws_deliver(self)
             self._fail("out of memory", 1009)
+            return 0
+        _ws_deliver(self)
         return 0
 
     cdef bytes _extract_id(self, bytes payload):
@@ -526,25 +531,9 @@ cdef class WSClientProtocol(WSFrameParser):
         return PyBytes_FromStringAndSize(p + i, j - i)
 
     cdef int _on_data(self, int opcode, const char *p, Py_ssize_t n) except -1:
-        cdef Waiter pend
-        payload = PyBytes_FromStringAndSize(p, n)
-        if self._pending:
-            key = self._extract_id(payload)
-            if key is not None:
-                pend = self._pending.pop(key, None)
-                if pend is not None:
-                    self.dispatched += 1
-                    resolve(self._loop, pend.waiter, pend.is_cb, payload, None)
-                    return 0
-        if self._on_message_cb is not None:
-            self.dispatched += 1
-            try:
-                self._on_message_cb(payload, opcode == 2)
-            except Exception as e:  # a user callback must not break the protocol
-                self._loop.call_exception_handler(
-                    {"message": "fastorder ws on_message callback failed", "exception": e})
-        else:
-            self.dropped += 1
+        # queued only: the parser may still hold a pointer into its buffer, and a message's callback may feed
+        # the connection again (growing that buffer); _ws_deliver runs the callbacks once the parser let go
+        self._events.append((opcode, PyBytes_FromStringAndSize(p, n)))
         return 0
 
     cdef int _on_control(self, int opcode, const char *p, Py_ssize_t n) except -1:
@@ -845,3 +834,37 @@ def _check_handshake(bytes head, bytes accept):
         raise WSError(1002, "Sec-WebSocket-Accept does not match the key we sent")
     if hdrs.get(b"sec-websocket-extensions"):
         raise WSError(1010, "server selected an extension we did not offer")
+
+
+cdef int _ws_dispatch(WSClientProtocol self, int opcode, bytes payload) except -1:
+    """One message: the reply a request waits for (by its id), else the on_message callback."""
+    cdef Waiter pend
+    if self._pending:
+        key = self._extract_id(payload)
+        if key is not None:
+            pend = self._pending.pop(key, None)
+            if pend is not None:
+                self.dispatched += 1
+                resolve(self._loop, pend.waiter, pend.is_cb, payload, None)
+                return 0
+    if self._on_message_cb is not None:
+        self.dispatched += 1
+        try:
+            self._on_message_cb(payload, opcode == 2)
+        except Exception as e:  # a user callback must not break the protocol
+            self._loop.call_exception_handler(
+                {"message": "fastorder ws on_message callback failed", "exception": e})
+    else:
+        self.dropped += 1
+    return 0
+
+
+cdef int _ws_deliver(WSClientProtocol self) except -1:
+    """Hand the messages the parser completed to their waiters / on_message (outside the parser)."""
+    cdef list ev = self._events
+    if not ev:
+        return 0
+    self._events = []
+    for opcode, payload in ev:
+        _ws_dispatch(self, opcode, payload)
+    return 0

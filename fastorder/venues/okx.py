@@ -277,9 +277,11 @@ class OkxSession(Session):
         if not isinstance(d, dict):
             raise _Unknown(VenueError(VENUE, status, "unexpected reply"))
         code = str(d.get("code", ""))
-        items = d.get("data") or []
-        item = items[0] if items and isinstance(items[0], dict) else {}
+        items = d.get("data")
+        item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
         if code == "0" and item.get("sCode", "0") == "0":
+            if not item:   # "success" without the order's result: nothing says what became of it
+                raise _Unknown(VenueError(VENUE, status, "reply without a result"))
             return item
         if item.get("sCode") not in (None, "", "0"):
             raise error_for(str(item["sCode"]), str(item.get("sMsg", "")), status, clid, action)

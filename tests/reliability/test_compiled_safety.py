@@ -55,6 +55,50 @@ REENTRANT = textwrap.dedent("""
 """)
 
 
+WS_REENTRANT = textwrap.dedent("""
+    import asyncio, base64, hashlib, re, struct
+    from fastorder.transport.ws import WSClientProtocol
+
+    def frame(payload):   # a server frame: unmasked text
+        n = len(payload)
+        head = b"\\x81" + (bytes([n]) if n < 126 else b"\\x7e" + struct.pack(">H", n))
+        return head + payload
+
+    class Transport(asyncio.Transport):
+        def __init__(self): self.sent = b""
+        def write(self, data): self.sent += bytes(data)
+        def is_closing(self): return False
+        def close(self): pass
+        def abort(self): pass
+        def get_extra_info(self, name, default=None): return default
+
+    async def main():
+        got = []
+        F1, F2, F3 = frame(b"1" * 200), frame(b"2" * 5), frame(b"3" * 900)
+
+        def on_message(payload, binary):   # the first message's callback feeds the connection again
+            got.append(payload)
+            if len(got) == 1:
+                p.data_received(F3[:400])
+
+        p = WSClientProtocol("h", "/", on_message=on_message)
+        t = Transport()
+        p.connection_made(t)
+        key = re.search(rb"Sec-WebSocket-Key: (\\S+)", t.sent).group(1)
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        p.data_received(b"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\n"
+                        b"Connection: Upgrade\\r\\nSec-WebSocket-Accept: " + accept + b"\\r\\n\\r\\n")
+        await p.handshake
+        p.data_received(F1[:50])           # a partial frame: the rest is appended to the parser's own buffer
+        p.data_received(F1[50:] + F2)      # completes F1 (its callback re-enters) and F2 in one call
+        p.data_received(F3[400:])
+        assert got == [b"1" * 200, b"2" * 5, b"3" * 900], [g[:3] for g in got]
+        print("ok")
+
+    asyncio.run(main())
+""")
+
+
 def _run(code: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", (out.returncode, out.stdout, out.stderr[-2000:])
@@ -66,3 +110,7 @@ def test_a_hand_made_http_response_is_safe_to_use():
 
 def test_a_reply_callback_that_feeds_the_connection_again_is_parsed_correctly():
     _run(REENTRANT)
+
+
+def test_a_websocket_message_callback_that_feeds_the_connection_again_is_parsed_correctly():
+    _run(WS_REENTRANT)

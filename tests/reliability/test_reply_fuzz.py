@@ -86,6 +86,9 @@ def test_any_reply_ends_in_an_ack_or_a_typed_error(monkeypatch, venue, transport
     monkeypatch.setattr(s, "rest_send", rest_send)
     monkeypatch.setattr(s, "ws_send", ws_send)
     monkeypatch.setattr(base_mod.asyncio, "sleep", no_sleep)
+    # the background settler of an undecided order is tested on its own (tests/reliability): here, with every
+    # sleep made instant, it would only query in a tight loop beside the calls under test
+    monkeypatch.setattr(s.settler, "watch", lambda *_a, **_k: None)
 
     async def main():
         out = []

@@ -16,6 +16,7 @@ from fastorder.journal import OrderJournal, read_records
 from fastorder.sim import Simulator
 from fastorder.sim.creds import OKX_DEMO_KEY, OKX_KEY, OKX_PASSPHRASE, OKX_SECRET
 from fastorder.types import NEW
+from fastorder.venues.base import _Unknown
 from fastorder.venues.okx import DEFAULT_WS_TTL_MS, HOSTS, OkxSession, hosts
 
 LIVE = dict(key=OKX_KEY, secret=OKX_SECRET, passphrase=OKX_PASSPHRASE)
@@ -292,3 +293,12 @@ def test_recovery_settles_a_websocket_order_not_placed_only_after_its_exptime(tm
                                          now - 3_600_000 + s.acceptance_window_ms)
             assert await s.recover() == [] and s.journal.pending("okx")
     run(main())
+
+
+@pytest.mark.parametrize("body", [{"code": None, "data": {"": None}}, {"code": "0", "data": True},
+                                  {"code": "1", "data": "x"}])
+def test_a_reply_whose_data_is_not_a_list_is_a_typed_error_not_a_crash(body):
+    """A typed error, or (a "success" without the result) an unknown outcome the caller settles by query."""
+    s = OkxSession(transport="rest", url="http://127.0.0.1:9", **LIVE)
+    with pytest.raises((VenueError, _Unknown)):
+        s._one(body, 200, "c1", "query")
