@@ -579,10 +579,10 @@ class Session:
                 conn = await pool.wait_connection(time.monotonic() + self.timeout)
             fut = conn.request(data, timeout=self.timeout)
         except Exception as exc:   # nothing was written: the order was not sent
-            data = None   # the request (credentials in its headers) stays out of the locals a traceback shows
+            del data   # the request (credentials in its headers) stays out of the locals a traceback shows
             self._buf.wipe()
             raise self._no_connection(exc, self.rest, pool.last_error) from None
-        data = None
+        del data
         self._buf.wipe()   # the reused buffer does not keep the request either (OKX: the passphrase header)
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
@@ -634,16 +634,16 @@ class Session:
             try:
                 conn = await ws_pool.wait_best()   # every connection is being replaced: wait (bounded)
             except ConnectionLost as exc:
-                data = None   # the request stays out of the locals a traceback shows
+                del data   # the request stays out of the locals a traceback shows
                 self._buf.wipe()
                 raise self._no_connection(exc, self.ws, ws_pool.connect_error) from None
         try:
             fut = conn.request(req_id, data, timeout=self.timeout)
         except Exception as exc:   # nothing was written
-            data = None
+            del data
             self._buf.wipe()
             raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
-        data = None   # as in rest_send: neither this frame nor the reused buffer keeps the request
+        del data   # as in rest_send: neither this frame nor the reused buffer keeps the request
         self._buf.wipe()
         t_wire = perf_ns()
         lat.client_ns = t_wire - t_call
