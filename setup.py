@@ -83,7 +83,9 @@ def discover() -> list[str]:
 
 # libcrypto: HMAC uses OpenSSL's SHA-256 (SHA-NI/AVX2 code paths), the same library CPython's hashlib uses.
 # No hand-written hash anywhere.
-extensions = [ext(name, libraries=["crypto"]) for name in discover()]
+# libssl too for the compiled TLS path (the transport's link and its TLS settings); nothing else needs it.
+TLS_MODULES = {"fastorder.transport.link", "fastorder.transport.tls"}
+extensions = [ext(name, libraries=["ssl", "crypto"] if name in TLS_MODULES else ["crypto"]) for name in discover()]
 
 class build_py_with_headers(build_py):
     """Ship csrc/*.h as fastorder/include/ so other Cython code can cimport the core's .pxd files

@@ -241,6 +241,22 @@ def table(summary: dict[str, dict], baselines: dict[str, str], title: str) -> st
     return "\n".join(lines)
 
 
+def tls_cost(summary: dict[str, dict], pairs: list[tuple[str, str]], wrk: str | None = None) -> str:
+    """Markdown lines comparing each (TLS row, plaintext row) pair of one interleaved run: p50 and client CPU
+    per round trip, difference and ratio; and each TLS row's p50 against ``wrk`` (a C client over TLS)."""
+    lines = ["| TLS row | vs plaintext row | p50 +µs | p50 ratio | CPU +µs/rt | p50 ÷ wrk TLS |",
+             "|---|---|---|---|---|---|"]
+    for t, p in pairs:
+        a, b = summary.get(t), summary.get(p)
+        if not a or not b:
+            continue
+        cpu = f"{(a['cpu_ns'] - b['cpu_ns']) / 1000:+.1f}" if a.get("cpu_ns") and b.get("cpu_ns") else "–"
+        w = summary.get(wrk) if wrk else None
+        lines.append(f"| {t} | {p} | {(a['p50'] - b['p50']) / 1000:+.1f} | {a['p50'] / b['p50']:.2f} | {cpu} | "
+                     + (f"{a['p50'] / w['p50']:.2f}" if w else "–") + " |")
+    return "\n".join(lines)
+
+
 def machine() -> str:
     try:
         model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))

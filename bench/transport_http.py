@@ -3,8 +3,10 @@
 
 The request is an order-sized Binance-style POST (query-string body, X-MBX-APIKEY header); nginx answers
 with a fixed order-sized JSON (``return 200``).  nginx (one worker) is pinned to --server-cpu, each client
-runs in its own process pinned to --client-cpu; one request in flight.  Plaintext and TLS (same nginx, a
-throwaway self-signed certificate; wrk is the C floor for TLS).
+runs in its own process pinned to --client-cpu; one request in flight.  Plaintext and TLS 1.3 rows (same
+nginx, a throwaway self-signed certificate; wrk is the C floor for TLS) are interleaved in every round, and a
+second table gives what TLS adds to each client from those side-by-side rows: the compiled TLS engine
+(OpenSSL in fastorder's transport, the default), the event loop's TLS transport ("loop TLS"), aiohttp, wrk.
 
 aiohttp is configured the common tuned way: one long-lived ClientSession with a
 TCPConnector (keep-alive pool, DNS cache), ``session.post(url, data=..., headers=...)`` and ``await
@@ -39,13 +41,13 @@ def body() -> bytes:
 # ---- clients -------------------------------------------------------------------------------------------
 
 
-async def c_fastorder(host, port, n, mode, cafile):
+async def c_fastorder(host, port, n, mode, cafile, engine="compiled"):
     import ssl
 
     from fastorder.transport import HttpTemplate, open_http
 
     ctx = ssl.create_default_context(cafile=cafile) if cafile else False
-    conn = await open_http(host, port, tls=ctx, server_hostname="localhost" if cafile else None)
+    conn = await open_http(host, port, tls=ctx, server_hostname="localhost" if cafile else None, tls_engine=engine)
     tpl = HttpTemplate("POST", "/order", f"{host}:{port}", [("X-MBX-APIKEY", APIKEY),
                                                            ("Content-Type", "application/x-www-form-urlencoded")])
     b = body()
@@ -114,7 +116,9 @@ def client_main(a) -> None:
     import uvloop
 
     fn = CLIENTS[a.run_client]
-    if asyncio.iscoroutinefunction(fn):
+    if a.run_client == "fastorder":
+        lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile, a.tls_engine))
+    elif asyncio.iscoroutinefunction(fn):
         lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile))
     else:
         lat, cpu = fn("127.0.0.1", a.port, a.n, a.mode, a.cafile)
@@ -191,6 +195,8 @@ def main() -> None:
     ap.add_argument("--mode", default="future")
     ap.add_argument("--port", type=int)
     ap.add_argument("--cafile")
+    ap.add_argument("--tls-engine", default="compiled")
+    ap.add_argument("--skip-loop-tls", action="store_true", help="skip the rows with the loop's TLS transport")
     a = ap.parse_args()
     if a.run_client:
         return client_main(a)
@@ -204,53 +210,64 @@ def main() -> None:
                    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
     port, tls_port = tc.free_port(), tc.free_port()
     nginx = start_nginx(work, port, tls_port, cert, key, a.server_cpu)
-    out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_http.py --n {a.n} --rounds {a.rounds}`; "
+    out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_http.py --n {a.n} --rounds {a.rounds}"
+           f"{' --skip-slow' if a.skip_slow else ''}`; "
            f"nginx (1 worker) on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; {a.rounds} interleaved rounds "
            f"× {a.n} round trips (wrk: {a.wrk_seconds} s per round), median over rounds.", ""]
     try:
         tc.wait_port(port, nginx)
 
-        def py(name, p, mode="future", cafile=None):
+        def py(name, p, mode="future", cafile=None, engine="compiled"):
             cmd = tc.self_cmd("transport_http.py", "--run-client", name, "--port", str(p), "--n", str(a.n),
-                              "--mode", mode)
+                              "--mode", mode, "--tls-engine", engine)
             return cmd + (["--cafile", cafile] if cafile else [])
 
-        for tls in (False, True):
-            p = tls_port if tls else port
-            ca = str(cert) if tls else None
-            clients = {}
-            if not tls:
-                clients["C client (floor)"] = [str(peer), "http-client", str(p), str(a.n), "/order", str(BODY_LEN)]
-            url = f"{'https' if tls else 'http'}://127.0.0.1:{p}/order"
-            clients["wrk -t1 -c1"] = ("wrk", url)
-            clients["fastorder (await Future)"] = py("fastorder", p, cafile=ca)
-            clients["fastorder (callback)"] = py("fastorder", p, "cb", cafile=ca)
-            if not tls:
-                clients["fastorder spin()"] = py("fastorder", p, "spin")
-                clients["C client, spinning"] = [str(peer), "http-client", str(p), str(a.n), "/order",
-                                                 str(BODY_LEN), "spin"]
-            clients["aiohttp"] = py("aiohttp", p, cafile=ca)
-            if not a.skip_slow:
-                clients["httpx (async)"] = py("httpx", p, cafile=ca)
-                clients["requests"] = py("requests", p, cafile=ca)
-            rounds = {k: [] for k in clients}
-            for r in range(a.rounds):
-                for name, cmd in clients.items():
-                    if cmd[0] == "wrk":
-                        res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
-                                             capture_output=True, text=True, check=True)
-                        rounds[name].append(parse_wrk(res.stdout))
-                    else:
-                        rounds[name].append(tc.run_client(cmd, a.client_cpu))
-                    print(f"  [{'tls' if tls else 'plain'}] round {r + 1} {name}: "
-                          f"p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
-            base = {"wrk -t1 -c1": "wrk", "aiohttp": "aiohttp"}
-            if not tls:
-                base = {"C client (floor)": "C", **base}
-            t = tc.table(tc.summarize(rounds), base, f"HTTP/1.1 keep-alive POST round trip, "
-                                                      f"{'TLS 1.3' if tls else 'plaintext'}, nginx")
-            print(t + "\n")
-            out.extend([t, ""])
+        # One suite, plaintext and TLS rows interleaved round by round (same nginx, two ports), so the TLS
+        # cost is read from rows measured side by side.
+        ca = str(cert)
+        c_cmd = [str(peer), "http-client", str(port), str(a.n), "/order", str(BODY_LEN)]
+        clients = {
+            "C client (floor)": c_cmd,
+            "wrk -t1 -c1": ("wrk", f"http://127.0.0.1:{port}/order"),
+            "wrk -t1 -c1, TLS": ("wrk", f"https://127.0.0.1:{tls_port}/order"),
+            "fastorder (await Future)": py("fastorder", port),
+            "fastorder (await Future), TLS": py("fastorder", tls_port, cafile=ca),
+            "fastorder (callback)": py("fastorder", port, "cb"),
+            "fastorder (callback), TLS": py("fastorder", tls_port, "cb", cafile=ca),
+            "fastorder spin()": py("fastorder", port, "spin"),
+            "fastorder spin(), TLS": py("fastorder", tls_port, "spin", cafile=ca),
+            "C client, spinning": c_cmd + ["spin"],
+        }
+        if not a.skip_loop_tls:
+            clients["fastorder (await Future), loop TLS"] = py("fastorder", tls_port, cafile=ca, engine="loop")
+            clients["fastorder (callback), loop TLS"] = py("fastorder", tls_port, "cb", cafile=ca, engine="loop")
+        clients["aiohttp"] = py("aiohttp", port)
+        clients["aiohttp, TLS"] = py("aiohttp", tls_port, cafile=ca)
+        if not a.skip_slow:
+            clients["httpx (async)"] = py("httpx", port)
+            clients["requests"] = py("requests", port)
+        rounds = {k: [] for k in clients}
+        for r in range(a.rounds):
+            for name, cmd in clients.items():
+                if cmd[0] == "wrk":
+                    res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
+                                         capture_output=True, text=True, check=True)
+                    rounds[name].append(parse_wrk(res.stdout))
+                else:
+                    rounds[name].append(tc.run_client(cmd, a.client_cpu))
+                print(f"  round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
+        summary = tc.summarize(rounds)
+        t = tc.table(summary, {"C client (floor)": "C", "wrk -t1 -c1": "wrk", "aiohttp": "aiohttp"},
+                     "HTTP/1.1 keep-alive POST round trip, nginx, plaintext and TLS 1.3 rows interleaved")
+        cost = tc.tls_cost(summary, [
+            ("fastorder (await Future), TLS", "fastorder (await Future)"),
+            ("fastorder (callback), TLS", "fastorder (callback)"),
+            ("fastorder spin(), TLS", "fastorder spin()"),
+            ("fastorder (await Future), loop TLS", "fastorder (await Future)"),
+            ("fastorder (callback), loop TLS", "fastorder (callback)"),
+            ("aiohttp, TLS", "aiohttp"), ("wrk -t1 -c1, TLS", "wrk -t1 -c1")], wrk="wrk -t1 -c1, TLS")
+        print(t + "\n\n" + cost + "\n")
+        out.extend([t, "", "**What TLS costs, same run** (TLS rows: compiled TLS unless named loop TLS)", "", cost, ""])
     finally:
         tc.stop(nginx)
     out.append("wrk reports 50/75/90/99 % only: its p99.9 column repeats p99, its CPU is not measured.")

@@ -3,8 +3,10 @@
 An order-sized (default 200-byte) JSON text message with an id goes to an echo server and the reply is
 awaited; one message in flight.  The server is the C echo server in bench/c/fo_bench_peer.c (the same server
 for every client), pinned to --server-cpu; each client runs in its own process pinned to --client-cpu.
-Spin rows use a spinning server and spinning clients.  The TLS rows use picows's echo server (C-accelerated,
-supports TLS) for plaintext and TLS alike, so their difference is the cost of TLS.
+Spin rows use a spinning server and spinning clients.  The TLS table runs two picows echo servers
+(C-accelerated, one plaintext, one TLS 1.3) and interleaves every client's plaintext and TLS rows in the
+same rounds, so their difference is the cost of TLS: fastorder's compiled TLS (OpenSSL in its transport, the
+default), the event loop's TLS transport ("loop TLS"), picows, websockets, aiohttp.
 
     python bench/transport_ws.py --n 5000 --rounds 3
 """
@@ -30,10 +32,10 @@ def payload(i: int, size: int) -> bytes:
 # ---- clients (each runs in its own pinned process) --------------------------------------------------------
 
 
-async def c_fastorder(url, n, size, mode, ssl_ctx):
+async def c_fastorder(url, n, size, mode, ssl_ctx, engine="compiled"):
     from fastorder.transport import open_ws
 
-    ws = await open_ws(url, tls=ssl_ctx, id_pattern=b'"id":')
+    ws = await open_ws(url, tls=ssl_ctx, id_pattern=b'"id":', tls_engine=engine)
     warm = n // 10 + 100
     msgs = [payload(i, size) for i in range(n + warm)]
     ids = [b"%d" % i for i in range(n + warm)]
@@ -115,7 +117,10 @@ def client_main(a) -> None:
     if a.cafile:
         ctx = ssl.create_default_context(cafile=a.cafile)
     fn = CLIENTS[a.run_client]
-    lat, cpu = uvloop.run(fn(a.url, a.n, a.size, a.mode, ctx))
+    if a.run_client == "fastorder":
+        lat, cpu = uvloop.run(fn(a.url, a.n, a.size, a.mode, ctx, a.tls_engine))
+    else:
+        lat, cpu = uvloop.run(fn(a.url, a.n, a.size, a.mode, ctx))
     print(json.dumps(tc.percentiles(lat, cpu)))
 
 
@@ -169,6 +174,7 @@ def main() -> None:
     ap.add_argument("--url")
     ap.add_argument("--mode", default="future")
     ap.add_argument("--cafile")
+    ap.add_argument("--tls-engine", default="compiled")
     ap.add_argument("--port", type=int)
     ap.add_argument("--certfile")
     ap.add_argument("--keyfile")
@@ -186,29 +192,34 @@ def main() -> None:
            f"--size {a.size}`; server on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; "
            f"{a.rounds} interleaved rounds × {a.n} round trips, median over rounds.", ""]
 
-    def py(name, url, mode="future", cafile=None):
+    def py(name, url, mode="future", cafile=None, engine="compiled"):
         cmd = tc.self_cmd("transport_ws.py", "--run-client", name, "--url", url, "--n", str(a.n),
-                          "--size", str(a.size), "--mode", mode)
+                          "--size", str(a.size), "--mode", mode, "--tls-engine", engine)
         if cafile:
             cmd += ["--cafile", cafile]
         return cmd
 
-    def run_suite(title, server_cmd, port, clients, baselines):
+    def run_suite(title, server_cmd, port, clients, baselines, more_servers=()):
         rounds = {name: [] for name in clients}
-        srv = subprocess.Popen(["taskset", "-c", str(a.server_cpu)] + server_cmd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        servers = [(subprocess.Popen(["taskset", "-c", str(a.server_cpu)] + cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL), p)
+                   for cmd, p in [(server_cmd, port), *more_servers]]
         try:
-            tc.wait_port(port, srv)
+            for srv, p in servers:
+                tc.wait_port(p, srv)
             for r in range(a.rounds):
                 for name, cmd in clients.items():
                     rounds[name].append(tc.run_client(cmd, a.client_cpu))
                     print(f"  [{title}] round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs",
                           file=sys.stderr)
         finally:
-            tc.stop(srv)
-        t = tc.table(tc.summarize(rounds), baselines, title)
+            for srv, _p in servers:
+                tc.stop(srv)
+        summary = tc.summarize(rounds)
+        t = tc.table(summary, baselines, title)
         print(t + "\n")
         out.extend([t, ""])
+        return summary
 
     # 1. plaintext, blocking server: every client against the same C echo server
     port = tc.free_port()
@@ -234,24 +245,45 @@ def main() -> None:
                       "fastorder spin()": py("fastorder", url, "spin"),
                   }, {"C client, spinning (floor)": "C spin"})
 
-    # 3. TLS vs plaintext against the same (picows) server
+    # 3. TLS vs plaintext: two picows echo servers (plaintext and TLS) on the server CPU, every client's
+    #    plaintext and TLS rows interleaved in the same rounds
     if not a.skip_tls:
         cert, key = tc.self_signed_cert(work)
-        for tls in (False, True):
-            port = tc.free_port()
-            scheme = "wss" if tls else "ws"
-            url = f"{scheme}://127.0.0.1:{port}/"
-            srv = tc.self_cmd("transport_ws.py", "--picows-server", "--port", str(port))
-            if tls:
-                srv += ["--certfile", str(cert), "--keyfile", str(key)]
-            ca = str(cert) if tls else None
-            run_suite(f"WebSocket round trip, {'TLS' if tls else 'plaintext'}, picows echo server", srv, port, {
-                "fastorder (await Future)": py("fastorder", url, cafile=ca),
-                "fastorder (callback)": py("fastorder", url, "cb", cafile=ca),
-                "picows (await Future)": py("picows", url, cafile=ca),
-                "websockets": py("websockets", url, cafile=ca),
-                "aiohttp": py("aiohttp", url, cafile=ca),
-            }, {"picows (await Future)": "picows fut"})
+        port, tls_port = tc.free_port(), tc.free_port()
+        url, tls_url = f"ws://127.0.0.1:{port}/", f"wss://127.0.0.1:{tls_port}/"
+        ca = str(cert)
+        srv = tc.self_cmd("transport_ws.py", "--picows-server", "--port", str(port))
+        tls_srv = tc.self_cmd("transport_ws.py", "--picows-server", "--port", str(tls_port),
+                              "--certfile", str(cert), "--keyfile", str(key))
+        clients = {
+            "fastorder (await Future)": py("fastorder", url),
+            "fastorder (await Future), TLS": py("fastorder", tls_url, cafile=ca),
+            "fastorder (await Future), loop TLS": py("fastorder", tls_url, cafile=ca, engine="loop"),
+            "fastorder (callback)": py("fastorder", url, "cb"),
+            "fastorder (callback), TLS": py("fastorder", tls_url, "cb", cafile=ca),
+            "fastorder (callback), loop TLS": py("fastorder", tls_url, "cb", cafile=ca, engine="loop"),
+            "fastorder spin()": py("fastorder", url, "spin"),
+            "fastorder spin(), TLS": py("fastorder", tls_url, "spin", cafile=ca),
+            "picows (await Future)": py("picows", url),
+            "picows (await Future), TLS": py("picows", tls_url, cafile=ca),
+            "websockets": py("websockets", url),
+            "websockets, TLS": py("websockets", tls_url, cafile=ca),
+            "aiohttp": py("aiohttp", url),
+            "aiohttp, TLS": py("aiohttp", tls_url, cafile=ca),
+        }
+        summary = run_suite("WebSocket round trip, picows echo servers, plaintext and TLS 1.3 rows interleaved",
+                            srv, port, clients, {"picows (await Future)": "picows fut"},
+                            more_servers=[(tls_srv, tls_port)])
+        cost = tc.tls_cost(summary, [
+            ("fastorder (await Future), TLS", "fastorder (await Future)"),
+            ("fastorder (callback), TLS", "fastorder (callback)"),
+            ("fastorder spin(), TLS", "fastorder spin()"),
+            ("fastorder (await Future), loop TLS", "fastorder (await Future)"),
+            ("fastorder (callback), loop TLS", "fastorder (callback)"),
+            ("picows (await Future), TLS", "picows (await Future)"), ("websockets, TLS", "websockets"),
+            ("aiohttp, TLS", "aiohttp")])
+        print(cost + "\n")
+        out.extend(["**What TLS costs, same run** (TLS rows: compiled TLS unless named loop TLS)", "", cost, ""])
     if a.markdown:
         a.markdown.write_text("\n".join(out) + "\n")
 

@@ -32,6 +32,8 @@ from fastorder.errors import (
     PlaintextNotAllowed,
     RateLimited,
     TimestampRejected,
+    TlsCertificateError,
+    TlsError,
     TransportError,
     UnknownOrder,
     VenueError,
@@ -51,7 +53,8 @@ __all__ = [
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
     "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
     "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
-    "PlaintextNotAllowed", "RateLimited", "TimestampRejected", "TransportError", "UnknownOrder",
+    "PlaintextNotAllowed", "RateLimited", "TimestampRejected", "TlsCertificateError", "TlsError", "TransportError",
+    "UnknownOrder",
     "VenueError", "WSClosed", "WSError",
 ]
 

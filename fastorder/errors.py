@@ -9,6 +9,8 @@ public values and venue codes.
 
 from __future__ import annotations
 
+import ssl
+
 
 class FastorderError(Exception):
     """Base class of every fastorder error."""
@@ -174,6 +176,24 @@ class CertificateRejected(ConnectionLost):
     def __init__(self, message: str, *, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TlsError(TransportError, ConnectionLost):
+    """A TLS connection of the compiled TLS path failed or ended badly: a handshake refused by an alert, a
+    record that does not decrypt, the server's ``close_notify`` with requests still waiting, the stream
+    ending without ``close_notify`` (truncated) or reset in the middle of a record. Requests waiting on that
+    connection fail with HttpConnectionClosed / WSClosed caused by this."""
+
+
+class TlsCertificateError(CertificateRejected, ssl.SSLCertVerificationError):
+    """The compiled TLS path's verdict on a certificate that failed verification; also an
+    ``ssl.SSLCertVerificationError`` (``verify_code``, ``verify_message``), as the loop's TLS transport raises."""
+
+    def __init__(self, message: str, *, reason: str = "", verify_code: int = 0) -> None:
+        CertificateRejected.__init__(self, message, reason=reason)
+        self.strerror = message   # what ssl.SSLError's str() shows
+        self.verify_code = verify_code
+        self.verify_message = reason
 
 
 # -- the order journal ----------------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="only these rows: binance, binance-ws, okx-rest, htx, aiohttp, aiohttp-per-order, websockets, ccxt, …")
     p.add_argument("--no-baselines", action="store_true", help="fastorder rows only")
     p.add_argument("--tls", action="store_true", help="HTTPS/WSS to the simulator (a throwaway test CA)")
+    p.add_argument("--tls-engine", choices=("compiled", "loop"), default="compiled",
+                   help="with --tls, the fastorder rows' TLS: compiled (OpenSSL in the transport, the default) "
+                        "or loop (the event loop's TLS transport)")
     p.add_argument("--rate", type=float, default=0.0,
                    help="open loop at this many orders/s, latency from each order's intended send time")
     p.add_argument("--inflight", type=int, default=1, help="orders in flight at once (closed loop)")
@@ -45,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "orders (every final state reported exactly once)")
     p.add_argument("--spin", action="store_true",
                    help="fastorder rows wait for replies by polling the socket (burns the client's CPU; "
-                        "plaintext, closed loop, --inflight 1)")
+                        "closed loop, --inflight 1; with --tls only the compiled TLS engine)")
 
 
 def _progress(done: int, total: int, label: str) -> None:
@@ -95,15 +98,16 @@ def run(args: argparse.Namespace) -> int:
                   f"(/sys/{haltpoll.PARAMS} is missing; it exists on KVM guests with cpuidle-haltpoll)",
                   file=sys.stderr)
             return 2
-    if args.spin and (args.tls or args.inflight != 1 or args.rate):
-        print("fastorder bench: --spin waits for each reply on the calling core: plaintext, closed loop and "
-              "--inflight 1 only (not with --tls, --rate or --inflight > 1)", file=sys.stderr)
+    if args.spin and (args.inflight != 1 or args.rate or (args.tls and args.tls_engine == "loop")):
+        print("fastorder bench: --spin waits for each reply on the calling core: closed loop and --inflight 1 "
+              "only, and over TLS only with --tls-engine compiled (not with --rate, --inflight > 1 or "
+              "--tls-engine loop)", file=sys.stderr)
         return 2
     if args.spin and not args.pin:
         print("fastorder bench: warning: --spin with --no-pin: the spinning client may share a CPU with the "
               "simulator and slow it down", file=sys.stderr)
     s = Settings(orders=args.orders, warmup=args.warmup, rows=args.rows, baselines=not args.no_baselines,
-                 tls=args.tls, rate=args.rate, inflight=args.inflight, pin=args.pin,
+                 tls=args.tls, tls_engine=args.tls_engine, rate=args.rate, inflight=args.inflight, pin=args.pin,
                  gc_freeze=args.gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin,
                  halt_poll_ns=halt_poll_ns)
     no_netem = ""

@@ -51,6 +51,7 @@ class Settings:
     rows: list[str] = field(default_factory=list)     # empty: all
     baselines: bool = True
     tls: bool = False
+    tls_engine: str = "compiled"   # with tls: the fastorder rows' TLS engine (compiled | loop)
     rate: float = 0.0            # orders per second (open loop); 0 = closed loop
     inflight: int = 1
     pin: bool = True
@@ -389,6 +390,7 @@ class Bench:
             kw["ws_url"] = urls["ws"]
         if self.s.tls:
             kw["ssl_context"] = self._ssl()
+            kw["tls_engine"] = self.s.tls_engine
         sym = SYMBOL[venue]
         session = fastorder.connect(venue, transport, **kw)
         await session.__aenter__()

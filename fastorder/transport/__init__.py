@@ -2,7 +2,9 @@
 
     fastorder.transport.http   -- HttpResponseParser (sans-IO), HttpTemplate, HttpClientProtocol
     fastorder.transport.ws     -- WSFrameParser / build_frame (sans-IO), WSClientProtocol
-    fastorder.transport.link   -- the byte stream both protocols sit on: direct writes, timer, spin, TCP_INFO
+    fastorder.transport.link   -- the byte stream both protocols sit on: direct writes, timer, spin, TCP_INFO,
+                                  compiled TLS (an OpenSSL SSL object between memory BIOs)
+    fastorder.transport.tls    -- TlsConfig: the compiled TLS path's settings, mirroring an ssl.SSLContext
     fastorder.transport.sock   -- socket options (TCP_NODELAY, TCP_USER_TIMEOUT, ...) and TCP_INFO RTT
     fastorder.transport.client -- open_http, open_ws, HttpPool (TLS by default; plaintext policy)
 
@@ -23,9 +25,10 @@ WebSocket (replies matched by id; other messages go to ``on_message``)::
     reply = await ws.request(b"c-42", b'{"id":"c-42","method":"order.place","params":{...}}')
     rtt_s = await ws.ping()
 
-Spin mode (dedicated core, plaintext only): send with ``request_cb``/``send_cb``, then ``conn.spin(budget_us)``
-polls the socket without sleeping in epoll and delivers the reply in place.  It burns 100 % of the core for
-up to ``budget_us`` per call and blocks the event loop meanwhile.
+Spin mode (dedicated core; plaintext or compiled TLS): send with ``request_cb``/``send_cb``, then
+``conn.spin(budget_us)`` polls the socket without sleeping in epoll and delivers the reply in place (decrypted
+first over TLS).  It burns 100 % of the core for up to ``budget_us`` per call and blocks the event loop
+meanwhile.
 
 Not supported: HEAD requests (the parser would wait for a body), HTTP/2, WebSocket extensions (no
 compression), proxies.  Objects are not thread-safe: use them from their event loop's thread.

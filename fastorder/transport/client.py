@@ -3,6 +3,12 @@ except ``HttpPool.connection()``, a list scan).
 
 Policy: TLS with certificate verification is the default.  Plaintext is allowed to loopback addresses (the
 simulator, benchmarks); to any other host only with ``allow_plaintext=True``.
+
+TLS engines (``tls_engine=``): "compiled" (the default) runs OpenSSL inside the compiled transport
+(``fastorder.transport.tls``), so requests go straight to the socket and spin mode works over TLS; "loop"
+uses the event loop's own TLS transport (``ssl.SSLContext`` through ``create_connection(ssl=...)``).  Both
+verify the same way: ``tls=True`` is ``ssl.create_default_context()``, an ``ssl.SSLContext`` is copied
+setting by setting (see ``TlsConfig``), a ``TlsConfig`` is used as is.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import os
 import socket
 import ssl as _ssl
 import time
+import weakref
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fastorder.errors import ConfigError, PlaintextNotAllowed
 from fastorder.log import logger
 from fastorder.transport.http import HttpClientProtocol, HttpConnectionClosed, HttpResponse, HttpTemplate
+from fastorder.transport.tls import TlsConfig
 from fastorder.transport.ws import WSClientProtocol
 
 __all__ = ["PlaintextNotAllowed", "open_http", "open_ws", "HttpPool", "is_loopback", "peer_address"]
@@ -27,6 +35,8 @@ __all__ = ["PlaintextNotAllowed", "open_http", "open_ws", "HttpPool", "is_loopba
 DEFAULT_CONNECT_TIMEOUT = 1.0
 DEFAULT_READ_TIMEOUT = 0.5
 DEFAULT_TOTAL_TIMEOUT = 1.0
+TLS_ENGINES = ("compiled", "loop")
+DEFAULT_TLS_ENGINE = "compiled"
 
 
 def is_loopback(host: str) -> bool:
@@ -50,49 +60,97 @@ def peer_address(conn) -> str | None:
         return None
 
 
-def _tls_context(tls: bool | _ssl.SSLContext | None, host: str, allow_plaintext: bool) -> _ssl.SSLContext | None:
+_default_config: TlsConfig | None = None
+# one TlsConfig per ssl.SSLContext, so connections made with the same context share resumable sessions
+_configs: weakref.WeakKeyDictionary[_ssl.SSLContext, TlsConfig] = weakref.WeakKeyDictionary()
+
+
+def _tls_config(ctx: _ssl.SSLContext | None) -> TlsConfig:
+    global _default_config
+    if ctx is None:
+        if _default_config is None:
+            _default_config = TlsConfig()
+        return _default_config
+    cfg = _configs.get(ctx)
+    if cfg is None:
+        cfg = _configs[ctx] = TlsConfig(ctx)
+    return cfg
+
+
+def _tls_context(tls: bool | _ssl.SSLContext | TlsConfig | None, host: str, allow_plaintext: bool,
+                 engine: str = DEFAULT_TLS_ENGINE) -> _ssl.SSLContext | TlsConfig | None:
+    """What a connection is opened with: None (plaintext), an ssl.SSLContext (the loop's TLS transport) or a
+    TlsConfig (compiled TLS)."""
+    if engine not in TLS_ENGINES:
+        raise ConfigError(f"tls_engine must be one of {TLS_ENGINES}, not {engine!r}", field="tls_engine")
     if tls is None or tls is False:
         if not is_loopback(host) and not allow_plaintext:
             raise PlaintextNotAllowed(
                 f"refusing plaintext to non-loopback host {host!r}; pass allow_plaintext=True to override")
         return None
-    if tls is True:
-        return _ssl.create_default_context()  # verification and hostname check on
-    if isinstance(tls, _ssl.SSLContext):
+    if isinstance(tls, TlsConfig):
+        if engine != "compiled":
+            raise ConfigError("a TlsConfig is for tls_engine='compiled'; give an ssl.SSLContext for 'loop'",
+                              field="tls")
         return tls
-    raise ConfigError("tls must be True, False/None or an ssl.SSLContext", field="tls")
+    if tls is True:
+        # verification and hostname check on
+        return _tls_config(None) if engine == "compiled" else _ssl.create_default_context()
+    if isinstance(tls, _ssl.SSLContext):
+        return _tls_config(tls) if engine == "compiled" else tls
+    raise ConfigError("tls must be True, False/None, an ssl.SSLContext or a TlsConfig", field="tls")
 
 
 async def _connect(factory, host: str, port: int, ctx, server_hostname, connect_timeout: float):
+    """Open a connection; ``factory(tls_config, server_hostname)`` makes the protocol.  With compiled TLS the
+    TCP connection is plain and the protocol's link does the handshake: an HTTP connection is returned once it
+    is done (a WebSocket's caller waits for its upgrade, which follows the handshake)."""
     loop = asyncio.get_running_loop()
-    kw = {}
-    if ctx is not None:
-        kw = {"ssl": ctx, "server_hostname": server_hostname or host, "ssl_handshake_timeout": connect_timeout}
-    _tr, proto = await asyncio.wait_for(loop.create_connection(factory, host, port, **kw), connect_timeout)
+    deadline = loop.time() + connect_timeout
+    if isinstance(ctx, _ssl.SSLContext):   # the loop's TLS transport
+        opening = loop.create_connection(lambda: factory(None, None), host, port, ssl=ctx,
+                                         server_hostname=server_hostname or host,
+                                         ssl_handshake_timeout=connect_timeout)
+    else:                                  # plaintext, or compiled TLS over a plain TCP transport
+        name = None if ctx is None else server_hostname or host
+        opening = loop.create_connection(lambda: factory(ctx, name), host, port)
+    _tr, proto = await asyncio.wait_for(opening, connect_timeout)
+    ready = getattr(proto, "ready", None)
+    if ready is not None and not ready.done():
+        try:
+            await asyncio.wait_for(asyncio.shield(ready), max(deadline - loop.time(), 0.001))
+        except BaseException:
+            ready.add_done_callback(_retrieve)
+            proto.abort()
+            raise
+    elif ready is not None:
+        ready.result()   # failed at once: raise it
     return proto
 
 
-async def open_http(host: str, port: int, *, tls: bool | _ssl.SSLContext | None = True,
+async def open_http(host: str, port: int, *, tls: bool | _ssl.SSLContext | TlsConfig | None = True,
                     server_hostname: str | None = None, allow_plaintext: bool = False,
                     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, read_timeout: float = DEFAULT_READ_TIMEOUT,
                     user_timeout_ms: int = 3000, quickack: bool = False, busy_poll_us: int = 0,
-                    max_body: int = 16 * 1024 * 1024, on_lost=None) -> HttpClientProtocol:
+                    max_body: int = 16 * 1024 * 1024, on_lost=None,
+                    tls_engine: str = DEFAULT_TLS_ENGINE) -> HttpClientProtocol:
     """Open one persistent HTTP/1.1 connection and return its ``HttpClientProtocol``."""
-    ctx = _tls_context(tls, host, allow_plaintext)
+    ctx = _tls_context(tls, host, allow_plaintext, tls_engine)
 
-    def factory():
+    def factory(cfg, name):
         return HttpClientProtocol(read_timeout=read_timeout, user_timeout_ms=user_timeout_ms, quickack=quickack,
-                                  busy_poll_us=busy_poll_us, max_body=max_body, on_lost=on_lost)
+                                  busy_poll_us=busy_poll_us, max_body=max_body, on_lost=on_lost, tls=cfg,
+                                  server_hostname=name)
 
     return await _connect(factory, host, port, ctx, server_hostname, connect_timeout)
 
 
-async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server_hostname: str | None = None,
-                  address: str | None = None,
+async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | TlsConfig | None = None,
+                  server_hostname: str | None = None, address: str | None = None,
                   allow_plaintext: bool = False, headers=(), on_message=None, id_pattern: bytes = b'"id":',
                   id_func=None, max_size: int = 4 * 1024 * 1024, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
                   read_timeout: float = DEFAULT_READ_TIMEOUT, user_timeout_ms: int = 3000, quickack: bool = False,
-                  busy_poll_us: int = 0, on_lost=None) -> WSClientProtocol:
+                  busy_poll_us: int = 0, on_lost=None, tls_engine: str = DEFAULT_TLS_ENGINE) -> WSClientProtocol:
     """Connect to ``ws://`` or ``wss://`` ``url``, complete the handshake and return the ``WSClientProtocol``.
 
     ``tls`` defaults from the scheme (``wss`` -> a verifying default context); an ``ssl.SSLContext`` may be
@@ -107,25 +165,24 @@ async def open_ws(url: str, *, tls: bool | _ssl.SSLContext | None = None, server
     if u.scheme == "ws":
         if tls not in (None, False):
             raise ConfigError("tls given for a ws:// url; use wss://", field="tls")
-        ctx = _tls_context(None, host, allow_plaintext)
+        ctx = _tls_context(None, host, allow_plaintext, tls_engine)
     else:
-        ctx = _tls_context(True if tls is None else tls, host, allow_plaintext)
+        ctx = _tls_context(True if tls is None else tls, host, allow_plaintext, tls_engine)
     path = (u.path or "/") + (f"?{u.query}" if u.query else "")
     default_port = 443 if u.scheme == "wss" else 80
     host_header = host if port == default_port else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
         host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
 
-    def factory():
+    def factory(cfg, name):
         return WSClientProtocol(host_header, path, headers=headers, on_message=on_message, id_pattern=id_pattern,
                                 id_func=id_func, max_size=max_size, read_timeout=read_timeout,
                                 user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us,
-                                on_lost=on_lost)
+                                on_lost=on_lost, tls=cfg, server_hostname=name)
 
     if address is not None and ctx is None and not is_loopback(address) and not allow_plaintext:
         raise PlaintextNotAllowed(f"refusing plaintext to non-loopback address {address!r}")
-    proto = await _connect(factory, address or host, port, ctx, server_hostname or (host if address else None),
-                           connect_timeout)
+    proto = await _connect(factory, address or host, port, ctx, server_hostname or host, connect_timeout)
     try:
         await asyncio.wait_for(asyncio.shield(proto.handshake), connect_timeout)
     except BaseException:
@@ -150,16 +207,18 @@ class HttpPool:
     drops it and its congestion window stays open; dead connections are reopened with backoff.
     """
 
-    def __init__(self, host: str, port: int, *, size: int = 2, tls: bool | _ssl.SSLContext | None = True,
+    def __init__(self, host: str, port: int, *, size: int = 2,
+                 tls: bool | _ssl.SSLContext | TlsConfig | None = True,
                  server_hostname: str | None = None, allow_plaintext: bool = False,
                  connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, read_timeout: float = DEFAULT_READ_TIMEOUT,
                  total_timeout: float = DEFAULT_TOTAL_TIMEOUT, warm_request: bytes | None = None,
                  warm_interval: float = 10.0, user_timeout_ms: int = 3000, quickack: bool = False,
-                 busy_poll_us: int = 0, warm_gate: Callable[[], bool] | None = None):
+                 busy_poll_us: int = 0, warm_gate: Callable[[], bool] | None = None,
+                 tls_engine: str = DEFAULT_TLS_ENGINE):
         if size < 1:
             raise ConfigError("size must be >= 1", field="size")
         self.host, self.port, self.size = host, port, size
-        self._ctx = _tls_context(tls, host, allow_plaintext)
+        self._ctx = _tls_context(tls, host, allow_plaintext, tls_engine)
         self._server_hostname = server_hostname
         self.connect_timeout, self.read_timeout, self.total_timeout = connect_timeout, read_timeout, total_timeout
         self.warm_request, self.warm_interval = warm_request, warm_interval
@@ -181,8 +240,9 @@ class HttpPool:
         await self.close()
 
     async def _open_one(self) -> HttpClientProtocol:
-        def factory():
-            return HttpClientProtocol(read_timeout=self.read_timeout, on_lost=self._lost, **self._opts)
+        def factory(cfg, name):
+            return HttpClientProtocol(read_timeout=self.read_timeout, on_lost=self._lost, tls=cfg,
+                                      server_hostname=name, **self._opts)
 
         return await _connect(factory, self.host, self.port, self._ctx, self._server_hostname, self.connect_timeout)
 

@@ -56,6 +56,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
     cdef public long requests_sent
     cdef public int64_t last_used_ns
     cdef public object closed
+    cdef public object ready
 
     cdef int _on_bytes(self, const char *p, Py_ssize_t n) except -1
     cdef int _dispatch(self, HttpResponse r) except -1

@@ -6,6 +6,7 @@ from typing_extensions import Buffer
 
 from fastorder.errors import HttpConnectionClosed as HttpConnectionClosed
 from fastorder.errors import HttpParseError as HttpParseError
+from fastorder.transport.tls import TlsConfig
 
 @final
 class HttpResponse:
@@ -49,11 +50,16 @@ class HttpClientProtocol(HttpResponseParser, asyncio.Protocol):
     requests_sent: int
     last_used_ns: int
     closed: asyncio.Future[None]
+    ready: asyncio.Future[None]
     def __init__(
         self, *, read_timeout: float = 0.5, user_timeout_ms: int = 3000, quickack: bool = False,
         busy_poll_us: int = 0, max_body: int = 16777216,
         on_lost: Callable[[HttpClientProtocol, BaseException | None], object] | None = None,
+        tls: TlsConfig | None = None, server_hostname: str | None = None,
     ) -> None: ...
+    @property
+    def tls(self) -> dict[str, object] | None:
+        """What TLS negotiated (engine, version, cipher, alpn, resumed); None for plaintext."""
     def request(self, data: Buffer, *, timeout: float = 0.0) -> asyncio.Future[HttpResponse]: ...
     def request_cb(self, data: Buffer, callback: _ReplyCallback, *, timeout: float = 0.0) -> None: ...
     def send(

@@ -667,11 +667,12 @@ cdef class HttpClientProtocol(HttpResponseParser):
     """
 
     def __init__(self, *, double read_timeout=0.5, int user_timeout_ms=3000, bint quickack=False,
-                 int busy_poll_us=0, Py_ssize_t max_body=16 * 1024 * 1024, on_lost=None):
+                 int busy_poll_us=0, Py_ssize_t max_body=16 * 1024 * 1024, on_lost=None, tls=None,
+                 server_hostname=None):
         HttpResponseParser.__init__(self, max_body=max_body)
         self._loop = asyncio.get_event_loop()
-        self._link = new_link(self._loop, self, _link_bytes, _link_timer, read_timeout, user_timeout_ms,
-                              quickack, busy_poll_us)
+        self._link = new_link(self._loop, self, _link_bytes, _link_timer, _link_ready, read_timeout,
+                              user_timeout_ms, quickack, busy_poll_us, tls, server_hostname)
         self._waiters = deque()
         self._open = False
         self._on_lost = on_lost
@@ -679,17 +680,22 @@ cdef class HttpClientProtocol(HttpResponseParser):
         self.requests_sent = 0
         self.last_used_ns = fo_now_ns()
         self.closed = self._loop.create_future()
+        self.ready = self._loop.create_future()
 
     # ---- asyncio Protocol -------------------------------------------------------------------------------
 
     def connection_made(self, transport):
-        self._open = True
-        self._link.attach(transport)
+        self._link.attach(transport)   # -> _link_ready: at once, or after the compiled TLS handshake
 
     def data_received(self, data):
         self._link.received(data)
 
     def eof_received(self):
+        if not self._link.eof():   # a TLS stream cut short: what it carried last may be incomplete
+            err = HttpConnectionClosed("connection closed in the middle of the TLS stream")
+            err.__cause__ = self._link.lost(None)
+            self._fail(err)
+            return False
         try:
             self._feed_eof()
             _deliver(self)
@@ -701,8 +707,9 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     def connection_lost(self, exc):
         self._open = False
+        exc = self._link.lost(exc)
         self._link.detach()
-        if self._state == S_BODY_EOF:
+        if self._state == S_BODY_EOF and exc is None:
             try:
                 self._feed_eof()
             except HttpParseError:
@@ -712,6 +719,9 @@ cdef class HttpClientProtocol(HttpResponseParser):
         if exc is not None:
             err.__cause__ = exc
         self._fail_waiters(err)
+        if not self.ready.done():
+            self.ready.set_exception(err)
+            self.ready.exception()   # retrieved: the connect helper reports the failure its own way
         if not self.closed.done():
             self.closed.set_result(None)
         if self._on_lost is not None:
@@ -901,8 +911,14 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     @property
     def direct(self):
-        """True when requests may bypass the transport (plaintext socket)."""
+        """True when requests may bypass the transport (plaintext or compiled TLS)."""
         return self._link.direct
+
+    @property
+    def tls(self):
+        """What TLS negotiated (engine "compiled" or "loop", version, cipher, alpn, resumed), None for
+        plaintext."""
+        return self._link.tls_info()
 
     @property
     def socket_options(self):
@@ -951,12 +967,26 @@ cdef class HttpClientProtocol(HttpResponseParser):
         """Poll the socket (non-blocking recv) for up to ``budget_us`` microseconds or until a reply has
         been dispatched, parsing what arrives in place; return the number of replies dispatched.  Burns the
         calling core while polling and blocks the event loop meanwhile: for a dedicated core only.
-        Plaintext sockets only.  EOF and errors are left for the transport to see."""
+        Plaintext or compiled TLS (not the loop's TLS transport).  EOF and errors are left for the transport
+        to see."""
         cdef long before = self.dispatched
         if not self._link.direct or not self._open:
-            raise RuntimeError("spin mode needs an open plaintext connection")
+            raise RuntimeError("spin mode needs an open connection on plaintext or compiled TLS")
         self._link.spin(budget_us)
         return self.dispatched - before
+
+
+cdef int _link_ready(object owner, object exc) except -1:
+    cdef HttpClientProtocol c = <HttpClientProtocol>owner
+    if exc is None:
+        c._open = True
+        if not c.ready.done():
+            c.ready.set_result(None)
+    else:
+        if not c.ready.done():
+            c.ready.set_exception(exc)
+        c._fail(exc)
+    return 0
 
 
 cdef int _link_timer(object owner) except -1:

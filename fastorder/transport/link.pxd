@@ -1,15 +1,28 @@
 from libc.stdint cimport int64_t
 
+from fastorder.transport._ssl cimport BIO, SSL
+from fastorder.transport.tls cimport TlsConfig
+
 # The owner's receive hook: called with the bytes (plaintext) the link read; returns a bit set of
 # LINK_DISPATCHED (a reply/message was handed out) and LINK_CLOSED (the owner is finished with the stream),
 # which ends a spin.
 ctypedef int (*link_on_bytes)(object owner, const char *p, Py_ssize_t n) except -1
 # The owner's timer hook: the one timer (armed by ``arm_timer``/``waiter``) fired.
 ctypedef int (*link_on_timer)(object owner) except -1
+# The owner's ready hook: the stream can carry the owner's bytes (exc None; at once for plaintext, after the
+# handshake for TLS), or never will (exc: the TLS handshake failed, e.g. a rejected certificate).
+ctypedef int (*link_on_ready)(object owner, object exc) except -1
 
 cdef enum:
     LINK_DISPATCHED = 1
     LINK_CLOSED = 2
+
+cdef enum:
+    TLS_NONE = 0            # plaintext
+    TLS_HANDSHAKE = 1
+    TLS_OPEN = 2
+    TLS_PEER_CLOSED = 3     # close_notify received
+    TLS_FAILED = 4
 
 
 cdef class Waiter:
@@ -37,6 +50,16 @@ cdef class Link:
     cdef char *rbuf
     cdef void *owner            # borrowed: the owning protocol holds this Link and never hands it out
     cdef link_on_bytes on_bytes
+    cdef link_on_ready on_ready
+    # the compiled TLS path: an SSL object between memory BIOs; the link moves the ciphertext
+    cdef TlsConfig tls
+    cdef str tls_host
+    cdef SSL *ssl
+    cdef BIO *rbio
+    cdef BIO *wbio
+    cdef int tls_state
+    cdef object lost_reason     # the TLS error that ended the stream (None: none)
+    cdef char *cbuf             # spin over TLS: ciphertext read from the socket
     cdef dict socket_options
     cdef long direct_sends
 
@@ -44,6 +67,7 @@ cdef class Link:
     cdef int detach(self) except -1
     cdef int received(self, object data) except -1
     cdef int write(self, const char *p, Py_ssize_t n, object obj) except -1
+    cdef int write_setup(self, bytes data) except -1
     cdef char *wreserve(self, Py_ssize_t need) except NULL
     cdef int arm_timer(self, int64_t deadline_ns) except -1
     cdef Waiter waiter(self, object waiter, bint is_cb, double timeout)
@@ -52,7 +76,16 @@ cdef class Link:
     cdef tuple tcp_rtt(self)
     cdef int close(self) except -1
     cdef int abort(self) except -1
+    cdef bint eof(self) except -1
+    cdef object lost(self, object exc)
+    cdef dict tls_info(self)
+    cdef int _tls_start(self) except -1
+    cdef int _tls_handshake(self) except -1
+    cdef int _tls_drain(self) except -1
+    cdef int _tls_flush(self, bint count) except -1
+    cdef int _tls_fail(self, object exc) except -1
 
 
 cdef Link new_link(object loop, object owner, link_on_bytes on_bytes, link_on_timer on_timer,
-                   double read_timeout, int user_timeout_ms, bint quickack, int busy_poll_us)
+                   link_on_ready on_ready, double read_timeout, int user_timeout_ms, bint quickack,
+                   int busy_poll_us, object tls, object server_hostname)

@@ -4,7 +4,17 @@ A ``Link`` owns what both protocols do with their socket: the socket options at 
 (straight to the socket when the transport has nothing queued, the uvloop ``_try_write`` idea without the
 Python call), the TCP_QUICKACK re-arm after each read, the one lazily re-armed timer, the kernel's RTT
 estimate and spin mode (polling the socket on this core instead of sleeping in epoll).  The protocol keeps
-its parser and its request table and hands the link a C hook for the bytes it reads.
+its parser and its request table and hands the link C hooks for the bytes it reads, its timer and the moment
+the stream is ready.
+
+TLS, compiled: with a ``TlsConfig`` the link runs an OpenSSL ``SSL`` object between two memory BIOs over the
+loop's plain TCP transport.  Ciphertext the loop reads (``data_received``) or spin mode reads (``recv``) goes
+into the read BIO and comes out of ``SSL_read`` as plaintext for the owner; ``SSL_write`` encrypts into the
+write BIO, whose bytes go straight to the socket when the transport has nothing queued (else through the
+transport).  So the direct write and spin mode work over TLS as over plaintext.  TLS 1.3 KeyUpdate is
+answered at once; renegotiation is refused (no venue asks for it).  The stream ends cleanly only with the
+server's ``close_notify``; an end without it (a truncated stream) or a record that does not decrypt fails
+the pending requests with ``TlsError``.
 """
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -13,11 +23,20 @@ from libc.stdint cimport int64_t, uint32_t
 from libc.stdlib cimport free, malloc
 
 from fastorder.transport._buf cimport buf_grow
+from fastorder.transport._ssl cimport (
+    BIO_get_mem_data, BIO_new, BIO_reset, BIO_s_mem, BIO_set_mem_eof_return, BIO_write, ERR_clear_error,
+    SSL_CIPHER_get_name, SSL_ERROR_WANT_READ, SSL_ERROR_ZERO_RETURN, SSL_KEY_UPDATE_NONE, SSL_KEY_UPDATE_NOT_REQUESTED,
+    SSL_do_handshake, SSL_free, SSL_key_update,
+    SSL_get0_alpn_selected, SSL_get_current_cipher, SSL_get_error, SSL_get_key_update_type, SSL_get_version,
+    SSL_new, SSL_read, SSL_session_reused, SSL_set_bio, SSL_set_connect_state, SSL_shutdown, SSL_write,
+)
+from fastorder.transport.tls cimport TlsConfig, tls_failure
 from fastorder.transport._sock cimport (
     IPPROTO_TCP, TCP_QUICKACK, fo_now_ns, fo_sock_send, fo_sock_set_int, fo_sock_spin_recv, fo_sock_tcp_rtt,
 )
 
 from fastorder.transport.sock import configure_socket
+from fastorder.errors import ConfigError, TlsError
 
 cdef enum:
     _RBUF = 65536
@@ -49,23 +68,35 @@ cdef class Link:
     def __cinit__(self):
         self.fd = -1
         self.rbuf = NULL
+        self.cbuf = NULL
         self.wbuf = NULL
         self.wcap = 0
         self.owner = NULL
+        self.ssl = NULL
+        self.tls_state = TLS_NONE
 
     def __dealloc__(self):
+        if self.ssl != NULL:
+            SSL_free(self.ssl)   # frees both BIOs
         free(self.rbuf)
+        free(self.cbuf)
         free(self.wbuf)
 
     cdef int attach(self, object transport) except -1:
-        """connection_made: remember the transport, tune its socket, decide whether writes may bypass it."""
+        """connection_made: remember the transport, tune its socket, decide whether writes may bypass it,
+        start the TLS handshake (compiled TLS) or tell the owner the stream is ready."""
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:
             self.fd = sock.fileno()
             self.socket_options = configure_socket(self.fd, **self.sockopts)
-        # The direct path and spin mode bypass the transport, so they need the raw (plaintext) socket.
+        # The direct path and spin mode bypass the transport: they need the raw socket, which carries
+        # plaintext or, with compiled TLS, our own records (not those of the loop's TLS transport).
         self.direct = self.fd >= 0 and transport.get_extra_info("sslcontext") is None
+        if self.tls is None:
+            self.on_ready(<object>self.owner, None)
+        else:
+            self._tls_start()
         return 0
 
     cdef int detach(self) except -1:
@@ -74,22 +105,64 @@ cdef class Link:
         self.fd = -1
         self.direct = False
         self.cancel_timer()
+        if self.tls_state == TLS_HANDSHAKE or self.tls_state == TLS_OPEN:
+            self.tls_state = TLS_FAILED
         return 0
 
+    cdef object lost(self, object exc):
+        """Why the stream ended, for the owner's connection_lost: the TLS error if there was one, else the
+        transport's ``exc``."""
+        return self.lost_reason if self.lost_reason is not None else exc
+
+    cdef bint eof(self) except -1:
+        """eof_received: True when the stream ended cleanly (plaintext, or after the server's close_notify).
+        A TLS stream that ends without close_notify may have been cut short: False, with the error kept."""
+        if self.tls_state == TLS_HANDSHAKE:
+            self._tls_fail(TlsError("TLS: the server closed the connection during the handshake"))
+            self.on_ready(<object>self.owner, self.lost_reason)
+            return False
+        if self.tls_state == TLS_OPEN:
+            self.tls_state = TLS_FAILED
+            if self.lost_reason is None:
+                self.lost_reason = TlsError("TLS: the connection ended without close_notify (truncated)")
+            return False
+        return self.tls_state != TLS_FAILED
+
     cdef int received(self, object data) except -1:
-        """data_received: hand the bytes to the owner."""
+        """data_received: hand the bytes to the owner (plaintext), or decrypt them first."""
         cdef bytes b
         if self.quickack and self.fd >= 0:
             fo_sock_set_int(self.fd, IPPROTO_TCP, TCP_QUICKACK, 1)  # the kernel clears it again: re-arm
         b = data if type(data) is bytes else bytes(data)
-        self.on_bytes(<object>self.owner, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+        if self.ssl == NULL:
+            self.on_bytes(<object>self.owner, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+            return 0
+        if self.tls_state != TLS_HANDSHAKE and self.tls_state != TLS_OPEN:
+            return 0   # after close_notify or a failure nothing more is read
+        BIO_write(self.rbio, PyBytes_AS_STRING(b), <int>PyBytes_GET_SIZE(b))
+        if self.tls_state == TLS_HANDSHAKE and self._tls_handshake() != 1:
+            return 0
+        self._tls_drain()
         return 0
 
     cdef int write(self, const char *p, Py_ssize_t n, object obj) except -1:
         """One write: straight to the socket when the transport has nothing queued, else (or for what the
         socket did not take) through the transport.  ``obj``, if given, holds exactly p[:n] and is handed to
-        the transport as is instead of a copy."""
+        the transport as is instead of a copy.  With compiled TLS, p[:n] is encrypted first."""
         cdef Py_ssize_t r = 0
+        cdef int w, err
+        if self.ssl != NULL:
+            if self.tls_state != TLS_OPEN:
+                raise TlsError("TLS: the connection is not open")
+            if n == 0:
+                return 0
+            ERR_clear_error()
+            w = SSL_write(self.ssl, p, <int>n)
+            if w != n:
+                err = SSL_get_error(self.ssl, w)
+                self._tls_fail(tls_failure(self.ssl, w, err, False))
+                raise self.lost_reason
+            return self._tls_flush(True)
         if self.direct and self.transport.get_write_buffer_size() == 0:
             r = fo_sock_send(self.fd, p, n)
             if r == n:
@@ -102,6 +175,20 @@ cdef class Link:
         else:
             self.transport.write(PyBytes_FromStringAndSize(p + r, n - r))
         return 0
+
+    cdef int write_setup(self, bytes data) except -1:
+        """Bytes that set the connection up (a WebSocket upgrade request): through the transport, or
+        encrypted; not counted as a direct send."""
+        cdef int w
+        if self.ssl == NULL:
+            self.transport.write(data)
+            return 0
+        ERR_clear_error()
+        w = SSL_write(self.ssl, PyBytes_AS_STRING(data), <int>PyBytes_GET_SIZE(data))
+        if w != PyBytes_GET_SIZE(data):
+            self._tls_fail(tls_failure(self.ssl, w, SSL_get_error(self.ssl, w), False))
+            raise self.lost_reason
+        return self._tls_flush(False)
 
     cdef char *wreserve(self, Py_ssize_t need) except NULL:
         """The reused buffer a request or frame is built in before ``write``, at least ``need`` bytes."""
@@ -140,25 +227,35 @@ cdef class Link:
         return 0
 
     cdef int spin(self, long budget_us) except -1:
-        """Poll the socket (non-blocking recv) for up to ``budget_us`` µs, handing what arrives to the owner,
-        until the owner has dispatched something and the socket is drained, or is finished with the stream.
-        EOF and errors are left for the transport to see.  Blocks the event loop meanwhile."""
+        """Poll the socket (non-blocking recv) for up to ``budget_us`` µs, handing what arrives to the owner
+        (decrypted first with compiled TLS), until the owner has dispatched something and the socket is
+        drained, or is finished with the stream.  EOF and errors are left for the transport to see.  Blocks
+        the event loop meanwhile."""
         cdef int64_t deadline = fo_now_ns() + <int64_t>budget_us * 1000
         cdef ssize_t r
         cdef int fd = self.fd, got = 0
-        cdef char *rbuf
+        cdef bint tls = self.ssl != NULL
+        cdef char *buf
         if self.rbuf == NULL:
             self.rbuf = <char *>malloc(_RBUF)
             if self.rbuf == NULL:
                 raise MemoryError()
-        rbuf = self.rbuf
+        if tls and self.cbuf == NULL:
+            self.cbuf = <char *>malloc(_RBUF)
+            if self.cbuf == NULL:
+                raise MemoryError()
+        buf = self.cbuf if tls else self.rbuf
         while True:
             # Poll without the GIL: a server or another strategy thread in this process must keep running.
             with nogil:
-                r = fo_sock_spin_recv(fd, rbuf, _RBUF, deadline)
+                r = fo_sock_spin_recv(fd, buf, _RBUF, deadline)
             if r <= 0:
                 return 0  # deadline, or EOF/error left for the transport to see
-            got |= self.on_bytes(<object>self.owner, rbuf, r)
+            if tls:
+                BIO_write(self.rbio, buf, <int>r)
+                got |= self._tls_drain()
+            else:
+                got |= self.on_bytes(<object>self.owner, buf, r)
             if (got & LINK_DISPATCHED and r < _RBUF) or got & LINK_CLOSED:
                 return 0
 
@@ -170,7 +267,16 @@ cdef class Link:
 
     cdef int close(self) except -1:
         if self.transport is not None:
-            self.transport.close()
+            try:
+                if self.tls_state == TLS_OPEN or self.tls_state == TLS_PEER_CLOSED:
+                    if self.tls_state == TLS_OPEN:
+                        self.tls_state = TLS_FAILED   # nothing more is read or written
+                    ERR_clear_error()
+                    SSL_shutdown(self.ssl)   # our close_notify, then the TCP close
+                    ERR_clear_error()
+                    self._tls_flush(False)
+            finally:
+                self.transport.close()
         return 0
 
     cdef int abort(self) except -1:
@@ -178,16 +284,158 @@ cdef class Link:
             self.transport.abort()
         return 0
 
+    cdef dict tls_info(self):
+        """What was negotiated: engine, version, cipher, ALPN, whether the session was resumed."""
+        cdef const unsigned char *alpn
+        cdef unsigned int alen = 0
+        if self.ssl != NULL:
+            SSL_get0_alpn_selected(self.ssl, &alpn, &alen)
+            return {"engine": "compiled", "version": SSL_get_version(self.ssl).decode(),
+                    "cipher": _cipher_name(self.ssl), "alpn": alpn[:alen].decode() if alen else None,
+                    "resumed": bool(SSL_session_reused(self.ssl))}
+        obj = self.transport.get_extra_info("ssl_object") if self.transport is not None else None
+        if obj is None:
+            return None
+        c = obj.cipher()
+        return {"engine": "loop", "version": obj.version(), "cipher": c[0] if c else None,
+                "alpn": obj.selected_alpn_protocol(), "resumed": obj.session_reused}
+
+    # ---- compiled TLS ---------------------------------------------------------------------------------------
+
+    cdef int _tls_start(self) except -1:
+        cdef BIO *rb
+        cdef BIO *wb
+        if self.rbuf == NULL:
+            self.rbuf = <char *>malloc(_RBUF)   # SSL_read's plaintext
+            if self.rbuf == NULL:
+                raise MemoryError()
+        self.ssl = SSL_new(self.tls.ctx)
+        if self.ssl == NULL:
+            raise MemoryError("SSL_new failed")
+        rb = BIO_new(BIO_s_mem())
+        wb = BIO_new(BIO_s_mem())
+        if rb == NULL or wb == NULL:
+            raise MemoryError("BIO_new failed")
+        BIO_set_mem_eof_return(rb, -1)   # an empty read BIO means "wait for more", not EOF
+        BIO_set_mem_eof_return(wb, -1)
+        SSL_set_bio(self.ssl, rb, wb)
+        self.rbio = rb
+        self.wbio = wb
+        SSL_set_connect_state(self.ssl)
+        self.tls.configure(self.ssl, self.tls_host)
+        self.tls_state = TLS_HANDSHAKE
+        self._tls_handshake()
+        return 0
+
+    cdef int _tls_handshake(self) except -1:
+        """Advance the handshake: 1 done (the owner is told), 0 waiting for the server, 2 failed (the owner
+        is told, the connection aborted)."""
+        cdef int r, err
+        ERR_clear_error()
+        r = SSL_do_handshake(self.ssl)
+        if r == 1:
+            self._tls_flush(False)
+            self.tls_state = TLS_OPEN
+            self.tls.handshakes += 1
+            if SSL_session_reused(self.ssl):
+                self.tls.resumed += 1
+            self.on_ready(<object>self.owner, None)
+            return 1
+        err = SSL_get_error(self.ssl, r)
+        if err == SSL_ERROR_WANT_READ:
+            self._tls_flush(False)
+            return 0
+        exc = tls_failure(self.ssl, r, err, True)
+        self._tls_fail(exc)
+        self.on_ready(<object>self.owner, exc)
+        return 2
+
+    cdef int _tls_drain(self) except -1:
+        """Decrypt every whole record in the read BIO and hand the plaintext to the owner; returns the
+        owner's LINK_* bits (LINK_CLOSED also when the stream ended)."""
+        cdef int r, err, got = 0
+        while self.tls_state == TLS_OPEN:
+            ERR_clear_error()
+            r = SSL_read(self.ssl, self.rbuf, _RBUF)
+            if r > 0:
+                got |= self.on_bytes(<object>self.owner, self.rbuf, r)
+                continue
+            err = SSL_get_error(self.ssl, r)
+            if err == SSL_ERROR_WANT_READ:
+                break
+            if err == SSL_ERROR_ZERO_RETURN:
+                # close_notify: the server will send nothing more; answer it and close (requests still
+                # waiting fail as the connection is lost)
+                self.tls_state = TLS_PEER_CLOSED
+                if self.lost_reason is None:
+                    self.lost_reason = TlsError("TLS: the server closed the connection (close_notify)")
+                self.close()
+                return got | LINK_CLOSED
+            self._tls_fail(tls_failure(self.ssl, r, err, False))
+            return got | LINK_CLOSED
+        if self.tls_state == TLS_OPEN and SSL_get_key_update_type(self.ssl) != SSL_KEY_UPDATE_NONE:
+            # The server asked for our KeyUpdate: OpenSSL would send it before our next record (RFC 8446
+            # 4.6.3); send it now, so an idle connection answers too.
+            if SSL_key_update(self.ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1:
+                SSL_do_handshake(self.ssl)
+            ERR_clear_error()
+        self._tls_flush(False)
+        return got
+
+    cdef int _tls_flush(self, bint count) except -1:
+        """Send what the SSL object wrote into the write BIO: to the socket directly when nothing is queued,
+        the rest (or all) through the transport."""
+        cdef char *data = NULL
+        cdef long m = BIO_get_mem_data(self.wbio, &data)
+        cdef ssize_t r = 0
+        if m <= 0:
+            return 0
+        if self.transport is not None:
+            if self.direct and self.transport.get_write_buffer_size() == 0:
+                r = fo_sock_send(self.fd, data, m)
+                if r == m and count:
+                    self.direct_sends += 1
+                if r < 0:
+                    r = 0  # the transport's own write sees and reports the error
+            if r < m:
+                self.transport.write(PyBytes_FromStringAndSize(data + r, m - r))
+        BIO_reset(self.wbio)
+        return 0
+
+    cdef int _tls_fail(self, object exc) except -1:
+        """A TLS error: keep it as the reason the stream ended, send the alert OpenSSL wrote, drop the
+        connection."""
+        self.tls_state = TLS_FAILED
+        if self.lost_reason is None:
+            self.lost_reason = exc
+        self._tls_flush(False)
+        self.abort()
+        return 0
+
+
+cdef str _cipher_name(SSL *s):
+    c = SSL_get_current_cipher(s)
+    return SSL_CIPHER_get_name(c).decode() if c != NULL else None
+
 
 cdef Link new_link(object loop, object owner, link_on_bytes on_bytes, link_on_timer on_timer,
-                   double read_timeout, int user_timeout_ms, bint quickack, int busy_poll_us):
+                   link_on_ready on_ready, double read_timeout, int user_timeout_ms, bint quickack,
+                   int busy_poll_us, object tls, object server_hostname):
     cdef Link k = Link.__new__(Link)
     k.loop = loop
-    k.on_timer = on_timer
-    k.read_timeout_ns = <int64_t>(read_timeout * 1e9)
     k.owner = <void *>owner
     k.on_bytes = on_bytes
+    k.on_timer = on_timer
+    k.on_ready = on_ready
+    k.read_timeout_ns = <int64_t>(read_timeout * 1e9)
     k.quickack = quickack
     k.sockopts = dict(user_timeout_ms=user_timeout_ms, quickack=quickack, busy_poll_us=busy_poll_us)
     k.socket_options = {}
+    if tls is not None:
+        if not isinstance(tls, TlsConfig):
+            raise ConfigError("tls must be a fastorder.transport.tls.TlsConfig", field="tls")
+        if not server_hostname:
+            raise ConfigError("compiled TLS needs server_hostname", field="server_hostname")
+        k.tls = tls
+        k.tls_host = str(server_hostname)
     return k

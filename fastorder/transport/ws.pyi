@@ -5,6 +5,7 @@ from typing_extensions import Buffer
 
 from fastorder.errors import WSClosed as WSClosed
 from fastorder.errors import WSError as WSError
+from fastorder.transport.tls import TlsConfig
 
 OP_CONT: int
 OP_TEXT: int
@@ -42,7 +43,11 @@ class WSClientProtocol(WSFrameParser, asyncio.Protocol):
         id_func: Callable[[bytes], bytes | None] | None = None, max_size: int = 4194304,
         read_timeout: float = 0.5, user_timeout_ms: int = 3000, quickack: bool = False, busy_poll_us: int = 0,
         on_lost: Callable[[WSClientProtocol, BaseException | None], object] | None = None,
+        tls: TlsConfig | None = None, server_hostname: str | None = None,
     ) -> None: ...
+    @property
+    def tls(self) -> dict[str, object] | None:
+        """What TLS negotiated (engine, version, cipher, alpn, resumed); None for plaintext."""
     def send(self, payload: str | Buffer, *, binary: bool = False) -> None: ...
     def request(
         self, req_id: bytes, payload: str | Buffer, *, binary: bool = False, timeout: float = 0.0

@@ -398,13 +398,13 @@ cdef class WSClientProtocol(WSFrameParser):
 
     def __init__(self, host, path="/", *, headers=(), on_message=None, id_pattern=b'"id":', id_func=None,
                  Py_ssize_t max_size=4 * 1024 * 1024, double read_timeout=0.5, int user_timeout_ms=3000,
-                 bint quickack=False, int busy_poll_us=0, on_lost=None):
+                 bint quickack=False, int busy_poll_us=0, on_lost=None, tls=None, server_hostname=None):
         WSFrameParser.__init__(self, max_size=max_size)
         if not id_pattern and id_func is None:
             raise ValueError("need id_pattern or id_func")
         self._loop = asyncio.get_event_loop()
-        self._link = new_link(self._loop, self, _link_bytes, _link_timer, read_timeout, user_timeout_ms,
-                              quickack, busy_poll_us)
+        self._link = new_link(self._loop, self, _link_bytes, _link_timer, _link_ready, read_timeout,
+                              user_timeout_ms, quickack, busy_poll_us, tls, server_hostname)
         self._on_message_cb = on_message
         self._id_pattern = bytes(id_pattern) if id_pattern else b""
         self._id_func = id_func
@@ -431,20 +431,18 @@ cdef class WSClientProtocol(WSFrameParser):
     # ---- asyncio Protocol -------------------------------------------------------------------------------
 
     def connection_made(self, transport):
-        self._link.attach(transport)
-        transport.write(self._hs_request)
+        self._link.attach(transport)   # -> _link_ready: at once, or after the compiled TLS handshake
 
     def data_received(self, data):
-        if self._state == ST_HANDSHAKE:
-            self._handshake_data(data)
-            return
-        self._link.received(data)
+        self._link.received(data)   # -> _link_bytes (the upgrade reply first, then frames)
 
     def eof_received(self):
+        self._link.eof()   # a TLS stream without close_notify: kept as the reason the connection ended
         return False
 
     def connection_lost(self, exc):
         self._state = ST_CLOSED
+        exc = self._link.lost(exc)
         self._link.detach()
         if self.close_code is None:
             self.close_code = 1006
@@ -752,8 +750,14 @@ cdef class WSClientProtocol(WSFrameParser):
 
     @property
     def direct(self):
-        """True when sends may bypass the transport (plaintext socket)."""
+        """True when sends may bypass the transport (plaintext or compiled TLS)."""
         return self._link.direct
+
+    @property
+    def tls(self):
+        """What TLS negotiated (engine "compiled" or "loop", version, cipher, alpn, resumed), None for
+        plaintext."""
+        return self._link.tls_info()
 
     @property
     def socket_options(self):
@@ -769,13 +773,23 @@ cdef class WSClientProtocol(WSFrameParser):
         """Spin mode: poll the socket (non-blocking recv) for up to ``budget_us`` microseconds or until at
         least one message has been dispatched, handling what arrives in place; return the number of messages
         dispatched.  It burns 100% of the calling core while it polls and blocks the event loop meanwhile, so
-        it is for a dedicated core: send, then ``spin()``, then check the Future.  Plaintext sockets only
-        (a TLS record must go through the SSL object).  EOF and errors are left for the transport to see."""
+        it is for a dedicated core: send, then ``spin()``, then check the Future.  Plaintext or compiled TLS
+        (not the loop's TLS transport, whose records only its SSL object can read).  EOF and errors are left
+        for the transport to see."""
         cdef long before = self.dispatched
         if not self._link.direct or self._state != ST_OPEN:
-            raise RuntimeError("spin mode needs an open plaintext connection")
+            raise RuntimeError("spin mode needs an open connection on plaintext or compiled TLS")
         self._link.spin(budget_us)
         return self.dispatched - before
+
+
+cdef int _link_ready(object owner, object exc) except -1:
+    cdef WSClientProtocol c = <WSClientProtocol>owner
+    if exc is None:
+        c._link.write_setup(c._hs_request)
+    else:
+        c._abort(exc)
+    return 0
 
 
 cdef int _link_timer(object owner) except -1:
@@ -786,6 +800,9 @@ cdef int _link_timer(object owner) except -1:
 cdef int _link_bytes(object owner, const char *p, Py_ssize_t n) except -1:
     cdef WSClientProtocol c = <WSClientProtocol>owner
     cdef long before = c.dispatched
+    if c._state == ST_HANDSHAKE:
+        c._handshake_data(PyBytes_FromStringAndSize(p, n))
+        return 0
     c._on_bytes(p, n)
     return (LINK_DISPATCHED if c.dispatched != before else 0) | (0 if c._state == ST_OPEN else LINK_CLOSED)
 

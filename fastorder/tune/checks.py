@@ -198,6 +198,8 @@ def report(proc: Path = PROC, sys_root: Path = SYS) -> list[Check]:
                      "(tens of µs, ms at the tail; python bench/tuning_facts.py) to save well under a µs; "
                      "fastorder encodes inline in compiled code"))
 
+    out.append(ktls_check(proc))
+
     thp = _read(sys_root / "kernel/mm/transparent_hugepage/enabled")
     thp_d = _read(sys_root / "kernel/mm/transparent_hugepage/defrag")
     sel = (re.search(r"\[(\w+)\]", thp).group(1) if thp and "[" in thp else thp)
@@ -231,6 +233,22 @@ def report(proc: Path = PROC, sys_root: Path = SYS) -> list[Check]:
 HALT_POLL_FIX = ("echo 2000000 > /sys/module/haltpoll/parameters/guest_halt_poll_ns   # above the longest wait for "
                  "a reply you care about (the venue RTT); until reboot (persistent: haltpoll.guest_halt_poll_ns="
                  "2000000 on the kernel command line); try it first: fastorder bench --halt-poll 2ms")
+
+
+def ktls_check(proc: Path = PROC) -> Check:
+    """Kernel TLS: is the `tls` TCP upper-layer protocol offered (module loaded or built in)?"""
+    ulps = _read(proc / "sys/net/ipv4/tcp_available_ulp")
+    if ulps is None:
+        return Check("net.ktls", None, "n/a", "tcp_available_ulp is not readable here (not Linux, or no /proc)")
+    offered = ulps.split()
+    if "tls" in offered:
+        return Check("net.ktls", {"tcp_available_ulp": offered, "tls": True}, "info",
+                     "this kernel offers kernel TLS; fastorder's compiled TLS encrypts in the process with OpenSSL "
+                     "(tls_engine='compiled') and does not hand its keys to the kernel")
+    return Check("net.ktls", {"tcp_available_ulp": offered, "tls": False}, "info",
+                 "no kernel TLS here (the tls module is not loaded or not built); fastorder's compiled TLS "
+                 "encrypts in the process with OpenSSL either way",
+                 "modprobe tls   # offers the ULP, where the kernel has the module")
 
 
 def halt_poll_check(sys_root: Path = SYS) -> Check:

@@ -83,7 +83,8 @@ def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", 
             rate_limit_margin: float = ..., address: str | None = None,
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-            events: bool = False, startup_timeout: float = 10.0) -> BinanceSession: ...
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled") -> BinanceSession: ...
 
 
 @overload
@@ -97,7 +98,8 @@ def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, k
             rate_limit_margin: float = ..., address: str | None = None,
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-            events: bool = False, startup_timeout: float = 10.0) -> OkxSession: ...
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled") -> OkxSession: ...
 
 
 @overload
@@ -111,7 +113,8 @@ def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest",
             rate_limit_margin: float = ..., address: str | None = None,
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-            events: bool = False, startup_timeout: float = 10.0) -> HtxSession: ...
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled") -> HtxSession: ...
 
 
 def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
@@ -135,7 +138,9 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     re-probed in the background), simulated= / region= (OKX demo trading and regional hosts, see
     fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
-    loop meanwhile, plaintext only — for a dedicated core next to a local gateway), events= (True: open the
+    loop meanwhile — for a dedicated core), tls_engine= ("compiled", the default: OpenSSL inside the compiled
+    transport, direct writes and spin mode over TLS; "loop": the event loop's TLS transport; both verify as
+    ssl.create_default_context() or the given ssl_context), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
     session.events()` give every OrderEvent as the venue reports it, see fastorder.events).
 

@@ -35,7 +35,7 @@ from fastorder.errors import (
 )
 from fastorder.log import logger
 from fastorder.metrics import RECORDER
-from fastorder.transport.client import HttpPool, open_ws
+from fastorder.transport.client import DEFAULT_TLS_ENGINE, TLS_ENGINES, HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
 from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
@@ -143,7 +143,8 @@ class Session:
                  acceptance_window_ms: int | None = None, ws_address: str | None = None,
                  events: bool = False,
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
-                 rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0) -> None:
+                 rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0,
+                 tls_engine: str = DEFAULT_TLS_ENGINE) -> None:
         if transport not in ("rest", "ws"):
             raise ConfigError(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -210,9 +211,12 @@ class Session:
         if events and type(self)._stream_part is Session._stream_part:
             self._stream_part()   # the venue has no stream: ConfigError before anything is opened
         self._event_listeners: list[Any] = []
-        if self.spin_us and (self.rest.tls or (self.ws is not None and self.ws.tls)):
-            raise ConfigError("spin_us needs plaintext connections (a TLS record must go through the SSL object)",
-                              field="spin_us")
+        if tls_engine not in TLS_ENGINES:
+            raise ConfigError(f"tls_engine must be one of {TLS_ENGINES}, not {tls_engine!r}", field="tls_engine")
+        self.tls_engine = tls_engine
+        if self.spin_us and tls_engine == "loop" and (self.rest.tls or (self.ws is not None and self.ws.tls)):
+            raise ConfigError("spin_us over TLS needs tls_engine='compiled' (the loop's TLS records can only be "
+                              "read by its own SSL object)", field="spin_us")
 
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
@@ -315,7 +319,7 @@ class Session:
                               size=self.connections if self.transport == "rest"
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
                               allow_plaintext=self._allow_plaintext, warm_request=warm, warm_gate=self._warm_allowed,
-                              total_timeout=self.timeout, read_timeout=self.timeout)
+                              total_timeout=self.timeout, read_timeout=self.timeout, tls_engine=self.tls_engine)
         self.pin.pool = self._pool
         ws_pool = self.ws_pool
         try:
@@ -455,7 +459,7 @@ class Session:
                              on_message=lambda payload, binary: self._on_ws_message(payload, binary,
                                                                                     holder[0] if holder else None),
                              on_lost=self.ws_pool.lost, read_timeout=self.timeout, connect_timeout=self.timeout,
-                             headers=(("User-Agent", USER_AGENT),))
+                             headers=(("User-Agent", USER_AGENT),), tls_engine=self.tls_engine)
         holder.append(conn)
         try:
             await self._ws_logon(conn)

@@ -114,7 +114,8 @@ class EventStream:
         conn = await open_ws(self.part.url, tls=self.part.tls, allow_plaintext=s._allow_plaintext,
                              address=s.ws_address, on_message=self._on_frame,
                              on_lost=lambda c, exc: self._on_lost(c, exc), read_timeout=s.timeout,
-                             connect_timeout=s.timeout, id_pattern=self.part.id_pattern)
+                             connect_timeout=s.timeout, id_pattern=self.part.id_pattern,
+                             tls_engine=s.tls_engine)
         holder.append(conn)
         try:
             await self.part.subscribe(conn)

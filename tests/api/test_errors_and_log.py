@@ -80,7 +80,7 @@ def test_a_malformed_reply_raises_a_transport_error():
     (lambda: fastorder.connect("binance", "fix", key="k", secret="s"), "transport"),
     (lambda: fastorder.connect("htx", "ws", key="k", secret="s"), "transport"),
     (lambda: fastorder.connect("binance", "rest", key="k", secret="s", url="ftp://x"), "url"),
-    (lambda: fastorder.connect("binance", "rest", key="k", secret="s", spin_us=100), "spin_us"),
+    (lambda: fastorder.connect("binance", "rest", key="k", secret="s", spin_us=100, tls_engine="loop"), "spin_us"),
     (lambda: fastorder.connect("binance", "rest", key="k", secret="s", resp_type="ALL"), "resp_type"),
 ])
 def test_set_up_mistakes_raise_config_error_not_invalid_order(call, field):

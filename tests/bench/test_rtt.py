@@ -51,7 +51,7 @@ def test_cli_refuses_a_bad_rtt(value):
 
 
 def test_cli_refuses_spin_where_it_cannot_work():
-    for extra in (["--tls"], ["--inflight", "2"], ["--rate", "100"]):
+    for extra in (["--tls", "--tls-engine", "loop"], ["--inflight", "2"], ["--rate", "100"]):
         res = bench("--spin", "--orders", "5", "--no-baselines", *extra)
         assert res.returncode == 2 and "--spin" in res.stderr, extra
 

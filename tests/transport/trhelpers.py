@@ -60,7 +60,7 @@ class Nginx:
     peer.  /order: a fixed order-sized JSON reply (Content-Length); /chunked: a static file through
     sub_filter, which makes nginx send it chunked; /ka3: a server that closes after 3 requests per connection."""
 
-    def __init__(self, binary, tmp_path, cert=None):
+    def __init__(self, binary, tmp_path, cert=None, ssl_protocols=None):
         import subprocess
 
         self.dir = tmp_path
@@ -73,6 +73,8 @@ class Nginx:
             (tmp_path / "cert.pem").write_bytes(cert_pem)
             (tmp_path / "key.pem").write_bytes(key_pem)
             tls = f"ssl_certificate {tmp_path}/cert.pem; ssl_certificate_key {tmp_path}/key.pem;"
+            if ssl_protocols:
+                tls += f" ssl_protocols {ssl_protocols};"
         import os
 
         # As root, nginx's workers would switch to www-data and could not read pytest's 0700 temp dirs.
@@ -177,3 +179,133 @@ async def read_request(reader):
             n = int(line.split(b":")[1])
     body = await reader.readexactly(n) if n else b""
     return head + body
+
+
+class ScriptedTlsServer:
+    """A TLS server (Python's ssl.SSLObject over a plain asyncio TCP server, on the test's loop) whose reply
+    delivery a test scripts: each request (up to a blank line) gets ``reply``, encrypted, and then its
+    ciphertext is sent per ``mode``:
+
+      "ok"           all at once
+      "chunks"       in pieces of the sizes in ``chunks`` (cycled), one write per loop turn
+      "truncate"     the first half of the reply's records, then TCP FIN (no close_notify)
+      "reset"        the first half, then a TCP reset (SO_LINGER 0)
+      "close_notify" no reply: close_notify instead, then FIN
+      "corrupt"      all of it with one byte flipped at ``corrupt_at`` (mod its length)
+    """
+
+    def __init__(self, cert, *, mode="ok", reply=b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n{\"ok\":1}",
+                 max_version=None, chunks=(1,), corrupt_at=0):
+        import ssl
+
+        self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(self.ctx)
+        if max_version is not None:
+            self.ctx.maximum_version = max_version
+        self.mode, self.reply, self.chunks, self.corrupt_at = mode, reply, list(chunks), corrupt_at
+        self.requests = 0
+        self.server = None
+        self.port = None
+        self.tasks = set()
+
+    async def __aenter__(self):
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: _ScriptedProto(self), "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc):
+        self.server.close()
+        for t in list(self.tasks):
+            t.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.server.wait_closed()
+
+
+class _ScriptedProto(asyncio.Protocol):
+    def __init__(self, srv):
+        import ssl
+
+        self.srv = srv
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = srv.ctx.wrap_bio(self.inc, self.out, server_side=True)
+        self.buf = b""
+        self.hs_done = False
+        self.tr = None
+
+    def connection_made(self, tr):
+        self.tr = tr
+
+    def _flush(self):
+        data = self.out.read()
+        if data:
+            self.tr.write(data)
+
+    def data_received(self, data):
+        import ssl
+
+        self.inc.write(data)
+        try:
+            if not self.hs_done:
+                self.obj.do_handshake()
+                self.hs_done = True
+            while True:
+                chunk = self.obj.read(65536)
+                if not chunk:   # the client's close_notify
+                    self._flush()
+                    self.tr.close()
+                    return
+                self.buf += chunk
+        except ssl.SSLWantReadError:
+            pass
+        except (ssl.SSLError, OSError):
+            self._flush()
+            self.tr.abort()
+            return
+        self._flush()
+        while b"\r\n\r\n" in self.buf:
+            _req, _, self.buf = self.buf.partition(b"\r\n\r\n")
+            self.srv.requests += 1
+            self._answer()
+
+    def _answer(self):
+        import socket
+        import struct
+
+        srv, tr = self.srv, self.tr
+        if srv.mode == "close_notify":
+            try:
+                self.obj.unwrap()
+            except Exception:
+                pass
+            self._flush()
+            tr.close()
+            return
+        self.obj.write(srv.reply)
+        data = self.out.read()
+        if srv.mode == "ok":
+            tr.write(data)
+        elif srv.mode == "corrupt":
+            i = srv.corrupt_at % len(data)
+            tr.write(data[:i] + bytes([data[i] ^ 0x55]) + data[i + 1:])
+        elif srv.mode in ("truncate", "reset"):
+            tr.write(data[:len(data) // 2])
+            if srv.mode == "truncate":
+                tr.write_eof()
+            else:
+                sock = tr.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                tr.abort()
+        elif srv.mode == "chunks":
+            task = asyncio.get_running_loop().create_task(self._dribble(data))
+            srv.tasks.add(task)
+            task.add_done_callback(srv.tasks.discard)
+
+    async def _dribble(self, data):
+        i, k = 0, 0
+        while i < len(data) and not self.tr.is_closing():
+            n = self.srv.chunks[k % len(self.srv.chunks)]
+            self.tr.write(data[i:i + n])
+            i, k = i + n, k + 1
+            await asyncio.sleep(0)

@@ -137,3 +137,21 @@ def test_cli_json_and_apply():
     text = subprocess.run([sys.executable, "-m", "fastorder.cli", "tune"], capture_output=True, text=True,
                           timeout=60).stdout
     assert "WRONG" in text and "tcp_no_delay_ack" in text
+
+
+def test_kernel_tls_is_reported_from_tcp_available_ulp(tmp_path):
+    from fastorder.tune.checks import ktls_check
+
+    ulp = tmp_path / "sys/net/ipv4/tcp_available_ulp"
+    ulp.parent.mkdir(parents=True)
+    ulp.write_text("mptcp\n")
+    c = ktls_check(tmp_path)
+    assert c.value == {"tcp_available_ulp": ["mptcp"], "tls": False} and "modprobe tls" in c.fix
+    ulp.write_text("espintcp mptcp tls\n")
+    c = ktls_check(tmp_path)
+    assert c.value["tls"] is True and c.verdict == "info"
+    assert ktls_check(tmp_path / "nowhere").verdict == "n/a"
+    # the real one agrees with the transport's own probe
+    from fastorder.transport.tls import ktls_available
+
+    assert (ktls_check().value or {}).get("tls", False) == ktls_available()
