@@ -19,11 +19,12 @@ events back that long (their order kept).
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
 import orjson
+
+from .private_stream import PrivateStream
 
 _ZERO = Decimal(0)
 
@@ -32,12 +33,11 @@ def _f8(d: Any) -> str:
     return f"{Decimal(d or 0):.8f}"
 
 
-class BinanceUserStream:
+class BinanceUserStream(PrivateStream):
+    subs: dict[str, dict[Any, int]]   # account -> {ws session: subscriptionId}
+
     def __init__(self, venue: Any) -> None:
-        self.v = venue
-        self.subs: dict[str, dict[Any, int]] = {}   # account -> {ws session: subscriptionId}
-        self.delay_ms = 0.0
-        self._last_due = 0.0     # delayed events keep their order: none is due before the one queued before it
+        super().__init__(venue)
         self.sent = 0
         self._exec_id = 0
 
@@ -63,26 +63,11 @@ class BinanceUserStream:
                 del self.subs[account]
             self._write(session, mine, {"e": "eventStreamTerminated", "E": self.v_now()})
 
-    def session_closed(self, session: Any) -> None:
-        for account, by in list(self.subs.items()):
-            by.pop(session, None)
-            if not by:
-                del self.subs[account]
 
     def subscribed(self, account: str) -> bool:
         return bool(self.subs.get(account))
 
     # -- faults ----------------------------------------------------------------------------------------
-    def drop(self) -> int:
-        """Cut every subscribed connection at once (TCP reset, no close frame): the stream is gone."""
-        n = 0
-        for by in list(self.subs.values()):
-            for session in list(by):
-                if session.conn is not None:
-                    session.conn.proto.abort()
-                    n += 1
-        return n
-
     def terminate(self) -> int:
         """End every subscription with eventStreamTerminated; the connections stay open."""
         n = 0
@@ -100,8 +85,7 @@ class BinanceUserStream:
 
     def placed(self, o: Any, now: int) -> None:
         """Events of one placement: the order's own (NEW, its fills, an expiry) and its makers' fills."""
-        touched = list(self.v.ex.touched)
-        self.v.ex.touched.clear()
+        touched = self.take_touched()
         if self.subs.get(o.account):
             cum = _ZERO
             cum_q = _ZERO
@@ -154,20 +138,5 @@ class BinanceUserStream:
         return self._exec_id
 
     def _write(self, session: Any, sid: int, ev: dict) -> None:
-        data = orjson.dumps({"subscriptionId": sid, "event": ev})
-        conn = session.conn
-        if conn is None:
-            return
-        self.sent += 1
-        if self.delay_ms <= 0 and self._last_due == 0.0:
-            conn.send_text(data)
-            return
-        loop = asyncio.get_running_loop()
-        due = max(loop.time() + self.delay_ms / 1000, self._last_due)
-        self._last_due = due
-        loop.call_at(due, self._late, conn, data, due)
-
-    def _late(self, conn: Any, data: bytes, due: float) -> None:
-        conn.send_text(data)
-        if due >= self._last_due and self.delay_ms <= 0:
-            self._last_due = 0.0
+        if self._send(session, orjson.dumps({"subscriptionId": sid, "event": ev})):
+            self.sent += 1

@@ -17,7 +17,6 @@ Faults: `drop()` cuts the subscribed connections, `delay_ms` holds pushes back (
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from datetime import datetime, timezone
@@ -26,6 +25,8 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
+
+from .private_stream import PrivateStream
 
 _ZERO = Decimal(0)
 
@@ -124,34 +125,14 @@ class HtxWsSession:
         return orjson.dumps({"action": "req", "code": 200, "ch": "auth", "data": {}})
 
 
-class HtxOrdersStream:
-    def __init__(self, venue: Any) -> None:
-        self.v = venue
-        self.subs: dict[str, set] = {}   # account -> ws sessions with a subscription
-        self.delay_ms = 0.0
-        self._last_due = 0.0
+class HtxOrdersStream(PrivateStream):
+    subs: dict[str, dict[Any, None]]   # account -> {ws session with a subscription: None}
 
     def subscribe(self, session: Any, account: str) -> None:
-        self.subs.setdefault(account, set()).add(session)
-
-    def session_closed(self, session: Any) -> None:
-        for account, ss in list(self.subs.items()):
-            ss.discard(session)
-            if not ss:
-                del self.subs[account]
-
-    def drop(self) -> int:
-        n = 0
-        for ss in list(self.subs.values()):
-            for session in list(ss):
-                if session.conn is not None:
-                    session.conn.proto.abort()
-                    n += 1
-        return n
+        self.subs.setdefault(account, {})[session] = None
 
     def placed(self, o: Any, now: int) -> None:
-        touched = list(self.v.ex.touched)
-        self.v.ex.touched.clear()
+        touched = self.take_touched()
         if self.subs.get(o.account):
             e = o.extra
             self._push(o, {"eventType": "creation", "orderCreateTime": o.ctime, "orderStatus": "submitted",
@@ -195,17 +176,6 @@ class HtxOrdersStream:
         for session in list(self.subs.get(o.account, ())):
             for sym in (o.symbol, "*"):
                 if sym in session.subs:
-                    self._write(session, orjson.dumps({"action": "push", "ch": f"orders#{sym}", "data": data}))
+                    self._send(session, orjson.dumps({"action": "push", "ch": f"orders#{sym}", "data": data}))
                     break
 
-    def _write(self, session: Any, data: bytes) -> None:
-        conn = session.conn
-        if conn is None:
-            return
-        if self.delay_ms <= 0 and self._last_due == 0.0:
-            conn.send_text(data)
-            return
-        loop = asyncio.get_running_loop()
-        due = max(loop.time() + self.delay_ms / 1000, self._last_due)
-        self._last_due = due
-        loop.call_at(due, conn.send_text, data)

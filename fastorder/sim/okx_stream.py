@@ -14,21 +14,18 @@ Faults: `drop()` cuts the subscribed connections, `delay_ms` holds pushes back (
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from .private_stream import PrivateStream
+
 _ZERO = Decimal(0)
 
 
-class OkxOrdersStream:
-    def __init__(self, venue: Any) -> None:
-        self.v = venue
-        self.subs: dict[str, dict[Any, list[dict]]] = {}   # account -> {ws session: [arg, ...]}
-        self.delay_ms = 0.0
-        self._last_due = 0.0
+class OkxOrdersStream(PrivateStream):
+    subs: dict[str, dict[Any, list[dict]]]   # account -> {ws session: [arg, ...]}
 
     def subscribe(self, session: Any, account: str, arg: dict) -> None:
         self.subs.setdefault(account, {}).setdefault(session, []).append(arg)
@@ -43,25 +40,9 @@ class OkxOrdersStream:
         if not by:
             self.subs.pop(account, None)
 
-    def session_closed(self, session: Any) -> None:
-        for account, by in list(self.subs.items()):
-            by.pop(session, None)
-            if not by:
-                del self.subs[account]
-
-    def drop(self) -> int:
-        n = 0
-        for by in list(self.subs.values()):
-            for session in list(by):
-                if session.conn is not None:
-                    session.conn.proto.abort()
-                    n += 1
-        return n
-
     # -- pushes ----------------------------------------------------------------------------------------
     def placed(self, o: Any, now: int) -> None:
-        touched = list(self.v.ex.touched)
-        self.v.ex.touched.clear()
+        touched = self.take_touched()
         if self.subs.get(o.account):
             cum = _ZERO
             self._push(o, "live", now, cum, None)
@@ -101,17 +82,6 @@ class OkxOrdersStream:
                         "data": [item]}
                 if "instId" in arg:
                     push["arg"]["instId"] = arg["instId"]
-                self._write(session, orjson.dumps(push))
+                self._send(session, orjson.dumps(push))
                 break
 
-    def _write(self, session: Any, data: bytes) -> None:
-        conn = session.conn
-        if conn is None:
-            return
-        if self.delay_ms <= 0 and self._last_due == 0.0:
-            conn.send_text(data)
-            return
-        loop = asyncio.get_running_loop()
-        due = max(loop.time() + self.delay_ms / 1000, self._last_due)
-        self._last_due = due
-        loop.call_at(due, conn.send_text, data)
