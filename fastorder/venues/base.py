@@ -734,10 +734,11 @@ class Session(TradingOps):
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call, opts)
             self.recorder.record(self.venue, self.transport, lat)
         except _Unknown as u:
-            ack = await self._reconcile_order(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+            ack = await self._reconcile_order(info, clid, u.cause, lat, t_call)   # ExecutionUnknown leaves it pending
         except asyncio.CancelledError:   # the caller stopped waiting (task cancel, wait_for timeout)
             if lat.client_ns:   # the bytes left: settled in the background, whatever the caller does now
-                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"))
+                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"),
+                                   self._sent_ms(t_call))
             else:               # nothing was written: not sent
                 live.discard(clid)
                 if journal is not None:
@@ -753,7 +754,7 @@ class Session(TradingOps):
             # the venue refused it, or it was refused locally / never left: it is not live
             self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
             if isinstance(exc, ExecutionUnknown):
-                self.settler.watch(info, clid, exc)
+                self.settler.watch(info, clid, exc, self._sent_ms(t_call))
             else:
                 live.discard(clid)
                 if journal is not None:
@@ -768,24 +769,30 @@ class Session(TradingOps):
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
                            clid, exc.__class__.__name__)   # `type` is the order type here
-            ack = await self._reconcile_order(info, clid, exc, lat)
+            ack = await self._reconcile_order(info, clid, exc, lat, t_call)
         if ack.status in FINAL_STATES:
             live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
 
-    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency) -> Ack:
+    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency,
+                               t_call: int) -> Ack:
         """reconcile() for a new order; if that leaves it undecided, or its caller stops waiting meanwhile,
         it goes on in the background (fastorder.venues.settle)."""
         try:
             return await self.reconcile(info, clid, cause, lat)
         except ExecutionUnknown as exc:
-            self.settler.watch(info, clid, exc)
+            self.settler.watch(info, clid, exc, self._sent_ms(t_call))
             raise
         except asyncio.CancelledError:
-            self.settler.watch(info, clid, cause)
+            self.settler.watch(info, clid, cause, self._sent_ms(t_call))
             raise
+
+    def _sent_ms(self, t_call: int) -> int:
+        """When a place_order that began at `t_call` (perf_counter_ns) sent its order, on the session's clock
+        (at most the call's start: the earliest the venue can have it)."""
+        return self.now_ms() - (perf_ns() - t_call) // 1_000_000
 
     async def recover(self) -> list[Ack]:
         """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
