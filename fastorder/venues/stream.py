@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -61,8 +62,11 @@ class EventStream:
 
     #: how long an order whose reply was lost waits for its event before the REST query (seconds)
     settle_wait = 0.25
-    #: tracked orders kept after their final state (for duplicate suppression), oldest dropped beyond this
+    #: orders tracked at most (open ones included); past it, the oldest final ones go
     max_tracked = 200_000
+    #: orders kept after their final state, for dropping a repeat of it (the most recent this many): a long
+    #: session's memory stays flat, and a repeat comes within moments of the final state, not 10,000 orders on
+    keep_final = 10_000
 
     def __init__(self, session: Any, part: Any) -> None:
         self.s = session
@@ -83,6 +87,7 @@ class EventStream:
         # a venue whose fills come on two channels pairs them before they are passed on (HTX); None: deliver
         self._route = getattr(part, "route", None)
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
+        self._finals: deque[str] = deque()   # keys of the orders passed on as final, oldest first
 
     # -- life cycle --------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -204,6 +209,13 @@ class EventStream:
         if ev.status in FINAL_STATES:
             t.final = True
             self.s.live_ids.discard(key)
+            finals = self._finals
+            finals.append(key)
+            if len(finals) > self.keep_final:
+                old = finals.popleft()
+                ot = self.tracked.get(old)
+                if ot is not None and ot.final:
+                    del self.tracked[old]
         self.events += 1
         for fn in self.listeners:
             try:

@@ -418,3 +418,25 @@ def test_htx_fill_twins_in_either_order_late_or_missing_keep_the_order_of_events
             feed(clear(2, "filled"), trade(1, "partial-filled", "0.001"))   # late twin, a repeat: dropped at once
             assert len(got) == 3 and st.duplicates == 2 and not part._half and not part._behind
     run(main())
+
+
+def test_final_orders_kept_for_repeats_are_bounded():
+    """A long session keeps only the most recent final orders (for dropping a repeat of their final state), so
+    its memory stays flat; an order still open is never dropped."""
+    async def main():
+        async with session() as (sim, s):
+            s.stream.keep_final = 3
+            await s.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="open1")
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: sum(e.is_final for e in xs
+                                                                         if isinstance(e, OrderEvent)) >= 6))
+            await asyncio.sleep(0)
+            for i in range(6):
+                await s.place_order("BTCUSDT", "buy", "0.001", TAKE_PX, tif="IOC", client_order_id=f"ioc{i}")
+            await task
+            tracked = s.stream.tracked
+            assert sorted(k for k, t in tracked.items() if t.final) == ["ioc3", "ioc4", "ioc5"]
+            assert "open1" in tracked and not tracked["open1"].final
+            last = of(seen, "ioc5")[-1]
+            assert s.stream.deliver(last) is False and s.stream.duplicates >= 1   # a repeat of a kept final
+    run(main())
