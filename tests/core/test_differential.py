@@ -1061,7 +1061,7 @@ def test_htx_place_faults(ctor, order, ts, fault, data):
        st.sampled_from([None, "empty", "eleven", "smp", "key", "notlist"]))
 def test_htx_batch_orders(ctor, orders, ts, smps, fault):
     key, signer, account_id, host = ctor
-    orders = [dict(o, self_match_prevent=s) if s is not None else o for o, s in zip(orders, smps)]
+    orders = [dict(o, self_match_prevent=s) if s is not None else o for o, s in zip(orders, smps, strict=False)]
     error = None
     if fault == "empty":
         orders, error = [], InvalidOrder
