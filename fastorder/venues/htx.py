@@ -486,7 +486,7 @@ class HtxSession(Session):
             last = await self._read(lambda b, ts=ts: enc.cancel_open_orders_request(b, timestamp_s=ts, symbol=sym,
                                                                                  size=_CANCEL_OPEN_SIZE),
                                     "cancel_open", info)
-            data = last.get("data")
+            data: Any = last.get("data")
             try:
                 done += int(data["success-count"])
                 failed += int(data["failed-count"])
