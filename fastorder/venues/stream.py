@@ -191,7 +191,7 @@ class EventStream:
             t.trade_id = ev.trade_id
         if ev.status in FINAL_STATES:
             t.final = True
-            self.s.live_ids.discard(key)
+            self.s.ledger.live_ids.discard(key)
         self.events += 1
         for fn in self.listeners:
             try:
