@@ -208,14 +208,14 @@ class EventStream:
                 t.trades.add(ev.trade_id)
         if ev.status in FINAL_STATES:
             t.final = True
-            self.s.live_ids.discard(key)
+            self.s.ledger.live_ids.discard(key)
             finals = self._finals
             finals.append(key)
             if len(finals) > self.keep_final:
-                old = finals.popleft()
-                ot = self.tracked.get(old)
+                oldest = finals.popleft()
+                ot = self.tracked.get(oldest)
                 if ot is not None and ot.final:
-                    del self.tracked[old]
+                    del self.tracked[oldest]
         self.events += 1
         for fn in self.listeners:
             try:
