@@ -104,7 +104,8 @@ class BinanceUserStream(PrivateStream):
             if not self.subs.get(m.account):
                 continue
             if px is None:
-                self._emit(m, "TRADE_PREVENTION", "EXPIRED_IN_MATCH", now, cum=executed, cum_quote=m.cum_quote)
+                # EXPIRED_IN_MATCH, or still open after a DECREMENT that left it some quantity
+                self._emit(m, "TRADE_PREVENTION", m.status, now, cum=executed, cum_quote=m.cum_quote)
             else:
                 status = "FILLED" if executed == m.qty else "PARTIALLY_FILLED"
                 self._emit(m, "TRADE", status, now, cum=executed, cum_quote=m.cum_quote, fill=(px, q, tid),
