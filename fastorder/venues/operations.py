@@ -75,7 +75,6 @@ class TradingOps:
 
     if TYPE_CHECKING:
         venue: str
-        live_ids: set[str]
 
         place_order: Any        # Session's
         cancel_order: Any
