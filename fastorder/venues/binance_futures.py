@@ -277,8 +277,7 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     # -- the account (fastorder.venues.perp) ----------------------------------------------------------------
     async def _account_call(self, method: str, path: str, params: list[tuple[str, str]], kind: str) -> Any:
         """One signed request off the order path, always over REST; the reply's JSON, or its typed error."""
-        if self.rate_limit:
-            await self.guard.acquire(self._request_costs(kind, None), max(self.timeout, 1.0))
+        await self.ledger.acquire(kind, max(self.timeout, 1.0))   # its weight, waiting out a short block
         buf = self._buf
         buf.clear()
         self._rest_enc.signed_request(buf, method, path, params, timestamp=self.now_ms())
