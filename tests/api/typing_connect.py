@@ -26,6 +26,10 @@ async def uses() -> None:
     await o.close()
     async with fastorder.connect("htx", key="k", secret="s", account_id=1) as h:
         assert_type(h, HtxSession)
+    w = fastorder.connect("binance", "rest", key="k", secret="s", keep_warm=0.002, keep_warm_kernel=True)
+    assert_type(w, BinanceSession)
+    fastorder.connect("okx", key="k", secret="s", passphrase="p", keep_warm=True)
+    fastorder.connect("htx", key="k", secret="s", keep_warm="1ms")  # type: ignore[call-overload]
 
     fastorder.connect("binance", key="k", secret="s", passphrase="p")  # type: ignore[call-overload]
     fastorder.connect("okx", key="k", secret="s")  # type: ignore[call-overload]
