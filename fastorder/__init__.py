@@ -27,6 +27,7 @@ from fastorder.errors import (
     JournalError,
     JournalLocked,
     MalformedEvent,
+    NotSupported,
     OffGrid,
     OrderRejected,
     PlaintextNotAllowed,
@@ -41,18 +42,18 @@ from fastorder.errors import (
     WSError,
 )
 from fastorder.events import OrderEvent, StreamGap
-from fastorder.types import Ack, Latency, Status
+from fastorder.types import Ack, Balance, Latency, Status
 from fastorder.venues import connect
 
 __version__ = "0.1.0"   # the one place the version is written (pyproject reads it)
 __all__ = [
-    "Ack", "Latency", "Status", "connect", "get_include", "__version__",
+    "Ack", "Balance", "Latency", "Status", "connect", "get_include", "__version__",
     "OrderEvent", "StreamGap",   # order and fill events (fastorder.events, session.events())
     # errors (fastorder.errors): every one derives from FastorderError
     "AuthenticationError", "Banned", "CertificateRejected", "ClientIdInUse", "ConfigError", "ConnectionLost",
     "DuplicateOrder", "ExecutionUnknown", "FastorderError", "FilterRejected", "FilterViolation",
     "HttpConnectionClosed", "HttpParseError", "InsufficientBalance", "InvalidCredential", "InvalidField",
-    "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "OffGrid", "OrderRejected",
+    "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "NotSupported", "OffGrid", "OrderRejected",
     "PlaintextNotAllowed", "RateLimited", "TimestampRejected", "TlsCertificateError", "TlsError", "TransportError",
     "UnknownOrder",
     "VenueError", "WSClosed", "WSError",

@@ -63,6 +63,16 @@ class ClientIdInUse(InvalidOrder):
     the first order from queries, cancels and recovery: refused before anything is sent."""
 
 
+class NotSupported(FastorderError):
+    """The venue has no such operation (or not for this market): nothing was sent. `closest` names the venue
+    feature that comes nearest, for the caller to use instead."""
+
+    def __init__(self, message: str, *, venue: str = "", closest: str = "") -> None:
+        super().__init__(message)
+        self.venue = venue
+        self.closest = closest
+
+
 class InvalidCredential(FastorderError, ValueError):
     """An API key, secret or passphrase is unusable (empty, or has characters a header/URL cannot carry).
 

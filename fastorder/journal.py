@@ -276,7 +276,7 @@ class OrderJournal:
         """Record an order about to be sent (call before its bytes leave). `expires_ms`: the venue time after
         which the venue can no longer accept it (its timestamp window), 0 if unknown. Raises JournalError if
         the record could not be written: the order must then not be sent."""
-        rec = {"t": "P", "v": venue, "s": symbol, "c": client_order_id, "d": side, "q": str(quantity),
+        rec = {"t": "P", "v": venue, "s": symbol, "c": client_order_id, "d": side, "q": "" if quantity is None else str(quantity),
                "p": "" if price is None else str(price), "ts": ts_ms, "exp": expires_ms}
         try:
             self._write(encode_record(rec))

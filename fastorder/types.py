@@ -97,3 +97,12 @@ class Ack:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """One asset of the trading account (`session.balances()`): the venue's decimal strings."""
+
+    asset: str
+    free: str
+    locked: str

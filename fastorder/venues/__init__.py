@@ -84,7 +84,8 @@ def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", 
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
-            tls_engine: Literal["compiled", "loop"] = "compiled", keep_warm: bool | float = False,
+            tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
             keep_warm_kernel: bool = False) -> BinanceSession: ...
 
 
@@ -100,7 +101,8 @@ def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, k
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
-            tls_engine: Literal["compiled", "loop"] = "compiled", keep_warm: bool | float = False,
+            tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
             keep_warm_kernel: bool = False) -> OkxSession: ...
 
 
@@ -116,7 +118,8 @@ def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest",
             journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
-            tls_engine: Literal["compiled", "loop"] = "compiled", keep_warm: bool | float = False,
+            tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
             keep_warm_kernel: bool = False) -> HtxSession: ...
 
 
@@ -151,7 +154,10 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     private loopback TCP connection of the process, keeping the kernel's TCP send path warm; nothing goes to
     the venue), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
-    session.events()` give every OrderEvent as the venue reports it, see fastorder.events).
+    session.events()` give every OrderEvent as the venue reports it, see fastorder.events), env= ("live",
+    "testnet" or "demo": the venue's test environments' hosts, where it has them; docs/venues/),
+    cancel_on_disconnect= (seconds: arm the venue's dead-man's switch at start and keep re-arming it, so the
+    venue cancels every open order if the session stops refreshing it; ConfigError where the venue has none).
 
     Entering retries what a network breaks (refused, reset, a failed TLS handshake, a timeout) a few times with
     backoff, then raises ConnectionLost; a TLS certificate that fails verification raises CertificateRejected

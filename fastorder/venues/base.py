@@ -42,6 +42,7 @@ from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, L
 from fastorder.venues.clock import VenueClock
 from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
 from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
+from fastorder.venues.operations import ENVS, STP_MODES, OrderOptions, TradingOps, order_options
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
 from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
@@ -111,7 +112,7 @@ class Endpoint:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-class Session:
+class Session(TradingOps):
     """An open, warm connection set to one venue. Use `fastorder.connect(...)`; see its docstring.
 
     A small composition: `clock` (VenueClock: the venue's clock offset), `pin` (AddressPin: which address REST
@@ -146,8 +147,17 @@ class Session:
                  events: bool = False,
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
                  rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0,
-                 tls_engine: str = DEFAULT_TLS_ENGINE, keep_warm: bool | float = False,
+                 tls_engine: str = DEFAULT_TLS_ENGINE, env: str = "live",
+                 cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
                  keep_warm_kernel: bool = False) -> None:
+        if env not in ENVS:
+            raise ConfigError(f"env must be one of {', '.join(ENVS)}, not {env!r}", field="env")
+        if env not in self.envs:
+            raise ConfigError(f"{self.venue} has no {env!r} environment here (it has: {', '.join(self.envs)})",
+                              field="env")
+        self.env = env   # venue modules pick their hosts for it (docs/venues/)
+        # the venue's dead-man's switch: armed at start, re-armed in the background (fastorder.venues.operations)
+        self.cancel_on_disconnect = self._check_cancel_on_disconnect(cancel_on_disconnect)
         if transport not in ("rest", "ws"):
             raise ConfigError(f"transport must be 'rest' or 'ws', not {transport!r}", field="transport")
         if transport == "ws" and not self.ws_capable:
@@ -361,6 +371,9 @@ class Session:
                     self._tasks.append(loop.create_task(ws_pool.rtt_loop()))
             if self._events_at_start:
                 await self.start_events()
+            if self.cancel_on_disconnect is not None:   # armed before the first order can rest on the book
+                await self._arm_cancel_after(self.cancel_on_disconnect)
+                self._tasks.append(loop.create_task(self.cancel_on_disconnect_loop()))
             if self._warmer is not None:
                 self._warmer.start(loop)
         except BaseException:
@@ -685,17 +698,31 @@ class Session:
 
     # -- the public API -----------------------------------------------------------------------------------
     async def place_order(self, symbol: str, side: str, quantity: Any, price: Any = None, *, type: str = "limit",
-                          tif: str = "GTC", post_only: bool = False, client_order_id: str | None = None) -> Ack:
-        """Place one order. `side` buy/sell; `type` limit/market; `tif` GTC/IOC/FOK; `post_only` for a
-        maker-only limit order. Price and quantity as Decimal, str, int or float (checked against the
-        symbol's tick, step and notional rules before anything is sent).
+                          tif: str = "GTC", post_only: bool = False, client_order_id: str | None = None,
+                          stp: str | None = None, stop_price: Any = None, quote_quantity: Any = None,
+                          expire_ms: int | None = None) -> Ack:
+        """Place one order. `side` buy/sell; `type` limit/market, or where the venue has them (`order_types`)
+        stop_loss, stop_loss_limit, take_profit, take_profit_limit (with `stop_price`, the trigger); `tif`
+        GTC/IOC/FOK; `post_only` for a maker-only limit order. Price and quantity as Decimal, str, int or float
+        (checked against the symbol's tick, step and notional rules before anything is sent). `stp`: self-trade
+        prevention ("none", "cancel_taker", "cancel_maker", "cancel_both", or the venue's own value);
+        `quote_quantity`: a market order sized in the quote asset (then quantity=None); `expire_ms`: venue time
+        after which the venue drops the request (where it has that). A venue without one of these raises
+        NotSupported before anything is sent.
 
         Returns the venue's acknowledgement. If the outcome is unknown (timeout, lost connection, a venue
         "status unknown" reply), the order is looked up by its client id before this returns; if that still
         cannot settle it, ExecutionUnknown is raised carrying the client id. Never resent blindly.
         """
         t_call = perf_ns()
-        if (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
+        opts: OrderOptions | None = None
+        if stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None:
+            opts = order_options(stp, stop_price, quote_quantity, expire_ms)
+        if quote_quantity is not None:   # sized in the quote asset: quantity stays None
+            if quantity is not None:
+                raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
+            check_order(symbol, quote_quantity, price, client_order_id, post_only)
+        elif (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
                 or (price is not None and price.__class__ not in NUMBER_TYPES)
                 or (client_order_id is not None and client_order_id.__class__ is not str)):
             check_order(symbol, quantity, price, client_order_id, post_only)   # a typed error, before anything
@@ -707,9 +734,13 @@ class Session:
         side_u = _SIDES.get(side) if side.__class__ is str else None
         if side_u is None:
             side_u = _side(side)
-        if not (type.__class__ is str and type == "limit" and price is not None and tif.__class__ is str
-                and tif in _TIFS):
-            type, tif = _order_kind(type, tif, price, post_only)
+        if opts is not None or not (type.__class__ is str and type == "limit" and price is not None
+                                    and tif.__class__ is str and tif in _TIFS):
+            type, tif = _order_kind(type, tif, price, post_only, opts)
+            if type not in self.order_types:
+                raise self._not_supported(f"{type} orders", "a limit or market order")
+        if opts is not None:
+            self._check_options(opts, type)
         clid = client_order_id or self.ids.next()
         live = self.live_ids
         if clid in live:
@@ -718,7 +749,7 @@ class Session:
         lat = Latency()
         w = self._warmer
         if w is not None:   # the shape of the order the idle-time passes replay, and when it started
-            w.order = (symbol, side, quantity, price, type, tif, post_only)
+            w.order = (symbol, side, quantity, price, type, tif, post_only, opts)
             w.last_ns = t_call
         if self.rate_limit:
             self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
@@ -730,15 +761,16 @@ class Session:
             now = self.now_ms()
             journal.sent(self.venue, info.name, clid, side_u, quantity, price, now, now + self.acceptance_window_ms)
         try:
-            ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call)
+            ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call, opts)
             self.recorder.record(self.venue, self.transport, lat)
             if w is not None and w.want_reply:   # an order's reply, read without error: the one to replay
                 w.commit()
         except _Unknown as u:
-            ack = await self._reconcile_order(info, clid, u.cause, lat)   # ExecutionUnknown leaves it pending
+            ack = await self._reconcile_order(info, clid, u.cause, lat, t_call)   # ExecutionUnknown leaves it pending
         except asyncio.CancelledError:   # the caller stopped waiting (task cancel, wait_for timeout)
             if lat.client_ns:   # the bytes left: settled in the background, whatever the caller does now
-                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"))
+                self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"),
+                                   self._sent_ms(t_call))
             else:               # nothing was written: not sent
                 live.discard(clid)
                 if journal is not None:
@@ -754,7 +786,7 @@ class Session:
             # the venue refused it, or it was refused locally / never left: it is not live
             self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
             if isinstance(exc, ExecutionUnknown):
-                self.settler.watch(info, clid, exc)
+                self.settler.watch(info, clid, exc, self._sent_ms(t_call))
             else:
                 live.discard(clid)
                 if journal is not None:
@@ -769,24 +801,30 @@ class Session:
             # the request went out and its reply could not be read (a shape no venue documents): unknown
             logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
                            clid, exc.__class__.__name__)   # `type` is the order type here
-            ack = await self._reconcile_order(info, clid, exc, lat)
+            ack = await self._reconcile_order(info, clid, exc, lat, t_call)
         if ack.status in FINAL_STATES:
             live.discard(clid)
         if journal is not None:
             journal.final(clid, ack.status, ack.order_id)
         return ack
 
-    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency) -> Ack:
+    async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency,
+                               t_call: int) -> Ack:
         """reconcile() for a new order; if that leaves it undecided, or its caller stops waiting meanwhile,
         it goes on in the background (fastorder.venues.settle)."""
         try:
             return await self.reconcile(info, clid, cause, lat)
         except ExecutionUnknown as exc:
-            self.settler.watch(info, clid, exc)
+            self.settler.watch(info, clid, exc, self._sent_ms(t_call))
             raise
         except asyncio.CancelledError:
-            self.settler.watch(info, clid, cause)
+            self.settler.watch(info, clid, cause, self._sent_ms(t_call))
             raise
+
+    def _sent_ms(self, t_call: int) -> int:
+        """When a place_order that began at `t_call` (perf_counter_ns) sent its order, on the session's clock
+        (at most the call's start: the earliest the venue can have it)."""
+        return self.now_ms() - (perf_ns() - t_call) // 1_000_000
 
     async def recover(self) -> list[Ack]:
         """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
@@ -830,11 +868,6 @@ class Session:
         (HTX) look further, or return None: the order stays pending, undecided."""
         return Ack(venue=self.venue, symbol=rec["s"], client_order_id=rec["c"], status=NOT_PLACED,
                    reconciled=True)
-
-    async def place_orders(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
-        """Several orders at once (each a dict of place_order's arguments), all in flight together; one
-        result per order, in order: its Ack or the exception it raised."""
-        return list(await asyncio.gather(*(self.place_order(**o) for o in orders), return_exceptions=True))
 
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
@@ -959,8 +992,18 @@ class Session:
 
     # venue hooks -----------------------------------------------------------------------------------------
     async def _place(self, info: SymbolInfo, side: str, quantity: Any, price: Any, type: str, tif: str,
-                     post_only: bool, clid: str, lat: Latency, t_call: int) -> Ack:
+                     post_only: bool, clid: str, lat: Latency, t_call: int, opts: OrderOptions | None = None) -> Ack:
         raise NotImplementedError
+
+    def _check_options(self, opts: OrderOptions, type: str) -> None:
+        """The venue takes these options for this order type, or NotSupported / InvalidOrder before anything
+        is sent (venue modules extend it for what they encode)."""
+        if opts.stp is not None and opts.stp not in STP_MODES:
+            raise InvalidOrder(f"stp must be one of {sorted(STP_MODES)} or the venue's own value, not {opts.stp!r}",
+                               field="stp")
+        for name in ("stp", "stop_price", "quote_quantity", "expire_ms"):
+            if getattr(opts, name) is not None:
+                raise self._not_supported(f"{name}= on orders (in this library, yet)", "place_order without it")
 
     async def _cancel(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
         raise NotImplementedError
@@ -1007,20 +1050,32 @@ def _tcp_rtt(conn: Any) -> int | None:
         return None
 
 
-def _order_kind(type: str, tif: str, price: Any, post_only: bool) -> tuple[str, str]:
-    """Venue-neutral checks of an order's kind: ('limit'|'market', 'GTC'|'IOC'|'FOK')."""
+#: order type -> (takes a limit price, takes a trigger price)
+_KINDS = {"limit": (True, False), "market": (False, False), "stop_loss": (False, True),
+          "stop_loss_limit": (True, True), "take_profit": (False, True), "take_profit_limit": (True, True)}
+
+
+def _order_kind(type: str, tif: str, price: Any, post_only: bool,
+                opts: OrderOptions | None = None) -> tuple[str, str]:
+    """Venue-neutral checks of an order's kind: (an order type of _KINDS, 'GTC'|'IOC'|'FOK')."""
     t = type.lower() if isinstance(type, str) else ""
     f = tif.upper() if isinstance(tif, str) else ""
-    if t == "market":
+    kind = _KINDS.get(t)
+    if kind is None:
+        raise InvalidOrder(f"type must be one of {', '.join(_KINDS)}, not {type!r}", field="type")
+    limit_price, trigger = kind
+    if limit_price and price is None:
+        raise InvalidOrder(f"{t} orders need a price", field="price")
+    if not limit_price:
         if price is not None:
-            raise InvalidOrder("market orders take no price", field="price")
+            raise InvalidOrder(f"{t} orders take no price", field="price")
         if post_only:
             raise InvalidOrder("post_only applies to limit orders only", field="post_only")
-    elif t == "limit":
-        if price is None:
-            raise InvalidOrder("limit orders need a price", field="price")
-    else:
-        raise InvalidOrder(f"type must be 'limit' or 'market', not {type!r}", field="type")
+    if trigger != (opts is not None and opts.stop_price is not None):
+        raise InvalidOrder(f"{t} orders need a stop_price" if trigger else f"{t} orders take no stop_price",
+                           field="stop_price")
+    if opts is not None and opts.quote_quantity is not None and t != "market":
+        raise InvalidOrder("quote_quantity sizes market orders only", field="quote_quantity")
     if f not in ("GTC", "IOC", "FOK"):
         raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
     return t, f

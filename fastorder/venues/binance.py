@@ -380,7 +380,8 @@ class BinanceSession(Session):
         if seen:
             guard.observe_counts(seen, counts, 0)
 
-    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                     opts=None) -> Ack:
         # the order path, written out (no closures, no _call): it runs per order
         if type == "market":   # type, tif and price were checked by Session.place_order
             btype, btif = "MARKET", None

@@ -265,7 +265,8 @@ class HtxSession(Session):
         if left <= 0:
             self.guard.block(self._retry_after(expire))
 
-    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                     opts=None) -> Ack:
         # the order path, written out (no closure): it runs per order
         s = "buy" if side == "BUY" else "sell"
         if type == "market":   # type, tif and price were checked by Session.place_order

@@ -315,7 +315,8 @@ class OkxSession(Session):
                 lat.exchange_us = gw
         return d, item
 
-    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call) -> Ack:
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                     opts=None) -> Ack:
         # the order path, written out (no closures): it runs per order. type, tif and price were checked by
         # Session.place_order
         if type == "market":

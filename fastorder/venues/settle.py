@@ -44,14 +44,18 @@ class Settler:
         """Client ids of the orders being settled in the background."""
         return list(self._tasks)
 
-    def watch(self, info: SymbolInfo, clid: str, cause: BaseException) -> None:
+    def watch(self, info: SymbolInfo, clid: str, cause: BaseException, sent_ms: int | None = None) -> None:
         """Settle `clid` in the background (idempotent: one task per order). The venue can accept the order
-        until its acceptance window has passed, counted (conservatively) from now."""
+        until its acceptance window has passed, counted (conservatively) from now. `sent_ms`: when the order
+        was sent (the session's clock), which venues that forget client ids after a while (HTX) need to read a
+        "not found" right; now if not given."""
         s = self._session
         if clid in self._tasks or s._closed:
             return
-        deadline_ms = s.now_ms() + s.acceptance_window_ms
-        task = asyncio.get_running_loop().create_task(self._settle(info, clid, cause, deadline_ms))
+        now = s.now_ms()
+        deadline_ms = now + s.acceptance_window_ms
+        rec = {"s": info.name, "c": clid, "ts": now if sent_ms is None else sent_ms, "exp": deadline_ms}
+        task = asyncio.get_running_loop().create_task(self._settle(info, clid, cause, deadline_ms, rec))
         self._tasks[clid] = task
         task.add_done_callback(lambda _t: self._tasks.pop(clid, None))
 
@@ -64,7 +68,8 @@ class Settler:
         self._tasks[clid].cancel()
         return True
 
-    async def _settle(self, info: SymbolInfo, clid: str, cause: BaseException, deadline_ms: int) -> None:
+    async def _settle(self, info: SymbolInfo, clid: str, cause: BaseException, deadline_ms: int,
+                      rec: dict[str, Any]) -> None:
         s = self._session
         pause = FIRST_PAUSE_S
         ack: Ack | None = None
@@ -78,7 +83,7 @@ class Settler:
                     cause = exc
                     # past the window the venue can no longer take it: its "no such order" means not placed
                     if s.now_ms() > deadline_ms and isinstance(getattr(exc, "last_answer", None), UnknownOrder):
-                        ack = await s._not_found_after_window(info, {"s": info.name, "c": clid})
+                        ack = await s._not_found_after_window(info, rec)   # None: still undecided
                 except InvalidOrder:   # pragma: no cover - the symbol was valid when the order was sent
                     return
                 except Exception as exc:   # a query that failed in a way reconcile does not type: ask again

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,14 +39,14 @@ Listener = Callable[[Any], object]
 
 
 class _Track:
-    __slots__ = ("symbol", "status", "filled", "trade_id", "final", "last")
+    __slots__ = ("symbol", "status", "filled", "trades", "final", "last")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.last: Any = None      # the last event passed on
         self.status = ""
         self.filled = ""
-        self.trade_id = ""
+        self.trades: set[str] | None = None   # the trade ids passed on (a fill is reported once)
         self.final = False
 
 
@@ -61,8 +62,11 @@ class EventStream:
 
     #: how long an order whose reply was lost waits for its event before the REST query (seconds)
     settle_wait = 0.25
-    #: tracked orders kept after their final state (for duplicate suppression), oldest dropped beyond this
+    #: orders tracked at most (open ones included); past it, the oldest final ones go
     max_tracked = 200_000
+    #: orders kept after their final state, for dropping a repeat of it (the most recent this many): a long
+    #: session's memory stays flat, and a repeat comes within moments of the final state, not 10,000 orders on
+    keep_final = 10_000
 
     def __init__(self, session: Any, part: Any) -> None:
         self.s = session
@@ -81,13 +85,19 @@ class EventStream:
         self._pinger: asyncio.Task | None = None
         self._settler = getattr(session, "settler", None)   # fastorder.venues.settle: background settlement
         self._warmer = getattr(session, "_warmer", None)    # keep_warm: records one event to replay
+        # a venue whose fills come on two channels pairs them before they are passed on (HTX); None: deliver
+        self._route = getattr(part, "route", None)
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
+        self._finals: deque[str] = deque()   # keys of the orders passed on as final, oldest first
 
     # -- life cycle --------------------------------------------------------------------------------------
     async def start(self) -> None:
         await self._connect()
 
     async def close(self) -> None:
+        flush = getattr(self.part, "flush", None)
+        if flush is not None:   # events a venue part still holds are passed on before the consumers end
+            flush(self)
         self.closed = True
         for task in (self._recovering, self._pinger):
             if task is not None:
@@ -160,8 +170,12 @@ class EventStream:
         w = self._warmer
         if w is not None and w.event is None:   # keep_warm replays one real event's decode (fastorder.venues.warm)
             w.event = payload
+        route = self._route
         for ev in evs:
-            self.deliver(ev)
+            if route is None:
+                self.deliver(ev)
+            else:
+                route(self, ev)
 
     def deliver(self, ev: Any) -> bool:
         """Pass one event on (listeners, then iterators, then a waiting settlement), unless it repeats a final
@@ -182,7 +196,7 @@ class EventStream:
                 log.info("%s stream: skipped an older update of %s (filled %s < %s)", self.venue, key,
                          ev.filled_qty, t.filled)
                 return False
-        elif ev.exec_type == "TRADE" and ev.trade_id and ev.trade_id == t.trade_id:
+        elif ev.exec_type == "TRADE" and ev.trade_id and t.trades is not None and ev.trade_id in t.trades:
             self.duplicates += 1
             return False
         elif ev.snapshot and ev.status == t.status and ev.filled_qty == t.filled:
@@ -191,11 +205,21 @@ class EventStream:
         t.last = ev
         if ev.filled_qty:
             t.filled = ev.filled_qty
-        if ev.trade_id:
-            t.trade_id = ev.trade_id
+        if ev.trade_id and ev.exec_type == "TRADE":
+            if t.trades is None:
+                t.trades = {ev.trade_id}
+            else:
+                t.trades.add(ev.trade_id)
         if ev.status in FINAL_STATES:
             t.final = True
             self.s.live_ids.discard(key)
+            finals = self._finals
+            finals.append(key)
+            if len(finals) > self.keep_final:
+                old = finals.popleft()
+                ot = self.tracked.get(old)
+                if ot is not None and ot.final:
+                    del self.tracked[old]
         self.events += 1
         for fn in self.listeners:
             try:

@@ -71,7 +71,7 @@ class KeepWarm:
         self.interval = float(interval)
         self.interval_ns = int(self.interval * 1e9)
         self.last_ns = 0            # when the session last started an order (place_order's t_call)
-        self.order: tuple | None = None   # (symbol, side, quantity, price, type, tif, post_only) of the last order
+        self.order: tuple | None = None   # (symbol, side, quantity, price, type, tif, post_only, opts) of the last order
         self.want_reply = True      # no reply recorded yet: the send paths hand the next one over
         self.http_reply: bytes | None = None   # the recorded REST reply, as it came off the wire (usage headers out)
         self.ws_reply: bytes | None = None     # the recorded WebSocket reply frame (unmasked, as a server sends it)
@@ -186,18 +186,18 @@ class KeepWarm:
         if base is None:   # fastorder.venues.base imports this module: looked up once, at the first pass
             from fastorder.venues import base
             self._base = base
-        symbol, side, quantity, price, type_, tif, post_only = order
+        symbol, side, quantity, price, type_, tif, post_only, opts = order
         info = s._symbol_cache.get(symbol)
         if info is None:
             return   # the symbol's rules were dropped meanwhile: the next real order loads them
         side_u = base._SIDES.get(side) or side
-        if not (type_ == "limit" and price is not None and tif in base._TIFS):
-            type_, tif = base._order_kind(type_, tif, price, post_only)
+        if opts is None and not (type_ == "limit" and price is not None and tif in base._TIFS):
+            type_, tif = base._order_kind(type_, tif, price, post_only)   # (with options: recorded normalized)
         lat = Latency()
         s.rest_send = self._dry_rest
         s.ws_send = self._dry_ws
         try:
-            coro = s._place(info, side_u, quantity, price, type_, tif, post_only, self._clid, lat, perf_ns())
+            coro = s._place(info, side_u, quantity, price, type_, tif, post_only, self._clid, lat, perf_ns(), opts)
             try:
                 coro.send(None)
             except StopIteration:

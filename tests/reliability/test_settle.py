@@ -21,8 +21,8 @@ def _sim(venue):
 
 def _connect(sim, venue, transport, tmp_path, **kw):
     kw = dict(ACCOUNTS[venue], url=sim.url(venue, "rest"), journal=str(tmp_path / "j.log"), timeout=0.3, **kw)
-    if transport == "ws":
-        kw["ws_url"] = sim.url(venue, "ws")
+    if transport == "ws" or kw.get("events"):
+        kw["ws_url"] = sim.url(venue, "events" if venue == "htx" else "ws")
     return fastorder.connect(venue, transport, **kw)
 
 
@@ -97,4 +97,52 @@ def test_an_order_cancelled_before_it_was_written_is_not_sent(tmp_path):
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert s.journal.pending() == [] and sim.orders("binance") == [] and s.settler.watching == []
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("venue,transport", PATHS)
+def test_an_order_the_venue_never_got_is_settled_not_placed_after_its_window(tmp_path, venue, transport):
+    """The order is lost on its way (the venue never sees it), so every query says "no such order". Once the
+    acceptance window has passed, the background settler records NOT_PLACED. On HTX that answer holds only
+    within 2 h of the order's send time (client ids are forgotten later), so the settler must know when the
+    order was sent: without it HTX's order stayed undecided for ever."""
+    async def main():
+        async with _sim(venue) as sim, _connect(sim, venue, transport, tmp_path, acceptance_window_ms=300) as s:
+            got = []
+            s.on_settled.append(got.append)
+            sim.faults.add(f"drop:phase=before,count=1,transport={transport}")
+            with pytest.raises(ExecutionUnknown) as ei:
+                await s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC")
+            clid = ei.value.client_order_id
+            await _settled(got, within=5.0)
+            assert (got[0].client_order_id, got[0].status) == (clid, "NOT_PLACED")
+            assert sim.orders(venue) == [] and s.journal.pending() == []
+            assert s.journal.outcome(clid)["st"] == "NOT_PLACED" and s.settler.watching == []
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("venue,transport", PATHS)
+def test_the_background_settler_takes_the_order_event_before_any_query(tmp_path, venue, transport):
+    """With the order stream open, an order whose caller stopped waiting is settled from its event: no REST
+    query is made for it (the query stays the fallback when no event comes)."""
+    async def main():
+        async with _sim(venue) as sim, _connect(sim, venue, transport, tmp_path, events=True) as s:
+            got = []
+            s.on_settled.append(got.append)
+            queries = []
+            real_query = s._query
+
+            async def counting_query(*a, **kw):   # the real query, counted
+                queries.append(a)
+                return await real_query(*a, **kw)
+            s._query = counting_query
+            sim.faults.add(f"latency:ms=300,count=1,transport={transport}")   # the reply is slow
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC"), 0.05)
+            [pending] = s.journal.pending()
+            await _settled(got)
+            assert got[0].client_order_id == pending["c"]
+            assert (got[0].status, got[0].order_id) == _venue_word(sim, venue, pending["c"])
+            assert got[0].raw is not None and type(got[0].raw).__name__ == "OrderEvent"   # from the stream
+            assert queries == [] and s.journal.pending() == []
     asyncio.run(main())
