@@ -588,7 +588,8 @@ class Session(TradingOps):
     async def place_order(self, symbol: str, side: str, quantity: Any, price: Any = None, *, type: str = "limit",
                           tif: str = "GTC", post_only: bool = False, client_order_id: str | None = None,
                           stp: str | None = None, stop_price: Any = None, quote_quantity: Any = None,
-                          expire_ms: int | None = None) -> Ack:
+                          expire_ms: int | None = None, reduce_only: bool = False, position_side: str | None = None,
+                          contracts: Any = None) -> Ack:
         """Place one order. `side` buy/sell; `type` limit/market, or where the venue has them (`order_types`)
         stop_loss, stop_loss_limit, take_profit, take_profit_limit (with `stop_price`, the trigger); `tif`
         GTC/IOC/FOK; `post_only` for a maker-only limit order. Price and quantity as Decimal, str, int or float
@@ -596,7 +597,9 @@ class Session(TradingOps):
         prevention ("none", "cancel_taker", "cancel_maker", "cancel_both", or the venue's own value);
         `quote_quantity`: a market order sized in the quote asset (then quantity=None); `expire_ms`: venue time
         after which the venue drops the request (where it has that). A venue without one of these raises
-        NotSupported before anything is sent.
+        NotSupported before anything is sent. Perpetual swaps (`connect(..., market="perp")`): `reduce_only`,
+        `position_side` ("long"/"short" in hedge mode, "net" one-way) and `contracts=` (the size in contracts, given
+        instead of quantity; converted exactly with the contract size) — a spot session refuses them.
 
         Returns the venue's acknowledgement. If the outcome is unknown (timeout, lost connection, a venue
         "status unknown" reply), the order is looked up by its client id before this returns; if that still
@@ -604,12 +607,14 @@ class Session(TradingOps):
         """
         t_call = perf_ns()
         opts: OrderOptions | None = None
-        if stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None:
-            opts = order_options(stp, stop_price, quote_quantity, expire_ms)
-        if quote_quantity is not None:   # sized in the quote asset: quantity stays None
-            if quantity is not None:
-                raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
-            check_order(symbol, quote_quantity, price, client_order_id, post_only)
+        if (stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None
+                or reduce_only is not False or position_side is not None or contracts is not None):
+            opts = order_options(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
+        if quote_quantity is not None or contracts is not None:   # sized otherwise: quantity stays None
+            other = "quote_quantity" if quote_quantity is not None else "contracts"
+            if quantity is not None or (quote_quantity is not None and contracts is not None):
+                raise InvalidOrder("give one of quantity, quote_quantity and contracts, not several", field=other)
+            check_order(symbol, quote_quantity if contracts is None else contracts, price, client_order_id, post_only)
         elif (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
                 or (price is not None and price.__class__ not in NUMBER_TYPES)
                 or (client_order_id is not None and client_order_id.__class__ is not str)):
@@ -863,6 +868,9 @@ class Session(TradingOps):
         for name in ("stp", "stop_price", "quote_quantity", "expire_ms"):
             if getattr(opts, name) is not None:
                 raise self._not_supported(f"{name}= on orders (in this library, yet)", "place_order without it")
+        for name in ("reduce_only", "position_side", "contracts"):   # perpetual swaps' (fastorder.venues.perp)
+            if getattr(opts, name) not in (None, False):
+                raise self._not_supported(f"{name}= on this market", 'a session of connect(..., market="perp")')
 
     async def _cancel(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
         raise NotImplementedError
