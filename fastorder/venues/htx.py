@@ -288,6 +288,8 @@ class HtxSession(Session):
             if order_state and code == "order-orderstate-error" and "order-state" in d:
                 return d
             err = error_for(code, str(d.get("err-msg", "")), clid, action)
+            if isinstance(err, VenueError):   # HTX answers errors with HTTP 200 and the code in the body
+                err.http_status = resp.status
             if isinstance(err, RateLimited):
                 err.retry_after = self._retry_after(vals[2])
                 self.guard.block(err.retry_after)   # nothing more is sent until the venue's window ends
@@ -382,20 +384,21 @@ class HtxSession(Session):
         code: Any   # the reply's status code: read as the venue wrote it, then an int
         if order_id is not None:
             enc.cancel_request(buf, order_id, timestamp_s=ts)
-            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",
-                             order_state=True)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            d = self._result(resp, clid, lat, "cancel", order_state=True)
             # ok: "submitted for cancellation"; an order-orderstate-error names the order's state instead
             code = d.get("order-state") if d.get("status") != "ok" else 10
         else:
             enc.cancel_client_request(buf, clid, timestamp_s=ts)
-            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel")
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            d = self._result(resp, clid, lat, "cancel")
             code = d.get("data")   # a status code (an int), not an order id
         try:
             code = int(code)
         except (TypeError, ValueError):
             raise _Unknown(VenueError(VENUE, "unexpected", f"cancel reply without a status code: {d}")) from None
         if code == 0 and order_id is None:
-            raise UnknownOrder(VENUE, 0, "client-order-id not found", client_order_id=clid)
+            raise UnknownOrder(VENUE, 0, "client-order-id not found", http_status=resp.status, client_order_id=clid)
         status = _CANCEL_CODE.get(code)
         if status is None:
             if code != _CLOSED_LONG_AGO:
@@ -406,7 +409,7 @@ class HtxSession(Session):
             except VenueError:
                 raise VenueError(VENUE, code, "the order was closed long ago (canceled, filled or partially "
                                  "filled) and its final state can no longer be queried",
-                                 client_order_id=clid) from None
+                                 http_status=resp.status, client_order_id=clid) from None
             ack.latency, ack.raw = lat, d
             return ack
         return Ack(venue=VENUE, symbol=info.name, client_order_id=clid or "",
