@@ -99,7 +99,8 @@ def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", 
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
-            cancel_on_disconnect: float | None = None) -> BinanceSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> BinanceSession: ...
 
 
 @overload
@@ -116,7 +117,8 @@ def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, m
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
-            cancel_on_disconnect: float | None = None) -> OkxSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> OkxSession: ...
 
 
 @overload
@@ -133,7 +135,8 @@ def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest",
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
-            cancel_on_disconnect: float | None = None) -> HtxSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> HtxSession: ...
 
 
 @overload
@@ -149,7 +152,8 @@ def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", 
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet"] = "live",
-            cancel_on_disconnect: float | None = None) -> BinanceFuturesSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> BinanceFuturesSession: ...
 
 
 def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
@@ -179,7 +183,13 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
     loop meanwhile — for a dedicated core), tls_engine= ("compiled", the default: OpenSSL inside the compiled
     transport, direct writes and spin mode over TLS; "loop": the event loop's TLS transport; both verify as
-    ssl.create_default_context() or the given ssl_context), events= (True: open the
+    ssl.create_default_context() or the given ssl_context), keep_warm= (True, or an interval in seconds, True meaning
+    fastorder.venues.warm.DEFAULT_INTERVAL = 2 ms: while no order has been sent for that long, run the last
+    order's path every interval without sending anything — encode and sign, framing, the parse and
+    decode of a recorded reply — so an order after a quiet spell finds it in cache; costs CPU, see
+    docs/tuning.md), keep_warm_kernel= (True: each of those passes also writes and reads a few bytes over a
+    private loopback TCP connection of the process, keeping the kernel's TCP send path warm; nothing goes to
+    the venue), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
     session.events()` give every OrderEvent as the venue reports it, see fastorder.events), env= ("live",
     "testnet" or "demo": the venue's test environments' hosts, where it has them; docs/venues/),

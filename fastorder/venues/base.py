@@ -44,6 +44,8 @@ from fastorder.venues.limits import DEFAULT_MARGIN, parse_retry_after
 from fastorder.venues.operations import ENVS, STP_MODES, OrderOptions, TradingOps, order_options
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
+from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
+from fastorder.venues.warm import KeepWarm
 from fastorder.venues.ws_pool import WsPool
 
 if TYPE_CHECKING:
@@ -149,7 +151,8 @@ class Session(TradingOps):
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
                  rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0,
                  tls_engine: str = DEFAULT_TLS_ENGINE, env: str = "live",
-                 cancel_on_disconnect: float | None = None) -> None:
+                 cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+                 keep_warm_kernel: bool = False) -> None:
         if env not in ENVS:
             raise ConfigError(f"env must be one of {', '.join(ENVS)}, not {env!r}", field="env")
         if env not in self.envs:
@@ -218,6 +221,19 @@ class Session(TradingOps):
         if tls_engine not in TLS_ENGINES:
             raise ConfigError(f"tls_engine must be one of {TLS_ENGINES}, not {tls_engine!r}", field="tls_engine")
         self.tls_engine = tls_engine
+        # keep_warm: while idle, run the order path without sending (fastorder.venues.warm)
+        self._warmer: KeepWarm | None = None
+        if keep_warm is not False and keep_warm is not None and keep_warm != 0:
+            interval = DEFAULT_WARM_INTERVAL if keep_warm is True else keep_warm
+            if interval.__class__ not in (int, float) or not 0.0001 <= interval <= 10:   # bool: True handled
+                raise ConfigError("keep_warm must be True, False or an interval in seconds from 0.0001 to 10, "
+                                  f"not {keep_warm!r}", field="keep_warm")
+            if keep_warm_kernel.__class__ is not bool:
+                raise ConfigError("keep_warm_kernel must be True or False", field="keep_warm_kernel")
+            self._warmer = KeepWarm(self, interval, kernel=keep_warm_kernel)
+        elif keep_warm_kernel:
+            raise ConfigError("keep_warm_kernel=True needs keep_warm (it runs in keep_warm's passes)",
+                              field="keep_warm_kernel")
         if self.spin_us and tls_engine == "loop" and (self.rest.tls or (self.ws is not None and self.ws.tls)):
             raise ConfigError("spin_us over TLS needs tls_engine='compiled' (the loop's TLS records can only be "
                               "read by its own SSL object)", field="spin_us")
@@ -287,6 +303,8 @@ class Session(TradingOps):
             if self.cancel_on_disconnect is not None:   # armed before the first order can rest on the book
                 await self._arm_cancel_after(self.cancel_on_disconnect)
                 self._tasks.append(loop.create_task(self.cancel_on_disconnect_loop()))
+            if self._warmer is not None:
+                self._warmer.start(loop)
         except BaseException:
             await self.close()
             raise
@@ -326,6 +344,8 @@ class Session(TradingOps):
         if self._closed:
             return
         self._closed = True
+        if self._warmer is not None:
+            self._warmer.stop()
         if self.stream is not None:
             await self.stream.close()
         self.ws_pool.closed = True
@@ -521,6 +541,9 @@ class Session(TradingOps):
         except TRANSPORT_ERRORS as exc:   # written, but no reply: it may have been executed
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
+        w = self._warmer
+        if w is not None and w.want_reply:   # kept for keep_warm if it turns out to be an order's reply
+            w.pending = resp
         return resp
 
     #: the reply headers a venue reads per REST reply (`_reply_headers`); the first is always the simulator's
@@ -582,6 +605,9 @@ class Session(TradingOps):
         except TRANSPORT_ERRORS as exc:
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
+        w = self._warmer
+        if w is not None and w.want_reply:   # as in rest_send
+            w.pending = reply
         return reply
 
     # -- the public API -----------------------------------------------------------------------------------
@@ -638,9 +664,15 @@ class Session(TradingOps):
         ledger = self.ledger
         ledger.begin(info, clid, side_u, quantity, price)   # ClientIdInUse, RateLimited: nothing is sent
         lat = Latency()
+        w = self._warmer
+        if w is not None:   # the shape of the order the idle-time passes replay, and when it started
+            w.order = (symbol, side, quantity, price, type, tif, post_only, opts)
+            w.last_ns = t_call
         try:
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call, opts)
             self.recorder.record(self.venue, self.transport, lat)
+            if w is not None and w.want_reply:   # an order's reply, read without error: the one to replay
+                w.commit()
         except BaseException as exc:
             ack = await self._place_failed(info, clid, exc, lat, t_call)   # re-raises unless a query settles it
         ledger.settled(clid, ack)

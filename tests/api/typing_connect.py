@@ -31,6 +31,10 @@ async def uses() -> None:
         assert_type(f, BinanceFuturesSession)
         assert_type(await f.positions(), list[fastorder.Position])
         await f.place_order("BTCUSDT", "sell", None, type="market", contracts="1", reduce_only=True)
+    w = fastorder.connect("binance", "rest", key="k", secret="s", keep_warm=0.002, keep_warm_kernel=True)
+    assert_type(w, BinanceSession)
+    fastorder.connect("okx", key="k", secret="s", passphrase="p", keep_warm=True)
+    fastorder.connect("htx", key="k", secret="s", keep_warm="1ms")  # type: ignore[call-overload]
 
     fastorder.connect("binance", key="k", secret="s", passphrase="p")  # type: ignore[call-overload]
     fastorder.connect("okx", key="k", secret="s")  # type: ignore[call-overload]
