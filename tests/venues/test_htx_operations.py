@@ -147,8 +147,8 @@ def test_place_orders_in_batches_of_ten_with_per_item_results_in_order():
             assert by_cid[res[10].client_order_id]["status"] == "FILLED"
             assert res[5].client_order_id and res[5].client_order_id not in by_cid
             # the refused order's client id is free again; the resting ones are live
-            assert res[5].client_order_id not in s.live_ids
-            assert {a.client_order_id for a in acks if a is not res[10]} <= s.live_ids
+            assert res[5].client_order_id not in s.ledger.live_ids
+            assert {a.client_order_id for a in acks if a is not res[10]} <= s.ledger.live_ids
     run(main())
 
 
@@ -165,7 +165,7 @@ def test_a_batch_without_a_reply_settles_each_order_by_its_client_id(tmp_path):
             # journalled before the batch was sent; settled (NEW: still live) once the queries answered
             assert journal.pending("htx") == []
             assert [journal.outcome(r.client_order_id)["o"] for r in res] == [r.order_id for r in res]
-            assert {r.client_order_id for r in res} <= s.live_ids
+            assert {r.client_order_id for r in res} <= s.ledger.live_ids
         journal.close()
     run(main())
 
