@@ -114,3 +114,8 @@ class Exchange:
               oid: int | None = None) -> Order:
         """Place and match one order; raises Reject; returns the order (already matched)."""
     def cancel(self, o: Order, now: int, status: str = "CANCELED") -> None: ...
+    def modify(self, o: Order, now: int, *, qty: Decimal | None = None, price: Decimal | None = None,
+               post_only: bool = False) -> None:
+        """Change a resting limit order's total quantity and/or price (OKX amend-order): the same price and a
+        smaller total keep its place in the queue; otherwise it goes to the back of its level and a crossing
+        price matches. Raises Reject NOT_OPEN, WOULD_TAKE or INSUFFICIENT (the order unchanged)."""

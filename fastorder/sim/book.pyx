@@ -351,6 +351,61 @@ cdef class Exchange:
         o.utime = now
         self._unlock(o)
 
+    def modify(self, Order o, now, *, qty=None, price=None, bint post_only=False) -> None:
+        """Change a resting limit order's total quantity and/or price in place (OKX amend-order; Binance's
+        keep-priority amend is `amend`). Price-time priority: the same price and a smaller total keep the
+        order's place in its queue; a new price or a larger total sends it to the back of its (new) level, and
+        a price that crosses the book matches at once, as a new order would. A total at or below what has
+        executed ends the order FILLED. Raises Reject NOT_OPEN, WOULD_TAKE (``post_only`` and the new price
+        would take) or INSUFFICIENT (the larger lock exceeds the free balance); the order is unchanged then."""
+        cdef Book book = self.books[o.symbol]
+        cdef list b
+        if o.status not in OPEN or o.otype != "LIMIT":
+            raise Reject("NOT_OPEN")
+        spec = book.spec
+        buy = o.side == "BUY"
+        new_qty = o.qty if qty is None else qty
+        new_px = o.price if price is None else price
+        crosses = (book.ask_px and book.ask_px[0] <= new_px) if buy else (book.bid_px and book.bid_px[-1] >= new_px)
+        if post_only and new_px != o.price:
+            best = book.best_ask(o.account) if buy else book.best_bid(o.account)
+            if best is not None and (new_px >= best if buy else new_px <= best):
+                raise Reject("WOULD_TAKE")
+        rest = new_qty - o.executed
+        if rest < ZERO:
+            rest = ZERO
+        need = new_px * rest if buy else rest
+        if not o.is_mm:
+            b = self.account(o.account).bal(spec.quote if buy else spec.base)
+            if need - o.locked > b[0]:
+                raise Reject("INSUFFICIENT", spec.quote if buy else spec.base)
+            b[0] -= need - o.locked
+            b[1] += need - o.locked
+            o.locked = need
+        o.utime = now
+        self.touched.clear()
+        if new_qty <= o.executed:   # nothing left to trade: the order is done
+            book.remove(o)
+            o.qty = o.executed
+            o.status = "FILLED"
+            return
+        if new_px == o.price and new_qty <= o.qty:   # smaller at the same price: keeps its place
+            o.qty = new_qty
+            return
+        book.remove(o)
+        o.price = new_px
+        o.qty = new_qty
+        o.seq = next(self._seq)
+        if crosses:
+            self._match(book, o, now)
+            try:
+                self._finish(book, o, spec, "GTC")
+            finally:
+                if self._refill:
+                    self._replenish(book, now)
+        else:
+            book.add(o)
+
     def _forget_old(self) -> None:
         """Drop the oldest final orders (like an exchange archiving them) so a long benchmark keeps a bounded
         memory; open orders are always kept."""
