@@ -11,6 +11,8 @@ Wire (binance-spot-api-docs, web-socket-api.md "User Data Stream requests" and u
 - a placement: NEW, then one TRADE per fill (X PARTIALLY_FILLED / FILLED), then EXPIRED for an IOC/FOK/market
   rest; each resting order it matched: TRADE; an order expired by self-trade prevention: TRADE_PREVENTION with
   X EXPIRED_IN_MATCH. A cancel: CANCELED with c = the cancel request's id and C = the order's own id.
+- no REJECTED: Binance sends one only for a cancel-replace whose new order is refused, and the simulator does
+  not serve `order.cancelReplace` (an order refused at placement gets an error reply and no event).
 
 Faults (for tests and `fastorder bench`): `drop()` cuts every subscribed connection (no close frame),
 `terminate()` ends every subscription with `eventStreamTerminated` (the connection stays), `delay_ms` holds
@@ -102,7 +104,8 @@ class BinanceUserStream(PrivateStream):
             if not self.subs.get(m.account):
                 continue
             if px is None:
-                self._emit(m, "TRADE_PREVENTION", "EXPIRED_IN_MATCH", now, cum=executed, cum_quote=m.cum_quote)
+                # EXPIRED_IN_MATCH, or still open after a DECREMENT that left it some quantity
+                self._emit(m, "TRADE_PREVENTION", m.status, now, cum=executed, cum_quote=m.cum_quote)
             else:
                 status = "FILLED" if executed == m.qty else "PARTIALLY_FILLED"
                 self._emit(m, "TRADE", status, now, cum=executed, cum_quote=m.cum_quote, fill=(px, q, tid),

@@ -8,6 +8,7 @@ from typing import Any
 ZERO: Decimal
 MM: str
 OPEN: tuple[str, str]
+STP_MODES: tuple[str, ...]
 DEFAULT_BALANCES: dict[str, str]
 
 class Reject(Exception):
@@ -59,6 +60,8 @@ class Order:
     locked: Decimal
     seq: int
     cancel_source: str
+    prevented: Decimal   # quantity expired by self-trade prevention (DECREMENT)
+    stp: str             # self-trade prevention mode when this order takes (STP_MODES)
     def __init__(self, oid: int, cid: str, symbol: str, side: str, otype: str, tif: str, price: Decimal | None,
                  qty: Decimal, quote_qty: Decimal | None, account: str, now: int,
                  extra: dict[str, Any] | None = None) -> None: ...
@@ -111,11 +114,12 @@ class Exchange:
     def place(self, account: str, symbol: str, side: str, otype: str, *, price: Decimal | None = None,
               qty: Decimal | None = None, quote_qty: Decimal | None = None, tif: str = "GTC",
               post_only: bool = False, cid: str = "", now: int = 0, extra: dict[str, Any] | None = None,
-              oid: int | None = None) -> Order:
+              oid: int | None = None, stp: str = "EXPIRE_MAKER") -> Order:
         """Place and match one order; raises Reject; returns the order (already matched)."""
     def cancel(self, o: Order, now: int, status: str = "CANCELED") -> None: ...
-    def modify(self, o: Order, now: int, *, qty: Decimal | None = None, price: Decimal | None = None,
-               post_only: bool = False) -> None:
-        """Change a resting limit order's total quantity and/or price (OKX amend-order): the same price and a
-        smaller total keep its place in the queue; otherwise it goes to the back of its level and a crossing
-        price matches. Raises Reject NOT_OPEN, WOULD_TAKE or INSUFFICIENT (the order unchanged)."""
+    def amend(self, o: Order, now: int, qty: Decimal | None = None, price: Decimal | None = None, *,
+              post_only: bool = False) -> Order:
+        """Change a resting order's total quantity and/or price: a smaller quantity at the same price keeps its
+        place in the queue; any other change re-enters it like a new order (matched, then at the back of its
+        level); a quantity at or below the executed one ends it (EXPIRED). Reject NOT_OPEN, NO_CHANGE,
+        WOULD_TAKE, INSUFFICIENT leave it unchanged."""

@@ -10,8 +10,16 @@ filled is put back (same price, same quantity, back of the queue) once the taker
 book never runs dry during a benchmark, while one large order still walks several levels (partial fills,
 IOC/FOK/MARKET expiry work as on a real book).
 
-Self-trade prevention: a taker never trades with a resting order of the same account; the resting order
-is expired (Binance's default mode EXPIRE_MAKER; OKX's default ``cancel_maker``). Fees are zero.
+Self-trade prevention is the taker's mode (``place(..., stp=...)``, Binance's names; default EXPIRE_MAKER, which
+is also OKX's default ``cancel_maker``): when a taker meets a resting order of the same account, NONE lets them
+trade; EXPIRE_MAKER expires the resting order; EXPIRE_TAKER expires the taker's rest (status EXPIRED_IN_MATCH);
+EXPIRE_BOTH both; DECREMENT (and TRANSFER, which within one account behaves as DECREMENT) takes the smaller of the
+two open quantities off both as "prevented" and expires the order(s) left with none (binance-spot-api-docs,
+faqs/stp_faq.md). Fees are zero.
+
+``amend`` changes a resting order: a smaller quantity at the same price keeps the order's place in its price
+level; any other change takes it off the book and brings it back like a new order (matched, then at the back of
+its level).
 
 Compiled (Cython): orders, books and the exchange are extension types with typed attributes, so the per-order
 matching path is C attribute access and C calls around ``Decimal`` arithmetic; prices and quantities stay
@@ -29,6 +37,8 @@ from decimal import ROUND_DOWN, Decimal
 ZERO = Decimal(0)
 MM = "_mm"
 OPEN = ("NEW", "PARTIALLY_FILLED")
+#: self-trade prevention modes the engine applies (the taker's); TRANSFER acts as DECREMENT within one account
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER")
 
 
 class Reject(Exception):
@@ -64,6 +74,8 @@ class SymbolSpec:
 cdef class Order:
     cdef public object oid, cid, symbol, side, otype, tif, price, qty, quote_qty, executed, cum_quote, status
     cdef public object ctime, utime, account, extra, locked, seq, cancel_source
+    cdef public object prevented   # quantity expired by self-trade prevention (DECREMENT), never traded
+    cdef public str stp            # self-trade prevention mode when this order takes (module docstring)
     cdef public list fills
     cdef public bint is_mm
 
@@ -89,10 +101,12 @@ cdef class Order:
         self.locked = ZERO
         self.seq = 0
         self.cancel_source = ""
+        self.prevented = ZERO
+        self.stp = "EXPIRE_MAKER"
 
     @property
     def remaining(self) -> Decimal:
-        return self.qty - self.executed
+        return self.qty - self.executed - self.prevented
 
     @property
     def is_open(self) -> bool:
@@ -266,10 +280,13 @@ cdef class Exchange:
     def place(self, account: str, symbol: str, side: str, otype: str, *, price: Decimal | None = None,
               qty: Decimal | None = None, quote_qty: Decimal | None = None, tif: str = "GTC",
               post_only: bool = False, cid: str = "", now: int = 0, extra: dict | None = None,
-              oid: int | None = None) -> Order:
+              oid: int | None = None, stp: str = "EXPIRE_MAKER") -> Order:
         """Place and match one order. ``otype`` is LIMIT or MARKET; ``tif`` GTC, IOC or FOK;
         ``post_only`` rejects (Reject WOULD_TAKE) a limit order that would take liquidity.
-        MARKET orders give ``qty`` or ``quote_qty``. Raises Reject; returns the order (already matched)."""
+        MARKET orders give ``qty`` or ``quote_qty``; ``stp`` the self-trade prevention mode (module docstring).
+        Raises Reject; returns the order (already matched)."""
+        if stp not in STP_MODES:
+            raise ValueError(f"stp must be one of {STP_MODES}, not {stp!r}")
         cdef Book book = self.books[symbol]
         cdef object spec = book.spec
         cdef Account acct = self.account(account)
@@ -303,6 +320,7 @@ cdef class Exchange:
         o = Order(oid if oid is not None else next(self._oid), cid, symbol, side, otype, tif, price,
                   qty if qty is not None else ZERO, quote_qty, account, now, extra)
         o.seq = next(self._seq)
+        o.stp = stp
         if otype == "LIMIT":
             b[0] -= need
             b[1] += need
@@ -327,6 +345,11 @@ cdef class Exchange:
                 self._replenish(book, now)
 
     cdef Order _finish(self, Book book, Order o, object spec, object tif):
+        if o.status == "EXPIRED_IN_MATCH":   # self-trade prevention expired the taker's rest
+            if o.otype == "MARKET" and o.quote_qty is not None and o.qty == ZERO:
+                o.qty = o.executed
+            self._unlock(o)
+            return o
         if o.otype == "MARKET":
             if o.quote_qty is not None and o.qty == ZERO:
                 o.qty = o.executed
@@ -335,6 +358,9 @@ cdef class Exchange:
                 o.status = "EXPIRED"  # book could not absorb the whole quote amount
         elif o.qty == o.executed:
             o.status = "FILLED"
+        elif o.qty == o.executed + o.prevented:   # nothing left open after DECREMENT
+            o.status = "EXPIRED_IN_MATCH"
+            self._unlock(o)
         elif tif in ("IOC", "FOK"):
             o.status = "EXPIRED"
             self._unlock(o)
@@ -351,60 +377,72 @@ cdef class Exchange:
         o.utime = now
         self._unlock(o)
 
-    def modify(self, Order o, now, *, qty=None, price=None, bint post_only=False) -> None:
-        """Change a resting limit order's total quantity and/or price in place (OKX amend-order; Binance's
-        keep-priority amend is `amend`). Price-time priority: the same price and a smaller total keep the
-        order's place in its queue; a new price or a larger total sends it to the back of its (new) level, and
-        a price that crosses the book matches at once, as a new order would. A total at or below what has
-        executed ends the order FILLED. Raises Reject NOT_OPEN, WOULD_TAKE (``post_only`` and the new price
-        would take) or INSUFFICIENT (the larger lock exceeds the free balance); the order is unchanged then."""
-        cdef Book book = self.books[o.symbol]
+    def amend(self, Order o, now: int, qty: Decimal | None = None, price: Decimal | None = None, *,
+              post_only: bool = False) -> Order:
+        """Change a resting LIMIT order's total quantity (executed part included) and/or price, in place
+        (same order id and client id). Only a smaller quantity at the same price keeps the order's place in
+        its price level (its balance lock shrinks with it); any other change takes it off the book and brings
+        it back as if new: its balance locked again for the new price and quantity, matched against the book
+        (it may trade), then at the back of its price level. A quantity at or below what has already executed
+        leaves nothing open: the order is taken off the book with status EXPIRED (venues that refuse such an
+        amend check before calling). ``post_only``: a new price that would take is refused (WOULD_TAKE).
+
+        Raises Reject NOT_OPEN, NO_CHANGE (same quantity and price), WOULD_TAKE, INSUFFICIENT (the new lock);
+        the order is unchanged after any Reject. Returns the order."""
+        cdef Book book
+        cdef Account acct
         cdef list b
-        if o.status not in OPEN or o.otype != "LIMIT":
+        cdef bint buy = o.side == "BUY"
+        self.touched.clear()
+        if o.status not in OPEN:
             raise Reject("NOT_OPEN")
-        spec = book.spec
-        buy = o.side == "BUY"
-        new_qty = o.qty if qty is None else qty
         new_px = o.price if price is None else price
-        crosses = (book.ask_px and book.ask_px[0] <= new_px) if buy else (book.bid_px and book.bid_px[-1] >= new_px)
-        if post_only and new_px != o.price:
+        new_qty = o.qty if qty is None else qty
+        if new_px == o.price and new_qty == o.qty:
+            raise Reject("NO_CHANGE")
+        book = self.books[o.symbol]
+        done = o.executed + o.prevented
+        if new_qty <= done:   # nothing left to trade: the order ends
+            book.remove(o)
+            o.qty = new_qty if new_qty > o.executed else o.executed
+            o.status = "EXPIRED"
+            o.utime = now
+            self._unlock(o)
+            return o
+        if new_px == o.price and new_qty < o.qty:   # keeps its place in the queue
+            self._release(o, o.qty - new_qty)
+            o.qty = new_qty
+            o.utime = now
+            return o
+        spec = book.spec
+        if post_only:
             best = book.best_ask(o.account) if buy else book.best_bid(o.account)
             if best is not None and (new_px >= best if buy else new_px <= best):
                 raise Reject("WOULD_TAKE")
-        rest = new_qty - o.executed
-        if rest < ZERO:
-            rest = ZERO
-        need = new_px * rest if buy else rest
-        if not o.is_mm:
-            b = self.account(o.account).bal(spec.quote if buy else spec.base)
-            if need - o.locked > b[0]:
-                raise Reject("INSUFFICIENT", spec.quote if buy else spec.base)
-            b[0] -= need - o.locked
-            b[1] += need - o.locked
-            o.locked = need
-        o.utime = now
-        self.touched.clear()
-        if new_qty <= o.executed:   # nothing left to trade: the order is done
-            book.remove(o)
-            o.qty = o.executed
-            o.status = "FILLED"
-            return
-        if new_px == o.price and new_qty <= o.qty:   # smaller at the same price: keeps its place
-            o.qty = new_qty
-            return
+        acct = self.account(o.account)
+        asset = spec.quote if buy else spec.base
+        need = new_px * (new_qty - done) if buy else new_qty - done
+        b = acct.bal(asset)
+        if not o.is_mm and need > b[0] + o.locked:
+            raise Reject("INSUFFICIENT", asset)
         book.remove(o)
+        self._unlock(o)
+        if not o.is_mm:
+            b[0] -= need
+            b[1] += need
+            o.locked = need
         o.price = new_px
         o.qty = new_qty
+        o.utime = now
         o.seq = next(self._seq)
-        if crosses:
-            self._match(book, o, now)
-            try:
-                self._finish(book, o, spec, "GTC")
-            finally:
-                if self._refill:
-                    self._replenish(book, now)
-        else:
-            book.add(o)
+        if not (book.ask_px and book.ask_px[0] <= new_px if buy else book.bid_px and book.bid_px[-1] >= new_px):
+            return self._finish(book, o, spec, "GTC")   # rests at the back of its level
+        self._match(book, o, now)
+        try:
+            return self._finish(book, o, spec, "GTC")
+        finally:
+            if self._refill:
+                self._replenish(book, now)
 
     def _forget_old(self) -> None:
         """Drop the oldest final orders (like an exchange archiving them) so a long benchmark keeps a bounded
@@ -432,6 +470,20 @@ cdef class Exchange:
             b[1] -= o.locked
             b[0] += o.locked
             o.locked = ZERO
+
+    cdef _release(self, Order o, object d):
+        """Unlock the balance held for quantity ``d`` of a resting (or taking) LIMIT order."""
+        cdef list b
+        if o.is_mm or not o.locked or o.otype != "LIMIT":
+            return
+        spec = self.specs[o.symbol]
+        amt = o.price * d if o.side == "BUY" else d
+        if amt > o.locked:
+            amt = o.locked
+        b = self.account(o.account).bal(spec.quote if o.side == "BUY" else spec.base)
+        b[1] -= amt
+        b[0] += amt
+        o.locked -= amt
 
     def _levels(self, book: Book, buy: bool):
         if buy:
@@ -482,7 +534,7 @@ cdef class Exchange:
         cdef bint buy = o.side == "BUY"
         cdef bint by_quote, done
         cdef object spec = book.spec
-        cdef object step, limit, quote_left, px, m_left, q, notional, tid
+        cdef object step, limit, quote_left, px, m_left, q, notional, tid, mode
         cdef list refill, base_b, quote_b, levels
         cdef dict sides
         cdef Account taker_acct, ma
@@ -504,18 +556,49 @@ cdef class Exchange:
             lv = sides[px]
             done = False
             for m in list(lv):
-                if m.account == o.account:  # self-trade prevention: expire the resting (maker) order
-                    lv.remove(m)
-                    m.status = "EXPIRED_IN_MATCH"
-                    m.utime = now
-                    self._unlock(m)
-                    self.touched.append((m, None, None, None, m.executed))
-                    continue
-                m_left = m.qty - m.executed
+                if m.account == o.account and o.stp != "NONE":   # self-trade prevention, the taker's mode
+                    mode = o.stp
+                    if mode == "DECREMENT" or mode == "TRANSFER":
+                        m_left = m.qty - m.executed - m.prevented
+                        if by_quote:
+                            q = min(m_left, (quote_left / px).quantize(step, ROUND_DOWN))
+                        else:
+                            q = min(m_left, o.qty - o.executed - o.prevented)
+                        m.prevented += q
+                        o.prevented += q
+                        self._release(m, q)
+                        self._release(o, q)
+                        if by_quote:
+                            quote_left -= q * px
+                        m.utime = now
+                        if q == m_left:
+                            lv.remove(m)
+                            m.status = "EXPIRED_IN_MATCH"
+                            self._unlock(m)
+                        self.touched.append((m, None, None, None, m.executed))
+                        if (by_quote and quote_left < px * step) or (not by_quote and
+                                                                     o.qty == o.executed + o.prevented):
+                            o.status = "EXPIRED_IN_MATCH"
+                            done = True
+                            break
+                        continue
+                    if mode != "EXPIRE_TAKER":   # EXPIRE_MAKER, EXPIRE_BOTH: the resting order expires
+                        lv.remove(m)
+                        m.status = "EXPIRED_IN_MATCH"
+                        m.utime = now
+                        self._unlock(m)
+                        self.touched.append((m, None, None, None, m.executed))
+                    if mode == "EXPIRE_MAKER":
+                        continue
+                    o.status = "EXPIRED_IN_MATCH"   # EXPIRE_TAKER, EXPIRE_BOTH: the taker's rest expires
+                    o.utime = now
+                    done = True
+                    break
+                m_left = m.qty - m.executed - m.prevented
                 if by_quote:
                     q = min(m_left, (quote_left / px).quantize(step, ROUND_DOWN))
                 else:
-                    q = min(m_left, o.qty - o.executed)
+                    q = min(m_left, o.qty - o.executed - o.prevented)
                 if q <= 0:
                     done = True
                     break
@@ -567,7 +650,7 @@ cdef class Exchange:
                     m.status = "PARTIALLY_FILLED"
                 if not m.is_mm:   # the venue's private stream reports the maker's fill
                     self.touched.append((m, px, q, tid, m.executed))
-                if (not by_quote and o.qty == o.executed) or (by_quote and quote_left < px * step):
+                if (not by_quote and o.qty == o.executed + o.prevented) or (by_quote and quote_left < px * step):
                     done = True
                     break
             if not lv:

@@ -1,6 +1,7 @@
 """The simulated HTX WebSocket v2 (`/ws/v2`, account and order updates): `auth`, `sub`/`unsub` of
-`orders#{symbol}` (symbol or `*`), the server's `ping` every 20 s answered by `pong`, and one `orders#…`
-push per order change the matching engine makes, in order.
+`orders#{symbol}` and `trade.clearing#{symbol}#{mode}` (symbol or `*`), the server's `ping` every 20 s
+answered by `pong`, and one `orders#…` push per order change the matching engine makes, in order, with a
+`trade.clearing#…` push after each trade (and, in mode 1, after each cancellation).
 
 Wire (HTX spot docs, "Websocket Account and Order": Authentication, Subscribe Order Updates; plain-text JSON):
 - `{"action":"req","ch":"auth","params":{"authType":"api","accessKey":…,"signatureMethod":"HmacSHA256"|
@@ -12,6 +13,13 @@ Wire (HTX spot docs, "Websocket Account and Order": Authentication, Subscribe Or
 - pushes `{"action":"push","ch":"orders#btcusdt","data":{…}}`: eventType creation (orderStatus submitted),
   trade (partial-filled / filled, tradePrice, tradeVolume, tradeId, tradeTime, aggressor, execAmt, remainAmt),
   cancellation (partial-canceled / canceled, lastActTime). An IOC/FOK/market rest is reported as a cancellation.
+- `{"action":"sub","ch":"trade.clearing#btcusdt#0"}` (mode 0, the default: trades; 1: trades and
+  cancellations) -> pushes `{"action":"push","ch":"trade.clearing#btcusdt#0","data":{…}}`: eventType trade
+  (symbol, orderId, tradePrice, tradeVolume, orderSide, orderType, aggressor, tradeId, tradeTime, transactFee,
+  feeDeduct, feeDeductType, feeCurrency, accountId, source, orderPrice, orderSize, clientOrderId,
+  orderCreateTime, orderStatus; no cumulative execAmt), eventType cancellation in mode 1 (remainAmt).
+- No push says "rejected": HTX sends orderStatus rejected only when a stop-limit order fails to trigger
+  (eventType trigger), and the simulator refuses stop-limit orders at placement.
 Faults: `drop()` cuts the subscribed connections, `delay_ms` holds pushes back (order kept).
 """
 
@@ -45,7 +53,8 @@ class HtxWsSession:
         self.host = (req.header(b"host") or "").lower()
         self.key: Any = None
         self.conn: Any = None
-        self.subs: set[str] = set()
+        self.subs: set[str] = set()         # orders#{symbol}: symbols (or "*")
+        self.clearing: dict[str, int] = {}  # trade.clearing#{symbol}#{mode}: symbol (or "*") -> mode
         self._ping: Any = None
         self.pongs = 0
 
@@ -83,17 +92,39 @@ class HtxWsSession:
         if action in ("sub", "unsub") and isinstance(ch, str):
             if self.key is None:
                 return orjson.dumps({"action": action, "code": 2002, "ch": ch, "message": "invalid.auth.state"})
-            sym = ch[len("orders#"):] if ch.startswith("orders#") else None
-            if sym is None or not (sym == "*" or sym in self.v.ex.specs):
+            topic, mode = self._topic(ch)
+            if topic is None:
                 return orjson.dumps({"action": action, "code": 2001, "ch": ch, "message": "invalid.symbol"})
             if action == "sub":
-                self.subs.add(sym)
+                if topic[0] == "orders":
+                    self.subs.add(topic[1])
+                else:
+                    self.clearing[topic[1]] = mode
                 self.v.stream.subscribe(self, self.key.account)
+            elif topic[0] == "orders":
+                self.subs.discard(topic[1])
             else:
-                self.subs.discard(sym)
+                self.clearing.pop(topic[1], None)
             return orjson.dumps({"action": action, "code": 200, "ch": ch, "data": {}})
         return orjson.dumps({"action": action if isinstance(action, str) else "req", "code": 4000,
                              "message": "bad.request"})
+
+    def _topic(self, ch: str) -> tuple[tuple[str, str] | None, int]:
+        """("orders" | "clearing", symbol or "*") and the clearing mode (0: trades, 1: trades and
+        cancellations; absent: 0), or (None, 0) for a topic this endpoint does not serve."""
+        if ch.startswith("orders#"):
+            sym, mode = ch[len("orders#"):], 0
+            kind = "orders"
+        elif ch.startswith("trade.clearing#"):
+            sym, _, m = ch[len("trade.clearing#"):].partition("#")
+            if m not in ("", "0", "1"):
+                return None, 0
+            kind, mode = "clearing", int(m or 0)
+        else:
+            return None, 0
+        if not (sym == "*" or sym in self.v.ex.specs):
+            return None, 0
+        return (kind, sym), mode
 
     def _auth(self, p: Any) -> bytes:
         fail = orjson.dumps({"action": "req", "code": 2002, "ch": "auth", "message": "auth.fail"})
@@ -142,6 +173,7 @@ class HtxOrdersStream(PrivateStream):
                 cum += fill[1]
                 done = i == len(o.fills) - 1 and o.status == "FILLED"
                 self._push(o, self._trade(o, fill, cum, done, True, now))
+                self._clear(o, self._clearing_trade(o, fill, done, True, now))
             if o.status in ("EXPIRED", "EXPIRED_IN_MATCH", "CANCELED"):
                 self._cancellation(o, now)
         for m, px, q, tid, executed in touched:
@@ -151,6 +183,7 @@ class HtxOrdersStream(PrivateStream):
                 self._cancellation(m, now)
             else:
                 self._push(m, self._trade(m, (px, q, tid), executed, executed == m.qty, False, now))
+                self._clear(m, self._clearing_trade(m, (px, q, tid), executed == m.qty, False, now))
 
     def canceled(self, o: Any, now: int) -> None:
         if self.subs.get(o.account):
@@ -165,10 +198,44 @@ class HtxOrdersStream(PrivateStream):
                 "orderSize": o.extra["amount"], "orderStatus": "filled" if done else "partial-filled"}
 
     def _cancellation(self, o: Any, now: int) -> None:
+        status = "partial-canceled" if o.executed else "canceled"
+        remain = _f(o.qty - o.executed) if o.qty else "0"
         self._push(o, {"eventType": "cancellation", "lastActTime": now, "execAmt": _f(o.executed),
-                       "remainAmt": _f(o.qty - o.executed) if o.qty else "0",
-                       "orderPrice": _f(o.price) if o.price else "", "orderSize": o.extra["amount"],
-                       "orderStatus": "partial-canceled" if o.executed else "canceled"})
+                       "remainAmt": remain, "orderPrice": _f(o.price) if o.price else "",
+                       "orderSize": o.extra["amount"], "orderStatus": status})
+        self._clear(o, {"eventType": "cancellation", "symbol": o.symbol, "orderId": o.oid,
+                        "orderSide": o.extra["type"].partition("-")[0], "orderType": o.extra["type"],
+                        "accountId": o.extra["account_id"], "source": o.extra["source"],
+                        "orderPrice": _f(o.price) if o.price else "", "orderSize": o.extra["amount"],
+                        "clientOrderId": o.cid, "orderCreateTime": o.ctime, "remainAmt": remain,
+                        "orderStatus": status}, cancellation=True)
+
+    def _clearing_trade(self, o: Any, fill: tuple, done: bool, aggressor: bool, now: int) -> dict:
+        """A trade as `trade.clearing#…` reports it: the fill with its fee (the simulator charges none; the fee
+        currency is what the order receives: the base asset for a buy, the quote asset for a sell), no
+        cumulative amount."""
+        px, q, tid = fill
+        side = o.extra["type"].partition("-")[0]
+        sp = self.v.ex.specs[o.symbol]
+        return {"eventType": "trade", "symbol": o.symbol, "orderId": o.oid, "tradePrice": _f(px),
+                "tradeVolume": _f(q), "orderSide": side, "orderType": o.extra["type"], "aggressor": aggressor,
+                "tradeId": tid, "tradeTime": now, "transactFee": "0", "feeDeduct": "0", "feeDeductType": "",
+                "feeCurrency": (sp.base if side == "buy" else sp.quote).lower(), "accountId": o.extra["account_id"],
+                "source": o.extra["source"], "orderPrice": _f(o.price) if o.price else "",
+                "orderSize": o.extra["amount"], "clientOrderId": o.cid, "orderCreateTime": o.ctime,
+                "orderStatus": "filled" if done else "partial-filled"}
+
+    def _clear(self, o: Any, data: dict, cancellation: bool = False) -> None:
+        """One `trade.clearing#{symbol}#{mode}` push to the sessions subscribed to it (a cancellation only to
+        mode 1)."""
+        for session in list(self.subs.get(o.account, ())):
+            for sym in (o.symbol, "*"):
+                mode = session.clearing.get(sym)
+                if mode is not None:
+                    if not cancellation or mode == 1:
+                        self._send(session, orjson.dumps({"action": "push", "ch": f"trade.clearing#{sym}#{mode}",
+                                                          "data": data}))
+                    break
 
     def _push(self, o: Any, fields: dict) -> None:
         data = {"orderId": o.oid, "clientOrderId": o.cid, "type": o.extra["type"], "symbol": o.symbol,

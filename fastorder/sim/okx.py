@@ -62,6 +62,8 @@ INSTRUMENTS = [
 STATE = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled", "CANCELED": "canceled",
          "EXPIRED": "canceled", "EXPIRED_IN_MATCH": "canceled"}
 ORD_TYPES = ("market", "limit", "post_only", "fok", "ioc")
+# stpMode -> the engine's self-trade prevention mode (the taker's mode decides)
+_STP = {"cancel_maker": "EXPIRE_MAKER", "cancel_taker": "EXPIRE_TAKER", "cancel_both": "EXPIRE_BOTH"}
 _UNSUPPORTED_TYPES = ("optimal_limit_ioc", "mmp", "mmp_and_post_only", "elp")
 
 
@@ -523,16 +525,22 @@ class Okx:
                 raise OkxItemError("51016", "Client order ID already exists.")
         tif = {"fok": "FOK", "ioc": "IOC"}.get(ot, "GTC")
         post_only = ot == "post_only"
+        stp_mode = a.get("stpMode") or "cancel_maker"   # OKX's mandatory STP; the taker's mode decides
+        if stp_mode not in _STP:
+            raise OkxError("51000", "Parameter stpMode error")
+        if stp_mode == "cancel_both" and ot == "fok":
+            raise OkxItemError("54036", "You can't place fill or kill orders when self-trade prevention is set to "
+                               "both maker and taker orders.")
         extra = {"ordType": ot, "tdMode": td, "tag": tag, "tgtCcy": a.get("tgtCcy", ""), "sz": sz,
-                 "px": px if ot != "market" else ""}
+                 "px": px if ot != "market" else "", "stpMode": stp_mode}
         try:
             if ot == "market":
                 o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "MARKET",
                                   qty=None if quote_sized else dsz, quote_qty=dsz if quote_sized else None,
-                                  tif="IOC", cid=cl, now=now, extra=extra)
+                                  tif="IOC", cid=cl, now=now, extra=extra, stp=_STP[stp_mode])
             else:
                 o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "LIMIT", price=dpx, qty=dsz,
-                                  tif=tif, post_only=post_only, cid=cl, now=now, extra=extra)
+                                  tif=tif, post_only=post_only, cid=cl, now=now, extra=extra, stp=_STP[stp_mode])
         except Reject as r:
             if r.reason == "INSUFFICIENT":
                 raise OkxItemError("51008", f"Order failed. Insufficient {r.asset} balance in account") from None
@@ -541,10 +549,19 @@ class Okx:
                 o = self._cancelled_post_only(account, sp, buy, dpx, dsz, cl, now, extra)
             else:
                 raise OkxItemError("51016", "Client order ID already exists.") from None
+        self._stp_sources(o)
         if self.stream.subs:
             self.stream.placed(o, now)
         return {"clOrdId": cl, "ordId": str(o.oid), "tag": tag, "ts": str(now), "sCode": "0", "sMsg": "",
                 "subCode": ""}
+
+    def _stp_sources(self, o) -> None:
+        """Orders self-trade prevention cancelled carry cancelSource 32 ("Self trade prevention")."""
+        if o.status == "EXPIRED_IN_MATCH":
+            o.cancel_source = "32"
+        for m, px, _q, _tid, _ex in self.ex.touched:
+            if px is None:
+                m.cancel_source = "32"
 
     def _cancelled_post_only(self, account, sp, buy, px, sz, cl, now, extra):
         from .book import Order
@@ -617,8 +634,13 @@ class Okx:
                 raise OkxItemError("51020", "Your order should meet or exceed the minimum order amount.")
             post_only = o.extra.get("ordType") == "post_only"
             try:
-                self.ex.modify(o, now, qty=dsz, price=dpx, post_only=post_only)
+                self.ex.amend(o, now, qty=dsz, price=dpx, post_only=post_only)
+                if o.status == "EXPIRED":   # a total at or below the filled part: OKX calls the order filled
+                    o.status = "FILLED"
             except Reject as r:
+                if r.reason == "NO_CHANGE":   # the order already is what was asked for
+                    return {"clOrdId": o.cid, "ordId": str(o.oid), "reqId": req, "ts": str(now), "sCode": "0",
+                            "sMsg": "", "subCode": ""}
                 if r.reason == "WOULD_TAKE":
                     raise OkxItemError("51511", "Modification failed as the order price did not meet the "
                                        "requirement for Post Only.") from None
@@ -663,7 +685,8 @@ class Okx:
             "posSide": "net", "px": e["px"], "pxType": "", "pxUsd": "", "pxVol": "", "quickMgnType": "",
             "rebate": "0", "rebateCcy": sp.quote if o.side == "BUY" else sp.base, "reduceOnly": "false",
             "side": o.side.lower(), "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "", "source": "",
-            "state": STATE[o.status], "stpId": "", "stpMode": "cancel_maker", "sz": e["sz"], "tag": e["tag"],
+            "state": STATE[o.status], "stpId": "", "stpMode": e.get("stpMode", "cancel_maker"), "sz": e["sz"],
+            "tag": e["tag"],
             "tdMode": e["tdMode"], "tgtCcy": e["tgtCcy"], "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "",
             "tradeId": str(last[2]) if last else "", "tradeQuoteCcy": sp.quote, "uTime": str(o.utime)}
 

@@ -9,6 +9,8 @@ Wire (OKX v5 docs, "WebSocket / Order channel"; the example push in ccxt python/
   (as GET /api/v5/trade/order) with the last fill (fillPx, fillSz, tradeId, fillFee, fillFeeCcy, fillTime).
 - a placement: live, then one push per fill (partially_filled / filled), then canceled for an IOC/FOK/market
   rest; a resting order matched by another: its fill; a cancel: canceled.
+- no rejected push: the channel's states are live, partially_filled, filled, canceled, mmp_canceled; a refused
+  order is refused in the reply (sCode) and never pushed.
 Faults: `drop()` cuts the subscribed connections, `delay_ms` holds pushes back (order kept).
 """
 

@@ -140,7 +140,7 @@ class Simulator:
     def urls(self) -> dict:
         out = {}
         for v in self.venues:
-            out[v] = {"rest": self.url(v, "rest")}
+            out[v] = {"rest": self.url(v, "rest"), "events": self.url(v, "events")}
             if WS_PATHS[v]:
                 out[v]["ws"] = self.url(v, "ws")
         return out

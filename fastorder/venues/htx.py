@@ -16,6 +16,8 @@ from fastorder._core.numbers import SymbolRules
 from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
+    ConfigError,
+    ConnectionLost,
     DuplicateOrder,
     FastorderError,
     FilterRejected,
@@ -29,7 +31,17 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.log import logger
-from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
+from fastorder.types import (
+    ACCEPTED,
+    CANCEL_REQUESTED,
+    CANCELED,
+    FILLED,
+    NEW,
+    PARTIALLY_FILLED,
+    Ack,
+    Balance,
+    Latency,
+)
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 
 VENUE = "htx"
@@ -53,7 +65,20 @@ _HISTORY_BACK_MS = 179 * 24 * 3_600_000   # GET /v1/order/orders reaches back 18
 _RATE_CODES = ("base-request-exceed-frequency-limit", "rate-too-many-requests")
 _TS_MSG = "invalid submission time or incorrect time format"
 _REQUEST_LIMITS = {"cancel": ("cancel", 100, 2000), "query": ("query", 50, 2000), "time": ("public", 10, 1000),
-                   "ping": ("public", 10, 1000)}
+                   "ping": ("public", 10, 1000),
+                   # per endpoint and UID (docs/venues/htx.md, rate limits)
+                   "batch": ("batch-orders", 50, 2000), "batch_cancel": ("batchcancel", 50, 2000),
+                   "cancel_open": ("batchCancelOpenOrders", 50, 2000), "open_orders": ("openOrders", 50, 2000),
+                   "balance": ("balance", 100, 2000)}
+_OPEN_PAGE = 500          # GET /v1/order/openOrders: most orders per page
+_OPEN_PAGES_MAX = 200     # 100,000 open orders: far past any account's real count; bounds a looping reply
+_CANCEL_OPEN_SIZE = 100   # batchCancelOpenOrders: most orders per request
+_CANCEL_OPEN_ROUNDS = 1000
+_BALANCE_TYPES = {"trade": 0, "frozen": 1}   # available / locked rows; loan, interest, ... are not balances here
+# place_order(stp=...): HTX's self-match-prevent has one mode, 1 = cancel the taker, keep the maker
+_STP = {"none": 0, "cancel_taker": 1, "0": 0, "1": 1}
+#: HTX's documented host for clients in AWS (connect(..., url=AWS_REST_URL)); no testnet or demo exists
+AWS_REST_URL = "https://api-aws.huobi.pro"
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -91,7 +116,14 @@ class HtxSession(Session):
     _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
                            b"x-hb-ratelimit-requests-expire", b"retry-after")
 
+    #: POST /v1/order/batch-orders takes at most 10 orders
+    batch_limit = 10
+
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
+        env = kw.get("env", "live")
+        if env in ("testnet", "demo"):   # said before Session's generic refusal, with HTX's reason
+            raise ConfigError(f"htx has no {env} environment: HTX shut its testnet down and has no demo trading; "
+                              f"use env='live' (url={AWS_REST_URL!r} for its AWS host)", field="env")
         super().__init__(**kw)
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
@@ -115,7 +147,10 @@ class HtxSession(Session):
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
         """Cancel by client id: 100 / 2 s; order by client id: 50 / 2 s; the public timestamp (the clock and
         the keep-warm request): 10 / 1 s (docs/venues/htx.md, rate limits). Windows made on first use."""
-        name, limit, window_ms = _REQUEST_LIMITS[kind]
+        spec = _REQUEST_LIMITS.get(kind)
+        if spec is None:   # no published limit (the dead man's switch): counted nowhere
+            return {}
+        name, limit, window_ms = spec
         if name not in self.guard.windows:
             self.guard.set_limit(name, limit, window_ms)
         return {name: 1}
@@ -359,6 +394,121 @@ class HtxSession(Session):
                    quantity=str(o.get("amount", "")), filled_qty=filled, avg_price=avg,
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
+
+    # -- trading operations (fastorder.venues.operations) ---------------------------------------------------
+    async def _read(self, encode: Any, kind: str, info: SymbolInfo | None = None) -> dict[str, Any]:
+        """A request off the order path (listings, cancel-all): its cost taken, the reply's parsed body or the
+        typed error. A request whose reply never came is ConnectionLost (nothing to reconcile: the caller
+        asks again)."""
+        if self.rate_limit:
+            self.guard.check(self._request_costs(kind, info))
+        try:
+            return await self._send(encode, None, Latency(), perf_ns(), "query")
+        except _Unknown as u:
+            cause = u.cause
+            if isinstance(cause, FastorderError):
+                raise cause from None
+            raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
+        except FastorderError as exc:
+            self.guard.rate_limited(exc)
+            raise
+
+    def _info_for(self, name: str) -> SymbolInfo:
+        """The SymbolInfo of a symbol named in a reply (a symbol the session has not loaded: its name only)."""
+        info = self.symbols.get(str(name).upper())
+        return info if info is not None else SymbolInfo(str(name), "", "", None)  # type: ignore[arg-type]
+
+    async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,
+                     new_clid: str | None) -> Ack:
+        raise self._not_supported("order amend on spot", "cancel_order then place_order (the new order joins the "
+                                  "back of its price level)")
+
+    async def _amend_batches(self, amends: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        raise self._not_supported("order amend on spot", "cancel_orders (POST /v1/order/orders/batchcancel) then "
+                                  "place_orders (POST /v1/order/batch-orders)")
+
+    async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
+        """GET /v1/order/openOrders, 500 a page, newest first; the next page starts below the oldest id seen
+        (from=<id>&direct=next)."""
+        enc = self._encoder()
+        sym = info.name if info is not None else None
+        out: list[Ack] = []
+        seen: set[str] = set()
+        from_id: str | None = None
+        for _ in range(_OPEN_PAGES_MAX):
+            ts = self.now_ms() // 1000
+            f = from_id
+            d = await self._read(lambda b, ts=ts, f=f: enc.open_orders_request(
+                b, timestamp_s=ts, symbol=sym, from_id=f, direct=None if f is None else "next", size=_OPEN_PAGE),
+                "open_orders", info)
+            page = d.get("data")
+            if not isinstance(page, list) or not all(isinstance(o, dict) and "id" in o for o in page):
+                raise VenueError(VENUE, "unexpected", "open orders reply without a list of orders")
+            fresh = [o for o in page if str(o["id"]) not in seen]
+            for o in fresh:
+                seen.add(str(o["id"]))
+                out.append(self._order_ack(info or self._info_for(o.get("symbol", "")), o, None, Latency(), o))
+            if len(page) < _OPEN_PAGE or not fresh:
+                return out
+            from_id = str(min(int(o["id"]) for o in page))
+        raise VenueError(VENUE, "unexpected", f"open orders still paging after {_OPEN_PAGES_MAX} pages")
+
+    async def _balances(self) -> dict[str, Balance]:
+        """GET /v1/account/accounts/{account-id}/balance: per currency a "trade" row (free) and a "frozen" row
+        (locked); other row types (loan, interest, ...) are not balances and are left out."""
+        enc = self._encoder()
+        ts = self.now_ms() // 1000
+        d = await self._read(lambda b: enc.balance_request(b, timestamp_s=ts), "balance")
+        data = d.get("data")
+        rows = data.get("list") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise VenueError(VENUE, "unexpected", "balance reply without a list")
+        acc: dict[str, list[str]] = {}
+        for r in rows:
+            if not isinstance(r, dict) or r.get("type") not in _BALANCE_TYPES:
+                continue
+            cur = str(r.get("currency", ""))
+            acc.setdefault(cur, ["0", "0"])[_BALANCE_TYPES[r["type"]]] = str(r.get("balance", "0"))
+        return {cur: Balance(cur, free, locked) for cur, (free, locked) in acc.items()}
+
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        """POST /v1/order/orders/batchCancelOpenOrders (100 a request) until next-id is -1. Its reply only
+        counts (success-count, failed-count), so the open orders are listed first: each listed order is
+        returned as CANCEL_REQUESTED (HTX only submits the cancels) when the counts cover them all; otherwise
+        (an order filled or was placed meanwhile) each listed order is queried for its state."""
+        listed = await self._open_orders(info)
+        enc = self._encoder()
+        sym = info.name if info is not None else None
+        done = failed = 0
+        last: dict[str, Any] = {}
+        for _ in range(_CANCEL_OPEN_ROUNDS):
+            ts = self.now_ms() // 1000
+            last = await self._read(lambda b, ts=ts: enc.cancel_open_orders_request(b, timestamp_s=ts, symbol=sym,
+                                                                                 size=_CANCEL_OPEN_SIZE),
+                                    "cancel_open", info)
+            data: Any = last.get("data")
+            try:
+                done += int(data["success-count"])
+                failed += int(data["failed-count"])
+                more = int(data["next-id"]) != -1
+            except (TypeError, KeyError, ValueError):
+                raise VenueError(VENUE, "unexpected", f"batchCancelOpenOrders reply without counts: {last}") from None
+            if not more:
+                break
+        if done == len(listed) and not failed:
+            return [Ack(venue=VENUE, symbol=a.symbol, client_order_id=a.client_order_id, order_id=a.order_id,
+                        status=CANCEL_REQUESTED, side=a.side, price=a.price, quantity=a.quantity,
+                        filled_qty=a.filled_qty, avg_price=a.avg_price, raw=last) for a in listed]
+        logger.info("htx: cancel-all canceled %d and failed %d of %d listed orders; querying each", done, failed,
+                    len(listed))
+        out = []
+        for a in listed:
+            try:
+                out.append(await self.query_order(a.symbol, order_id=a.order_id))
+            except FastorderError as exc:   # no answer for this one: as listed, before the cancel
+                logger.warning("htx: order %s after cancel-all: query failed (%s)", a.order_id, exc)
+                out.append(a)
+        return out
 
     def _stream_part(self) -> Any:
         from fastorder.venues.htx_events import HtxStreamPart

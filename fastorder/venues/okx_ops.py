@@ -28,9 +28,7 @@ from fastorder.log import logger
 from fastorder.types import (
     ACCEPTED,
     CANCEL_REQUESTED,
-    FINAL_STATES,
     NOT_SENT,
-    REJECTED,
     Ack,
     Balance,
     Latency,
@@ -158,7 +156,7 @@ class OkxOps(Session):
                       costs: dict[str, int], exp_ms: int | None = None) -> tuple[Any, int, Latency]:
         """One signed REST request: (its parsed reply, HTTP status, latency); the typed error of a refusal
         (code other than 0, 1, 2: a batch's per-item failures are the caller's); _Unknown without a reply."""
-        if self.rate_limit:
+        if self.ledger.rate_limit:
             self.guard.check(costs)
         lat = Latency()
         t_call = perf_ns()
@@ -180,7 +178,7 @@ class OkxOps(Session):
         code = str(d.get("code", ""))
         if code not in ("0", "1", "2") or (code != "0" and not d["data"]):
             err = error_for(code, str(d.get("msg", "")), status, None, action)
-            self.guard.rate_limited(err)
+            self.ledger.refused(err)
             raise err
         return d
 
@@ -264,7 +262,7 @@ class OkxOps(Session):
                                       "amend_order without new_client_order_id")
         lat = Latency()
         t_call = perf_ns()
-        if self.rate_limit:
+        if self.ledger.rate_limit:
             self.guard.check(self._op_costs("amend", info.name))
         buf = self._buf
         ws = self.transport == "ws"
@@ -298,7 +296,7 @@ class OkxOps(Session):
             await self._on_timestamp_rejected()
             raise
         except VenueError as exc:
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise
         self.recorder.record(self.venue, self.transport, lat)
         return Ack(VENUE, info.name, item_d.get("clOrdId") or clid or "", str(item_d.get("ordId") or order_id or ""),
@@ -335,31 +333,6 @@ class OkxOps(Session):
         it.quantity, it.price, it.post_only, it.opts = a["quantity"], a["price"], a["post_only"], opts
         it.clid = a["client_order_id"] or self.ids.next()
         return it
-
-    def _begin(self, it: _Item) -> None:
-        """As place_order before sending: the id is not live, then it is live, tracked and journalled."""
-        clid = it.clid
-        if clid in self.live_ids:
-            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
-                                "use a new id", field="client_order_id")
-        self.live_ids.add(clid)
-        if self.stream is not None:
-            self.stream.track(clid, it.info.name)
-        if self.journal is not None:
-            now = self.now_ms()
-            self.journal.sent(self.venue, it.info.name, clid, it.side, it.quantity, it.price, now,
-                              now + self.acceptance_window_ms)
-
-    def _unsent(self, clid: str, status: str) -> None:
-        self.live_ids.discard(clid)
-        if self.journal is not None:
-            self.journal.final(clid, status)
-
-    def _done(self, clid: str, ack: Ack) -> None:
-        if ack.status in FINAL_STATES:
-            self.live_ids.discard(clid)
-        if self.journal is not None:
-            self.journal.final(clid, ack.status, ack.order_id)
 
     async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
         """batch-orders in requests of up to 20 (all in flight together). Each order is checked and journalled
@@ -399,8 +372,10 @@ class OkxOps(Session):
                 if ws and it.info.code < 0:
                     from fastorder.venues.okx import _no_code
                     raise _no_code(it.info)
-                self._begin(it)
-            except Exception as exc:
+                # OKX counts a batch's orders against the batch limit; a batch of one as a single order
+                costs = None if len(items) == 1 else self._op_costs("batch-place", it.info.name)
+                self.ledger.begin(it.info, it.clid, it.side, it.quantity, it.price, costs)
+            except Exception as exc:   # refused before anything was written: not live
                 it.result = exc
                 continue
             mark = len(args)
@@ -410,12 +385,12 @@ class OkxOps(Session):
                 self._encode_order(args, it, ws)
             except Exception as exc:   # refused by the encoder: never sent
                 args.truncate(mark)
-                self._unsent(it.clid, NOT_SENT)
+                self.ledger.unsent(it.clid, NOT_SENT)
                 it.result = exc
                 continue
             sent.append(it)
         if sent:
-            await self._send_items(sent, args.getvalue(), "place", [it.info.name for it in sent],
+            await self._send_items(sent, args.getvalue(), "place",
                                    min((self._exp_ms(it.opts) or 0 for it in sent), default=0) or None)
         return [it.result for it in items]
 
@@ -441,23 +416,20 @@ class OkxOps(Session):
             self._rest_enc.order_body(buf, it.info.name, self.td_mode, s, ord_type, sz=sz, cl_ord_id=it.clid,
                                       px=it.price, tgt_ccy=tgt, rules=rules, stp_mode=stp)
 
-    async def _send_items(self, sent: list[Any], args: bytes, kind: str, insts: list[str],
-                          exp_ms: int | None) -> None:
-        """Send one batch request (sent: its items, in order) and give each item its result."""
+    async def _send_items(self, sent: list[Any], args: bytes, kind: str, exp_ms: int | None) -> None:
+        """Send one batch request (`sent`: its items, in order) and give each item its result."""
         path, op, action = _BATCH[kind]
         lat = Latency()
         t_call = perf_ns()
-        costs: dict[str, int] = {}
-        if len(sent) == 1:   # a batch of one counts against the single request's limit (OKX rate-limit rules)
-            single = {"place": self._order_costs(sent[0].info), "cancel": self._request_costs("cancel", sent[0].info),
-                      "amend": self._op_costs("amend", insts[0])}[kind]
-            costs.update(single)
-        else:
-            for inst in insts:
-                for k, v in self._op_costs(f"batch-{kind}", inst).items():
-                    costs[k] = costs.get(k, 0) + v
         try:
-            if self.rate_limit:
+            if kind != "place" and self.ledger.rate_limit:   # new orders took theirs at ledger.begin
+                costs: dict[str, int] = {}
+                for r in sent:
+                    one = (self._op_costs(f"batch-{kind}", r.info.name) if len(sent) > 1 else
+                           self._request_costs("cancel", r.info) if kind == "cancel" else
+                           self._op_costs("amend", r.info.name))
+                    for k, v in one.items():
+                        costs[k] = costs.get(k, 0) + v
                 self.guard.check(costs)
             buf = self._buf
             buf.clear()
@@ -472,81 +444,64 @@ class OkxOps(Session):
                 self._reply_headers(resp, lat)
                 body, status = resp.body, resp.status
             d = self._checked(body, status, action)
+            data = d["data"]
+            if len(data) != len(sent) or not all(isinstance(x, dict) for x in data):
+                raise _Unknown(VenueError(VENUE, status, "a batch reply whose items do not match the request"))
             self.recorder.record(self.venue, self.transport, lat)
-        except BaseException as exc:
-            await self._batch_failed(sent, kind, exc, lat)
-            if not isinstance(exc, Exception):
-                raise
+        except BaseException as exc:   # the whole request: each item's result from what it met
+            await self._all_failed(sent, kind, exc, lat, t_call)
             return
-        data = d["data"]
-        if len(data) != len(sent) or not all(isinstance(x, dict) for x in data):
-            await self._batch_failed(sent, kind, _Unknown(VenueError(VENUE, status, "a batch reply whose items do "
-                                                                     "not match the request")), lat)
-            return
-        for it, x in zip(sent, data, strict=True):
-            await self._item_result(it, kind, x, d, status, lat)
-
-    async def _item_result(self, it: Any, kind: str, x: dict[str, Any], d: dict[str, Any], status: int,
-                           lat: Latency) -> None:
         from fastorder.venues.okx import error_for
-        scode = str(x.get("sCode", ""))
-        clid = it.clid
-        if scode == "0":
+        failed = []
+        for it, x in zip(sent, data, strict=True):
+            scode = str(x.get("sCode", ""))
+            if scode != "0":
+                failed.append(self._failed(it, kind, error_for(scode, str(x.get("sMsg", "")), status, it.clid,
+                                                               it.action), lat, t_call))
+                continue
             ts = int(x["ts"]) if str(x.get("ts", "")).isdigit() else None
             if kind == "place":
-                ack = Ack(VENUE, it.info.name, x.get("clOrdId") or clid, str(x.get("ordId", "")), ACCEPTED, it.side,
-                          "", "", "", "", ts, False, lat, d)
-                self._done(clid, ack)
+                it.result = Ack(VENUE, it.info.name, x.get("clOrdId") or it.clid, str(x.get("ordId", "")), ACCEPTED,
+                                it.side, "", "", "", "", ts, False, lat, d)
+                self.ledger.settled(it.clid, it.result)
             else:
-                ack = Ack(VENUE, it.info.name, x.get("clOrdId") or clid or "", str(x.get("ordId") or it.order_id or ""),
-                          CANCEL_REQUESTED if kind == "cancel" else ACCEPTED, "", "", "", "", "", ts, False, lat, d)
-            it.result = ack
-            return
-        exc = error_for(scode, str(x.get("sMsg", "")), status, clid, it.action)
-        if isinstance(exc, _Unknown):
-            await self._item_unknown(it, kind, exc.cause, lat)
-            return
-        self.guard.rate_limited(exc)
-        if kind == "place":
-            self._unsent(clid, REJECTED)
-        it.result = exc
+                it.result = Ack(VENUE, it.info.name, x.get("clOrdId") or it.clid or "",
+                                str(x.get("ordId") or it.order_id or ""),
+                                CANCEL_REQUESTED if kind == "cancel" else ACCEPTED, "", "", "", "", "", ts, False, lat, d)
+        await asyncio.gather(*failed)
 
-    async def _batch_failed(self, sent: list[Any], kind: str, exc: BaseException, lat: Latency) -> None:
-        """The whole request failed: unknown (no reply, a 5xx, an unreadable reply) -> each item reconciled;
-        refused by the venue or never sent -> each item gets the error, not live."""
-        if isinstance(exc, _Unknown) or (isinstance(exc, Exception) and lat.client_ns
-                                         and not isinstance(exc, (VenueError, InvalidOrder, ConnectionLost))):
-            cause = exc.cause if isinstance(exc, _Unknown) else exc
-            await asyncio.gather(*(self._item_unknown(it, kind, cause, lat) for it in sent))
-            return
-        if isinstance(exc, asyncio.CancelledError):
-            for it in sent:
-                if kind != "place":
-                    continue
-                if lat.client_ns:
-                    self.settler.watch(it.info, it.clid, ExecutionUnknown(VENUE, "cancelled", "caller stopped waiting"))
-                else:
-                    self._unsent(it.clid, NOT_SENT)
-            return
-        if isinstance(exc, TimestampRejected):
+    async def _all_failed(self, sent: list[Any], kind: str, exc: BaseException, lat: Latency, t_call: int) -> None:
+        """A whole batch request failed: each item as place_order / cancel_order would take it (a cancelled
+        caller is re-raised once every item is accounted for)."""
+        if isinstance(exc, TimestampRejected) and kind != "place":
             await self._on_timestamp_rejected()
-        self.guard.rate_limited(exc)
-        for it in sent:
-            if kind == "place":
-                self._unsent(it.clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
-            it.result = exc
+        await asyncio.gather(*(self._failed(it, kind, exc, lat, t_call) for it in sent))
+        if not isinstance(exc, Exception):
+            raise exc
 
-    async def _item_unknown(self, it: Any, kind: str, cause: BaseException, lat: Latency) -> None:
+    async def _failed(self, it: Any, kind: str, exc: BaseException, lat: Latency, t_call: int) -> None:
+        """One item's failure: a new order through place_order's own path (`_place_failed`: unknown ->
+        reconciled by client id, refused -> not live, ...); a cancel or amend whose outcome is unknown is
+        settled by querying the order."""
         try:
             if kind == "place":
-                ack = await self._reconcile_order(it.info, it.clid, cause, lat, perf_ns())
-                self._done(it.clid, ack)
-            else:
+                try:
+                    raise exc
+                except BaseException as e:   # _place_failed reads the exception being handled
+                    ack = await self._place_failed(it.info, it.clid, e, lat, t_call)
+                self.ledger.settled(it.clid, ack)
+            elif isinstance(exc, _Unknown) or (isinstance(exc, Exception) and lat.client_ns and not isinstance(
+                    exc, (VenueError, InvalidOrder, ConnectionLost))):
+                cause = exc.cause if isinstance(exc, _Unknown) else exc
                 ack = await self.reconcile(it.info, it.clid, cause, lat, order_id=it.order_id)
                 self._settled(ack)
+            else:
+                self.ledger.refused(exc)
+                it.result = exc
+                return
             it.result = ack
-        except Exception as exc:   # ExecutionUnknown: left to the settler (place) / to the caller
-            it.result = exc
+        except BaseException as final:   # the item's error (ExecutionUnknown: left to the settler)
+            it.result = final
 
     async def _cancel_batches(self, info: SymbolInfo, ids: list[Any], by_clid: bool) -> list[Ack | BaseException]:
         reqs = [_Req(info, None if by_clid else i, i if by_clid else None, "cancel") for i in ids]
@@ -602,8 +557,7 @@ class OkxOps(Session):
                     continue
                 sent.append(r)
             if sent:
-                await self._send_items(sent, args.getvalue(), kind, [r.info.name for r in sent],
-                                       self._exp_ms(None) if kind == "amend" else None)
+                await self._send_items(sent, args.getvalue(), kind, self._exp_ms(None) if kind == "amend" else None)
 
         await asyncio.gather(*(one(c) for c in chunks))
         out: list[Ack | BaseException] = []

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastorder._core.events import DECODERS, OrderEvent
-from fastorder.errors import MalformedEvent, UnknownOrder
+from fastorder.errors import MalformedEvent, NotSupported, UnknownOrder
 from fastorder.events import StreamGap
 from fastorder.log import logger
 from fastorder.transport.client import open_ws
@@ -38,14 +39,14 @@ Listener = Callable[[Any], object]
 
 
 class _Track:
-    __slots__ = ("symbol", "status", "filled", "trade_id", "final", "last")
+    __slots__ = ("symbol", "status", "filled", "trades", "final", "last")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.last: Any = None      # the last event passed on
         self.status = ""
         self.filled = ""
-        self.trade_id = ""
+        self.trades: set[str] | None = None   # the trade ids passed on (a fill is reported once)
         self.final = False
 
 
@@ -61,8 +62,11 @@ class EventStream:
 
     #: how long an order whose reply was lost waits for its event before the REST query (seconds)
     settle_wait = 0.25
-    #: tracked orders kept after their final state (for duplicate suppression), oldest dropped beyond this
+    #: orders tracked at most (open ones included); past it, the oldest final ones go
     max_tracked = 200_000
+    #: orders kept after their final state, for dropping a repeat of it (the most recent this many): a long
+    #: session's memory stays flat, and a repeat comes within moments of the final state, not 10,000 orders on
+    keep_final = 10_000
 
     def __init__(self, session: Any, part: Any) -> None:
         self.s = session
@@ -80,13 +84,19 @@ class EventStream:
         self._recovering: asyncio.Task | None = None
         self._pinger: asyncio.Task | None = None
         self._settler = getattr(session, "settler", None)   # fastorder.venues.settle: background settlement
+        # a venue whose fills come on two channels pairs them before they are passed on (HTX); None: deliver
+        self._route = getattr(part, "route", None)
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
+        self._finals: deque[str] = deque()   # keys of the orders passed on as final, oldest first
 
     # -- life cycle --------------------------------------------------------------------------------------
     async def start(self) -> None:
         await self._connect()
 
     async def close(self) -> None:
+        flush = getattr(self.part, "flush", None)
+        if flush is not None:   # events a venue part still holds are passed on before the consumers end
+            flush(self)
         self.closed = True
         for task in (self._recovering, self._pinger):
             if task is not None:
@@ -156,8 +166,12 @@ class EventStream:
             except Exception:   # a control frame we cannot read must not end the reader
                 log.exception("%s stream: control frame not understood", self.venue)
             return
+        route = self._route
         for ev in evs:
-            self.deliver(ev)
+            if route is None:
+                self.deliver(ev)
+            else:
+                route(self, ev)
 
     def deliver(self, ev: Any) -> bool:
         """Pass one event on (listeners, then iterators, then a waiting settlement), unless it repeats a final
@@ -178,7 +192,7 @@ class EventStream:
                 log.info("%s stream: skipped an older update of %s (filled %s < %s)", self.venue, key,
                          ev.filled_qty, t.filled)
                 return False
-        elif ev.exec_type == "TRADE" and ev.trade_id and ev.trade_id == t.trade_id:
+        elif ev.exec_type == "TRADE" and ev.trade_id and t.trades is not None and ev.trade_id in t.trades:
             self.duplicates += 1
             return False
         elif ev.snapshot and ev.status == t.status and ev.filled_qty == t.filled:
@@ -187,11 +201,21 @@ class EventStream:
         t.last = ev
         if ev.filled_qty:
             t.filled = ev.filled_qty
-        if ev.trade_id:
-            t.trade_id = ev.trade_id
+        if ev.trade_id and ev.exec_type == "TRADE":
+            if t.trades is None:
+                t.trades = {ev.trade_id}
+            else:
+                t.trades.add(ev.trade_id)
         if ev.status in FINAL_STATES:
             t.final = True
-            self.s.live_ids.discard(key)
+            self.s.ledger.live_ids.discard(key)
+            finals = self._finals
+            finals.append(key)
+            if len(finals) > self.keep_final:
+                oldest = finals.popleft()
+                ot = self.tracked.get(oldest)
+                if ot is not None and ot.final:
+                    del self.tracked[oldest]
         self.events += 1
         for fn in self.listeners:
             try:
@@ -319,7 +343,10 @@ class EventStream:
 
     async def snapshot(self) -> list[str]:
         """Query every order of the session still open (REST, by client id) and pass on what changed, as
-        events with snapshot=True. Returns the client ids it could not settle."""
+        events with snapshot=True; then list the account's open orders (`session.open_orders()`, where the
+        venue has it) and pass on, the same way, the open orders this session does not track (placed by
+        another session or before this one started, or whose stream events were all lost). Returns the client
+        ids (or `order:<id>` for an order without one) it could not settle."""
         open_ids = [k for k, t in self.tracked.items() if not t.final]
         unresolved: list[str] = []
         sem = asyncio.Semaphore(16)
@@ -344,4 +371,28 @@ class EventStream:
                                     exchange_ts_ms=ack.exchange_ts_ms, recv_ns=perf_ns(), snapshot=True))
 
         await asyncio.gather(*(one(c) for c in open_ids))
+        await self._untracked_open_orders(unresolved)
         return unresolved
+
+    async def _untracked_open_orders(self, unresolved: list[str]) -> None:
+        s = self.s
+        listing = getattr(s, "open_orders", None)
+        if listing is None:
+            return
+        try:
+            acks = await listing()
+        except NotSupported:
+            return   # the venue lists no open orders: only this session's own orders are re-queried
+        except Exception as exc:   # the gap stays open for the orders it could not see: say so
+            log.warning("%s stream: could not list the open orders after a gap (%s)", self.venue, exc)
+            unresolved.append("open_orders")
+            return
+        for ack in acks:
+            if (ack.client_order_id or ack.order_id) in self.tracked:
+                continue   # one of this session's own: queried above (or final already)
+            if ack.status in (ACCEPTED, CANCEL_REQUESTED):
+                continue
+            self.deliver(OrderEvent(self.venue, ack.symbol, ack.client_order_id, ack.order_id, ack.status,
+                                    ack.side, ack.price, ack.quantity, filled_qty=ack.filled_qty,
+                                    exec_type="SNAPSHOT", exchange_ts_ms=ack.exchange_ts_ms, recv_ns=perf_ns(),
+                                    snapshot=True))

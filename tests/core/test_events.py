@@ -231,6 +231,28 @@ def test_escapes_and_non_ascii_text():
         core.decode_binance(BN_TRADE.replace(b'"N":"BNB"', b'"N":"\xff"'))
 
 
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_every_position_of_a_stop_byte_in_mapped_and_skipped_strings(venue):
+    """The string scan tests 16 bytes at a time: a quote, an escape or a control byte at any position of a
+    string (mapped or skipped, across a 16-byte boundary, at the frame's end) reads as the twin reads it."""
+    frame = SAMPLES[venue][0]
+    for key in (b'"s":"', b'"clOrdId":"', b'"symbol":"', b'"o":"', b'"category":"', b'"orderSource":"'):
+        at = frame.find(key)
+        if at < 0:
+            continue
+        at += len(key)
+        for i in range(40):
+            for ins in (b"\x01", b"\x1f", b" ", b"~", b'\\"', b"\\\\", b"\\u0041", b"\\q", b'"'):
+                data = frame[:at] + b"A" * i + ins + b"B" * 3 + frame[at:]
+                got, want = both(venue, data)
+                assert got == want, (key, i, ins)
+    for cut in range(1, 40):   # a frame that ends inside a long string, an escape at its very end
+        data = frame[: frame.find(b'":"') + 3] + b"A" * cut
+        for tail in (b"", b"\\"):
+            with pytest.raises(MalformedEvent):
+                core.DECODERS[venue](data + tail)
+
 def test_order_event_record():
     ev = OrderEvent("binance", "BTCUSDT", "c1", "9", "FILLED", exec_type="TRADE", recv_ns=3, snapshot=True)
     assert ev.is_final and ev.is_fill and ev.snapshot and ev.exchange_ts_ms is None

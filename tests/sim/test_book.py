@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastorder.sim.book import OPEN, Exchange, Reject, SymbolSpec
+from fastorder.sim.book import OPEN, STP_MODES, Exchange, Reject, SymbolSpec
 
 
 def spec():
@@ -19,9 +19,10 @@ def spec():
 order = st.tuples(
     st.sampled_from(["main", "other"]),
     st.sampled_from(["BUY", "SELL"]),
-    st.sampled_from(["LIMIT", "IOC", "FOK", "MAKER", "MARKET", "MARKETQ", "CANCEL", "MODIFY"]),
+    st.sampled_from(["LIMIT", "IOC", "FOK", "MAKER", "MARKET", "MARKETQ", "CANCEL", "AMENDQ", "AMENDP"]),
     st.integers(min_value=180, max_value=220),   # price in ticks of 0.5
     st.integers(min_value=1, max_value=40),      # qty in steps of 0.1
+    st.sampled_from(STP_MODES),                  # the taker's self-trade prevention mode
 )
 
 
@@ -30,7 +31,7 @@ order = st.tuples(
 def test_invariants(ops):
     ex = Exchange([spec()], balances={"USDT": "5000", "BTC": "20"})
     init = {"USDT": D("5000"), "BTC": D("20")}
-    for acct, side, kind, pt, qs in ops:
+    for acct, side, kind, pt, qs, stp in ops:
         px, qty = D(pt) / 2, D(qs) / 10
         try:
             if kind == "CANCEL":
@@ -38,21 +39,20 @@ def test_invariants(ops):
                 if open_:
                     ex.cancel(open_[0], 1)
                 continue
-            if kind == "MODIFY":   # a new price and total (OKX amend-order): may re-queue or trade
+            if kind in ("AMENDQ", "AMENDP"):
                 open_ = ex.open_orders(acct)
                 if open_:
-                    ex.modify(open_[-1], 1, qty=qty, price=px)
+                    ex.amend(open_[-1], 1, qty=qty, price=px if kind == "AMENDP" else None)
                 continue
             if kind in ("MARKET", "MARKETQ"):
                 ex.place(acct, "BTCUSDT", side, "MARKET", qty=None if kind == "MARKETQ" else qty,
-                         quote_qty=qty * 10 if kind == "MARKETQ" else None, tif="IOC", now=1)
+                         quote_qty=qty * 10 if kind == "MARKETQ" else None, tif="IOC", now=1, stp=stp)
             else:
                 ex.place(acct, "BTCUSDT", side, "LIMIT", price=px, qty=qty,
-                         tif={"IOC": "IOC", "FOK": "FOK"}.get(kind, "GTC"), post_only=kind == "MAKER", now=1)
+                         tif={"IOC": "IOC", "FOK": "FOK"}.get(kind, "GTC"), post_only=kind == "MAKER", now=1,
+                         stp=stp)
         except Reject as r:
-            assert r.reason in ("INSUFFICIENT", "WOULD_TAKE")
-            if kind == "MODIFY":
-                assert r.reason == "INSUFFICIENT"
+            assert r.reason in ("INSUFFICIENT", "WOULD_TAKE", "NO_CHANGE")
     book = ex.books["BTCUSDT"]
     bb, ba = book.best_bid(), book.best_ask()
     assert bb is None or ba is None or bb < ba
@@ -69,7 +69,7 @@ def test_invariants(ops):
         quote = init["USDT"] + sum((-o.cum_quote if o.side == "BUY" else o.cum_quote) for o in mine)
         assert sum(acct.bal("BTC")) == base and sum(acct.bal("USDT")) == quote
     for o in users:
-        assert o.executed <= o.qty or o.otype == "MARKET"
+        assert o.executed + o.prevented <= o.qty or o.otype == "MARKET"
         if o.status in OPEN:
             assert o.remaining > 0 and o in book.bids.get(o.price, ()) or o in book.asks.get(o.price, ())
         if o.status == "FILLED":
@@ -89,34 +89,86 @@ def test_old_final_orders_are_forgotten_open_ones_kept():
     assert ex.find("main", None, "c0") is None and ex.find("main", None, "c119") is not None
 
 
-def test_modify_keeps_priority_only_for_a_smaller_total_at_the_same_price():
-    """Price-time priority (Exchange.modify, OKX amend-order): a smaller total at the same price keeps the order's
-    place; a larger total or a new price sends it behind the orders already at its level."""
-    def first_filled(change) -> str:
-        ex = Exchange([spec()], balances={"USDT": "100000", "BTC": "100"})
-        px = ex.books["BTCUSDT"].best_bid() + D("0.5")   # the best bid, ahead of the market maker's
-        assert px < ex.books["BTCUSDT"].best_ask()
-        a = ex.place("a", "BTCUSDT", "BUY", "LIMIT", price=px, qty=D("2"), cid="a", now=1)
-        ex.place("b", "BTCUSDT", "BUY", "LIMIT", price=px, qty=D("2"), cid="b", now=1)
-        change(ex, a, px)
-        ex.place("t", "BTCUSDT", "SELL", "LIMIT", price=px, qty=D("0.1"), tif="IOC", now=2)
-        return next(o.cid for o in ex.orders.values() if o.cid in ("a", "b") and o.executed)
-
-    assert first_filled(lambda ex, a, px: None) == "a"
-    assert first_filled(lambda ex, a, px: ex.modify(a, 2, qty=D("1"))) == "a"
-    assert first_filled(lambda ex, a, px: ex.modify(a, 2, qty=D("3"))) == "b"
-    assert first_filled(lambda ex, a, px: (ex.modify(a, 2, price=px - 1), ex.modify(a, 2, price=px))) == "b"
+def _two_bids(ex):
+    """Two resting bids at one price: main's first, then other's."""
+    a = ex.place("main", "BTCUSDT", "BUY", "LIMIT", price=D("99.5"), qty=D("2"), cid="a", now=1)
+    b = ex.place("other", "BTCUSDT", "BUY", "LIMIT", price=D("99.5"), qty=D("1"), cid="b", now=1)
+    return a, b
 
 
-def test_modify_a_crossing_price_trades_and_a_total_at_the_filled_amount_ends_the_order():
-    ex = Exchange([spec()], balances={"USDT": "100000", "BTC": "100"})
-    a = ex.place("a", "BTCUSDT", "BUY", "LIMIT", price=D("90"), qty=D("1"), cid="a", now=1)
-    best_ask = ex.books["BTCUSDT"].best_ask()
-    ex.modify(a, 2, price=best_ask)
-    assert a.executed > 0 and a.fills[-1][0] == best_ask
-    b = ex.place("a", "BTCUSDT", "SELL", "LIMIT", price=D("200"), qty=D("1"), cid="b", now=1)
-    with __import__("pytest").raises(Reject) as ei:   # post-only: the new price would take
-        ex.modify(b, 2, price=D("50"), post_only=True)
-    assert ei.value.reason == "WOULD_TAKE" and b.price == D("200")
-    ex.modify(b, 2, qty=D("0"))
-    assert b.status == "FILLED" and b.locked == 0 and ex.account("a").bal("BTC")[1] == 0
+def test_amend_smaller_quantity_keeps_priority_and_shrinks_the_lock():
+    ex = Exchange([spec()], balances={"USDT": "5000", "BTC": "20"})
+    a, b = _two_bids(ex)
+    ex.amend(a, 2, qty=D("1.5"))
+    assert list(ex.books["BTCUSDT"].bids[D("99.5")]) == [a, b]
+    assert a.locked == D("149.25") and ex.accounts["main"].bal("USDT") == [D("5000") - D("149.25"), D("149.25")]
+    taker = ex.place("x", "BTCUSDT", "SELL", "LIMIT", price=D("99.5"), qty=D("1"), tif="IOC", now=3)
+    assert taker.fills[0][1] == D("1") and a.executed == D("1") and b.executed == 0   # a first: it kept its place
+
+
+def test_amend_price_or_larger_quantity_goes_to_the_back():
+    for change in ({"qty": D("3")}, {"price": D("100")}):
+        ex = Exchange([spec()], balances={"USDT": "5000", "BTC": "20"})
+        a, b = _two_bids(ex)
+        if "price" in change:   # the other order moves to the same new level first
+            ex.amend(b, 2, price=D("100"))
+        ex.amend(a, 2, **change)
+        level = ex.books["BTCUSDT"].bids[a.price]
+        assert list(level) == [b, a] and a.oid < b.oid
+        assert a.locked == a.price * (a.qty - a.executed)
+
+
+def test_amend_errors_leave_the_order_unchanged():
+    ex = Exchange([spec()], balances={"USDT": "300", "BTC": "20"})
+    a = ex.place("main", "BTCUSDT", "BUY", "LIMIT", price=D("99"), qty=D("2"), now=1)
+    for kw, reason in (({"qty": D("2")}, "NO_CHANGE"), ({"qty": D("4")}, "INSUFFICIENT")):
+        try:
+            ex.amend(a, 2, **kw)
+        except Reject as r:
+            assert r.reason == reason
+        else:
+            raise AssertionError(kw)
+        assert a.qty == D("2") and a.locked == D("198") and a.status == "NEW"
+    try:
+        ex.amend(a, 2, price=D("101"), post_only=True)   # the best ask is 101
+    except Reject as r:
+        assert r.reason == "WOULD_TAKE"
+    ex.cancel(a, 3)
+    try:
+        ex.amend(a, 4, qty=D("1"))
+    except Reject as r:
+        assert r.reason == "NOT_OPEN"
+
+
+def test_amend_to_a_crossing_price_trades_and_to_the_executed_quantity_ends():
+    ex = Exchange([spec()], balances={"USDT": "5000", "BTC": "20"})
+    a = ex.place("main", "BTCUSDT", "BUY", "LIMIT", price=D("99"), qty=D("2"), now=1)
+    ex.amend(a, 2, price=D("101"))   # the seeded ask at 101 holds 1
+    assert a.executed == D("1") and a.status == "PARTIALLY_FILLED"
+    ex.amend(a, 3, qty=D("1"))
+    assert a.status == "EXPIRED" and a.locked == 0 and ex.accounts["main"].bal("USDT")[1] == 0
+    assert a not in ex.books["BTCUSDT"].bids.get(D("101"), ())
+
+
+def _stp(mode):
+    ex = Exchange([spec()], balances={"USDT": "5000", "BTC": "20"})
+    maker = ex.place("main", "BTCUSDT", "SELL", "LIMIT", price=D("100"), qty=D("1"), now=1)
+    taker = ex.place("main", "BTCUSDT", "BUY", "LIMIT", price=D("100"), qty=D("3"), now=2, stp=mode)
+    return ex, maker, taker
+
+
+def test_self_trade_prevention_modes():
+    ex, maker, taker = _stp("NONE")
+    assert maker.status == "FILLED" and taker.executed == D("1") and taker.status == "PARTIALLY_FILLED"
+    ex, maker, taker = _stp("EXPIRE_MAKER")
+    assert maker.status == "EXPIRED_IN_MATCH" and taker.status == "NEW" and taker.executed == 0
+    ex, maker, taker = _stp("EXPIRE_TAKER")
+    assert maker.status == "NEW" and taker.status == "EXPIRED_IN_MATCH" and taker.locked == 0
+    ex, maker, taker = _stp("EXPIRE_BOTH")
+    assert maker.status == "EXPIRED_IN_MATCH" and taker.status == "EXPIRED_IN_MATCH"
+    ex, maker, taker = _stp("DECREMENT")   # 1 prevented off both: the maker (smaller) expires, the taker rests 2
+    assert maker.status == "EXPIRED_IN_MATCH" and maker.prevented == D("1")
+    assert taker.status == "NEW" and taker.prevented == D("1") and taker.remaining == D("2")
+    assert taker.locked == D("200") and ex.accounts["main"].bal("USDT")[1] == D("200")
+    for m, *_ in ex.touched:
+        assert m is maker

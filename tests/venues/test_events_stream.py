@@ -322,3 +322,121 @@ def test_an_order_settled_in_the_background_is_settled_by_its_event():
             await asyncio.sleep(0)   # the watch's task ends right after it handed the outcome on
             assert not s.settler.watching
     run(main())
+
+
+HTX_CREDS = dict(key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx")
+# the fields of a trade.clearing trade push (HTX spot docs, "Subscribe Trade Details & Order Cancellation post
+# Clearing"; the docs' example as reproduced by ccxt's htx.py handleMyTrade)
+CLEARING_TRADE_FIELDS = {"eventType", "symbol", "orderId", "tradePrice", "tradeVolume", "orderSide", "orderType",
+                         "aggressor", "tradeId", "tradeTime", "transactFee", "feeDeduct", "feeDeductType",
+                         "feeCurrency", "accountId", "source", "orderPrice", "orderSize", "clientOrderId",
+                         "orderCreateTime", "orderStatus"}
+
+
+@contextlib.asynccontextmanager
+async def htx_session(**kw):
+    async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=1) as sim:
+        async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), ws_url=sim.url("htx", "events"),
+                                     timeout=2.0, events=True, **HTX_CREDS, **kw) as s:
+            yield sim, s
+
+
+def test_htx_fill_is_reported_once_with_the_fee_of_its_trade_clearing_twin():
+    import orjson
+
+    async def main():
+        async with htx_session() as (sim, s):
+            sess = next(iter(sim.apps["htx"].stream.subs["main"]))
+            assert sess.subs == {"*"} and sess.clearing == {"*": 0}   # orders#* and trade.clearing#*#0
+            frames: list = []
+            real_send = sess.conn.send_text
+            sess.conn.send_text = lambda data: (frames.append(orjson.loads(data)), real_send(data))[1]
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: any(e.is_final for e in of(xs, "f1"))
+                                                 and any(e.is_final for e in of(xs, "f2"))))
+            await asyncio.sleep(0)
+            await s.place_order("btcusdt", "buy", "0.002", TAKE_PX, client_order_id="f1")
+            await s.place_order("btcusdt", "sell", "0.001", "46000", client_order_id="f2")
+            await task
+            await asyncio.sleep(0.3)   # anything late (a second report of a fill) would be here by now
+            clearing = [f["data"] for f in frames if f.get("ch", "").startswith("trade.clearing#")]
+            orders = [f["data"] for f in frames if f.get("ch", "").startswith("orders#")]
+            trades = [d for d in orders if d["eventType"] == "trade"]
+            assert trades and len(clearing) == len(trades)   # each fill on both channels ...
+            assert all(set(d) == CLEARING_TRADE_FIELDS and d["eventType"] == "trade" for d in clearing)
+            assert {(d["orderId"], d["tradeId"]) for d in clearing} == {(d["orderId"], d["tradeId"]) for d in trades}
+            fills = [e for e in seen if isinstance(e, OrderEvent) and e.is_fill]
+            assert len(fills) == len(trades)                   # ... and reported once
+            assert len({(e.order_id, e.trade_id) for e in fills}) == len(fills)
+            for e in fills:   # the order's cumulative amount (orders#) and the fee (trade.clearing#) in one event
+                assert e.filled_qty and e.fee == "0" and e.fee_asset == ("btc" if e.side == "BUY" else "usdt")
+            assert of(seen, "f1")[-1].status == FILLED and of(seen, "f2")[-1].status == FILLED
+            assert s.stream.duplicates == 0 and s.stream.malformed == 0
+    run(main())
+
+
+def test_htx_fill_twins_in_either_order_late_or_missing_keep_the_order_of_events():
+    """The pairing of a fill's two reports, fed real frames in the orders a network could bring them."""
+    import orjson
+
+    from fastorder._core.events import decode_htx
+
+    def frame(ch, **data):
+        base = {"symbol": "btcusdt", "orderId": 7, "clientOrderId": "p1", "orderPrice": "54000", "orderSize": "0.002"}
+        return orjson.dumps({"action": "push", "ch": ch, "data": {**base, **data}})
+
+    def trade(tid, status, exec_amt):
+        return frame("orders#btcusdt", eventType="trade", tradePrice="50000", tradeVolume="0.001", tradeId=tid,
+                     tradeTime=5, aggressor=True, execAmt=exec_amt, type="buy-limit", orderStatus=status)
+
+    def clear(tid, status):
+        return frame("trade.clearing#btcusdt#0", eventType="trade", tradePrice="50000", tradeVolume="0.001",
+                     tradeId=tid, tradeTime=5, orderSide="buy", orderType="buy-limit", transactFee="0.000002",
+                     feeCurrency="btc", orderStatus=status)
+
+    async def main():
+        async with htx_session() as (sim, s):
+            st, part = s.stream, s.stream.part
+            got: list = []
+            s.on_event(got.append)
+
+            def feed(*frames):
+                for f in frames:
+                    for ev in decode_htx(f):
+                        part.route(st, ev)
+            st.track("p1", "btcusdt")
+            feed(frame("orders#btcusdt", eventType="creation", orderStatus="submitted", type="buy-limit",
+                       orderCreateTime=4))
+            feed(clear(1, "partial-filled"))                      # the fee's report first ...
+            feed(trade(2, "filled", "0.002"))                     # ... a later fill meanwhile: waits its turn
+            assert [e.exec_type for e in got] == ["NEW"]
+            feed(trade(1, "partial-filled", "0.001"))             # the first fill's twin: one event
+            assert [(e.trade_id, e.filled_qty, e.fee, e.fee_asset) for e in got[1:]] == [
+                ("1", "0.001", "0.000002", "btc")]
+            await asyncio.sleep(part.hold_s * 2)                  # the second fill's twin never comes
+            assert [(e.trade_id, e.filled_qty, e.fee, e.status) for e in got[2:]] == [("2", "0.002", "", FILLED)]
+            feed(clear(2, "filled"), trade(1, "partial-filled", "0.001"))   # late twin, a repeat: dropped at once
+            assert len(got) == 3 and st.duplicates == 2 and not part._half and not part._behind
+    run(main())
+
+
+def test_final_orders_kept_for_repeats_are_bounded():
+    """A long session keeps only the most recent final orders (for dropping a repeat of their final state), so
+    its memory stays flat; an order still open is never dropped."""
+    async def main():
+        async with session() as (sim, s):
+            s.stream.keep_final = 3
+            await s.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="open1")
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: sum(e.is_final for e in xs
+                                                                         if isinstance(e, OrderEvent)) >= 6))
+            await asyncio.sleep(0)
+            for i in range(6):
+                await s.place_order("BTCUSDT", "buy", "0.001", TAKE_PX, tif="IOC", client_order_id=f"ioc{i}")
+            await task
+            tracked = s.stream.tracked
+            assert sorted(k for k, t in tracked.items() if t.final) == ["ioc3", "ioc4", "ioc5"]
+            assert "open1" in tracked and not tracked["open1"].final
+            last = of(seen, "ioc5")[-1]
+            assert s.stream.deliver(last) is False and s.stream.duplicates >= 1   # a repeat of a kept final
+    run(main())

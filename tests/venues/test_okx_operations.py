@@ -125,7 +125,7 @@ def test_a_batch_gives_each_order_its_ack_or_its_typed_error_in_order(transport)
             assert truth[res[0].client_order_id]["status"] == "NEW" and truth["x1"]["status"] == "NEW"
             assert len(truth) == 2
             # the refused ones are not live: their ids are free; the placed ones are
-            assert s.live_ids >= {res[0].client_order_id, "x1"}
+            assert s.ledger.live_ids >= {res[0].client_order_id, "x1"}
             with pytest.raises(ClientIdInUse):
                 await s.place_order(SYM, "buy", "0.001", "45000", client_order_id="x1")
     run(main())
@@ -192,6 +192,34 @@ def test_amend_order_changes_price_and_size_and_refuses_what_okx_refuses(transpo
 
 
 # -- place_order's options -----------------------------------------------------------------------------------
+@TRANSPORTS
+@pytest.mark.parametrize(("stp", "maker_left", "taker_status"), [
+    ("cancel_maker", "CANCELED", "NEW"),            # the resting order goes; the taker rests in its place
+    ("cancel_taker", "NEW", "CANCELED"),
+    ("cancel_both", "CANCELED", "CANCELED"),
+])
+def test_self_trade_prevention_is_the_takers_mode(transport, stp, maker_left, taker_status):
+    async def main():
+        async with okx(transport) as (sim, s):
+            ask = sim.exchange("okx").books[SYM].best_ask()
+            mine = await s.place_order(SYM, "sell", "0.001", str(ask - Decimal("0.1")))   # our own best ask
+            taker = await s.place_order(SYM, "buy", "0.001", str(ask - Decimal("0.1")), stp=stp)
+            truth = book(sim)
+            status = {"EXPIRED_IN_MATCH": "CANCELED"}
+            assert status.get(truth[mine.client_order_id]["status"], truth[mine.client_order_id]["status"]) == maker_left
+            got = truth[taker.client_order_id]["status"]
+            assert status.get(got, got) == taker_status
+            assert Decimal(truth[taker.client_order_id]["executed_qty"]) == 0   # never traded with itself
+            if maker_left == "CANCELED":
+                q = await s.query_order(SYM, client_order_id=mine.client_order_id)
+                assert q.status == CANCELED and q.raw["data"][0]["cancelSource"] == "32"
+            with pytest.raises(NotSupported):   # OKX's prevention cannot be turned off
+                await s.place_order(SYM, "buy", "0.001", "45000", stp="none")
+            with pytest.raises(InvalidOrder):   # cancel_both takes no FOK order (54036): refused before sending
+                await s.place_order(SYM, "buy", "0.001", "45000", tif="FOK", stp="cancel_both")
+    run(main())
+
+
 @TRANSPORTS
 def test_quote_sized_market_order_and_expire_ms(transport):
     async def main():
