@@ -11,14 +11,17 @@ from urllib.parse import quote
 
 import orjson
 
+from fastorder._core.buffer import WriteBuffer
 from fastorder._core.htx import HtxRest
 from fastorder._core.numbers import SymbolRules
 from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
+    ClientIdInUse,
     ConfigError,
     ConnectionLost,
     DuplicateOrder,
+    ExecutionUnknown,
     FastorderError,
     FilterRejected,
     InsufficientBalance,
@@ -37,12 +40,25 @@ from fastorder.types import (
     CANCELED,
     FILLED,
     NEW,
+    NOT_SENT,
     PARTIALLY_FILLED,
+    REJECTED,
     Ack,
     Balance,
     Latency,
 )
-from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
+from fastorder.venues.base import (
+    TRANSPORT_ERRORS,
+    USER_AGENT,
+    Session,
+    SymbolInfo,
+    _order_kind,
+    _side,
+    _Unknown,
+    perf_ns,
+)
+from fastorder.venues.inputs import check_order
+from fastorder.venues.operations import OrderOptions, order_options
 
 VENUE = "htx"
 _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, "filled": FILLED,
@@ -74,6 +90,7 @@ _OPEN_PAGE = 500          # GET /v1/order/openOrders: most orders per page
 _OPEN_PAGES_MAX = 200     # 100,000 open orders: far past any account's real count; bounds a looping reply
 _CANCEL_OPEN_SIZE = 100   # batchCancelOpenOrders: most orders per request
 _CANCEL_OPEN_ROUNDS = 1000
+_BATCH_CANCEL_MAX = 50   # POST /v1/order/orders/batchcancel: at most 50 ids a request
 _BALANCE_TYPES = {"trade": 0, "frozen": 1}   # available / locked rows; loan, interest, ... are not balances here
 # place_order(stp=...): HTX's self-match-prevent has one mode, 1 = cancel the taker, keep the maker
 _STP = {"none": 0, "cancel_taker": 1, "0": 0, "1": 1}
@@ -101,7 +118,7 @@ def error_for(code: str, msg: str, clid: str | None, action: str) -> BaseExcepti
         return DuplicateOrder(VENUE, code, msg, client_order_id=clid)
     if code.startswith(_FILTER_PREFIXES):
         return FilterRejected(VENUE, code, msg, client_order_id=clid)
-    if action == "place":
+    if action in ("place", "batch"):
         return OrderRejected(VENUE, code, msg, client_order_id=clid)
     return VenueError(VENUE, code, msg, client_order_id=clid)
 
@@ -271,6 +288,8 @@ class HtxSession(Session):
             if order_state and code == "order-orderstate-error" and "order-state" in d:
                 return d
             err = error_for(code, str(d.get("err-msg", "")), clid, action)
+            if isinstance(err, VenueError):   # HTX answers errors with HTTP 200 and the code in the body
+                err.http_status = resp.status
             if isinstance(err, RateLimited):
                 err.retry_after = self._retry_after(vals[2])
                 self.guard.block(err.retry_after)   # nothing more is sent until the venue's window ends
@@ -300,26 +319,59 @@ class HtxSession(Session):
         if left <= 0:
             self.guard.block(self._retry_after(expire))
 
-    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
-                     opts=None) -> Ack:
-        # the order path, written out (no closure): it runs per order
+    def _check_options(self, opts: OrderOptions, type: str) -> None:
+        """What HTX spot encodes: self-match-prevent (0 / 1 = cancel the taker), a buy-market order's quote
+        amount. No trigger orders here (HTX replaced stop-limit with conditional orders, /v2/algo-orders) and
+        no request expiry."""
+        if opts.stp is not None and opts.stp not in _STP:
+            if opts.stp in ("cancel_maker", "cancel_both"):
+                raise self._not_supported(f"self-trade prevention {opts.stp!r}",
+                                          "stp='cancel_taker' (self-match-prevent 1: the taker is canceled)")
+            raise InvalidOrder(f"stp must be 'none' or 'cancel_taker' on htx (or HTX's own '0' / '1'), not "
+                               f"{opts.stp!r}", field="stp")
+        if opts.stop_price is not None:
+            raise self._not_supported("stop orders in this library", "HTX conditional orders (POST /v2/algo-orders)")
+        if opts.expire_ms is not None:
+            raise self._not_supported("request expiry (expire_ms)", "place_order without it")
+
+    @staticmethod
+    def _htx_type(side: str, quantity: Any, type: str, tif: str, post_only: bool,
+                  opts: OrderOptions | None) -> tuple[str, Any, int | None]:
+        """(HTX order type, its amount, self-match-prevent or None) of a checked order."""
         s = "buy" if side == "BUY" else "sell"
+        smp = None
+        if opts is not None:
+            if opts.stp is not None:
+                smp = _STP[opts.stp]
+            if opts.quote_quantity is not None:   # only on market orders (checked by _order_kind)
+                if s == "sell":
+                    raise InvalidOrder("HTX sizes sell-market orders in the base asset: give quantity, not "
+                                       "quote_quantity", field="quote_quantity")
+                return "buy-market", opts.quote_quantity, smp
         if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
                 # HTX sizes buy-market orders in quote currency (the order value): a base quantity
                 # cannot be sent as is, and guessing a conversion would be a different order
-                raise InvalidOrder("HTX buy-market orders are sized in quote currency; use a limit IOC order",
-                                   field="type")
-            htype = "sell-market"
-        elif post_only:
-            htype = f"{s}-limit-maker"
+                raise InvalidOrder("HTX buy-market orders are sized in quote currency: give quote_quantity "
+                                   "(or use a limit IOC order)", field="quantity")
+            return "sell-market", quantity, smp
+        if post_only:
+            return f"{s}-limit-maker", quantity, smp
+        return _ORDER_TYPE[s, tif], quantity, smp
+
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                     opts=None) -> Ack:
+        # the order path, written out (no closure): it runs per order
+        if opts is None and type == "limit" and not post_only:
+            htype, amount, smp = _ORDER_TYPE["buy" if side == "BUY" else "sell", tif], quantity, None
         else:
-            htype = _ORDER_TYPE[s, tif]
+            htype, amount, smp = self._htx_type(side, quantity, type, tif, post_only, opts)
         enc = self._encoder()
         buf = self._buf
         buf.clear()
-        enc.place_order_request(buf, info.name, htype, amount=quantity, client_order_id=clid,
-                                timestamp_s=self.now_ms() // 1000, price=price, rules=info.rules)
+        enc.place_order_request(buf, info.name, htype, amount=amount, client_order_id=clid,
+                                timestamp_s=self.now_ms() // 1000, price=price, rules=info.rules,
+                                self_match_prevent=smp)
         d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "place")
         # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
         return Ack(VENUE, info.name, clid, str(d.get("data", "")), ACCEPTED, side, "", "", "", "", None, False, lat, d)
@@ -332,20 +384,21 @@ class HtxSession(Session):
         code: Any   # the reply's status code: read as the venue wrote it, then an int
         if order_id is not None:
             enc.cancel_request(buf, order_id, timestamp_s=ts)
-            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel",
-                             order_state=True)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            d = self._result(resp, clid, lat, "cancel", order_state=True)
             # ok: "submitted for cancellation"; an order-orderstate-error names the order's state instead
             code = d.get("order-state") if d.get("status") != "ok" else 10
         else:
             enc.cancel_client_request(buf, clid, timestamp_s=ts)
-            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "cancel")
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            d = self._result(resp, clid, lat, "cancel")
             code = d.get("data")   # a status code (an int), not an order id
         try:
             code = int(code)
         except (TypeError, ValueError):
             raise _Unknown(VenueError(VENUE, "unexpected", f"cancel reply without a status code: {d}")) from None
         if code == 0 and order_id is None:
-            raise UnknownOrder(VENUE, 0, "client-order-id not found", client_order_id=clid)
+            raise UnknownOrder(VENUE, 0, "client-order-id not found", http_status=resp.status, client_order_id=clid)
         status = _CANCEL_CODE.get(code)
         if status is None:
             if code != _CLOSED_LONG_AGO:
@@ -356,7 +409,7 @@ class HtxSession(Session):
             except VenueError:
                 raise VenueError(VENUE, code, "the order was closed long ago (canceled, filled or partially "
                                  "filled) and its final state can no longer be queried",
-                                 client_order_id=clid) from None
+                                 http_status=resp.status, client_order_id=clid) from None
             ack.latency, ack.raw = lat, d
             return ack
         return Ack(venue=VENUE, symbol=info.name, client_order_id=clid or "",
@@ -395,13 +448,268 @@ class HtxSession(Session):
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
 
+    # -- batches: POST /v1/order/batch-orders and /v1/order/orders/batchcancel --------------------------------
+    async def _batch_item(self, o: dict[str, Any], scratch: WriteBuffer, ts: int) -> tuple[Any, ...]:
+        """One order of place_orders, checked as place_order checks it (and encoded once alone, so every
+        symbol rule is applied to it before the batch is sent): (info, side, quantity, price, clid, item)."""
+        try:
+            a = _bind_order(**o)
+        except TypeError as exc:
+            raise InvalidOrder(f"not an order of place_order's arguments: {exc}", field="orders") from None
+        symbol, quantity, price, post_only = a["symbol"], a["quantity"], a["price"], a["post_only"]
+        opts = None
+        if any(a[k] is not None for k in ("stp", "stop_price", "quote_quantity", "expire_ms")):
+            opts = order_options(a["stp"], a["stop_price"], a["quote_quantity"], a["expire_ms"])
+        if opts is not None and opts.quote_quantity is not None:
+            if quantity is not None:
+                raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
+            check_order(symbol, opts.quote_quantity, price, a["client_order_id"], post_only)
+        else:
+            check_order(symbol, quantity, price, a["client_order_id"], post_only)
+        info = await self.resolve_symbol(symbol)
+        side = _side(a["side"])
+        type, tif = _order_kind(a["type"], a["tif"], price, post_only, opts)
+        if type not in self.order_types:
+            raise self._not_supported(f"{type} orders", "a limit or market order")
+        if opts is not None:
+            self._check_options(opts, type)
+        htype, amount, smp = self._htx_type(side, quantity, type, tif, post_only, opts)
+        clid = a["client_order_id"] or self.ids.next()
+        enc = self._encoder()
+        scratch.clear()
+        enc.place_order_request(scratch, info.name, htype, amount=amount, client_order_id=clid, timestamp_s=ts,
+                                price=price, rules=info.rules, self_match_prevent=smp)
+        item = {"symbol": info.name, "type": htype, "amount": amount, "client_order_id": clid, "price": price,
+                "rules": info.rules}
+        if smp is not None:
+            item["self_match_prevent"] = smp
+        return info, side, quantity if quantity is not None else amount, price, clid, item
+
+    async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        """Each order checked alone first (a bad one is its own result, the rest still go), then batches of up
+        to 10 in flight together. Each order is journalled and its client id live before its batch is sent;
+        a batch whose reply never came (or came unreadable) has each of its orders settled by its client id,
+        as place_order settles one."""
+        results: list[Ack | BaseException | None] = [None] * len(orders)
+        ready: list[tuple[int, tuple[Any, ...]]] = []
+        scratch = WriteBuffer()
+        ts = self.now_ms() // 1000
+        clids: set[str] = set()
+        for i, o in enumerate(orders):
+            try:
+                p = await self._batch_item(o, scratch, ts)
+                if p[4] in clids:
+                    raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call", field="client_order_id")
+                clids.add(p[4])
+                ready.append((i, p))
+            except (FastorderError, TypeError, ValueError) as exc:
+                results[i] = exc
+        scratch.wipe()
+        chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
+        await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
+        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+    async def _send_batch(self, chunk: list[tuple[int, tuple[Any, ...]]],
+                          results: list[Ack | BaseException | None]) -> None:
+        t_call = perf_ns()
+        lat = Latency()
+        try:
+            self.ledger.check("batch", None)
+        except FastorderError as exc:   # refused locally: nothing sent
+            for i, _ in chunk:
+                results[i] = exc
+            return
+        sent: list[tuple[int, tuple[Any, ...]]] = []
+        for i, p in chunk:
+            info, side, qty, price, clid, _item = p
+            try:
+                self.ledger.begin(info, clid, side, qty, price, costs={})   # the batch request is counted
+            except FastorderError as exc:
+                results[i] = exc
+                continue
+            sent.append((i, p))
+        if not sent:
+            return
+        enc = self._encoder()
+        buf = self._buf
+        buf.clear()
+        try:
+            enc.batch_orders_request(buf, [p[5] for _, p in sent], timestamp_s=self.now_ms() // 1000)
+            # "batch": its own rate-limit window (the place window's headers are not read from it)
+            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), None, lat, "batch")
+            self.recorder.record(VENUE, self.transport, lat)
+        except _Unknown as u:
+            await self._settle_batch(sent, u.cause, lat, t_call, results)
+            return
+        except asyncio.CancelledError:
+            if lat.client_ns:   # sent: each order settled in the background
+                for _, p in sent:
+                    self.settler.watch(p[0], p[4], ExecutionUnknown(VENUE, "cancelled", "caller stopped waiting"),
+                                       self._sent_ms(t_call))
+            else:
+                for _, p in sent:
+                    self.ledger.unsent(p[4], NOT_SENT)
+            raise
+        except (VenueError, InvalidOrder, ConnectionLost) as exc:   # the whole request refused, or never sent
+            self.ledger.refused(exc)
+            for i, p in sent:
+                self.ledger.unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
+                results[i] = exc
+            return
+        except TRANSPORT_ERRORS + (TypeError, ValueError) as exc:
+            if not lat.client_ns:
+                for i, p in sent:
+                    self.ledger.unsent(p[4], NOT_SENT)
+                    results[i] = exc
+                return
+            await self._settle_batch(sent, exc, lat, t_call, results)
+            return
+        data = d.get("data")
+        if not isinstance(data, list):
+            await self._settle_batch(sent, VenueError(VENUE, "unexpected", "batch reply without a list"), lat,
+                                     t_call, results)
+            return
+        by_clid = {str(x.get("client-order-id")): x for x in data if isinstance(x, dict) and x.get("client-order-id")}
+        unknown: list[tuple[int, tuple[Any, ...]]] = []
+        for k, (i, p) in enumerate(sent):
+            info, side, clid = p[0], p[1], p[4]
+            x = by_clid.get(clid)
+            if x is None and len(data) == len(sent) and isinstance(data[k], dict):
+                x = data[k]   # the docs give one item per order, in order
+            if x is None:
+                unknown.append((i, p))
+                continue
+            if x.get("order-id") is not None and not x.get("err-code"):
+                ack = Ack(VENUE, info.name, clid, str(x["order-id"]), ACCEPTED, side, "", "", "", "", None, False,
+                          lat, x)
+                self.ledger.settled(clid, ack)
+                results[i] = ack
+                continue
+            err = error_for(str(x.get("err-code", "")), str(x.get("err-msg", "")), clid, "place")
+            if isinstance(err, _Unknown):   # the venue says this order's outcome is unknown: ask
+                unknown.append((i, p))
+                continue
+            self.ledger.refused(err)
+            self.ledger.unsent(clid, REJECTED)
+            results[i] = err
+        if unknown:
+            await self._settle_batch(unknown, VenueError(VENUE, "unexpected", "batch reply without this order"),
+                                     lat, t_call, results)
+
+    async def _settle_batch(self, sent: list[tuple[int, tuple[Any, ...]]], cause: BaseException, lat: Latency,
+                            t_call: int, results: list[Ack | BaseException | None]) -> None:
+        """Orders of a batch whose outcome is unknown: each queried by its client id (reconcile, paced by the
+        guard), as place_order does for one; one still undecided is ExecutionUnknown and settled later."""
+        async def one(i: int, p: tuple[Any, ...]) -> None:
+            info, clid = p[0], p[4]
+            try:
+                ack = await self._reconcile_order(info, clid, cause, lat, t_call)
+            except ExecutionUnknown as exc:
+                results[i] = exc
+                return
+            self.ledger.settled(clid, ack)
+            results[i] = ack
+        await asyncio.gather(*(one(i, p) for i, p in sent))
+
+    async def _cancel_batches(self, info: SymbolInfo, ids: list[Any], by_clid: bool) -> list[Ack | BaseException]:
+        """batchcancel, 50 ids a request, in flight together: each id's result from the reply's success and
+        failed lists; a failed order-orderstate-error is the order's final state (as submitcancel answers);
+        a request without a reply has each of its orders queried."""
+        results: list[Ack | BaseException | None] = [None] * len(ids)
+        chunks = [list(range(k, min(k + _BATCH_CANCEL_MAX, len(ids)))) for k in range(0, len(ids), _BATCH_CANCEL_MAX)]
+
+        async def send(idx: list[int]) -> None:
+            lat = Latency()
+            t_call = perf_ns()
+            part = [ids[i] for i in idx]
+            try:
+                self.ledger.check("batch_cancel", info)
+                enc = self._encoder()
+                buf = self._buf
+                buf.clear()
+                if by_clid:
+                    enc.batch_cancel_request(buf, timestamp_s=self.now_ms() // 1000, client_order_ids=part)
+                else:
+                    enc.batch_cancel_request(buf, timestamp_s=self.now_ms() // 1000, order_ids=part)
+                d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), None, lat, "cancel")
+                data = d.get("data")
+                if not isinstance(data, dict) or not isinstance(data.get("success", []), list):
+                    raise _Unknown(VenueError(VENUE, "unexpected", "batchcancel reply without success/failed"))
+            except _Unknown as u:
+                await asyncio.gather(*(self._cancel_unknown(info, ids[i], by_clid, u.cause, lat, results, i)
+                                       for i in idx))
+                return
+            except FastorderError as exc:
+                self.ledger.refused(exc)
+                for i in idx:
+                    results[i] = exc
+                return
+            except TRANSPORT_ERRORS + (TypeError, ValueError) as exc:
+                if not lat.client_ns:
+                    for i in idx:
+                        results[i] = exc
+                    return
+                await asyncio.gather(*(self._cancel_unknown(info, ids[i], by_clid, exc, lat, results, i)
+                                       for i in idx))
+                return
+            ok = {str(x) for x in data.get("success") or []}
+            failed: dict[str, dict[str, Any]] = {}
+            for x in data.get("failed") or []:
+                if isinstance(x, dict):
+                    key = x.get("client-order-id") if by_clid else x.get("order-id")
+                    if key is not None:
+                        failed[str(key)] = x
+            for i in idx:
+                ident = str(ids[i])
+                clid = ident if by_clid else None
+                oid = "" if by_clid else ident
+                if ident in ok:
+                    results[i] = Ack(venue=VENUE, symbol=info.name, client_order_id=clid or "", order_id=oid,
+                                     status=CANCEL_REQUESTED, latency=lat, raw=data)
+                    continue
+                x = failed.get(ident)
+                if x is None:
+                    results[i] = VenueError(VENUE, "unexpected", f"batchcancel reply names neither success nor "
+                                            f"failure for {ident}", client_order_id=clid)
+                    continue
+                code = str(x.get("err-code", ""))
+                status = None
+                if code == "order-orderstate-error":
+                    try:
+                        status = _CANCEL_CODE.get(int(x["order-state"]))
+                    except (KeyError, TypeError, ValueError):
+                        status = None
+                if status is not None:
+                    ack = Ack(venue=VENUE, symbol=info.name, client_order_id=str(x.get("client-order-id") or clid
+                                                                                 or ""),
+                              order_id=str(x.get("order-id") or oid), status=status, latency=lat, raw=x)
+                    self._settled(ack)
+                    results[i] = ack
+                    continue
+                err = error_for(code, str(x.get("err-msg", "")), clid, "cancel")
+                results[i] = err.cause if isinstance(err, _Unknown) else err
+
+        await asyncio.gather(*(send(c) for c in chunks))
+        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+    async def _cancel_unknown(self, info: SymbolInfo, ident: Any, by_clid: bool, cause: BaseException,
+                              lat: Latency, results: list[Ack | BaseException | None], i: int) -> None:
+        """A cancel of a batch without a reply: the order's state, asked by its id (as cancel_order does)."""
+        try:
+            ack = await self.reconcile(info, ident if by_clid else None, cause, lat,
+                                       order_id=None if by_clid else ident)
+        except FastorderError as exc:
+            results[i] = exc
+            return
+        self._settled(ack)
+        results[i] = ack
+
     # -- trading operations (fastorder.venues.operations) ---------------------------------------------------
     async def _read(self, encode: Any, kind: str, info: SymbolInfo | None = None) -> dict[str, Any]:
         """A request off the order path (listings, cancel-all): its cost taken, the reply's parsed body or the
         typed error. A request whose reply never came is ConnectionLost (nothing to reconcile: the caller
         asks again)."""
-        if self.rate_limit:
-            self.guard.check(self._request_costs(kind, info))
+        self.ledger.check(kind, info)
         try:
             return await self._send(encode, None, Latency(), perf_ns(), "query")
         except _Unknown as u:
@@ -410,7 +718,7 @@ class HtxSession(Session):
                 raise cause from None
             raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
         except FastorderError as exc:
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise
 
     def _info_for(self, name: str) -> SymbolInfo:
@@ -513,6 +821,15 @@ class HtxSession(Session):
     def _stream_part(self) -> Any:
         from fastorder.venues.htx_events import HtxStreamPart
         return HtxStreamPart(self)
+
+
+def _bind_order(symbol: Any, side: Any, quantity: Any = None, price: Any = None, *, type: Any = "limit",
+                tif: Any = "GTC", post_only: Any = False, client_order_id: Any = None, stp: Any = None,
+                stop_price: Any = None, quote_quantity: Any = None, expire_ms: Any = None) -> dict[str, Any]:
+    """place_order's arguments of one order of place_orders, by name (TypeError for any other)."""
+    return {"symbol": symbol, "side": side, "quantity": quantity, "price": price, "type": type, "tif": tif,
+            "post_only": post_only, "client_order_id": client_order_id, "stp": stp, "stop_price": stop_price,
+            "quote_quantity": quote_quantity, "expire_ms": expire_ms}
 
 
 class _Hidden:

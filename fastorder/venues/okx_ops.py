@@ -374,7 +374,7 @@ class OkxOps(Session):
                     raise _no_code(it.info)
                 # OKX counts a batch's orders against the batch limit; a batch of one as a single order
                 costs = None if len(items) == 1 else self._op_costs("batch-place", it.info.name)
-                self.ledger.begin(it.info, it.clid, it.side, it.quantity, it.price, costs)
+                self.ledger.begin(it.info, it.clid, it.side, it.quantity, it.price, costs=costs)
             except Exception as exc:   # refused before anything was written: not live
                 it.result = exc
                 continue

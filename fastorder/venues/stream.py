@@ -84,6 +84,7 @@ class EventStream:
         self._recovering: asyncio.Task | None = None
         self._pinger: asyncio.Task | None = None
         self._settler = getattr(session, "settler", None)   # fastorder.venues.settle: background settlement
+        self._warmer = getattr(session, "_warmer", None)    # keep_warm: records one event to replay
         # a venue whose fills come on two channels pairs them before they are passed on (HTX); None: deliver
         self._route = getattr(part, "route", None)
         self.malformed = self.stale = self.duplicates = self.gaps = self.events = 0
@@ -166,6 +167,9 @@ class EventStream:
             except Exception:   # a control frame we cannot read must not end the reader
                 log.exception("%s stream: control frame not understood", self.venue)
             return
+        w = self._warmer
+        if w is not None and w.event is None:   # keep_warm replays one real event's decode (fastorder.venues.warm)
+            w.event = payload
         route = self._route
         for ev in evs:
             if route is None:

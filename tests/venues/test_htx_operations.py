@@ -12,6 +12,7 @@ import pytest
 
 import fastorder
 from fastorder.errors import ConfigError, NotSupported
+from fastorder.journal import OrderJournal
 from fastorder.sim import Simulator, creds
 from fastorder.types import CANCEL_REQUESTED
 
@@ -118,4 +119,70 @@ def test_amend_is_not_supported_and_names_the_closest():
             with pytest.raises(NotSupported, match="cancel"):
                 await s.amend_orders([{"symbol": SYM, "order_id": live.order_id, "price": "46001"},
                                       {"symbol": SYM, "order_id": live.order_id, "quantity": "0.002"}])
+    run(main())
+
+
+def _order(px: str = REST_PX, **kw):
+    return dict({"symbol": SYM, "side": "buy", "quantity": "0.001", "price": px}, **kw)
+
+
+def test_place_orders_in_batches_of_ten_with_per_item_results_in_order():
+    async def main():
+        async with session() as (sim, s):
+            orders = [_order() for _ in range(12)]
+            orders[3] = _order(quantity="0.0001")    # under the 5 USDT minimum value: refused locally, never sent
+            orders[5] = _order(px="56000")           # above HTX's price band (110 % of the last price): the venue says
+            orders[7] = _order(side="hold")          # refused locally, never sent
+            orders[10] = _order(type="market", quantity=None, quote_quantity="20", price=None)   # buy-market sized in USDT
+            res = await s.place_orders(orders)
+            assert len(res) == 12
+            assert isinstance(res[3], fastorder.errors.FilterViolation)
+            assert isinstance(res[5], fastorder.errors.FilterRejected)
+            assert res[5].code == "order-limitorder-price-max-error"
+            assert isinstance(res[7], fastorder.errors.InvalidOrder) and res[7].field == "side"
+            acks = [r for i, r in enumerate(res) if i not in (3, 5, 7)]
+            assert all(isinstance(a, fastorder.types.Ack) and a.order_id for a in acks)
+            by_cid = {o["client_order_id"]: o for o in sim.orders("htx") if o["client_order_id"]}
+            assert len(by_cid) == 9 and all(a.client_order_id in by_cid for a in acks)
+            assert by_cid[res[10].client_order_id]["status"] == "FILLED"
+            assert res[5].client_order_id and res[5].client_order_id not in by_cid
+            # the refused order's client id is free again; the resting ones are live
+            assert res[5].client_order_id not in s.ledger.live_ids
+            assert {a.client_order_id for a in acks if a is not res[10]} <= s.ledger.live_ids
+    run(main())
+
+
+def test_a_batch_without_a_reply_settles_each_order_by_its_client_id(tmp_path):
+    async def main():
+        journal = OrderJournal(tmp_path / "j")
+        async with session(journal=journal) as (sim, s):
+            sim.faults.add("drop:phase=after,count=1")   # the batch is executed, its reply lost
+            res = await s.place_orders([_order() for _ in range(3)])
+            assert [r.reconciled for r in res] == [True] * 3
+            assert {r.status for r in res} == {"NEW"}
+            assert sorted(r.order_id for r in res) == sorted(str(o["order_id"]) for o in sim.orders("htx")
+                                                                  if o["client_order_id"])
+            # journalled before the batch was sent; settled (NEW: still live) once the queries answered
+            assert journal.pending("htx") == []
+            assert [journal.outcome(r.client_order_id)["o"] for r in res] == [r.order_id for r in res]
+            assert {r.client_order_id for r in res} <= s.ledger.live_ids
+        journal.close()
+    run(main())
+
+
+def test_cancel_orders_maps_success_and_failed_back_in_order():
+    async def main():
+        async with session() as (sim, s):
+            res = await s.place_orders([_order() for _ in range(4)])
+            filled = await s.place_order(SYM, "buy", "0.001", TAKE_PX)
+            ids = [res[0].order_id, "123", res[1].order_id, filled.order_id, res[2].order_id]
+            out = await s.cancel_orders(SYM, order_ids=ids)
+            assert [getattr(a, "status", None) for a in out] == [CANCEL_REQUESTED, None, CANCEL_REQUESTED, "FILLED",
+                                                                CANCEL_REQUESTED]
+            assert isinstance(out[1], fastorder.errors.UnknownOrder)
+            assert sim.order("htx", order_id=int(res[3].order_id))["status"] == "NEW"
+            # by client id; one of them already canceled: its final state, code 7
+            out = await s.cancel_orders(SYM, client_order_ids=[res[3].client_order_id, res[0].client_order_id])
+            assert [a.status for a in out] == [CANCEL_REQUESTED, "CANCELED"]
+            assert await s.open_orders() == []
     run(main())
