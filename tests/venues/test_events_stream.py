@@ -465,3 +465,29 @@ def test_gap_recovery_reports_open_orders_this_session_does_not_track():
                 assert evs[0].order_id and evs[0].symbol == "btcusdt" and evs[0].side == "BUY"
                 assert seen.index(evs[0]) < seen.index(gap)   # reported before the gap is said closed
     run(main(), timeout=30)
+
+
+def test_okx_stream_ended_by_the_venue_service_upgrade_is_resumed_without_a_lost_event():
+    """OKX ends its private connections for a service upgrade: the 64008 notice, then the close. The stream
+    moves to a new connection at the notice; the orders changed around it are each reported once and the gap
+    is closed."""
+    async def main():
+        async with okx_session("rest") as (sim, s):
+            await s.place_order("BTC-USDT", "buy", "0.001", REST_PX, client_order_id="u1")
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: any(isinstance(e, StreamGap) for e in xs)
+                                                 and any(e.is_final for e in of(xs, "u1"))
+                                                 and any(e.is_final for e in of(xs, "u2"))))
+            await asyncio.sleep(0)
+            first = s.stream.conn
+            assert sim.ws_upgrade_notice(close_after_s=0.3) >= 1   # the stream's connection among them
+            await s.cancel_order("BTC-USDT", client_order_id="u1")
+            await s.place_order("BTC-USDT", "buy", "0.001", TAKE_PX, tif="IOC", client_order_id="u2")
+            await task
+            await asyncio.sleep(0.4)   # past the venue's close of the old connection
+            [gap] = [e for e in seen if isinstance(e, StreamGap)]
+            assert gap.closed and s.stream.conn is not None and s.stream.conn is not first and s.stream.up
+            for clid in ("u1", "u2"):
+                assert sum(e.is_final for e in of(seen, clid)) == 1, of(seen, clid)
+            assert of(seen, "u1")[-1].status == CANCELED and of(seen, "u2")[-1].status == FILLED
+    run(main())
