@@ -99,12 +99,15 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
     o.has_pside = position_side is not None
     if o.has_pside:
         enum_text(position_side, _PSIDES, "position_side", &o.pside)
-    if reduce_only.__class__ is not bool:   # (`type` is the order type here)
+    # identity tests against the two bools (`type` is the order type here, so no type() call)
+    if reduce_only is False or reduce_only is True:
+        o.reduce_only = reduce_only is True
+    else:
         raise TypeError(f"reduce_only must be bool, not {reduce_only.__class__.__name__}")
-    if close_position.__class__ is not bool:
+    if close_position is False or close_position is True:
+        o.close_position = close_position is True
+    else:
         raise TypeError(f"close_position must be bool, not {close_position.__class__.__name__}")
-    o.reduce_only = reduce_only
-    o.close_position = close_position
     o.has_stop = stop_price is not None
     if o.has_stop:
         parse_number(stop_price, &o.stop, "stop_price")
@@ -131,15 +134,18 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
         _need(o.has_qty != o.close_position, "quantity",
               f"{type} orders need exactly one of quantity and close_position")
         _need(not o.has_price, "price", f"{type} orders take no price")
-    _need(not o.has_stop or type != "LIMIT" and type != "MARKET", "stop_price",
-          "stop_price is only for STOP*, TAKE_PROFIT* orders")
+    # the rare combinations, each tested only when its flag is set (the common order pays one test per flag)
+    if o.has_stop and (type == "LIMIT" or type == "MARKET"):
+        raise InvalidOrder("stop_price is only for STOP*, TAKE_PROFIT* orders", field="stop_price")
     # closePosition: STOP_MARKET / TAKE_PROFIT_MARKET only, never with quantity or reduceOnly; reduceOnly cannot
     # be sent in hedge mode (a LONG/SHORT position side)
-    _need(not o.close_position or type == "STOP_MARKET" or type == "TAKE_PROFIT_MARKET", "close_position",
-          "close_position is only for STOP_MARKET and TAKE_PROFIT_MARKET orders")
-    _need(not (o.close_position and o.reduce_only), "reduce_only", "reduce_only cannot go with close_position")
-    _need(not (o.reduce_only and position_side in ("LONG", "SHORT")), "reduce_only",
-          "reduce_only cannot be sent in hedge mode (position_side LONG/SHORT): the side already says it")
+    if o.close_position:
+        _need(type == "STOP_MARKET" or type == "TAKE_PROFIT_MARKET", "close_position",
+              "close_position is only for STOP_MARKET and TAKE_PROFIT_MARKET orders")
+        _need(not o.reduce_only, "reduce_only", "reduce_only cannot go with close_position")
+    if o.reduce_only and o.has_pside and position_side != "BOTH":
+        raise InvalidOrder("reduce_only cannot be sent in hedge mode (position_side LONG/SHORT): the side already "
+                           "says it", field="reduce_only")
     if rules is not None and o.has_price and o.has_qty and not o.reduce_only:
         rules.check_notional_dec(&o.price, &o.qty)   # MIN_NOTIONAL does not apply to reduce-only (-4164)
     return 0
