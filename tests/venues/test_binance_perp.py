@@ -161,6 +161,30 @@ def test_margin_and_max_position(transport):
     run(main())
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_amend_modifies_and_may_trade(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            ack = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            a = await s.amend_order("BTCUSDT", order_id=ack.order_id, price="49500")   # quantity from a query
+            assert (a.order_id, a.status, a.quantity) == (ack.order_id, NEW, "0.010")
+            assert Decimal(a.price) == Decimal("49500")
+            truth = sim.order(V, client_order_id=ack.client_order_id)
+            assert Decimal(truth["price"]) == Decimal("49500") and Decimal(truth["qty"]) == Decimal("0.010")
+            b = await s.amend_order("BTCUSDT", client_order_id=ack.client_order_id, quantity="0.004")
+            assert b.quantity == "0.004"
+            with pytest.raises(VenueError) as ei:   # same quantity and price
+                await s.amend_order("BTCUSDT", order_id=ack.order_id, quantity="0.004", price="49500")
+            assert ei.value.code == -5027
+            with pytest.raises(NotSupported):
+                await s.amend_order("BTCUSDT", order_id=ack.order_id, price="49400", new_client_order_id="x1")
+            c = await s.amend_order("BTCUSDT", order_id=ack.order_id, price="51000")   # crosses: trades
+            assert c.status == FILLED
+            [p] = await s.positions()
+            assert Decimal(p.quantity) == Decimal("0.004")
+    run(main())
+
+
 def test_contracts_and_quantity_are_the_same_exact_size():
     async def main():
         async with perp("rest") as (sim, s):
@@ -295,3 +319,24 @@ def test_encoder_refuses_bad_orders_before_writing(bad, err, kind):
         mod.BinanceFuturesRest(KEYS["key"], signer).new_order_request(buf, "BTCUSDT", "BUY", o.pop("type"),
                                                                      client_order_id=None, timestamp=1, **o)
     assert buf.getvalue() == b""
+
+
+@pytest.mark.parametrize("ref", [dict(order_id=7), dict(orig_client_order_id="c1"), {}])
+def test_modify_encoders_agree(ref):
+    import importlib
+    out = []
+    for kind in ("core", "py"):
+        mod = importlib.import_module(f"fastorder._{kind}.binance_futures")
+        buf = importlib.import_module(f"fastorder._{kind}.buffer").WriteBuffer()
+        signer = importlib.import_module(f"fastorder._{kind}.sign").HmacSha256(KEYS["secret"])
+        try:
+            mod.BinanceFuturesRest(KEYS["key"], signer, recv_window=5000).modify_request(
+                buf, "BTCUSDT", "BUY", timestamp=5, quantity="0.010", price="50000.1", **ref)
+            mod.BinanceFuturesWs(KEYS["key"], signer).order_modify(buf, "r1", "BTCUSDT", "SELL", timestamp=5,
+                                                                   quantity=1, price=Decimal("2"), **ref)
+        except InvalidOrder as exc:   # neither id: refused by both, nothing written
+            out.append((type(exc), exc.field, buf.getvalue()))
+            continue
+        out.append(buf.getvalue())
+    assert out[0] == out[1]
+    assert ref or out[0] == (InvalidOrder, "order_id", b"")
