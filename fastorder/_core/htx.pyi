@@ -2,7 +2,7 @@
 
 Auth params go in the query string of every request, in this order (which is also their sorted order):
   AccessKeyId={key}&SignatureMethod={HmacSHA256|Ed25519}&SignatureVersion=2&Timestamp={YYYY-MM-DDThh%3Amm%3Ass}
-then, for GET getClientOrder, '&clientOrderId={id}'. The pre-signed text is
+then, for GET getClientOrder, '&clientOrderId={id}' (for GET openOrders, its params, sorted). The pre-signed text is
   METHOD + "\\n" + lowercase host + "\\n" + path + "\\n" + that query
 and "&Signature={percent-encoded base64}" is appended (HMAC-SHA256 or Ed25519 over the text).
 Percent-encoding is UTF-8 with uppercase hex keeping A-Za-z0-9 and "-._~".
@@ -13,6 +13,15 @@ Requests:
   cancel:  POST /v1/order/orders/{order_id}/submitcancel, body '{}'
   cancel by client id: POST /v1/order/orders/submitCancelClientOrder, body '{"client-order-id":"…"}'
   query:   GET /v1/order/orders/{order_id};  by client id: GET /v1/order/orders/getClientOrder?…&clientOrderId=…
+  batch place: POST /v1/order/batch-orders, body '[{order},…]' (1-10 orders, each as for place)
+  batch cancel: POST /v1/order/orders/batchcancel, body '{"order-ids":["…",…]}' or '{"client-order-ids":[…]}'
+           (1-50 ids)
+  cancel open orders: POST /v1/order/orders/batchCancelOpenOrders, body '{"account-id":"…"[,"symbol":"…"],
+           "size":n}' (size 1-100)
+  dead man's switch: POST /v2/algo-orders/cancel-all-after, body '{"timeout":n}' (0: off, else >= 5 s)
+  open orders: GET /v1/order/openOrders?…auth…&account-id=…[&direct=prev|next][&from=id]&size=n[&symbol=…]
+           (size 1-500; the extra params follow the auth params in sorted order and are signed with them)
+  balances: GET /v1/account/accounts/{account_id}/balance
   "{METHOD} {path}?{query}&Signature={sig} HTTP/1.1\\r\\nHost: {host}\\r\\n" + for POST
   "Content-Type: application/json\\r\\nContent-Length: {n}\\r\\n" + "\\r\\n" + body
 
@@ -21,7 +30,8 @@ sell-ioc | buy-limit-maker | sell-limit-maker | buy-limit-fok | sell-limit-fok; 
 type except *-market and refused for those; client_order_id ^[A-Za-z0-9_-]{1,64}$; order_id int in
 [0, 2**63) or str of 1-20 digits; account_id int in [0, 2**63) or str of 1-20 digits; source one of
 spot-api | margin-api | super-margin-api | c2c-margin-api; timestamp_s int in (0, 253402300800).
-With `rules`: amount via rules.qty (except for buy-market, whose amount is a quote-currency value: no
+self_match_prevent: None (not sent: HTX's default 0, self-trades allowed) or the int 0 / 1, written last as
+',"self-match-prevent":n'. With `rules`: amount via rules.qty (except for buy-market, whose amount is a quote-currency value: no
 step check and written canonically), price via rules.price, then rules.check_notional(price, amount) when a
 price is given. Arguments are checked in the order of the method's signature (the first bad one decides the error;
 a number's `rules` check runs right where that number is checked), then the
@@ -32,6 +42,8 @@ request id) raises TypeError; a value of the right type that breaks a rule raise
 ints out of range), InvalidNumber/OffGrid/FilterViolation (numbers) or InvalidOrder (per-type rules).
 Text fields are checked as ASCII before anything is encoded, so a lone surrogate is an InvalidField too.
 """
+
+from typing import Any
 
 from fastorder._core.buffer import WriteBuffer
 from fastorder._core.numbers import Number, SymbolRules
@@ -54,7 +66,22 @@ class HtxRest:
         """The text that is signed for one request (for tests and debugging)."""
     def place_order_request(self, buf: WriteBuffer, symbol: str, type: str, *, amount: Number,
                             client_order_id: str, timestamp_s: int, price: Number | None = None,
-                            source: str = "spot-api", rules: SymbolRules | None = None) -> None: ...
+                            source: str = "spot-api", rules: SymbolRules | None = None,
+                            self_match_prevent: int | None = None) -> None: ...
+    def batch_orders_request(self, buf: WriteBuffer, orders: list[dict[str, Any]], *, timestamp_s: int) -> None:
+        """`orders`: 1-10 dicts of place_order_request's keywords (symbol, type, amount, client_order_id, price,
+        source, rules, self_match_prevent); each checked as place_order_request checks it. A list of another
+        length: InvalidOrder; a non-list, non-dict, unknown or missing key: TypeError."""
+    def batch_cancel_request(self, buf: WriteBuffer, *, timestamp_s: int, order_ids: list[int | str] | None = None,
+                             client_order_ids: list[str] | None = None) -> None:
+        """Exactly one of the two lists (else InvalidOrder), 1-50 ids (else InvalidOrder)."""
+    def cancel_open_orders_request(self, buf: WriteBuffer, *, timestamp_s: int, symbol: str | None = None,
+                                   size: int = 100) -> None: ...
+    def cancel_all_after_request(self, buf: WriteBuffer, timeout_s: int, *, timestamp_s: int) -> None:
+        """timeout_s: 0 (switch off) or 5..2**31-1 seconds (else InvalidField)."""
+    def open_orders_request(self, buf: WriteBuffer, *, timestamp_s: int, symbol: str | None = None,
+                            from_id: int | str | None = None, direct: str | None = None, size: int = 500) -> None: ...
+    def balance_request(self, buf: WriteBuffer, *, timestamp_s: int) -> None: ...
     def cancel_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None: ...
     def cancel_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None: ...
     def query_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None: ...

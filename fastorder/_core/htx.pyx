@@ -30,11 +30,18 @@ from fastorder._core.wire cimport (
     token,
 )
 
-from fastorder.errors import InvalidOrder
+from fastorder.errors import InvalidField, InvalidOrder
 
 _TYPES = frozenset(("buy-market", "sell-market", "buy-limit", "sell-limit", "buy-ioc", "sell-ioc",
                     "buy-limit-maker", "sell-limit-maker", "buy-limit-fok", "sell-limit-fok"))
 _SOURCES = frozenset(("spot-api", "margin-api", "super-margin-api", "c2c-margin-api"))
+_DIRECTS = frozenset(("prev", "next"))
+_ORDER_KEYS = frozenset(("symbol", "type", "amount", "client_order_id", "price", "source", "rules",
+                         "self_match_prevent"))
+BATCH_PLACE_MAX = 10       # POST /v1/order/batch-orders: "A batch contains at most 10 orders"
+BATCH_CANCEL_MAX = 50      # POST /v1/order/orders/batchcancel: no more than 50 ids per request
+CANCEL_OPEN_MAX = 100      # POST /v1/order/orders/batchCancelOpenOrders: size in [1, 100]
+OPEN_ORDERS_MAX = 500      # GET /v1/order/openOrders: size in [1, 500]
 
 cdef int64_t _MAX_I64 = 0x7FFFFFFFFFFFFFFF
 cdef int64_t _MAX_S = 253402300799   # 9999-12-31T23:59:59
@@ -116,7 +123,8 @@ cdef class HtxRest:
         return 0
 
     cdef int _request(self, WriteBuffer b, const char *method, Py_ssize_t mlen, const char *path,
-                      Py_ssize_t plen, int64_t ts, const Text *clid, WriteBuffer body, bint place=False) except -1:
+                      Py_ssize_t plen, int64_t ts, const Text *clid, WriteBuffer body, bint place=False,
+                      bytes extra=None) except -1:
         cdef WriteBuffer txt = self._text
         cdef SHA256_CTX ctx
         cdef unsigned char d[32]
@@ -128,6 +136,8 @@ cdef class HtxRest:
         txt.put_byte(b'\n')
         qstart = txt.length
         self._query(txt, ts, clid)
+        if extra is not None:   # more query params, already sorted after the auth ones and encoded
+            txt.put_bytes_obj(extra)
         b.put(method, mlen)
         b.put_byte(b' ')
         b.put(path, plen)
@@ -161,12 +171,14 @@ cdef class HtxRest:
         self._query(q, ts, &clid if client_order_id is not None else NULL)
         return q.getvalue().decode("utf-8")
 
-    def place_order_request(self, WriteBuffer buf, symbol, type, *, amount, client_order_id, timestamp_s,
-                            price=None, source="spot-api", SymbolRules rules=None):
+    cdef int _order_body(self, WriteBuffer body, symbol, type, amount, client_order_id, price, source,
+                         SymbolRules rules, smp) except -1:
+        """Append one order's JSON object to `body`, every field checked first."""
         cdef Text sym, typ, clid, src
         cdef fo_dec amt, px
         cdef bint has_px = price is not None
         cdef bint market
+        cdef int64_t smp_v = 0
         token(symbol, CC_LOWER_ALNUM, 32, "symbol", &sym)
         enum_text(type, _TYPES, "type", &typ)
         market = type.endswith("-market")
@@ -175,12 +187,13 @@ cdef class HtxRest:
         if rules is not None and type != "buy-market":
             rules.check_qty(&amt, "amount")
         token(client_order_id, CC_CLID, 64, "client_order_id", &clid)
-        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
         if has_px:
             parse_number(price, &px, "price")
             if rules is not None:
                 rules.check_price(&px, "price")
         enum_text(source, _SOURCES, "source", &src)
+        if smp is not None:
+            smp_v = int_in(smp, 0, 1, "self_match_prevent")
         if market and has_px:
             raise InvalidOrder(f"{type} orders take no price", field="price")
         if not market and not has_px:
@@ -188,8 +201,6 @@ cdef class HtxRest:
         if rules is not None and has_px:
             rules.check_notional_dec(&px, &amt)
         cdef int amt_frac = rules.qty_decimals if rules is not None and type != "buy-market" else 0
-        cdef WriteBuffer body = self._body
-        body.length = 0
         body.put_bytes_obj(self._acct)
         put_dec(body, &amt, amt_frac)
         if has_px:
@@ -203,8 +214,136 @@ cdef class HtxRest:
         put_quoted(body, &typ)
         body.put(b',"client-order-id":', 19)
         put_quoted(body, &clid)
+        if smp is not None:
+            body.put(b',"self-match-prevent":', 22)
+            body.put_byte(b'1' if smp_v else b'0')
         body.put_byte(b'}')
+        return 0
+
+    def place_order_request(self, WriteBuffer buf, symbol, type, *, amount, client_order_id, timestamp_s,
+                            price=None, source="spot-api", SymbolRules rules=None, self_match_prevent=None):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer body = self._body
+        body.length = 0
+        self._order_body(body, symbol, type, amount, client_order_id, price, source, rules, self_match_prevent)
         self._request(buf, b"POST", 4, b"/v1/order/orders/place", 22, ts, NULL, body, True)
+
+    def batch_orders_request(self, WriteBuffer buf, orders, *, timestamp_s):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer body = self._body
+        cdef Py_ssize_t i
+        if type(orders) is not list:
+            raise TypeError(f"orders must be a list, not {type(orders).__name__}")
+        if not 1 <= len(orders) <= BATCH_PLACE_MAX:
+            raise InvalidOrder(f"a batch holds 1 to {BATCH_PLACE_MAX} orders, not {len(orders)}", field="orders")
+        body.length = 0
+        body.put_byte(b'[')
+        for i, o in enumerate(orders):
+            if type(o) is not dict:
+                raise TypeError(f"each order must be a dict, not {type(o).__name__}")
+            if not _ORDER_KEYS.issuperset(o):
+                raise TypeError(f"unknown order fields: {sorted(set(o) - _ORDER_KEYS)}")
+            if "symbol" not in o or "type" not in o or "amount" not in o or "client_order_id" not in o:
+                raise TypeError("each order needs symbol, type, amount and client_order_id")
+            r = o.get("rules")
+            if r is not None and not isinstance(r, SymbolRules):
+                raise TypeError(f"rules must be SymbolRules or None, not {type(r).__name__}")
+            if i:
+                body.put_byte(b',')
+            self._order_body(body, o["symbol"], o["type"], o["amount"], o["client_order_id"], o.get("price"),
+                             o.get("source", "spot-api"), r, o.get("self_match_prevent"))
+        body.put_byte(b']')
+        self._request(buf, b"POST", 4, b"/v1/order/batch-orders", 22, ts, NULL, body)
+
+    def batch_cancel_request(self, WriteBuffer buf, *, timestamp_s, order_ids=None, client_order_ids=None):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer body = self._body
+        cdef Text t
+        cdef char tmp[20]
+        cdef Py_ssize_t i
+        if (order_ids is None) == (client_order_ids is None):
+            raise InvalidOrder("give order_ids or client_order_ids (one of them)", field="order_ids")
+        ids = order_ids if order_ids is not None else client_order_ids
+        if type(ids) is not list:
+            raise TypeError(f"ids must be a list, not {type(ids).__name__}")
+        if not 1 <= len(ids) <= BATCH_CANCEL_MAX:
+            raise InvalidOrder(f"a batch cancel holds 1 to {BATCH_CANCEL_MAX} ids, not {len(ids)}",
+                               field="order_ids")
+        body.length = 0
+        body.put(b'{"order-ids":[' if order_ids is not None else b'{"client-order-ids":[',
+                 14 if order_ids is not None else 21)
+        for i, v in enumerate(ids):
+            if order_ids is not None:
+                id_text(v, "order_id", tmp, &t)
+            else:
+                token(v, CC_CLID, 64, "client_order_id", &t)
+            if i:
+                body.put_byte(b',')
+            put_quoted(body, &t)
+        body.put(b']}', 2)
+        self._request(buf, b"POST", 4, b"/v1/order/orders/batchcancel", 28, ts, NULL, body)
+
+    def cancel_open_orders_request(self, WriteBuffer buf, *, timestamp_s, symbol=None, size=CANCEL_OPEN_MAX):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef Text sym
+        cdef WriteBuffer body = self._body
+        if symbol is not None:
+            token(symbol, CC_LOWER_ALNUM, 32, "symbol", &sym)
+        cdef int64_t n = int_in(size, 1, CANCEL_OPEN_MAX, "size")
+        body.length = 0
+        body.put_bytes_obj(('{"account-id":"' + self.account_id + '"').encode("ascii"))
+        if symbol is not None:
+            body.put(b',"symbol":', 10)
+            put_quoted(body, &sym)
+        body.put(b',"size":', 8)
+        body.put_u64(<uint64_t>n)
+        body.put_byte(b'}')
+        self._request(buf, b"POST", 4, b"/v1/order/orders/batchCancelOpenOrders", 38, ts, NULL, body)
+
+    def cancel_all_after_request(self, WriteBuffer buf, timeout_s, *, timestamp_s):
+        cdef int64_t t = int_in(timeout_s, 0, 2**31 - 1, "timeout_s")
+        if 0 < t < 5:
+            raise InvalidField("timeout_s must be 0 (off) or at least 5 seconds", field="timeout_s")
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef WriteBuffer body = self._body
+        body.length = 0
+        body.put(b'{"timeout":', 11)
+        body.put_u64(<uint64_t>t)
+        body.put_byte(b'}')
+        self._request(buf, b"POST", 4, b"/v2/algo-orders/cancel-all-after", 32, ts, NULL, body)
+
+    def open_orders_request(self, WriteBuffer buf, *, timestamp_s, symbol=None, from_id=None, direct=None,
+                            size=OPEN_ORDERS_MAX):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef Text sym, fid, dr
+        cdef char tmp[20]
+        if symbol is not None:
+            token(symbol, CC_LOWER_ALNUM, 32, "symbol", &sym)
+        if from_id is not None:
+            id_text(from_id, "from_id", tmp, &fid)
+        if direct is not None:
+            enum_text(direct, _DIRECTS, "direct", &dr)
+        cdef int64_t n = int_in(size, 1, OPEN_ORDERS_MAX, "size")
+        # sorted by name, after the auth params (capitals sort first); every value is [a-z0-9]: no encoding
+        cdef WriteBuffer q = WriteBuffer()
+        q.put_bytes_obj(("&account-id=" + self.account_id).encode("ascii"))
+        if direct is not None:
+            q.put(b"&direct=", 8)
+            put_text(q, &dr)
+        if from_id is not None:
+            q.put(b"&from=", 6)
+            put_text(q, &fid)
+        q.put(b"&size=", 6)
+        q.put_u64(<uint64_t>n)
+        if symbol is not None:
+            q.put(b"&symbol=", 8)
+            put_text(q, &sym)
+        self._request(buf, b"GET", 3, b"/v1/order/openOrders", 20, ts, NULL, None, False, q.getvalue())
+
+    def balance_request(self, WriteBuffer buf, *, timestamp_s):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef bytes path = ("/v1/account/accounts/" + self.account_id + "/balance").encode("ascii")
+        self._request(buf, b"GET", 3, path, len(path), ts, NULL, None)
 
     def cancel_request(self, WriteBuffer buf, order_id, *, timestamp_s):
         cdef Text oid

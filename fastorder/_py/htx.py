@@ -26,13 +26,20 @@ from fastorder._py._fields import (
 from fastorder._py.buffer import WriteBuffer
 from fastorder._py.numbers import Number, SymbolRules
 from fastorder._py.sign import Ed25519Signer, HmacSha256, Signer
-from fastorder.errors import InvalidOrder
+from fastorder.errors import InvalidField, InvalidOrder
 
 TYPES = frozenset({"buy-market", "sell-market", "buy-limit", "sell-limit", "buy-ioc", "sell-ioc",
                    "buy-limit-maker", "sell-limit-maker", "buy-limit-fok", "sell-limit-fok"})
+BATCH_PLACE_MAX = 10       # POST /v1/order/batch-orders: "A batch contains at most 10 orders"
+BATCH_CANCEL_MAX = 50      # POST /v1/order/orders/batchcancel: no more than 50 ids per request
+CANCEL_OPEN_MAX = 100      # POST /v1/order/orders/batchCancelOpenOrders: size in [1, 100]
+OPEN_ORDERS_MAX = 500      # GET /v1/order/openOrders: size in [1, 500]
+DIRECTS = frozenset({"prev", "next"})
 MARKET_TYPES = frozenset({"buy-market", "sell-market"})
 SOURCES = frozenset({"spot-api", "margin-api", "super-margin-api", "c2c-margin-api"})
 
+_ORDER_KEYS = frozenset({"symbol", "type", "amount", "client_order_id", "price", "source", "rules",
+                         "self_match_prevent"})
 _SYMBOL = re.compile(r"[a-z0-9]{1,32}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -106,8 +113,8 @@ class HtxRest:
         return pct(self._signer.b64sign(message))
 
     def _request(self, method: str, path: str, timestamp_s: int, body: str | None,
-                 client_order_id: str | None = None) -> bytes:
-        query = self._query(timestamp_s, client_order_id)
+                 client_order_id: str | None = None, extra: str = "") -> bytes:
+        query = self._query(timestamp_s, client_order_id) + extra
         signature = self._signature(f"{method}\n{self._host.lower()}\n{path}\n{query}")
         head = f"{method} {path}?{query}&Signature={signature} HTTP/1.1\r\nHost: {self._host}\r\n{self._ua}"
         if body is None:
@@ -116,16 +123,16 @@ class HtxRest:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body_bytes)}\r\n"
         return (head + "\r\n").encode() + body_bytes
 
-    def place_order_request(self, buf: WriteBuffer, symbol: str, type: str, *, amount: Number,
-                            client_order_id: str, timestamp_s: int, price: Number | None = None,
-                            source: str = "spot-api", rules: SymbolRules | None = None) -> None:
-        _check_buf(buf)
+    def _order_body(self, symbol: object, type: object, amount: object, client_order_id: object,
+                    price: object, source: object, rules: object, self_match_prevent: object) -> str:
+        """One order's JSON object, every field checked (the signature's order)."""
         symbol = check_re(symbol, _SYMBOL, "symbol")
         type = check_enum(type, TYPES, "type")
         client_order_id = check_re(client_order_id, _CLIENT_ID, "client_order_id")
         source = check_enum(source, SOURCES, "source")
-        _timestamp_s(timestamp_s)
         rules = check_rules(rules)
+        if self_match_prevent is not None:
+            check_int(self_match_prevent, 0, 2, "self_match_prevent")
         if type in MARKET_TYPES:
             if price is not None:
                 raise InvalidOrder(f"{type} order takes no price", field="price")
@@ -140,8 +147,110 @@ class HtxRest:
         if price_text is not None:
             body += f',"price":{jstr(price_text)}'
         body += (f',"source":{jstr(source)},"symbol":{jstr(symbol)},"type":{jstr(type)},'
-                 f'"client-order-id":{jstr(client_order_id)}}}')
+                 f'"client-order-id":{jstr(client_order_id)}')
+        if self_match_prevent is not None:
+            body += f',"self-match-prevent":{self_match_prevent}'
+        return body + "}"
+
+    def place_order_request(self, buf: WriteBuffer, symbol: str, type: str, *, amount: Number,
+                            client_order_id: str, timestamp_s: int, price: Number | None = None,
+                            source: str = "spot-api", rules: SymbolRules | None = None,
+                            self_match_prevent: int | None = None) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        body = self._order_body(symbol, type, amount, client_order_id, price, source, rules, self_match_prevent)
         buf.write(self._request("POST", "/v1/order/orders/place", timestamp_s, body))
+
+    def batch_orders_request(self, buf: WriteBuffer, orders: list[dict[str, object]], *,
+                             timestamp_s: int) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        if not isinstance(orders, list):
+            raise TypeError(f"orders must be a list, not {type(orders).__name__}")
+        if not 1 <= len(orders) <= BATCH_PLACE_MAX:
+            raise InvalidOrder(f"a batch holds 1 to {BATCH_PLACE_MAX} orders, not {len(orders)}", field="orders")
+        items = []
+        for o in orders:
+            if not isinstance(o, dict):
+                raise TypeError(f"each order must be a dict, not {type(o).__name__}")
+            unknown = set(o) - _ORDER_KEYS
+            if unknown:
+                raise TypeError(f"unknown order fields: {sorted(unknown)}")
+            if "symbol" not in o or "type" not in o or "amount" not in o or "client_order_id" not in o:
+                raise TypeError("each order needs symbol, type, amount and client_order_id")
+            items.append(self._order_body(o["symbol"], o["type"], o["amount"], o["client_order_id"],
+                                          o.get("price"), o.get("source", "spot-api"), o.get("rules"),
+                                          o.get("self_match_prevent")))
+        buf.write(self._request("POST", "/v1/order/batch-orders", timestamp_s, "[" + ",".join(items) + "]"))
+
+    def batch_cancel_request(self, buf: WriteBuffer, *, timestamp_s: int, order_ids: list[int | str] | None = None,
+                             client_order_ids: list[str] | None = None) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        if (order_ids is None) == (client_order_ids is None):
+            raise InvalidOrder("give order_ids or client_order_ids (one of them)", field="order_ids")
+        ids = order_ids if order_ids is not None else client_order_ids
+        if not isinstance(ids, list):
+            raise TypeError(f"ids must be a list, not {type(ids).__name__}")
+        if not 1 <= len(ids) <= BATCH_CANCEL_MAX:
+            raise InvalidOrder(f"a batch cancel holds 1 to {BATCH_CANCEL_MAX} ids, not {len(ids)}", field="order_ids")
+        if order_ids is not None:
+            texts = [check_id_digits(i, "order_id") for i in ids]
+            name = "order-ids"
+        else:
+            texts = [check_re(i, _CLIENT_ID, "client_order_id") for i in ids]
+            name = "client-order-ids"
+        body = f'{{"{name}":[' + ",".join(jstr(t) for t in texts) + "]}"
+        buf.write(self._request("POST", "/v1/order/orders/batchcancel", timestamp_s, body))
+
+    def cancel_open_orders_request(self, buf: WriteBuffer, *, timestamp_s: int, symbol: str | None = None,
+                                   size: int = CANCEL_OPEN_MAX) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        if symbol is not None:
+            symbol = check_re(symbol, _SYMBOL, "symbol")
+        check_int(size, 1, CANCEL_OPEN_MAX + 1, "size")
+        body = f'{{"account-id":{jstr(self._account_id)}'
+        if symbol is not None:
+            body += f',"symbol":{jstr(symbol)}'
+        body += f',"size":{size}}}'
+        buf.write(self._request("POST", "/v1/order/orders/batchCancelOpenOrders", timestamp_s, body))
+
+    def cancel_all_after_request(self, buf: WriteBuffer, timeout_s: int, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        check_int(timeout_s, 0, 2**31, "timeout_s")
+        if 0 < timeout_s < 5:
+            raise InvalidField("timeout_s must be 0 (off) or at least 5 seconds", field="timeout_s")
+        _timestamp_s(timestamp_s)
+        buf.write(self._request("POST", "/v2/algo-orders/cancel-all-after", timestamp_s, f'{{"timeout":{timeout_s}}}'))
+
+    def open_orders_request(self, buf: WriteBuffer, *, timestamp_s: int, symbol: str | None = None,
+                            from_id: int | str | None = None, direct: str | None = None,
+                            size: int = OPEN_ORDERS_MAX) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        if symbol is not None:
+            symbol = check_re(symbol, _SYMBOL, "symbol")
+        if from_id is not None:
+            from_id = check_id_digits(from_id, "from_id")
+        if direct is not None:
+            direct = check_enum(direct, DIRECTS, "direct")
+        check_int(size, 1, OPEN_ORDERS_MAX + 1, "size")
+        # sorted by name, after the auth params (capitals sort first)
+        extra = f"&account-id={self._account_id}"
+        if direct is not None:
+            extra += f"&direct={direct}"
+        if from_id is not None:
+            extra += f"&from={from_id}"
+        extra += f"&size={size}"
+        if symbol is not None:
+            extra += f"&symbol={symbol}"
+        buf.write(self._request("GET", "/v1/order/openOrders", timestamp_s, None, extra=extra))
+
+    def balance_request(self, buf: WriteBuffer, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        buf.write(self._request("GET", f"/v1/account/accounts/{self._account_id}/balance", timestamp_s, None))
 
     def cancel_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None:
         _check_buf(buf)

@@ -67,6 +67,12 @@ SYMBOLS = [
     ("ltcbtc", "ltc", "btc", D("0.0015"), 6, 4, D("0.001"), D("0.0001"), 1, D("100")),
 ]
 ORDER_PATH = re.compile(r"^/v1/order/orders/([0-9]{1,20})$")
+BALANCE_PATH = re.compile(r"^/v1/account/accounts/([0-9]{1,20})/balance$")
+BATCH_PLACE_MAX = 10      # POST /v1/order/batch-orders: "A batch contains at most 10 orders"
+BATCH_CANCEL_MAX = 50     # POST /v1/order/orders/batchcancel: no more than 50 ids
+CANCEL_OPEN_MAX = 100     # POST /v1/order/orders/batchCancelOpenOrders: size [1, 100], default 100
+DMS_MAX_CANCEL = 500      # the dead man's switch cancels at most 500 orders
+BATCH_LIMIT_PER_2S = 50   # batch-orders, batchcancel, batchCancelOpenOrders, openOrders: 50 per 2 s
 CANCEL_PATH = re.compile(r"^/v1/order/orders/([0-9]{1,20})/submitcancel$")
 
 
@@ -160,6 +166,8 @@ class Htx:
         self.limit_per_2s = limit_per_2s
         self._rl: dict[str, list[int]] = {}
         self.clock_offset_ms = 0
+        self._dms: dict = {}    # account -> the dead man's switch timer (asyncio TimerHandle)
+        self.dms_fired = 0      # how many times a switch lapsed and canceled an account's orders
         self._hdrs = b""   # rate-limit headers of the reply being built
         from .htx_stream import HtxOrdersStream, HtxWsSession
         self.stream = HtxOrdersStream(self)   # orders#{symbol} pushes over /ws/v2
@@ -198,6 +206,16 @@ class Htx:
                 handler = self._open_orders
             elif m == "GET" and path == "/v1/order/orders":
                 handler = self._past_orders
+            elif m == "POST" and path == "/v1/order/batch-orders":
+                handler = self._batch_place
+            elif m == "POST" and path == "/v1/order/orders/batchcancel":
+                handler = self._batch_cancel
+            elif m == "POST" and path == "/v1/order/orders/batchCancelOpenOrders":
+                handler = self._cancel_open
+            elif m == "POST" and path == "/v2/algo-orders/cancel-all-after":
+                return self._v2(req, self._cancel_all_after)
+            elif m == "GET" and BALANCE_PATH.match(path):
+                handler, args = self._balance, (int(BALANCE_PATH.match(path).group(1)),)
             else:
                 mm = CANCEL_PATH.match(path)
                 if mm and m == "POST":
@@ -305,11 +323,13 @@ class Htx:
             raise HtxError("invalid-parameter", "invalid JSON body")
         return b
 
-    def _rate(self, account: str, endpoint: str) -> None:
+    def _rate(self, account: str, endpoint: str, limit: int | None = None) -> None:
         """HTX's per-UID, per-endpoint window (100 per 2 s for place); every reply of the endpoint reports
         what is left in X-HB-RateLimit-Requests-Remain and when the window ends (epoch ms) in -Expire."""
         if not self.limit_per_2s:
             return
+        # the place limit is configurable; the batch endpoints keep their published 50 / 2 s beside it
+        limit = self.limit_per_2s if limit is None else min(limit, self.limit_per_2s)
         now = self.now()
         k = account + " " + endpoint
         w = self._rl.get(k)
@@ -317,12 +337,16 @@ class Htx:
             w = self._rl[k] = [now, 0]
         w[1] += 1
         self._hdrs = b"X-HB-RateLimit-Requests-Remain: %d\r\nX-HB-RateLimit-Requests-Expire: %d\r\n" % (
-            max(0, self.limit_per_2s - w[1]), w[0] + 2000)
-        if w[1] > self.limit_per_2s:
+            max(0, limit - w[1]), w[0] + 2000)
+        if w[1] > limit:
             raise HtxError(RATE_CODE, RATE_MSG)
 
     def _place(self, req, key, params):
-        b = self._body(req)
+        return self._place_one(self._body(req), key, "place")
+
+    def _place_one(self, b: dict, key, endpoint: str | None):
+        """One order of a place or batch request; `endpoint`: the rate-limit window it counts in (None: the
+        batch request was counted already)."""
         for name in ("account-id", "symbol", "type", "amount"):
             if b.get(name) in (None, ""):
                 raise HtxError("validation-constraints-required", f"Field is missing: {name}.")
@@ -395,9 +419,16 @@ class Htx:
         elif damt < sp.min_qty:
             raise HtxError("order-marketorder-amount-min-error",
                            f"market order amount error, min: `{sp.min_qty.normalize():f}`")
-        self._rate(key.account, "place")
+        smp = b.get("self-match-prevent", 0)
+        if smp not in (0, 1, "0", "1"):
+            raise HtxError("invalid-parameter", "invalid self-match-prevent")
+        if endpoint is not None:
+            self._rate(key.account, endpoint)
         now = self.now()
         tif = {"ioc": "IOC", "limit-fok": "FOK"}.get(kind, "GTC")
+        # HTX allows self-trades unless self-match-prevent is 1, which cancels the taker and keeps the maker
+        # (the spot pages say only "not allowing self-trading"; HTX's futures pages spell out the side)
+        stp = "EXPIRE_TAKER" if int(smp) == 1 else "NONE"
         extra = {"type": typ, "source": "spot-api" if src == "api" else src, "amount": amount,
                  "account_id": key.account_id}
         # the engine gets no client id (it would refuse a live duplicate, which HTX no longer does); the id is
@@ -405,10 +436,11 @@ class Htx:
         try:
             if market:
                 o = self.ex.place(key.account, sym, side.upper(), "MARKET", qty=None if side == "buy" else damt,
-                                  quote_qty=damt if side == "buy" else None, tif="IOC", now=now, extra=extra)
+                                  quote_qty=damt if side == "buy" else None, tif="IOC", now=now, extra=extra,
+                                  stp=stp)
             else:
                 o = self.ex.place(key.account, sym, side.upper(), "LIMIT", price=dpx, qty=damt, tif=tif,
-                                  post_only=kind == "limit-maker", now=now, extra=extra)
+                                  post_only=kind == "limit-maker", now=now, extra=extra, stp=stp)
         except Reject as r:
             if r.reason == "INSUFFICIENT":
                 raise HtxError("account-frozen-balance-insufficient-error",
@@ -498,13 +530,25 @@ class Htx:
         return 10
 
     def _open_orders(self, req, key, params):
+        """GET /v1/order/openOrders: newest first; `from` (an order id) with `direct` next (descending from it)
+        or prev (ascending from it) pages through more than `size` (1-500, default 100)."""
         acct = params.get("account-id")
         if acct is not None and str(acct) != str(key.account_id):
             raise HtxError("account-account-id-inexistent", f"The account id {acct} doesn't exist")
         sym, side = params.get("symbol"), params.get("side")
         size = self._size(params.get("size"), 100, 500)
+        direct, start = params.get("direct"), params.get("from")
+        if direct is not None and direct not in ("prev", "next"):
+            raise HtxError("invalid-parameter", "invalid direct")
+        if start is not None and not start.isdigit():
+            raise HtxError("validation-format-error", "Format Error: from.")
+        self._rate(key.account, "openOrders", BATCH_LIMIT_PER_2S)
+        orders = sorted(self.ex.open_orders(key.account, sym), key=lambda o: o.oid, reverse=direct != "prev")
+        if start is not None:   # the page after the given id, in the given direction
+            f = int(start)
+            orders = [o for o in orders if (o.oid > f if direct == "prev" else o.oid < f)]
         out = []
-        for o in reversed(self.ex.open_orders(key.account, sym)):   # newest first
+        for o in orders:
             if side and o.side.lower() != side:
                 continue
             v = self.order_view(o)
@@ -573,6 +617,164 @@ class Htx:
             if len(out) >= size:
                 break
         return out
+
+    # ================================================================ batches, cancel-all, balances
+    def _batch_place(self, req, key, params):
+        """POST /v1/order/batch-orders: a JSON list of 1-10 orders, each placed as /v1/order/orders/place would;
+        one result per order, in order: {"order-id", "client-order-id"} or {"client-order-id", "err-code",
+        "err-msg"}. The request counts once in its own 50 / 2 s window."""
+        try:
+            b = orjson.loads(req.body) if req.body else None
+        except orjson.JSONDecodeError:
+            raise HtxError("invalid-parameter", "invalid JSON body") from None
+        if not isinstance(b, list) or not b or not all(isinstance(o, dict) for o in b):
+            raise HtxError("invalid-parameter", "the body must be a list of orders")
+        if len(b) > BATCH_PLACE_MAX:
+            # the docs give the limit, not the error code for passing it (the simulator's choice)
+            raise HtxError("invalid-parameter", f"A batch contains at most {BATCH_PLACE_MAX} orders")
+        self._rate(key.account, "batch-orders", BATCH_LIMIT_PER_2S)
+        out = []
+        for o in b:
+            cid = o.get("client-order-id")
+            try:
+                oid = self._place_one(o, key, None)
+            except HtxError as e:
+                item = {"err-code": e.code, "err-msg": e.msg}
+                if cid is not None:
+                    item["client-order-id"] = str(cid)
+                out.append(item)
+                continue
+            item = {"order-id": int(oid)}
+            if cid is not None:
+                item["client-order-id"] = str(cid)
+            out.append(item)
+        return out
+
+    def _batch_cancel(self, req, key, params):
+        """POST /v1/order/orders/batchcancel: {"order-ids": [...]} or {"client-order-ids": [...]} (one of them,
+        at most 50): {"success": [the ids as given], "failed": [{"order-id", "client-order-id", "err-code",
+        "err-msg", "order-state"}]}; an order already final fails with order-orderstate-error and its state's
+        code (as submitcancel replies), an unknown id with base-record-invalid."""
+        b = self._body(req)
+        oids, cids = b.get("order-ids"), b.get("client-order-ids")
+        if (oids is None) == (cids is None):
+            raise HtxError("invalid-parameter", "Either order-ids or client-order-ids should be given")
+        ids = oids if oids is not None else cids
+        if not isinstance(ids, list) or not ids:
+            raise HtxError("invalid-parameter", "invalid order-ids / client-order-ids")
+        if len(ids) > BATCH_CANCEL_MAX:
+            raise HtxError("invalid-parameter", f"No more than {BATCH_CANCEL_MAX} orders per request")
+        self._rate(key.account, "batchcancel", BATCH_LIMIT_PER_2S)
+        now = self.now()
+        success, failed = [], []
+        for raw in ids:
+            ident = str(raw)
+            o = None
+            if oids is not None:
+                if ident.isdigit():
+                    o = self._by_id(key.account, int(ident))
+            else:
+                o = self._by_cid(key.account, ident)
+            item = {"order-id": str(o.oid) if o is not None else (ident if oids is not None else None),
+                    "client-order-id": (o.cid or None) if o is not None else (ident if cids is not None else None)}
+            if o is None:
+                failed.append(dict(item, **{"err-code": "base-record-invalid", "err-msg": "record invalid"}))
+                continue
+            if o.status not in OPEN:
+                failed.append(dict(item, **{"err-code": "order-orderstate-error", "err-msg": "Incorrect order state",
+                                            "order-state": STATE_CODE[_state(o)]}))
+                continue
+            self.ex.cancel(o, now)
+            if self.stream.subs:
+                self.stream.canceled(o, now)
+            success.append(ident)
+        return {"success": success, "failed": failed}
+
+    def _cancel_open(self, req, key, params):
+        """POST /v1/order/orders/batchCancelOpenOrders: cancels up to `size` (1-100, default 100) open orders of
+        the account (of up to 10 comma-separated symbols, of a side): {"success-count", "failed-count",
+        "next-id"}; next-id is the next open order that matches (-1: none left)."""
+        b = self._body(req)
+        acct = b.get("account-id")
+        if acct is not None and str(acct) != str(key.account_id):
+            raise HtxError("account-account-id-inexistent", f"The account id {acct} doesn't exist")
+        syms = None
+        if b.get("symbol"):
+            syms = str(b["symbol"]).split(",")
+            if len(syms) > 10 or any(x not in self.ex.specs for x in syms):
+                raise HtxError("invalid-parameter", "invalid symbol")
+        side = b.get("side")
+        if side is not None and side not in ("buy", "sell"):
+            raise HtxError("invalid-parameter", "invalid side")
+        size = self._size(None if b.get("size") is None else str(b["size"]), CANCEL_OPEN_MAX, CANCEL_OPEN_MAX)
+        self._rate(key.account, "batchCancelOpenOrders", BATCH_LIMIT_PER_2S)
+        match = [o for o in self.ex.open_orders(key.account)
+                 if (syms is None or o.symbol in syms) and (side is None or o.side.lower() == side)]
+        now = self.now()
+        for o in match[:size]:
+            self.ex.cancel(o, now)
+            if self.stream.subs:
+                self.stream.canceled(o, now)
+        rest = match[size:]
+        return {"success-count": min(size, len(match)), "failed-count": 0,
+                "next-id": rest[0].oid if rest else -1}
+
+    def _balance(self, req, key, params, acct_id):
+        """GET /v1/account/accounts/{account-id}/balance: a "trade" (free) and a "frozen" (locked) row per
+        currency, balances as decimal strings."""
+        if str(acct_id) != str(key.account_id):
+            raise HtxError("account-account-id-inexistent", f"The account id {acct_id} doesn't exist")
+        rows = []
+        for cur, (free, locked) in sorted(self.ex.account(key.account).balances.items()):
+            for typ, v in (("trade", free), ("frozen", locked)):
+                rows.append({"currency": cur, "type": typ, "balance": _f(v), "debt": "invalid",
+                             "available": "invalid", "seq-num": "0"})
+        return {"id": key.account_id, "type": "spot", "state": "working", "list": rows}
+
+    # ================================================================ dead man's switch (v2 envelope)
+    def _v2(self, req, handler):
+        """A /v2 endpoint: {"code": 200, "message": "success", "data": …}; errors as {"code": n, "message": …}
+        (the conditional-order codes: 1002/1003 signature, 1006 rate, 2002 a parameter missing or invalid)."""
+        try:
+            key, params = self._auth(req)
+        except HtxError as e:
+            code = 1002 if "Access key" in e.msg else 1003
+            return 200, b"", orjson.dumps({"code": code, "message": e.msg, "data": None})
+        try:
+            data = handler(req, key, params)
+        except HtxError as e:
+            return 200, b"", orjson.dumps({"code": int(e.code) if str(e.code).isdigit() else 2002,
+                                           "message": e.msg, "data": None})
+        return 200, b"", orjson.dumps({"code": 200, "message": "success", "data": data})
+
+    def _cancel_all_after(self, req, key, params):
+        """POST /v2/algo-orders/cancel-all-after {"timeout": s}: 0 turns the switch off; s >= 5 (re)arms it to
+        cancel every open order of the account (at most 500) unless called again within s seconds."""
+        b = self._body(req)
+        t = b.get("timeout")
+        if isinstance(t, bool) or not isinstance(t, int) or t < 0 or 0 < t < 5:
+            raise HtxError("2002", "invalid timeout: 0 or >= 5 seconds")
+        import asyncio
+
+        old = self._dms.pop(key.account, None)
+        if old is not None:
+            old.cancel()
+        now = self.now()
+        if t == 0:
+            return {"currentTime": now, "triggerTime": 0}
+        self._dms[key.account] = asyncio.get_running_loop().call_later(t, self._dms_fire, key.account)
+        return {"currentTime": now, "triggerTime": now + t * 1000}
+
+    def _dms_fire(self, account: str) -> None:
+        """The switch lapsed: every open order of the account is canceled (at most 500), and the switch is
+        off until armed again."""
+        self._dms.pop(account, None)
+        now = self.now()
+        for o in self.ex.open_orders(account)[:DMS_MAX_CANCEL]:
+            self.ex.cancel(o, now)
+            if self.stream.subs:
+                self.stream.canceled(o, now)
+        self.dms_fired += 1
 
     # ================================================================ faults
     def unknown_reply(self, req):

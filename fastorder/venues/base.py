@@ -7,7 +7,6 @@ Venue modules subclass `Session` and fill in the wire details; this module never
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import ssl
 import time
@@ -23,7 +22,6 @@ from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
     Banned,
     CertificateRejected,
-    ClientIdInUse,
     ConfigError,
     ConnectionLost,
     ExecutionUnknown,
@@ -38,10 +36,11 @@ from fastorder.metrics import RECORDER
 from fastorder.transport.client import DEFAULT_TLS_ENGINE, TLS_ENGINES, HttpPool, open_ws
 from fastorder.transport.http import HttpParseError, HttpResponse
 from fastorder.transport.ws import WSError
-from fastorder.types import FINAL_STATES, NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
+from fastorder.types import NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
 from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
-from fastorder.venues.limits import DEFAULT_MARGIN, RateGuard, parse_retry_after
+from fastorder.venues.ledger import Ledger
+from fastorder.venues.limits import DEFAULT_MARGIN, parse_retry_after
 from fastorder.venues.operations import ENVS, STP_MODES, OrderOptions, TradingOps, order_options
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
@@ -49,6 +48,8 @@ from fastorder.venues.ws_pool import WsPool
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from fastorder.journal import OrderJournal
 
 perf_ns = time.perf_counter_ns
 
@@ -113,9 +114,11 @@ class Endpoint:
 class Session(TradingOps):
     """An open, warm connection set to one venue. Use `fastorder.connect(...)`; see its docstring.
 
-    A small composition: `clock` (VenueClock: the venue's clock offset), `pin` (AddressPin: which address REST
-    connections go to), `ws_pool` (WsPool: the WebSocket connections, healed and rotated), `guard` (RateGuard:
-    the venue's rate limits) and `journal` (OrderJournal: orders written down before they are sent), plus the
+    The public API (place, cancel, query, recover, events, address choice) and the hooks venue modules fill
+    in, over a composition of parts with one job each: `clock` (VenueClock: the venue's clock offset), `pin`
+    (AddressPin: which address REST connections go to), `ws_pool` (WsPool: the WebSocket connections, healed
+    and rotated), `ledger` (Ledger: live client ids, the order journal and the rate-limit guard), `settler`
+    (Settler: orders left undecided, settled in the background), `stream` (EventStream, when opened) and the
     REST pool (HttpPool). The order path itself — encode, send, read the reply — lives here and in the venue
     modules."""
 
@@ -177,9 +180,6 @@ class Session(TradingOps):
                                 resync_interval=resync_interval, venue=self.venue)
         self.now_ms = self.clock.now_ms
         self.symbols: dict[str, SymbolInfo] = {}
-        # client ids of this session's orders that are sent and not known to be final: a caller may not reuse
-        # one (ClientIdInUse), since a query by client id answers with the latest order carrying it
-        self.live_ids: set[str] = set()
         # orders left undecided are settled in the background; on_settled: callables given each outcome
         self.settler = Settler(self)
         self.on_settled = self.settler.callbacks
@@ -194,23 +194,17 @@ class Session(TradingOps):
         self._tasks: list[asyncio.Task] = []
         self._closed = False
         self.recorder = recorder if recorder is not None else RECORDER
-        try:   # the share of each published limit used (below 100 %: the local count never runs up to the venue's)
-            self.guard = RateGuard(self.venue, self.now_ms, margin=rate_limit_margin)
-        except ValueError as exc:
-            raise InvalidOrder(str(exc), field="rate_limit_margin") from None
-        self.rate_limit = rate_limit   # False only against a simulator run without limits (benchmarks)
         # connect REST connections to this address while keeping the hostname for SNI, the certificate check
         # and Host (see `choose_address`, `fastorder probe`); candidate addresses re-probed in the background
         self.pin = AddressPin(self.rest.host, self.rest.port, tls=self.rest.tls, probe_path=self.warm_path,
                               ssl_context=ssl_context, timeout=timeout, address=address, candidates=reprobe,
                               interval=reprobe_interval)
-        self._owns_journal = isinstance(journal, (str, os.PathLike))
-        if self._owns_journal:   # opened (and locked: one writer per file) here, closed with the session
-            from fastorder.journal import OrderJournal
-            journal = OrderJournal(journal)
-        self.journal = journal   # orders written down before they are sent (fastorder.journal)
-        if journal is not None:   # orders of an earlier run still unsettled keep their client ids live
-            self.live_ids.update(r["c"] for r in journal.pending(self.venue))
+        # live client ids, the journal and the rate-limit guard (late-bound hooks: venue modules set up what
+        # their costs and acceptance window read after this constructor)
+        self.ledger = Ledger(self.venue, self.now_ms, order_costs=self._order_costs,
+                             request_costs=self._request_costs, window_ms=lambda: self.acceptance_window_ms,
+                             journal=journal, rate_limit=rate_limit, margin=rate_limit_margin)
+        self.guard = self.ledger.guard       # venue modules feed it what their replies report
         self.ws_address = ws_address            # the same as `address` for WebSocket connections (their own host)
         if acceptance_window_ms is not None:   # only for a venue (simulator) known to use a shorter window
             self._acceptance_window_ms = acceptance_window_ms
@@ -228,78 +222,13 @@ class Session(TradingOps):
             raise ConfigError("spin_us over TLS needs tls_engine='compiled' (the loop's TLS records can only be "
                               "read by its own SSL object)", field="spin_us")
 
+    @property
+    def journal(self) -> OrderJournal | None:
+        """The order journal (`journal=`): every order written down before it is sent (fastorder.journal)."""
+        return self.ledger.journal
+
     def __repr__(self) -> str:   # never shows a secret
         return f"<{type(self).__name__} {self.venue} transport={self.transport} rest={self.rest.host_header}>"
-
-    # -- the parts' settings, as attributes of the session ------------------------------------------------
-    @property
-    def offset_ms(self) -> float:
-        """The venue's clock minus ours, ms (measured by `sync_clock`)."""
-        return self.clock.offset_ms
-
-    @offset_ms.setter
-    def offset_ms(self, value: float) -> None:
-        self.clock.offset_ms = value
-
-    @property
-    def clock_rtt_ns(self) -> int:
-        """The round trip of the clock sample that set `offset_ms`."""
-        return self.clock.rtt_ns
-
-    @property
-    def clock_samples(self) -> int:
-        return self.clock.samples
-
-    @clock_samples.setter
-    def clock_samples(self, value: int) -> None:
-        self.clock.samples = value
-
-    @property
-    def resync_interval(self) -> float:
-        return self.clock.resync_interval
-
-    @resync_interval.setter
-    def resync_interval(self, value: float) -> None:
-        self.clock.resync_interval = value
-
-    @property
-    def address(self) -> str | None:
-        """The address REST connections go to (None: the hostname's)."""
-        return self.pin.address
-
-    @address.setter
-    def address(self, value: str | None) -> None:
-        self.pin.address = value
-
-    @property
-    def reprobe(self) -> list[str]:
-        """Candidate REST addresses re-probed in the background."""
-        return self.pin.candidates
-
-    @reprobe.setter
-    def reprobe(self, value: list[str]) -> None:
-        self.pin.candidates = list(value)
-
-    @property
-    def reprobe_interval(self) -> float:
-        return self.pin.interval
-
-    @reprobe_interval.setter
-    def reprobe_interval(self, value: float) -> None:
-        self.pin.interval = value
-
-    @property
-    def reconnects(self) -> int:
-        """WebSocket connections reopened (healed or rotated) since the start."""
-        return self.ws_pool.reconnects
-
-    @property
-    def heartbeat_interval(self) -> float:
-        return self.ws_pool.heartbeat_interval
-
-    @heartbeat_interval.setter
-    def heartbeat_interval(self, value: float) -> None:
-        self.ws_pool.heartbeat_interval = value
 
     # -- life cycle ---------------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -325,7 +254,7 @@ class Session(TradingOps):
         tls: Any = (self._ssl or True) if self.rest.tls else None
         warm = (f"GET {self.warm_path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
                 "\r\n").encode("ascii")
-        self._pool = HttpPool(self.address or self.rest.host, self.rest.port,
+        self._pool = HttpPool(self.pin.address or self.rest.host, self.rest.port,
                               size=self.connections if self.transport == "rest"
                               else 1, tls=tls, server_hostname=self.rest.host if self.rest.tls else None,
                               allow_plaintext=self._allow_plaintext, warm_request=warm, warm_gate=self._warm_allowed,
@@ -413,14 +342,10 @@ class Session(TradingOps):
         self.ws_pool.close()
         if self._pool is not None:
             await self._pool.close()
-        if self.journal is not None:
-            if self._owns_journal:
-                self.journal.close()
-            else:
-                try:
-                    self.journal.flush()
-                except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
-                    logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
+        try:
+            self.ledger.close()
+        except OSError as exc:   # a journal that cannot sync says so itself (degraded); closing goes on
+            logger.warning("%s: flushing the order journal failed (%s)", self.venue, exc)
 
     # -- order and fill events (fastorder.venues.stream) ---------------------------------------------------
     async def start_events(self) -> None:
@@ -431,7 +356,7 @@ class Session(TradingOps):
             stream.listeners.extend(self._event_listeners)
             self._event_listeners = stream.listeners
             await stream.start()
-            self.stream = stream
+            self.stream = self.ledger.stream = stream
 
     def on_event(self, fn: Any) -> None:
         """Call `fn(event)` for every OrderEvent (and StreamGap) inside the stream's reader, as the frame is
@@ -481,16 +406,6 @@ class Session(TradingOps):
             raise
         return conn
 
-    async def rotate_ws(self, conn: Any) -> None:
-        """Replace `conn` before it goes away (Binance serverShutdown, the 24 h limit): the new connection is
-        opened, logged on and taking orders before the old one is closed; its in-flight replies still arrive."""
-        await self.ws_pool.rotate(conn)
-
-    def ws_conn(self) -> Any:
-        """The open WebSocket connection with the fewest requests pending, then the lowest recently
-        measured RTT."""
-        return self.ws_pool.best()
-
     def _heartbeat(self, conn: Any) -> None:
         """Send the venue's keep-alive on one connection (Binance: none needed, the server pings)."""
 
@@ -506,13 +421,12 @@ class Session(TradingOps):
 
     def _warm_allowed(self) -> bool:
         """A keep-warm request is counted like any other and skipped while blocked or without room."""
-        return not self.rate_limit or self.guard.try_take(self._request_costs("ping", None))
+        return self.ledger.try_take("ping")
 
     async def _clock_sample(self) -> int:
         """One clock sample: a request like any other, counted by the rate-limit guard and held by a block."""
-        if self.rate_limit:
-            # waits out a short block (a 429's few seconds); a long one (a ban) fails it: the last offset stays
-            await self.guard.acquire(self._request_costs("time", None), max(self.timeout, 5.0))
+        # waits out a short block (a 429's few seconds); a long one (a ban) fails it: the last offset stays
+        await self.ledger.acquire("time", max(self.timeout, 5.0))
         return await self._server_time_ms()
 
     async def sync_clock(self, samples: int | None = None) -> float:
@@ -572,7 +486,7 @@ class Session(TradingOps):
             cls = Banned if resp.status == 418 else RateLimited
             exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
                       retry_after=parse_retry_after(resp.header(b"retry-after")))
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise exc
         if resp.status != 200:
             raise self._public_error(path, resp.status, body)
@@ -716,65 +630,53 @@ class Session(TradingOps):
         if opts is not None:
             self._check_options(opts, type)
         clid = client_order_id or self.ids.next()
-        live = self.live_ids
-        if clid in live:
-            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
-                                "use a new id", field="client_order_id")
+        ledger = self.ledger
+        ledger.begin(info, clid, side_u, quantity, price)   # ClientIdInUse, RateLimited: nothing is sent
         lat = Latency()
-        if self.rate_limit:
-            self.guard.check(self._order_costs(info), clid)   # refuse locally, before sending, past a limit
-        live.add(clid)
-        if self.stream is not None:
-            self.stream.track(clid, info.name)   # known to the stream before its first event
-        journal = self.journal
-        if journal is not None:
-            now = self.now_ms()
-            journal.sent(self.venue, info.name, clid, side_u, quantity, price, now, now + self.acceptance_window_ms)
         try:
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call, opts)
             self.recorder.record(self.venue, self.transport, lat)
-        except _Unknown as u:
-            ack = await self._reconcile_order(info, clid, u.cause, lat, t_call)   # ExecutionUnknown leaves it pending
-        except asyncio.CancelledError:   # the caller stopped waiting (task cancel, wait_for timeout)
+        except BaseException as exc:
+            ack = await self._place_failed(info, clid, exc, lat, t_call)   # re-raises unless a query settles it
+        ledger.settled(clid, ack)
+        return ack
+
+    async def _place_failed(self, info: SymbolInfo, clid: str, exc: BaseException, lat: Latency,
+                            t_call: int) -> Ack:
+        """What became of an order whose send ended without a reply it could read. Called inside place_order's
+        `except`: a bare `raise` re-raises `exc` with its traceback. Returns the Ack a query found when the
+        outcome is unknown; else the order is written off (not live) or left to the background settler."""
+        if isinstance(exc, _Unknown):   # no reply, or the venue said "unknown": ExecutionUnknown leaves it pending
+            return await self._reconcile_order(info, clid, exc.cause, lat, t_call)
+        ledger = self.ledger
+        if isinstance(exc, asyncio.CancelledError):   # the caller stopped waiting (task cancel, wait_for timeout)
             if lat.client_ns:   # the bytes left: settled in the background, whatever the caller does now
                 self.settler.watch(info, clid, ExecutionUnknown(self.venue, "cancelled", "caller stopped waiting"),
                                    self._sent_ms(t_call))
             else:               # nothing was written: not sent
-                live.discard(clid)
-                if journal is not None:
-                    journal.final(clid, "NOT_SENT")
+                ledger.unsent(clid, NOT_SENT)
             raise
-        except TimestampRejected:
-            live.discard(clid)
-            if journal is not None:
-                journal.final(clid, REJECTED)
+        if isinstance(exc, TimestampRejected):
+            ledger.unsent(clid, REJECTED)
             await self._on_timestamp_rejected()
             raise
-        except (VenueError, InvalidOrder, ConnectionLost) as exc:
+        if isinstance(exc, (VenueError, InvalidOrder, ConnectionLost)):
             # the venue refused it, or it was refused locally / never left: it is not live
-            self.guard.rate_limited(exc)   # a rate-limit reply blocks every request (any venue)
+            ledger.refused(exc)   # a rate-limit reply blocks every request (any venue)
             if isinstance(exc, ExecutionUnknown):
                 self.settler.watch(info, clid, exc, self._sent_ms(t_call))
             else:
-                live.discard(clid)
-                if journal is not None:
-                    journal.final(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
+                ledger.unsent(clid, REJECTED if isinstance(exc, VenueError) else NOT_SENT)
             raise
-        except Exception as exc:
-            if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
-                live.discard(clid)
-                if journal is not None:
-                    journal.final(clid, "NOT_SENT")
-                raise
-            # the request went out and its reply could not be read (a shape no venue documents): unknown
-            logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
-                           clid, exc.__class__.__name__)   # `type` is the order type here
-            ack = await self._reconcile_order(info, clid, exc, lat, t_call)
-        if ack.status in FINAL_STATES:
-            live.discard(clid)
-        if journal is not None:
-            journal.final(clid, ack.status, ack.order_id)
-        return ack
+        if not isinstance(exc, Exception):   # KeyboardInterrupt, SystemExit: nothing to decide
+            raise
+        if not lat.client_ns:   # failed before anything was written: a local fault, nothing is live
+            ledger.unsent(clid, NOT_SENT)
+            raise
+        # the request went out and its reply could not be read (a shape no venue documents): unknown
+        logger.warning("%s: the reply to order %s could not be read (%s); querying the order", self.venue,
+                       clid, type(exc).__name__)
+        return await self._reconcile_order(info, clid, exc, lat, t_call)
 
     async def _reconcile_order(self, info: SymbolInfo, clid: str, cause: BaseException, lat: Latency,
                                t_call: int) -> Ack:
@@ -798,10 +700,9 @@ class Session(TradingOps):
         """Settle every journalled order of this venue whose outcome was never recorded (after a crash):
         each is queried by client id; one the venue has never seen, and can no longer accept (its timestamp
         window has passed), is recorded as NOT_PLACED. Orders still undecided stay pending for a later call."""
-        if self.journal is None:
-            return []
+        ledger = self.ledger
         out: list[Ack] = []
-        for rec in self.journal.pending(self.venue):
+        for rec in ledger.pending():
             clid = rec["c"]
             try:
                 info = await self.resolve_symbol(rec["s"])
@@ -811,9 +712,7 @@ class Session(TradingOps):
                 if self.now_ms() > int(rec.get("exp") or int(rec.get("ts", 0)) + self.acceptance_window_ms):
                     late = await self._not_found_after_window(info, rec)
                     if late is not None:
-                        self.journal.final(clid, late.status, late.order_id)
-                        if late.status in FINAL_STATES or late.status == NOT_PLACED:
-                            self.live_ids.discard(clid)
+                        ledger.settled(clid, late)
                         out.append(late)
                         logger.info("%s: journalled order %s settled after its window: %s", self.venue, clid,
                                     late.status)
@@ -823,9 +722,7 @@ class Session(TradingOps):
             except InvalidOrder as exc:   # e.g. a symbol this session does not know: left pending
                 logger.warning("%s: journalled order %s cannot be recovered here (%s)", self.venue, clid, exc)
                 continue
-            self.journal.final(clid, ack.status, ack.order_id)
-            if ack.status in FINAL_STATES:
-                self.live_ids.discard(clid)
+            ledger.settled(clid, ack)
             out.append(ack)
             logger.info("%s: journalled order %s recovered: %s", self.venue, clid, ack.status)
         return out
@@ -843,8 +740,7 @@ class Session(TradingOps):
         check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
-        if self.rate_limit:
-            self.guard.check(self._request_costs("cancel", info), client_order_id)
+        self.ledger.check("cancel", info, client_order_id)
         try:
             ack = await self._cancel(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
@@ -853,7 +749,7 @@ class Session(TradingOps):
             await self._on_timestamp_rejected()
             raise
         except FastorderError as exc:
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise
         except Exception as exc:
             if not lat.client_ns:
@@ -868,8 +764,7 @@ class Session(TradingOps):
         check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
         t_call, lat = self._which(order_id, client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
-        if self.rate_limit:
-            self.guard.check(self._request_costs("query", info), client_order_id)
+        self.ledger.check("query", info, client_order_id)
         try:
             ack = await self._query(info, order_id, client_order_id, lat, t_call)
         except _Unknown as u:
@@ -879,7 +774,7 @@ class Session(TradingOps):
             await self._on_timestamp_rejected()
             raise
         except FastorderError as exc:
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise
         except Exception as exc:
             if not lat.client_ns:
@@ -890,9 +785,8 @@ class Session(TradingOps):
         return ack
 
     def _settled(self, ack: Ack) -> None:
-        """A cancel or query that found the order final frees its client id for reuse."""
-        if ack.status in FINAL_STATES and ack.client_order_id:
-            self.live_ids.discard(ack.client_order_id)
+        """A cancel or query (or another operation) that found the order final frees its client id."""
+        self.ledger.seen(ack)
 
     def _which(self, order_id: Any, client_order_id: Any) -> tuple[int, Latency]:
         """The start of a cancel or query: the clock, and that one of the two ids is given."""
@@ -922,12 +816,9 @@ class Session(TradingOps):
         last: BaseException = cause
         logger.info("%s: outcome of order %s unknown (%s: %s); querying it", self.venue, clid or order_id,
                     type(cause).__name__, cause)
-        costs = self._request_costs("query", info)
         for _ in range(attempts):
             try:
-                async with self.guard.reconcile_gate:
-                    if self.rate_limit:
-                        await self.guard.acquire(costs, max(self.timeout, 1.0), clid)
+                async with self.ledger.reconcile_slot(info, clid, max(self.timeout, 1.0)):
                     # over REST: a WebSocket that just failed is the least likely path to an answer
                     ack = await self._query(info, order_id, clid, Latency(), perf_ns(), rest=True)
                 ack.reconciled = True
@@ -937,7 +828,7 @@ class Session(TradingOps):
             except _Unknown as u:
                 last = u.cause
             except Exception as exc:   # not found (yet), rate limited, a broken reply...: no answer, ask again
-                self.guard.rate_limited(exc)
+                self.ledger.refused(exc)
                 last = exc
                 logger.debug("%s: query of order %s gave no answer (%s: %s)", self.venue, clid or order_id,
                              type(exc).__name__, exc)

@@ -311,7 +311,7 @@ class BinanceSession(Session):
         event = msg.get("event") if isinstance(msg, dict) else None
         if isinstance(event, dict) and event.get("e") == "serverShutdown" and conn is not None:
             # a planned disconnect follows: move to a fresh connection first (web-socket-api.md "Server Shutdown")
-            self._tasks.append(asyncio.get_running_loop().create_task(self.rotate_ws(conn)))
+            self._tasks.append(asyncio.get_running_loop().create_task(self.ws_pool.rotate(conn)))
 
     # -- one request, either transport ---------------------------------------------------------------------
     async def _call(self, info: SymbolInfo, encode_rest, encode_ws, clid: str | None, lat: Latency,

@@ -11,12 +11,17 @@ from urllib.parse import quote
 
 import orjson
 
+from fastorder._core.buffer import WriteBuffer
 from fastorder._core.htx import HtxRest
 from fastorder._core.numbers import SymbolRules
 from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
+    ClientIdInUse,
+    ConfigError,
+    ConnectionLost,
     DuplicateOrder,
+    ExecutionUnknown,
     FastorderError,
     FilterRejected,
     InsufficientBalance,
@@ -29,8 +34,32 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.log import logger
-from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
+from fastorder.types import (
+    ACCEPTED,
+    CANCEL_REQUESTED,
+    CANCELED,
+    FILLED,
+    FINAL_STATES,
+    NEW,
+    NOT_SENT,
+    PARTIALLY_FILLED,
+    REJECTED,
+    Ack,
+    Balance,
+    Latency,
+)
+from fastorder.venues.base import (
+    TRANSPORT_ERRORS,
+    USER_AGENT,
+    Session,
+    SymbolInfo,
+    _order_kind,
+    _side,
+    _Unknown,
+    perf_ns,
+)
+from fastorder.venues.inputs import check_order
+from fastorder.venues.operations import OrderOptions, order_options
 
 VENUE = "htx"
 _STATE = {"created": NEW, "submitted": NEW, "partial-filled": PARTIALLY_FILLED, "filled": FILLED,
@@ -53,7 +82,21 @@ _HISTORY_BACK_MS = 179 * 24 * 3_600_000   # GET /v1/order/orders reaches back 18
 _RATE_CODES = ("base-request-exceed-frequency-limit", "rate-too-many-requests")
 _TS_MSG = "invalid submission time or incorrect time format"
 _REQUEST_LIMITS = {"cancel": ("cancel", 100, 2000), "query": ("query", 50, 2000), "time": ("public", 10, 1000),
-                   "ping": ("public", 10, 1000)}
+                   "ping": ("public", 10, 1000),
+                   # per endpoint and UID (docs/venues/htx.md, rate limits)
+                   "batch": ("batch-orders", 50, 2000), "batch_cancel": ("batchcancel", 50, 2000),
+                   "cancel_open": ("batchCancelOpenOrders", 50, 2000), "open_orders": ("openOrders", 50, 2000),
+                   "balance": ("balance", 100, 2000)}
+_OPEN_PAGE = 500          # GET /v1/order/openOrders: most orders per page
+_OPEN_PAGES_MAX = 200     # 100,000 open orders: far past any account's real count; bounds a looping reply
+_CANCEL_OPEN_SIZE = 100   # batchCancelOpenOrders: most orders per request
+_CANCEL_OPEN_ROUNDS = 1000
+_BATCH_CANCEL_MAX = 50   # POST /v1/order/orders/batchcancel: at most 50 ids a request
+_BALANCE_TYPES = {"trade": 0, "frozen": 1}   # available / locked rows; loan, interest, ... are not balances here
+# place_order(stp=...): HTX's self-match-prevent has one mode, 1 = cancel the taker, keep the maker
+_STP = {"none": 0, "cancel_taker": 1, "0": 0, "1": 1}
+#: HTX's documented host for clients in AWS (connect(..., url=AWS_REST_URL)); no testnet or demo exists
+AWS_REST_URL = "https://api-aws.huobi.pro"
 _FILTER_PREFIXES = ("order-orderprice-precision", "order-orderamount-precision", "order-value-min",
                     "order-limitorder-", "order-marketorder-", "order-amount-invalid", "order-invalid-price")
 
@@ -76,7 +119,7 @@ def error_for(code: str, msg: str, clid: str | None, action: str) -> BaseExcepti
         return DuplicateOrder(VENUE, code, msg, client_order_id=clid)
     if code.startswith(_FILTER_PREFIXES):
         return FilterRejected(VENUE, code, msg, client_order_id=clid)
-    if action == "place":
+    if action in ("place", "batch"):
         return OrderRejected(VENUE, code, msg, client_order_id=clid)
     return VenueError(VENUE, code, msg, client_order_id=clid)
 
@@ -91,7 +134,14 @@ class HtxSession(Session):
     _reply_header_names = (b"x-sim-processing-us", b"x-hb-ratelimit-requests-remain",
                            b"x-hb-ratelimit-requests-expire", b"retry-after")
 
+    #: POST /v1/order/batch-orders takes at most 10 orders
+    batch_limit = 10
+
     def __init__(self, *, account_id: int | str | None = None, **kw: Any) -> None:
+        env = kw.get("env", "live")
+        if env in ("testnet", "demo"):   # said before Session's generic refusal, with HTX's reason
+            raise ConfigError(f"htx has no {env} environment: HTX shut its testnet down and has no demo trading; "
+                              f"use env='live' (url={AWS_REST_URL!r} for its AWS host)", field="env")
         super().__init__(**kw)
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
@@ -115,7 +165,10 @@ class HtxSession(Session):
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
         """Cancel by client id: 100 / 2 s; order by client id: 50 / 2 s; the public timestamp (the clock and
         the keep-warm request): 10 / 1 s (docs/venues/htx.md, rate limits). Windows made on first use."""
-        name, limit, window_ms = _REQUEST_LIMITS[kind]
+        spec = _REQUEST_LIMITS.get(kind)
+        if spec is None:   # no published limit (the dead man's switch): counted nowhere
+            return {}
+        name, limit, window_ms = spec
         if name not in self.guard.windows:
             self.guard.set_limit(name, limit, window_ms)
         return {name: 1}
@@ -265,26 +318,59 @@ class HtxSession(Session):
         if left <= 0:
             self.guard.block(self._retry_after(expire))
 
-    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
-                     opts=None) -> Ack:
-        # the order path, written out (no closure): it runs per order
+    def _check_options(self, opts: OrderOptions, type: str) -> None:
+        """What HTX spot encodes: self-match-prevent (0 / 1 = cancel the taker), a buy-market order's quote
+        amount. No trigger orders here (HTX replaced stop-limit with conditional orders, /v2/algo-orders) and
+        no request expiry."""
+        if opts.stp is not None and opts.stp not in _STP:
+            if opts.stp in ("cancel_maker", "cancel_both"):
+                raise self._not_supported(f"self-trade prevention {opts.stp!r}",
+                                          "stp='cancel_taker' (self-match-prevent 1: the taker is canceled)")
+            raise InvalidOrder(f"stp must be 'none' or 'cancel_taker' on htx (or HTX's own '0' / '1'), not "
+                               f"{opts.stp!r}", field="stp")
+        if opts.stop_price is not None:
+            raise self._not_supported("stop orders in this library", "HTX conditional orders (POST /v2/algo-orders)")
+        if opts.expire_ms is not None:
+            raise self._not_supported("request expiry (expire_ms)", "place_order without it")
+
+    @staticmethod
+    def _htx_type(side: str, quantity: Any, type: str, tif: str, post_only: bool,
+                  opts: OrderOptions | None) -> tuple[str, Any, int | None]:
+        """(HTX order type, its amount, self-match-prevent or None) of a checked order."""
         s = "buy" if side == "BUY" else "sell"
+        smp = None
+        if opts is not None:
+            if opts.stp is not None:
+                smp = _STP[opts.stp]
+            if opts.quote_quantity is not None:   # only on market orders (checked by _order_kind)
+                if s == "sell":
+                    raise InvalidOrder("HTX sizes sell-market orders in the base asset: give quantity, not "
+                                       "quote_quantity", field="quote_quantity")
+                return "buy-market", opts.quote_quantity, smp
         if type == "market":   # type, tif and price were checked by Session.place_order
             if s == "buy":
                 # HTX sizes buy-market orders in quote currency (the order value): a base quantity
                 # cannot be sent as is, and guessing a conversion would be a different order
-                raise InvalidOrder("HTX buy-market orders are sized in quote currency; use a limit IOC order",
-                                   field="type")
-            htype = "sell-market"
-        elif post_only:
-            htype = f"{s}-limit-maker"
+                raise InvalidOrder("HTX buy-market orders are sized in quote currency: give quote_quantity "
+                                   "(or use a limit IOC order)", field="quantity")
+            return "sell-market", quantity, smp
+        if post_only:
+            return f"{s}-limit-maker", quantity, smp
+        return _ORDER_TYPE[s, tif], quantity, smp
+
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                     opts=None) -> Ack:
+        # the order path, written out (no closure): it runs per order
+        if opts is None and type == "limit" and not post_only:
+            htype, amount, smp = _ORDER_TYPE["buy" if side == "BUY" else "sell", tif], quantity, None
         else:
-            htype = _ORDER_TYPE[s, tif]
+            htype, amount, smp = self._htx_type(side, quantity, type, tif, post_only, opts)
         enc = self._encoder()
         buf = self._buf
         buf.clear()
-        enc.place_order_request(buf, info.name, htype, amount=quantity, client_order_id=clid,
-                                timestamp_s=self.now_ms() // 1000, price=price, rules=info.rules)
+        enc.place_order_request(buf, info.name, htype, amount=amount, client_order_id=clid,
+                                timestamp_s=self.now_ms() // 1000, price=price, rules=info.rules,
+                                self_match_prevent=smp)
         d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), clid, lat, "place")
         # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
         return Ack(VENUE, info.name, clid, str(d.get("data", "")), ACCEPTED, side, "", "", "", "", None, False, lat, d)
@@ -360,9 +446,415 @@ class HtxSession(Session):
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
 
+    # -- batches: POST /v1/order/batch-orders and /v1/order/orders/batchcancel --------------------------------
+    async def _batch_item(self, o: dict[str, Any], scratch: WriteBuffer, ts: int) -> tuple[Any, ...]:
+        """One order of place_orders, checked as place_order checks it (and encoded once alone, so every
+        symbol rule is applied to it before the batch is sent): (info, side, quantity, price, clid, item)."""
+        try:
+            a = _bind_order(**o)
+        except TypeError as exc:
+            raise InvalidOrder(f"not an order of place_order's arguments: {exc}", field="orders") from None
+        symbol, quantity, price, post_only = a["symbol"], a["quantity"], a["price"], a["post_only"]
+        opts = None
+        if any(a[k] is not None for k in ("stp", "stop_price", "quote_quantity", "expire_ms")):
+            opts = order_options(a["stp"], a["stop_price"], a["quote_quantity"], a["expire_ms"])
+        if opts is not None and opts.quote_quantity is not None:
+            if quantity is not None:
+                raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
+            check_order(symbol, opts.quote_quantity, price, a["client_order_id"], post_only)
+        else:
+            check_order(symbol, quantity, price, a["client_order_id"], post_only)
+        info = await self.resolve_symbol(symbol)
+        side = _side(a["side"])
+        type, tif = _order_kind(a["type"], a["tif"], price, post_only, opts)
+        if type not in self.order_types:
+            raise self._not_supported(f"{type} orders", "a limit or market order")
+        if opts is not None:
+            self._check_options(opts, type)
+        htype, amount, smp = self._htx_type(side, quantity, type, tif, post_only, opts)
+        clid = a["client_order_id"] or self.ids.next()
+        enc = self._encoder()
+        scratch.clear()
+        enc.place_order_request(scratch, info.name, htype, amount=amount, client_order_id=clid, timestamp_s=ts,
+                                price=price, rules=info.rules, self_match_prevent=smp)
+        item = {"symbol": info.name, "type": htype, "amount": amount, "client_order_id": clid, "price": price,
+                "rules": info.rules}
+        if smp is not None:
+            item["self_match_prevent"] = smp
+        return info, side, quantity if quantity is not None else amount, price, clid, item
+
+    def _begin(self, info: SymbolInfo, clid: str, side: str, quantity: Any, price: Any) -> None:
+        """An order of a batch about to be sent, book-kept as place_order keeps one: its client id live (or
+        ClientIdInUse), the stream told, the journal's pending record."""
+        if clid in self.live_ids:
+            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
+                                "use a new id", field="client_order_id")
+        self.live_ids.add(clid)
+        if self.stream is not None:
+            self.stream.track(clid, info.name)
+        if self.journal is not None:
+            now = self.now_ms()
+            self.journal.sent(VENUE, info.name, clid, side, quantity, price, now, now + self.acceptance_window_ms)
+
+    def _unsent(self, clid: str, status: str) -> None:
+        self.live_ids.discard(clid)
+        if self.journal is not None:
+            self.journal.final(clid, status)
+
+    def _done(self, clid: str, ack: Ack) -> None:
+        if ack.status in FINAL_STATES:
+            self.live_ids.discard(clid)
+        if self.journal is not None:
+            self.journal.final(clid, ack.status, ack.order_id)
+
+    async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        """Each order checked alone first (a bad one is its own result, the rest still go), then batches of up
+        to 10 in flight together. Each order is journalled and its client id live before its batch is sent;
+        a batch whose reply never came (or came unreadable) has each of its orders settled by its client id,
+        as place_order settles one."""
+        results: list[Ack | BaseException | None] = [None] * len(orders)
+        ready: list[tuple[int, tuple[Any, ...]]] = []
+        scratch = WriteBuffer()
+        ts = self.now_ms() // 1000
+        clids: set[str] = set()
+        for i, o in enumerate(orders):
+            try:
+                p = await self._batch_item(o, scratch, ts)
+                if p[4] in clids:
+                    raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call", field="client_order_id")
+                clids.add(p[4])
+                ready.append((i, p))
+            except (FastorderError, TypeError, ValueError) as exc:
+                results[i] = exc
+        scratch.wipe()
+        chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
+        await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
+        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+    async def _send_batch(self, chunk: list[tuple[int, tuple[Any, ...]]],
+                          results: list[Ack | BaseException | None]) -> None:
+        t_call = perf_ns()
+        lat = Latency()
+        if self.rate_limit:
+            try:
+                self.guard.check(self._request_costs("batch", None))
+            except FastorderError as exc:   # refused locally: nothing sent
+                for i, _ in chunk:
+                    results[i] = exc
+                return
+        sent: list[tuple[int, tuple[Any, ...]]] = []
+        for i, p in chunk:
+            info, side, qty, price, clid, _item = p
+            try:
+                self._begin(info, clid, side, qty, price)
+            except FastorderError as exc:
+                results[i] = exc
+                continue
+            sent.append((i, p))
+        if not sent:
+            return
+        enc = self._encoder()
+        buf = self._buf
+        buf.clear()
+        try:
+            enc.batch_orders_request(buf, [p[5] for _, p in sent], timestamp_s=self.now_ms() // 1000)
+            # "batch": its own rate-limit window (the place window's headers are not read from it)
+            d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), None, lat, "batch")
+            self.recorder.record(VENUE, self.transport, lat)
+        except _Unknown as u:
+            await self._settle_batch(sent, u.cause, lat, t_call, results)
+            return
+        except asyncio.CancelledError:
+            if lat.client_ns:   # sent: each order settled in the background
+                for _, p in sent:
+                    self.settler.watch(p[0], p[4], ExecutionUnknown(VENUE, "cancelled", "caller stopped waiting"),
+                                       self._sent_ms(t_call))
+            else:
+                for _, p in sent:
+                    self._unsent(p[4], NOT_SENT)
+            raise
+        except (VenueError, InvalidOrder, ConnectionLost) as exc:   # the whole request refused, or never sent
+            self.guard.rate_limited(exc)
+            for i, p in sent:
+                self._unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
+                results[i] = exc
+            return
+        except TRANSPORT_ERRORS + (TypeError, ValueError) as exc:
+            if not lat.client_ns:
+                for i, p in sent:
+                    self._unsent(p[4], NOT_SENT)
+                    results[i] = exc
+                return
+            await self._settle_batch(sent, exc, lat, t_call, results)
+            return
+        data = d.get("data")
+        if not isinstance(data, list):
+            await self._settle_batch(sent, VenueError(VENUE, "unexpected", "batch reply without a list"), lat,
+                                     t_call, results)
+            return
+        by_clid = {str(x.get("client-order-id")): x for x in data if isinstance(x, dict) and x.get("client-order-id")}
+        unknown: list[tuple[int, tuple[Any, ...]]] = []
+        for k, (i, p) in enumerate(sent):
+            info, side, clid = p[0], p[1], p[4]
+            x = by_clid.get(clid)
+            if x is None and len(data) == len(sent) and isinstance(data[k], dict):
+                x = data[k]   # the docs give one item per order, in order
+            if x is None:
+                unknown.append((i, p))
+                continue
+            if x.get("order-id") is not None and not x.get("err-code"):
+                ack = Ack(VENUE, info.name, clid, str(x["order-id"]), ACCEPTED, side, "", "", "", "", None, False,
+                          lat, x)
+                self._done(clid, ack)
+                results[i] = ack
+                continue
+            err = error_for(str(x.get("err-code", "")), str(x.get("err-msg", "")), clid, "place")
+            if isinstance(err, _Unknown):   # the venue says this order's outcome is unknown: ask
+                unknown.append((i, p))
+                continue
+            self.guard.rate_limited(err)
+            self._unsent(clid, REJECTED)
+            results[i] = err
+        if unknown:
+            await self._settle_batch(unknown, VenueError(VENUE, "unexpected", "batch reply without this order"),
+                                     lat, t_call, results)
+
+    async def _settle_batch(self, sent: list[tuple[int, tuple[Any, ...]]], cause: BaseException, lat: Latency,
+                            t_call: int, results: list[Ack | BaseException | None]) -> None:
+        """Orders of a batch whose outcome is unknown: each queried by its client id (reconcile, paced by the
+        guard), as place_order does for one; one still undecided is ExecutionUnknown and settled later."""
+        async def one(i: int, p: tuple[Any, ...]) -> None:
+            info, clid = p[0], p[4]
+            try:
+                ack = await self._reconcile_order(info, clid, cause, lat, t_call)
+            except ExecutionUnknown as exc:
+                results[i] = exc
+                return
+            self._done(clid, ack)
+            results[i] = ack
+        await asyncio.gather(*(one(i, p) for i, p in sent))
+
+    async def _cancel_batches(self, info: SymbolInfo, ids: list[Any], by_clid: bool) -> list[Ack | BaseException]:
+        """batchcancel, 50 ids a request, in flight together: each id's result from the reply's success and
+        failed lists; a failed order-orderstate-error is the order's final state (as submitcancel answers);
+        a request without a reply has each of its orders queried."""
+        results: list[Ack | BaseException | None] = [None] * len(ids)
+        chunks = [list(range(k, min(k + _BATCH_CANCEL_MAX, len(ids)))) for k in range(0, len(ids), _BATCH_CANCEL_MAX)]
+
+        async def send(idx: list[int]) -> None:
+            lat = Latency()
+            t_call = perf_ns()
+            part = [ids[i] for i in idx]
+            try:
+                if self.rate_limit:
+                    self.guard.check(self._request_costs("batch_cancel", info))
+                enc = self._encoder()
+                buf = self._buf
+                buf.clear()
+                if by_clid:
+                    enc.batch_cancel_request(buf, timestamp_s=self.now_ms() // 1000, client_order_ids=part)
+                else:
+                    enc.batch_cancel_request(buf, timestamp_s=self.now_ms() // 1000, order_ids=part)
+                d = self._result(await self.rest_send(buf.getvalue(), lat, t_call), None, lat, "cancel")
+                data = d.get("data")
+                if not isinstance(data, dict) or not isinstance(data.get("success", []), list):
+                    raise _Unknown(VenueError(VENUE, "unexpected", "batchcancel reply without success/failed"))
+            except _Unknown as u:
+                await asyncio.gather(*(self._cancel_unknown(info, ids[i], by_clid, u.cause, lat, results, i)
+                                       for i in idx))
+                return
+            except FastorderError as exc:
+                self.guard.rate_limited(exc)
+                for i in idx:
+                    results[i] = exc
+                return
+            except TRANSPORT_ERRORS + (TypeError, ValueError) as exc:
+                if not lat.client_ns:
+                    for i in idx:
+                        results[i] = exc
+                    return
+                await asyncio.gather(*(self._cancel_unknown(info, ids[i], by_clid, exc, lat, results, i)
+                                       for i in idx))
+                return
+            ok = {str(x) for x in data.get("success") or []}
+            failed: dict[str, dict[str, Any]] = {}
+            for x in data.get("failed") or []:
+                if isinstance(x, dict):
+                    key = x.get("client-order-id") if by_clid else x.get("order-id")
+                    if key is not None:
+                        failed[str(key)] = x
+            for i in idx:
+                ident = str(ids[i])
+                clid = ident if by_clid else None
+                oid = "" if by_clid else ident
+                if ident in ok:
+                    results[i] = Ack(venue=VENUE, symbol=info.name, client_order_id=clid or "", order_id=oid,
+                                     status=CANCEL_REQUESTED, latency=lat, raw=data)
+                    continue
+                x = failed.get(ident)
+                if x is None:
+                    results[i] = VenueError(VENUE, "unexpected", f"batchcancel reply names neither success nor "
+                                            f"failure for {ident}", client_order_id=clid)
+                    continue
+                code = str(x.get("err-code", ""))
+                status = None
+                if code == "order-orderstate-error":
+                    try:
+                        status = _CANCEL_CODE.get(int(x.get("order-state")))
+                    except (TypeError, ValueError):
+                        status = None
+                if status is not None:
+                    ack = Ack(venue=VENUE, symbol=info.name, client_order_id=str(x.get("client-order-id") or clid
+                                                                                 or ""),
+                              order_id=str(x.get("order-id") or oid), status=status, latency=lat, raw=x)
+                    self._settled(ack)
+                    results[i] = ack
+                    continue
+                err = error_for(code, str(x.get("err-msg", "")), clid, "cancel")
+                results[i] = err.cause if isinstance(err, _Unknown) else err
+
+        await asyncio.gather(*(send(c) for c in chunks))
+        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+    async def _cancel_unknown(self, info: SymbolInfo, ident: Any, by_clid: bool, cause: BaseException,
+                              lat: Latency, results: list[Ack | BaseException | None], i: int) -> None:
+        """A cancel of a batch without a reply: the order's state, asked by its id (as cancel_order does)."""
+        try:
+            ack = await self.reconcile(info, ident if by_clid else None, cause, lat,
+                                       order_id=None if by_clid else ident)
+        except FastorderError as exc:
+            results[i] = exc
+            return
+        self._settled(ack)
+        results[i] = ack
+
+    # -- trading operations (fastorder.venues.operations) ---------------------------------------------------
+    async def _read(self, encode: Any, kind: str, info: SymbolInfo | None = None) -> dict[str, Any]:
+        """A request off the order path (listings, cancel-all): its cost taken, the reply's parsed body or the
+        typed error. A request whose reply never came is ConnectionLost (nothing to reconcile: the caller
+        asks again)."""
+        if self.rate_limit:
+            self.guard.check(self._request_costs(kind, info))
+        try:
+            return await self._send(encode, None, Latency(), perf_ns(), "query")
+        except _Unknown as u:
+            cause = u.cause
+            if isinstance(cause, FastorderError):
+                raise cause from None
+            raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
+        except FastorderError as exc:
+            self.guard.rate_limited(exc)
+            raise
+
+    def _info_for(self, name: str) -> SymbolInfo:
+        """The SymbolInfo of a symbol named in a reply (a symbol the session has not loaded: its name only)."""
+        info = self.symbols.get(str(name).upper())
+        return info if info is not None else SymbolInfo(str(name), "", "", None)  # type: ignore[arg-type]
+
+    async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,
+                     new_clid: str | None) -> Ack:
+        raise self._not_supported("order amend on spot", "cancel_order then place_order (the new order joins the "
+                                  "back of its price level)")
+
+    async def _amend_batches(self, amends: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        raise self._not_supported("order amend on spot", "cancel_orders (POST /v1/order/orders/batchcancel) then "
+                                  "place_orders (POST /v1/order/batch-orders)")
+
+    async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
+        """GET /v1/order/openOrders, 500 a page, newest first; the next page starts below the oldest id seen
+        (from=<id>&direct=next)."""
+        enc = self._encoder()
+        sym = info.name if info is not None else None
+        out: list[Ack] = []
+        seen: set[str] = set()
+        from_id: str | None = None
+        for _ in range(_OPEN_PAGES_MAX):
+            ts = self.now_ms() // 1000
+            f = from_id
+            d = await self._read(lambda b, ts=ts, f=f: enc.open_orders_request(
+                b, timestamp_s=ts, symbol=sym, from_id=f, direct=None if f is None else "next", size=_OPEN_PAGE),
+                "open_orders", info)
+            page = d.get("data")
+            if not isinstance(page, list) or not all(isinstance(o, dict) and "id" in o for o in page):
+                raise VenueError(VENUE, "unexpected", "open orders reply without a list of orders")
+            fresh = [o for o in page if str(o["id"]) not in seen]
+            for o in fresh:
+                seen.add(str(o["id"]))
+                out.append(self._order_ack(info or self._info_for(o.get("symbol", "")), o, None, Latency(), o))
+            if len(page) < _OPEN_PAGE or not fresh:
+                return out
+            from_id = str(min(int(o["id"]) for o in page))
+        raise VenueError(VENUE, "unexpected", f"open orders still paging after {_OPEN_PAGES_MAX} pages")
+
+    async def _balances(self) -> dict[str, Balance]:
+        """GET /v1/account/accounts/{account-id}/balance: per currency a "trade" row (free) and a "frozen" row
+        (locked); other row types (loan, interest, ...) are not balances and are left out."""
+        enc = self._encoder()
+        ts = self.now_ms() // 1000
+        d = await self._read(lambda b: enc.balance_request(b, timestamp_s=ts), "balance")
+        data = d.get("data")
+        rows = data.get("list") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise VenueError(VENUE, "unexpected", "balance reply without a list")
+        acc: dict[str, list[str]] = {}
+        for r in rows:
+            if not isinstance(r, dict) or r.get("type") not in _BALANCE_TYPES:
+                continue
+            cur = str(r.get("currency", ""))
+            acc.setdefault(cur, ["0", "0"])[_BALANCE_TYPES[r["type"]]] = str(r.get("balance", "0"))
+        return {cur: Balance(cur, free, locked) for cur, (free, locked) in acc.items()}
+
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        """POST /v1/order/orders/batchCancelOpenOrders (100 a request) until next-id is -1. Its reply only
+        counts (success-count, failed-count), so the open orders are listed first: each listed order is
+        returned as CANCEL_REQUESTED (HTX only submits the cancels) when the counts cover them all; otherwise
+        (an order filled or was placed meanwhile) each listed order is queried for its state."""
+        listed = await self._open_orders(info)
+        enc = self._encoder()
+        sym = info.name if info is not None else None
+        done = failed = 0
+        last: dict[str, Any] = {}
+        for _ in range(_CANCEL_OPEN_ROUNDS):
+            ts = self.now_ms() // 1000
+            last = await self._read(lambda b, ts=ts: enc.cancel_open_orders_request(b, timestamp_s=ts, symbol=sym,
+                                                                                 size=_CANCEL_OPEN_SIZE),
+                                    "cancel_open", info)
+            data: Any = last.get("data")
+            try:
+                done += int(data["success-count"])
+                failed += int(data["failed-count"])
+                more = int(data["next-id"]) != -1
+            except (TypeError, KeyError, ValueError):
+                raise VenueError(VENUE, "unexpected", f"batchCancelOpenOrders reply without counts: {last}") from None
+            if not more:
+                break
+        if done == len(listed) and not failed:
+            return [Ack(venue=VENUE, symbol=a.symbol, client_order_id=a.client_order_id, order_id=a.order_id,
+                        status=CANCEL_REQUESTED, side=a.side, price=a.price, quantity=a.quantity,
+                        filled_qty=a.filled_qty, avg_price=a.avg_price, raw=last) for a in listed]
+        logger.info("htx: cancel-all canceled %d and failed %d of %d listed orders; querying each", done, failed,
+                    len(listed))
+        out = []
+        for a in listed:
+            try:
+                out.append(await self.query_order(a.symbol, order_id=a.order_id))
+            except FastorderError as exc:   # no answer for this one: as listed, before the cancel
+                logger.warning("htx: order %s after cancel-all: query failed (%s)", a.order_id, exc)
+                out.append(a)
+        return out
+
     def _stream_part(self) -> Any:
         from fastorder.venues.htx_events import HtxStreamPart
         return HtxStreamPart(self)
+
+
+def _bind_order(symbol: Any, side: Any, quantity: Any = None, price: Any = None, *, type: Any = "limit",
+                tif: Any = "GTC", post_only: Any = False, client_order_id: Any = None, stp: Any = None,
+                stop_price: Any = None, quote_quantity: Any = None, expire_ms: Any = None) -> dict[str, Any]:
+    """place_order's arguments of one order of place_orders, by name (TypeError for any other)."""
+    return {"symbol": symbol, "side": side, "quantity": quantity, "price": price, "type": type, "tif": tif,
+            "post_only": post_only, "client_order_id": client_order_id, "stp": stp, "stop_price": stop_price,
+            "quote_quantity": quote_quantity, "expire_ms": expire_ms}
 
 
 class _Hidden:

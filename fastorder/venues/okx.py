@@ -267,7 +267,7 @@ class OkxSession(Session):
             key = id(conn)
             if key not in self._rotating:
                 self._rotating.add(key)
-                task = asyncio.get_running_loop().create_task(self.rotate_ws(conn))
+                task = asyncio.get_running_loop().create_task(self.ws_pool.rotate(conn))
                 task.add_done_callback(lambda _t: self._rotating.discard(key))
                 self._tasks.append(task)
 

@@ -62,7 +62,6 @@ class TradingOps:
 
     if TYPE_CHECKING:
         venue: str
-        live_ids: set[str]
 
         place_order: Any        # Session's
         cancel_order: Any

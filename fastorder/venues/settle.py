@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastorder.errors import ExecutionUnknown, InvalidOrder, UnknownOrder
 from fastorder.log import logger
-from fastorder.types import FINAL_STATES, Ack, Latency
+from fastorder.types import Ack, Latency
 
 if TYPE_CHECKING:   # pragma: no cover
     from fastorder.venues.base import Session, SymbolInfo
@@ -98,10 +98,7 @@ class Settler:
         s = self._session
         ack.reconciled = True
         clid = ack.client_order_id
-        if ack.status in FINAL_STATES or ack.status == "NOT_PLACED":
-            s.live_ids.discard(clid)
-        if s.journal is not None:
-            s.journal.final(clid, ack.status, ack.order_id)
+        s.ledger.settled(clid, ack)   # NOT_PLACED is final too
         self.settled += 1
         logger.info("%s: order %s settled in the background: %s", s.venue, clid, ack.status)
         for cb in list(self.callbacks):

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastorder._core.events import DECODERS, OrderEvent
-from fastorder.errors import MalformedEvent, UnknownOrder
+from fastorder.errors import MalformedEvent, NotSupported, UnknownOrder
 from fastorder.events import StreamGap
 from fastorder.log import logger
 from fastorder.transport.client import open_ws
@@ -208,14 +208,14 @@ class EventStream:
                 t.trades.add(ev.trade_id)
         if ev.status in FINAL_STATES:
             t.final = True
-            self.s.live_ids.discard(key)
+            self.s.ledger.live_ids.discard(key)
             finals = self._finals
             finals.append(key)
             if len(finals) > self.keep_final:
-                old = finals.popleft()
-                ot = self.tracked.get(old)
+                oldest = finals.popleft()
+                ot = self.tracked.get(oldest)
                 if ot is not None and ot.final:
-                    del self.tracked[old]
+                    del self.tracked[oldest]
         self.events += 1
         for fn in self.listeners:
             try:
@@ -343,7 +343,10 @@ class EventStream:
 
     async def snapshot(self) -> list[str]:
         """Query every order of the session still open (REST, by client id) and pass on what changed, as
-        events with snapshot=True. Returns the client ids it could not settle."""
+        events with snapshot=True; then list the account's open orders (`session.open_orders()`, where the
+        venue has it) and pass on, the same way, the open orders this session does not track (placed by
+        another session or before this one started, or whose stream events were all lost). Returns the client
+        ids (or `order:<id>` for an order without one) it could not settle."""
         open_ids = [k for k, t in self.tracked.items() if not t.final]
         unresolved: list[str] = []
         sem = asyncio.Semaphore(16)
@@ -368,4 +371,28 @@ class EventStream:
                                     exchange_ts_ms=ack.exchange_ts_ms, recv_ns=perf_ns(), snapshot=True))
 
         await asyncio.gather(*(one(c) for c in open_ids))
+        await self._untracked_open_orders(unresolved)
         return unresolved
+
+    async def _untracked_open_orders(self, unresolved: list[str]) -> None:
+        s = self.s
+        listing = getattr(s, "open_orders", None)
+        if listing is None:
+            return
+        try:
+            acks = await listing()
+        except NotSupported:
+            return   # the venue lists no open orders: only this session's own orders are re-queried
+        except Exception as exc:   # the gap stays open for the orders it could not see: say so
+            log.warning("%s stream: could not list the open orders after a gap (%s)", self.venue, exc)
+            unresolved.append("open_orders")
+            return
+        for ack in acks:
+            if (ack.client_order_id or ack.order_id) in self.tracked:
+                continue   # one of this session's own: queried above (or final already)
+            if ack.status in (ACCEPTED, CANCEL_REQUESTED):
+                continue
+            self.deliver(OrderEvent(self.venue, ack.symbol, ack.client_order_id, ack.order_id, ack.status,
+                                    ack.side, ack.price, ack.quantity, filled_qty=ack.filled_qty,
+                                    exec_type="SNAPSHOT", exchange_ts_ms=ack.exchange_ts_ms, recv_ns=perf_ns(),
+                                    snapshot=True))

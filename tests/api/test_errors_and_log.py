@@ -125,10 +125,10 @@ def test_a_lost_websocket_and_its_replacement_are_logged(venue, caplog):
                 ack = await s.place_order(sym, "buy", "0.001", "46000")
                 assert ack.reconciled
                 for _ in range(250):
-                    if s.reconnects:
+                    if s.ws_pool.reconnects:
                         break
                     await asyncio.sleep(0.02)
-                assert s.reconnects == 1
+                assert s.ws_pool.reconnects == 1
     run(main())
     warnings = _messages(caplog, logging.WARNING)
     assert any("WebSocket connection lost" in m for m in warnings), warnings
@@ -145,11 +145,11 @@ def test_a_rotation_is_logged_and_is_not_a_loss(caplog):
         async with sim("binance") as sm:
             async with connect(sm, "binance", "ws", connections=1) as s:
                 first = s.ws_pool.conns[0]
-                await s.rotate_ws(first)   # what a serverShutdown event starts
+                await s.ws_pool.rotate(first)   # what a serverShutdown event starts
                 assert s.ws_pool.conns and s.ws_pool.conns[0] is not first
                 await asyncio.wait_for(first.closed, 2.0)
                 await asyncio.sleep(0.05)
-                assert s.reconnects == 1
+                assert s.ws_pool.reconnects == 1
     run(main())
     assert any("rotated" in m for m in _messages(caplog, logging.INFO))
     assert not any("connection lost" in m for m in _messages(caplog, logging.WARNING))
@@ -162,7 +162,7 @@ def test_clock_resyncs_are_logged(caplog):
         async with sim("binance") as sm:
             async with connect(sm, "binance", "rest", resync_interval=0.05) as s:
                 await asyncio.sleep(0.3)
-                s.offset_ms -= 600_000   # ten minutes behind: the venue rejects the timestamp
+                s.clock.offset_ms -= 600_000   # ten minutes behind: the venue rejects the timestamp
                 with pytest.raises(fastorder.TimestampRejected):
                     await s.place_order("BTCUSDT", "buy", "0.001", "46000")
     run(main())
@@ -179,9 +179,9 @@ def test_a_failed_resync_is_a_warning(caplog):
                 async def broken() -> int:
                     raise ConnectionResetError("reset by peer")
                 s._server_time_ms = broken
-                offset = s.offset_ms
+                offset = s.clock.offset_ms
                 await asyncio.sleep(0.3)
-                assert s.offset_ms == offset   # kept
+                assert s.clock.offset_ms == offset   # kept
     run(main())
     assert any("clock re-sync failed" in m and "ConnectionResetError" in m
                for m in _messages(caplog, logging.WARNING))
@@ -195,7 +195,7 @@ def test_address_reprobe_is_logged(caplog):
             # 127.0.0.2 is loopback too, but nothing listens there: the probe finds no answer
             async with connect(sm, "binance", "rest", reprobe=["127.0.0.2"], reprobe_interval=0.05) as s:
                 await asyncio.sleep(0.5)
-                assert s.address is None
+                assert s.pin.address is None
                 assert await s.choose_address(["127.0.0.1"], samples=1) == "127.0.0.1"
     run(main())
     infos = _messages(caplog, logging.INFO)

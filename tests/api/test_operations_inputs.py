@@ -63,7 +63,7 @@ def test_bad_order_options_refused_before_sending(venue):
                     await s.place_order(SYMBOL[venue], "buy", **kw)
                 assert ei.value.field == field, (kw, ei.value)
             assert len(sim.orders(venue)) == before   # nothing reached the venue
-            assert not s.live_ids
+            assert not s.ledger.live_ids
     run(main())
 
 

@@ -97,6 +97,10 @@ class Signer:
 def _make(ns, value):
     if isinstance(value, (Rules, Signer)):
         return value.make(ns)
+    if isinstance(value, list):   # a batch: its orders' rules too
+        return [_make(ns, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _make(ns, v) for k, v in value.items()}
     return value
 
 
@@ -1140,6 +1144,80 @@ def test_htx_place_faults(ctor, order, ts, fault, data):
     args = (kw.pop("symbol"), kw.pop("type"))
     check_same(Call("htx", "HtxRest", (key, signer), {"account_id": account_id, "host": host},
                     "place_order_request", args, kw), expect_error=error)
+
+
+@needs("htx", "buffer", "sign", "numbers")
+@FAST
+@given(htx_ctor, st.lists(htx_orders(), min_size=1, max_size=10), htx_ts, st.lists(st.sampled_from([None, 0, 1]),
+                                                                                  min_size=10, max_size=10),
+       st.sampled_from([None, "empty", "eleven", "smp", "key", "notlist"]))
+def test_htx_batch_orders(ctor, orders, ts, smps, fault):
+    key, signer, account_id, host = ctor
+    orders = [dict(o, self_match_prevent=s) if s is not None else o for o, s in zip(orders, smps, strict=False)]
+    error = None
+    if fault == "empty":
+        orders, error = [], InvalidOrder
+    elif fault == "eleven":
+        orders, error = (orders * 11)[:11], InvalidOrder
+    elif fault == "smp":
+        orders[-1]["self_match_prevent"], error = (2, -1, True, "1")[ts % 4], (InvalidField, InvalidField, TypeError,
+                                                                             TypeError)[ts % 4]
+    elif fault == "key":
+        orders[0]["side"], error = "buy", TypeError
+    elif fault == "notlist":
+        orders, error = tuple(orders), TypeError
+    check_same(Call("htx", "HtxRest", (key, signer), {"account_id": account_id, "host": host},
+                    "batch_orders_request", (orders,), {"timestamp_s": ts}), expect_error=error)
+
+
+@needs("htx", "buffer", "sign")
+@FAST
+@given(htx_ctor, st.lists(okx_ord_ids, min_size=1, max_size=50), st.lists(htx_client_ids, min_size=1, max_size=50),
+       htx_ts, st.booleans(), st.sampled_from([None, "both", "none", "many", "bad"]))
+def test_htx_batch_cancel(ctor, order_ids, client_ids, ts, by_clid, fault):
+    key, signer, account_id, host = ctor
+    kw: dict = {"client_order_ids": client_ids} if by_clid else {"order_ids": order_ids}
+    error = None
+    if fault == "both":
+        kw, error = {"order_ids": order_ids, "client_order_ids": client_ids}, InvalidOrder
+    elif fault == "none":
+        kw, error = {}, InvalidOrder
+    elif fault == "many":
+        kw = {k: (v * 51)[:51] for k, v in kw.items()}
+        error = InvalidOrder
+    elif fault == "bad":
+        kw = {k: v[:-1] + (["a&b"] if by_clid else ["12a"]) for k, v in kw.items()}
+        error = InvalidField
+    check_same(Call("htx", "HtxRest", (key, signer), {"account_id": account_id, "host": host},
+                    "batch_cancel_request", (), dict(kw, timestamp_s=ts)), expect_error=error)
+
+
+@needs("htx", "buffer", "sign")
+@FAST
+@given(htx_ctor, htx_ts, st.one_of(st.none(), htx_symbols), st.integers(-2, 600), st.one_of(st.none(), okx_ord_ids),
+       st.sampled_from([None, "prev", "next", "up"]), st.integers(-1, 12),
+       st.sampled_from(["open_orders_request", "cancel_open_orders_request", "cancel_all_after_request",
+                        "balance_request"]))
+def test_htx_account_requests(ctor, ts, symbol, size, from_id, direct, timeout, method):
+    key, signer, account_id, host = ctor
+    args: tuple = ()
+    error = None
+    if method == "open_orders_request":
+        kw = {"symbol": symbol, "size": size, "from_id": from_id, "direct": direct}
+        if direct == "up" or not 1 <= size <= 500:
+            error = InvalidField
+    elif method == "cancel_open_orders_request":
+        kw = {"symbol": symbol, "size": size}
+        if not 1 <= size <= 100:
+            error = InvalidField
+    elif method == "cancel_all_after_request":
+        kw, args = {}, (timeout,)
+        if timeout < 0 or 0 < timeout < 5:
+            error = InvalidField
+    else:
+        kw = {}
+    check_same(Call("htx", "HtxRest", (key, signer), {"account_id": account_id, "host": host}, method, args,
+                    dict(kw, timestamp_s=ts)), expect_error=error)
 
 
 @needs("htx", "buffer", "sign")

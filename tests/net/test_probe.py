@@ -106,7 +106,7 @@ def test_session_pinned_to_an_address_follows_the_faster_one():
                     # an order in flight while the session moves is not disturbed
                     inflight = asyncio.ensure_future(s.place_order("BTCUSDT", "buy", "0.001", "46000"))
                     chosen = await s.choose_address([SLOW, FAST], samples=3)
-                    assert chosen == FAST and s.address == FAST
+                    assert chosen == FAST and s.pin.address == FAST
                     assert (await inflight).order_id
                     for _ in range(50):
                         if {_peer_address(c) for c in s._pool.connections} == {FAST}:
@@ -176,8 +176,8 @@ def test_background_reprobe_moves_the_session_and_ws_address_pinning():
                     ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000")
                     assert ack.order_id
                     for _ in range(100):   # the background re-probe finds the faster REST path by itself
-                        if s.address == FAST:
+                        if s.pin.address == FAST:
                             break
                         await asyncio.sleep(0.05)
-                    assert s.address == FAST
+                    assert s.pin.address == FAST
     asyncio.run(asyncio.wait_for(main(), 60))

@@ -64,7 +64,7 @@ def test_timestamp_rejection_resyncs_the_clock():
             with pytest.raises(TimestampRejected) as ei:
                 await s.place_order(SYM, "buy", "0.001", REST_PX)
             assert "Invalid submission time" in str(ei.value)
-            assert s.offset_ms > 390_000             # re-measured at once
+            assert s.clock.offset_ms > 390_000             # re-measured at once
             ack = await s.place_order(SYM, "buy", "0.001", REST_PX)
             assert ack.order_id
             assert len(sim.orders("htx")) == 1
@@ -115,7 +115,7 @@ def test_recover_never_calls_a_forgotten_client_id_not_placed(tmp_path):
             now = s.now_ms()
             # and one sent 10 minutes ago, its acceptance window over: still inside the client-id window
             j.sent("htx", SYM, "gone2", "BUY", "0.001", REST_PX, now - 600_000, now - 299_000)
-            s.journal = j
+            s.ledger.journal = j
             acks = {a.client_order_id: a for a in await s.recover()}
             assert acks["late1"].status == FILLED and acks["late1"].order_id == late.order_id
             assert acks["late1"].reconciled
@@ -134,7 +134,7 @@ def test_recover_finds_an_open_order_past_its_client_id_window(tmp_path):
             j.sent("htx", SYM, "open9", "BUY", "0.001", REST_PX, t0, t0 + s.acceptance_window_ms)
             sim.apps["htx"].advance_clock(9 * HOUR)   # past the open order's 8 h
             await s.sync_clock()
-            s.journal = j
+            s.ledger.journal = j
             (ack,) = await s.recover()
             assert ack.order_id == live.order_id and ack.status == "NEW" and ack.reconciled
     run(main())

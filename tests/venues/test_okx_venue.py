@@ -123,7 +123,7 @@ def test_upgrade_notice_moves_to_a_fresh_connection_before_the_old_one_closes():
             assert sim.ws_upgrade_notice(close_after_s=0.5) == 2
             # replaced before the venue closes them: the fresh pair is open and logged on
             await _wait_for(lambda: len(s.ws_pool.conns) == 2 and not (set(map(id, s.ws_pool.conns)) & first), 3.0)
-            assert s.reconnects == 2
+            assert s.ws_pool.reconnects == 2
             assert any(e.get("code") == "64008" for e in s.unsolicited)
             await asyncio.sleep(0.7)   # the old connections are closed by now; nothing was lost with them
             acks = await asyncio.gather(*(s.place_order("BTC-USDT", "buy", "0.001", PX) for _ in range(6)))
@@ -142,7 +142,7 @@ def test_upgrade_notice_fault_after_a_request():
             assert not ack.reconciled
             await _wait_for(lambda: s.ws_pool.conns and s.ws_pool.conns[0] is not old)
             ack = await s.place_order("BTC-USDT", "buy", "0.001", PX)
-            assert not ack.reconciled and s.reconnects == 1
+            assert not ack.reconciled and s.ws_pool.reconnects == 1
             await asyncio.sleep(0.5)
             assert old.closed.done() and s.ws_pool.conns[0] is not old
     run(main())
@@ -256,12 +256,12 @@ def test_exptime_can_be_set_or_turned_off_and_the_window_follows():
 def test_an_order_reaching_okx_after_its_exptime_is_not_placed_and_the_clock_is_resynced():
     async def main():
         async with okx("ws") as (sim, s):
-            s.offset_ms -= 60_000   # our clock a minute behind: the expTime sent is already past at OKX
+            s.clock.offset_ms -= 60_000   # our clock a minute behind: the expTime sent is already past at OKX
             with pytest.raises(TimestampRejected) as ei:
                 await s.place_order("BTC-USDT", "buy", "0.001", PX)
             assert ei.value.code == "50036"
             assert sim.orders("okx") == []
-            assert abs(s.offset_ms) < 1000, "the clock was not re-measured"
+            assert abs(s.clock.offset_ms) < 1000, "the clock was not re-measured"
             assert (await s.place_order("BTC-USDT", "buy", "0.001", PX)).order_id
     run(main())
 
@@ -278,18 +278,18 @@ def test_recovery_settles_a_websocket_order_not_placed_only_after_its_exptime(tm
         async with okx("ws") as (sim, s):
             now = s.now_ms()
             # sent 2 s ago with the default ttl: OKX could still accept it, so it stays undecided
-            s.journal = _pending_journal(tmp_path / "a.log", "fresh1", now - 2000,
+            s.ledger.journal = _pending_journal(tmp_path / "a.log", "fresh1", now - 2000,
                                          now - 2000 + s.acceptance_window_ms)
             assert await s.recover() == [] and [r["c"] for r in s.journal.pending("okx")] == ["fresh1"]
             # sent long enough ago that its expTime has passed: never placed
-            s.journal = _pending_journal(tmp_path / "b.log", "stale1", now - 20_000,
+            s.ledger.journal = _pending_journal(tmp_path / "b.log", "stale1", now - 20_000,
                                          now - 20_000 + s.acceptance_window_ms)
             (ack,) = await s.recover()
             assert ack.status == "NOT_PLACED" and ack.client_order_id == "stale1"
         async with okx("ws", order_ttl_ms=0) as (sim, s):
             # no expTime was sent: however old, never inferred NOT_PLACED
             now = s.now_ms()
-            s.journal = _pending_journal(tmp_path / "c.log", "nodeadline1", now - 3_600_000,
+            s.ledger.journal = _pending_journal(tmp_path / "c.log", "nodeadline1", now - 3_600_000,
                                          now - 3_600_000 + s.acceptance_window_ms)
             assert await s.recover() == [] and s.journal.pending("okx")
     run(main())

@@ -48,13 +48,13 @@ def test_timestamp_rejection_resyncs_the_clock(venue, transport, op):
             sym = SYMBOL[venue]
             ack = await s.place_order(sym, "buy", "0.001", REST_PX)
             before = len(sim.orders(venue))
-            s.offset_ms -= 600_000   # ten minutes behind: outside every venue's window
+            s.clock.offset_ms -= 600_000   # ten minutes behind: outside every venue's window
             call = {"place": lambda: s.place_order(sym, "buy", "0.001", REST_PX),
                     "cancel": lambda: s.cancel_order(sym, client_order_id=ack.client_order_id),
                     "query": lambda: s.query_order(sym, client_order_id=ack.client_order_id)}[op]
             with pytest.raises(TimestampRejected):
                 await call()
-            assert abs(s.offset_ms) < 1000, f"{op}: the clock was not re-measured after the rejection"
+            assert abs(s.clock.offset_ms) < 1000, f"{op}: the clock was not re-measured after the rejection"
             assert len(sim.orders(venue)) == before
             assert sim.order(venue, client_order_id=ack.client_order_id)["status"] == "NEW"   # not canceled
             await call()   # with the clock re-measured, the same call goes through
@@ -67,7 +67,7 @@ def test_a_live_client_id_is_refused_locally(venue, transport):
         async with session(venue, transport) as (sim, s):
             sym = SYMBOL[venue]
             ack = await s.place_order(sym, "buy", "0.001", REST_PX, client_order_id="live1")
-            assert ack.status in (NEW, ACCEPTED) and "live1" in s.live_ids
+            assert ack.status in (NEW, ACCEPTED) and "live1" in s.ledger.live_ids
             before = len(sim.orders(venue))
             with pytest.raises(ClientIdInUse) as ei:
                 await s.place_order(sym, "buy", "0.002", REST_PX, client_order_id="live1")
@@ -78,17 +78,17 @@ def test_a_live_client_id_is_refused_locally(venue, transport):
                 if (await s.query_order(sym, client_order_id="live1")).status in FINAL_STATES:
                     break
                 await asyncio.sleep(0.02)
-            assert "live1" not in s.live_ids
+            assert "live1" not in s.ledger.live_ids
             again = await s.place_order(sym, "buy", "0.002", REST_PX, client_order_id="live1")
             assert again.status in (NEW, ACCEPTED) and again.order_id != ack.order_id
             # a refused order is not live: its id may be used again at once
             with pytest.raises(InsufficientBalance):
                 await s.place_order(sym, "buy", "50", REST_PX, client_order_id="rej1")
-            assert "rej1" not in s.live_ids
+            assert "rej1" not in s.ledger.live_ids
             # a cancel that reports the final state frees the id without a query
             c = await s.cancel_order(sym, order_id=again.order_id)
             if c.status == CANCELED:
-                assert "live1" not in s.live_ids
+                assert "live1" not in s.ledger.live_ids
     run(main())
 
 
@@ -107,11 +107,11 @@ def test_an_unsettled_journalled_order_keeps_its_client_id_live_until_recovered(
             j.close()
             async with fastorder.connect("binance", "rest", **CREDS["binance"], url=sim.url("binance", "rest"),
                                          journal=str(path)) as s2:
-                assert "jl1" in s2.live_ids
+                assert "jl1" in s2.ledger.live_ids
                 with pytest.raises(ClientIdInUse):
                     await s2.place_order("BTCUSDT", "buy", "0.001", REST_PX, client_order_id="jl1")
                 (rec,) = await s2.recover()
-                assert rec.status == NEW and rec.order_id == ack.order_id and "jl1" in s2.live_ids   # still open
+                assert rec.status == NEW and rec.order_id == ack.order_id and "jl1" in s2.ledger.live_ids   # still open
                 await s2.cancel_order("BTCUSDT", client_order_id="jl1")
-                assert "jl1" not in s2.live_ids
+                assert "jl1" not in s2.ledger.live_ids
     run(main())

@@ -69,7 +69,7 @@ def sim_order(sim, venue, clid):
 def test_place_query_cancel_over_tls(venue, transport):
     async def main():
         async with session(venue, transport) as (sim, s):
-            assert s.symbols and abs(s.offset_ms) < 1000
+            assert s.symbols and abs(s.clock.offset_ms) < 1000
             ack = await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
             assert ack.client_order_id and ack.order_id and ack.status in (NEW, ACCEPTED)
             assert ack.latency.client_ns > 0 and ack.latency.round_trip_ns > 0
@@ -154,10 +154,10 @@ def test_timestamp_rejection_resyncs_the_clock_and_does_not_resend(venue, transp
     async def main():
         async with session(venue, transport, tls=False) as (sim, s):
             before = len(sim.orders(venue))
-            s.offset_ms -= 600_000   # ten minutes behind: outside every venue's window
+            s.clock.offset_ms -= 600_000   # ten minutes behind: outside every venue's window
             with pytest.raises(TimestampRejected):
                 await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
-            assert abs(s.offset_ms) < 1000, "the clock was not re-measured after the rejection"
+            assert abs(s.clock.offset_ms) < 1000, "the clock was not re-measured after the rejection"
             assert len(sim.orders(venue)) == before
             ack = await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
             assert ack.order_id
@@ -219,7 +219,7 @@ def test_venue_rate_limit_is_typed_and_retry_after_is_honoured(transport):
                 await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
             assert ei.value.code != "local" and ei.value.retry_after
             n = len(sim.orders("binance"))
-            s.rate_limit = True
+            s.ledger.rate_limit = True
             with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
                 await s.place_order("BTCUSDT", "buy", "0.001", REST_PX)
             assert ei.value.code == "local" and len(sim.orders("binance")) == n
@@ -358,7 +358,7 @@ def test_a_dropped_websocket_is_replaced_and_orders_continue(venue):
             sim.faults.add("drop:phase=after,count=1,transport=ws")
             ack = await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
             assert ack.reconciled and sim_order(sim, venue, ack.client_order_id)["status"] == "NEW"
-            await _wait_for(lambda: s.reconnects >= 1 and s.ws_pool.conns)
+            await _wait_for(lambda: s.ws_pool.reconnects >= 1 and s.ws_pool.conns)
             ack = await s.place_order(SYMBOL[venue], "buy", "0.001", REST_PX)
             assert not ack.reconciled and ack.status in (NEW, ACCEPTED)
     run(main())
@@ -380,10 +380,10 @@ def test_okx_heartbeat_keeps_an_idle_connection_open():
         async with Simulator(venues=("okx",), okx_idle_timeout=1.0) as sim:
             async with fastorder.connect("okx", "ws", **CREDS["okx"], url=sim.url("okx", "rest"),
                                          ws_url=sim.url("okx", "ws"), connections=1) as s:
-                s.heartbeat_interval = 0.3
+                s.ws_pool.heartbeat_interval = 0.3
                 s._tasks.append(asyncio.get_running_loop().create_task(s.ws_pool.heartbeat_loop()))
                 await asyncio.sleep(2.5)   # idle well past the 1 s idle close
-                assert s.reconnects == 0
+                assert s.ws_pool.reconnects == 0
                 ack = await s.place_order("BTC-USDT", "buy", "0.001", REST_PX)
                 assert not ack.reconciled
     run(main())
