@@ -525,8 +525,7 @@ class BinanceSession(Session):
         """One signed request that is not an order: its result (the JSON value), or the typed error. Counted by
         the rate-limit guard like any request; a reply that never comes is ExecutionUnknown (nothing is
         resent)."""
-        if self.rate_limit:
-            self.guard.check(self._request_costs(kind, info), None)
+        self.ledger.check(kind, info)
         lat = Latency()
         t_call = perf_ns()
         buf = self._buf
@@ -578,7 +577,7 @@ class BinanceSession(Session):
             raise ExecutionUnknown(VENUE, getattr(u.cause, "code", "unknown"),
                                    f"{action}: no usable reply ({u.cause})") from None
         except FastorderError as exc:
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise
 
     def _raise_reply_error(self, code: Any, msg: str, status: int, data: Any, action: str,
@@ -689,7 +688,8 @@ class BinanceSession(Session):
                              new_clid: str | None) -> Ack:
         # keep the order's client id unless told otherwise (the venue would make up a new one)
         keep = new_clid if new_clid is not None else clid
-        if new_clid is not None and new_clid != clid and new_clid in self.live_ids:
+        live = self.ledger.live_ids
+        if new_clid is not None and new_clid != clid and new_clid in live:
             raise ClientIdInUse(f"client_order_id {new_clid!r} belongs to an order of this session that is still "
                                 "live; use a new id", field="new_client_order_id")
         lat = Latency()
@@ -705,17 +705,18 @@ class BinanceSession(Session):
         ack = amended_ack(info, res if isinstance(res, dict) else {}, lat, res)
         old = (res.get("amendedOrder") or {}).get("origClientOrderId") if isinstance(res, dict) else None
         if old and old != ack.client_order_id:   # the order goes by its new client id from now on
-            self.live_ids.discard(old)
+            live.discard(old)
         if ack.status in FINAL_STATES:
-            self.live_ids.discard(ack.client_order_id)
+            live.discard(ack.client_order_id)
         elif ack.client_order_id:
-            self.live_ids.add(ack.client_order_id)
+            live.add(ack.client_order_id)
         return ack
 
     async def _cancel_replace(self, info: SymbolInfo, cur: Ack, quantity: Any, price: Any,
                               new_clid: str | None) -> Ack:
-        """order.cancelReplace of a resting limit order: the new order is book-kept like any new order (its
-        client id live, journalled before it is sent, settled by a query if the reply is lost)."""
+        """order.cancelReplace of a resting limit order: the new order is book-kept like any new order (the
+        ledger's begin / settled: its client id live, journalled before it is sent, settled by a query if the
+        reply is lost)."""
         t_call = perf_ns()
         executed = Decimal(cur.filled_qty or "0")
         total = Decimal(str(quantity)) if quantity is not None else Decimal(cur.quantity)
@@ -723,7 +724,7 @@ class BinanceSession(Session):
         if new_qty <= 0:
             raise InvalidOrder(f"quantity {quantity} is not above the {executed} already executed", field="quantity")
         raw = cur.raw if isinstance(cur.raw, dict) else {}
-        raw = raw.get("result", raw) if isinstance(raw.get("result"), dict) else raw
+        raw = raw["result"] if isinstance(raw.get("result"), dict) else raw
         btype = str(raw.get("type", "LIMIT"))
         if btype not in ("LIMIT", "LIMIT_MAKER"):
             raise NotSupported(f"binance: amend_order re-prices limit orders only, not {btype}", venue=VENUE,
@@ -731,84 +732,70 @@ class BinanceSession(Session):
         btif = str(raw.get("timeInForce", "GTC")) if btype == "LIMIT" else None
         px = price if price is not None else cur.price
         clid = new_clid or self.ids.next()
-        if clid in self.live_ids:
-            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
-                                "use a new id", field="new_client_order_id")
+        ledger = self.ledger
+        ledger.begin(info, clid, cur.side, new_qty, px)   # ClientIdInUse, RateLimited: nothing is sent
+        lat = Latency()
+        try:
+            ack = await self._send_cancel_replace(info, cur, btype, btif, new_qty, px, clid, lat, t_call)
+        except BaseException as exc:
+            if isinstance(exc, OrderRejected) and exc.message.startswith("the order was cancelled"):
+                ledger.live_ids.discard(cur.client_order_id)
+            ack = await self._place_failed(info, clid, exc, lat, t_call)   # re-raises unless a query settles it
+        ledger.settled(clid, ack)
+        ledger.live_ids.discard(cur.client_order_id)   # the old order was cancelled
+        return ack
+
+    async def _send_cancel_replace(self, info: SymbolInfo, cur: Ack, btype: str, btif: str | None, new_qty: Any,
+                                   px: Any, clid: str, lat: Latency, t_call: int) -> Ack:
+        """The request and its reply: the new order's Ack, its typed error, or _Unknown."""
         oid = int(cur.order_id)
         ts = self.now_ms()
         buf = self._buf
         buf.clear()
-        lat = Latency()
-        if self.rate_limit:
-            self.guard.check(self._order_costs(info), clid)
-        # encoded before anything is book-kept: a bad price or quantity is an InvalidOrder with nothing sent
         if self.transport == "rest":
             self._rest_enc.cancel_replace_request(
                 buf, info.name, cur.side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
                 quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            self._observe_headers(resp, lat)
+            try:
+                d = orjson.loads(resp.body) if resp.body else {}
+            except orjson.JSONDecodeError as exc:
+                raise _Unknown(exc) from None
+            if not isinstance(d, dict):
+                raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
+            if resp.status != 200:
+                self._raise_reply_error(d.get("code"), str(d.get("msg", "")), resp.status, d.get("data"), "place",
+                                        parse_retry_after(resp.header(b"retry-after")))
+            result: Any = d
         else:
             rid = self.next_request_id()
             self._ws_enc.order_cancel_replace(
                 buf, rid, info.name, cur.side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
                 quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules,
                 logged_on=self.logged_on)
-        self.live_ids.add(clid)
-        journal = self.journal
-        if journal is not None:
-            journal.sent(VENUE, info.name, clid, cur.side, new_qty, px, ts, ts + self.acceptance_window_ms)
-        try:
-            if self.transport == "rest":
-                resp = await self.rest_send(buf.getvalue(), lat, t_call)
-                self._observe_headers(resp, lat)
-                try:
-                    d = orjson.loads(resp.body) if resp.body else {}
-                except orjson.JSONDecodeError as exc:
-                    raise _Unknown(exc) from None
-                if not isinstance(d, dict):
-                    raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
-                if resp.status != 200:
-                    self._raise_reply_error(d.get("code"), str(d.get("msg", "")), resp.status, d.get("data"),
-                                            "place", parse_retry_after(resp.header(b"retry-after")))
-                result: Any = d
-            else:
-                reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
-                try:
-                    d = orjson.loads(reply)
-                except orjson.JSONDecodeError as exc:
-                    raise _Unknown(exc) from None
-                if not isinstance(d, dict):
-                    raise _Unknown(VenueError(VENUE, 0, "unexpected reply"))
-                self._observe_ws(d)
-                if d.get("status") != 200:
-                    e = d.get("error")
-                    err: dict[str, Any] = e if isinstance(e, dict) else {}
-                    st = d.get("status")
-                    if st.__class__ is not int or st == 200:
-                        raise _Unknown(VenueError(VENUE, 0, "a reply without a result or an error"))
-                    code = err.get("code")
-                    self._raise_reply_error(code if isinstance(code, int) else None, str(err.get("msg", "")), st,
-                                            err.get("data"), "place", None)
-                result = d.get("result")
-            new = result.get("newOrderResponse") if isinstance(result, dict) else None
-            if not isinstance(new, dict):
-                raise _Unknown(VenueError(VENUE, 200, "a cancel-replace reply without newOrderResponse"))
-            ack = ack_from(info, new, clid, lat, result)
-        except _Unknown as u:
-            ack = await self._reconcile_order(info, clid, u.cause, lat, t_call)
-        except FastorderError as exc:
-            self.guard.rate_limited(exc)
-            self.live_ids.discard(clid)
-            if journal is not None:
-                journal.final(clid, REJECTED)
-            if isinstance(exc, OrderRejected) and exc.message.startswith("the order was cancelled"):
-                self.live_ids.discard(cur.client_order_id)
-            raise
-        self.live_ids.discard(cur.client_order_id)   # the old order was cancelled
-        if ack.status in FINAL_STATES:
-            self.live_ids.discard(clid)
-        if journal is not None:
-            journal.final(clid, ack.status, ack.order_id)
-        return ack
+            reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
+            try:
+                d = orjson.loads(reply)
+            except orjson.JSONDecodeError as exc:
+                raise _Unknown(exc) from None
+            if not isinstance(d, dict):
+                raise _Unknown(VenueError(VENUE, 0, "unexpected reply"))
+            self._observe_ws(d)
+            if d.get("status") != 200:
+                e = d.get("error")
+                err: dict[str, Any] = e if isinstance(e, dict) else {}
+                st = d.get("status")
+                if st.__class__ is not int or st == 200:
+                    raise _Unknown(VenueError(VENUE, 0, "a reply without a result or an error"))
+                code = err.get("code")
+                self._raise_reply_error(code if isinstance(code, int) else None, str(err.get("msg", "")), st,
+                                        err.get("data"), "place", None)
+            result = d.get("result")
+        new = result.get("newOrderResponse") if isinstance(result, dict) else None
+        if not isinstance(new, dict):
+            raise _Unknown(VenueError(VENUE, 200, "a cancel-replace reply without newOrderResponse"))
+        return ack_from(info, new, clid, lat, result)
 
     def _cancel_after_range(self) -> tuple[float, float]:
         raise ConfigError("binance Spot has no dead-man's switch (no cancel-all-after in its REST, WebSocket or "

@@ -93,13 +93,13 @@ def test_cancel_all_one_symbol_then_every_symbol(transport):
             acks = await s.cancel_all("BTCUSDT")
             assert sorted(a.client_order_id for a in acks) == ["ca-0", "ca-1", "ca-2"]
             assert all(a.status == CANCELED and a.symbol == "BTCUSDT" for a in acks)
-            assert not {"ca-0", "ca-1", "ca-2"} & s.live_ids and {"ca-e", "ca-l"} <= s.live_ids
+            assert not {"ca-0", "ca-1", "ca-2"} & s.ledger.live_ids and {"ca-e", "ca-l"} <= s.ledger.live_ids
             assert sim.order("binance", client_order_id="ca-1")["status"] == "CANCELED"
             assert await s.cancel_all("BTCUSDT") == []
             rest = await s.cancel_all()
             assert sorted(a.client_order_id for a in rest) == ["ca-e", "ca-l"]
             assert {a.symbol for a in rest} == {"ETHUSDT", "LTCBTC"}
-            assert await s.open_orders() == [] and not s.live_ids
+            assert await s.open_orders() == [] and not s.ledger.live_ids
     run(main())
 
 
@@ -120,7 +120,7 @@ def test_amend_smaller_quantity_keeps_priority_and_ids(transport):
             # a new client id on the way (by exchange id): the order goes by it from now on
             ack2 = await s.amend_order("BTCUSDT", order_id=a.order_id, quantity="0.001", new_client_order_id="am-a2")
             assert ack2.client_order_id == "am-a2" and ack2.order_id == a.order_id
-            assert "am-a2" in s.live_ids and "am-a" not in s.live_ids
+            assert "am-a2" in s.ledger.live_ids and "am-a" not in s.ledger.live_ids
             assert level(sim, PX) == ["am-a2", "am-b"]
     run(main())
 
@@ -136,12 +136,12 @@ def test_amend_price_or_larger_quantity_is_a_cancel_replace_at_the_back(transpor
             assert ack.status == NEW and D(ack.quantity) == D("0.004")
             assert level(sim, PX) == ["cr-b", ack.client_order_id]   # at the back of the level
             assert sim.order("binance", client_order_id="cr-a")["status"] == "CANCELED"
-            assert ack.client_order_id in s.live_ids and "cr-a" not in s.live_ids
+            assert ack.client_order_id in s.ledger.live_ids and "cr-a" not in s.ledger.live_ids
             moved = await s.amend_order("BTCUSDT", client_order_id="cr-b", price="48999.5",
                                         new_client_order_id="cr-b2")
             assert moved.client_order_id == "cr-b2" and D(moved.price) == D("48999.5")
             assert level(sim, PX) == [ack.client_order_id] and level(sim, "48999.5") == ["cr-b2"]
-            assert {"cr-b2", ack.client_order_id} <= s.live_ids and "cr-b" not in s.live_ids
+            assert {"cr-b2", ack.client_order_id} <= s.ledger.live_ids and "cr-b" not in s.ledger.live_ids
             # same price, smaller quantity, given with the price: still keepPriority
             kept = await s.amend_order("BTCUSDT", client_order_id="cr-b2", price="48999.5", quantity="0.0005")
             assert kept.order_id == moved.order_id and kept.client_order_id == "cr-b2"
