@@ -338,9 +338,8 @@ class OkxOps(Session):
             check_order(symbol, quote_quantity, price, clid, post_only)
         else:
             check_order(symbol, quantity, price, clid, post_only)
-        it.info = self._symbol_cache.get(symbol) if isinstance(symbol, str) else None
-        if it.info is None:
-            it.info = await self.resolve_symbol(symbol)
+        info = self._symbol_cache.get(symbol)
+        it.info = info if info is not None else await self.resolve_symbol(symbol)
         it.side = _side(side)
         it.type, it.tif = _order_kind(type, tif, price, post_only, opts)
         if it.type not in self.order_types:
