@@ -448,6 +448,41 @@ class HtxSession(Session):
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
 
+    # -- dead man's switch: POST /v2/algo-orders/cancel-all-after ---------------------------------------------
+    def _cancel_after_range(self) -> tuple[float, float]:
+        """HTX takes 0 (off) or at least 5 whole seconds; it names no maximum (an int: up to 2**31-1)."""
+        return 5.0, float(2**31 - 1)
+
+    async def _arm_cancel_after(self, seconds: float) -> None:
+        """(Re-)arm the switch for `seconds` (whole seconds, rounded down: never later than asked). The reply
+        is in the v2 envelope: code 200 is success; 1002/1003 (signature) AuthenticationError, 1006
+        RateLimited, any other code VenueError."""
+        timeout_s = max(5, int(seconds))
+        enc = self._encoder()
+        buf = self._buf
+        buf.clear()
+        enc.cancel_all_after_request(buf, timeout_s, timestamp_s=self.now_ms() // 1000)
+        try:
+            resp = await self.rest_send(buf.getvalue(), Latency(), perf_ns())
+        except _Unknown as u:
+            raise ConnectionLost(f"htx: the dead man's switch got no reply ({u.cause})") from None
+        if resp.status >= 500:
+            raise VenueError(VENUE, resp.status, "server error arming the dead man's switch",
+                             http_status=resp.status)
+        try:
+            d = orjson.loads(resp.body)
+            code = int(d["code"])
+        except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+            raise VenueError(VENUE, resp.status, "unreadable reply arming the dead man's switch") from None
+        if code == 200:
+            return
+        msg = str(d.get("message", ""))
+        if code in (1002, 1003):
+            raise AuthenticationError(VENUE, code, msg)
+        err = RateLimited(VENUE, code, msg) if code == 1006 else VenueError(VENUE, code, msg)
+        self.ledger.refused(err)
+        raise err
+
     # -- batches: POST /v1/order/batch-orders and /v1/order/orders/batchcancel --------------------------------
     async def _batch_item(self, o: dict[str, Any], scratch: WriteBuffer, ts: int) -> tuple[Any, ...]:
         """One order of place_orders, checked as place_order checks it (and encoded once alone, so every

@@ -8,8 +8,10 @@ Guarantees, per order (by client order id):
   (`stale`); a frame that cannot be read is skipped and logged (`malformed`), never ending the reader;
 - when the stream drops or the venue ends the subscription, the stream reconnects and resubscribes, then
   queries (REST, by client id) every order of the session that is still open and passes on what changed
-  meanwhile as events with snapshot=True; then a `StreamGap` says so (closed=True), or names the orders it
-  could not settle (closed=False). A gap is never hidden.
+  meanwhile as events with snapshot=True; where the venue lists open orders (`session.open_orders()`), the
+  account's open orders this session does not track (placed elsewhere, or whose every event was lost) are
+  passed on the same way; then a `StreamGap` says so (closed=True), or names the orders it could not settle
+  (closed=False; "open_orders" when the listing failed). A gap is never hidden.
 
 The venue pieces (how to subscribe, which frames are control frames) live in the venue's own module
 (`fastorder.venues.binance_events`).

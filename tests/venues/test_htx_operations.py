@@ -186,3 +186,97 @@ def test_cancel_orders_maps_success_and_failed_back_in_order():
             assert [a.status for a in out] == [CANCEL_REQUESTED, "CANCELED"]
             assert await s.open_orders() == []
     run(main())
+
+
+_CLIENT = """
+import asyncio, sys
+import fastorder
+from fastorder.sim import creds
+
+async def main():
+    s = await fastorder.connect("htx", "rest", url=sys.argv[1], allow_plaintext=True, key=creds.HTX_KEY,
+                                secret=creds.HTX_SECRET, cancel_on_disconnect=5)
+    for _ in range(3):
+        await s.place_order("btcusdt", "buy", "0.001", "46000")
+    print("ready", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_dead_mans_switch_cancels_every_order_after_the_client_is_killed():
+    async def main():
+        import signal
+        import sys
+        import time
+        async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=5) as sim:
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _CLIENT, sim.url("htx"),
+                                                        stdout=asyncio.subprocess.PIPE)
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), 30)
+                assert line.strip() == b"ready"
+                mine = [o for o in sim.orders("htx") if o["client_order_id"]]
+                assert len(mine) == 3 and {o["status"] for o in mine} == {"NEW"}
+                await asyncio.sleep(2)   # the switch is refreshed every 5/3 s while the client lives
+                assert sim.apps["htx"].dms_fired == 0
+                proc.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                await proc.wait()
+                while sim.apps["htx"].dms_fired == 0 and time.monotonic() - killed < 10:
+                    await asyncio.sleep(0.1)
+                lapsed = time.monotonic() - killed
+                assert sim.apps["htx"].dms_fired == 1
+                assert 3 <= lapsed <= 6   # armed for 5 s at most 5/3 s before the kill
+                assert {o["status"] for o in sim.orders("htx") if o["client_order_id"]} == {"CANCELED"}
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    run(main(), timeout=60)
+
+
+def test_dead_mans_switch_range_and_venue_checks():
+    with pytest.raises(ConfigError, match="between 5"):
+        fastorder.connect("htx", "rest", cancel_on_disconnect=2, **CREDS)
+
+    async def main():
+        async with session(cancel_on_disconnect=5) as (sim, s):
+            app = sim.apps["htx"]
+            assert len(app._dms) == 1   # armed at connect, for this account
+            await s.place_order(SYM, "buy", "0.001", REST_PX)
+        # closed without disarming: the switch still runs (it exists for a client that stops refreshing)
+        assert len(app._dms) == 1
+    run(main())
+
+
+def test_self_match_prevent_and_quote_sized_market_orders():
+    async def main():
+        async with session() as (sim, s):
+            ask = await s.place_order(SYM, "sell", "0.001", "50000.2")
+            # HTX's default allows a self-trade: the taker fills against the account's own ask
+            t = await s.place_order(SYM, "buy", "0.001", "50000.2")
+            assert sim.order("htx", order_id=int(t.order_id))["status"] == "FILLED"
+            assert sim.order("htx", order_id=int(ask.order_id))["status"] == "FILLED"
+            ask = await s.place_order(SYM, "sell", "0.001", "50000.2")
+            t = await s.place_order(SYM, "buy", "0.001", "50000.2", stp="cancel_taker")   # self-match-prevent 1
+            assert sim.order("htx", order_id=int(t.order_id))["status"] == "EXPIRED_IN_MATCH"
+            assert sim.order("htx", order_id=int(ask.order_id))["status"] == "NEW"       # the maker stays
+            for mode in ("cancel_maker", "cancel_both"):
+                with pytest.raises(NotSupported, match="cancel_taker"):
+                    await s.place_order(SYM, "buy", "0.001", "50000.2", stp=mode)
+            with pytest.raises(fastorder.errors.InvalidOrder):
+                await s.place_order(SYM, "buy", "0.001", "50000.2", stp="EXPIRE_MAKER")
+            # a market buy is sized in USDT (HTX's buy-market amount is the order value)
+            m = await s.place_order(SYM, "buy", None, type="market", quote_quantity="30")
+            o = sim.order("htx", order_id=int(m.order_id))
+            assert o["status"] == "FILLED" and Decimal(o["cum_quote"]) <= 30
+            with pytest.raises(fastorder.errors.InvalidOrder, match="base asset"):
+                await s.place_order(SYM, "sell", None, type="market", quote_quantity="30")
+            with pytest.raises(fastorder.errors.InvalidOrder, match="quote_quantity"):
+                await s.place_order(SYM, "buy", "0.001", type="market")
+            with pytest.raises(NotSupported):
+                await s.place_order(SYM, "buy", "0.001", "50000.2", expire_ms=1)
+            with pytest.raises(NotSupported):
+                await s.place_order(SYM, "buy", "0.001", "50000.2", type="stop_loss_limit", stop_price="50000")
+    run(main())
