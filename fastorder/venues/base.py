@@ -555,11 +555,7 @@ class Session(TradingOps):
     def _reply_headers(self, resp: Any, lat: Latency) -> list[Any]:
         """The values of `_reply_header_names` in one pass over the reply head (None where absent); the
         simulator's processing time, when it reports one, goes to `lat.exchange_us`."""
-        names = self._reply_header_names
-        try:
-            vals = resp.headers_in(names)
-        except AttributeError:   # a response object without headers_in: one lookup per name
-            vals = [resp.header(n) for n in names]
+        vals = resp.headers_in(self._reply_header_names)
         sim_us = vals[0]
         if sim_us is not None:
             lat.exchange_us = round(float(sim_us))

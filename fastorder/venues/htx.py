@@ -142,6 +142,8 @@ class HtxSession(Session):
             raise ConfigError(f"htx has no {env} environment: HTX shut its testnet down and has no demo trading; "
                               f"use env='live' (url={AWS_REST_URL!r} for its AWS host)", field="env")
         super().__init__(**kw)
+        if self.rest.host == "api-aws.huobi.pro":   # its order/account pushes from the same AWS host [D]
+            self.default_events_url = "wss://api-aws.huobi.pro/ws/v2"
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)

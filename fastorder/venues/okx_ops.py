@@ -60,7 +60,19 @@ LIMITS = {"pending": (60, 2000), "balance": (10, 2000), "caa": (1, 1000), "amend
 _BATCH = {"place": ("/api/v5/trade/batch-orders", "batch-orders", "place"),
           "cancel": ("/api/v5/trade/cancel-batch-orders", "batch-cancel-orders", "cancel"),
           "amend": ("/api/v5/trade/amend-batch-orders", "batch-amend-orders", "amend")}
-_PLACE_ARGS = inspect.signature(Session.place_order)
+
+
+def _place_args(symbol: Any, side: Any, quantity: Any, price: Any = None, *, type: Any = "limit", tif: Any = "GTC",
+                post_only: Any = False, client_order_id: Any = None, stp: Any = None, stop_price: Any = None,
+                quote_quantity: Any = None, expire_ms: Any = None, reduce_only: Any = False,
+                position_side: Any = None, contracts: Any = None) -> tuple[Any, ...]:
+    """place_order's arguments of one order of place_orders (its signature: a TypeError for any other)."""
+    return (symbol, side, quantity, price, type, tif, post_only, client_order_id, stp, stop_price, quote_quantity,
+            expire_ms, reduce_only, position_side, contracts)
+
+
+if [*inspect.signature(_place_args).parameters] != [*inspect.signature(Session.place_order).parameters][1:]:
+    raise ImportError("Session.place_order's parameters changed: _place_args must follow")   # pragma: no cover
 _STP = {"cancel_maker": "cancel_maker", "cancel_taker": "cancel_taker", "cancel_both": "cancel_both"}
 
 
@@ -111,6 +123,9 @@ class OkxOps(Session):
         return NotSupported(f"{self.venue} has no {what}; closest: {closest}", venue=self.venue, closest=closest)
 
     def _check_options(self, opts: OrderOptions, type: str) -> None:
+        for name in ("reduce_only", "position_side", "contracts"):   # perpetual swaps': not this spot session's
+            if getattr(opts, name) not in (None, False):
+                raise self._not_supported(f"{name}= on spot orders", "a spot order without it")
         if opts.stp is not None:
             if opts.stp == "none":
                 raise self._not_supported("way to turn self-trade prevention off (it is mandatory on OKX)",
@@ -307,31 +322,32 @@ class OkxOps(Session):
     async def _item(self, o: dict[str, Any]) -> _Item:
         """One order of place_orders, checked as place_order checks it (a typed error before anything)."""
         try:
-            b = _PLACE_ARGS.bind(self, **o)
+            (symbol, side, quantity, price, type, tif, post_only, clid, stp, stop_price, quote_quantity,
+             expire_ms, reduce_only, position_side, contracts) = _place_args(**o)
         except TypeError as exc:
             raise InvalidOrder(f"an order of place_orders has arguments place_order does not take ({exc})",
                                field="orders") from None
-        b.apply_defaults()
-        a = b.arguments
         it = _Item()
         opts = None
-        if any(a[k] is not None for k in ("stp", "stop_price", "quote_quantity", "expire_ms")):
-            opts = order_options(a["stp"], a["stop_price"], a["quote_quantity"], a["expire_ms"])
-        if a["quote_quantity"] is not None:
-            if a["quantity"] is not None:
+        if (stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None
+                or reduce_only is not False or position_side is not None or contracts is not None):
+            opts = order_options(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
+        if quote_quantity is not None:
+            if quantity is not None:
                 raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
-            check_order(a["symbol"], a["quote_quantity"], a["price"], a["client_order_id"], a["post_only"])
+            check_order(symbol, quote_quantity, price, clid, post_only)
         else:
-            check_order(a["symbol"], a["quantity"], a["price"], a["client_order_id"], a["post_only"])
-        it.info = await self.resolve_symbol(a["symbol"])
-        it.side = _side(a["side"])
-        it.type, it.tif = _order_kind(a["type"], a["tif"], a["price"], a["post_only"], opts)
+            check_order(symbol, quantity, price, clid, post_only)
+        info = self._symbol_cache.get(symbol)
+        it.info = info if info is not None else await self.resolve_symbol(symbol)
+        it.side = _side(side)
+        it.type, it.tif = _order_kind(type, tif, price, post_only, opts)
         if it.type not in self.order_types:
             raise self._not_supported(f"{it.type} orders", "a limit or market order")
         if opts is not None:
             self._check_options(opts, it.type)
-        it.quantity, it.price, it.post_only, it.opts = a["quantity"], a["price"], a["post_only"], opts
-        it.clid = a["client_order_id"] or self.ids.next()
+        it.quantity, it.price, it.post_only, it.opts = quantity, price, post_only, opts
+        it.clid = clid or self.ids.next()
         return it
 
     async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:

@@ -149,8 +149,8 @@ class EventStream:
             if conn is not None:
                 try:
                     conn.send(self.part.ping_frame)
-                except Exception:   # a connection going away: its loss is handled by _on_lost
-                    pass
+                except Exception as exc:   # a connection going away: its loss is handled by _on_lost
+                    log.debug("%s stream: keep-alive not sent (%s: %s)", self.venue, type(exc).__name__, exc)
 
     # -- the reader (called by the transport for every frame that answers no request) --------------------
     def _on_frame(self, payload: bytes, binary: bool) -> None:

@@ -93,6 +93,12 @@ def test_cancel_all_cancels_in_rounds_and_returns_what_it_canceled():
 
 
 def test_environments():
+    from fastorder.venues.htx import AWS_REST_URL
+
+    s = fastorder.connect("htx", "rest", env="live", **CREDS)
+    assert (s.rest.host, s.default_events_url) == ("api.huobi.pro", "wss://api.huobi.pro/ws/v2")
+    s = fastorder.connect("htx", "rest", url=AWS_REST_URL, **CREDS)   # HTX's host for clients in AWS
+    assert (s.rest.host, s.default_events_url) == ("api-aws.huobi.pro", "wss://api-aws.huobi.pro/ws/v2")
     with pytest.raises(ConfigError, match="testnet"):
         fastorder.connect("htx", "rest", env="testnet", **CREDS)
     with pytest.raises(ConfigError, match="demo"):
