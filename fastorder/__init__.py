@@ -20,6 +20,7 @@ from fastorder.errors import (
     HttpConnectionClosed,
     HttpParseError,
     InsufficientBalance,
+    InsufficientMargin,
     InvalidCredential,
     InvalidField,
     InvalidNumber,
@@ -27,11 +28,14 @@ from fastorder.errors import (
     JournalError,
     JournalLocked,
     MalformedEvent,
+    MaxPositionExceeded,
     NotSupported,
     OffGrid,
     OrderRejected,
     PlaintextNotAllowed,
+    PositionSideMismatch,
     RateLimited,
+    ReduceOnlyRejected,
     TimestampRejected,
     TlsCertificateError,
     TlsError,
@@ -42,12 +46,12 @@ from fastorder.errors import (
     WSError,
 )
 from fastorder.events import OrderEvent, StreamGap
-from fastorder.types import Ack, Balance, Latency, Status
+from fastorder.types import Ack, Balance, Latency, Position, Status
 from fastorder.venues import connect
 
 __version__ = "0.1.0"   # the one place the version is written (pyproject reads it)
 __all__ = [
-    "Ack", "Balance", "Latency", "Status", "connect", "get_include", "__version__",
+    "Ack", "Balance", "Latency", "Position", "Status", "connect", "get_include", "__version__",
     "OrderEvent", "StreamGap",   # order and fill events (fastorder.events, session.events())
     # errors (fastorder.errors): every one derives from FastorderError
     "AuthenticationError", "Banned", "CertificateRejected", "ClientIdInUse", "ConfigError", "ConnectionLost",
@@ -56,6 +60,8 @@ __all__ = [
     "InvalidNumber", "InvalidOrder", "JournalError", "JournalLocked", "MalformedEvent", "NotSupported", "OffGrid", "OrderRejected",
     "PlaintextNotAllowed", "RateLimited", "TimestampRejected", "TlsCertificateError", "TlsError", "TransportError",
     "UnknownOrder",
+    # perpetual swaps' rejections (connect(..., market="perp"))
+    "InsufficientMargin", "MaxPositionExceeded", "PositionSideMismatch", "ReduceOnlyRejected",
     "VenueError", "WSClosed", "WSError",
 ]
 

@@ -103,6 +103,24 @@ class InsufficientBalance(OrderRejected):
     """Not enough balance for the order."""
 
 
+class InsufficientMargin(InsufficientBalance):
+    """Perpetual swaps: the order's initial margin is more than the account has available."""
+
+
+class ReduceOnlyRejected(OrderRejected):
+    """Perpetual swaps: a reduce-only order (or a close in hedge mode) would open or grow a position, or is
+    larger than the position it closes."""
+
+
+class PositionSideMismatch(OrderRejected):
+    """Perpetual swaps: the order's position side does not match the account's position mode (a long/short side
+    in one-way mode, or none in hedge mode)."""
+
+
+class MaxPositionExceeded(OrderRejected):
+    """Perpetual swaps: the position would exceed the most the current leverage allows."""
+
+
 class DuplicateOrder(OrderRejected):
     """The client order id is already in use on the venue."""
 

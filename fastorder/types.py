@@ -106,3 +106,24 @@ class Balance:
     asset: str
     free: str
     locked: str
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One position of a perpetual swap (`session.positions()`): the venue's decimal strings, venue-neutral names.
+
+    `quantity` is signed (negative: short), in base units; `contracts` the same in the venue's contracts (equal to
+    `quantity` where a contract is one unit of base, as on Binance USDⓈ-M). `position_side` "net" (one-way mode)
+    or "long" / "short" (hedge mode). `margin_mode` "cross" or "isolated" ("" where the reply does not say)."""
+
+    venue: str
+    symbol: str
+    position_side: str
+    quantity: str
+    contracts: str
+    entry_price: str
+    mark_price: str = ""
+    unrealized_pnl: str = ""
+    leverage: int | None = None
+    margin_mode: str = ""
+    raw: object = None

@@ -46,6 +46,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="order-event rows instead: place -> ack, place -> first event, place -> fill event per "
                         "venue with a private stream, and the stream dropped mid-burst of max(--orders, 1000) "
                         "orders (every final state reported exactly once)")
+    p.add_argument("--ops", action="store_true",
+                   help="trading-operation rows instead: requote (amend_order vs cancel_order + place_order on the "
+                        "same resting order) per venue with amend, and a batch of 20 orders (the venue's batch "
+                        "request vs 20 pipelined single orders) per venue with batch order entry; --orders "
+                        "requotes and --orders/10 batches per row")
+    p.add_argument("--gap", metavar="DURATION", default="",
+                   help="closed loop with this idle time before each order, every row (e.g. 10ms, 100ms): the "
+                        "client's thread sleeps meanwhile, the simulator busy-polls through it; the fastorder rows "
+                        "are measured with and without keep_warm side by side")
+    p.add_argument("--sporadic", metavar="DURATION", default="10ms",
+                   help="the default run's sporadic rows (binance rest/ws, aiohttp, websockets again, each order "
+                        "after this idle time; fastorder with and without keep_warm); 0: none (default 10ms)")
+    p.add_argument("--keep-warm", metavar="DURATION", default="",
+                   help="the fastorder rows' connect(keep_warm=...) interval (default: off for back-to-back rows, "
+                        "2ms for the keep_warm sporadic rows)")
     p.add_argument("--spin", action="store_true",
                    help="fastorder rows wait for replies by polling the socket (burns the client's CPU; "
                         "closed loop, --inflight 1; with --tls only the compiled TLS engine)")
@@ -66,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if args.events:
         from fastorder.bench.events import run_events
         return run_events(args)
+    if args.ops:
+        from fastorder.bench.ops import run_ops
+        return run_ops(args)
     if args.inflight < 1 or args.orders < 1 or args.warmup < 0 or args.rate < 0:
         print("fastorder bench: --orders and --inflight must be >= 1, --warmup and --rate >= 0", file=sys.stderr)
         return 2
@@ -83,6 +101,22 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"fastorder bench: --rtt: {exc}", file=sys.stderr)
             return 2
+    durations = {}
+    for opt in ("gap", "sporadic", "keep_warm"):
+        text = getattr(args, opt).strip()
+        if text in ("", "0", "0ms", "0us", "0s"):
+            durations[opt] = 0.0
+            continue
+        from fastorder.net.rtt import parse_duration_us
+        try:
+            durations[opt] = parse_duration_us(text)
+        except ValueError as exc:
+            print(f"fastorder bench: --{opt.replace('_', '-')}: {exc}", file=sys.stderr)
+            return 2
+    if durations["gap"] and (args.rate or args.inflight != 1):
+        print("fastorder bench: --gap is a closed loop with one order in flight (not with --rate or --inflight)",
+              file=sys.stderr)
+        return 2
     halt_poll_ns = None
     if args.halt_poll is not None:
         from fastorder.net.rtt import parse_duration_us
@@ -109,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
     s = Settings(orders=args.orders, warmup=args.warmup, rows=args.rows, baselines=not args.no_baselines,
                  tls=args.tls, tls_engine=args.tls_engine, rate=args.rate, inflight=args.inflight, pin=args.pin,
                  gc_freeze=args.gc_freeze, rtt_us=rtt_us, rtt_method=args.rtt_method, spin=args.spin,
-                 halt_poll_ns=halt_poll_ns)
+                 halt_poll_ns=halt_poll_ns, gap_us=durations["gap"], sporadic_us=durations["sporadic"],
+                 keep_warm=durations["keep_warm"] / 1e6)
     no_netem = ""
     if rtt_us:
         try:

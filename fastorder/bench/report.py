@@ -16,12 +16,13 @@ RTT_NOTE = ("With --rtt the rows measure fastorder plus the simulator plus the e
 
 
 def table(bench: Bench) -> str:
-    head = (f"{'row':<34} {'orders':>6} {'ok%':>7} {'mean':>7} {'p50':>7} {'p90':>7} {'p95':>7} {'p99':>7} "
+    w = max([34] + [len(r.name) for r in bench.rows])
+    head = (f"{'row':<{w}} {'orders':>6} {'ok%':>7} {'mean':>7} {'p50':>7} {'p90':>7} {'p95':>7} {'p99':>7} "
             f"{'p99.9':>7} {'max':>7} {'<1ms':>6} {'cpu/o':>6} {'client':>6} {'sim':>6}  criteria")
     lines = [head, "-" * len(head)]
     for r in bench.rows:
         if not r.lat_us:
-            lines.append(f"{r.name:<34} {r.note}")
+            lines.append(f"{r.name:<{w}} {r.note}")
             continue
         s = summary(r)
         c = criteria(s)
@@ -31,18 +32,18 @@ def table(bench: Bench) -> str:
         client = f"{sum(r.client_us) / len(r.client_us):6.1f}" if r.client_us else "     -"
         sim = f"{r.sim_us_mean:6.1f}" if r.sim_us_mean is not None else "     -"
         lines.append(
-            f"{r.name:<34} {s['orders']:>6} {100 * s['success_rate']:>6.2f}% {s['mean']:>7.1f} {s['p50']:>7.1f} "
+            f"{r.name:<{w}} {s['orders']:>6} {100 * s['success_rate']:>6.2f}% {s['mean']:>7.1f} {s['p50']:>7.1f} "
             f"{s['p90']:>7.1f} {s['p95']:>7.1f} {s['p99']:>7.1f} {s['p99_9']:>7.1f} {s['max']:>7.0f} "
             f"{100 * s['share_under_1ms']:>5.1f}% {r.cpu_us_per_order:>6.1f} {client} {sim}  {verdict}")
         if r.errors:
-            lines.append(f"{'':<34} errors: {dict(r.errors)}")
+            lines.append(f"{'':<{w}} errors: {dict(r.errors)}")
     gcs = [(r.name, r.gc) for r in bench.rows if r.gc]
     if gcs:
         lines.append("")
         lines.append("garbage collector during the measured orders" +
                      (" (gc.freeze() after warm-up)" if bench.s.gc_freeze else " (no gc.freeze())") + ":")
         for name, g in gcs:
-            lines.append(f"  {name:<34} {g['collections']:>4} collections (gen0/1/2 {g['by_generation']}), "
+            lines.append(f"  {name:<{w}} {g['collections']:>4} collections (gen0/1/2 {g['by_generation']}), "
                          f"longest pause {g['max_pause_us']:.0f} µs, total {g['total_pause_us']:.0f} µs")
     lines.append("")
     lines.append("µs per order, measured around each call; cpu/o = client CPU µs per order; client = fastorder's own "
@@ -53,6 +54,37 @@ def table(bench: Bench) -> str:
         for x in ratios:
             lines.append(f"{x['fastorder']} vs {x['baseline']}: p50 ratio {x['p50_ratio']:.3f} "
                          f"({1 / x['p50_ratio']:.1f}x faster), mean ratio {x['mean_ratio']:.3f}")
+    spor = bench.sporadic()
+    if spor:
+        lines.append("")
+        lines.append("sporadic rows: each order after an idle gap, one at a time (the client's thread sleeps in epoll "
+                     "through the gap; the simulator busy-polls through it on its own CPU, so its CPU never halts; "
+                     "its own processing still runs colder after a gap, so rt-sim = the round trip's p50 minus the simulator's own p50 "
+                     "as it measures it: what client and kernel add); p50 against the same row back to back, "
+                     "this run (client = the call to the bytes handed to the kernel):")
+        for x in spor:
+            rt = f"p50 {x['p50_us']:7.1f} µs" + (f" ({x['p50_ratio']:.2f}x back to back)" if "p50_ratio" in x else "")
+            cl = (f"client p50 {x['client_p50_us']:6.1f} µs" + (f" ({x['client_p50_ratio']:.2f}x back to back "
+                  f"{x['b2b_client_p50_us']:.1f})" if x.get("client_p50_ratio") else "")) \
+                if x["client_p50_us"] is not None else ""
+            sim = f"  rt-sim p50 {x['p50_minus_sim_us']:6.1f} µs" if x.get("p50_minus_sim_us") is not None else ""
+            lines.append(f"  {x['row']:<{w}} {rt}  {cl}{sim}")
+        for r in bench.rows:
+            if r.warm_stats and r.warm_stats.get("passes"):
+                w = r.warm_stats
+                lines.append(f"  keep_warm in {r.name}: {w['passes']} passes, {w['us_per_pass']:.1f} µs each, "
+                             f"{w['pass_us_per_idle_s']:.0f} µs per s of idle time ({w['pass_us_per_idle_s'] / 1e4:.1f} "
+                             f"% of a core; the passes only, not the timer's wake-ups)")
+    late = [(r.name, r.lateness_us) for r in bench.rows if r.lateness_us]
+    if late:
+        from fastorder.bench.runner import lateness
+        lines.append("")
+        lines.append("--rate: the harness wakes 1.5 ms early on the loop's timer and passes through the loop up to each "
+                     "due time (replies are read meanwhile; cpu/o includes that polling); latency counts from the due "
+                     "time, and how late each order still started is:")
+        for name, xs in late:
+            lt = lateness(xs)
+            lines.append(f"  {name:<34} lateness p50 {lt['p50']:.1f} µs, p99 {lt['p99']:.1f} µs, max {lt['max']:.0f} µs")
     check = bench.rtt_check()
     if check:
         lines.append("")

@@ -29,16 +29,24 @@ from typing import Any
 import fastorder
 from fastorder._core.ids import ClientIdGenerator
 from fastorder.sim import SimulatorProcess, creds
+from fastorder.sim.server import ALL_VENUES
 from fastorder.tune.gcmon import GcMonitor
+from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
 
 PRICE, QTY = "46000", "0.001"
 FASTORDER_ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
-SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}
+# perpetual swaps beside the spot rows: the simulator's venue name -> connect(venue, market="perp")
+PERP_ROWS = [("binance_futures", "rest"), ("binance_futures", "ws")]
+PERP_VENUE = {"binance_futures": "binance"}
+SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt", "binance_futures": "BTCUSDT"}
+# the perp's MIN_NOTIONAL is 100 USDT: 0.003 BTC at PRICE (the spot rows' 0.001 is 46 USDT)
+QTY_FOR = {"binance_futures": "0.003"}
 ACCOUNTS = {
     "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
     "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
 }
+ACCOUNTS["binance_futures"] = ACCOUNTS["binance"]
 # baseline -> (venue, transport, share of --orders it sends: the slow ones send fewer)
 BASELINE_ROWS = {"aiohttp": ("binance", "rest", 1.0), "aiohttp-per-order": ("binance", "rest", 0.2),
                  "websockets": ("binance", "ws", 1.0), "ccxt": ("binance", "rest", 0.5)}
@@ -61,6 +69,9 @@ class Settings:
     rtt_method: str = "auto"     # auto | netem | relay (resolved by resolve_rtt_method before the run)
     spin: bool = False           # fastorder rows: spin (busy-poll) receive instead of epoll
     halt_poll_ns: int | None = None   # set the haltpoll governor's guest_halt_poll_ns for the run (None: leave it)
+    gap_us: float = 0.0          # closed loop with this idle time before each order (every row); 0 = back to back
+    sporadic_us: float = 10_000.0   # the default run's sporadic rows: this idle time before each order; 0 = none
+    keep_warm: float = 0.0       # fastorder rows: connect(keep_warm=this interval in s); 0 = off
 
 
 @dataclass
@@ -82,6 +93,11 @@ class Row:
     base: str = ""               # the row's name without mode/path suffixes (ratios and the RTT check pair on it)
     path: str = "loopback"       # loopback | rtt | reference (the loopback pass of an --rtt run)
     mode: str = "epoll"          # epoll | spin
+    gap_us: float = 0.0          # idle time before each order (sporadic rows); 0 = back to back
+    keep_warm: float = 0.0       # the fastorder session's keep_warm interval (s); 0 = off
+    kernel: bool = False         # keep_warm_kernel on
+    lateness_us: list[float] = field(default_factory=list)   # --rate: actual send start minus its due time
+    warm_stats: dict[str, Any] = field(default_factory=dict)  # keep_warm's own count of its passes
 
     @property
     def key(self) -> str:
@@ -96,15 +112,41 @@ class Lane:
     check: Any                   # (client order id, reply) -> "" or what was wrong
     close: Any                   # async () -> None
     total: int                   # measured orders for this row
+    gap_us: float = 0.0          # idle time before each order
+    session: Any = None          # the fastorder session (keep_warm stats)
     measured: int = 0
     cpu_ns: int = 0
     sim_samples: list[float] = field(default_factory=list)
     gcmon: GcMonitor = field(default_factory=GcMonitor)
 
 
+# rows measured again in the default run with an idle gap before each order (Settings.sporadic_us), the
+# fastorder ones also with keep_warm
+SPORADIC_ROWS = {("fastorder", "binance", "rest"), ("fastorder", "binance", "ws"), ("baseline", "aiohttp", ""),
+                 ("baseline", "websockets", "")}
+
+
+def sporadic_orders(total: int) -> int:
+    """Measured orders of a sporadic row in the default run: a tenth of its back-to-back row's (each waits)."""
+    return max(20, total // 10)
+
+
+def sporadic_suffix(gap_us: float, keep_warm: float, kernel: bool = False) -> str:
+    """The name suffix of a sporadic row: ", after 10 ms idle" (", keep_warm 1 ms" [" +kernel"])."""
+    if not gap_us:
+        return ""   # a back-to-back row keeps its name (ratios pair on it); --json says keep_warm_s
+    return f", after {_dur(gap_us)} idle" + (f", keep_warm {_dur(keep_warm * 1e6)}" if keep_warm else "") + \
+        (" +kernel" if keep_warm and kernel else "")
+
+
+def _dur(us: float) -> str:
+    return f"{us / 1000:g} ms" if us >= 1000 else f"{us:g} µs"
+
+
 ROUNDS = 4    # each row's orders are measured in this many interleaved rounds
 PATH_PINGS = 800   # ping-pongs each way (direct and through the relay) per measurement of the path's RTT
 REWARM = 150   # unmeasured orders when a lane resumes after others ran
+RATE_EARLY_NS = 1_500_000   # --rate: wake this long before an order's due time, then poll the loop up to it
 
 
 def percentile(sorted_us: list[float], q: float) -> float:
@@ -124,6 +166,14 @@ def summary(row: Row) -> dict[str, Any]:
                    p95=percentile(xs, 95), p99=percentile(xs, 99), p99_9=percentile(xs, 99.9), max=xs[-1],
                    share_under_1ms=sum(1 for x in xs if x < 1000) / len(xs))
     return out
+
+
+def lateness(xs: list[float]) -> dict[str, float] | None:
+    """--rate: how late the orders started against their due times (p50, p99, max µs); None without --rate."""
+    if not xs:
+        return None
+    s = sorted(xs)
+    return {"p50": percentile(s, 50), "p99": percentile(s, 99), "max": s[-1]}
 
 
 def criteria(s: dict[str, Any]) -> dict[str, bool]:
@@ -192,6 +242,7 @@ class Bench:
         self._no_netem = no_netem     # why the relay stands in for netem (resolve_rtt_method)
         self._path_runs: list[dict[str, Any]] = []   # each measurement of the path's RTT (without samples)
         self._path_samples: tuple[list[float], list[float]] = ([], [])   # all of them: (direct, through)
+        self._max_gap_us = 0.0        # the longest idle gap of a planned row (the simulator polls through it)
 
     # -- the simulator -------------------------------------------------------------------------------------
     def _start_sim(self) -> None:
@@ -202,14 +253,18 @@ class Bench:
         # A simulator that sleeps between orders runs each on a cold CPU (slower, and by how much depends on
         # what else the machine does): on a CPU of its own it busy-polls a while after each request instead.
         # Not beside the --rtt relay, which shares that CPU.
-        self.sim_spin_us = 2000 if sim_cpus is not None and not self.s.rtt_us else 0
+        # With sporadic rows it polls through their whole idle gap and 2 ms beyond, so such a row measures a
+        # client after a quiet spell against a simulator that never slept.
+        self.sim_spin_us = int(max(2000, self._max_gap_us + 2000)) if sim_cpus is not None and not self.s.rtt_us \
+            else 0
         if self.sim_spin_us:
             extra += ["--spin-us", str(self.sim_spin_us)]
         if self.s.rtt_us and self.s.rtt_method == "netem":
             from fastorder.net.rtt import NetemPair
             self.netem = NetemPair(self.s.rtt_us).setup()
             extra += ["--host", self.netem.server_ip, "--allow-remote"]   # its namespace's veth address only
-        self.sim = SimulatorProcess(tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed, extra_args=extra)
+        self.sim = SimulatorProcess(venues=ALL_VENUES, tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed,
+                                    extra_args=extra)
         if self.netem is not None:
             self.sim.args = self.netem.wrap(self.sim.args)
         self.sim.start()
@@ -351,11 +406,22 @@ class Bench:
             tasks = []
             for i in range(n):
                 due = t0 + int(i * interval)
-                delay = (due - perf()) / 1e9
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                # The loop's timers have millisecond resolution: wake up to RATE_EARLY_NS early, then pass
+                # through the loop (replies are still read) until the due time, so an order starts within
+                # one loop pass of it; how late it still started is kept apart (lateness_us).
+                early = (due - perf() - RATE_EARLY_NS) / 1e9
+                if early > 0:
+                    await asyncio.sleep(early)
+                while perf() < due:
+                    await asyncio.sleep(0)
+                row.lateness_us.append((perf() - due) / 1000)
                 tasks.append(asyncio.ensure_future(one(self.ids.next(), due)))   # from the intended time
             await asyncio.gather(*tasks)
+        elif lane.gap_us:   # sporadic: one order at a time, each after an idle gap (the thread sleeps in epoll)
+            gap = lane.gap_us / 1e6
+            for _ in range(n):
+                await asyncio.sleep(gap)
+                await one(self.ids.next(), perf())
         else:
             per = [n // self.s.inflight + (1 if k < n % self.s.inflight else 0) for k in range(self.s.inflight)]
 
@@ -372,15 +438,19 @@ class Bench:
             gc.unfreeze()
         samples = self._sim_stats(row.venue, samples=True).get("samples", {}).get(row.transport, [])
         lane.sim_samples.extend(samples)
+        warmer = getattr(lane.session, "_warmer", None)
+        if warmer is not None:
+            row.warm_stats = warmer.stats()
 
-    async def _fastorder_lane(self, venue: str, transport: str, reference: bool = False) -> Lane:
-        base = f"fastorder {venue} {transport}"
+    async def _fastorder_lane(self, venue: str, transport: str, reference: bool = False, gap_us: float = 0.0,
+                              keep_warm: float = 0.0, kernel: bool = False) -> Lane:
+        base = f"fastorder {venue} {transport}" + sporadic_suffix(gap_us, keep_warm, kernel)
         name = base + (" spin" if self.s.spin else "")
         if reference:
             name += " [veth, no delay]" if self.netem is not None else " [loopback]"
-        row = Row(name, "reference" if reference else "fastorder", venue, transport, base=base,
+        row = Row(name, "reference" if reference else "fastorder", venue, transport, base=base, kernel=kernel,
                   path="reference" if reference else ("rtt" if self.s.rtt_us else "loopback"),
-                  mode="spin" if self.s.spin else "epoll")
+                  mode="spin" if self.s.spin else "epoll", gap_us=gap_us, keep_warm=keep_warm)
         urls = self._urls(venue)
         kw: dict[str, Any] = dict(ACCOUNTS[venue], url=urls["rest"], rate_limit=False,
                                   timeout=2.0 + 4 * self.s.rtt_us / 1e6, connections=max(1, min(4, self.s.inflight)))
@@ -391,12 +461,17 @@ class Bench:
         if self.s.tls:
             kw["ssl_context"] = self._ssl()
             kw["tls_engine"] = self.s.tls_engine
-        sym = SYMBOL[venue]
-        session = fastorder.connect(venue, transport, **kw)
+        if keep_warm:
+            kw["keep_warm"] = keep_warm
+            kw["keep_warm_kernel"] = kernel
+        sym, qty = SYMBOL[venue], QTY_FOR.get(venue, QTY)
+        if venue in PERP_VENUE:
+            kw["market"] = "perp"
+        session = fastorder.connect(PERP_VENUE.get(venue, venue), transport, **kw)
         await session.__aenter__()
 
         async def send(clid: str) -> Any:
-            ack = await session.place_order(sym, "buy", QTY, PRICE, tif="IOC", client_order_id=clid)
+            ack = await session.place_order(sym, "buy", qty, PRICE, tif="IOC", client_order_id=clid)
             row.client_us.append(ack.latency.client_ns / 1000)
             return ack
 
@@ -408,13 +483,15 @@ class Bench:
         async def close() -> None:
             await session.__aexit__(None, None, None)
 
-        return Lane(row, send, check, close, self.s.orders)
+        return Lane(row, send, check, close, sporadic_orders(self.s.orders) if gap_us and not self.s.gap_us
+                    else self.s.orders, gap_us=gap_us, session=session)
 
-    async def _baseline_lane(self, name: str) -> Lane:
+    async def _baseline_lane(self, name: str, gap_us: float = 0.0) -> Lane:
         from fastorder.bench.baselines import BASELINES
         venue, transport, share = BASELINE_ROWS[name]
         cls = BASELINES[name]
-        row = Row(cls.name, "baseline", venue, transport, path="rtt" if self.s.rtt_us else "loopback")
+        row = Row(cls.name + sporadic_suffix(gap_us, 0.0), "baseline", venue, transport,
+                  path="rtt" if self.s.rtt_us else "loopback", gap_us=gap_us)
         try:
             __import__(cls.needs)
         except ImportError:
@@ -437,36 +514,71 @@ class Bench:
                 return "mismatched reply"
             return ""
 
-        return Lane(row, b.send, check, b.close, max(50, int(self.s.orders * share)))
+        total = max(50, int(self.s.orders * share))
+        return Lane(row, b.send, check, b.close, sporadic_orders(total) if gap_us and not self.s.gap_us else total,
+                    gap_us=gap_us)
 
     # -- the whole run ------------------------------------------------------------------------------------
-    def plan(self) -> list[tuple[str, str, str]]:
-        rows = [("fastorder", v, t) for v, t in FASTORDER_ROWS]
+    def plan(self) -> list[tuple[str, str, str, float, float, bool]]:
+        """The rows: (kind, venue or baseline name, transport, idle gap µs before each order, keep_warm s,
+        keep_warm_kernel)."""
+        rows = [("fastorder", v, t) for v, t in FASTORDER_ROWS + PERP_ROWS]
         if self.s.baselines:
             rows += [("baseline", name, "") for name in BASELINE_ROWS]
         if self.s.rows:
             wanted = {r.lower() for r in self.s.rows}
             rows = [r for r in rows if f"{r[1]}-{r[2]}".strip("-") in wanted or r[1] in wanted]
-        return rows
+        kw = self.s.keep_warm
+        gap = self.s.gap_us
+        if gap:   # every row sporadic; the fastorder ones cold, with keep_warm, and with its kernel part too
+            out = []
+            for k, a, b in rows:
+                out.append((k, a, b, gap, 0.0, False))
+                if k == "fastorder":
+                    out.append((k, a, b, gap, kw or DEFAULT_WARM_INTERVAL, False))
+                    out.append((k, a, b, gap, kw or DEFAULT_WARM_INTERVAL, True))
+            return out
+        out = [(k, a, b, 0.0, kw if k == "fastorder" else 0.0, False) for k, a, b in rows]
+        if self.sporadic_rows():   # beside the back-to-back rows: a few sporadic ones (their own senders)
+            gap = self.s.sporadic_us
+            for k, a, b in rows:
+                if (k, a, b) in SPORADIC_ROWS:
+                    out.append((k, a, b, gap, 0.0, False))
+                    if k == "fastorder":
+                        out.append((k, a, b, gap, kw or DEFAULT_WARM_INTERVAL, False))
+                        out.append((k, a, b, gap, kw or DEFAULT_WARM_INTERVAL, True))
+        return out
 
-    async def _run_group(self, specs: list[tuple[str, str, str]], reference: bool, done: int, total: int) -> int:
+    def sporadic_rows(self) -> bool:
+        """Does this run add the sporadic rows (closed loop, one in flight, loopback, no spin)?"""
+        s = self.s
+        return bool(s.sporadic_us and not s.gap_us and not s.rate and s.inflight == 1 and not s.rtt_us and not s.spin)
+
+    async def _run_group(self, specs: list[tuple[str, str, str, float, float, bool]], reference: bool, done: int, total: int) -> int:
         """Open every lane of the group, warm each, then measure them in ROUNDS interleaved rounds (each
         round in another order), so a drift of the machine touches every row alike and the ratios hold."""
         lanes: list[Lane] = []
         try:
-            for kind, a, b in specs:
-                lane = await (self._fastorder_lane(a, b, reference) if kind == "fastorder"
-                              else self._baseline_lane(a))
+            for kind, a, b, gap, kw, kernel in specs:
+                lane = await (self._fastorder_lane(a, b, reference, gap, kw, kernel) if kind == "fastorder"
+                              else self._baseline_lane(a, gap))
                 lanes.append(lane)
                 self.rows.append(lane.row)
             live = [ln for ln in lanes if ln.send is not None]
             for lane in live:
                 await self._warm(lane, self.s.warmup)
+                w = getattr(lane.session, "_warmer", None)
+                if w is not None:
+                    w.pause()   # resumed while its own lane is measured
             for r in range(ROUNDS):
                 order = live[r % len(live):] + live[:r % len(live)] if live else []
                 for lane in order:
                     n = lane.total // ROUNDS + (1 if r < lane.total % ROUNDS else 0)
                     self.progress(done, total, f"{lane.row.name} ({r + 1}/{ROUNDS})")
+                    for other in live:   # only the measured lane's keep_warm runs: the others would warm
+                        w = getattr(other.session, "_warmer", None)   # the same code for it
+                        if w is not None:
+                            (w.resume if other is lane else w.pause)()
                     if n:
                         await self._measure(lane, n)
                     done += 1
@@ -486,7 +598,8 @@ class Bench:
     async def run(self) -> list[Row]:
         plan = self.plan()
         # an --rtt run first measures its fastorder rows without the delay: the reference for the RTT check
-        ref = [(k, a, b) for k, a, b in plan if k == "fastorder"] if self.s.rtt_us else []
+        ref = [spec for spec in plan if spec[0] == "fastorder"] if self.s.rtt_us else []
+        self._max_gap_us = max((spec[3] for spec in plan), default=0.0)
         total = (len(ref) + len(plan)) * ROUNDS
         self._start_sim()
         try:
@@ -554,6 +667,31 @@ class Bench:
                             "mean_ratio": by[a]["mean"] / by[b]["mean"]})
         return out
 
+    def sporadic(self) -> list[dict[str, Any]]:
+        """Each sporadic row against its back-to-back row of this run: p50 of the round trip and of the client
+        part (call to bytes in the kernel), and their ratios."""
+        b2b = {(r.kind, r.venue, r.transport, r.name.split(" [")[0]): r for r in self.rows
+               if r.lat_us and not r.gap_us}
+        out = []
+        for r in self.rows:
+            if not r.gap_us or not r.lat_us:
+                continue
+            base_name = r.name.split(", after ")[0]
+            b = b2b.get((r.kind, r.venue, r.transport, base_name))
+            x = {"row": r.name, "gap_us": r.gap_us, "keep_warm_s": r.keep_warm or None,
+                 "p50_us": summary(r)["p50"],
+                 "client_p50_us": percentile(sorted(r.client_us), 50) if r.client_us else None,
+                 "back_to_back": b.name if b else None,
+                 "p50_minus_sim_us": summary(r)["p50"] - r.sim_us_p50 if r.sim_us_p50 is not None else None}
+            if b is not None:
+                x["b2b_p50_us"] = summary(b)["p50"]
+                x["p50_ratio"] = x["p50_us"] / x["b2b_p50_us"]
+                bc = percentile(sorted(b.client_us), 50) if b.client_us else None
+                x["b2b_client_p50_us"] = bc
+                x["client_p50_ratio"] = x["client_p50_us"] / bc if bc and x["client_p50_us"] else None
+            out.append(x)
+        return out
+
     def to_json(self, command: str) -> dict[str, Any]:
         rows = []
         for r in self.rows:
@@ -569,6 +707,10 @@ class Bench:
                          "simulator_us_mean": r.sim_us_mean, "simulator_us_p50": r.sim_us_p50,
                          "criteria": criteria(s) if r.lat_us else None, "errors": dict(r.errors),
                          "gc": r.gc,
+                         "gap_us": r.gap_us, "keep_warm_s": r.keep_warm or None,
+                         "client_us_p50": percentile(sorted(r.client_us), 50) if r.client_us else None,
+                         "lateness_us": lateness(r.lateness_us),
+                         "keep_warm": r.warm_stats or None,
                          "note": r.note})
         note = ("loopback: these numbers measure the software path (client + simulator), "
                 "not the network to a real exchange") if not self.s.rtt_us else (
@@ -577,7 +719,7 @@ class Bench:
         return {"schema": "fastorder-bench/1", "command": command, "settings": vars(self.s),
                 "machine": machine(), "placement": self.placement, "network": self.network,
                 "cpuidle": self.cpuidle, "rows": rows,
-                "ratios": self.ratios(), "rtt_check": self.rtt_check(), "note": note}
+                "ratios": self.ratios(), "rtt_check": self.rtt_check(), "sporadic": self.sporadic(), "note": note}
 
 
 def run_bench(settings: Settings, progress: Any = None, no_netem: str = "") -> Bench:

@@ -11,11 +11,11 @@ import signal
 import sys
 
 from .binance import BinanceLimits
-from .server import VENUES
+from .server import ALL_VENUES, VENUES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--venue", action="append", choices=VENUES,
+    parser.add_argument("--venue", action="append", choices=ALL_VENUES,
                         help="venue to serve (repeatable; default: all three, on consecutive ports)")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; loopback only "
                         "unless --allow-remote)")

@@ -17,7 +17,7 @@ import urllib.request
 from .binance import Binance, BinanceLimits
 from .creds import Credentials
 from .faults import FaultPlan
-from .server import EVENT_WS_PATHS, VENUES, WS_PATHS, VenueServer, is_loopback
+from .server import ALL_VENUES, EVENT_WS_PATHS, VENUES, WS_PATHS, VenueServer, is_loopback
 from .tls import TestCA
 
 
@@ -50,8 +50,8 @@ class Simulator:
         if isinstance(venues, str):
             venues = (venues,)
         for v in venues:
-            if v not in VENUES:
-                raise ValueError(f"unknown venue {v!r}; choose from {VENUES}")
+            if v not in ALL_VENUES:
+                raise ValueError(f"unknown venue {v!r}; choose from {ALL_VENUES}")
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to bind {host!r}: the simulator binds loopback only unless allow_remote=True")
         self.venues = tuple(venues)
@@ -77,6 +77,12 @@ class Simulator:
             return Binance(self.credentials.binance, self.binance_limits, seed=self.seed,
                            ws_lifetime=o["ws_lifetime"], ws_ping_interval=o["ws_ping_interval"],
                            ws_pong_timeout=o["ws_pong_timeout"])
+        if venue == "binance_futures":   # USDⓈ-M perpetuals: its own app and port
+            from .binance_futures import BinanceFutures
+            lim = self.binance_limits   # its own published limits; only "enabled" carries over
+            return BinanceFutures(self.credentials.binance, None if lim is None else BinanceFutures.default_limits(
+                enabled=lim.enabled), seed=self.seed, ws_lifetime=o["ws_lifetime"],
+                ws_ping_interval=o["ws_ping_interval"], ws_pong_timeout=o["ws_pong_timeout"])
         if venue == "okx":
             from .okx import Okx
             return Okx(self.credentials.okx, seed=self.seed, idle_timeout=o["okx_idle_timeout"],
@@ -128,7 +134,9 @@ class Simulator:
         if kind == "rest":
             return f"{'https' if self.tls else 'http'}://{host}:{site.port}"
         if kind == "events":   # the private order stream's endpoint (HTX: /ws/v2, no order entry)
-            path = EVENT_WS_PATHS[venue]
+            path = EVENT_WS_PATHS.get(venue)
+            if path is None:
+                raise ValueError(f"{venue}: no private order stream in the simulator yet")
             return f"{'wss' if self.tls else 'ws'}://{host}:{site.port}{path}"
         if kind == "ws":
             path = WS_PATHS[venue]
@@ -140,7 +148,9 @@ class Simulator:
     def urls(self) -> dict:
         out = {}
         for v in self.venues:
-            out[v] = {"rest": self.url(v, "rest"), "events": self.url(v, "events")}
+            out[v] = {"rest": self.url(v, "rest")}
+            if v in EVENT_WS_PATHS:   # (the futures user data stream is not simulated yet)
+                out[v]["events"] = self.url(v, "events")
             if WS_PATHS[v]:
                 out[v]["ws"] = self.url(v, "ws")
         return out

@@ -16,12 +16,25 @@ if TYPE_CHECKING:
     from fastorder.journal import OrderJournal
     from fastorder.metrics import LatencyRecorder
     from fastorder.venues.binance import BinanceSession
+    from fastorder.venues.binance_futures import BinanceFuturesSession
     from fastorder.venues.htx import HtxSession
     from fastorder.venues.okx import OkxSession
 
 
-def session_class(venue: str) -> type[Session]:
+#: markets `connect(..., market=...)` names: "spot", or "perp" (the venue's USDT-margined perpetual swaps)
+MARKETS = ("spot", "perp")
+
+
+def session_class(venue: str, market: str = "spot") -> type[Session]:
     v = venue.lower()
+    if market == "perp":
+        if v == "binance":   # USDⓈ-M futures
+            from fastorder.venues.binance_futures import BinanceFuturesSession
+            return BinanceFuturesSession
+        raise ConfigError(f"{venue}: perpetual swaps are not available yet in this library (binance has them)",
+                          field="market")
+    if market != "spot":
+        raise ConfigError(f"market must be one of {', '.join(MARKETS)}, not {market!r}", field="market")
     if v == "binance":
         from fastorder.venues.binance import BinanceSession
         return BinanceSession
@@ -58,10 +71,10 @@ def _keywords(cls: type[Session]) -> frozenset[str]:
     return frozenset(names - {"transport"})
 
 
-def keywords(venue: str) -> frozenset[str]:
-    """The keyword arguments `connect(venue, ...)` takes."""
+def keywords(venue: str, market: str = "spot") -> frozenset[str]:
+    """The keyword arguments `connect(venue, ..., market=market)` takes (besides market= itself)."""
     v = _canonical(venue)
-    return _keywords(session_class(v)) - _NOT_FOR[v]
+    return _keywords(session_class(v, market)) - _NOT_FOR[v]
 
 
 def _canonical(venue: str) -> str:
@@ -73,7 +86,8 @@ def _canonical(venue: str) -> str:
 
 
 @overload
-def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", *, key: str,
+def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", *, market: Literal["spot"] = "spot",
+            key: str,
             secret: str | bytes | None = None, private_key: Ed25519PrivateKey | bytes | str | None = None,
             ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
             resp_type: Literal["ACK", "RESULT", "FULL"] = "RESULT", symbols: list[str] | tuple[str, ...] | None = None,
@@ -85,14 +99,17 @@ def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", 
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
-            cancel_on_disconnect: float | None = None) -> BinanceSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> BinanceSession: ...
 
 
 @overload
-def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, key: str, secret: str | bytes,
+def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, market: Literal["spot"] = "spot",
+            key: str, secret: str | bytes,
             passphrase: str, ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
             td_mode: str = "cash", simulated: bool = False,
             region: Literal["global", "eea", "us"] = "global", order_ttl_ms: int | None = None,
+            amend_cxl_on_fail: bool = False,
             url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
             timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
             resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
@@ -101,11 +118,13 @@ def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, k
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
-            cancel_on_disconnect: float | None = None) -> OkxSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> OkxSession: ...
 
 
 @overload
-def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest", *, key: str,
+def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest", *,
+            market: Literal["spot"] = "spot", key: str,
             secret: str | bytes | None = None, private_key: Ed25519PrivateKey | bytes | str | None = None,
             account_id: int | str | None = None, ws_url: str | None = None, ws_address: str | None = None,
             recv_window: int | None = 5000,
@@ -117,12 +136,34 @@ def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest",
             reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
             events: bool = False, startup_timeout: float = 10.0,
             tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet", "demo"] = "live",
-            cancel_on_disconnect: float | None = None) -> HtxSession: ...
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> HtxSession: ...
+
+
+@overload
+def connect(venue: Literal["binance"], transport: Literal["ws", "rest"] = "ws", *, market: Literal["perp"],
+            key: str, secret: str | bytes | None = None, private_key: Ed25519PrivateKey | bytes | str | None = None,
+            ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
+            resp_type: Literal["ACK", "RESULT"] = "RESULT", symbols: list[str] | tuple[str, ...] | None = None,
+            url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
+            timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
+            resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
+            rate_limit_margin: float = ..., address: str | None = None,
+            journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
+            reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "testnet"] = "live",
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> BinanceFuturesSession: ...
 
 
 def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     """A session with `venue` ("binance", "okx", "htx") over `transport` ("ws" or "rest"; by default "ws" for
     Binance and OKX, "rest" for HTX, which has no WebSocket order entry).
+
+    `market`: "spot" (the default) or "perp", the venue's USDT-margined perpetual swaps (Binance USDⓈ-M
+    futures so far; fastorder.venues.perp: positions(), leverage and margin-mode setters, place_order's
+    reduce_only= / position_side= / contracts=). A venue without perps here raises ConfigError.
 
     Use it as `async with fastorder.connect(...) as s:`, or `s = await fastorder.connect(...)` and later
     `await s.close()`. Either opens and warms the connections (TCP,
@@ -139,11 +180,18 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     `await session.recover()` settles the unsettled ones after a restart), address= / ws_address= (connect to
     these IPs, keeping the hostname for SNI and Host), reprobe= / reprobe_interval= (candidate addresses
     re-probed in the background), simulated= / region= (OKX demo trading and regional hosts, see
-    fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none), spin_us= (wait for each reply
+    fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none),
+    amend_cxl_on_fail= (OKX: cxlOnFail on every amend, the order is cancelled when its amend fails), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
     loop meanwhile — for a dedicated core), tls_engine= ("compiled", the default: OpenSSL inside the compiled
     transport, direct writes and spin mode over TLS; "loop": the event loop's TLS transport; both verify as
-    ssl.create_default_context() or the given ssl_context), events= (True: open the
+    ssl.create_default_context() or the given ssl_context), keep_warm= (True, or an interval in seconds, True meaning
+    fastorder.venues.warm.DEFAULT_INTERVAL = 2 ms: while no order has been sent for that long, run the last
+    order's path every interval without sending anything — encode and sign, framing, the parse and
+    decode of a recorded reply — so an order after a quiet spell finds it in cache; costs CPU, see
+    docs/tuning.md), keep_warm_kernel= (True: each of those passes also writes and reads a few bytes over a
+    private loopback TCP connection of the process, keeping the kernel's TCP send path warm; nothing goes to
+    the venue), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
     session.events()` give every OrderEvent as the venue reports it, see fastorder.events), env= ("live",
     "testnet" or "demo": the venue's test environments' hosts, where it has them; docs/venues/),
@@ -159,14 +207,20 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     give type checkers each venue's keywords.
     """
     v = _canonical(venue)
-    cls = session_class(v)
+    market = kw.pop("market", "spot")
+    try:
+        cls = session_class(v, market)
+    except ConfigError:
+        kw.clear()
+        raise
     if transport is None:
         transport = _DEFAULT_TRANSPORT[v]
-    extra = set(kw) - keywords(v)
+    allowed = keywords(v, market)
+    extra = set(kw) - allowed
     if extra:
         name = sorted(extra)[0]
         kw.clear()   # the credentials stay out of the locals a traceback shows (see below)
-        raise ConfigError(f"{v} takes no keyword {name}= (it takes: {', '.join(sorted(keywords(v)))})", field=name)
+        raise ConfigError(f"{v} takes no keyword {name}= (it takes: {', '.join(sorted(allowed))})", field=name)
     try:
         return cls(transport=transport, **kw)
     except Exception as exc:

@@ -44,6 +44,8 @@ from fastorder.venues.limits import DEFAULT_MARGIN, parse_retry_after
 from fastorder.venues.operations import ENVS, STP_MODES, OrderOptions, TradingOps, order_options
 from fastorder.venues.pinning import AddressPin
 from fastorder.venues.settle import Settler
+from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
+from fastorder.venues.warm import KeepWarm
 from fastorder.venues.ws_pool import WsPool
 
 if TYPE_CHECKING:
@@ -123,6 +125,9 @@ class Session(TradingOps):
     modules."""
 
     venue = ""
+    #: "spot", or "perp" for a perpetual-swap session (fastorder.venues.perp): place_order's reduce_only=,
+    #: position_side= and contracts= are refused (NotSupported) on any other market
+    market = "spot"
     ws_capable = True
     default_rest_url = ""
     default_ws_url = ""
@@ -149,7 +154,8 @@ class Session(TradingOps):
                  reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
                  rate_limit_margin: float = DEFAULT_MARGIN, startup_timeout: float = 10.0,
                  tls_engine: str = DEFAULT_TLS_ENGINE, env: str = "live",
-                 cancel_on_disconnect: float | None = None) -> None:
+                 cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+                 keep_warm_kernel: bool = False) -> None:
         if env not in ENVS:
             raise ConfigError(f"env must be one of {', '.join(ENVS)}, not {env!r}", field="env")
         if env not in self.envs:
@@ -218,6 +224,19 @@ class Session(TradingOps):
         if tls_engine not in TLS_ENGINES:
             raise ConfigError(f"tls_engine must be one of {TLS_ENGINES}, not {tls_engine!r}", field="tls_engine")
         self.tls_engine = tls_engine
+        # keep_warm: while idle, run the order path without sending (fastorder.venues.warm)
+        self._warmer: KeepWarm | None = None
+        if keep_warm is not False and keep_warm is not None and keep_warm != 0:
+            interval = DEFAULT_WARM_INTERVAL if keep_warm is True else keep_warm
+            if interval.__class__ not in (int, float) or not 0.0001 <= interval <= 10:   # bool: True handled
+                raise ConfigError("keep_warm must be True, False or an interval in seconds from 0.0001 to 10, "
+                                  f"not {keep_warm!r}", field="keep_warm")
+            if keep_warm_kernel.__class__ is not bool:
+                raise ConfigError("keep_warm_kernel must be True or False", field="keep_warm_kernel")
+            self._warmer = KeepWarm(self, interval, kernel=keep_warm_kernel)
+        elif keep_warm_kernel:
+            raise ConfigError("keep_warm_kernel=True needs keep_warm (it runs in keep_warm's passes)",
+                              field="keep_warm_kernel")
         if self.spin_us and tls_engine == "loop" and (self.rest.tls or (self.ws is not None and self.ws.tls)):
             raise ConfigError("spin_us over TLS needs tls_engine='compiled' (the loop's TLS records can only be "
                               "read by its own SSL object)", field="spin_us")
@@ -287,6 +306,8 @@ class Session(TradingOps):
             if self.cancel_on_disconnect is not None:   # armed before the first order can rest on the book
                 await self._arm_cancel_after(self.cancel_on_disconnect)
                 self._tasks.append(loop.create_task(self.cancel_on_disconnect_loop()))
+            if self._warmer is not None:
+                self._warmer.start(loop)
         except BaseException:
             await self.close()
             raise
@@ -326,6 +347,8 @@ class Session(TradingOps):
         if self._closed:
             return
         self._closed = True
+        if self._warmer is not None:
+            self._warmer.stop()
         if self.stream is not None:
             await self.stream.close()
         self.ws_pool.closed = True
@@ -521,6 +544,9 @@ class Session(TradingOps):
         except TRANSPORT_ERRORS as exc:   # written, but no reply: it may have been executed
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
+        w = self._warmer
+        if w is not None and w.want_reply:   # kept for keep_warm if it turns out to be an order's reply
+            w.pending = resp
         return resp
 
     #: the reply headers a venue reads per REST reply (`_reply_headers`); the first is always the simulator's
@@ -529,11 +555,7 @@ class Session(TradingOps):
     def _reply_headers(self, resp: Any, lat: Latency) -> list[Any]:
         """The values of `_reply_header_names` in one pass over the reply head (None where absent); the
         simulator's processing time, when it reports one, goes to `lat.exchange_us`."""
-        names = self._reply_header_names
-        try:
-            vals = resp.headers_in(names)
-        except AttributeError:   # a response object without headers_in: one lookup per name
-            vals = [resp.header(n) for n in names]
+        vals = resp.headers_in(self._reply_header_names)
         sim_us = vals[0]
         if sim_us is not None:
             lat.exchange_us = round(float(sim_us))
@@ -582,13 +604,17 @@ class Session(TradingOps):
         except TRANSPORT_ERRORS as exc:
             raise _Unknown(exc) from None
         lat.round_trip_ns = perf_ns() - t_wire
+        w = self._warmer
+        if w is not None and w.want_reply:   # as in rest_send
+            w.pending = reply
         return reply
 
     # -- the public API -----------------------------------------------------------------------------------
     async def place_order(self, symbol: str, side: str, quantity: Any, price: Any = None, *, type: str = "limit",
                           tif: str = "GTC", post_only: bool = False, client_order_id: str | None = None,
                           stp: str | None = None, stop_price: Any = None, quote_quantity: Any = None,
-                          expire_ms: int | None = None) -> Ack:
+                          expire_ms: int | None = None, reduce_only: bool = False, position_side: str | None = None,
+                          contracts: Any = None) -> Ack:
         """Place one order. `side` buy/sell; `type` limit/market, or where the venue has them (`order_types`)
         stop_loss, stop_loss_limit, take_profit, take_profit_limit (with `stop_price`, the trigger); `tif`
         GTC/IOC/FOK; `post_only` for a maker-only limit order. Price and quantity as Decimal, str, int or float
@@ -596,7 +622,9 @@ class Session(TradingOps):
         prevention ("none", "cancel_taker", "cancel_maker", "cancel_both", or the venue's own value);
         `quote_quantity`: a market order sized in the quote asset (then quantity=None); `expire_ms`: venue time
         after which the venue drops the request (where it has that). A venue without one of these raises
-        NotSupported before anything is sent.
+        NotSupported before anything is sent. Perpetual swaps (`connect(..., market="perp")`): `reduce_only`,
+        `position_side` ("long"/"short" in hedge mode, "net" one-way) and `contracts=` (the size in contracts, given
+        instead of quantity; converted exactly with the contract size) — a spot session refuses them.
 
         Returns the venue's acknowledgement. If the outcome is unknown (timeout, lost connection, a venue
         "status unknown" reply), the order is looked up by its client id before this returns; if that still
@@ -604,12 +632,14 @@ class Session(TradingOps):
         """
         t_call = perf_ns()
         opts: OrderOptions | None = None
-        if stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None:
-            opts = order_options(stp, stop_price, quote_quantity, expire_ms)
-        if quote_quantity is not None:   # sized in the quote asset: quantity stays None
-            if quantity is not None:
-                raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
-            check_order(symbol, quote_quantity, price, client_order_id, post_only)
+        if (stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None
+                or reduce_only is not False or position_side is not None or contracts is not None):
+            opts = order_options(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
+        if quote_quantity is not None or contracts is not None:   # sized otherwise: quantity stays None
+            other = "quote_quantity" if quote_quantity is not None else "contracts"
+            if quantity is not None or (quote_quantity is not None and contracts is not None):
+                raise InvalidOrder("give one of quantity, quote_quantity and contracts, not several", field=other)
+            check_order(symbol, quote_quantity if contracts is None else contracts, price, client_order_id, post_only)
         elif (symbol.__class__ is not str or quantity.__class__ not in NUMBER_TYPES or post_only.__class__ is not bool
                 or (price is not None and price.__class__ not in NUMBER_TYPES)
                 or (client_order_id is not None and client_order_id.__class__ is not str)):
@@ -628,14 +658,23 @@ class Session(TradingOps):
             if type not in self.order_types:
                 raise self._not_supported(f"{type} orders", "a limit or market order")
         if opts is not None:
+            if opts.perp and self.market != "perp":   # here, not in the venue hook: every spot venue refuses them
+                raise self._not_supported(f"{opts.perp}= on a {self.market} market",
+                                          'a session of connect(..., market="perp")')
             self._check_options(opts, type)
         clid = client_order_id or self.ids.next()
         ledger = self.ledger
         ledger.begin(info, clid, side_u, quantity, price)   # ClientIdInUse, RateLimited: nothing is sent
         lat = Latency()
+        w = self._warmer
+        if w is not None:   # the shape of the order the idle-time passes replay, and when it started
+            w.order = (symbol, side, quantity, price, type, tif, post_only, opts)
+            w.last_ns = t_call
         try:
             ack = await self._place(info, side_u, quantity, price, type, tif, post_only, clid, lat, t_call, opts)
             self.recorder.record(self.venue, self.transport, lat)
+            if w is not None and w.want_reply:   # an order's reply, read without error: the one to replay
+                w.commit()
         except BaseException as exc:
             ack = await self._place_failed(info, clid, exc, lat, t_call)   # re-raises unless a query settles it
         ledger.settled(clid, ack)

@@ -179,6 +179,10 @@ class BinanceSession(Session):
     order_types = frozenset(("limit", "market", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit"))
     #: Binance Spot has no batch order entry: place_orders / cancel_orders / amend_orders pipeline single requests
     batch_limit = 0
+    # a reply as an Ack, an error reply as its typed error: hooks, so the USDⓈ-M futures session
+    # (fastorder.venues.binance_futures) reads its own replies through the same request code
+    _ack_from = staticmethod(ack_from)
+    _error_for = staticmethod(error_for)
 
     @property
     def acceptance_window_ms(self) -> int:
@@ -191,7 +195,9 @@ class BinanceSession(Session):
     def __init__(self, *, resp_type: str = "RESULT", symbols: list[str] | tuple[str, ...] | None = None,
                  **kw: Any) -> None:
         env = kw.get("env", "live")
-        if env in HOSTS:   # Session refuses any other; url= / ws_url= still name other hosts (a simulator)
+        # Session refuses any other env; url= / ws_url= still name other hosts (a simulator). A subclass that set
+        # its own hosts (USDⓈ-M futures) keeps them.
+        if env in HOSTS and "default_rest_url" not in self.__dict__:
             self.default_rest_url, self.default_ws_url = HOSTS[env]
         super().__init__(**kw)
         if symbols is not None:
@@ -297,7 +303,7 @@ class BinanceSession(Session):
         reply = orjson.loads(await conn.request(str(rid).encode(), buf.getvalue(), timeout=self.timeout))
         if reply.get("status") != 200:
             err = reply.get("error", {})
-            raise error_for(err.get("code"), err.get("msg", ""), reply.get("status", 0), None, action="logon")
+            raise self._error_for(err.get("code"), err.get("msg", ""), reply.get("status", 0), None, action="logon")
         self.logged_on = True
 
     def _on_ws_message(self, payload: bytes, binary: bool, conn: Any = None) -> None:
@@ -334,14 +340,14 @@ class BinanceSession(Session):
         except orjson.JSONDecodeError as exc:
             raise _Unknown(exc) from None
         if resp.status == 200 and isinstance(d, dict):
-            return ack_from(info, d, clid or "", lat, d)
+            return self._ack_from(info, d, clid or "", lat, d)
         if not isinstance(d, dict):
             raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
         # seconds, or an HTTP date; absent or unreadable: None (the guard's default block applies)
         retry_after = parse_retry_after(resp.header(b"retry-after"))
         if retry_after and resp.status in (418, 429):
             self.guard.block(retry_after, banned=resp.status == 418)
-        raise error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
+        raise self._error_for(d.get("code"), str(d.get("msg", "")), resp.status, clid, action=action,
                         retry_after=retry_after)
 
     def _ws_result(self, info: SymbolInfo, reply: bytes, clid: str | None, lat: Latency, action: str) -> Ack:
@@ -354,7 +360,7 @@ class BinanceSession(Session):
         if isinstance(d, dict):
             self._observe_ws(d)
         if status == 200 and isinstance(d.get("result"), dict):
-            return ack_from(info, d["result"], clid or "", lat, d)
+            return self._ack_from(info, d["result"], clid or "", lat, d)
         # past here the reply is an error, or a shape no venue documents: read it defensively
         err = d.get("error") if isinstance(d, dict) else None
         if not isinstance(err, dict):
@@ -369,7 +375,7 @@ class BinanceSession(Session):
         if retry_after and status in (418, 429):
             self.guard.block(retry_after, banned=status == 418)
         code = err.get("code")
-        raise error_for(code if isinstance(code, int) else None, str(err.get("msg", "")), status or 500, clid,
+        raise self._error_for(code if isinstance(code, int) else None, str(err.get("msg", "")), status or 500, clid,
                         action=action, retry_after=retry_after)
 
     def _order_costs(self, info: SymbolInfo) -> dict[str, int]:

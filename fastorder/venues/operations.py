@@ -35,10 +35,32 @@ class OrderOptions:
     stop_price: Any = None              # trigger price of a stop-loss / take-profit order
     quote_quantity: Any = None          # a market order that spends (buy) / receives (sell) this much quote asset
     expire_ms: int | None = None        # venue time (ms) after which the venue drops the request (OKX expTime)
+    # perpetual swaps (fastorder.venues.perp): given only on a perp session's orders
+    reduce_only: bool = False           # may only shrink the position
+    position_side: str | None = None    # "long" / "short" (hedge mode), "net" (one-way), or the venue's value
+    contracts: Any = None               # the size in the venue's contracts instead of quantity (base units)
+
+    @property
+    def perp(self) -> str:
+        """The first perpetual-swap option given ("" for none): a spot session refuses it."""
+        if self.reduce_only:
+            return "reduce_only"
+        if self.position_side is not None:
+            return "position_side"
+        return "contracts" if self.contracts is not None else ""
 
 
-def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any) -> OrderOptions:
+def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any, reduce_only: Any = False,
+                  position_side: Any = None, contracts: Any = None) -> OrderOptions:
     """The options of one order, type-checked (a typed error before anything is sent)."""
+    if reduce_only.__class__ is not bool:
+        raise InvalidOrder(f"reduce_only must be True or False, not {type(reduce_only).__name__}",
+                           field="reduce_only")
+    if position_side is not None:
+        check_text(position_side, "position_side")
+    if contracts is not None and (contracts.__class__ not in NUMBER_TYPES or isinstance(contracts, bool)):
+        raise InvalidOrder(f"contracts must be a Decimal, str, int or float, not {type(contracts).__name__}",
+                           field="contracts")
     if stp is not None:
         check_text(stp, "stp")
     for name, v in (("stop_price", stop_price), ("quote_quantity", quote_quantity)):
@@ -47,7 +69,7 @@ def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any
     if expire_ms is not None and (isinstance(expire_ms, bool) or not isinstance(expire_ms, int) or expire_ms <= 0):
         raise InvalidOrder(f"expire_ms must be a positive int (venue time in ms), not {expire_ms!r}",
                            field="expire_ms")
-    return OrderOptions(stp, stop_price, quote_quantity, expire_ms)
+    return OrderOptions(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
 
 
 class TradingOps:

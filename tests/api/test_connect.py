@@ -77,18 +77,19 @@ def test_the_overloads_name_exactly_the_keywords_each_venue_takes():
     from fastorder import venues
 
     overloads = typing.get_overloads(venues.connect)
-    assert len(overloads) == 3
+    assert len(overloads) == 4   # binance, okx, htx spot; binance perp
     by_venue = {}
     for ov in overloads:
         sig = inspect.signature(ov)
-        names = {p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
+        names = {p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY} - {"market"}
         venue_ann = str(sig.parameters["venue"].annotation)
+        market = "perp" if "'perp'" in str(sig.parameters["market"].annotation) else "spot"
         for v in ("binance", "okx", "htx"):
             if f"'{v}'" in venue_ann or f'"{v}"' in venue_ann:
-                by_venue[v] = names
-    assert set(by_venue) == {"binance", "okx", "htx"}
-    for v, names in by_venue.items():
-        assert names == set(keywords(v)), (v, names ^ set(keywords(v)))
+                by_venue[(v, market)] = names
+    assert set(by_venue) == {("binance", "spot"), ("okx", "spot"), ("htx", "spot"), ("binance", "perp")}
+    for (v, market), names in by_venue.items():
+        assert names == set(keywords(v, market)), (v, market, names ^ set(keywords(v, market)))
 
 
 def test_static_checks_pass():

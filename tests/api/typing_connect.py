@@ -10,6 +10,7 @@ from typing_extensions import assert_type
 
 import fastorder
 from fastorder.venues.binance import BinanceSession
+from fastorder.venues.binance_futures import BinanceFuturesSession
 from fastorder.venues.htx import HtxSession
 from fastorder.venues.okx import OkxSession
 
@@ -26,6 +27,14 @@ async def uses() -> None:
     await o.close()
     async with fastorder.connect("htx", key="k", secret="s", account_id=1) as h:
         assert_type(h, HtxSession)
+    async with fastorder.connect("binance", "rest", market="perp", key="k", secret="s") as f:
+        assert_type(f, BinanceFuturesSession)
+        assert_type(await f.positions(), list[fastorder.Position])
+        await f.place_order("BTCUSDT", "sell", None, type="market", contracts="1", reduce_only=True)
+    w = fastorder.connect("binance", "rest", key="k", secret="s", keep_warm=0.002, keep_warm_kernel=True)
+    assert_type(w, BinanceSession)
+    fastorder.connect("okx", key="k", secret="s", passphrase="p", keep_warm=True)
+    fastorder.connect("htx", key="k", secret="s", keep_warm="1ms")  # type: ignore[call-overload]
 
     fastorder.connect("binance", key="k", secret="s", passphrase="p")  # type: ignore[call-overload]
     fastorder.connect("okx", key="k", secret="s")  # type: ignore[call-overload]
@@ -33,3 +42,5 @@ async def uses() -> None:
     fastorder.connect("binance", key="k", secret="s", resp_type="ALL")  # type: ignore[call-overload]
     fastorder.connect("binance", key="k", secret="s", timout=1.0)  # type: ignore[call-overload]
     fastorder.connect("kraken", key="k")  # type: ignore[call-overload]
+    fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p")  # type: ignore[call-overload]
+    fastorder.connect("binance", market="perp", key="k", secret="s", resp_type="FULL")  # type: ignore[call-overload]

@@ -38,6 +38,13 @@ def test_default_rows_table_criteria_and_json(tmp_path):
     hdr = (tmp_path / "r.hdr").read_text()
     assert "#[Histogram log format version" in hdr and "Tag=fastorder_binance_ws" in hdr
     assert documented_fields() == (set(data), set(fo)), "docs/bench-json.md and --json disagree"
+    # beside the back-to-back rows, the sporadic ones (10 ms idle before each order), paired with them
+    spor = {x["row"]: x for x in data["sporadic"]}
+    assert set(spor) >= {"fastorder binance rest, after 10 ms idle", "fastorder binance ws, after 10 ms idle, keep_warm 2 ms",
+                         "fastorder binance rest, after 10 ms idle, keep_warm 2 ms +kernel",
+                         "aiohttp (shared session), after 10 ms idle", "websockets, after 10 ms idle"}
+    x = spor["fastorder binance rest, after 10 ms idle"]
+    assert x["back_to_back"] == "fastorder binance rest" and x["client_p50_ratio"] > 0 and x["p50_ratio"] > 0
 
 
 def documented_fields() -> tuple[set[str], set[str]]:
@@ -52,12 +59,38 @@ def documented_fields() -> tuple[set[str], set[str]]:
 
 def test_open_loop_rate_and_selected_rows(tmp_path):
     out = tmp_path / "r.json"
-    res = bench("--rows", "okx-ws", "--orders", "100", "--warmup", "10", "--rate", "500", "--no-baselines",
+    res = bench("--rows", "okx-ws", "--orders", "100", "--warmup", "10", "--rate", "100", "--no-baselines",
                 "--json", str(out))
     assert res.returncode == 0, res.stderr[-3000:]
     data = json.loads(out.read_text())
     assert [r["name"] for r in data["rows"]] == ["fastorder okx ws"]
-    assert data["settings"]["rate"] == 500 and data["rows"][0]["ok"] == 100
+    assert data["settings"]["rate"] == 100 and data["rows"][0]["ok"] == 100
+    # the harness wakes early and polls up to each due time: lateness is reported apart, and small (the loop's
+    # millisecond timers alone made it 0.9-1.4 ms)
+    late = data["rows"][0]["lateness_us"]
+    assert late is not None and 0 <= late["p50"] < 500, late
+    assert "lateness p50" in res.stdout
+
+
+def test_gap_rows_cold_and_warm_side_by_side(tmp_path):
+    out = tmp_path / "r.json"
+    res = bench("--rows", "binance-ws", "--orders", "20", "--warmup", "10", "--no-baselines", "--gap", "5ms",
+                "--json", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    rows = {r["name"]: r for r in data["rows"]}
+    assert list(rows) == ["fastorder binance ws, after 5 ms idle", "fastorder binance ws, after 5 ms idle, keep_warm 2 ms",
+                          "fastorder binance ws, after 5 ms idle, keep_warm 2 ms +kernel"]
+    assert all(r["gap_us"] == 5000 and r["ok"] == 20 and r["client_us_p50"] > 0 for r in rows.values())
+    cold, warm, kern = rows.values()
+    assert cold["keep_warm"] is None and cold["keep_warm_s"] is None
+    assert warm["keep_warm"]["passes"] > 0 and warm["keep_warm"]["failed"] is None and not warm["keep_warm"]["kernel"]
+    assert kern["keep_warm"]["kernel"] is True and kern["keep_warm"]["passes"] > 0
+    assert [x["row"] for x in data["sporadic"]] == list(rows)
+    assert data["placement"]["simulator_spin_us"] >= 7000   # it polls through the gap
+    assert "sporadic rows" in res.stdout and "rt-sim" in res.stdout
+    bad = bench("--gap", "5ms", "--rate", "100")
+    assert bad.returncode == 2 and "--gap" in bad.stderr
 
 
 def test_inflight_over_tls(tmp_path):
@@ -84,7 +117,8 @@ def test_bad_arguments_are_refused():
 
 def test_rows_take_turns_in_rounds():
     """Every row is measured in interleaved rounds (a drift of the machine touches all rows alike)."""
-    res = bench("--orders", "41", "--warmup", "5", "--no-baselines", "--rows", "binance-rest", "okx-ws")
+    res = bench("--orders", "41", "--warmup", "5", "--no-baselines", "--rows", "binance-rest", "okx-ws",
+                "--sporadic", "0")
     assert res.returncode == 0, res.stderr[-3000:]
     turns = re.findall(r"\] \d+/\d+ (fastorder [a-z ]+ \(\d/4\))", res.stderr)
     assert turns == ["fastorder binance rest (1/4)", "fastorder okx ws (1/4)",
@@ -112,7 +146,7 @@ def test_tls_with_every_baseline(tmp_path):
         pytest.importorskip(mod)
     out = tmp_path / "r.json"
     args = ["--tls", "--rows", "binance-rest", "aiohttp", "aiohttp-per-order", "websockets", "ccxt",
-            "--orders", "40", "--warmup", "5", "--json", str(out)]
+            "--orders", "40", "--warmup", "5", "--sporadic", "0", "--json", str(out)]
     res = bench(*args)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Traceback" not in res.stderr
@@ -146,3 +180,20 @@ def test_a_baseline_that_cannot_start_is_a_row_with_a_note():
     lane = asyncio.run(bench_._baseline_lane("ccxt"))
     assert lane.send is None and lane.total == 0
     assert lane.row.name == "ccxt" and lane.row.note.startswith("skipped: could not start (")
+
+
+def test_ops_rows_requote_and_batch(tmp_path):
+    """`--ops`: a requote row (amend vs cancel+place) and a batch row (venue batch vs pipelined singles) for
+    OKX, both sides interleaved in one run, each with its same-run ratio."""
+    out = tmp_path / "ops.json"
+    res = bench("--ops", "--rows", "okx", "htx", "--orders", "30", "--warmup", "5", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    for row in ("okx-rest requote amend", "okx-ws requote cancel+place", "okx-ws batch of 20 venue batch",
+                "htx-rest batch of 20 pipelined singles"):
+        assert row in res.stdout
+    assert "htx-rest requote" not in res.stdout   # HTX spot has no amend: no row, nothing emulated
+    rows = {r["row"]: r for r in json.loads(out.read_text())["rows"]}
+    req = rows["okx-ws requote"]
+    assert req["n"] == 30 and req["target"] == 0.55 and 0 < req["a_us"]["p50"] <= req["a_us"]["p99"]
+    assert req["ratio_p50"] == pytest.approx(req["a_us"]["p50"] / req["b_us"]["p50"])
+    assert rows["okx-rest batch of 20"]["n"] == 3

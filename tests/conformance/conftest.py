@@ -13,14 +13,16 @@ Layout (one file per venue, ``data/<venue>.json``)::
                         "conditional": [field, ...]?},   # fields the docs say appear only under conditions
             "expect":  {...}}                                # what the client makes of the reply
 
-``expect`` is either ``{"error": "<fastorder.errors class>", "code": ...}``, ``{"unknown": true}`` (the
-outcome is unknown: the client queries the order), or the Ack fields the reply must give
-(``{"status": "NEW", "order_id": "28", ...}``). Fields of ``request`` other than ``transport`` are the
+``expect`` is either ``{"error": "<fastorder.errors class>", "code": ..., "retry_after": s}`` (code and
+retry_after where the reply carries them), ``{"unknown": true}`` (the outcome is unknown: the client queries
+the order), ``{"logged_on": true}`` (a logon reply the client accepts), or the Ack fields the reply must
+give (``{"status": "NEW", "order_id": "28", ...}``). Fields of ``request`` other than ``transport`` are the
 venue module's to define (method, path, params, tweaks such as a bad signature) and are documented there.
 
 A test module sets ``VENUE = "<venue>"`` and takes a ``case`` and/or ``reject`` argument: each is
 parametrized over the file's entries (the entry is the dict above). ``conformance`` is a fixture giving the
-whole file.
+whole file; ``check_client(entry, got)`` checks what the client made of an entry's reply (an Ack, a dict, or
+the exception it raised) against its ``expect``, the same way for every venue.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import fastorder.errors as fe
+from fastorder.venues.base import _Unknown
 
 DATA = Path(__file__).parent / "data"
 _REQUIRED = ("name", "source", "request", "reply", "expect")
@@ -75,3 +80,44 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def conformance(request: pytest.FixtureRequest) -> dict[str, Any]:
     return load(request.module.VENUE)
+
+
+def _reply_status(entry: dict[str, Any]) -> int | None:
+    """The status a venue error from ``entry``'s reply must carry: a REST reply's HTTP status; a WebSocket
+    reply's own ``status`` field where it has one (Binance's WebSocket API), else none (OKX's WebSocket
+    replies have no status: the file's ``http_status`` there is only the frame's carrier)."""
+    reply = entry["reply"]
+    if entry["request"]["transport"] == "rest":
+        return reply["http_status"]
+    body = reply["body"]
+    status = body.get("status") if isinstance(body, dict) else None
+    return status if isinstance(status, int) else None
+
+
+def check_client(entry: dict[str, Any], got: Any) -> None:
+    """What the client made of ``entry``'s reply (``got``: its result or the exception it raised) is what
+    ``entry["expect"]`` says. A venue error also carries the reply's status (see `_reply_status`), and its
+    Retry-After where the entry expects one."""
+    want = entry["expect"]
+    if want.get("unknown"):
+        assert isinstance(got, _Unknown), got   # the caller then queries the order by its client id
+    elif "error" in want:
+        assert type(got) is getattr(fe, want["error"]), repr(got)
+        if "code" in want:
+            assert got.code == want["code"]
+        if "retry_after" in want:
+            assert got.retry_after == want["retry_after"]
+        status = _reply_status(entry)
+        if isinstance(got, fe.VenueError) and status is not None:
+            assert got.http_status == status, (got.http_status, status)
+    elif "logged_on" in want:
+        assert got == want, repr(got)
+    else:
+        assert not isinstance(got, BaseException), repr(got)
+        for k, v in want.items():
+            assert str(getattr(got, k)) == str(v), (k, getattr(got, k), v)
+
+
+@pytest.fixture(name="check_client")
+def _check_client_fixture() -> Any:
+    return check_client

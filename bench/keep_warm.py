@@ -1,0 +1,149 @@
+"""What `connect(..., keep_warm=...)` costs while idle and what it buys after a quiet spell.
+
+Per session setting (off; keep_warm at 1, 2 and 5 ms; the same with keep_warm_kernel) and venue x transport:
+
+- idle cost: the process's CPU (getrusage: user + system, so the timer's wake-ups count too) over --idle
+  seconds of an idle session, minus the same for the session without keep_warm, as µs of CPU per second
+  and % of one core;
+- the client part of `place_order` (the call to the bytes handed to the kernel: Latency.client_ns) and the
+  round trip, p50 over orders each sent after a --gaps idle gap (the thread sleeps in epoll meanwhile), and
+  back to back, all against the simulator in its own process on the other CPU, which busy-polls through
+  every gap so it never sleeps (its own processing time, which it reports, is left out of "rt-sim").
+
+Every session stays open for the whole run; only the measured session's keep_warm runs (the others are
+paused: they would warm the same code); settings take turns in --rounds interleaved rounds; medians over
+rounds of each p50.
+
+    python bench/keep_warm.py --rounds 3 --orders 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import sys
+import time
+
+import fastorder
+from fastorder.bench.runner import ACCOUNTS, PRICE, QTY, SYMBOL
+from fastorder.sim import SimulatorProcess
+
+SETTINGS = [("off", 0.0, False), ("1 ms", 0.001, False), ("2 ms", 0.002, False), ("5 ms", 0.005, False),
+            ("1 ms +kernel", 0.001, True), ("2 ms +kernel", 0.002, True)]
+
+
+def cpu_us() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime) * 1e6
+
+
+async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
+    rows = [tuple(r.split("-")) for r in a.rows]
+    sessions = {}
+    for venue, transport in rows:
+        urls = sim.urls[venue]
+        for name, interval, kernel in SETTINGS:
+            kw = dict(ACCOUNTS[venue], url=urls["rest"], rate_limit=False, timeout=2.0)
+            if transport == "ws":
+                kw["ws_url"] = urls["ws"]
+            if interval:
+                kw.update(keep_warm=interval, keep_warm_kernel=kernel)
+            s = fastorder.connect(venue, transport, **kw)
+            await s.__aenter__()
+            for _ in range(200):
+                await s.place_order(SYMBOL[venue], "buy", QTY, PRICE, tif="IOC")
+            if s._warmer is not None:
+                s._warmer.pause()
+            sessions[(venue, transport, name)] = s
+    res: dict = {k: {"idle": [], "b2b_client": [], "b2b_rt": []} for k in sessions}
+    for k in sessions:
+        for g in a.gaps:
+            res[k][f"client {g}"] = []
+            res[k][f"rt {g}"] = []
+            res[k][f"rt-sim {g}"] = []
+    keys = list(sessions)
+    for rnd in range(a.rounds):
+        order = keys[rnd % len(keys):] + keys[:rnd % len(keys)]
+        for k in order:
+            s = sessions[k]
+            sym = SYMBOL[k[0]]
+            for other in sessions.values():
+                if other._warmer is not None:
+                    (other._warmer.resume if other is s else other._warmer.pause)()
+            c0, t0 = cpu_us(), time.perf_counter()
+            await asyncio.sleep(a.idle)
+            res[k]["idle"].append((cpu_us() - c0) / (time.perf_counter() - t0))
+            cl, rt = [], []
+            for _ in range(a.orders):
+                ack = await s.place_order(sym, "buy", QTY, PRICE, tif="IOC")
+                cl.append(ack.latency.client_ns / 1000)
+                rt.append((ack.latency.client_ns + ack.latency.round_trip_ns) / 1000)
+            res[k]["b2b_client"].append(statistics.median(cl[10:]))
+            res[k]["b2b_rt"].append(statistics.median(rt[10:]))
+            for g in a.gaps:
+                cl, rt, rs = [], [], []
+                for _ in range(a.orders):
+                    await asyncio.sleep(g / 1000)
+                    ack = await s.place_order(sym, "buy", QTY, PRICE, tif="IOC")
+                    lat = ack.latency
+                    cl.append(lat.client_ns / 1000)
+                    rt.append((lat.client_ns + lat.round_trip_ns) / 1000)
+                    if lat.exchange_us is not None:
+                        rs.append(rt[-1] - lat.exchange_us)
+                res[k][f"client {g}"].append(statistics.median(cl))
+                res[k][f"rt {g}"].append(statistics.median(rt))
+                if rs:
+                    res[k][f"rt-sim {g}"].append(statistics.median(rs))
+            print(f"  round {rnd + 1} {k}", file=sys.stderr)
+    for s in sessions.values():
+        await s.__aexit__(None, None, None)
+
+    med = {k: {m: statistics.median(v) if v else float("nan") for m, v in d.items()} for k, d in res.items()}
+    cols = ["idle CPU µs/s", "% core", "b2b client", "b2b rt"]
+    for g in a.gaps:
+        cols += [f"client {g}ms", "÷ b2b", f"rt {g}ms", f"rt-sim {g}ms"]
+    print("| row | keep_warm | " + " | ".join(cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for venue, transport in rows:
+        off = med[(venue, transport, "off")]["idle"]
+        for name, _, _ in SETTINGS:
+            m = med[(venue, transport, name)]
+            extra = m["idle"] - off if name != "off" else m["idle"]
+            cells = [f"{extra:.0f}" + ("" if name != "off" else " (whole process)"),
+                     f"{extra / 1e4:.2f}" if name != "off" else "–", f"{m['b2b_client']:.1f}", f"{m['b2b_rt']:.1f}"]
+            for g in a.gaps:
+                cells += [f"{m[f'client {g}']:.1f}", f"{m[f'client {g}'] / m['b2b_client']:.2f}",
+                          f"{m[f'rt {g}']:.1f}", f"{m[f'rt-sim {g}']:.1f}"]
+            print(f"| {venue} {transport} | {name} | " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", nargs="*", default=["binance-rest", "binance-ws"])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--orders", type=int, default=40, help="orders per gap per round (default 40)")
+    ap.add_argument("--gaps", type=int, nargs="*", default=[10, 100], help="idle gaps in ms (default 10 100)")
+    ap.add_argument("--idle", type=float, default=1.0, help="seconds of idle time per CPU measurement")
+    a = ap.parse_args()
+    ncpu = os.cpu_count() or 1
+    spin = int(max(a.gaps) * 1000 + 2000)
+    with SimulatorProcess(venues=tuple({r.split("-")[0] for r in a.rows}), cpus=[ncpu - 1] if ncpu > 1 else None,
+                          extra_args=["--no-rate-limits", "--spin-us", str(spin)]) as sim:
+        if ncpu > 1:
+            os.sched_setaffinity(0, {0})
+        load = os.getloadavg()
+        print(f"client on CPU 0, simulator on CPU {ncpu - 1} busy-polling {spin} µs after each request; "
+              f"load average at start {load[0]:.2f}; {a.rounds} rounds x {a.orders} orders per gap; "
+              f"medians over rounds of each p50, µs")
+        try:
+            import uvloop
+            uvloop.run(run(a, sim))
+        except ImportError:
+            asyncio.run(run(a, sim))
+
+
+if __name__ == "__main__":
+    main()

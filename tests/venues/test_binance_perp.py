@@ -1,0 +1,357 @@
+"""Binance USDⓈ-M futures (`connect("binance", ..., market="perp")`) against the simulator's futures app, over REST
+and the futures WebSocket API: orders, positions, the perp rejections as typed errors, contracts against
+quantity, bad input refused before anything is sent, faults reconciled, and the encoder's two implementations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from decimal import Decimal
+
+import pytest
+
+import fastorder
+from fastorder.errors import (
+    ConfigError,
+    FilterViolation,
+    InsufficientMargin,
+    InvalidField,
+    InvalidOrder,
+    MaxPositionExceeded,
+    NotSupported,
+    OffGrid,
+    PositionSideMismatch,
+    ReduceOnlyRejected,
+    VenueError,
+)
+from fastorder.sim import BinanceLimits, Simulator
+from fastorder.types import CANCELED, FILLED, NEW, Position
+
+V = "binance_futures"
+KEYS = dict(key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+            secret="NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
+REST_PX = "49000"   # below the simulator's 50000 mid: rests on the book
+
+
+def run(coro, timeout: float = 60.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@contextlib.asynccontextmanager
+async def perp(transport: str, *, tls: bool = False, faults=None, **kw):
+    async with Simulator(venues=(V,), tls=tls, faults=faults, seed=3,
+                         binance_limits=BinanceLimits(enabled=False)) as sim:
+        args = dict(KEYS, url=sim.url(V, "rest"), timeout=2.0, **kw)
+        if transport == "ws":
+            args["ws_url"] = sim.url(V, "ws")
+        if tls:
+            args["ssl_context"] = sim.client_ssl_context()
+        async with fastorder.connect("binance", transport, market="perp", **args) as s:
+            yield sim, s
+
+
+TRANSPORTS = ["rest", "ws"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_place_query_cancel_in_every_spelling(transport):
+    async def main():
+        async with perp(transport, tls=transport == "ws") as (sim, s):
+            assert s.venue == V and "BTCUSDT" in s.symbols
+            ack = await s.place_order("BTC-USDT-SWAP", "buy", "0.010", REST_PX)
+            assert (ack.status, ack.symbol, ack.quantity) == (NEW, "BTCUSDT", "0.010")
+            assert Decimal(ack.price) == Decimal(REST_PX) and ack.latency.round_trip_ns > 0
+            truth = sim.order(V, client_order_id=ack.client_order_id)
+            assert truth["status"] == "NEW" and str(truth["order_id"]) == ack.order_id
+            for spelling in ("BTCUSDT", "BTC-USDT", "btc/usdt:usdt"):
+                q = await s.query_order(spelling, client_order_id=ack.client_order_id)
+                assert (q.status, q.order_id) == (NEW, ack.order_id)
+            c = await s.cancel_order("BTCUSDT", order_id=ack.order_id)
+            assert c.status == CANCELED and sim.order(V, client_order_id=ack.client_order_id)["status"] == "CANCELED"
+            opened = await s.place_order("BTCUSDT", "sell", "0.010", "51000", post_only=True)
+            assert [a.order_id for a in await s.open_orders("BTCUSDT")] == [opened.order_id]
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_positions_follow_fills_exactly(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            assert await s.positions() == []
+            buy = await s.place_order("BTCUSDT", "buy", "0.020", type="market")
+            assert buy.status == FILLED and buy.filled_qty == "0.020"
+            sell = await s.place_order("BTCUSDT", "sell", "0.005", type="market")
+            assert sell.status == FILLED
+            [p] = await s.positions("BTC-USDT-SWAP")
+            assert isinstance(p, Position) and (p.symbol, p.position_side) == ("BTCUSDT", "net")
+            assert Decimal(p.quantity) == Decimal("0.015") and p.contracts == p.quantity
+            assert Decimal(p.entry_price) == Decimal(buy.avg_price)   # a sell that shrinks keeps the entry
+            await s.place_order("BTCUSDT", "sell", "0.015", type="market", reduce_only=True)
+            assert await s.positions() == []
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_reduce_only_that_would_open_or_grow_is_refused(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            with pytest.raises(ReduceOnlyRejected) as ei:   # no position to reduce
+                await s.place_order("BTCUSDT", "sell", "0.010", type="market", reduce_only=True)
+            assert ei.value.code == -2022 and ei.value.venue == V
+            await s.place_order("BTCUSDT", "buy", "0.010", type="market")
+            with pytest.raises(ReduceOnlyRejected):   # same direction: would grow the long
+                await s.place_order("BTCUSDT", "buy", "0.010", type="market", reduce_only=True)
+            with pytest.raises(ReduceOnlyRejected):   # larger than the position
+                await s.place_order("BTCUSDT", "sell", "0.020", type="market", reduce_only=True)
+            n = len(sim.orders(V))
+            ok = await s.place_order("BTCUSDT", "sell", "0.004", type="market", reduce_only=True)
+            assert ok.status == FILLED and len(sim.orders(V)) == n + 1
+            [p] = await s.positions()
+            assert Decimal(p.quantity) == Decimal("0.006")
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_hedge_mode_position_sides(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            with pytest.raises(PositionSideMismatch) as ei:   # one-way mode takes no long/short side
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX, position_side="long")
+            assert ei.value.code == -4061
+            await s.set_position_mode(True)
+            await s.set_position_mode(True)   # already hedged: no error (the venue's -4059 means done)
+            with pytest.raises(PositionSideMismatch):   # hedge mode needs one
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            await s.place_order("BTCUSDT", "buy", "0.010", type="market", position_side="long")
+            await s.place_order("BTCUSDT", "sell", "0.003", type="market", position_side="SHORT")
+            got = {p.position_side: Decimal(p.quantity) for p in await s.positions()}
+            assert got == {"long": Decimal("0.010"), "short": Decimal("-0.003")}
+            with pytest.raises(ReduceOnlyRejected):   # closing more of the long than there is
+                await s.place_order("BTCUSDT", "sell", "0.050", type="market", position_side="long")
+            with pytest.raises(InvalidOrder):   # reduce_only is not sent in hedge mode: refused locally
+                await s.place_order("BTCUSDT", "sell", "0.001", type="market", position_side="long",
+                                    reduce_only=True)
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_margin_and_max_position(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            assert await s.set_leverage("BTCUSDT", 2) == 2
+            n = len(sim.orders(V))
+            with pytest.raises(InsufficientMargin) as ei:   # 1 BTC ≈ 50,000 / 2 > the 10,000 wallet
+                await s.place_order("BTCUSDT", "buy", "1", type="market")
+            assert ei.value.code == -2019 and len(sim.orders(V)) == n
+            ok = await s.place_order("BTCUSDT", "buy", "0.3", REST_PX)   # 14,700 / 2 fits
+            assert ok.status == NEW
+            with pytest.raises(InsufficientMargin):   # the open order's margin counts
+                await s.place_order("BTCUSDT", "buy", "0.2", REST_PX)
+            await s.cancel_order("BTCUSDT", order_id=ok.order_id)
+            assert await s.set_leverage("BTCUSDT", 125) == 125
+            with pytest.raises(MaxPositionExceeded) as ei:   # past the 125x bracket's notional cap
+                await s.place_order("BTCUSDT", "buy", "1.1", REST_PX)
+            assert ei.value.code == -2027
+            await s.set_margin_mode("BTCUSDT", "isolated")
+            await s.set_margin_mode("BTCUSDT", "isolated")   # already: no error (-4046 means done)
+            await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            with pytest.raises(VenueError) as ei:   # the venue refuses a switch with an open order
+                await s.set_margin_mode("BTCUSDT", "cross")
+            assert ei.value.code == -4047
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_amend_modifies_and_may_trade(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            ack = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            a = await s.amend_order("BTCUSDT", order_id=ack.order_id, price="49500")   # quantity from a query
+            assert (a.order_id, a.status, a.quantity) == (ack.order_id, NEW, "0.010")
+            assert Decimal(a.price) == Decimal("49500")
+            truth = sim.order(V, client_order_id=ack.client_order_id)
+            assert Decimal(truth["price"]) == Decimal("49500") and Decimal(truth["qty"]) == Decimal("0.010")
+            b = await s.amend_order("BTCUSDT", client_order_id=ack.client_order_id, quantity="0.004")
+            assert b.quantity == "0.004"
+            with pytest.raises(VenueError) as ei:   # same quantity and price
+                await s.amend_order("BTCUSDT", order_id=ack.order_id, quantity="0.004", price="49500")
+            assert ei.value.code == -5027
+            with pytest.raises(NotSupported):
+                await s.amend_order("BTCUSDT", order_id=ack.order_id, price="49400", new_client_order_id="x1")
+            c = await s.amend_order("BTCUSDT", order_id=ack.order_id, price="51000")   # crosses: trades
+            assert c.status == FILLED
+            [p] = await s.positions()
+            assert Decimal(p.quantity) == Decimal("0.004")
+    run(main())
+
+
+def test_contracts_and_quantity_are_the_same_exact_size():
+    async def main():
+        async with perp("rest") as (sim, s):
+            a = await s.place_order("BTCUSDT", "buy", None, REST_PX, contracts=Decimal("0.25"))
+            b = await s.place_order("BTCUSDT", "buy", "0.25", REST_PX)
+            c = await s.place_order("BTCUSDT", "buy", None, REST_PX, contracts="0.250")
+            assert a.quantity == b.quantity == c.quantity == "0.250"
+            assert s.contract_sizes["BTCUSDT"] == 1
+            before = len(sim.orders(V))
+            with pytest.raises(InvalidOrder):
+                await s.place_order("BTCUSDT", "buy", "0.25", REST_PX, contracts="0.25")
+            with pytest.raises(OffGrid):   # off the 0.001 step: refused by the rules, never rounded
+                await s.place_order("BTCUSDT", "buy", None, REST_PX, contracts="0.0005")
+            with pytest.raises(InvalidOrder):
+                await s.place_order("BTCUSDT", "buy", None, REST_PX, contracts=True)
+            with pytest.raises(FilterViolation):   # under the 100 USDT MIN_NOTIONAL
+                await s.place_order("BTCUSDT", "buy", None, REST_PX, contracts="0.001")
+            assert len(sim.orders(V)) == before
+    run(main())
+
+
+def test_bad_input_is_typed_and_nothing_is_sent():
+    async def main():
+        async with perp("rest") as (sim, s):
+            before = len(sim.orders(V))
+            for kw, err in ((dict(position_side="up"), InvalidField), (dict(reduce_only="yes"), InvalidOrder),
+                            (dict(position_side=1), InvalidField), (dict(stp="cancel_taker"), NotSupported)):
+                with pytest.raises(err):
+                    await s.place_order("BTCUSDT", "buy", "0.010", REST_PX, **kw)
+            with pytest.raises(InvalidOrder):
+                await s.place_order("ETH-USDT-SWAP-X", "buy", "0.010", REST_PX)
+            for lev in (0, 126, True, "5"):
+                with pytest.raises(InvalidOrder):
+                    await s.set_leverage("BTCUSDT", lev)
+            with pytest.raises(InvalidOrder):
+                await s.set_margin_mode("BTCUSDT", "portfolio")
+            with pytest.raises(InvalidOrder):
+                await s.set_position_mode("yes")
+            assert len(sim.orders(V)) == before
+    run(main())
+
+
+def test_connect_market_keyword():
+    with pytest.raises(ConfigError):
+        fastorder.connect("binance", market="futures", **KEYS)
+    with pytest.raises(ConfigError):
+        fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p")
+    with pytest.raises(ConfigError):   # no FULL responses on futures
+        fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
+    s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
+    assert s.rest.host == "demo-fapi.binance.com" and s.market == "perp"
+    spot = fastorder.connect("binance", "rest", **KEYS)
+    assert not hasattr(spot, "positions")
+
+
+
+SPOT = {   # the simulator's documented test keys (fastorder.sim.creds)
+    "binance": (KEYS, "BTCUSDT"),
+    "okx": (dict(key="985d5b66-57ce-40fb-b714-afc0b9787083", secret="22582BD0CFF14C41EDBF1AB98506286D",
+                 passphrase="Sim-Passphrase-1"), "BTC-USDT"),
+    "htx": (dict(key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"), "btcusdt"),
+}
+
+
+@pytest.mark.parametrize("venue", list(SPOT))
+def test_a_spot_session_refuses_the_perp_keywords(venue):
+    """Whatever the venue module's own option checks: nothing of a perp order reaches a spot venue."""
+    async def main():
+        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+                             htx_limit_per_2s=0) as sim:
+            creds, sym = SPOT[venue]
+            async with fastorder.connect(venue, "rest", url=sim.url(venue), **creds) as sp:
+                for kw in (dict(reduce_only=True), dict(position_side="long"), dict(contracts="1")):
+                    args = (sym, "buy", None if "contracts" in kw else "0.001", "46000")
+                    with pytest.raises(NotSupported):
+                        await sp.place_order(*args, **kw)
+                assert sim.orders(venue) == []
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("fault", ["5xx", "drop:phase=after"])
+def test_unknown_outcome_is_reconciled(transport, fault):
+    async def main():
+        spec = fault + ("," if ":" in fault else ":") + f"count=1,transport={transport},venue={V}"
+        async with perp(transport) as (sim, s):
+            sim.faults.add(spec)
+            ack = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ack.reconciled, f"{fault} did not reach the order path"
+            assert ack.status == NEW and sim.order(V, client_order_id=ack.client_order_id)["status"] == "NEW"
+    run(main())
+
+
+ORDERS = [
+    dict(symbol="BTCUSDT", side="BUY", type="LIMIT", quantity="0.010", price="49000", time_in_force="GTX",
+         position_side="LONG", resp_type="RESULT"),
+    dict(symbol="BTCUSDT", side="SELL", type="MARKET", quantity=Decimal("0.002"), reduce_only=True),
+    dict(symbol="ETHUSDT", side="SELL", type="STOP_MARKET", stop_price="2900", close_position=True,
+         position_side="BOTH"),
+    dict(symbol="ETHUSDT", side="BUY", type="TAKE_PROFIT", quantity=1, price="3100", stop_price=3050.5),
+]
+BAD = [
+    (dict(type="MARKET", price="1"), InvalidOrder),
+    (dict(type="LIMIT", quantity="1", price="1"), InvalidOrder),   # no time_in_force
+    (dict(type="STOP_MARKET", stop_price="1", quantity="1", close_position=True), InvalidOrder),
+    (dict(type="MARKET", quantity="1", reduce_only=True, position_side="SHORT"), InvalidOrder),
+    (dict(type="LIMIT", quantity="1", price="1", time_in_force="GTD"), InvalidField),
+    (dict(type="MARKET", quantity="1", position_side="long"), InvalidField),
+    (dict(type="MARKET", quantity="1", reduce_only=1), TypeError),
+]
+
+
+@pytest.mark.parametrize("i", range(len(ORDERS)))
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_encoder_twins_write_the_same_bytes(i, transport):
+    from fastorder._core import binance_futures as core
+    from fastorder._core import buffer as cbuf
+    from fastorder._core import sign as csign
+    from fastorder._py import binance_futures as py
+    from fastorder._py import buffer as pbuf
+    from fastorder._py import sign as psign
+
+    def encode(mod, buf_mod, sign_mod):
+        buf = buf_mod.WriteBuffer()
+        signer = sign_mod.HmacSha256(KEYS["secret"])
+        o = dict(ORDERS[i])
+        if transport == "rest":
+            mod.BinanceFuturesRest(KEYS["key"], signer, recv_window=5000).new_order_request(
+                buf, o.pop("symbol"), o.pop("side"), o.pop("type"), client_order_id="c1", timestamp=1, **o)
+        else:
+            mod.BinanceFuturesWs(KEYS["key"], signer, recv_window=5000).order_place(
+                buf, 9, o.pop("symbol"), o.pop("side"), o.pop("type"), client_order_id="c1", timestamp=1, **o)
+        return buf.getvalue()
+
+    assert encode(core, cbuf, csign) == encode(py, pbuf, psign)
+
+
+@pytest.mark.parametrize("bad,err", BAD)
+@pytest.mark.parametrize("kind", ["core", "py"])
+def test_encoder_refuses_bad_orders_before_writing(bad, err, kind):
+    import importlib
+    mod = importlib.import_module(f"fastorder._{kind}.binance_futures")
+    buf = importlib.import_module(f"fastorder._{kind}.buffer").WriteBuffer()
+    signer = importlib.import_module(f"fastorder._{kind}.sign").HmacSha256(KEYS["secret"])
+    o = dict(bad)
+    with pytest.raises(err):
+        mod.BinanceFuturesRest(KEYS["key"], signer).new_order_request(buf, "BTCUSDT", "BUY", o.pop("type"),
+                                                                     client_order_id=None, timestamp=1, **o)
+    assert buf.getvalue() == b""
+
+
+@pytest.mark.parametrize("ref", [dict(order_id=7), dict(orig_client_order_id="c1"), {}])
+def test_modify_encoders_agree(ref):
+    import importlib
+    out = []
+    for kind in ("core", "py"):
+        mod = importlib.import_module(f"fastorder._{kind}.binance_futures")
+        buf = importlib.import_module(f"fastorder._{kind}.buffer").WriteBuffer()
+        signer = importlib.import_module(f"fastorder._{kind}.sign").HmacSha256(KEYS["secret"])
+        try:
+            mod.BinanceFuturesRest(KEYS["key"], signer, recv_window=5000).modify_request(
+                buf, "BTCUSDT", "BUY", timestamp=5, quantity="0.010", price="50000.1", **ref)
+            mod.BinanceFuturesWs(KEYS["key"], signer).order_modify(buf, "r1", "BTCUSDT", "SELL", timestamp=5,
+                                                                   quantity=1, price=Decimal("2"), **ref)
+        except InvalidOrder as exc:   # neither id: refused by both, nothing written
+            out.append((type(exc), exc.field, buf.getvalue()))
+            continue
+        out.append(buf.getvalue())
+    assert out[0] == out[1]
+    assert ref or out[0] == (InvalidOrder, "order_id", b"")
