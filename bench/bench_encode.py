@@ -21,6 +21,7 @@ import orjson
 import pytest
 
 from fastorder._core.binance import BinanceRest, BinanceWs
+from fastorder._core.binance_futures import BinanceFuturesRest, BinanceFuturesWs
 from fastorder._core.buffer import WriteBuffer
 from fastorder._core.htx import HtxRest
 from fastorder._core.ids import ClientIdGenerator
@@ -95,6 +96,44 @@ def bn_ws_template():
     text = "&".join(f"{k}={p[k]}" for k in sorted(p))
     p["signature"] = hmac.new(SECRET_B, text.encode(), hashlib.sha256).hexdigest()
     return orjson.dumps({"id": CLID, "method": "order.place", "params": p})
+
+
+# -- Binance USDⓈ-M perp against spot: the same order, whole signed requests, same run ------------------------
+# "perp": one-way mode, the spot order's parameters; "perp hedge": positionSide=LONG too (18 signed bytes more)
+bn_spot_req = BinanceRest(KEY, HmacSha256(SECRET), host="api.binance.com", recv_window=5000)
+bn_perp_req = BinanceFuturesRest(KEY, HmacSha256(SECRET), host="fapi.binance.com", recv_window=5000)
+bn_perp_ws = BinanceFuturesWs(KEY, HmacSha256(SECRET), recv_window=5000)
+
+
+def bn_spot_rest_request():
+    buf.clear()
+    bn_spot_req.new_order_request(buf, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001",
+                                  price="50000", client_order_id=CLID, timestamp=TS, resp_type="ACK")
+
+
+def bn_perp_rest_request():
+    buf.clear()
+    bn_perp_req.new_order_request(buf, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001",
+                                  price="50000", client_order_id=CLID, timestamp=TS, resp_type="ACK")
+
+
+def bn_perp_rest_hedge():
+    buf.clear()
+    bn_perp_req.new_order_request(buf, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001",
+                                  price="50000", client_order_id=CLID, timestamp=TS, resp_type="ACK",
+                                  position_side="LONG")
+
+
+def bn_perp_ws_compiled():
+    buf.clear()
+    bn_perp_ws.order_place(buf, CLID, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001",
+                           price="50000", client_order_id=CLID, timestamp=TS, resp_type="ACK")
+
+
+def bn_perp_ws_hedge():
+    buf.clear()
+    bn_perp_ws.order_place(buf, CLID, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001",
+                           price="50000", client_order_id=CLID, timestamp=TS, resp_type="ACK", position_side="LONG")
 
 
 # -- OKX ---------------------------------------------------------------------------------------------------------
@@ -224,6 +263,21 @@ def test_baselines_agree_with_compiled():
     assert raw.startswith(f"POST /v1/order/orders/place?{q} HTTP/1.1\r\n") and raw.endswith(body)
     assert htx_template()[0] == q and json.loads(htx_template()[1]) == json.loads(body)
     assert iso_ms(TS) == okx_rest_python()[0]
+    from fastorder._py import binance_futures as py_perp
+    from fastorder._py.buffer import WriteBuffer as PyBuffer
+    from fastorder._py.sign import HmacSha256 as PyHmac
+    for compiled, twin in ((bn_perp_rest_hedge, lambda b: py_perp.BinanceFuturesRest(
+            KEY, PyHmac(SECRET), host="fapi.binance.com", recv_window=5000).new_order_request(
+            b, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001", price="50000", client_order_id=CLID,
+            timestamp=TS, resp_type="ACK", position_side="LONG")),
+                           (bn_perp_ws_hedge, lambda b: py_perp.BinanceFuturesWs(
+            KEY, PyHmac(SECRET), recv_window=5000).order_place(
+            b, CLID, "BTCUSDT", "BUY", "LIMIT", time_in_force="IOC", quantity="0.001", price="50000",
+            client_order_id=CLID, timestamp=TS, resp_type="ACK", position_side="LONG"))):
+        compiled()
+        pb = PyBuffer()
+        twin(pb)
+        assert buf.getvalue() == pb.getvalue()   # the perp rows time the bytes the twin also writes
 
 
 CASES = {
@@ -234,6 +288,19 @@ CASES = {
     "htx REST place order": (htx_compiled, htx_python, htx_template),
     "client order id": (id_compiled, id_python, None),
 }
+
+
+PERP_CASES = {   # perp against spot: encode + sign within 10 % is the aim (docs/venues/binance-futures.md)
+    "binance perp vs spot REST": {"spot": bn_spot_rest_request, "perp": bn_perp_rest_request,
+                                  "perp hedge": bn_perp_rest_hedge},
+    "binance perp vs spot WS": {"spot": bn_ws_compiled, "perp": bn_perp_ws_compiled, "perp hedge": bn_perp_ws_hedge},
+}
+
+
+@pytest.mark.parametrize("group", list(PERP_CASES))
+@pytest.mark.parametrize("entry", ["spot", "perp", "perp hedge"])
+def test_encode_perp(run, group, entry):
+    run(group, entry, PERP_CASES[group][entry], baseline="spot")
 
 
 @pytest.mark.parametrize("group", list(CASES))

@@ -19,13 +19,16 @@ ITERATIONS = 100
 
 _results: dict[str, dict[str, list[float]]] = {}
 BASELINE = "python"   # the entry every other entry in a group is compared with
+GROUP_BASELINE: dict[str, str] = {}   # groups compared with another entry (e.g. perp against "spot")
 
 
 @pytest.fixture
 def run(benchmark, request):
-    """run(group, name, fn): benchmark fn() and keep its per-round times for the summary."""
+    """run(group, name, fn[, baseline]): benchmark fn() and keep its per-round times for the summary."""
 
-    def _run(group: str, name: str, fn):
+    def _run(group: str, name: str, fn, baseline: str | None = None):
+        if baseline is not None:   # this group is compared with that entry, not with "python"
+            GROUP_BASELINE[group] = baseline
         benchmark.group = group
         benchmark.name = name
         for _ in range(1000):  # warm-up: caches, branch predictors, lazily built templates
@@ -55,12 +58,15 @@ def pytest_terminal_summary(terminalreporter):
     head = f"{'group':<26} {'entry':<10} {'p50':>7} {'p90':>7} {'p99':>7} {'p99.9':>7} {'max':>7} {'mean':>7}  vs {BASELINE}"
     tr.write_line(head)
     for group, entries in _results.items():
-        base = entries.get(BASELINE)
+        bname = GROUP_BASELINE.get(group, BASELINE)
+        base = entries.get(bname)
         for name, data in entries.items():
             us = [x * 1e6 for x in data]
             mean = sum(us) / len(us)
             ratio = ""
-            if base and name != BASELINE:
+            if base and name != bname:
                 ratio = f"{_pct(data, 0.5) / _pct(base, 0.5):.3f}x  ({_pct(base, 0.5) / _pct(data, 0.5):.1f}x faster)"
+                if bname != BASELINE:
+                    ratio += f" vs {bname}"
             tr.write_line(f"{group:<26} {name:<10} {_pct(us, .5):7.3f} {_pct(us, .9):7.3f} {_pct(us, .99):7.3f} "
                           f"{_pct(us, .999):7.3f} {us[-1]:7.3f} {mean:7.3f}  {ratio}")

@@ -50,6 +50,11 @@ class BinanceFuturesRest:
     def query_request(self, buf: WriteBuffer, symbol: str, *, timestamp: int, order_id: int | None = None,
                       orig_client_order_id: str | None = None) -> None:
         """GET /fapi/v1/order; at least one of order_id / orig_client_order_id."""
+    def modify_request(self, buf: WriteBuffer, symbol: str, side: str, *, timestamp: int, quantity: Number,
+                       price: Number, order_id: int | None = None, orig_client_order_id: str | None = None,
+                       rules: SymbolRules | None = None) -> None:
+        """PUT /fapi/v1/order (Modify Order, LIMIT orders): orderId, origClientOrderId, symbol, side, quantity,
+        price — both quantity and price always; at least one of order_id / orig_client_order_id."""
     def signed_request(self, buf: WriteBuffer, method: str, path: str, params: Iterable[tuple[str, str]], *,
                        timestamp: int) -> None:
         """Any other signed endpoint: method GET | POST | DELETE | PUT, a /fapi/ path without a query, params
@@ -75,6 +80,10 @@ class BinanceFuturesWs:
                      logged_on: bool = False) -> None: ...
     def order_status(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
                      order_id: int | None = None, orig_client_order_id: str | None = None,
+                     logged_on: bool = False) -> None: ...
+    def order_modify(self, buf: WriteBuffer, request_id: int | str, symbol: str, side: str, *, timestamp: int,
+                     quantity: Number, price: Number, order_id: int | None = None,
+                     orig_client_order_id: str | None = None, rules: SymbolRules | None = None,
                      logged_on: bool = False) -> None: ...
     def session_logon(self, buf: WriteBuffer, request_id: int | str, *, timestamp: int) -> None:
         """params apiKey, (recvWindow,) timestamp, signature: Ed25519 keys only (the venue's rule)."""

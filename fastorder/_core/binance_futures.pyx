@@ -65,6 +65,13 @@ cdef struct Ref:           # cancel / status: which order
     int64_t ts
 
 
+cdef struct Modify:        # order.modify / PUT /fapi/v1/order: which order, its side, the new quantity and price
+    Ref ref
+    Text side
+    fo_dec qty, price
+    int qty_frac, price_frac
+
+
 cdef int _need(bint ok, str field, str why) except -1:
     if not ok:
         raise InvalidOrder(why, field=field)
@@ -99,12 +106,15 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
     o.has_pside = position_side is not None
     if o.has_pside:
         enum_text(position_side, _PSIDES, "position_side", &o.pside)
-    if reduce_only.__class__ is not bool:   # (`type` is the order type here)
+    # identity tests against the two bools (`type` is the order type here, so no type() call)
+    if reduce_only is False or reduce_only is True:
+        o.reduce_only = reduce_only is True
+    else:
         raise TypeError(f"reduce_only must be bool, not {reduce_only.__class__.__name__}")
-    if close_position.__class__ is not bool:
+    if close_position is False or close_position is True:
+        o.close_position = close_position is True
+    else:
         raise TypeError(f"close_position must be bool, not {close_position.__class__.__name__}")
-    o.reduce_only = reduce_only
-    o.close_position = close_position
     o.has_stop = stop_price is not None
     if o.has_stop:
         parse_number(stop_price, &o.stop, "stop_price")
@@ -131,15 +141,18 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
         _need(o.has_qty != o.close_position, "quantity",
               f"{type} orders need exactly one of quantity and close_position")
         _need(not o.has_price, "price", f"{type} orders take no price")
-    _need(not o.has_stop or type != "LIMIT" and type != "MARKET", "stop_price",
-          "stop_price is only for STOP*, TAKE_PROFIT* orders")
+    # the rare combinations, each tested only when its flag is set (the common order pays one test per flag)
+    if o.has_stop and (type == "LIMIT" or type == "MARKET"):
+        raise InvalidOrder("stop_price is only for STOP*, TAKE_PROFIT* orders", field="stop_price")
     # closePosition: STOP_MARKET / TAKE_PROFIT_MARKET only, never with quantity or reduceOnly; reduceOnly cannot
     # be sent in hedge mode (a LONG/SHORT position side)
-    _need(not o.close_position or type == "STOP_MARKET" or type == "TAKE_PROFIT_MARKET", "close_position",
-          "close_position is only for STOP_MARKET and TAKE_PROFIT_MARKET orders")
-    _need(not (o.close_position and o.reduce_only), "reduce_only", "reduce_only cannot go with close_position")
-    _need(not (o.reduce_only and position_side in ("LONG", "SHORT")), "reduce_only",
-          "reduce_only cannot be sent in hedge mode (position_side LONG/SHORT): the side already says it")
+    if o.close_position:
+        _need(type == "STOP_MARKET" or type == "TAKE_PROFIT_MARKET", "close_position",
+              "close_position is only for STOP_MARKET and TAKE_PROFIT_MARKET orders")
+        _need(not o.reduce_only, "reduce_only", "reduce_only cannot go with close_position")
+    if o.reduce_only and o.has_pside and position_side != "BOTH":
+        raise InvalidOrder("reduce_only cannot be sent in hedge mode (position_side LONG/SHORT): the side already "
+                           "says it", field="reduce_only")
     if rules is not None and o.has_price and o.has_qty and not o.reduce_only:
         rules.check_notional_dec(&o.price, &o.qty)   # MIN_NOTIONAL does not apply to reduce-only (-4164)
     return 0
@@ -156,6 +169,21 @@ cdef int parse_ref(Ref *r, symbol, timestamp, order_id, orig_client_order_id) ex
     if r.has_orig:
         token(orig_client_order_id, CC_CLID, 36, "orig_client_order_id", &r.orig)
     _need(r.has_oid or r.has_orig, "order_id", "give order_id or orig_client_order_id")
+    return 0
+
+
+cdef int parse_modify(Modify *m, symbol, side, timestamp, order_id, orig_client_order_id, quantity, price,
+                      SymbolRules rules) except -1:
+    parse_ref(&m.ref, symbol, timestamp, order_id, orig_client_order_id)
+    enum_text(side, _SIDES, "side", &m.side)
+    # "Both quantity and price must be sent" (Modify Order)
+    parse_number(quantity, &m.qty, "quantity")
+    parse_number(price, &m.price, "price")
+    m.qty_frac = rules.qty_decimals if rules is not None else 0
+    m.price_frac = rules.price_decimals if rules is not None else 0
+    if rules is not None:
+        rules.check_qty(&m.qty, "quantity")
+        rules.check_price(&m.price, "price")
     return 0
 
 
@@ -304,6 +332,30 @@ cdef class BinanceFuturesRest(_Signed):
         buf.put(b"GET /fapi/v1/order?", 19)
         self._ref(buf, &r)
         buf.put_bytes_obj(self._sfx_nobody)
+
+    def modify_request(self, WriteBuffer buf, symbol, side, *, timestamp, quantity, price, order_id=None,
+                       orig_client_order_id=None, SymbolRules rules=None):
+        """PUT /fapi/v1/order: orderId origClientOrderId symbol side quantity price (Modify Order)."""
+        cdef Modify m
+        parse_modify(&m, symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules)
+        buf.put(b"PUT /fapi/v1/order?", 19)
+        cdef Py_ssize_t start = buf.length
+        if m.ref.has_oid:
+            buf.put(b"orderId=", 8)
+            put_text(buf, &m.ref.oid)
+            buf.put_byte(b'&')
+        if m.ref.has_orig:
+            buf.put(b"origClientOrderId=", 18)
+            put_text(buf, &m.ref.orig)
+            buf.put_byte(b'&')
+        buf.put(b"symbol=", 7)
+        put_pct(buf, &m.ref.symbol)
+        buf.put(b"&side=", 6)
+        put_text(buf, &m.side)
+        _rest_dec(buf, b"&quantity=", 10, &m.qty, m.qty_frac)
+        _rest_dec(buf, b"&price=", 7, &m.price, m.price_frac)
+        self._tail(buf, start, m.ref.ts)
+        buf.put_bytes_obj(self._sfx_body)
 
     def signed_request(self, WriteBuffer buf, str method, str path, params, *, timestamp):
         """Any other signed endpoint (positions, leverage, margin type, open orders, position mode): `params`
@@ -507,6 +559,30 @@ cdef class BinanceFuturesWs(_Signed):
         cdef bint quoted = request_id_text(request_id, tmp, &rid)
         parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id)
         self._ref_frame(buf, &rid, quoted, b'order.status","params":{', 24, &r, logged_on)
+
+    def order_modify(self, WriteBuffer buf, request_id, symbol, side, *, timestamp, quantity, price,
+                     order_id=None, orig_client_order_id=None, SymbolRules rules=None, bint logged_on=False):
+        cdef Modify m
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_modify(&m, symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules)
+        self._open(buf, &rid, quoted, b'order.modify","params":{', 24, logged_on)
+        # sorted: apiKey orderId origClientOrderId price quantity recvWindow side symbol timestamp
+        if m.ref.has_oid:
+            self._name(buf, b"orderId", 7)
+            put_text(buf, &m.ref.oid)
+            put_text(self._sg, &m.ref.oid)
+        if m.ref.has_orig:
+            self._str(buf, b"origClientOrderId", 17, &m.ref.orig)
+        self._dec(buf, b"price", 5, &m.price, m.price_frac)
+        self._dec(buf, b"quantity", 8, &m.qty, m.qty_frac)
+        if self.recv_window is not None:
+            self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        self._str(buf, b"side", 4, &m.side)
+        self._str(buf, b"symbol", 6, &m.ref.symbol)
+        self._num(buf, b"timestamp", 9, <uint64_t>m.ref.ts)
+        self._close(buf, not logged_on)
 
     def session_logon(self, WriteBuffer buf, request_id, *, timestamp):
         cdef char tmp[20]

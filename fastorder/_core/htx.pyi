@@ -49,6 +49,11 @@ from fastorder._core.buffer import WriteBuffer
 from fastorder._core.numbers import Number, SymbolRules
 from fastorder._core.sign import Signer
 
+BATCH_PLACE_MAX: int    # 10: orders in one batch-orders request
+BATCH_CANCEL_MAX: int   # 50: ids in one batchcancel request
+CANCEL_OPEN_MAX: int    # 100: batchCancelOpenOrders' largest size
+OPEN_ORDERS_MAX: int    # 500: openOrders' largest size
+
 def htx_timestamp(timestamp_s: int) -> str:
     """'2017-05-11T15:19:30' (UTC, seconds, no zone)."""
 

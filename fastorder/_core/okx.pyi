@@ -6,7 +6,8 @@ identify the instrument by the integer `instIdCode` (the string `instId` is igno
 Field rules: inst_id ^[A-Za-z0-9._-]{1,32}$; td_mode cash | cross | isolated | spot_isolated; side buy | sell;
 ord_type market | limit | post_only | fok | ioc | optimal_limit_ioc | mmp | mmp_and_post_only | elp;
 px required for every ord_type except market and optimal_limit_ioc, refused for those two; tgt_ccy
-base_ccy | quote_ccy; cl_ord_id ^[A-Za-z0-9]{1,32}$; ord_id str of 1-20 digits or int in [0, 2**63);
+base_ccy | quote_ccy; stp_mode cancel_maker | cancel_taker | cancel_both (checked after the order's other
+fields and exp_time_ms); cl_ord_id ^[A-Za-z0-9]{1,32}$; ord_id str of 1-20 digits or int in [0, 2**63);
 inst_id_code int in [0, 2**63); request_id ^[A-Za-z0-9]{1,32}$ (an int is written as its digits);
 timestamp_ms int in (0, 2**63); numbers per `numbers.decimal_text` (sz via rules.qty, px via rules.price).
 Errors raise InvalidOrder subclasses and leave the buffer as it was. Arguments are checked in the order of the
@@ -29,8 +30,12 @@ def iso_ms(timestamp_ms: int) -> str:
 class OkxRest:
     """Whole HTTP/1.1 requests.
 
-    Order body: '{"instId":…,"tdMode":…,"clOrdId":…,"side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]}'
-    (strings, no spaces). Cancel body: '{"instId":…[,"ordId":…][,"clOrdId":…]}'. Query:
+    Order body: '{"instId":…,"tdMode":…,"clOrdId":…,"side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]
+    [,"stpMode":…]}' (strings, no spaces). Cancel body: '{"instId":…[,"ordId":…][,"clOrdId":…]}'. Amend body:
+    '{"instId":…[,"ordId":…][,"clOrdId":…][,"reqId":…][,"newSz":…][,"newPx":…][,"cxlOnFail":true]}'
+    (ids, then new_sz, new_px, cxl_on_fail (bool, else TypeError), req_id (^[A-Za-z0-9]{1,32}$) are checked;
+    neither new_sz nor new_px: InvalidOrder). Batch bodies are '[' + these objects joined by ',' + ']',
+    sent with `request`. Query:
     GET /api/v5/trade/order?instId=…[&ordId=…][&clOrdId=…] with no body.
     Sign: base64(HMAC(secret, iso_ms(ts) + METHOD + path_with_query + body)).
     Request:
@@ -53,12 +58,25 @@ class OkxRest:
         """The OK-ACCESS-SIGN value for one request (what the request methods put in the header)."""
     def order_body(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                    sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
-                   rules: SymbolRules | None = None) -> None: ...
+                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None: ...
     def place_order_request(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                             sz: Number, cl_ord_id: str, timestamp_ms: int, px: Number | None = None,
                             tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-                            exp_time_ms: int | None = None) -> None:
+                            exp_time_ms: int | None = None, stp_mode: str | None = None) -> None:
         """POST /api/v5/trade/order."""
+    def cancel_body(self, buf: WriteBuffer, inst_id: str, *, ord_id: int | str | None = None,
+                    cl_ord_id: str | None = None) -> None:
+        """One cancel object (an item of POST /api/v5/trade/cancel-batch-orders)."""
+    def amend_body(self, buf: WriteBuffer, inst_id: str, *, ord_id: int | str | None = None,
+                   cl_ord_id: str | None = None, new_sz: Number | None = None, new_px: Number | None = None,
+                   cxl_on_fail: bool = False, req_id: str | None = None, rules: SymbolRules | None = None) -> None:
+        """One amend object (the body of POST /api/v5/trade/amend-order, an item of amend-batch-orders)."""
+    def request(self, buf: WriteBuffer, method: str, path: str, body: bytes | None = None, *, timestamp_ms: int,
+                exp_time_ms: int | None = None) -> None:
+        """Any signed request, laid out as above. `method` GET | POST (else InvalidField); `path` with its query,
+        '/' then printable ASCII without spaces, at most 4096 characters (else InvalidField; not a str:
+        TypeError); `body` the bytes of a POST (None for a GET; the other way round: InvalidField; not bytes:
+        TypeError). Checked in that order, then timestamp_ms, then exp_time_ms."""
     def cancel_request(self, buf: WriteBuffer, inst_id: str, *, timestamp_ms: int,
                        ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None:
         """POST /api/v5/trade/cancel-order; at least one of ord_id / cl_ord_id."""
@@ -74,6 +92,8 @@ class OkxWs:
     order:  '{"id":…,"op":"order"[,"expTime":"MS"],"args":[{"instIdCode":N,"tdMode":…,"clOrdId":…,
             "side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]}]}'
     cancel: '{"id":…,"op":"cancel-order","args":[{"instIdCode":N[,"ordId":…][,"clOrdId":…]}]}'
+    order_args / cancel_args / amend_args write one args object ('{"instIdCode":N,' + the REST object's fields);
+    op: '{"id":…,"op":…[,"expTime":"MS"],"args":[ARGS]}' with ARGS those objects joined by ','.
     """
 
     api_key: str
@@ -83,6 +103,18 @@ class OkxWs:
     def order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, td_mode: str, side: str,
               ord_type: str, *, sz: Number, cl_ord_id: str, px: Number | None = None,
               tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-              exp_time_ms: int | None = None) -> None: ...
+              exp_time_ms: int | None = None, stp_mode: str | None = None) -> None: ...
     def cancel_order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, *,
                      ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None: ...
+    def order_args(self, buf: WriteBuffer, inst_id_code: int, td_mode: str, side: str, ord_type: str, *,
+                   sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
+                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None: ...
+    def cancel_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,
+                    cl_ord_id: str | None = None) -> None: ...
+    def amend_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,
+                   cl_ord_id: str | None = None, new_sz: Number | None = None, new_px: Number | None = None,
+                   cxl_on_fail: bool = False, req_id: str | None = None, rules: SymbolRules | None = None) -> None: ...
+    def op(self, buf: WriteBuffer, request_id: int | str, op: str, args: bytes, *,
+           exp_time_ms: int | None = None) -> None:
+        """`op` one of order, cancel-order, amend-order, batch-orders, batch-cancel-orders, batch-amend-orders
+        (else InvalidField); `args` non-empty bytes (else TypeError / InvalidField), written as given."""

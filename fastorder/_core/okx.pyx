@@ -23,7 +23,7 @@ from fastorder._core.wire cimport (
 
 import json
 
-from fastorder.errors import InvalidCredential, InvalidOrder
+from fastorder.errors import InvalidCredential, InvalidField, InvalidOrder
 
 _TD_MODES = frozenset(("cash", "cross", "isolated", "spot_isolated"))
 _SIDES = frozenset(("buy", "sell"))
@@ -31,6 +31,10 @@ _ORD_TYPES = frozenset(("market", "limit", "post_only", "fok", "ioc", "optimal_l
                         "mmp_and_post_only", "elp"))
 _NO_PX = frozenset(("market", "optimal_limit_ioc"))
 _TGT = frozenset(("base_ccy", "quote_ccy"))
+_STP = frozenset(("cancel_maker", "cancel_taker", "cancel_both"))
+_METHODS = frozenset(("GET", "POST"))
+_WS_OPS = frozenset(("order", "cancel-order", "amend-order", "batch-orders", "batch-cancel-orders",
+                     "batch-amend-orders"))
 
 cdef int64_t _MAX_I64 = 0x7FFFFFFFFFFFFFFF
 # 9999-12-31T23:59:59.999Z: the last instant the 4-digit year format can carry
@@ -57,9 +61,9 @@ def iso_ms(timestamp_ms):
 
 
 cdef struct Order:
-    Text inst, td, side, ordt, clid, tgt
+    Text inst, td, side, ordt, clid, tgt, stp
     fo_dec sz, px
-    bint has_px, has_tgt
+    bint has_px, has_tgt, has_stp
     int sz_frac, px_frac
 
 
@@ -92,6 +96,15 @@ cdef int parse_order(Order *o, td_mode, side, ord_type, sz, cl_ord_id, timestamp
         raise InvalidOrder(f"{ord_type} orders need px", field="px")
     if rules is not None and o.has_px:
         rules.check_notional_dec(&o.px, &o.sz)
+    o.has_stp = False
+    return 0
+
+
+cdef int parse_stp(Order *o, stp_mode) except -1:
+    """stpMode, checked after everything else of the order (it is the last keyword of each method)."""
+    o.has_stp = stp_mode is not None
+    if o.has_stp:
+        enum_text(stp_mode, _STP, "stp_mode", &o.stp)
     return 0
 
 
@@ -115,6 +128,72 @@ cdef int put_order_fields(WriteBuffer b, Order *o) except -1:
     if o.has_tgt:
         b.put(b',"tgtCcy":', 10)
         put_quoted(b, &o.tgt)
+    if o.has_stp:
+        b.put(b',"stpMode":', 11)
+        put_quoted(b, &o.stp)
+    return b.put_byte(b'}')
+
+
+cdef struct Amend:
+    Text oid, clid, req
+    fo_dec sz, px
+    bint has_oid, has_clid, has_sz, has_px, has_req, cxl
+    int sz_frac, px_frac
+    char tmp[20]
+
+
+cdef int parse_amend(Amend *a, ord_id, cl_ord_id, new_sz, new_px, cxl_on_fail, req_id,
+                     SymbolRules rules) except -1:
+    parse_ids(ord_id, cl_ord_id, a.tmp, &a.oid, &a.clid, &a.has_oid, &a.has_clid)
+    a.has_sz = new_sz is not None
+    if a.has_sz:
+        parse_number(new_sz, &a.sz, "new_sz")
+        if rules is not None:
+            rules.check_qty(&a.sz, "new_sz")
+    a.has_px = new_px is not None
+    if a.has_px:
+        parse_number(new_px, &a.px, "new_px")
+        if rules is not None:
+            rules.check_price(&a.px, "new_px")
+    if type(cxl_on_fail) is not bool:
+        raise TypeError(f"cxl_on_fail must be bool, not {type(cxl_on_fail).__name__}")
+    a.cxl = cxl_on_fail
+    a.has_req = req_id is not None
+    if a.has_req:
+        token(req_id, CC_ALNUM, 32, "req_id", &a.req)
+    if not (a.has_sz or a.has_px):
+        raise InvalidOrder("an amend needs new_sz or new_px", field="new_sz")
+    a.sz_frac = rules.qty_decimals if rules is not None else 0
+    a.px_frac = rules.price_decimals if rules is not None else 0
+    return 0
+
+
+cdef int put_ids(WriteBuffer b, bint has_oid, const Text *oid, bint has_clid, const Text *clid) except -1:
+    if has_oid:
+        b.put(b',"ordId":', 9)
+        put_quoted(b, oid)
+    if has_clid:
+        b.put(b',"clOrdId":', 11)
+        put_quoted(b, clid)
+    return 0
+
+
+cdef int put_amend_fields(WriteBuffer b, Amend *a) except -1:
+    """'[,"ordId":…][,"clOrdId":…][,"reqId":…][,"newSz":…][,"newPx":…][,"cxlOnFail":true]}'."""
+    put_ids(b, a.has_oid, &a.oid, a.has_clid, &a.clid)
+    if a.has_req:
+        b.put(b',"reqId":', 9)
+        put_quoted(b, &a.req)
+    if a.has_sz:
+        b.put(b',"newSz":"', 10)
+        put_dec(b, &a.sz, a.sz_frac)
+        b.put_byte(b'"')
+    if a.has_px:
+        b.put(b',"newPx":"', 10)
+        put_dec(b, &a.px, a.px_frac)
+        b.put_byte(b'"')
+    if a.cxl:
+        b.put(b',"cxlOnFail":true', 17)
     return b.put_byte(b'}')
 
 
@@ -227,17 +306,19 @@ cdef class OkxRest(_OkxKeyed):
         return 0
 
     def order_body(self, WriteBuffer buf, inst_id, td_mode, side, ord_type, *, sz, cl_ord_id, px=None,
-                   tgt_ccy=None, SymbolRules rules=None):
+                   tgt_ccy=None, SymbolRules rules=None, stp_mode=None):
         cdef Order o
         cdef Text inst
         token(inst_id, CC_SYMBOL, 32, "inst_id", &inst)
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, None, NULL, px, tgt_ccy, rules)
+        parse_stp(&o, stp_mode)
         buf.put(b'{"instId":', 10)
         put_quoted(buf, &inst)
         put_order_fields(buf, &o)
 
     def place_order_request(self, WriteBuffer buf, inst_id, td_mode, side, ord_type, *, sz, cl_ord_id,
-                            timestamp_ms, px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None):
+                            timestamp_ms, px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None,
+                            stp_mode=None):
         cdef Order o
         cdef Text inst
         cdef int64_t ts, exp_ms = 0
@@ -245,6 +326,7 @@ cdef class OkxRest(_OkxKeyed):
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, timestamp_ms, &ts, px, tgt_ccy, rules)
         if exp_time_ms is not None:
             exp_ms = int_in(exp_time_ms, 1, _MAX_I64, "exp_time_ms")
+        parse_stp(&o, stp_mode)
         cdef WriteBuffer body = self._body
         body.length = 0
         body.put(b'{"instId":', 10)
@@ -263,12 +345,7 @@ cdef class OkxRest(_OkxKeyed):
         body.length = 0
         body.put(b'{"instId":', 10)
         put_quoted(body, &inst)
-        if has_oid:
-            body.put(b',"ordId":', 9)
-            put_quoted(body, &oid)
-        if has_clid:
-            body.put(b',"clOrdId":', 11)
-            put_quoted(body, &clid)
+        put_ids(body, has_oid, &oid, has_clid, &clid)
         body.put_byte(b'}')
         self._request(buf, b"POST", 4, b"/api/v5/trade/cancel-order", 26, body, ts, 0)
 
@@ -290,6 +367,53 @@ cdef class OkxRest(_OkxKeyed):
             path.put(b"&clOrdId=", 9)
             put_text(path, &clid)
         self._request(buf, b"GET", 3, path.data, path.length, None, ts, 0)
+
+    def cancel_body(self, WriteBuffer buf, inst_id, *, ord_id=None, cl_ord_id=None):
+        cdef Text inst, oid, clid
+        cdef bint has_oid, has_clid
+        cdef char tmp[20]
+        token(inst_id, CC_SYMBOL, 32, "inst_id", &inst)
+        parse_ids(ord_id, cl_ord_id, tmp, &oid, &clid, &has_oid, &has_clid)
+        buf.put(b'{"instId":', 10)
+        put_quoted(buf, &inst)
+        put_ids(buf, has_oid, &oid, has_clid, &clid)
+        buf.put_byte(b'}')
+
+    def amend_body(self, WriteBuffer buf, inst_id, *, ord_id=None, cl_ord_id=None, new_sz=None, new_px=None,
+                   cxl_on_fail=False, req_id=None, SymbolRules rules=None):
+        cdef Amend a
+        cdef Text inst
+        token(inst_id, CC_SYMBOL, 32, "inst_id", &inst)
+        parse_amend(&a, ord_id, cl_ord_id, new_sz, new_px, cxl_on_fail, req_id, rules)
+        buf.put(b'{"instId":', 10)
+        put_quoted(buf, &inst)
+        put_amend_fields(buf, &a)
+
+    def request(self, WriteBuffer buf, method, path, body=None, *, timestamp_ms, exp_time_ms=None):
+        cdef Text m, pt
+        cdef int64_t ts, exp_ms = 0
+        cdef WriteBuffer scratch
+        enum_text(method, _METHODS, "method", &m)
+        if type(path) is not str:
+            raise TypeError(f"path must be a str, not {type(path).__name__}")
+        if not (0 < len(path) <= 4096 and path[0] == "/" and all("!" <= c <= "~" for c in path)):
+            raise InvalidField("path must start with '/' and be 1-4096 printable ASCII characters without spaces",
+                               field="path")
+        cdef bytes p = path.encode("ascii")
+        if body is not None and type(body) is not bytes:
+            raise TypeError(f"body must be bytes or None, not {type(body).__name__}")
+        if (body is None) == (method == "POST"):
+            raise InvalidField("a POST request needs a body and a GET request takes none", field="body")
+        ts = int_in(timestamp_ms, 1, _MAX_MS, "timestamp_ms")
+        if exp_time_ms is not None:
+            exp_ms = int_in(exp_time_ms, 1, _MAX_I64, "exp_time_ms")
+        scratch = None
+        if body is not None:
+            scratch = self._body
+            scratch.length = 0
+            scratch.put_bytes_obj(body)
+        self._request(buf, m.p, m.n, p, len(p), scratch, ts, exp_ms)
+
 
 
 cdef class OkxWs(_OkxKeyed):
@@ -327,7 +451,7 @@ cdef class OkxWs(_OkxKeyed):
         return token(request_id, CC_ALNUM, 32, "request_id", t)
 
     def order(self, WriteBuffer buf, request_id, inst_id_code, td_mode, side, ord_type, *, sz, cl_ord_id,
-              px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None):
+              px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None, stp_mode=None):
         cdef Order o
         cdef Text rid
         cdef char tmp[20]
@@ -337,6 +461,7 @@ cdef class OkxWs(_OkxKeyed):
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, None, NULL, px, tgt_ccy, rules)
         if exp_time_ms is not None:
             exp_ms = int_in(exp_time_ms, 1, _MAX_I64, "exp_time_ms")
+        parse_stp(&o, stp_mode)
         buf.put(b'{"id":', 6)
         put_quoted(buf, &rid)
         buf.put(b',"op":"order"', 13)
@@ -361,10 +486,59 @@ cdef class OkxWs(_OkxKeyed):
         put_quoted(buf, &rid)
         buf.put(b',"op":"cancel-order","args":[{"instIdCode":', 43)
         buf.put_u64(<uint64_t>code)
-        if has_oid:
-            buf.put(b',"ordId":', 9)
-            put_quoted(buf, &oid)
-        if has_clid:
-            buf.put(b',"clOrdId":', 11)
-            put_quoted(buf, &clid)
+        put_ids(buf, has_oid, &oid, has_clid, &clid)
         buf.put(b'}]}', 3)
+
+    def order_args(self, WriteBuffer buf, inst_id_code, td_mode, side, ord_type, *, sz, cl_ord_id, px=None,
+                   tgt_ccy=None, SymbolRules rules=None, stp_mode=None):
+        cdef Order o
+        cdef int64_t code = int_in(inst_id_code, 0, _MAX_I64, "inst_id_code")
+        parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, None, NULL, px, tgt_ccy, rules)
+        parse_stp(&o, stp_mode)
+        buf.put(b'{"instIdCode":', 14)
+        buf.put_u64(<uint64_t>code)
+        put_order_fields(buf, &o)
+
+    def cancel_args(self, WriteBuffer buf, inst_id_code, *, ord_id=None, cl_ord_id=None):
+        cdef Text oid, clid
+        cdef bint has_oid, has_clid
+        cdef char tmp[20]
+        cdef int64_t code = int_in(inst_id_code, 0, _MAX_I64, "inst_id_code")
+        parse_ids(ord_id, cl_ord_id, tmp, &oid, &clid, &has_oid, &has_clid)
+        buf.put(b'{"instIdCode":', 14)
+        buf.put_u64(<uint64_t>code)
+        put_ids(buf, has_oid, &oid, has_clid, &clid)
+        buf.put_byte(b'}')
+
+    def amend_args(self, WriteBuffer buf, inst_id_code, *, ord_id=None, cl_ord_id=None, new_sz=None, new_px=None,
+                   cxl_on_fail=False, req_id=None, SymbolRules rules=None):
+        cdef Amend a
+        cdef int64_t code = int_in(inst_id_code, 0, _MAX_I64, "inst_id_code")
+        parse_amend(&a, ord_id, cl_ord_id, new_sz, new_px, cxl_on_fail, req_id, rules)
+        buf.put(b'{"instIdCode":', 14)
+        buf.put_u64(<uint64_t>code)
+        put_amend_fields(buf, &a)
+
+    def op(self, WriteBuffer buf, request_id, op, args, *, exp_time_ms=None):
+        cdef Text rid, o
+        cdef char tmp[20]
+        cdef int64_t exp_ms = 0
+        self._rid(request_id, tmp, &rid)
+        enum_text(op, _WS_OPS, "op", &o)
+        if type(args) is not bytes:
+            raise TypeError(f"args must be bytes, not {type(args).__name__}")
+        if not args:
+            raise InvalidField("args must hold at least one object", field="args")
+        if exp_time_ms is not None:
+            exp_ms = int_in(exp_time_ms, 1, _MAX_I64, "exp_time_ms")
+        buf.put(b'{"id":', 6)
+        put_quoted(buf, &rid)
+        buf.put(b',"op":', 6)
+        put_quoted(buf, &o)
+        if exp_ms:
+            buf.put(b',"expTime":"', 12)
+            buf.put_u64(<uint64_t>exp_ms)
+            buf.put_byte(b'"')
+        buf.put(b',"args":[', 9)
+        buf.put_bytes_obj(args)
+        buf.put(b']}', 2)

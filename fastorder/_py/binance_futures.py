@@ -116,6 +116,18 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
     return params
 
 
+def _modify_fields(symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules) -> dict[str, str]:
+    """orderId origClientOrderId symbol side quantity price, in the documented order (Modify Order)."""
+    ref = _cancel_fields(symbol, order_id, orig_client_order_id, None, timestamp, False)
+    side = check_enum(side, SIDES, "side")
+    rules = check_rules(rules)
+    qty = number(quantity, "quantity", rules, "qty")
+    px = number(price, "price", rules, "price")
+    params = {k: ref[k] for k in ("orderId", "origClientOrderId") if k in ref}
+    params.update(symbol=ref["symbol"], side=side, quantity=qty, price=px)
+    return params
+
+
 class BinanceFuturesRest(BinanceRest):
     """REST `/fapi/v1/*` requests: all params (and `signature`) in the query string, no body."""
 
@@ -127,6 +139,12 @@ class BinanceFuturesRest(BinanceRest):
 
     def __repr__(self) -> str:
         return f"<BinanceFuturesRest host={self._host!r} api_key={self._api_key!r}>"
+
+    def _request(self, method: str, path: str, signed_query: str) -> bytes:
+        head = super()._request(method, path, signed_query)   # Content-Length: 0 on every non-GET (PUT too)
+        if method == "PUT":
+            head = head[:-2] + b"Content-Length: 0\r\n\r\n"
+        return head
 
     def new_order_request(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,  # type: ignore[override]
                           client_order_id: str | None, timestamp: int, quantity: Number | None = None,
@@ -152,6 +170,13 @@ class BinanceFuturesRest(BinanceRest):
         _check_buf(buf)
         params = _cancel_fields(symbol, order_id, orig_client_order_id, None, timestamp, False)
         buf.write(self._request("GET", "/fapi/v1/order", self._signed_query(params, timestamp)))
+
+    def modify_request(self, buf: WriteBuffer, symbol: str, side: str, *, timestamp: int, quantity: Number,
+                       price: Number, order_id: int | None = None, orig_client_order_id: str | None = None,
+                       rules: SymbolRules | None = None) -> None:
+        _check_buf(buf)
+        params = _modify_fields(symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules)
+        buf.write(self._request("PUT", "/fapi/v1/order", self._signed_query(params, timestamp)))
 
     def signed_request(self, buf: WriteBuffer, method: str, path: str, params: Iterable[tuple[str, str]], *,
                        timestamp: int) -> None:
@@ -195,3 +220,12 @@ class BinanceFuturesWs(BinanceWs):
         rid = _request_id_json(request_id)
         params = _cancel_fields(symbol, order_id, orig_client_order_id, None, timestamp, False)
         buf.write(self._frame(rid, "order.cancel", params, timestamp, logged_on))
+
+    def order_modify(self, buf: WriteBuffer, request_id: int | str, symbol: str, side: str, *, timestamp: int,
+                     quantity: Number, price: Number, order_id: int | None = None,
+                     orig_client_order_id: str | None = None, rules: SymbolRules | None = None,
+                     logged_on: bool = False) -> None:
+        _check_buf(buf)
+        rid = _request_id_json(request_id)
+        params = _modify_fields(symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules)
+        buf.write(self._frame(rid, "order.modify", params, timestamp, logged_on))

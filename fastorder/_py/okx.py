@@ -35,6 +35,10 @@ ORD_TYPES = frozenset({"market", "limit", "post_only", "fok", "ioc", "optimal_li
                        "mmp_and_post_only", "elp"})
 NO_PX_TYPES = frozenset({"market", "optimal_limit_ioc"})
 TGT_CCYS = frozenset({"base_ccy", "quote_ccy"})
+STP_MODES = frozenset({"cancel_maker", "cancel_taker", "cancel_both"})
+METHODS = frozenset({"GET", "POST"})
+WS_OPS = frozenset({"order", "cancel-order", "amend-order", "batch-orders", "batch-cancel-orders",
+                    "batch-amend-orders"})
 
 _INST_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _CL_ORD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
@@ -93,6 +97,45 @@ def _order_args(first: str, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy,
     return out + "}"
 
 
+def _with_stp(obj: str, stp_mode: object) -> str:
+    """An order object with `stpMode` appended (checked after everything else of the order)."""
+    if stp_mode is None:
+        return obj
+    return obj[:-1] + f',"stpMode":{jstr(check_enum(stp_mode, STP_MODES, "stp_mode"))}}}'
+
+
+def _id_fields(ord_id: str | None, cl_ord_id: str | None) -> str:
+    out = ""
+    if ord_id is not None:
+        out += f',"ordId":{jstr(ord_id)}'
+    if cl_ord_id is not None:
+        out += f',"clOrdId":{jstr(cl_ord_id)}'
+    return out
+
+
+def _amend_fields(ord_id, cl_ord_id, new_sz, new_px, cxl_on_fail, req_id, rules) -> str:
+    """'[,"ordId":…][,"clOrdId":…][,"reqId":…][,"newSz":…][,"newPx":…][,"cxlOnFail":true]}'."""
+    rules = check_rules(rules)
+    ord_id, cl_ord_id = _ids(ord_id, cl_ord_id)
+    sz = None if new_sz is None else number(new_sz, "new_sz", rules, "qty")
+    px = None if new_px is None else number(new_px, "new_px", rules, "price")
+    if type(cxl_on_fail) is not bool:
+        raise TypeError(f"cxl_on_fail must be bool, not {type(cxl_on_fail).__name__}")
+    req = None if req_id is None else check_re(req_id, _REQUEST_ID, "req_id")
+    if sz is None and px is None:
+        raise InvalidOrder("an amend needs new_sz or new_px", field="new_sz")
+    out = _id_fields(ord_id, cl_ord_id)
+    if req is not None:
+        out += f',"reqId":{jstr(req)}'
+    if sz is not None:
+        out += f',"newSz":{jstr(sz)}'
+    if px is not None:
+        out += f',"newPx":{jstr(px)}'
+    if cxl_on_fail:
+        out += ',"cxlOnFail":true'
+    return out + "}"
+
+
 def _ids(ord_id, cl_ord_id) -> tuple[str | None, str | None]:
     ord_id = None if ord_id is None else check_id_digits(ord_id, "ord_id")
     cl_ord_id = None if cl_ord_id is None else check_re(cl_ord_id, _CL_ORD_ID, "cl_ord_id")
@@ -143,6 +186,10 @@ class OkxRest:
     def _request(self, method: str, path: str, body: str, timestamp_ms: int, exp_time_ms: int | None) -> bytes:
         iso = iso_ms(timestamp_ms)
         signature = base64.b64encode(self._signer.digest(f"{iso}{method}{path}{body}".encode())).decode()
+        return self._head(method, path, iso, signature, exp_time_ms, body.encode() if method == "POST" else None)
+
+    def _head(self, method: str, path: str, iso: str, signature: str, exp_time_ms: int | None,
+              body: bytes | None) -> bytes:
         head = (f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n{self._ua}OK-ACCESS-KEY: {self._api_key}\r\n"
                 f"OK-ACCESS-PASSPHRASE: {self._passphrase}\r\n")
         if self._simulated:
@@ -150,10 +197,10 @@ class OkxRest:
         head += f"OK-ACCESS-TIMESTAMP: {iso}\r\nOK-ACCESS-SIGN: {signature}\r\n"
         if exp_time_ms is not None:
             head += f"expTime: {exp_time_ms}\r\n"
-        body_bytes = body.encode()
-        if method == "POST":
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body_bytes)}\r\n"
-        return (head + "\r\n").encode() + body_bytes
+        if body is None:
+            return (head + "\r\n").encode()
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        return (head + "\r\n").encode() + body
 
     def _order_body(self, inst_id, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules) -> str:
         inst_id = check_re(inst_id, _INST_ID, "inst_id")
@@ -162,19 +209,57 @@ class OkxRest:
 
     def order_body(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                    sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
-                   rules: SymbolRules | None = None) -> None:
+                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None:
         _check_buf(buf)
-        buf.write(self._order_body(inst_id, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules).encode())
+        body = self._order_body(inst_id, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
+        buf.write(_with_stp(body, stp_mode).encode())
 
     def place_order_request(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                             sz: Number, cl_ord_id: str, timestamp_ms: int, px: Number | None = None,
                             tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-                            exp_time_ms: int | None = None) -> None:
+                            exp_time_ms: int | None = None, stp_mode: str | None = None) -> None:
         """POST /api/v5/trade/order."""
         _check_buf(buf)
         body = self._order_body(inst_id, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
         exp = _exp_time(exp_time_ms)
+        body = _with_stp(body, stp_mode)
         buf.write(self._request("POST", "/api/v5/trade/order", body, timestamp_ms, exp))
+
+    def cancel_body(self, buf: WriteBuffer, inst_id: str, *, ord_id: int | str | None = None,
+                    cl_ord_id: str | None = None) -> None:
+        _check_buf(buf)
+        inst_id = check_re(inst_id, _INST_ID, "inst_id")
+        ord_id, cl_ord_id = _ids(ord_id, cl_ord_id)
+        buf.write(f'{{"instId":{jstr(inst_id)}{_id_fields(ord_id, cl_ord_id)}}}'.encode())
+
+    def amend_body(self, buf: WriteBuffer, inst_id: str, *, ord_id: int | str | None = None,
+                   cl_ord_id: str | None = None, new_sz: Number | None = None, new_px: Number | None = None,
+                   cxl_on_fail: bool = False, req_id: str | None = None, rules: SymbolRules | None = None) -> None:
+        _check_buf(buf)
+        inst_id = check_re(inst_id, _INST_ID, "inst_id")
+        fields = _amend_fields(ord_id, cl_ord_id, new_sz, new_px, cxl_on_fail, req_id, rules)
+        buf.write(f'{{"instId":{jstr(inst_id)}{fields}'.encode())
+
+    def request(self, buf: WriteBuffer, method: str, path: str, body: bytes | None = None, *, timestamp_ms: int,
+                exp_time_ms: int | None = None) -> None:
+        """Any signed request: `path` with its query, `body` the JSON of a POST (None for a GET)."""
+        _check_buf(buf)
+        method = check_enum(method, METHODS, "method")
+        if type(path) is not str:
+            raise TypeError(f"path must be a str, not {type(path).__name__}")
+        if not (0 < len(path) <= 4096 and path[0] == "/" and all("!" <= c <= "~" for c in path)):
+            raise InvalidField("path must start with '/' and be 1-4096 printable ASCII characters without spaces",
+                               field="path")
+        if body is not None and type(body) is not bytes:
+            raise TypeError(f"body must be bytes or None, not {type(body).__name__}")
+        if (body is None) == (method == "POST"):
+            raise InvalidField("a POST request needs a body and a GET request takes none", field="body")
+        check_int(timestamp_ms, 1, _YEAR_10000_MS, "timestamp_ms")
+        exp = _exp_time(exp_time_ms)
+        iso = iso_ms(timestamp_ms)
+        raw = body or b""
+        signature = base64.b64encode(self._signer.digest(f"{iso}{method}{path}".encode() + raw)).decode()
+        buf.write(self._head(method, path, iso, signature, exp, raw if body is not None else None))
 
     def cancel_request(self, buf: WriteBuffer, inst_id: str, *, timestamp_ms: int,
                        ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None:
@@ -244,12 +329,13 @@ class OkxWs:
     def order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, td_mode: str, side: str,
               ord_type: str, *, sz: Number, cl_ord_id: str, px: Number | None = None,
               tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-              exp_time_ms: int | None = None) -> None:
+              exp_time_ms: int | None = None, stp_mode: str | None = None) -> None:
         _check_buf(buf)
         rid = _request_id(request_id)
         code = check_int(inst_id_code, 0, INT63, "inst_id_code")
         args = _order_args(f'"instIdCode":{code}', td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
         exp = _exp_time(exp_time_ms)
+        args = _with_stp(args, stp_mode)
         head = f'{{"id":{rid},"op":"order"'
         if exp is not None:
             head += f',"expTime":"{exp}"'
@@ -261,9 +347,45 @@ class OkxWs:
         rid = _request_id(request_id)
         code = check_int(inst_id_code, 0, INT63, "inst_id_code")
         ord_id, cl_ord_id = _ids(ord_id, cl_ord_id)
-        args = f'{{"instIdCode":{code}'
-        if ord_id is not None:
-            args += f',"ordId":{jstr(ord_id)}'
-        if cl_ord_id is not None:
-            args += f',"clOrdId":{jstr(cl_ord_id)}'
+        args = f'{{"instIdCode":{code}{_id_fields(ord_id, cl_ord_id)}'
         buf.write(f'{{"id":{rid},"op":"cancel-order","args":[{args}}}]}}'.encode())
+
+    def order_args(self, buf: WriteBuffer, inst_id_code: int, td_mode: str, side: str, ord_type: str, *,
+                   sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
+                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None:
+        _check_buf(buf)
+        code = check_int(inst_id_code, 0, INT63, "inst_id_code")
+        args = _order_args(f'"instIdCode":{code}', td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
+        buf.write(_with_stp(args, stp_mode).encode())
+
+    def cancel_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,
+                    cl_ord_id: str | None = None) -> None:
+        _check_buf(buf)
+        code = check_int(inst_id_code, 0, INT63, "inst_id_code")
+        ord_id, cl_ord_id = _ids(ord_id, cl_ord_id)
+        buf.write(f'{{"instIdCode":{code}{_id_fields(ord_id, cl_ord_id)}}}'.encode())
+
+    def amend_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,
+                   cl_ord_id: str | None = None, new_sz: Number | None = None, new_px: Number | None = None,
+                   cxl_on_fail: bool = False, req_id: str | None = None, rules: SymbolRules | None = None) -> None:
+        _check_buf(buf)
+        code = check_int(inst_id_code, 0, INT63, "inst_id_code")
+        fields = _amend_fields(ord_id, cl_ord_id, new_sz, new_px, cxl_on_fail, req_id, rules)
+        buf.write(f'{{"instIdCode":{code}{fields}'.encode())
+
+    def op(self, buf: WriteBuffer, request_id: int | str, op: str, args: bytes, *,
+           exp_time_ms: int | None = None) -> None:
+        """'{"id":…,"op":…[,"expTime":"MS"],"args":[ARGS]}': `args` the comma-joined objects of order_args,
+        cancel_args or amend_args."""
+        _check_buf(buf)
+        rid = _request_id(request_id)
+        op = check_enum(op, WS_OPS, "op")
+        if type(args) is not bytes:
+            raise TypeError(f"args must be bytes, not {type(args).__name__}")
+        if not args:
+            raise InvalidField("args must hold at least one object", field="args")
+        exp = _exp_time(exp_time_ms)
+        head = f'{{"id":{rid},"op":{jstr(op)}'
+        if exp is not None:
+            head += f',"expTime":"{exp}"'
+        buf.write(f'{head},"args":['.encode() + args + b"]}")

@@ -60,6 +60,7 @@ ORDER_PARAMS = frozenset((
     "newOrderRespType", "priceMatch", "selfTradePreventionMode", "goodTillDate", "recvWindow", "timestamp",
     "signature"))
 REF_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "recvWindow", "timestamp", "signature"))
+MODIFY_PARAMS = REF_PARAMS | {"side", "quantity", "price", "priceMatch"}
 _WS_EXTRA = frozenset(("apiKey", "returnRateLimits"))
 STP = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
 
@@ -103,6 +104,7 @@ class BinanceFutures(Binance):
             ("GET", "/fapi/v1/exchangeInfo"): (1, False, self._exchange_info),
             ("POST", "/fapi/v1/order"): (0, True, self._rest_new_order),   # "0 on IP rate limit"
             ("POST", "/fapi/v1/order/test"): (0, True, self._rest_test_order),
+            ("PUT", "/fapi/v1/order"): (0, True, self._rest_modify),   # like a new order: "0 on IP rate limit"
             ("DELETE", "/fapi/v1/order"): (1, True, self._rest_cancel),
             ("GET", "/fapi/v1/order"): (1, True, self._rest_query),
             ("GET", "/fapi/v1/openOrders"): (1, True, self._rest_open_orders),
@@ -211,6 +213,10 @@ class BinanceFutures(Binance):
         _check_known(p, ORDER_PARAMS)
         self.validate_order(p)
         return 200, b"{}", False
+
+    def _rest_modify(self, p, key, now):
+        _check_known(p, MODIFY_PARAMS)
+        return 200, orjson.dumps(self.modify_order(p, key.account, now)), True
 
     def _rest_cancel(self, p, key, now):
         _check_known(p, REF_PARAMS)
@@ -325,11 +331,20 @@ class BinanceFutures(Binance):
         for (a, s, _ps), v in self.positions.items():
             if a == account and v[0]:
                 used += abs(v[0]) * v[1] / self.leverage.get((a, s), DEFAULT_LEVERAGE)
-        for o in self.ex.open_orders(account, None):
+        for o in self._resting(account):   # (from the books: the engine's order list holds every order ever)
             if not o.extra.get("reduce_only"):
                 used += o.remaining * (o.price or _ZERO) / self.leverage.get((account, o.symbol), DEFAULT_LEVERAGE)
         if used + notional / lev > self.wallet(account):
             raise BinanceError(-2019, "Margin is insufficient.")
+
+    def _resting(self, account: str):
+        """The account's orders resting on the books."""
+        for book in self.ex.books.values():
+            for levels in (book.bids, book.asks):
+                for queue in levels.values():
+                    for o in queue:
+                        if o.account == account:
+                            yield o
 
     def _fill(self, account: str, symbol: str, pside: str, side: str, qty: Decimal, px: Decimal) -> None:
         """Move the position by one fill: average entry when it grows, realised PnL to the wallet when it
@@ -485,10 +500,8 @@ class BinanceFutures(Binance):
             raise BinanceError(-4116, "ClientOrderId is duplicated.") from None
         for px, q, _tid in o.fills:
             self._fill(account, symbol, pside, side, q, px)
-        for m, px, q, _tid, _executed in list(self.ex.touched):
-            if px is not None and not m.is_mm:
-                self._fill(m.account, m.symbol, m.extra.get("pside", "BOTH"), m.side, q, px)
-        self.ex.touched.clear()
+        o.extra["applied"] = list(o.fills)   # fills already moved the position (an amend adds later ones)
+        self._maker_fills()
         if v["resp"] == "ACK":
             return self.order_view(o, now, acked=True)
         return self.order_view(o, now)
@@ -521,6 +534,49 @@ class BinanceFutures(Binance):
         self.ex.cancel(o, now)
         return self.order_view(o, now)
 
+    def modify_order(self, p: dict, account: str, now: int) -> dict:
+        """Modify Order: LIMIT orders only; side, quantity and price always; filters as for a new order; the
+        order leaves the book and comes back (it may trade); at or below its executed quantity, or a GTX order
+        whose new price would take, it ends (Modify Order notes)."""
+        for name in ("side", "quantity", "price"):
+            if not p.get(name):
+                raise mandatory(name)
+        o = self._lookup(p, account, False)
+        if o.status not in OPEN:
+            raise BinanceError(-2013, "Order does not exist.")
+        if p["side"] != o.side:
+            raise BinanceError(-4000, "Invalid order status.")   # the side must be the order's own
+        if o.extra["type"] != "LIMIT":
+            raise BinanceError(-4000, "Invalid order status.")
+        v = self.validate_order({"symbol": o.symbol, "side": o.side, "type": "LIMIT", "timeInForce": "GTC",
+                                 "quantity": p["quantity"], "price": p["price"],
+                                 "reduceOnly": "true" if o.extra.get("reduce_only") else "false"})
+        qty, price = v["qty"], v["price"]
+        if qty == o.qty and price == o.price:
+            raise BinanceError(-5027, "No need to modify the order.")
+        self._count_order(account, now)
+        if qty > o.qty and self._increases(account, o.symbol, o.extra["pside"], o.side):
+            self._check_margin(account, o.symbol, (qty - o.qty) * price)
+        try:
+            self.ex.amend(o, now, qty=qty, price=price, post_only=o.extra["tif_shown"] == "GTX")
+        except Reject as r:
+            if r.reason != "WOULD_TAKE":
+                raise BinanceError(-5027, "No need to modify the order.") from None
+            self.ex.cancel(o, now, "EXPIRED")   # a GTX order the new price would fill ends
+        for px, q, _tid in o.fills[len(o.extra.setdefault("applied", [])):]:
+            self._fill(account, o.symbol, o.extra["pside"], o.side, q, px)
+        o.extra["applied"] = list(o.fills)
+        self._maker_fills()
+        return self.order_view(o, now)
+
+    def _maker_fills(self) -> None:
+        """Move the positions of resting user orders the last placement or amend traded against."""
+        for m, px, q, _tid, _executed in list(self.ex.touched):
+            if px is not None and not m.is_mm:
+                self._fill(m.account, m.symbol, m.extra.get("pside", "BOTH"), m.side, q, px)
+                m.extra.setdefault("applied", []).append((px, q, _tid))
+        self.ex.touched.clear()
+
     def _ws_session(self, req):
         return BinanceFuturesWsSession(self, req)
 
@@ -532,8 +588,11 @@ class _Counts:
         self.win10 = self.n10 = self.day = self.nday = 0
 
 
-_WS_WEIGHT = {"order.place": 0, "order.cancel": 1, "order.status": 1, "session.logon": 2, "session.status": 2,
+_WS_WEIGHT = {"order.place": 0, "order.modify": 0, "order.cancel": 1, "order.status": 1, "session.logon": 2, "session.status": 2,
               "session.logout": 2, "v2/account.position": 5, "account.position": 5}
+
+
+_ORDER_METHODS = frozenset(("order.place", "order.modify"))   # the ones counted on the ORDERS windows
 
 
 class BinanceFuturesWsSession(BinanceWsSession):
@@ -574,6 +633,9 @@ class BinanceFuturesWsSession(BinanceWsSession):
                 if method == "order.place":
                     _check_known(params, ORDER_PARAMS | _WS_EXTRA)
                     result = self.v.new_order(params, account, now)
+                elif method == "order.modify":
+                    _check_known(params, MODIFY_PARAMS | _WS_EXTRA)
+                    result = self.v.modify_order(params, account, now)
                 elif method == "order.cancel":
                     _check_known(params, REF_PARAMS | _WS_EXTRA)
                     result = self.v.cancel_order(params, account, now)
@@ -586,8 +648,8 @@ class BinanceFuturesWsSession(BinanceWsSession):
             err = {"code": e.code, "msg": e.msg}
             if e.status in (418, 429):
                 err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
-            return self._reply(rid, e.status, error=err, account=account, orders=method == "order.place")
-        return self._reply(rid, 200, result=result, account=account, orders=method == "order.place")
+            return self._reply(rid, e.status, error=err, account=account, orders=method in _ORDER_METHODS)
+        return self._reply(rid, 200, result=result, account=account, orders=method in _ORDER_METHODS)
 
     def _status(self, now: int) -> dict:
         return {"apiKey": self.key.api_key if self.key else None, "authorizedSince": self.authorized_since,

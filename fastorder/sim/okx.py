@@ -62,6 +62,8 @@ INSTRUMENTS = [
 STATE = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled", "CANCELED": "canceled",
          "EXPIRED": "canceled", "EXPIRED_IN_MATCH": "canceled"}
 ORD_TYPES = ("market", "limit", "post_only", "fok", "ioc")
+# stpMode -> the engine's self-trade prevention mode (the taker's mode decides)
+_STP = {"cancel_maker": "EXPIRE_MAKER", "cancel_taker": "EXPIRE_TAKER", "cancel_both": "EXPIRE_BOTH"}
 _UNSUPPORTED_TYPES = ("optimal_limit_ioc", "mmp", "mmp_and_post_only", "elp")
 
 
@@ -132,8 +134,21 @@ class Okx:
         self.ids = IdGen(seed)
         self.idle_timeout = idle_timeout
         self.limit_per_2s = limit_per_2s
-        self._rl: dict[tuple[str, str], list[int]] = {}
+        self._rl: dict[tuple[str, str, str], list[int]] = {}
         self.ws_paths = {"/ws/v5/private": self._ws_session}
+        self._routes = {("POST", "/api/v5/trade/order"): self._rest_place,
+                        ("POST", "/api/v5/trade/batch-orders"): self._rest_batch_place,
+                        ("POST", "/api/v5/trade/cancel-order"): self._rest_cancel,
+                        ("POST", "/api/v5/trade/cancel-batch-orders"): self._rest_batch_cancel,
+                        ("POST", "/api/v5/trade/amend-order"): self._rest_amend,
+                        ("POST", "/api/v5/trade/amend-batch-orders"): self._rest_batch_amend,
+                        ("POST", "/api/v5/trade/cancel-all-after"): self._rest_cancel_all_after,
+                        ("GET", "/api/v5/trade/order"): self._rest_query,
+                        ("GET", "/api/v5/trade/orders-pending"): self._rest_pending,
+                        ("GET", "/api/v5/account/balance"): self._rest_balance}
+        self._paths = {p for _, p in self._routes} | {"/api/v5/public/time", "/api/v5/public/instruments"}
+        self._caa: dict[str, tuple[int, object]] = {}   # account -> (trigger time ms, its timer): cancel-all-after
+        self._caa_last: dict[str, int] = {}             # account -> last cancel-all-after request (1 per second)
         from .okx_stream import OkxOrdersStream
         self.stream = OkxOrdersStream(self)   # the `orders` channel
         self.site = None
@@ -147,14 +162,9 @@ class Okx:
                 return self._ok([{"ts": str(now_ms())}], in_us)
             if path == "/api/v5/public/instruments" and m == "GET":
                 return self._instruments(req, in_us)
-            route = {("POST", "/api/v5/trade/order"): self._rest_place,
-                     ("POST", "/api/v5/trade/batch-orders"): self._rest_batch_place,
-                     ("POST", "/api/v5/trade/cancel-order"): self._rest_cancel,
-                     ("GET", "/api/v5/trade/order"): self._rest_query}.get((m, path))
+            route = self._routes.get((m, path))
             if route is None:
-                if path in ("/api/v5/trade/order", "/api/v5/trade/batch-orders", "/api/v5/trade/cancel-order",
-                            "/api/v5/public/time",
-                            "/api/v5/public/instruments"):
+                if path in self._paths:
                     return 405, b"", b'{"code":"405","msg":"Method Not Allowed","data":[]}'
                 return 404, b"", b'{"code":"404","msg":"Not Found","data":[]}'
             key = self._auth(req)
@@ -240,28 +250,151 @@ class Okx:
     def _rest_batch_place(self, req, key, in_us):
         """``POST /api/v5/trade/batch-orders``: up to 20 orders; code 0 all placed, 1 none, 2 some."""
         _check_exp_time(req.header(b"exptime"))
+        return self._rest_batch(req, key, in_us, self._place_item, "orders")
+
+    def _rest_batch_cancel(self, req, key, in_us):
+        """``POST /api/v5/trade/cancel-batch-orders``: up to 20 cancels, per-item sCode."""
+        return self._rest_batch(req, key, in_us, self._cancel_item, "orders")
+
+    def _rest_batch_amend(self, req, key, in_us):
+        """``POST /api/v5/trade/amend-batch-orders``: up to 20 amends, per-item sCode (expTime as for orders)."""
+        _check_exp_time(req.header(b"exptime"))
+        return self._rest_batch(req, key, in_us, self._amend_item, "orders")
+
+    def _rest_batch(self, req, key, in_us, fn, what):
         try:
-            orders = orjson.loads(req.body) if req.body else None
+            args = orjson.loads(req.body) if req.body else None
         except orjson.JSONDecodeError:
             raise OkxError("50002", "JSON syntax error") from None
-        if not isinstance(orders, list) or not orders or not all(isinstance(a, dict) for a in orders):
+        if not isinstance(args, list) or not args or not all(isinstance(a, dict) for a in args):
             raise OkxError("50002", "JSON syntax error")
-        if len(orders) > 20:
-            raise OkxError("51000", "Parameter orders error")  # at most 20 per batch
-        items = []
-        for a in orders:
-            try:
-                items.append(self._place_item(a, key.account, False))
-            except (OkxItemError, OkxError) as e:
-                code, msg = (e.scode, e.smsg) if isinstance(e, OkxItemError) else (e.code, e.msg)
-                items.append({"clOrdId": str(a.get("clOrdId", "")), "ordId": "", "tag": str(a.get("tag", "")),
-                              "ts": str(now_ms()), "sCode": code, "sMsg": msg, "subCode": ""})
+        if len(args) > 20:
+            raise OkxError("51000", f"Parameter {what} error")  # at most 20 per batch
+        items = self._batch_items(fn, args, key.account, False)
         ok = sum(1 for i in items if i["sCode"] == "0")
         if ok == len(items):
             return self._ok(items, in_us)
         if ok == 0:
             return self._ok(items, in_us, code="1", msg="Operation failed.")
         return self._ok(items, in_us, code="2", msg="Bulk operation partially succeeded.")
+
+    def _batch_items(self, fn, args: list, account: str, via_ws: bool) -> list[dict]:
+        """Each item in turn, as OKX places a batch; an item's error is its own sCode/sMsg."""
+        items = []
+        for a in args:
+            try:
+                items.append(fn(a, account, via_ws))
+            except (OkxItemError, OkxError) as e:
+                code, msg = (e.scode, e.smsg) if isinstance(e, OkxItemError) else (e.code, e.msg)
+                item = {"clOrdId": str(a.get("clOrdId", "")), "ordId": str(a.get("ordId", "")),
+                        "ts": str(now_ms()), "sCode": code, "sMsg": msg, "subCode": ""}
+                if fn == self._place_item:
+                    item["ordId"] = ""
+                    item["tag"] = str(a.get("tag", ""))
+                elif fn == self._amend_item:
+                    item["reqId"] = str(a.get("reqId", ""))
+                items.append(item)
+        return items
+
+    def _rest_amend(self, req, key, in_us):
+        _check_exp_time(req.header(b"exptime"))
+        body = self._json_body(req)
+        return self._item_reply(self._amend_item, body, key, in_us, via_ws=False)
+
+    def _query(self, req) -> dict:
+        return dict(p.split("=", 1) for p in req.query.split("&") if "=" in p)
+
+    def _rest_pending(self, req, key, in_us):
+        """``GET /api/v5/trade/orders-pending``: the account's open orders, newest first, up to ``limit`` (100)
+        a page; ``after`` / ``before`` page by ordId. Spot only here: another instType lists nothing."""
+        q = self._query(req)
+        it = q.get("instType")
+        if it is not None and it not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
+            raise OkxError("51000", "Parameter instType error")
+        try:
+            limit = int(q.get("limit") or 100)
+            after = int(q["after"]) if q.get("after") else None
+            before = int(q["before"]) if q.get("before") else None
+        except ValueError:
+            raise OkxError("51000", "Parameter limit error") from None
+        if not 1 <= limit <= 100:
+            raise OkxError("51000", "Parameter limit error")
+        state = q.get("state")
+        if state not in (None, "", "live", "partially_filled"):
+            raise OkxError("51000", "Parameter state error")
+        inst = q.get("instId")
+        orders = [] if it not in (None, "SPOT") else self.ex.open_orders(key.account, inst or None)
+        out = []
+        for o in sorted(orders, key=lambda o: o.oid, reverse=True):
+            if after is not None and o.oid >= after or before is not None and o.oid <= before:
+                continue
+            if state and STATE[o.status] != state:
+                continue
+            out.append(self.order_view(o))
+            if len(out) == limit:
+                break
+        return self._ok(out, in_us)
+
+    def _rest_balance(self, req, key, in_us):
+        """``GET /api/v5/account/balance[?ccy=A,B]``: the trading account; per currency availBal (free),
+        frozenBal (in open orders), cashBal (both)."""
+        q = self._query(req)
+        want = [c for c in q.get("ccy", "").split(",") if c] if q.get("ccy") else None
+        if want is not None and len(want) > 20:
+            raise OkxError("51000", "Parameter ccy error")
+        acct = self.ex.account(key.account)
+        now = str(now_ms())
+        details = []
+        for ccy, (free, locked) in sorted(acct.balances.items()):
+            if want is not None and ccy not in want or (want is None and not free and not locked):
+                continue
+            details.append({"ccy": ccy, "availBal": s(free), "frozenBal": s(locked), "cashBal": s(free + locked),
+                            "eq": s(free + locked), "availEq": s(free + locked), "ordFrozen": s(locked),
+                            "uTime": now})
+        return self._ok([{"adjEq": "", "details": details, "totalEq": "", "uTime": now}], in_us)
+
+    def _rest_cancel_all_after(self, req, key, in_us):
+        """``POST /api/v5/trade/cancel-all-after``: ``timeOut`` "0" (off) or 10-120 s; every open order of the
+        account is cancelled when it lapses unless re-armed. 1 request per second per account."""
+        body = self._json_body(req)
+        t = body.get("timeOut")
+        if t in (None, ""):
+            raise empty("timeOut")
+        try:
+            secs = int(str(t))
+        except ValueError:
+            raise OkxError("51000", "Parameter timeOut error") from None
+        if secs != 0 and not 10 <= secs <= 120:
+            raise OkxError("51000", "Parameter timeOut error")
+        tag = str(body.get("tag", "") or "")
+        if not _TAG_RE.match(tag):
+            raise OkxError("51000", "Parameter tag error")
+        account, now = key.account, now_ms()
+        last = self._caa_last.get(account)
+        if last is not None and now - last < 1000:
+            raise OkxError("50011", "Rate limit reached. Please refer to API documentation and throttle requests "
+                           "accordingly.", 429)
+        self._caa_last[account] = now
+        prev = self._caa.pop(account, None)
+        if prev is not None:
+            prev[1].cancel()
+        trigger = 0
+        if secs:
+            import asyncio
+            trigger = now + secs * 1000
+            timer = asyncio.get_running_loop().call_later(secs, self._cancel_all_now, account)
+            self._caa[account] = (trigger, timer)
+        return self._ok([{"triggerTime": str(trigger), "tag": tag, "ts": str(now)}], in_us)
+
+    def _cancel_all_now(self, account: str) -> None:
+        """The dead-man's switch fired: every open order of the account is cancelled."""
+        self._caa.pop(account, None)
+        now = now_ms()
+        for o in list(self.ex.open_orders(account)):
+            self.ex.cancel(o, now)
+            o.cancel_source = "20"   # "Cancel all after triggered"
+            if self.stream.subs:
+                self.stream.canceled(o, now)
 
     def _rest_cancel(self, req, key, in_us):
         body = self._json_body(req)
@@ -292,13 +425,14 @@ class Okx:
         return self._ok([self.order_view(o)], in_us)
 
     # ================================================================ order logic (REST and WS)
-    def _rate(self, account: str, inst: str) -> None:
+    def _rate(self, account: str, inst: str, kind: str = "place") -> None:
+        """Place and amend each have their own limit per account and instrument (shared by REST and WS)."""
         if not self.limit_per_2s:
             return
         now = now_ms()
-        w = self._rl.get((account, inst))
+        w = self._rl.get((account, inst, kind))
         if w is None or now - w[0] >= 2000:
-            self._rl[(account, inst)] = [now, 1]
+            self._rl[(account, inst, kind)] = [now, 1]
             return
         w[1] += 1
         if w[1] > self.limit_per_2s:
@@ -391,16 +525,22 @@ class Okx:
                 raise OkxItemError("51016", "Client order ID already exists.")
         tif = {"fok": "FOK", "ioc": "IOC"}.get(ot, "GTC")
         post_only = ot == "post_only"
+        stp_mode = a.get("stpMode") or "cancel_maker"   # OKX's mandatory STP; the taker's mode decides
+        if stp_mode not in _STP:
+            raise OkxError("51000", "Parameter stpMode error")
+        if stp_mode == "cancel_both" and ot == "fok":
+            raise OkxItemError("54036", "You can't place fill or kill orders when self-trade prevention is set to "
+                               "both maker and taker orders.")
         extra = {"ordType": ot, "tdMode": td, "tag": tag, "tgtCcy": a.get("tgtCcy", ""), "sz": sz,
-                 "px": px if ot != "market" else ""}
+                 "px": px if ot != "market" else "", "stpMode": stp_mode}
         try:
             if ot == "market":
                 o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "MARKET",
                                   qty=None if quote_sized else dsz, quote_qty=dsz if quote_sized else None,
-                                  tif="IOC", cid=cl, now=now, extra=extra)
+                                  tif="IOC", cid=cl, now=now, extra=extra, stp=_STP[stp_mode])
             else:
                 o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "LIMIT", price=dpx, qty=dsz,
-                                  tif=tif, post_only=post_only, cid=cl, now=now, extra=extra)
+                                  tif=tif, post_only=post_only, cid=cl, now=now, extra=extra, stp=_STP[stp_mode])
         except Reject as r:
             if r.reason == "INSUFFICIENT":
                 raise OkxItemError("51008", f"Order failed. Insufficient {r.asset} balance in account") from None
@@ -409,10 +549,19 @@ class Okx:
                 o = self._cancelled_post_only(account, sp, buy, dpx, dsz, cl, now, extra)
             else:
                 raise OkxItemError("51016", "Client order ID already exists.") from None
+        self._stp_sources(o)
         if self.stream.subs:
             self.stream.placed(o, now)
         return {"clOrdId": cl, "ordId": str(o.oid), "tag": tag, "ts": str(now), "sCode": "0", "sMsg": "",
                 "subCode": ""}
+
+    def _stp_sources(self, o) -> None:
+        """Orders self-trade prevention cancelled carry cancelSource 32 ("Self trade prevention")."""
+        if o.status == "EXPIRED_IN_MATCH":
+            o.cancel_source = "32"
+        for m, px, _q, _tid, _ex in self.ex.touched:
+            if px is None:
+                m.cancel_source = "32"
 
     def _cancelled_post_only(self, account, sp, buy, px, sz, cl, now, extra):
         from .book import Order
@@ -442,6 +591,78 @@ class Okx:
             self.stream.canceled(o, now)
         return {"clOrdId": o.cid, "ordId": str(o.oid), "ts": str(now), "sCode": "0", "sMsg": "", "subCode": ""}
 
+    def _amend_item(self, a: dict, account: str, via_ws: bool) -> dict:
+        """amend-order: newSz (the new total, filled part included) and/or newPx of an open order. The order keeps
+        its ordId and clOrdId; ``cxlOnFail`` cancels it when the amend fails. Priority in the queue follows
+        `Exchange.amend` (docs/venues/okx.md)."""
+        sp = self._spec(a, via_ws)
+        oid, cl = a.get("ordId"), a.get("clOrdId")
+        if not oid and not cl:
+            raise OkxItemError("51003", "Either client order ID or order ID is required.")
+        req = str(a.get("reqId", "") or "")
+        if req and not _CL_RE.match(req):
+            raise OkxError("51000", "Parameter reqId error")
+        cxl = a.get("cxlOnFail", False)
+        if cxl not in (True, False, "true", "false"):
+            raise OkxError("51000", "Parameter cxlOnFail error")
+        cxl = cxl in (True, "true")
+        nsz, npx = a.get("newSz"), a.get("newPx")
+        nsz = None if nsz in (None, "") else str(nsz)
+        npx = None if npx in (None, "") else str(npx)
+        if nsz is None and npx is None:
+            raise OkxItemError("51500", "You must enter a price, quantity, or TP/SL")
+        for name, v in (("newSz", nsz), ("newPx", npx)):
+            if v is not None and not _NUM_RE.match(v):
+                raise OkxError("51000", f"Parameter {name} error")
+        self._rate(account, sp.symbol, "amend")
+        now = now_ms()
+        o = self._find(account, str(oid) if oid else None, str(cl) if cl else None)
+        if o is None or o.symbol != sp.symbol:
+            raise OkxItemError("51603", "Order does not exist.")
+        if o.status not in OPEN:
+            raise OkxItemError("51503", "Your order has already been filled or canceled.")
+        try:
+            dsz = D(nsz) if nsz is not None else None
+            dpx = D(npx) if npx is not None else None
+            if o.otype != "LIMIT":
+                raise OkxItemError("51506", "Order modification unavailable for the order type.")
+            if dpx is not None and (dpx <= 0 or dpx % sp.tick):
+                raise OkxItemError("51000", "Parameter newPx error")
+            if dsz is not None and (dsz <= 0 or dsz % sp.step):
+                raise OkxItemError("51121", "Order quantity must be a multiple of the lot size.")
+            if dsz is not None and dsz < sp.min_qty:
+                raise OkxItemError("51020", "Your order should meet or exceed the minimum order amount.")
+            post_only = o.extra.get("ordType") == "post_only"
+            try:
+                self.ex.amend(o, now, qty=dsz, price=dpx, post_only=post_only)
+                if o.status == "EXPIRED":   # a total at or below the filled part: OKX calls the order filled
+                    o.status = "FILLED"
+            except Reject as r:
+                if r.reason == "NO_CHANGE":   # the order already is what was asked for
+                    return {"clOrdId": o.cid, "ordId": str(o.oid), "reqId": req, "ts": str(now), "sCode": "0",
+                            "sMsg": "", "subCode": ""}
+                if r.reason == "WOULD_TAKE":
+                    raise OkxItemError("51511", "Modification failed as the order price did not meet the "
+                                       "requirement for Post Only.") from None
+                if r.reason == "INSUFFICIENT":
+                    raise OkxItemError("51502", "Unable to edit order: insufficient balance or margin.") from None
+                raise
+        except OkxItemError:
+            if cxl and o.status in OPEN:   # cxlOnFail: the order goes with its failed amend
+                self.ex.cancel(o, now)
+                o.cancel_source = "1"
+                if self.stream.subs:
+                    self.stream.canceled(o, now)
+            raise
+        if dsz is not None:
+            o.extra["sz"] = nsz
+        if dpx is not None:
+            o.extra["px"] = npx
+        if self.stream.subs:
+            self.stream.amended(o, now, req)
+        return {"clOrdId": o.cid, "ordId": str(o.oid), "reqId": req, "ts": str(now), "sCode": "0", "sMsg": "",
+                "subCode": ""}
+
     def snapshot(self) -> list[dict]:
         return self.ex.snapshot(self.venue_status)
 
@@ -464,7 +685,8 @@ class Okx:
             "posSide": "net", "px": e["px"], "pxType": "", "pxUsd": "", "pxVol": "", "quickMgnType": "",
             "rebate": "0", "rebateCcy": sp.quote if o.side == "BUY" else sp.base, "reduceOnly": "false",
             "side": o.side.lower(), "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "", "source": "",
-            "state": STATE[o.status], "stpId": "", "stpMode": "cancel_maker", "sz": e["sz"], "tag": e["tag"],
+            "state": STATE[o.status], "stpId": "", "stpMode": e.get("stpMode", "cancel_maker"), "sz": e["sz"],
+            "tag": e["tag"],
             "tdMode": e["tdMode"], "tgtCcy": e["tgtCcy"], "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "",
             "tradeId": str(last[2]) if last else "", "tradeQuoteCcy": sp.quote, "uTime": str(o.utime)}
 
@@ -492,6 +714,10 @@ class Okx:
         return len(sessions)
 
 
+# WebSocket order operations -> the item handler of the venue
+_WS_OPS = {"order": lambda v: v._place_item, "batch-orders": lambda v: v._place_item,
+           "cancel-order": lambda v: v._cancel_item, "batch-cancel-orders": lambda v: v._cancel_item,
+           "amend-order": lambda v: v._amend_item, "batch-amend-orders": lambda v: v._amend_item}
 LIVE_WS_HOSTS = frozenset(("ws.okx.com", "wseea.okx.com", "wsus.okx.com"))
 DEMO_WS_HOSTS = frozenset(("wspap.okx.com", "wseeapap.okx.com", "wsuspap.okx.com"))
 UPGRADE_NOTICE_MSG = "The connection will soon be closed for a service upgrade. Please reconnect."
@@ -548,7 +774,7 @@ class OkxWsSession:
             return self._login(msg)
         if op in ("subscribe", "unsubscribe"):
             return self._subscribe(op, msg)
-        if op not in ("order", "cancel-order", "batch-orders", "batch-cancel-orders"):
+        if op not in _WS_OPS:
             return self._event_error("60012", f"Invalid request: {payload[:200].decode('utf-8', 'replace')}")
         rid = msg.get("id", "")
         if not isinstance(rid, str) or (rid and not _CL_RE.match(rid)):
@@ -563,9 +789,9 @@ class OkxWsSession:
         if batch:
             return self._batch(rid, op, args, msg, in_us)
         a = args[0]
-        fn = self.v._place_item if op == "order" else self.v._cancel_item
+        fn = _WS_OPS[op](self.v)
         try:
-            if op == "order" and "expTime" in msg:
+            if op in ("order", "amend-order") and "expTime" in msg:
                 _check_exp_time(msg["expTime"])
             item = fn(a, self.key.account, True)
             return self._op_reply(rid, op, "0", "", [item], in_us)
@@ -578,23 +804,14 @@ class OkxWsSession:
             return self._op_reply(rid, op, e.code, e.msg, [], in_us)
 
     def _batch(self, rid, op, args, msg, in_us) -> bytes:
-        """``batch-orders`` / ``batch-cancel-orders``: per-item sCode; code 0 all ok, 1 none, 2 some."""
-        place = op == "batch-orders"
-        if place and "expTime" in msg:
+        """``batch-orders`` / ``batch-cancel-orders`` / ``batch-amend-orders``: per-item sCode; code 0 all ok,
+        1 none, 2 some."""
+        if op != "batch-cancel-orders" and "expTime" in msg:
             try:
                 _check_exp_time(msg["expTime"])
             except OkxError as e:
                 return self._op_reply(rid, op, e.code, e.msg, [], in_us)
-        fn = self.v._place_item if place else self.v._cancel_item
-        items = []
-        for a in args:
-            try:
-                items.append(fn(a, self.key.account, True))
-            except (OkxItemError, OkxError) as e:
-                code, m = (e.scode, e.smsg) if isinstance(e, OkxItemError) else (e.code, e.msg)
-                items.append({"clOrdId": str(a.get("clOrdId", "")), "ordId": str(a.get("ordId", "")),
-                              "tag": str(a.get("tag", "")), "ts": str(now_ms()), "sCode": code, "sMsg": m,
-                              "subCode": ""})
+        items = self.v._batch_items(_WS_OPS[op](self.v), args, self.key.account, True)
         ok = sum(1 for i in items if i["sCode"] == "0")
         code = "0" if ok == len(items) else "1" if ok == 0 else "2"
         return self._op_reply(rid, op, code, "", items, in_us)

@@ -24,6 +24,7 @@ import orjson
 from .private_stream import PrivateStream
 
 _ZERO = Decimal(0)
+STATE_OF = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled"}
 
 
 class OkxOrdersStream(PrivateStream):
@@ -62,11 +63,23 @@ class OkxOrdersStream(PrivateStream):
             else:
                 self._push(m, "filled" if executed == m.qty else "partially_filled", now, executed, (px, q, tid))
 
+    def amended(self, o: Any, now: int, req_id: str) -> None:
+        """An amend took effect: the order's new state (with its fills, if the new price traded), then the
+        resting orders it traded against."""
+        touched = self.take_touched()
+        if self.subs.get(o.account):
+            self._push(o, STATE_OF.get(o.status, "live"), now, o.executed, o.fills[-1] if o.fills else None,
+                       amend=("0", req_id))
+        for m, px, q, tid, executed in touched:
+            if self.subs.get(m.account) and px is not None:
+                self._push(m, "filled" if executed == m.qty else "partially_filled", now, executed, (px, q, tid))
+
     def canceled(self, o: Any, now: int) -> None:
         if self.subs.get(o.account):
             self._push(o, "canceled", now, o.executed, None)
 
-    def _push(self, o: Any, state: str, now: int, cum: Decimal, fill: tuple | None) -> None:
+    def _push(self, o: Any, state: str, now: int, cum: Decimal, fill: tuple | None,
+              amend: tuple[str, str] = ("", "")) -> None:
         from .okx import s
         v = self.v
         item = v.order_view(o)
@@ -75,7 +88,7 @@ class OkxOrdersStream(PrivateStream):
                      "tradeId": str(fill[2]) if fill else "", "fillTime": str(now) if fill else "",
                      "fillFee": "0", "fillFeeCcy": item["feeCcy"] if fill else "", "execType": "" if not fill
                      else ("T" if o.fills and o.fills[-1] is fill else "M"), "code": "0", "msg": "",
-                     "amendResult": "", "reqId": "", "cancelSource": o.cancel_source or ""})
+                     "amendResult": amend[0], "reqId": amend[1], "cancelSource": o.cancel_source or ""})
         for session, args in list(self.subs.get(o.account, {}).items()):
             for arg in args:
                 if arg.get("instId") not in (None, o.symbol) or arg.get("instType") not in ("SPOT", "ANY"):

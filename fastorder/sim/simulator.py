@@ -134,7 +134,9 @@ class Simulator:
         if kind == "rest":
             return f"{'https' if self.tls else 'http'}://{host}:{site.port}"
         if kind == "events":   # the private order stream's endpoint (HTX: /ws/v2, no order entry)
-            path = EVENT_WS_PATHS[venue]
+            path = EVENT_WS_PATHS.get(venue)
+            if path is None:
+                raise ValueError(f"{venue}: no private order stream in the simulator yet")
             return f"{'wss' if self.tls else 'ws'}://{host}:{site.port}{path}"
         if kind == "ws":
             path = WS_PATHS[venue]
@@ -146,7 +148,9 @@ class Simulator:
     def urls(self) -> dict:
         out = {}
         for v in self.venues:
-            out[v] = {"rest": self.url(v, "rest"), "events": self.url(v, "events")}
+            out[v] = {"rest": self.url(v, "rest")}
+            if v in EVENT_WS_PATHS:   # (the futures user data stream is not simulated yet)
+                out[v]["events"] = self.url(v, "events")
             if WS_PATHS[v]:
                 out[v]["ws"] = self.url(v, "ws")
         return out

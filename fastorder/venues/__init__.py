@@ -109,6 +109,7 @@ def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, m
             passphrase: str, ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
             td_mode: str = "cash", simulated: bool = False,
             region: Literal["global", "eea", "us"] = "global", order_ttl_ms: int | None = None,
+            amend_cxl_on_fail: bool = False,
             url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
             timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
             resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
@@ -179,7 +180,8 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     `await session.recover()` settles the unsettled ones after a restart), address= / ws_address= (connect to
     these IPs, keeping the hostname for SNI and Host), reprobe= / reprobe_interval= (candidate addresses
     re-probed in the background), simulated= / region= (OKX demo trading and regional hosts, see
-    fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none), spin_us= (wait for each reply
+    fastorder.venues.okx.HOSTS), order_ttl_ms= (OKX: expTime on every order; WS default 10 s, 0 for none),
+    amend_cxl_on_fail= (OKX: cxlOnFail on every amend, the order is cancelled when its amend fails), spin_us= (wait for each reply
     by polling the socket for up to this many µs instead of sleeping in epoll: burns the core, blocks the event
     loop meanwhile — for a dedicated core), tls_engine= ("compiled", the default: OpenSSL inside the compiled
     transport, direct writes and spin mode over TLS; "loop": the event loop's TLS transport; both verify as

@@ -259,6 +259,34 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
                                                      orig_client_order_id=clid, logged_on=self.logged_on),
             clid, lat, t_call, "query", rest)
 
+    async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,
+                     new_clid: str | None) -> Ack:
+        """PUT /fapi/v1/order / order.modify (LIMIT orders; the amended order goes to the back of the queue).
+        The venue needs side, quantity and price every time: the order is queried first for what the call leaves
+        out (one more request). An outcome left unknown is settled by querying the order, as for a new order."""
+        if new_clid is not None:
+            raise self._not_supported("a new client order id on amend", "amend_order without new_client_order_id")
+        cur = await self.query_order(info.name, order_id=order_id, client_order_id=clid)
+        qty = quantity if quantity is not None else cur.quantity
+        px = price if price is not None else cur.price
+        oid = int(order_id) if order_id is not None else None
+        if self.ledger.rate_limit:   # the ORDERS windows count a modify like a new order (Modify Order, weight)
+            self.guard.check(self._order_costs(info), clid)
+        lat = Latency()
+        t_call = time.perf_counter_ns()
+        ts = self.now_ms()
+        try:
+            return await self._call(
+                info,
+                lambda b: self._rest_enc.modify_request(b, info.name, cur.side, timestamp=ts, quantity=qty, price=px,
+                                                        order_id=oid, orig_client_order_id=clid, rules=info.rules),
+                lambda b, rid: self._ws_enc.order_modify(b, rid, info.name, cur.side, timestamp=ts, quantity=qty,
+                                                         price=px, order_id=oid, orig_client_order_id=clid,
+                                                         rules=info.rules, logged_on=self.logged_on),
+                clid, lat, t_call, "amend")
+        except _Unknown as u:
+            return await self.reconcile(info, clid or cur.client_order_id, u.cause, lat, order_id=oid)
+
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
         rows = await self._account_call("GET", "/fapi/v1/openOrders",
                                         [("symbol", info.name)] if info is not None else [], "query")

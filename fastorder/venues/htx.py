@@ -39,7 +39,6 @@ from fastorder.types import (
     CANCEL_REQUESTED,
     CANCELED,
     FILLED,
-    FINAL_STATES,
     NEW,
     NOT_SENT,
     PARTIALLY_FILLED,
@@ -143,6 +142,8 @@ class HtxSession(Session):
             raise ConfigError(f"htx has no {env} environment: HTX shut its testnet down and has no demo trading; "
                               f"use env='live' (url={AWS_REST_URL!r} for its AWS host)", field="env")
         super().__init__(**kw)
+        if self.rest.host == "api-aws.huobi.pro":   # its order/account pushes from the same AWS host [D]
+            self.default_events_url = "wss://api-aws.huobi.pro/ws/v2"
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)
@@ -449,6 +450,41 @@ class HtxSession(Session):
                    exchange_ts_ms=o.get("finished-at") or o.get("created-at"), reconciled=reconciled, latency=lat,
                    raw=raw)
 
+    # -- dead man's switch: POST /v2/algo-orders/cancel-all-after ---------------------------------------------
+    def _cancel_after_range(self) -> tuple[float, float]:
+        """HTX takes 0 (off) or at least 5 whole seconds; it names no maximum (an int: up to 2**31-1)."""
+        return 5.0, float(2**31 - 1)
+
+    async def _arm_cancel_after(self, seconds: float) -> None:
+        """(Re-)arm the switch for `seconds` (whole seconds, rounded down: never later than asked). The reply
+        is in the v2 envelope: code 200 is success; 1002/1003 (signature) AuthenticationError, 1006
+        RateLimited, any other code VenueError."""
+        timeout_s = max(5, int(seconds))
+        enc = self._encoder()
+        buf = self._buf
+        buf.clear()
+        enc.cancel_all_after_request(buf, timeout_s, timestamp_s=self.now_ms() // 1000)
+        try:
+            resp = await self.rest_send(buf.getvalue(), Latency(), perf_ns())
+        except _Unknown as u:
+            raise ConnectionLost(f"htx: the dead man's switch got no reply ({u.cause})") from None
+        if resp.status >= 500:
+            raise VenueError(VENUE, resp.status, "server error arming the dead man's switch",
+                             http_status=resp.status)
+        try:
+            d = orjson.loads(resp.body)
+            code = int(d["code"])
+        except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+            raise VenueError(VENUE, resp.status, "unreadable reply arming the dead man's switch") from None
+        if code == 200:
+            return
+        msg = str(d.get("message", ""))
+        if code in (1002, 1003):
+            raise AuthenticationError(VENUE, code, msg)
+        err = RateLimited(VENUE, code, msg) if code == 1006 else VenueError(VENUE, code, msg)
+        self.ledger.refused(err)
+        raise err
+
     # -- batches: POST /v1/order/batch-orders and /v1/order/orders/batchcancel --------------------------------
     async def _batch_item(self, o: dict[str, Any], scratch: WriteBuffer, ts: int) -> tuple[Any, ...]:
         """One order of place_orders, checked as place_order checks it (and encoded once alone, so every
@@ -486,30 +522,6 @@ class HtxSession(Session):
             item["self_match_prevent"] = smp
         return info, side, quantity if quantity is not None else amount, price, clid, item
 
-    def _begin(self, info: SymbolInfo, clid: str, side: str, quantity: Any, price: Any) -> None:
-        """An order of a batch about to be sent, book-kept as place_order keeps one: its client id live (or
-        ClientIdInUse), the stream told, the journal's pending record."""
-        if clid in self.live_ids:
-            raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
-                                "use a new id", field="client_order_id")
-        self.live_ids.add(clid)
-        if self.stream is not None:
-            self.stream.track(clid, info.name)
-        if self.journal is not None:
-            now = self.now_ms()
-            self.journal.sent(VENUE, info.name, clid, side, quantity, price, now, now + self.acceptance_window_ms)
-
-    def _unsent(self, clid: str, status: str) -> None:
-        self.live_ids.discard(clid)
-        if self.journal is not None:
-            self.journal.final(clid, status)
-
-    def _done(self, clid: str, ack: Ack) -> None:
-        if ack.status in FINAL_STATES:
-            self.live_ids.discard(clid)
-        if self.journal is not None:
-            self.journal.final(clid, ack.status, ack.order_id)
-
     async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
         """Each order checked alone first (a bad one is its own result, the rest still go), then batches of up
         to 10 in flight together. Each order is journalled and its client id live before its batch is sent;
@@ -538,18 +550,17 @@ class HtxSession(Session):
                           results: list[Ack | BaseException | None]) -> None:
         t_call = perf_ns()
         lat = Latency()
-        if self.rate_limit:
-            try:
-                self.guard.check(self._request_costs("batch", None))
-            except FastorderError as exc:   # refused locally: nothing sent
-                for i, _ in chunk:
-                    results[i] = exc
-                return
+        try:
+            self.ledger.check("batch", None)
+        except FastorderError as exc:   # refused locally: nothing sent
+            for i, _ in chunk:
+                results[i] = exc
+            return
         sent: list[tuple[int, tuple[Any, ...]]] = []
         for i, p in chunk:
             info, side, qty, price, clid, _item = p
             try:
-                self._begin(info, clid, side, qty, price)
+                self.ledger.begin(info, clid, side, qty, price, costs={})   # the batch request is counted
             except FastorderError as exc:
                 results[i] = exc
                 continue
@@ -574,18 +585,18 @@ class HtxSession(Session):
                                        self._sent_ms(t_call))
             else:
                 for _, p in sent:
-                    self._unsent(p[4], NOT_SENT)
+                    self.ledger.unsent(p[4], NOT_SENT)
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:   # the whole request refused, or never sent
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             for i, p in sent:
-                self._unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
+                self.ledger.unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
                 results[i] = exc
             return
         except TRANSPORT_ERRORS + (TypeError, ValueError) as exc:
             if not lat.client_ns:
                 for i, p in sent:
-                    self._unsent(p[4], NOT_SENT)
+                    self.ledger.unsent(p[4], NOT_SENT)
                     results[i] = exc
                 return
             await self._settle_batch(sent, exc, lat, t_call, results)
@@ -608,15 +619,15 @@ class HtxSession(Session):
             if x.get("order-id") is not None and not x.get("err-code"):
                 ack = Ack(VENUE, info.name, clid, str(x["order-id"]), ACCEPTED, side, "", "", "", "", None, False,
                           lat, x)
-                self._done(clid, ack)
+                self.ledger.settled(clid, ack)
                 results[i] = ack
                 continue
             err = error_for(str(x.get("err-code", "")), str(x.get("err-msg", "")), clid, "place")
             if isinstance(err, _Unknown):   # the venue says this order's outcome is unknown: ask
                 unknown.append((i, p))
                 continue
-            self.guard.rate_limited(err)
-            self._unsent(clid, REJECTED)
+            self.ledger.refused(err)
+            self.ledger.unsent(clid, REJECTED)
             results[i] = err
         if unknown:
             await self._settle_batch(unknown, VenueError(VENUE, "unexpected", "batch reply without this order"),
@@ -633,7 +644,7 @@ class HtxSession(Session):
             except ExecutionUnknown as exc:
                 results[i] = exc
                 return
-            self._done(clid, ack)
+            self.ledger.settled(clid, ack)
             results[i] = ack
         await asyncio.gather(*(one(i, p) for i, p in sent))
 
@@ -649,8 +660,7 @@ class HtxSession(Session):
             t_call = perf_ns()
             part = [ids[i] for i in idx]
             try:
-                if self.rate_limit:
-                    self.guard.check(self._request_costs("batch_cancel", info))
+                self.ledger.check("batch_cancel", info)
                 enc = self._encoder()
                 buf = self._buf
                 buf.clear()
@@ -667,7 +677,7 @@ class HtxSession(Session):
                                        for i in idx))
                 return
             except FastorderError as exc:
-                self.guard.rate_limited(exc)
+                self.ledger.refused(exc)
                 for i in idx:
                     results[i] = exc
                 return
@@ -703,8 +713,8 @@ class HtxSession(Session):
                 status = None
                 if code == "order-orderstate-error":
                     try:
-                        status = _CANCEL_CODE.get(int(x.get("order-state")))
-                    except (TypeError, ValueError):
+                        status = _CANCEL_CODE.get(int(x["order-state"]))
+                    except (KeyError, TypeError, ValueError):
                         status = None
                 if status is not None:
                     ack = Ack(venue=VENUE, symbol=info.name, client_order_id=str(x.get("client-order-id") or clid
@@ -736,8 +746,7 @@ class HtxSession(Session):
         """A request off the order path (listings, cancel-all): its cost taken, the reply's parsed body or the
         typed error. A request whose reply never came is ConnectionLost (nothing to reconcile: the caller
         asks again)."""
-        if self.rate_limit:
-            self.guard.check(self._request_costs(kind, info))
+        self.ledger.check(kind, info)
         try:
             return await self._send(encode, None, Latency(), perf_ns(), "query")
         except _Unknown as u:
@@ -746,7 +755,7 @@ class HtxSession(Session):
                 raise cause from None
             raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
         except FastorderError as exc:
-            self.guard.rate_limited(exc)
+            self.ledger.refused(exc)
             raise
 
     def _info_for(self, name: str) -> SymbolInfo:

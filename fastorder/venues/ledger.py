@@ -68,16 +68,19 @@ class Ledger:
         self.stream: Any = None   # the session's order stream once open: it learns each order before its events
 
     # -- orders -------------------------------------------------------------------------------------------
-    def begin(self, info: SymbolInfo, clid: str, side: str, quantity: Any, price: Any) -> None:
+    def begin(self, info: SymbolInfo, clid: str, side: str, quantity: Any, price: Any, *,
+              costs: dict[str, int] | None = None) -> None:
         """An order about to be sent: refused (ClientIdInUse, the guard's RateLimited) before anything is
         written, else its client id is live, the stream tracks it and the journal has it pending (a journal
-        that cannot write raises JournalError: the order is then not sent)."""
+        that cannot write raises JournalError: the order is then not sent). `costs`: what it takes from the
+        rate-limit windows, if not `order_costs(info)` (an order of a venue batch request: {}, the request
+        being counted once in its own window)."""
         live = self.live_ids
         if clid in live:
             raise ClientIdInUse(f"client_order_id {clid!r} belongs to an order of this session that is still live; "
                                 "use a new id", field="client_order_id")
         if self.rate_limit:
-            self.guard.check(self.order_costs(info), clid)   # refuse locally, before sending, past a limit
+            self.guard.check(self.order_costs(info) if costs is None else costs, clid)   # refused locally
         live.add(clid)
         if self.stream is not None:
             self.stream.track(clid, info.name)   # known to the stream before its first event

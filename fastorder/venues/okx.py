@@ -30,7 +30,8 @@ from fastorder.errors import (
 )
 from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
-from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
+from fastorder.venues.base import USER_AGENT, SymbolInfo, _Unknown
+from fastorder.venues.okx_ops import OkxOps
 
 VENUE = "okx"
 
@@ -89,7 +90,8 @@ _TIMESTAMP = ("50102", "50112", "60004", "60006", "50036")
 # per-endpoint limits, 2 s windows: kind -> (window, published limit)
 _REQUEST_LIMITS = {"cancel": ("cancel", 60), "query": ("query", 60), "time": ("time", 10), "ping": ("time", 10)}
 _RATE = ("50011", "50013", "50061", "60014")
-_NOT_FOUND = ("51603", "51400", "51401", "51402")
+# 51503: an amend of an order that is filled, cancelled or unknown
+_NOT_FOUND = ("51603", "51400", "51401", "51402", "51503")
 _ORD_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
 _FILTER = ("51000", "51001", "51006", "51020", "51121", "51201", "51202", "51203", "51204", "51205")
 
@@ -139,14 +141,26 @@ def _gateway_us(d: dict[str, Any]) -> int | None:
         return None
 
 
-class OkxSession(Session):
+class OkxSession(OkxOps):
     venue = VENUE
     default_rest_url = HOSTS[("global", "live")].rest
     default_ws_url = HOSTS[("global", "live")].ws_private
     warm_path = "/api/v5/public/time"
 
     def __init__(self, *, td_mode: str = "cash", simulated: bool = False, region: str = "global",
-                 order_ttl_ms: int | None = None, **kw: Any) -> None:
+                 order_ttl_ms: int | None = None, amend_cxl_on_fail: bool = False, **kw: Any) -> None:
+        # env="demo" is OKX demo trading (as simulated=True); OKX has no testnet
+        name = kw.get("env", "demo" if simulated else "live")
+        if name == "testnet":
+            raise ConfigError("okx has no testnet; its test environment is demo trading: env='demo'", field="env")
+        if simulated and name != "demo":
+            raise ConfigError(f"simulated=True is OKX demo trading; it contradicts env={name!r}", field="env")
+        simulated = simulated or name == "demo"
+        kw["env"] = name
+        if not isinstance(amend_cxl_on_fail, bool):
+            raise ConfigError("amend_cxl_on_fail must be a bool", field="amend_cxl_on_fail")
+        #: cxlOnFail of every amend: OKX cancels the order when its amend fails
+        self.amend_cxl_on_fail = amend_cxl_on_fail
         # the environment's hosts, unless url=/ws_url= name others (a simulator, a colocated gateway)
         env = hosts(region, bool(simulated))
         self.region = region
@@ -319,6 +333,7 @@ class OkxSession(Session):
                      opts=None) -> Ack:
         # the order path, written out (no closures): it runs per order. type, tif and price were checked by
         # Session.place_order
+        rules = info.rules
         if type == "market":
             ord_type = "market"
             # spot market orders: sz in base currency (tgtCcy=base_ccy), as a limit order's would be
@@ -326,6 +341,12 @@ class OkxSession(Session):
         else:
             ord_type = "post_only" if post_only else _ORD_TYPE[tif]
             tgt = None
+        stp = exp = None
+        if opts is not None:   # the less common keywords (OkxOps._check_options took them)
+            stp = self._stp_mode(tif, opts)
+            exp = opts.expire_ms
+            if opts.quote_quantity is not None:   # spend / receive this much quote: an amount, no lot-size rule
+                quantity, tgt, rules = opts.quote_quantity, "quote_ccy", None
         s = "buy" if side == "BUY" else "sell"
         ttl = self.order_ttl_ms
         buf = self._buf
@@ -333,8 +354,8 @@ class OkxSession(Session):
         if self.transport == "rest":
             ts = self.now_ms()
             self._rest_enc.place_order_request(buf, info.name, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid,
-                                               timestamp_ms=ts, px=price, tgt_ccy=tgt, rules=info.rules,
-                                               exp_time_ms=ts + ttl if ttl else None)
+                                               timestamp_ms=ts, px=price, tgt_ccy=tgt, rules=rules,
+                                               exp_time_ms=exp or (ts + ttl if ttl else None), stp_mode=stp)
             resp = await self.rest_send(buf.getvalue(), lat, t_call)
             self._reply_headers(resp, lat)
             d, item = self._result(resp.body, resp.status, clid, lat, "place")
@@ -343,7 +364,8 @@ class OkxSession(Session):
                 raise _no_code(info)
             rid = self.next_request_id()
             self._ws_enc.order(buf, rid, info.code, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid, px=price,
-                               tgt_ccy=tgt, rules=info.rules, exp_time_ms=self.now_ms() + ttl if ttl else None)
+                               tgt_ccy=tgt, rules=rules, exp_time_ms=exp or (self.now_ms() + ttl if ttl else None),
+                               stp_mode=stp)
             d, item = self._result(await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), 200, clid,
                                    lat, "place")
         reply_ts = item.get("ts")
@@ -369,12 +391,18 @@ class OkxSession(Session):
         d, item = await self._send(
             lambda b: self._rest_enc.query_request(b, info.name, timestamp_ms=ts, ord_id=order_id, cl_ord_id=clid),
             None, clid, lat, t_call, "query")
+        return self._order_ack(item, info.name, lat, d, clid)
+
+    @staticmethod
+    def _order_ack(item: dict[str, Any], symbol: str, lat: Latency, raw: Any, clid: str | None = None) -> Ack:
+        """An order as GET /api/v5/trade/order and orders-pending list it."""
         avg = item.get("avgPx", "")
-        return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid or "",
+        return Ack(venue=VENUE, symbol=symbol, client_order_id=item.get("clOrdId") or clid or "",
                    order_id=str(item.get("ordId", "")), status=_STATE.get(item.get("state", ""), ACCEPTED),
                    side=str(item.get("side", "")).upper(), price=item.get("px", ""), quantity=item.get("sz", ""),
                    filled_qty=item.get("accFillSz", ""), avg_price="" if avg in ("", "0") else avg,
-                   exchange_ts_ms=int(item["uTime"]) if item.get("uTime") else None, latency=lat, raw=d)
+                   exchange_ts_ms=int(item["uTime"]) if str(item.get("uTime", "")).isdigit() else None, latency=lat,
+                   raw=raw)
 
     def _stream_part(self) -> Any:
         from fastorder.venues.okx_events import OkxStreamPart

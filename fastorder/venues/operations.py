@@ -40,6 +40,15 @@ class OrderOptions:
     position_side: str | None = None    # "long" / "short" (hedge mode), "net" (one-way), or the venue's value
     contracts: Any = None               # the size in the venue's contracts instead of quantity (base units)
 
+    @property
+    def perp(self) -> str:
+        """The first perpetual-swap option given ("" for none): a spot session refuses it."""
+        if self.reduce_only:
+            return "reduce_only"
+        if self.position_side is not None:
+            return "position_side"
+        return "contracts" if self.contracts is not None else ""
+
 
 def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any, reduce_only: Any = False,
                   position_side: Any = None, contracts: Any = None) -> OrderOptions:

@@ -87,6 +87,8 @@ class Settler:
                 except InvalidOrder:   # pragma: no cover - the symbol was valid when the order was sent
                     return
                 except Exception as exc:   # a query that failed in a way reconcile does not type: ask again
+                    logger.warning("%s: background query of order %s failed (%s: %s); asking again", s.venue, clid,
+                                   type(exc).__name__, exc)
                     cause = exc
         except asyncio.CancelledError:
             ack = self._offered.pop(clid, None)

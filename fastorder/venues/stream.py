@@ -8,8 +8,10 @@ Guarantees, per order (by client order id):
   (`stale`); a frame that cannot be read is skipped and logged (`malformed`), never ending the reader;
 - when the stream drops or the venue ends the subscription, the stream reconnects and resubscribes, then
   queries (REST, by client id) every order of the session that is still open and passes on what changed
-  meanwhile as events with snapshot=True; then a `StreamGap` says so (closed=True), or names the orders it
-  could not settle (closed=False). A gap is never hidden.
+  meanwhile as events with snapshot=True; where the venue lists open orders (`session.open_orders()`), the
+  account's open orders this session does not track (placed elsewhere, or whose every event was lost) are
+  passed on the same way; then a `StreamGap` says so (closed=True), or names the orders it could not settle
+  (closed=False; "open_orders" when the listing failed). A gap is never hidden.
 
 The venue pieces (how to subscribe, which frames are control frames) live in the venue's own module
 (`fastorder.venues.binance_events`).
@@ -147,8 +149,8 @@ class EventStream:
             if conn is not None:
                 try:
                     conn.send(self.part.ping_frame)
-                except Exception:   # a connection going away: its loss is handled by _on_lost
-                    pass
+                except Exception as exc:   # a connection going away: its loss is handled by _on_lost
+                    log.debug("%s stream: keep-alive not sent (%s: %s)", self.venue, type(exc).__name__, exc)
 
     # -- the reader (called by the transport for every frame that answers no request) --------------------
     def _on_frame(self, payload: bytes, binary: bool) -> None:

@@ -968,6 +968,123 @@ def test_okx_ws_faults(ctor, faulty, bad_id, bad_code):
                         {"cl_ord_id": "a"}), expect_error=error)
 
 
+okx_stp = st.one_of(st.none(), st.sampled_from(["cancel_maker", "cancel_taker", "cancel_both"]))
+
+
+@st.composite
+def okx_amends(draw) -> tuple[dict, type[BaseException] | None]:
+    """amend_body / amend_args keywords, with the error the first bad one (if any) must give."""
+    rules = draw(rules_specs)
+    kw: dict = {"ord_id": draw(st.one_of(st.none(), okx_ord_ids)), "cl_ord_id": draw(st.one_of(st.none(), okx_cl_ids)),
+                "new_sz": draw(st.one_of(st.none(), prices_for(rules, "qty"))),
+                "new_px": draw(st.one_of(st.none(), prices_for(rules, "price"))),
+                "cxl_on_fail": draw(st.booleans()), "req_id": draw(st.one_of(st.none(), okx_cl_ids))}
+    if rules is not None:
+        kw["rules"] = rules
+    fault = draw(st.sampled_from([None, None, "req", "cxl", "number"]))
+    if fault == "req":
+        kw["req_id"] = draw(st.sampled_from(["", "a" * 33, "a-b"]))
+    elif fault == "cxl":
+        kw["cxl_on_fail"] = draw(st.sampled_from([1, "true", None]))
+    elif fault == "number":
+        kw["new_sz"], _ = draw(bad_numbers)
+        kw.pop("rules", None)
+    error: type[BaseException] | None = None
+    if kw["ord_id"] is None and kw["cl_ord_id"] is None:
+        error = InvalidOrder
+    elif fault == "number":
+        error = _
+    elif fault == "cxl":
+        error = TypeError
+    elif fault == "req":
+        error = InvalidField
+    elif kw["new_sz"] is None and kw["new_px"] is None:
+        error = InvalidOrder
+    return kw, error
+
+
+@needs("okx", "buffer", "sign", "numbers")
+@FAST
+@given(okx_ctor, inst_ids, st.integers(0, 2**63 - 1), okx_amends())
+def test_okx_amend(ctor, inst_id, code, amend):
+    key, signer, passphrase = ctor
+    kw, error = amend
+    check_same(Call("okx", "OkxRest", (key, signer, passphrase), {}, "amend_body", (inst_id,), kw),
+               expect_error=error)
+    check_same(Call("okx", "OkxWs", (key, signer, passphrase), {}, "amend_args", (code,), kw), expect_error=error)
+
+
+@needs("okx", "buffer", "sign", "numbers")
+@FAST
+@given(okx_ctor, inst_ids, st.integers(0, 2**63 - 1), okx_orders(), okx_stp, okx_ts_ms,
+       st.one_of(st.none(), okx_ord_ids), st.one_of(st.none(), okx_cl_ids))
+def test_okx_batch_items(ctor, inst_id, code, order, stp, ts, ord_id, cl_ord_id):
+    key, signer, passphrase = ctor
+    kw = dict(order, stp_mode=stp)
+    td, side, ot = kw.pop("td_mode"), kw.pop("side"), kw.pop("ord_type")
+    rest = ("okx", "OkxRest", (key, signer, passphrase), {})
+    ws = ("okx", "OkxWs", (key, signer, passphrase), {})
+    check_same(Call(*rest, "order_body", (inst_id, td, side, ot), kw))
+    check_same(Call(*rest, "place_order_request", (inst_id, td, side, ot), dict(kw, timestamp_ms=ts)))
+    check_same(Call(*ws, "order_args", (code, td, side, ot), kw))
+    check_same(Call(*ws, "order", ("7", code, td, side, ot), kw))
+    error = InvalidOrder if ord_id is None and cl_ord_id is None else None
+    ids = {"ord_id": ord_id, "cl_ord_id": cl_ord_id}
+    check_same(Call(*rest, "cancel_body", (inst_id,), ids), expect_error=error)
+    check_same(Call(*ws, "cancel_args", (code,), ids), expect_error=error)
+
+
+@needs("okx", "buffer", "sign", "numbers")
+@pytest.mark.parametrize("method", ["order_body", "order_args"])
+@pytest.mark.parametrize("stp", ["CANCEL_MAKER", "", "none", 1])
+def test_okx_bad_stp(method, stp):
+    cls, first = ("OkxRest", "BTC-USDT") if method == "order_body" else ("OkxWs", 1)
+    check_same(Call("okx", cls, ("key", Signer("hmac", "secret"), "pass"), {}, method,
+                    (first, "cash", "buy", "limit"), {"sz": "1", "px": "2", "cl_ord_id": "a", "stp_mode": stp}),
+               expect_error=TypeError if stp == 1 else InvalidField)
+
+
+@needs("okx", "buffer", "sign")
+@FAST
+@given(okx_ctor, okx_ts_ms, st.one_of(st.none(), timestamps_ms), st.sampled_from(["GET", "POST"]),
+       st.from_regex(r"/api/v5/[a-z/-]{1,30}(\?[a-zA-Z]{1,8}=[A-Za-z0-9,-]{1,10})?", fullmatch=True),
+       st.binary(min_size=1, max_size=300), st.booleans())
+def test_okx_signed_request(ctor, ts, exp, method, path, body, simulated):
+    key, signer, passphrase = ctor
+    call = ("okx", "OkxRest", (key, signer, passphrase), {"simulated": simulated}, "request")
+    check_same(Call(*call, (method, path, body if method == "POST" else None),
+                    {"timestamp_ms": ts, "exp_time_ms": exp}))
+    # a GET with a body, a POST without one
+    check_same(Call(*call, (method, path, None if method == "POST" else body), {"timestamp_ms": ts}),
+               expect_error=InvalidField)
+
+
+@needs("okx", "buffer", "sign")
+@pytest.mark.parametrize(("args", "error"), [
+    (("PUT", "/a", b"{}"), InvalidField), (("GET", "a", None), InvalidField), (("GET", "/a b", None), InvalidField),
+    (("GET", "/\u00e9", None), InvalidField), (("GET", "", None), InvalidField), (("GET", b"/a", None), TypeError),
+    (("POST", "/a", "{}"), TypeError), (("POST", "/a", bytearray(b"{}")), TypeError),
+])
+def test_okx_signed_request_faults(args, error):
+    check_same(Call("okx", "OkxRest", ("key", Signer("hmac", "secret"), "pass"), {}, "request", args,
+                    {"timestamp_ms": 1}), expect_error=error)
+
+
+@needs("okx", "buffer", "sign")
+@FAST
+@given(okx_ctor, okx_request_ids, st.sampled_from(["order", "cancel-order", "amend-order", "batch-orders",
+                                                    "batch-cancel-orders", "batch-amend-orders"]),
+       st.from_regex(r'\{"instIdCode":[0-9]{1,5}\}(,\{"instIdCode":[0-9]{1,5}\}){0,3}', fullmatch=True),
+       st.one_of(st.none(), timestamps_ms))
+def test_okx_ws_op(ctor, request_id, op, args, exp):
+    key, signer, passphrase = ctor
+    call = ("okx", "OkxWs", (key, signer, passphrase), {}, "op")
+    check_same(Call(*call, (request_id, op, args.encode()), {"exp_time_ms": exp}))
+    check_same(Call(*call, (request_id, "login", args.encode()), {}), expect_error=InvalidField)
+    check_same(Call(*call, (request_id, op, b""), {}), expect_error=InvalidField)
+    check_same(Call(*call, (request_id, op, args), {}), expect_error=TypeError)
+
+
 @needs("okx", "buffer", "sign")
 @pytest.mark.parametrize("cls", ["OkxRest", "OkxWs"])
 @pytest.mark.parametrize(("where", "value", "error"), [

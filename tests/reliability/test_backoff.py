@@ -128,6 +128,36 @@ def test_queries_cancels_and_clock_syncs_count_against_the_guard(venue):
     asyncio.run(main())
 
 
+
+@pytest.mark.parametrize("venue", ["binance", "okx", "htx"])
+def test_keep_warm_pings_count_against_the_guard_and_wait_out_a_block(venue):
+    async def main():
+        async with _sim(venue) as sim, _connect(sim, venue, "rest") as s:
+            pool = s._pool
+            pool.warm_interval = 0.05   # idle connections ask for a keep-warm request at every pool tick (1 s)
+            ping_costs = s._request_costs("ping", None)
+            taken = []
+            real_try_take = s.guard.try_take
+
+            def try_take(costs, *a, **kw):   # the guard's own check, recorded
+                ok = real_try_take(costs, *a, **kw)
+                taken.append((costs, ok))
+                return ok
+            s.guard.try_take = try_take
+            s.guard.block(2.5)
+            sent = pool.warm_sent
+            await asyncio.sleep(2.3)
+            assert pool.warm_sent == sent   # none sent while blocked ...
+            assert taken and all(c == ping_costs and not ok for c, ok in taken)   # ... each one asked and refused
+            for _ in range(40):
+                if pool.warm_sent > sent:
+                    break
+                await asyncio.sleep(0.05)
+            assert pool.warm_sent > sent    # after the block: sent, each taken from the guard first
+            assert sum(ok for c, ok in taken if c == ping_costs) == pool.warm_sent - sent
+    asyncio.run(main())
+
+
 def test_reconcile_is_paced_a_burst_of_lost_replies_stays_under_the_limit():
     """Twelve replies are lost at once: each order is reconciled by queries (weight 4 each against 60 per
     minute here). The queries take their weight from the guard and go a few at a time, so the burst never

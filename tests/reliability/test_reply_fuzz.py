@@ -42,6 +42,9 @@ class FakeResponse:
     def header(self, name, default=None):
         return b"1" if name.lower() == b"retry-after" else default
 
+    def headers_in(self, names):
+        return [self.header(n) for n in names]
+
     headers: list = []
 
 

@@ -69,3 +69,24 @@ def test_official_sdk_signature_is_checked():
             tc.create_order("btcusdt", creds.HTX_ACCOUNT_ID, OrderType.BUY_LIMIT, 0.01, 49000, OrderSource.API)
         assert "api-signature-not-valid" in ei.value.error_message
         assert sim.orders("htx") == []
+
+
+def test_official_sdk_batch_orders_open_orders_and_batch_cancels():
+    with SimulatorThread(venues=("htx",)) as sim:
+        kw = dict(api_key=creds.HTX_KEY, secret_key=creds.HTX_SECRET, url=sim.url("htx"))
+        acct = creds.HTX_ACCOUNT_ID
+        tc = TradeClient(**kw)
+        order = dict(symbol="btcusdt", account_id=acct, order_type=OrderType.BUY_LIMIT, amount=0.01, price=49000,
+                     source=OrderSource.API)
+        res = tc.batch_create_order([dict(order, client_order_id=f"b{i}") for i in range(4)]
+                                    + [dict(order, price=49000.123, client_order_id="bad")])
+        assert [r.client_order_id for r in res] == ["b0", "b1", "b2", "b3", "bad"]
+        assert all(r.order_id for r in res[:4])
+        assert res[4].err_code == "order-orderprice-precision-error" and not res[4].order_id
+        opened = tc.get_open_orders("btcusdt", acct)
+        assert sorted(o.client_order_id for o in opened) == ["b0", "b1", "b2", "b3"]
+        tc.cancel_orders("btcusdt", [res[0].order_id, res[1].order_id])
+        assert [sim.order("htx", r.order_id)["status"] for r in res[:4]] == ["CANCELED", "CANCELED", "NEW", "NEW"]
+        count = tc.cancel_open_orders(acct, "btcusdt")
+        assert (count.success_count, count.failed_count, count.next_id) == (2, 0, -1)
+        assert tc.get_open_orders("btcusdt", acct) == []

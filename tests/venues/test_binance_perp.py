@@ -161,6 +161,30 @@ def test_margin_and_max_position(transport):
     run(main())
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_amend_modifies_and_may_trade(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            ack = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            a = await s.amend_order("BTCUSDT", order_id=ack.order_id, price="49500")   # quantity from a query
+            assert (a.order_id, a.status, a.quantity) == (ack.order_id, NEW, "0.010")
+            assert Decimal(a.price) == Decimal("49500")
+            truth = sim.order(V, client_order_id=ack.client_order_id)
+            assert Decimal(truth["price"]) == Decimal("49500") and Decimal(truth["qty"]) == Decimal("0.010")
+            b = await s.amend_order("BTCUSDT", client_order_id=ack.client_order_id, quantity="0.004")
+            assert b.quantity == "0.004"
+            with pytest.raises(VenueError) as ei:   # same quantity and price
+                await s.amend_order("BTCUSDT", order_id=ack.order_id, quantity="0.004", price="49500")
+            assert ei.value.code == -5027
+            with pytest.raises(NotSupported):
+                await s.amend_order("BTCUSDT", order_id=ack.order_id, price="49400", new_client_order_id="x1")
+            c = await s.amend_order("BTCUSDT", order_id=ack.order_id, price="51000")   # crosses: trades
+            assert c.status == FILLED
+            [p] = await s.positions()
+            assert Decimal(p.quantity) == Decimal("0.004")
+    run(main())
+
+
 def test_contracts_and_quantity_are_the_same_exact_size():
     async def main():
         async with perp("rest") as (sim, s):
@@ -215,14 +239,29 @@ def test_connect_market_keyword():
     spot = fastorder.connect("binance", "rest", **KEYS)
     assert not hasattr(spot, "positions")
 
-    async def main():   # a spot session refuses the perp keywords before sending
-        async with Simulator(venues=("binance",), binance_limits=BinanceLimits(enabled=False)) as sim:
-            async with fastorder.connect("binance", "rest", url=sim.url("binance"), **KEYS) as sp:
+
+
+SPOT = {   # the simulator's documented test keys (fastorder.sim.creds)
+    "binance": (KEYS, "BTCUSDT"),
+    "okx": (dict(key="985d5b66-57ce-40fb-b714-afc0b9787083", secret="22582BD0CFF14C41EDBF1AB98506286D",
+                 passphrase="Sim-Passphrase-1"), "BTC-USDT"),
+    "htx": (dict(key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"), "btcusdt"),
+}
+
+
+@pytest.mark.parametrize("venue", list(SPOT))
+def test_a_spot_session_refuses_the_perp_keywords(venue):
+    """Whatever the venue module's own option checks: nothing of a perp order reaches a spot venue."""
+    async def main():
+        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+                             htx_limit_per_2s=0) as sim:
+            creds, sym = SPOT[venue]
+            async with fastorder.connect(venue, "rest", url=sim.url(venue), **creds) as sp:
                 for kw in (dict(reduce_only=True), dict(position_side="long"), dict(contracts="1")):
-                    args = ("BTCUSDT", "buy", None if "contracts" in kw else "0.001", "46000")
+                    args = (sym, "buy", None if "contracts" in kw else "0.001", "46000")
                     with pytest.raises(NotSupported):
                         await sp.place_order(*args, **kw)
-                assert sim.orders("binance") == []
+                assert sim.orders(venue) == []
     run(main())
 
 
@@ -295,3 +334,24 @@ def test_encoder_refuses_bad_orders_before_writing(bad, err, kind):
         mod.BinanceFuturesRest(KEYS["key"], signer).new_order_request(buf, "BTCUSDT", "BUY", o.pop("type"),
                                                                      client_order_id=None, timestamp=1, **o)
     assert buf.getvalue() == b""
+
+
+@pytest.mark.parametrize("ref", [dict(order_id=7), dict(orig_client_order_id="c1"), {}])
+def test_modify_encoders_agree(ref):
+    import importlib
+    out = []
+    for kind in ("core", "py"):
+        mod = importlib.import_module(f"fastorder._{kind}.binance_futures")
+        buf = importlib.import_module(f"fastorder._{kind}.buffer").WriteBuffer()
+        signer = importlib.import_module(f"fastorder._{kind}.sign").HmacSha256(KEYS["secret"])
+        try:
+            mod.BinanceFuturesRest(KEYS["key"], signer, recv_window=5000).modify_request(
+                buf, "BTCUSDT", "BUY", timestamp=5, quantity="0.010", price="50000.1", **ref)
+            mod.BinanceFuturesWs(KEYS["key"], signer).order_modify(buf, "r1", "BTCUSDT", "SELL", timestamp=5,
+                                                                   quantity=1, price=Decimal("2"), **ref)
+        except InvalidOrder as exc:   # neither id: refused by both, nothing written
+            out.append((type(exc), exc.field, buf.getvalue()))
+            continue
+        out.append(buf.getvalue())
+    assert out[0] == out[1]
+    assert ref or out[0] == (InvalidOrder, "order_id", b"")

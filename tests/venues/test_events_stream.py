@@ -440,3 +440,82 @@ def test_final_orders_kept_for_repeats_are_bounded():
             last = of(seen, "ioc5")[-1]
             assert s.stream.deliver(last) is False and s.stream.duplicates >= 1   # a repeat of a kept final
     run(main())
+
+
+def test_gap_recovery_reports_open_orders_this_session_does_not_track():
+    """While the stream is down another session of the account places a resting order: its events are lost
+    with the connection. After the gap the account's open orders are listed (session.open_orders()) and the
+    order this session never tracked is reported as a snapshot event; then the gap is closed."""
+    async def main():
+        async with htx_session() as (sim, s):
+            app = sim.apps["htx"]
+            async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), timeout=2.0,
+                                         **HTX_CREDS) as other:
+                seen: list = []
+                task = asyncio.ensure_future(collect(s, seen, lambda xs: any(isinstance(e, StreamGap) for e in xs)))
+                await asyncio.sleep(0)
+                app.stream.delay_ms = 300   # the other order's pushes are held back ...
+                await other.place_order("btcusdt", "buy", "0.001", REST_PX, client_order_id="elsewhere1")
+                app.stream.drop()           # ... and die with the connection
+                app.stream.delay_ms = 0
+                await task
+                [gap] = [e for e in seen if isinstance(e, StreamGap)]
+                evs = of(seen, "elsewhere1")
+                assert gap.closed and [(e.status, e.snapshot) for e in evs] == [(NEW, True)]
+                assert evs[0].order_id and evs[0].symbol == "btcusdt" and evs[0].side == "BUY"
+                assert seen.index(evs[0]) < seen.index(gap)   # reported before the gap is said closed
+    run(main(), timeout=30)
+
+
+def test_okx_stream_ended_by_the_venue_service_upgrade_is_resumed_without_a_lost_event():
+    """OKX ends its private connections for a service upgrade: the 64008 notice, then the close. The stream
+    moves to a new connection at the notice; the orders changed around it are each reported once and the gap
+    is closed."""
+    async def main():
+        async with okx_session("rest") as (sim, s):
+            await s.place_order("BTC-USDT", "buy", "0.001", REST_PX, client_order_id="u1")
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: any(isinstance(e, StreamGap) for e in xs)
+                                                 and any(e.is_final for e in of(xs, "u1"))
+                                                 and any(e.is_final for e in of(xs, "u2"))))
+            await asyncio.sleep(0)
+            first = s.stream.conn
+            assert sim.ws_upgrade_notice(close_after_s=0.3) >= 1   # the stream's connection among them
+            await s.cancel_order("BTC-USDT", client_order_id="u1")
+            await s.place_order("BTC-USDT", "buy", "0.001", TAKE_PX, tif="IOC", client_order_id="u2")
+            await task
+            await asyncio.sleep(0.4)   # past the venue's close of the old connection
+            [gap] = [e for e in seen if isinstance(e, StreamGap)]
+            assert gap.closed and s.stream.conn is not None and s.stream.conn is not first and s.stream.up
+            for clid in ("u1", "u2"):
+                assert sum(e.is_final for e in of(seen, clid)) == 1, of(seen, clid)
+            assert of(seen, "u1")[-1].status == CANCELED and of(seen, "u2")[-1].status == FILLED
+    run(main())
+
+
+def test_an_out_of_order_update_is_skipped_and_later_events_still_come():
+    """A venue update older than one already passed on (less filled) is skipped and counted, never passed on
+    and never the end of the reader: the order's next events still arrive."""
+    async def main():
+        async with session() as (sim, s):
+            app = sim.apps["binance"]
+            [sess] = list(app.stream.subs.get("main", {}))
+            sent: list = []
+            real_send = sess.conn.send_text
+            sess.conn.send_text = lambda data: (sent.append(data), real_send(data))[1]   # the frames, recorded
+            seen: list = []
+            task = asyncio.ensure_future(collect(s, seen, lambda xs: any(e.status == FILLED for e in of(xs, "oo1"))))
+            await asyncio.sleep(0)
+            await s.place_order("BTCUSDT", "sell", "0.002", "50000.01", client_order_id="oo1")
+            take = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001",
+                    "price": "50000.01"}
+            app.new_order(dict(take), "other", 1)        # half of it filled
+            await asyncio.sleep(0.1)
+            real_send(sent[0])                           # the order's NEW again, now older than its fill
+            await asyncio.sleep(0.1)
+            app.new_order(dict(take), "other", 2)        # the rest
+            await task
+            assert [(e.status, e.filled_qty) for e in of(seen, "oo1")] == [
+                (NEW, "0.00000000"), (PARTIALLY_FILLED, "0.00100000"), (FILLED, "0.00200000")]
+            assert s.stream.stale == 1
+    run(main())

@@ -93,6 +93,12 @@ def test_cancel_all_cancels_in_rounds_and_returns_what_it_canceled():
 
 
 def test_environments():
+    from fastorder.venues.htx import AWS_REST_URL
+
+    s = fastorder.connect("htx", "rest", env="live", **CREDS)
+    assert (s.rest.host, s.default_events_url) == ("api.huobi.pro", "wss://api.huobi.pro/ws/v2")
+    s = fastorder.connect("htx", "rest", url=AWS_REST_URL, **CREDS)   # HTX's host for clients in AWS
+    assert (s.rest.host, s.default_events_url) == ("api-aws.huobi.pro", "wss://api-aws.huobi.pro/ws/v2")
     with pytest.raises(ConfigError, match="testnet"):
         fastorder.connect("htx", "rest", env="testnet", **CREDS)
     with pytest.raises(ConfigError, match="demo"):
@@ -147,8 +153,8 @@ def test_place_orders_in_batches_of_ten_with_per_item_results_in_order():
             assert by_cid[res[10].client_order_id]["status"] == "FILLED"
             assert res[5].client_order_id and res[5].client_order_id not in by_cid
             # the refused order's client id is free again; the resting ones are live
-            assert res[5].client_order_id not in s.live_ids
-            assert {a.client_order_id for a in acks if a is not res[10]} <= s.live_ids
+            assert res[5].client_order_id not in s.ledger.live_ids
+            assert {a.client_order_id for a in acks if a is not res[10]} <= s.ledger.live_ids
     run(main())
 
 
@@ -165,7 +171,7 @@ def test_a_batch_without_a_reply_settles_each_order_by_its_client_id(tmp_path):
             # journalled before the batch was sent; settled (NEW: still live) once the queries answered
             assert journal.pending("htx") == []
             assert [journal.outcome(r.client_order_id)["o"] for r in res] == [r.order_id for r in res]
-            assert {r.client_order_id for r in res} <= s.live_ids
+            assert {r.client_order_id for r in res} <= s.ledger.live_ids
         journal.close()
     run(main())
 
@@ -185,4 +191,98 @@ def test_cancel_orders_maps_success_and_failed_back_in_order():
             out = await s.cancel_orders(SYM, client_order_ids=[res[3].client_order_id, res[0].client_order_id])
             assert [a.status for a in out] == [CANCEL_REQUESTED, "CANCELED"]
             assert await s.open_orders() == []
+    run(main())
+
+
+_CLIENT = """
+import asyncio, sys
+import fastorder
+from fastorder.sim import creds
+
+async def main():
+    s = await fastorder.connect("htx", "rest", url=sys.argv[1], allow_plaintext=True, key=creds.HTX_KEY,
+                                secret=creds.HTX_SECRET, cancel_on_disconnect=5)
+    for _ in range(3):
+        await s.place_order("btcusdt", "buy", "0.001", "46000")
+    print("ready", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_dead_mans_switch_cancels_every_order_after_the_client_is_killed():
+    async def main():
+        import signal
+        import sys
+        import time
+        async with Simulator(venues=("htx",), htx_limit_per_2s=0, seed=5) as sim:
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _CLIENT, sim.url("htx"),
+                                                        stdout=asyncio.subprocess.PIPE)
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), 30)
+                assert line.strip() == b"ready"
+                mine = [o for o in sim.orders("htx") if o["client_order_id"]]
+                assert len(mine) == 3 and {o["status"] for o in mine} == {"NEW"}
+                await asyncio.sleep(2)   # the switch is refreshed every 5/3 s while the client lives
+                assert sim.apps["htx"].dms_fired == 0
+                proc.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                await proc.wait()
+                while sim.apps["htx"].dms_fired == 0 and time.monotonic() - killed < 10:
+                    await asyncio.sleep(0.1)
+                lapsed = time.monotonic() - killed
+                assert sim.apps["htx"].dms_fired == 1
+                assert 3 <= lapsed <= 6   # armed for 5 s at most 5/3 s before the kill
+                assert {o["status"] for o in sim.orders("htx") if o["client_order_id"]} == {"CANCELED"}
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    run(main(), timeout=60)
+
+
+def test_dead_mans_switch_range_and_venue_checks():
+    with pytest.raises(ConfigError, match="between 5"):
+        fastorder.connect("htx", "rest", cancel_on_disconnect=2, **CREDS)
+
+    async def main():
+        async with session(cancel_on_disconnect=5) as (sim, s):
+            app = sim.apps["htx"]
+            assert len(app._dms) == 1   # armed at connect, for this account
+            await s.place_order(SYM, "buy", "0.001", REST_PX)
+        # closed without disarming: the switch still runs (it exists for a client that stops refreshing)
+        assert len(app._dms) == 1
+    run(main())
+
+
+def test_self_match_prevent_and_quote_sized_market_orders():
+    async def main():
+        async with session() as (sim, s):
+            ask = await s.place_order(SYM, "sell", "0.001", "50000.2")
+            # HTX's default allows a self-trade: the taker fills against the account's own ask
+            t = await s.place_order(SYM, "buy", "0.001", "50000.2")
+            assert sim.order("htx", order_id=int(t.order_id))["status"] == "FILLED"
+            assert sim.order("htx", order_id=int(ask.order_id))["status"] == "FILLED"
+            ask = await s.place_order(SYM, "sell", "0.001", "50000.2")
+            t = await s.place_order(SYM, "buy", "0.001", "50000.2", stp="cancel_taker")   # self-match-prevent 1
+            assert sim.order("htx", order_id=int(t.order_id))["status"] == "EXPIRED_IN_MATCH"
+            assert sim.order("htx", order_id=int(ask.order_id))["status"] == "NEW"       # the maker stays
+            for mode in ("cancel_maker", "cancel_both"):
+                with pytest.raises(NotSupported, match="cancel_taker"):
+                    await s.place_order(SYM, "buy", "0.001", "50000.2", stp=mode)
+            with pytest.raises(fastorder.errors.InvalidOrder):
+                await s.place_order(SYM, "buy", "0.001", "50000.2", stp="EXPIRE_MAKER")
+            # a market buy is sized in USDT (HTX's buy-market amount is the order value)
+            m = await s.place_order(SYM, "buy", None, type="market", quote_quantity="30")
+            o = sim.order("htx", order_id=int(m.order_id))
+            assert o["status"] == "FILLED" and Decimal(o["cum_quote"]) <= 30
+            with pytest.raises(fastorder.errors.InvalidOrder, match="base asset"):
+                await s.place_order(SYM, "sell", None, type="market", quote_quantity="30")
+            with pytest.raises(fastorder.errors.InvalidOrder, match="quote_quantity"):
+                await s.place_order(SYM, "buy", "0.001", type="market")
+            with pytest.raises(NotSupported):
+                await s.place_order(SYM, "buy", "0.001", "50000.2", expire_ms=1)
+            with pytest.raises(NotSupported):
+                await s.place_order(SYM, "buy", "0.001", "50000.2", type="stop_loss_limit", stop_price="50000")
     run(main())
