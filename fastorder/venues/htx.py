@@ -589,6 +589,8 @@ class HtxSession(Session):
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:   # the whole request refused, or never sent
             self.ledger.refused(exc)
+            if isinstance(exc, TimestampRejected):   # re-measured at once; the orders are not resent
+                await self._on_timestamp_rejected()
             for i, p in sent:
                 self.ledger.unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
                 results[i] = exc
@@ -678,6 +680,8 @@ class HtxSession(Session):
                 return
             except FastorderError as exc:
                 self.ledger.refused(exc)
+                if isinstance(exc, TimestampRejected):
+                    await self._on_timestamp_rejected()
                 for i in idx:
                     results[i] = exc
                 return
@@ -756,6 +760,8 @@ class HtxSession(Session):
             raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
         except FastorderError as exc:
             self.ledger.refused(exc)
+            if isinstance(exc, TimestampRejected):
+                await self._on_timestamp_rejected()
             raise
 
     def _info_for(self, name: str) -> SymbolInfo:

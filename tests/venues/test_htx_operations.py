@@ -286,3 +286,17 @@ def test_self_match_prevent_and_quote_sized_market_orders():
             with pytest.raises(NotSupported):
                 await s.place_order(SYM, "buy", "0.001", "50000.2", type="stop_loss_limit", stop_price="50000")
     run(main())
+
+
+def test_a_stale_timestamp_refuses_the_whole_batch_and_resyncs_the_clock():
+    async def main():
+        async with session() as (sim, s):
+            sim.apps["htx"].advance_clock(400_000)   # the venue's clock jumps: our timestamps are stale
+            res = await s.place_orders([_order() for _ in range(3)])
+            assert all(isinstance(r, fastorder.errors.TimestampRejected) for r in res)
+            assert not any(r.client_order_id in s.ledger.live_ids for r in res if r.client_order_id)
+            assert s.clock.offset_ms > 390_000       # re-measured at once
+            res = await s.place_orders([_order() for _ in range(3)])
+            assert all(r.order_id for r in res)
+            assert len([o for o in sim.orders("htx") if o["client_order_id"]]) == 3
+    run(main())
