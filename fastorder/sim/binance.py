@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .binance_stream import BinanceUserStream
-from .book import OPEN, Exchange, Reject, SymbolSpec
+from .book import OPEN, Exchange, Order, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
 from .http import parse_params, parse_qs_ordered
@@ -59,6 +59,7 @@ SYMBOLS = [
                D("0.000001"), D("1000"), D("0.0001"), gap_ticks=1, level_qty=D("100")),
 ]
 
+STOP_TYPES = frozenset(("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"))
 ORDER_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 ORDER_PARAMS = frozenset((
     "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
@@ -202,7 +203,8 @@ class Binance:
         self.limits = limits or BinanceLimits()
         self.ex = Exchange([SymbolSpec(**vars(s)) for s in SYMBOLS], first_order_id=12_000_000_000 + seed)
         self.ids = IdGen(seed)
-        self._filter_memo: dict = {}  # (symbol, 0|1, price|qty text) -> Decimal that passed its filter
+        self._filter_memo: dict = {}
+        self._stops: dict[str, list] = {}   # symbol -> stop orders waiting for their stopPrice  # (symbol, 0|1, price|qty text) -> Decimal that passed its filter
         self.ip: dict[str, _IpState] = {}
         self.acct: dict[str, _AcctState] = {}
         self.ws_lifetime = ws_lifetime
@@ -653,7 +655,10 @@ class Binance:
                 for name in ("timeInForce", "price"):
                     if not p.get(name):
                         raise mandatory(name)
-        for name, v in (("quantity", qty), ("price", price), ("quoteOrderQty", qq)):
+        stop = p.get("stopPrice")
+        if stop is not None and typ in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+            raise not_required("stopPrice")
+        for name, v in (("quantity", qty), ("price", price), ("quoteOrderQty", qq), ("stopPrice", stop)):
             if v is not None and "." in v and len(v.rstrip("0").split(".")[1]) > 8:
                 raise BinanceError(-1111, f"Parameter '{name}' has too much precision.")
         memo = self._filter_memo
@@ -677,6 +682,11 @@ class Binance:
                 if len(memo) < 100_000:
                     memo[(symbol, 1, qty)] = dq  # passes LOT_SIZE
         dqq = D(qq) if qq is not None else None
+        ds = None
+        if stop is not None:   # PRICE_FILTER: "minPrice defines the minimum price/stopPrice allowed" (filters.md)
+            ds = D(stop)
+            if ds < spec.min_price or ds > spec.max_price or (ds - spec.min_price) % spec.tick:
+                raise BinanceError(-1013, "Filter failure: PRICE_FILTER")
         if dq is not None:
             if typ == "MARKET" and dq > spec.market_max_qty:
                 raise BinanceError(-1013, "Filter failure: MARKET_LOT_SIZE")
@@ -688,11 +698,11 @@ class Binance:
             notional = dqq
         if notional is not None and (notional < spec.min_notional or (typ != "MARKET" and notional > spec.max_notional)):
             raise BinanceError(-1013, "Filter failure: NOTIONAL")
-        if typ not in ("LIMIT", "MARKET", "LIMIT_MAKER") or p.get("icebergQty") is not None:
-            raise BinanceError(-1014, "Unsupported order combination.")  # stop and iceberg orders: not simulated
+        if p.get("icebergQty") is not None or p.get("trailingDelta") is not None:
+            raise BinanceError(-1014, "Unsupported order combination.")  # iceberg and trailing orders: not simulated
         return {"symbol": symbol, "side": side, "type": typ, "tif": tif, "qty": dq, "price": dp, "quote_qty": dqq,
                 "cid": cid, "resp": resp or ("FULL" if typ in ("LIMIT", "MARKET") else "ACK"),
-                "stp": stp or "EXPIRE_MAKER"}
+                "stp": stp or "EXPIRE_MAKER", "stop": ds}
 
     def new_order(self, p: dict, account: str, now: int) -> dict:
         v = _binance_limit(p, self.ex.specs, self._filter_memo) or self.validate_order(p)
@@ -703,6 +713,8 @@ class Binance:
         """Place a new order whose parameters passed validate_order (and were counted)."""
         cid = v["cid"] or self.ids.alnum(22)
         typ = v["type"]
+        if typ in STOP_TYPES:
+            return self._place_stop(v, cid, account, now)
         try:
             o = self.ex.place(account, v["symbol"], v["side"], "MARKET" if typ == "MARKET" else "LIMIT",
                               price=v["price"], qty=v["qty"], quote_qty=v["quote_qty"],
@@ -716,7 +728,74 @@ class Binance:
             raise BinanceError(-2010, "Duplicate order sent.") from None
         if self.stream.subs:
             self.stream.placed(o, now)
+        view = self.place_view(o, v["resp"], now)
+        if self._stops.get(o.symbol) and o.fills:
+            self._trigger_stops(o.symbol, now)
+        return view
+
+    def _place_stop(self, v: dict, cid: str, account: str, now: int) -> dict:
+        """A stop-loss / take-profit order: it waits, off the book and with nothing locked, until the market
+        price (the last trade's) reaches stopPrice, then works as a MARKET (STOP_LOSS, TAKE_PROFIT) or LIMIT
+        (*_LIMIT) order (rest-api.md "New order": "This will execute a MARKET order when the conditions are
+        met"). A stop already reached is refused: "Price above market price: STOP_LOSS BUY, TAKE_PROFIT SELL;
+        price below market price: STOP_LOSS SELL, TAKE_PROFIT BUY", else -2010 "Order would trigger
+        immediately." (errors.md)."""
+        symbol, side, typ, stop = v["symbol"], v["side"], v["type"], v["stop"]
+        last = self.ex.books[symbol].last_px
+        above = (typ.startswith("STOP_LOSS") and side == "BUY") or (typ.startswith("TAKE_PROFIT") and side == "SELL")
+        if (stop <= last) if above else (stop >= last):
+            raise BinanceError(-2010, "Order would trigger immediately.")
+        prev = self.ex.by_cid.get((account, cid))
+        if prev is not None and prev.status in OPEN:
+            raise BinanceError(-2010, "Duplicate order sent.")
+        o = Order(self.ex.next_order_id(), cid, symbol, side, "LIMIT" if typ.endswith("_LIMIT") else "MARKET",
+                  v["tif"] or "GTC", v["price"], v["qty"], None, account, now,
+                  {"type": typ, "stp": v["stp"], "tif_shown": v["tif"] or "GTC", "stop": stop, "waiting": True})
+        self.ex.orders[o.oid] = o
+        self.ex.by_cid[(account, cid)] = o
+        self._stops.setdefault(symbol, []).append(o)
+        if self.stream.subs:
+            self.ex.touched.clear()   # nothing traded: no maker to report
+            self.stream.placed(o, now)
         return self.place_view(o, v["resp"], now)
+
+    def _trigger_stops(self, symbol: str, now: int) -> None:
+        """Start every waiting stop order of `symbol` whose stopPrice the last trade reached, one at a time
+        (each may trade and move the price on), as a new order keeping its ids."""
+        book = self.ex.books[symbol]
+        waiting = self._stops[symbol]
+        for _ in range(1000):
+            waiting[:] = [o for o in waiting if o.status in OPEN]
+            last = book.last_px
+            fired = None
+            for o in waiting:
+                stop, typ = o.extra["stop"], o.extra["type"]
+                up = (typ.startswith("STOP_LOSS") and o.side == "BUY") or (
+                    typ.startswith("TAKE_PROFIT") and o.side == "SELL")
+                if (last >= stop) if up else (last <= stop):
+                    fired = o
+                    break
+            if fired is None:
+                return
+            waiting.remove(fired)
+            del self.ex.orders[fired.oid]
+            if self.ex.by_cid.get((fired.account, fired.cid)) is fired:
+                del self.ex.by_cid[(fired.account, fired.cid)]
+            extra = dict(fired.extra, waiting=False)
+            try:
+                n = self.ex.place(fired.account, symbol, fired.side, fired.otype, price=fired.price, qty=fired.qty,
+                                  tif=fired.tif, cid=fired.cid, now=now, extra=extra, oid=fired.oid,
+                                  stp=extra["stp"])
+            except Reject:   # e.g. the balance is no longer there: the order ends, as the venue expires it
+                fired.status = "EXPIRED"
+                fired.utime = now
+                fired.extra = extra
+                self.ex.orders[fired.oid] = fired
+                self.ex.by_cid[(fired.account, fired.cid)] = fired
+                continue
+            n.ctime = fired.ctime
+            if self.stream.subs:
+                self.stream.placed(n, now)
 
     def snapshot(self) -> list[dict]:
         return self.ex.snapshot(self.venue_status)
@@ -737,8 +816,10 @@ class Binance:
                "executedQty": f(executed) or fmt8(executed),
                "origQuoteOrderQty": fmt8(o.quote_qty or _ZERO), "cummulativeQuoteQty": f(cum) or fmt8(cum),
                "status": o.status, "timeInForce": extra["tif_shown"], "type": extra["type"], "side": o.side,
-               "workingTime": now if o.status in OPEN or executed else -1,
+               "workingTime": -1 if extra.get("waiting") else (now if o.status in OPEN or executed else -1),
                "selfTradePreventionMode": extra["stp"]}
+        if extra.get("stop") is not None:   # conditional field: the stop / take-profit types
+            out["stopPrice"] = fmt8(extra["stop"])
         if resp == "FULL":
             spec = self.ex.specs[o.symbol]
             ca = spec.base if o.side == "BUY" else spec.quote
@@ -750,9 +831,10 @@ class Binance:
         return {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid,
                 "price": fmt8(o.price or 0), "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed),
                 "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
-                "type": o.extra["type"], "side": o.side, "stopPrice": "0.00000000", "icebergQty": "0.00000000",
-                "time": o.ctime, "updateTime": o.utime, "isWorking": o.status in OPEN or bool(o.executed),
-                "workingTime": o.ctime, "origQuoteOrderQty": fmt8(o.quote_qty or 0),
+                "type": o.extra["type"], "side": o.side, "stopPrice": fmt8(o.extra.get("stop") or 0),
+                "icebergQty": "0.00000000", "time": o.ctime, "updateTime": o.utime,
+                "isWorking": not o.extra.get("waiting") and (o.status in OPEN or bool(o.executed)),
+                "workingTime": -1 if o.extra.get("waiting") else o.ctime, "origQuoteOrderQty": fmt8(o.quote_qty or 0),
                 "selfTradePreventionMode": o.extra["stp"]}
 
     def _lookup(self, p: dict, account: str, cancel: bool):

@@ -128,11 +128,13 @@ cdef class Order:
 
 cdef class Book:
     cdef public object spec
+    cdef public object last_px   # the price of the last trade (the mid until the first): the market price
     cdef public dict bids, asks
     cdef public list bid_px, ask_px
 
     def __init__(self, spec: SymbolSpec):
         self.spec = spec
+        self.last_px = spec.mid
         self.bids = {}
         self.asks = {}
         self.bid_px = []   # ascending; best bid = last
@@ -611,6 +613,7 @@ cdef class Exchange:
                     done = True
                     break
                 tid = next(self._tid)
+                book.last_px = px
                 notional = q * px
                 # taker
                 o.executed += q

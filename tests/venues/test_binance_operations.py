@@ -262,3 +262,34 @@ def test_a_key_of_another_environment_is_an_authentication_error(transport):
                 with pytest.raises(AuthenticationError):
                     await s.open_orders()
     run(main())
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_stop_orders_wait_then_trigger_on_the_last_trade(transport):
+    async def main():
+        async with session(transport) as (sim, s):
+            # a stop-loss sell below the market waits: NEW, off the book, listed, nothing locked
+            stop = await s.place_order("BTCUSDT", "sell", "0.001", "48900", type="stop_loss_limit",
+                                       stop_price="49000", client_order_id="sl-1")
+            assert stop.status == NEW
+            truth = sim.exchange("binance").find("main", int(stop.order_id))
+            assert truth.extra["waiting"] and truth not in sim.exchange("binance").books["BTCUSDT"].asks.get(
+                D("48900"), ())
+            assert "sl-1" in {a.client_order_id for a in await s.open_orders("BTCUSDT")}
+            q = await s.query_order("BTCUSDT", client_order_id="sl-1")
+            raw = q.raw.get("result", q.raw)
+            assert D(raw["stopPrice"]) == D("49000") and raw["isWorking"] is False and raw["workingTime"] == -1
+            # a take-profit buy above the market would trigger at once: refused
+            with pytest.raises(OrderRejected, match="trigger immediately"):
+                await s.place_order("BTCUSDT", "buy", "0.001", type="take_profit", stop_price="51000")
+            # a stop-loss buy above the market waits, and cancels like any order
+            sl_buy = await s.place_order("BTCUSDT", "buy", "0.001", type="stop_loss", stop_price="51000")
+            assert (await s.cancel_order("BTCUSDT", order_id=sl_buy.order_id)).status == CANCELED
+            # a trade at 48990 (our own bid, taken by our own sell with STP off) reaches the stop: it starts
+            # working as a LIMIT sell at 48900 and fills against the book's bids
+            await s.place_order("BTCUSDT", "buy", "0.001", "48990", client_order_id="sl-bid")
+            await s.place_order("BTCUSDT", "sell", "5.001", "48990", tif="IOC", stp="none")
+            done = await s.query_order("BTCUSDT", client_order_id="sl-1")
+            assert done.status == FILLED and done.order_id == stop.order_id and D(done.filled_qty) == D("0.001")
+            assert D(done.avg_price) >= D("48900")   # a limit sell: never below its price
+    run(main())
