@@ -111,6 +111,18 @@ class BinanceUserStream(PrivateStream):
                 self._emit(m, "TRADE", status, now, cum=executed, cum_quote=m.cum_quote, fill=(px, q, tid),
                            maker=True)
 
+    @property
+    def last_exec_id(self) -> int:
+        return self._exec_id
+
+    def amended(self, o: Any, now: int, orig_cid: str) -> None:
+        """order.amend.keepPriority: one REPLACED report, c = the order's (possibly new) client id
+        (faqs/order_amend_keep_priority.md "How do I know if my order has been amended?")."""
+        if self.subs.get(o.account):
+            self._emit(o, "REPLACED", o.status, now, cum=o.executed, cum_quote=o.cum_quote)
+        else:
+            self._next_exec_id()
+
     def canceled(self, o: Any, now: int, cancel_cid: str) -> None:
         if self.subs.get(o.account):
             self._emit(o, "CANCELED", o.status, now, cum=o.executed, cum_quote=o.cum_quote, cancel_cid=cancel_cid)
