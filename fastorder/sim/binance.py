@@ -188,7 +188,13 @@ class Binance:
     venue = "binance"
 
     def __init__(self, keys: list[BinanceKey], limits: BinanceLimits | None = None, seed: int = 0,
-                 ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0):
+                 ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0,
+                 env: str = "live"):
+        if env not in ("live", "testnet", "demo"):
+            raise ValueError(f"env must be live, testnet or demo, not {env!r}")
+        self.env = env
+        # the live, testnet and demo hosts each know their own keys only: another's is an unknown key (-2015)
+        keys = [k for k in keys if k.env == env]
         self.keys: dict[str, BinanceKey] = {k.api_key: k for k in keys}
         self._pub: dict[str, Ed25519PublicKey] = {
             k.api_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.kind == "ED25519"}

@@ -13,6 +13,7 @@ import pytest
 
 import fastorder
 from fastorder.errors import (
+    AuthenticationError,
     ClientIdInUse,
     ConfigError,
     InvalidOrder,
@@ -227,3 +228,37 @@ def test_batches_pipeline_single_orders_and_no_dead_mans_switch():
     run(main())
     with pytest.raises(ConfigError, match="cancel_all"):
         fastorder.connect("binance", "rest", cancel_on_disconnect=30, **HMAC)
+
+
+def test_environment_hosts():
+    for env, rest, ws in (("live", "api.binance.com", "ws-api.binance.com"),
+                          ("testnet", "testnet.binance.vision", "ws-api.testnet.binance.vision"),
+                          ("demo", "demo-api.binance.com", "demo-ws-api.binance.com")):
+        s = fastorder.connect("binance", "ws", env=env, **HMAC)
+        assert (s.env, s.rest.host, s.ws.host) == (env, rest, ws)
+    with pytest.raises(ConfigError):
+        fastorder.connect("binance", "rest", env="paper", **HMAC)
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_a_key_of_another_environment_is_an_authentication_error(transport):
+    async def main():
+        async with Simulator(venues=("binance",), binance_env="testnet") as sim:
+            urls = dict(url=sim.url("binance"), ws_url=sim.url("binance", "ws"))
+            async with fastorder.connect("binance", transport, env="testnet", key=sim_creds.BINANCE_TESTNET_KEY,
+                                         secret=sim_creds.BINANCE_HMAC_SECRET, **urls) as s:
+                ack = await s.place_order("BTCUSDT", "buy", "0.001", PX)
+                assert ack.status == NEW and sim.exchange("binance").find("testnet", int(ack.order_id))
+            async with fastorder.connect("binance", transport, env="testnet", **HMAC, **urls) as s:   # a live key
+                with pytest.raises(AuthenticationError) as ei:
+                    await s.place_order("BTCUSDT", "buy", "0.001", PX)
+                assert ei.value.code == -2015
+                with pytest.raises(AuthenticationError):
+                    await s.balances()
+        async with Simulator(venues=("binance",)) as sim:   # live: the testnet key is unknown here
+            async with fastorder.connect("binance", transport, key=sim_creds.BINANCE_TESTNET_KEY,
+                                         secret=sim_creds.BINANCE_HMAC_SECRET, url=sim.url("binance"),
+                                         ws_url=sim.url("binance", "ws")) as s:
+                with pytest.raises(AuthenticationError):
+                    await s.open_orders()
+    run(main())
