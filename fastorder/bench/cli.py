@@ -46,6 +46,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="order-event rows instead: place -> ack, place -> first event, place -> fill event per "
                         "venue with a private stream, and the stream dropped mid-burst of max(--orders, 1000) "
                         "orders (every final state reported exactly once)")
+    p.add_argument("--ops", action="store_true",
+                   help="trading-operation rows instead: requote (amend_order vs cancel_order + place_order on the "
+                        "same resting order) per venue with amend, and a batch of 20 orders (the venue's batch "
+                        "request vs 20 pipelined single orders) per venue with batch order entry; --orders "
+                        "requotes and --orders/10 batches per row")
     p.add_argument("--gap", metavar="DURATION", default="",
                    help="closed loop with this idle time before each order, every row (e.g. 10ms, 100ms): the "
                         "client's thread sleeps meanwhile, the simulator busy-polls through it; the fastorder rows "
@@ -76,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if args.events:
         from fastorder.bench.events import run_events
         return run_events(args)
+    if args.ops:
+        from fastorder.bench.ops import run_ops
+        return run_ops(args)
     if args.inflight < 1 or args.orders < 1 or args.warmup < 0 or args.rate < 0:
         print("fastorder bench: --orders and --inflight must be >= 1, --warmup and --rate >= 0", file=sys.stderr)
         return 2

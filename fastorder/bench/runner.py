@@ -29,17 +29,24 @@ from typing import Any
 import fastorder
 from fastorder._core.ids import ClientIdGenerator
 from fastorder.sim import SimulatorProcess, creds
+from fastorder.sim.server import ALL_VENUES
 from fastorder.tune.gcmon import GcMonitor
 from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
 
 PRICE, QTY = "46000", "0.001"
 FASTORDER_ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
-SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}
+# perpetual swaps beside the spot rows: the simulator's venue name -> connect(venue, market="perp")
+PERP_ROWS = [("binance_futures", "rest"), ("binance_futures", "ws")]
+PERP_VENUE = {"binance_futures": "binance"}
+SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt", "binance_futures": "BTCUSDT"}
+# the perp's MIN_NOTIONAL is 100 USDT: 0.003 BTC at PRICE (the spot rows' 0.001 is 46 USDT)
+QTY_FOR = {"binance_futures": "0.003"}
 ACCOUNTS = {
     "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
     "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
 }
+ACCOUNTS["binance_futures"] = ACCOUNTS["binance"]
 # baseline -> (venue, transport, share of --orders it sends: the slow ones send fewer)
 BASELINE_ROWS = {"aiohttp": ("binance", "rest", 1.0), "aiohttp-per-order": ("binance", "rest", 0.2),
                  "websockets": ("binance", "ws", 1.0), "ccxt": ("binance", "rest", 0.5)}
@@ -256,7 +263,8 @@ class Bench:
             from fastorder.net.rtt import NetemPair
             self.netem = NetemPair(self.s.rtt_us).setup()
             extra += ["--host", self.netem.server_ip, "--allow-remote"]   # its namespace's veth address only
-        self.sim = SimulatorProcess(tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed, extra_args=extra)
+        self.sim = SimulatorProcess(venues=ALL_VENUES, tls=self.s.tls, cpus=sim_cpus, seed=self.s.seed,
+                                    extra_args=extra)
         if self.netem is not None:
             self.sim.args = self.netem.wrap(self.sim.args)
         self.sim.start()
@@ -456,12 +464,14 @@ class Bench:
         if keep_warm:
             kw["keep_warm"] = keep_warm
             kw["keep_warm_kernel"] = kernel
-        sym = SYMBOL[venue]
-        session = fastorder.connect(venue, transport, **kw)
+        sym, qty = SYMBOL[venue], QTY_FOR.get(venue, QTY)
+        if venue in PERP_VENUE:
+            kw["market"] = "perp"
+        session = fastorder.connect(PERP_VENUE.get(venue, venue), transport, **kw)
         await session.__aenter__()
 
         async def send(clid: str) -> Any:
-            ack = await session.place_order(sym, "buy", QTY, PRICE, tif="IOC", client_order_id=clid)
+            ack = await session.place_order(sym, "buy", qty, PRICE, tif="IOC", client_order_id=clid)
             row.client_us.append(ack.latency.client_ns / 1000)
             return ack
 
@@ -512,7 +522,7 @@ class Bench:
     def plan(self) -> list[tuple[str, str, str, float, float, bool]]:
         """The rows: (kind, venue or baseline name, transport, idle gap µs before each order, keep_warm s,
         keep_warm_kernel)."""
-        rows = [("fastorder", v, t) for v, t in FASTORDER_ROWS]
+        rows = [("fastorder", v, t) for v, t in FASTORDER_ROWS + PERP_ROWS]
         if self.s.baselines:
             rows += [("baseline", name, "") for name in BASELINE_ROWS]
         if self.s.rows:

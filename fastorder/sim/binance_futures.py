@@ -331,11 +331,20 @@ class BinanceFutures(Binance):
         for (a, s, _ps), v in self.positions.items():
             if a == account and v[0]:
                 used += abs(v[0]) * v[1] / self.leverage.get((a, s), DEFAULT_LEVERAGE)
-        for o in self.ex.open_orders(account, None):
+        for o in self._resting(account):   # (from the books: the engine's order list holds every order ever)
             if not o.extra.get("reduce_only"):
                 used += o.remaining * (o.price or _ZERO) / self.leverage.get((account, o.symbol), DEFAULT_LEVERAGE)
         if used + notional / lev > self.wallet(account):
             raise BinanceError(-2019, "Margin is insufficient.")
+
+    def _resting(self, account: str):
+        """The account's orders resting on the books."""
+        for book in self.ex.books.values():
+            for levels in (book.bids, book.asks):
+                for queue in levels.values():
+                    for o in queue:
+                        if o.account == account:
+                            yield o
 
     def _fill(self, account: str, symbol: str, pside: str, side: str, qty: Decimal, px: Decimal) -> None:
         """Move the position by one fill: average entry when it grows, realised PnL to the wallet when it

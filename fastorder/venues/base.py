@@ -125,6 +125,9 @@ class Session(TradingOps):
     modules."""
 
     venue = ""
+    #: "spot", or "perp" for a perpetual-swap session (fastorder.venues.perp): place_order's reduce_only=,
+    #: position_side= and contracts= are refused (NotSupported) on any other market
+    market = "spot"
     ws_capable = True
     default_rest_url = ""
     default_ws_url = ""
@@ -655,6 +658,9 @@ class Session(TradingOps):
             if type not in self.order_types:
                 raise self._not_supported(f"{type} orders", "a limit or market order")
         if opts is not None:
+            if opts.perp and self.market != "perp":   # here, not in the venue hook: every spot venue refuses them
+                raise self._not_supported(f"{opts.perp}= on a {self.market} market",
+                                          'a session of connect(..., market="perp")')
             self._check_options(opts, type)
         clid = client_order_id or self.ids.next()
         ledger = self.ledger
@@ -896,9 +902,6 @@ class Session(TradingOps):
         for name in ("stp", "stop_price", "quote_quantity", "expire_ms"):
             if getattr(opts, name) is not None:
                 raise self._not_supported(f"{name}= on orders (in this library, yet)", "place_order without it")
-        for name in ("reduce_only", "position_side", "contracts"):   # perpetual swaps' (fastorder.venues.perp)
-            if getattr(opts, name) not in (None, False):
-                raise self._not_supported(f"{name}= on this market", 'a session of connect(..., market="perp")')
 
     async def _cancel(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int) -> Ack:
         raise NotImplementedError

@@ -142,6 +142,8 @@ class HtxSession(Session):
             raise ConfigError(f"htx has no {env} environment: HTX shut its testnet down and has no demo trading; "
                               f"use env='live' (url={AWS_REST_URL!r} for its AWS host)", field="env")
         super().__init__(**kw)
+        if self.rest.host == "api-aws.huobi.pro":   # its order/account pushes from the same AWS host [D]
+            self.default_events_url = "wss://api-aws.huobi.pro/ws/v2"
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             self._signer: Any = Ed25519Signer(private_key)
@@ -587,6 +589,8 @@ class HtxSession(Session):
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:   # the whole request refused, or never sent
             self.ledger.refused(exc)
+            if isinstance(exc, TimestampRejected):   # re-measured at once; the orders are not resent
+                await self._on_timestamp_rejected()
             for i, p in sent:
                 self.ledger.unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
                 results[i] = exc
@@ -676,6 +680,8 @@ class HtxSession(Session):
                 return
             except FastorderError as exc:
                 self.ledger.refused(exc)
+                if isinstance(exc, TimestampRejected):
+                    await self._on_timestamp_rejected()
                 for i in idx:
                     results[i] = exc
                 return
@@ -754,6 +760,8 @@ class HtxSession(Session):
             raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
         except FastorderError as exc:
             self.ledger.refused(exc)
+            if isinstance(exc, TimestampRejected):
+                await self._on_timestamp_rejected()
             raise
 
     def _info_for(self, name: str) -> SymbolInfo:

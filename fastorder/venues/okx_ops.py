@@ -60,8 +60,25 @@ LIMITS = {"pending": (60, 2000), "balance": (10, 2000), "caa": (1, 1000), "amend
 _BATCH = {"place": ("/api/v5/trade/batch-orders", "batch-orders", "place"),
           "cancel": ("/api/v5/trade/cancel-batch-orders", "batch-cancel-orders", "cancel"),
           "amend": ("/api/v5/trade/amend-batch-orders", "batch-amend-orders", "amend")}
-_PLACE_ARGS = inspect.signature(Session.place_order)
+
+
+def _place_args(symbol: Any, side: Any, quantity: Any, price: Any = None, *, type: Any = "limit", tif: Any = "GTC",
+                post_only: Any = False, client_order_id: Any = None, stp: Any = None, stop_price: Any = None,
+                quote_quantity: Any = None, expire_ms: Any = None, reduce_only: Any = False,
+                position_side: Any = None, contracts: Any = None) -> tuple[Any, ...]:
+    """place_order's arguments of one order of place_orders (its signature: a TypeError for any other)."""
+    return (symbol, side, quantity, price, type, tif, post_only, client_order_id, stp, stop_price, quote_quantity,
+            expire_ms, reduce_only, position_side, contracts)
+
+
+if [*inspect.signature(_place_args).parameters] != [*inspect.signature(Session.place_order).parameters][1:]:
+    raise ImportError("Session.place_order's parameters changed: _place_args must follow")   # pragma: no cover
 _STP = {"cancel_maker": "cancel_maker", "cancel_taker": "cancel_taker", "cancel_both": "cancel_both"}
+
+
+def no_code(info: SymbolInfo) -> InvalidOrder:
+    return InvalidOrder(f"okx listed {info.name} without an instIdCode, which WebSocket order operations need; "
+                        "trade it with transport='rest'", field="symbol")
 
 
 class _Item:
@@ -96,6 +113,8 @@ class OkxOps(Session):
         td_mode: str
         order_ttl_ms: int
         amend_cxl_on_fail: bool
+        _scratch: WriteBuffer               # an item before it is framed (amend)
+        _opc: dict[tuple[str, str], dict[str, int]]
 
         def _result(self, body: bytes, status: int, clid: str | None, lat: Latency,
                     action: str) -> tuple[dict[str, Any], dict[str, Any]]: ...
@@ -111,6 +130,9 @@ class OkxOps(Session):
         return NotSupported(f"{self.venue} has no {what}; closest: {closest}", venue=self.venue, closest=closest)
 
     def _check_options(self, opts: OrderOptions, type: str) -> None:
+        for name in ("reduce_only", "position_side", "contracts"):   # perpetual swaps': not this spot session's
+            if getattr(opts, name) not in (None, False):
+                raise self._not_supported(f"{name}= on spot orders", "a spot order without it")
         if opts.stp is not None:
             if opts.stp == "none":
                 raise self._not_supported("way to turn self-trade prevention off (it is mandatory on OKX)",
@@ -145,12 +167,16 @@ class OkxOps(Session):
         return self.now_ms() + ttl if ttl else None
 
     # -- signed requests outside the order path -------------------------------------------------------------
-    def _op_costs(self, kind: str, scope: str = "", n: int = 1) -> dict[str, int]:
-        name = f"{kind}:{scope}" if scope else kind
-        if name not in self.guard.windows:
-            limit, window = LIMITS[kind]
-            self.guard.set_limit(name, limit, window)
-        return {name: n}
+    def _op_costs(self, kind: str, scope: str = "") -> dict[str, int]:
+        """What one request (or batch item) of `kind` takes from its window, made once per (kind, scope)."""
+        costs = self._opc.get((kind, scope))
+        if costs is None:
+            name = f"{kind}:{scope}" if scope else kind
+            if name not in self.guard.windows:
+                limit, window = LIMITS[kind]
+                self.guard.set_limit(name, limit, window)
+            costs = self._opc[(kind, scope)] = {name: 1}
+        return costs
 
     async def _signed(self, method: str, path: str, body: bytes | None, action: str,
                       costs: dict[str, int], exp_ms: int | None = None) -> tuple[Any, int, Latency]:
@@ -262,30 +288,32 @@ class OkxOps(Session):
                                       "amend_order without new_client_order_id")
         lat = Latency()
         t_call = perf_ns()
+        ws = self.transport == "ws"
+        if ws and info.code < 0:
+            raise no_code(info)
         if self.ledger.rate_limit:
             self.guard.check(self._op_costs("amend", info.name))
         buf = self._buf
-        ws = self.transport == "ws"
-        if ws and info.code < 0:
-            from fastorder.venues.okx import _no_code
-            raise _no_code(info)
-        item = WriteBuffer()
-        kw = dict(ord_id=order_id, cl_ord_id=clid, new_sz=quantity, new_px=price, cxl_on_fail=self.amend_cxl_on_fail,
-                  req_id=None, rules=info.rules)
-        exp = self._exp_ms(None)
+        item = self._scratch   # the amend object, then framed or signed into buf
+        item.clear()
+        ttl = self.order_ttl_ms
         try:
             if ws:
-                self._ws_enc.amend_args(item, info.code, **kw)
+                self._ws_enc.amend_args(item, info.code, ord_id=order_id, cl_ord_id=clid, new_sz=quantity,
+                                        new_px=price, cxl_on_fail=self.amend_cxl_on_fail, rules=info.rules)
                 rid = self.next_request_id()
                 buf.clear()
-                self._ws_enc.op(buf, rid, "amend-order", item.getvalue(), exp_time_ms=exp)
+                self._ws_enc.op(buf, rid, "amend-order", item.getvalue(),
+                                exp_time_ms=self.now_ms() + ttl if ttl else None)
                 reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
                 d, item_d = self._result(reply, 200, clid, lat, "amend")
             else:
-                self._rest_enc.amend_body(item, info.name, **kw)
+                self._rest_enc.amend_body(item, info.name, ord_id=order_id, cl_ord_id=clid, new_sz=quantity,
+                                          new_px=price, cxl_on_fail=self.amend_cxl_on_fail, rules=info.rules)
                 buf.clear()
-                self._rest_enc.request(buf, "POST", "/api/v5/trade/amend-order", item.getvalue(),
-                                       timestamp_ms=self.now_ms(), exp_time_ms=exp)
+                ts = self.now_ms()
+                self._rest_enc.request(buf, "POST", "/api/v5/trade/amend-order", item.getvalue(), timestamp_ms=ts,
+                                       exp_time_ms=ts + ttl if ttl else None)
                 resp = await self.rest_send(buf.getvalue(), lat, t_call)
                 self._reply_headers(resp, lat)
                 d, item_d = self._result(resp.body, resp.status, clid, lat, "amend")
@@ -307,31 +335,32 @@ class OkxOps(Session):
     async def _item(self, o: dict[str, Any]) -> _Item:
         """One order of place_orders, checked as place_order checks it (a typed error before anything)."""
         try:
-            b = _PLACE_ARGS.bind(self, **o)
+            (symbol, side, quantity, price, type, tif, post_only, clid, stp, stop_price, quote_quantity,
+             expire_ms, reduce_only, position_side, contracts) = _place_args(**o)
         except TypeError as exc:
             raise InvalidOrder(f"an order of place_orders has arguments place_order does not take ({exc})",
                                field="orders") from None
-        b.apply_defaults()
-        a = b.arguments
         it = _Item()
         opts = None
-        if any(a[k] is not None for k in ("stp", "stop_price", "quote_quantity", "expire_ms")):
-            opts = order_options(a["stp"], a["stop_price"], a["quote_quantity"], a["expire_ms"])
-        if a["quote_quantity"] is not None:
-            if a["quantity"] is not None:
+        if (stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None
+                or reduce_only is not False or position_side is not None or contracts is not None):
+            opts = order_options(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
+        if quote_quantity is not None:
+            if quantity is not None:
                 raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
-            check_order(a["symbol"], a["quote_quantity"], a["price"], a["client_order_id"], a["post_only"])
+            check_order(symbol, quote_quantity, price, clid, post_only)
         else:
-            check_order(a["symbol"], a["quantity"], a["price"], a["client_order_id"], a["post_only"])
-        it.info = await self.resolve_symbol(a["symbol"])
-        it.side = _side(a["side"])
-        it.type, it.tif = _order_kind(a["type"], a["tif"], a["price"], a["post_only"], opts)
+            check_order(symbol, quantity, price, clid, post_only)
+        info = self._symbol_cache.get(symbol)
+        it.info = info if info is not None else await self.resolve_symbol(symbol)
+        it.side = _side(side)
+        it.type, it.tif = _order_kind(type, tif, price, post_only, opts)
         if it.type not in self.order_types:
             raise self._not_supported(f"{it.type} orders", "a limit or market order")
         if opts is not None:
             self._check_options(opts, it.type)
-        it.quantity, it.price, it.post_only, it.opts = a["quantity"], a["price"], a["post_only"], opts
-        it.clid = a["client_order_id"] or self.ids.next()
+        it.quantity, it.price, it.post_only, it.opts = quantity, price, post_only, opts
+        it.clid = clid or self.ids.next()
         return it
 
     async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
@@ -370,8 +399,7 @@ class OkxOps(Session):
         for it in items:
             try:
                 if ws and it.info.code < 0:
-                    from fastorder.venues.okx import _no_code
-                    raise _no_code(it.info)
+                    raise no_code(it.info)
                 # OKX counts a batch's orders against the batch limit; a batch of one as a single order
                 costs = None if len(items) == 1 else self._op_costs("batch-place", it.info.name)
                 self.ledger.begin(it.info, it.clid, it.side, it.quantity, it.price, costs=costs)
@@ -548,8 +576,7 @@ class OkxOps(Session):
                     args.write(b",")
                 try:
                     if ws and r.info.code < 0:
-                        from fastorder.venues.okx import _no_code
-                        raise _no_code(r.info)
+                        raise no_code(r.info)
                     self._encode_id_item(args, r, kind, ws)
                 except Exception as exc:
                     args.truncate(mark)

@@ -40,6 +40,15 @@ class OrderOptions:
     position_side: str | None = None    # "long" / "short" (hedge mode), "net" (one-way), or the venue's value
     contracts: Any = None               # the size in the venue's contracts instead of quantity (base units)
 
+    @property
+    def perp(self) -> str:
+        """The first perpetual-swap option given ("" for none): a spot session refuses it."""
+        if self.reduce_only:
+            return "reduce_only"
+        if self.position_side is not None:
+            return "position_side"
+        return "contracts" if self.contracts is not None else ""
+
 
 def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any, reduce_only: Any = False,
                   position_side: Any = None, contracts: Any = None) -> OrderOptions:
@@ -75,6 +84,7 @@ class TradingOps:
 
     if TYPE_CHECKING:
         venue: str
+        _symbol_cache: dict[str, SymbolInfo]
 
         place_order: Any        # Session's
         cancel_order: Any
@@ -103,7 +113,7 @@ class TradingOps:
                 raise InvalidOrder(f"{name} must be a Decimal, str, int or float, not {type(v).__name__}",
                                    field=name)
         check_text(new_client_order_id, "new_client_order_id", optional=True)
-        info = await self.resolve_symbol(symbol)
+        info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)   # a requote: on the hot path
         return await self._amend(info, order_id, client_order_id, quantity, price, new_client_order_id)
 
     async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,

@@ -239,14 +239,29 @@ def test_connect_market_keyword():
     spot = fastorder.connect("binance", "rest", **KEYS)
     assert not hasattr(spot, "positions")
 
-    async def main():   # a spot session refuses the perp keywords before sending
-        async with Simulator(venues=("binance",), binance_limits=BinanceLimits(enabled=False)) as sim:
-            async with fastorder.connect("binance", "rest", url=sim.url("binance"), **KEYS) as sp:
+
+
+SPOT = {   # the simulator's documented test keys (fastorder.sim.creds)
+    "binance": (KEYS, "BTCUSDT"),
+    "okx": (dict(key="985d5b66-57ce-40fb-b714-afc0b9787083", secret="22582BD0CFF14C41EDBF1AB98506286D",
+                 passphrase="Sim-Passphrase-1"), "BTC-USDT"),
+    "htx": (dict(key="e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx", secret="b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"), "btcusdt"),
+}
+
+
+@pytest.mark.parametrize("venue", list(SPOT))
+def test_a_spot_session_refuses_the_perp_keywords(venue):
+    """Whatever the venue module's own option checks: nothing of a perp order reaches a spot venue."""
+    async def main():
+        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+                             htx_limit_per_2s=0) as sim:
+            creds, sym = SPOT[venue]
+            async with fastorder.connect(venue, "rest", url=sim.url(venue), **creds) as sp:
                 for kw in (dict(reduce_only=True), dict(position_side="long"), dict(contracts="1")):
-                    args = ("BTCUSDT", "buy", None if "contracts" in kw else "0.001", "46000")
+                    args = (sym, "buy", None if "contracts" in kw else "0.001", "46000")
                     with pytest.raises(NotSupported):
                         await sp.place_order(*args, **kw)
-                assert sim.orders("binance") == []
+                assert sim.orders(venue) == []
     run(main())
 
 

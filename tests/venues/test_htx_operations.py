@@ -93,6 +93,12 @@ def test_cancel_all_cancels_in_rounds_and_returns_what_it_canceled():
 
 
 def test_environments():
+    from fastorder.venues.htx import AWS_REST_URL
+
+    s = fastorder.connect("htx", "rest", env="live", **CREDS)
+    assert (s.rest.host, s.default_events_url) == ("api.huobi.pro", "wss://api.huobi.pro/ws/v2")
+    s = fastorder.connect("htx", "rest", url=AWS_REST_URL, **CREDS)   # HTX's host for clients in AWS
+    assert (s.rest.host, s.default_events_url) == ("api-aws.huobi.pro", "wss://api-aws.huobi.pro/ws/v2")
     with pytest.raises(ConfigError, match="testnet"):
         fastorder.connect("htx", "rest", env="testnet", **CREDS)
     with pytest.raises(ConfigError, match="demo"):
@@ -279,4 +285,18 @@ def test_self_match_prevent_and_quote_sized_market_orders():
                 await s.place_order(SYM, "buy", "0.001", "50000.2", expire_ms=1)
             with pytest.raises(NotSupported):
                 await s.place_order(SYM, "buy", "0.001", "50000.2", type="stop_loss_limit", stop_price="50000")
+    run(main())
+
+
+def test_a_stale_timestamp_refuses_the_whole_batch_and_resyncs_the_clock():
+    async def main():
+        async with session() as (sim, s):
+            sim.apps["htx"].advance_clock(400_000)   # the venue's clock jumps: our timestamps are stale
+            res = await s.place_orders([_order() for _ in range(3)])
+            assert all(isinstance(r, fastorder.errors.TimestampRejected) for r in res)
+            assert not any(r.client_order_id in s.ledger.live_ids for r in res if r.client_order_id)
+            assert s.clock.offset_ms > 390_000       # re-measured at once
+            res = await s.place_orders([_order() for _ in range(3)])
+            assert all(r.order_id for r in res)
+            assert len([o for o in sim.orders("htx") if o["client_order_id"]]) == 3
     run(main())

@@ -25,6 +25,7 @@ from fastorder.errors import (
 from fastorder.sim import Simulator
 from fastorder.sim.creds import OKX_DEMO_KEY, OKX_KEY, OKX_PASSPHRASE, OKX_SECRET
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, NEW, Ack
+from fastorder.venues.okx import OkxSession
 
 LIVE = dict(key=OKX_KEY, secret=OKX_SECRET, passphrase=OKX_PASSPHRASE)
 DEMO = dict(key=OKX_DEMO_KEY, secret=OKX_SECRET, passphrase=OKX_PASSPHRASE)
@@ -169,6 +170,33 @@ def test_a_batch_without_a_reply_settles_each_order_by_its_client_id():
     run(main())
 
 
+@pytest.mark.parametrize(("transport", "fault"), [("rest", "5xx:count=1"), ("rest", "drop:phase=after,count=1"),
+                                                ("ws", "5xx:count=1")])
+def test_a_batch_whose_outcome_is_unknown_is_settled_order_by_order(transport, fault):
+    async def main():
+        async with okx(transport) as (sim, s):
+            await s.open_orders()   # the faults count requests from here on: the next one is the batch
+            sim.faults.add(fault)
+            res = await s.place_orders([{"symbol": SYM, "side": "buy", "quantity": "0.001",
+                                         "price": str(45000 + i)} for i in range(3)])
+            assert all(isinstance(r, Ack) and r.reconciled and r.status == NEW for r in res), res
+            assert {r.client_order_id for r in res} <= s.ledger.live_ids
+    run(main())
+
+
+@TRANSPORTS
+def test_a_refused_batch_is_each_orders_error_and_none_is_live(transport):
+    async def main():
+        async with okx(transport) as (sim, s):
+            await s.open_orders()
+            sim.faults.add("429:count=1,retry=1")
+            res = await s.place_orders([{"symbol": SYM, "side": "buy", "quantity": "0.001",
+                                         "price": str(45000 + i)} for i in range(3)])
+            assert all(isinstance(r, fastorder.errors.RateLimited) for r in res), res
+            assert not book(sim) and not s.ledger.live_ids   # nothing placed, no client id held
+    run(main())
+
+
 # -- amend ---------------------------------------------------------------------------------------------------
 @TRANSPORTS
 def test_amend_order_changes_price_and_size_and_refuses_what_okx_refuses(transport):
@@ -241,13 +269,13 @@ def test_quote_sized_market_order_and_expire_ms(transport):
 
 # -- environments --------------------------------------------------------------------------------------------
 def test_environments_by_name():
-    s = fastorder.venues.okx.OkxSession(transport="ws", env="demo", **DEMO)
+    s = OkxSession(transport="ws", env="demo", **DEMO)
     assert s.simulated and s.env == "demo" and s.ws.host == "wspap.okx.com"
     with pytest.raises(ConfigError) as ei:
-        fastorder.venues.okx.OkxSession(transport="ws", env="testnet", **LIVE)
+        OkxSession(transport="ws", env="testnet", **LIVE)
     assert "demo" in str(ei.value)
     with pytest.raises(ConfigError):
-        fastorder.venues.okx.OkxSession(transport="ws", env="live", simulated=True, **LIVE)
+        OkxSession(transport="ws", env="live", simulated=True, **LIVE)
 
 
 @TRANSPORTS
@@ -263,3 +291,65 @@ def test_a_demo_key_on_live_is_the_venues_authentication_error(transport):
 
 
 _ = (CANCELED, OrderRejected)
+
+
+# -- the dead-man's switch -----------------------------------------------------------------------------------
+_CLIENT = """
+import asyncio, sys
+import fastorder
+async def main():
+    s = await fastorder.connect("okx", sys.argv[1], key=sys.argv[2], secret=sys.argv[3], passphrase=sys.argv[4],
+                                url=sys.argv[5], ws_url=sys.argv[6], timeout=2.0, connections=1,
+                                cancel_on_disconnect=10)
+    ack = await s.place_order("BTC-USDT", "buy", "0.001", "45000")
+    print(ack.client_order_id, flush=True)
+    await asyncio.sleep(600)   # killed long before
+asyncio.run(main())
+"""
+
+
+@TRANSPORTS
+def test_the_simulator_cancels_every_open_order_when_a_killed_client_stops_refreshing(transport):
+    """connect(cancel_on_disconnect=10) arms cancel-all-after (10 s, OKX's shortest) and keeps re-arming it; a
+    client process killed with SIGKILL stops, and the simulator cancels its orders when the 10 s run out
+    (cancelSource 20, "Cancel all after triggered")."""
+    import sys
+
+    async def main():
+        async with Simulator(venues=("okx",), okx_limit_per_2s=0, seed=7) as sim:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _CLIENT, transport, OKX_KEY, OKX_SECRET, OKX_PASSPHRASE, sim.url("okx", "rest"),
+                sim.url("okx", "ws"), stdout=asyncio.subprocess.PIPE)
+            try:
+                clid = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
+                assert clid and sim.order("okx", client_order_id=clid)["status"] == "NEW"
+                armed = sim.apps["okx"]._caa["main"][0]
+            finally:
+                proc.kill()   # SIGKILL: nothing of the client runs after this
+                await proc.wait()
+            assert armed > 0
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 15
+            while sim.order("okx", client_order_id=clid)["status"] == "NEW":
+                assert loop.time() < end, "the switch did not fire"
+                await asyncio.sleep(0.2)
+            o = sim.exchange("okx").find("main", None, clid)
+            assert o.status == "CANCELED" and o.cancel_source == "20"
+    run(main(), timeout=90)
+
+
+def test_cancel_on_disconnect_range_and_refresh():
+    with pytest.raises(ConfigError):
+        OkxSession(transport="rest", cancel_on_disconnect=5, **LIVE)
+    with pytest.raises(ConfigError):
+        OkxSession(transport="rest", cancel_on_disconnect=121, **LIVE)
+
+    async def main():
+        async with okx("rest", cancel_on_disconnect=30) as (sim, s):
+            first = sim.apps["okx"]._caa["main"][0]
+            await asyncio.sleep(1.1)   # the venue takes one cancel-all-after a second
+            await s._arm_cancel_after(30)   # what the background loop does every 10 s
+            assert sim.apps["okx"]._caa["main"][0] > first
+            a = await s.place_order(SYM, "buy", "0.001", "45000")
+            assert book(sim)[a.client_order_id]["status"] == "NEW"
+    run(main())
