@@ -300,3 +300,16 @@ def test_a_stale_timestamp_refuses_the_whole_batch_and_resyncs_the_clock():
             assert all(r.order_id for r in res)
             assert len([o for o in sim.orders("htx") if o["client_order_id"]]) == 3
     run(main())
+
+
+def test_large_batches_split_at_the_venue_limits_and_a_repeated_client_id_is_refused():
+    async def main():
+        async with session() as (sim, s):
+            orders = [_order(client_order_id=f"big{i}") for i in range(55)] + [_order(client_order_id="big3")]
+            res = await s.place_orders(orders)          # 6 batch requests (10 a request)
+            assert isinstance(res[55], fastorder.errors.ClientIdInUse)
+            assert [r.client_order_id for r in res[:55]] == [f"big{i}" for i in range(55)]
+            out = await s.cancel_orders(SYM, client_order_ids=[f"big{i}" for i in range(55)])   # 50 + 5
+            assert [a.status for a in out] == [CANCEL_REQUESTED] * 55
+            assert await s.open_orders() == []
+    run(main())
