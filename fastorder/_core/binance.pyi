@@ -24,7 +24,8 @@ Field rules (both transports):
   rules.qty, then rules.check_notional(price, quantity) when both are given.
 - cancel-replace: the new order's fields (checked as a new order's, first), then the cancelled order's ids
   (cancel_order_id / cancel_orig_client_order_id: at least one, as order_id / orig_client_order_id of a cancel).
-  cancelReplaceMode is always STOP_ON_FAILURE (no new order when the cancel fails).
+  cancelReplaceMode is always STOP_ON_FAILURE (no new order when the cancel fails). cancel_restrictions
+  (cancelRestrictions): ONLY_NEW | ONLY_PARTIALLY_FILLED, checked after the ids.
 - request_id (WS): int in [0, 2**63) written as a JSON number, or str matching ^[A-Za-z0-9_-]{1,36}$ written as
   a JSON string.
 
@@ -49,8 +50,8 @@ class BinanceRest:
     open orders / cancel all: symbol, recvWindow, timestamp; account: omitZeroBalances, recvWindow, timestamp;
     amend keepPriority: symbol, orderId, origClientOrderId, newClientOrderId, newQty, recvWindow, timestamp;
     cancelReplace: symbol, side, type, cancelReplaceMode, timeInForce, quantity, quoteOrderQty, price, stopPrice,
-    cancelOrderId, cancelOrigClientOrderId, newClientOrderId, newOrderRespType, selfTradePreventionMode,
-    recvWindow, timestamp.)
+    cancelOrderId, cancelOrigClientOrderId, cancelRestrictions, newClientOrderId, newOrderRespType,
+    selfTradePreventionMode, recvWindow, timestamp.)
     Each value is percent-encoded as UTF-8 with uppercase hex, keeping only A-Za-z0-9 and "-._~"
     (`urllib.parse.quote(v, safe="")`). The signed text is exactly that query string; then
     "&signature=" + lowercase hex (HMAC) or percent-encoded base64 (Ed25519) is appended.
@@ -114,7 +115,7 @@ class BinanceRest:
                                price: Number | None = None, time_in_force: str | None = None,
                                quote_order_qty: Number | None = None, stop_price: Number | None = None,
                                resp_type: str | None = None, rules: SymbolRules | None = None,
-                               stp: str | None = None) -> None:
+                               stp: str | None = None, cancel_restrictions: str | None = None) -> None:
         """POST /api/v3/order/cancelReplace with cancelReplaceMode=STOP_ON_FAILURE."""
 
 class BinanceWs:
@@ -128,8 +129,8 @@ class BinanceWs:
     After `session.logon` (`logged_on=True`) apiKey and signature are omitted; timestamp stays.
     order.place params: apiKey, newClientOrderId, newOrderRespType, price, quantity, quoteOrderQty,
     recvWindow, selfTradePreventionMode, side, stopPrice, symbol, timeInForce, timestamp, type (sorted; each
-    only when given). order.cancelReplace: the same plus cancelOrderId (a number), cancelOrigClientOrderId and
-    cancelReplaceMode "STOP_ON_FAILURE". order.amend.keepPriority: newClientOrderId, newQty (a string),
+    only when given). order.cancelReplace: the same plus cancelOrderId (a number), cancelOrigClientOrderId,
+    cancelReplaceMode "STOP_ON_FAILURE" and cancelRestrictions. order.amend.keepPriority: newClientOrderId, newQty (a string),
     orderId, origClientOrderId, recvWindow, symbol, timestamp. openOrders.status (symbol optional),
     openOrders.cancelAll: recvWindow, symbol, timestamp. account.status: omitZeroBalances (the JSON literal
     true, signed as "omitZeroBalances=true") when asked, recvWindow, timestamp.
@@ -151,7 +152,8 @@ class BinanceWs:
                              price: Number | None = None, time_in_force: str | None = None,
                              quote_order_qty: Number | None = None, stop_price: Number | None = None,
                              resp_type: str | None = None, rules: SymbolRules | None = None,
-                             stp: str | None = None, logged_on: bool = False) -> None: ...
+                             stp: str | None = None, logged_on: bool = False,
+                             cancel_restrictions: str | None = None) -> None: ...
     def order_amend_keep_priority(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
                                   new_qty: Number, order_id: int | None = None,
                                   orig_client_order_id: str | None = None, new_client_order_id: str | None = None,

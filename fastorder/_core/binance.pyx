@@ -47,6 +47,7 @@ _RESP = frozenset(("ACK", "RESULT", "FULL"))
 _STOP_TYPES = frozenset(("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"))
 # enums.md "STP Modes"
 _STP = frozenset(("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"))
+_RESTRICT = frozenset(("ONLY_NEW", "ONLY_PARTIALLY_FILLED"))   # cancelRestrictions
 
 cdef int64_t _MAX_I64 = 0x7FFFFFFFFFFFFFFF
 
@@ -61,7 +62,8 @@ cdef struct Ref:           # cancel / status: which order
     Text symbol, orig, newid
     char oid_buf[20]
     Text oid
-    bint has_oid, has_orig, has_new
+    bint has_oid, has_orig, has_new, has_restr
+    Text restr               # cancel-replace: cancelRestrictions
     int64_t ts
 
 cdef struct Amend:          # order.amend.keepPriority: which order, its new quantity
@@ -158,6 +160,14 @@ cdef int parse_ref(Ref *r, symbol, timestamp, order_id, orig_client_order_id, ne
     if r.has_new:
         token(new_client_order_id, CC_CLID, 36, "new_client_order_id", &r.newid)
     _need(r.has_oid or r.has_orig, "order_id", "give order_id or orig_client_order_id")
+    r.has_restr = False
+    return 0
+
+
+cdef int parse_restr(Ref *r, cancel_restrictions) except -1:
+    r.has_restr = cancel_restrictions is not None
+    if r.has_restr:
+        enum_text(cancel_restrictions, _RESTRICT, "cancel_restrictions", &r.restr)
     return 0
 
 
@@ -286,6 +296,9 @@ cdef class BinanceRest(_Signed):
             if cr.has_orig:
                 b.put(b"&cancelOrigClientOrderId=", 25)
                 put_text(b, &cr.orig)
+            if cr.has_restr:
+                b.put(b"&cancelRestrictions=", 20)
+                put_text(b, &cr.restr)
         if o.has_clid:
             b.put(b"&newClientOrderId=", 18)
             put_text(b, &o.clid)
@@ -433,12 +446,13 @@ cdef class BinanceRest(_Signed):
     def cancel_replace_request(self, WriteBuffer buf, symbol, side, type, *, client_order_id, timestamp,
                                cancel_order_id=None, cancel_orig_client_order_id=None, quantity=None, price=None,
                                time_in_force=None, quote_order_qty=None, stop_price=None, resp_type=None,
-                               SymbolRules rules=None, stp=None):
+                               SymbolRules rules=None, stp=None, cancel_restrictions=None):
         cdef Order o
         cdef Ref r
         parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
                     quote_order_qty, stop_price, resp_type, rules, stp)
         parse_ref(&r, symbol, timestamp, cancel_order_id, cancel_orig_client_order_id, None)
+        parse_restr(&r, cancel_restrictions)
         buf.put(b"POST /api/v3/order/cancelReplace?", 33)
         self._new(buf, &o, &r)
         buf.put_bytes_obj(self._sfx_body)
@@ -562,6 +576,8 @@ cdef class BinanceWs(_Signed):
             mode.p = b"STOP_ON_FAILURE"
             mode.n = 15
             self._str(buf, b"cancelReplaceMode", 17, &mode)
+            if cr.has_restr:
+                self._str(buf, b"cancelRestrictions", 18, &cr.restr)
         if o.has_clid:
             self._str(buf, b"newClientOrderId", 16, &o.clid)
         if o.has_resp:
@@ -588,7 +604,7 @@ cdef class BinanceWs(_Signed):
     def order_cancel_replace(self, WriteBuffer buf, request_id, symbol, side, type, *, client_order_id, timestamp,
                              cancel_order_id=None, cancel_orig_client_order_id=None, quantity=None, price=None,
                              time_in_force=None, quote_order_qty=None, stop_price=None, resp_type=None,
-                             SymbolRules rules=None, stp=None, bint logged_on=False):
+                             SymbolRules rules=None, stp=None, bint logged_on=False, cancel_restrictions=None):
         cdef Order o
         cdef Ref r
         cdef char tmp[20]
@@ -597,6 +613,7 @@ cdef class BinanceWs(_Signed):
         parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
                     quote_order_qty, stop_price, resp_type, rules, stp)
         parse_ref(&r, symbol, timestamp, cancel_order_id, cancel_orig_client_order_id, None)
+        parse_restr(&r, cancel_restrictions)
         self._open(buf, &rid, quoted, b'order.cancelReplace","params":{', 31)
         self._auth(buf, logged_on)
         self._order_params(buf, &o, &r)

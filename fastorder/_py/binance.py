@@ -34,6 +34,7 @@ TYPES = frozenset({"LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIM
 TIFS = frozenset({"GTC", "IOC", "FOK"})
 RESP_TYPES = frozenset({"ACK", "RESULT", "FULL"})
 STP_MODES = frozenset({"NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"})
+CANCEL_RESTRICTIONS = frozenset({"ONLY_NEW", "ONLY_PARTIALLY_FILLED"})
 
 _ASCII_SYMBOL = re.compile(r"[A-Za-z0-9._-]")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -173,9 +174,9 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
 
 def _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cancel_order_id,
                            cancel_orig_client_order_id, quantity, price, time_in_force, quote_order_qty, stop_price,
-                           resp_type, rules, stp) -> dict[str, str]:
+                           resp_type, rules, stp, cancel_restrictions=None) -> dict[str, str]:
     """POST /api/v3/order/cancelReplace (STOP_ON_FAILURE): the new order's params (checked first), then the
-    cancelled order's ids, in REST order."""
+    cancelled order's ids and cancelRestrictions, in REST order."""
     fields = _order_fields(symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
                            quote_order_qty, stop_price, resp_type, rules, stp, {})
     ref = _cancel_fields(symbol, cancel_order_id, cancel_orig_client_order_id, None, timestamp, False)
@@ -183,11 +184,14 @@ def _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cance
         fields["cancelOrderId"] = ref["orderId"]
     if "origClientOrderId" in ref:
         fields["cancelOrigClientOrderId"] = ref["origClientOrderId"]
+    if cancel_restrictions is not None:
+        fields["cancelRestrictions"] = check_enum(cancel_restrictions, CANCEL_RESTRICTIONS, "cancel_restrictions")
     return {k: fields[k] for k in _CANCEL_REPLACE_ORDER if k in fields}
 
 
 _CANCEL_REPLACE_ORDER = ("symbol", "side", "type", "cancelReplaceMode", "timeInForce", "quantity", "quoteOrderQty",
-                         "price", "stopPrice", "cancelOrderId", "cancelOrigClientOrderId", "newClientOrderId",
+                         "price", "stopPrice", "cancelOrderId", "cancelOrigClientOrderId", "cancelRestrictions",
+                         "newClientOrderId",
                          "newOrderRespType", "selfTradePreventionMode")
 
 
@@ -358,12 +362,12 @@ class BinanceRest:
                                price: Number | None = None, time_in_force: str | None = None,
                                quote_order_qty: Number | None = None, stop_price: Number | None = None,
                                resp_type: str | None = None, rules: SymbolRules | None = None,
-                               stp: str | None = None) -> None:
+                               stp: str | None = None, cancel_restrictions: str | None = None) -> None:
         """POST /api/v3/order/cancelReplace with cancelReplaceMode=STOP_ON_FAILURE."""
         _check_buf(buf)
         params = _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cancel_order_id,
                                         cancel_orig_client_order_id, quantity, price, time_in_force,
-                                        quote_order_qty, stop_price, resp_type, rules, stp)
+                                        quote_order_qty, stop_price, resp_type, rules, stp, cancel_restrictions)
         buf.write(self._request("POST", "/api/v3/order/cancelReplace", self._signed_query(params, timestamp)))
 
 
@@ -428,12 +432,13 @@ class BinanceWs:
                              price: Number | None = None, time_in_force: str | None = None,
                              quote_order_qty: Number | None = None, stop_price: Number | None = None,
                              resp_type: str | None = None, rules: SymbolRules | None = None,
-                             stp: str | None = None, logged_on: bool = False) -> None:
+                             stp: str | None = None, logged_on: bool = False,
+                             cancel_restrictions: str | None = None) -> None:
         _check_buf(buf)
         rid = _request_id_json(request_id)
         params = _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cancel_order_id,
                                         cancel_orig_client_order_id, quantity, price, time_in_force,
-                                        quote_order_qty, stop_price, resp_type, rules, stp)
+                                        quote_order_qty, stop_price, resp_type, rules, stp, cancel_restrictions)
         buf.write(self._frame(rid, "order.cancelReplace", params, timestamp, logged_on))
 
     def order_amend_keep_priority(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,

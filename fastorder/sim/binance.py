@@ -971,7 +971,7 @@ class Binance:
             raise BinanceError(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both "
                                "were empty/null!")
         new_p = {k: v for k, v in p.items() if k in ORDER_PARAMS}
-        v = self.validate_order(new_p)
+        v = _binance_limit(new_p, self.ex.specs, self._filter_memo) or self.validate_order(new_p)
         self._count_order(account, now)
         cancel_p = {"symbol": p.get("symbol")}
         if oid:

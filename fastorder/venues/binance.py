@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import orjson
@@ -175,7 +175,7 @@ class BinanceSession(Session):
     default_rest_url = HOSTS["live"][0]
     default_ws_url = HOSTS["live"][1]
     warm_path = "/api/v3/ping"
-    envs = ("live", "testnet", "demo")
+    envs: ClassVar[tuple[str, ...]] = ("live", "testnet", "demo")
     order_types = frozenset(("limit", "market", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit"))
     #: Binance Spot has no batch order entry: place_orders / cancel_orders / amend_orders pipeline single requests
     batch_limit = 0
@@ -229,6 +229,8 @@ class BinanceSession(Session):
         self._usage_windows: tuple[Any, ...] | None = None   # the guard windows a usage header reports
         self._usage_known = -1   # how many windows the guard had when _usage_windows was made
         self.unsolicited: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
+        # what amend_order last saw of orders it may cancel-replace without reading them first (_remember)
+        self._amend_state: dict[str, tuple[str, str, str, str, str, str, str]] = {}
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
@@ -673,7 +675,13 @@ class BinanceSession(Session):
         cancel-replace (STOP_ON_FAILURE: no new order if the cancel fails), which loses priority and gives a
         new order with a new client id. `quantity` is the order's new total (executed part included), as the
         venue counts it. Without a price, keepPriority is tried first (one request); a larger quantity, which it
-        refuses, then goes the cancel-replace way."""
+        refuses, then goes the cancel-replace way.
+
+        A cancel-replace needs the order's side, type, price and what has executed. For an order this session
+        has amended before (or looked up for an amend) and last saw with nothing executed, they are taken from
+        that and the request carries cancelRestrictions=ONLY_NEW: should the order have traded since, the venue
+        cancels nothing and places nothing, and the order is then read (order.status) and the cancel-replace
+        sent again with the executed part taken off. Otherwise the order is read first (one more request)."""
         oid = int(order_id) if order_id is not None else None
         if price is None:
             try:
@@ -681,14 +689,47 @@ class BinanceSession(Session):
             except OrderRejected as exc:
                 if "quantity increase" not in exc.message:
                     raise
+        st = self._amend_state.get(f"o{oid}" if oid is not None else f"c{clid}")
+        if st is not None and not self._keeps_priority(st[3], st[4], quantity, price):
+            try:
+                return await self._cancel_replace(info, st, Decimal(0), quantity, price, new_clid, only_new=True)
+            except OrderRejected as exc:
+                if "cancel restrictions" not in exc.message:
+                    raise
         cur = await self.query_order(info.name, order_id=oid, client_order_id=None if oid is not None else clid)
         if cur.status in FINAL_STATES:
             raise UnknownOrder(VENUE, -2011, f"the order is {cur.status}: nothing to amend",
                                client_order_id=cur.client_order_id)
-        same_px = price is None or Decimal(str(price)) == Decimal(cur.price)
-        if same_px and quantity is not None and Decimal(str(quantity)) < Decimal(cur.quantity):
+        raw = cur.raw if isinstance(cur.raw, dict) else {}
+        raw = raw["result"] if isinstance(raw.get("result"), dict) else raw
+        st = (cur.side, str(raw.get("type", "LIMIT")), str(raw.get("timeInForce", "GTC")), cur.price, cur.quantity,
+              cur.client_order_id, cur.order_id)
+        executed = Decimal(cur.filled_qty or "0")
+        if not executed:
+            self._remember(st)
+        if self._keeps_priority(cur.price, cur.quantity, quantity, price):
             return await self._keep_priority(info, int(cur.order_id), cur.client_order_id, quantity, new_clid)
-        return await self._cancel_replace(info, cur, quantity, price, new_clid)
+        return await self._cancel_replace(info, st, executed, quantity, price, new_clid)
+
+    @staticmethod
+    def _keeps_priority(cur_px: str, cur_qty: str, quantity: Any, price: Any) -> bool:
+        """The change is a smaller quantity at the same price (order.amend.keepPriority's case)."""
+        return ((price is None or Decimal(str(price)) == Decimal(cur_px)) and quantity is not None
+                and Decimal(str(quantity)) < Decimal(cur_qty))
+
+    def _remember(self, st: tuple[str, str, str, str, str, str, str]) -> None:
+        """(side, type, timeInForce, price, quantity, client id, order id) of an order seen with nothing
+        executed, by order id and client id (the latest 10,000 orders)."""
+        d = self._amend_state
+        d[f"o{st[6]}"] = st
+        if st[5]:
+            d[f"c{st[5]}"] = st
+        while len(d) > 20_000:
+            d.pop(next(iter(d)))
+
+    def _forget(self, st: tuple[str, ...]) -> None:
+        self._amend_state.pop(f"o{st[6]}", None)
+        self._amend_state.pop(f"c{st[5]}", None)
 
     async def _keep_priority(self, info: SymbolInfo, oid: int | None, clid: str | None, quantity: Any,
                              new_clid: str | None) -> Ack:
@@ -710,6 +751,11 @@ class BinanceSession(Session):
             "amend")
         ack = amended_ack(info, res if isinstance(res, dict) else {}, lat, res)
         old = (res.get("amendedOrder") or {}).get("origClientOrderId") if isinstance(res, dict) else None
+        st = self._amend_state.get(f"o{ack.order_id}")
+        if st is not None:   # what an amend remembers of the order: its new quantity and client id
+            self._forget(st)
+            if ack.status == NEW and not Decimal(ack.filled_qty or "0"):
+                self._remember(st[:4] + (ack.quantity, ack.client_order_id, ack.order_id))
         if old and old != ack.client_order_id:   # the order goes by its new client id from now on
             live.discard(old)
         if ack.status in FINAL_STATES:
@@ -718,50 +764,58 @@ class BinanceSession(Session):
             live.add(ack.client_order_id)
         return ack
 
-    async def _cancel_replace(self, info: SymbolInfo, cur: Ack, quantity: Any, price: Any,
-                              new_clid: str | None) -> Ack:
-        """order.cancelReplace of a resting limit order: the new order is book-kept like any new order (the
+    async def _cancel_replace(self, info: SymbolInfo, st: tuple[str, str, str, str, str, str, str],
+                              executed: Decimal, quantity: Any, price: Any, new_clid: str | None, *,
+                              only_new: bool = False) -> Ack:
+        """order.cancelReplace of a resting limit order `st` (side, type, timeInForce, price, quantity, client
+        id, order id) of which `executed` has traded: the new order is book-kept like any new order (the
         ledger's begin / settled: its client id live, journalled before it is sent, settled by a query if the
-        reply is lost)."""
+        reply is lost). `only_new`: cancelRestrictions=ONLY_NEW (nothing happens if the order has traded)."""
         t_call = perf_ns()
-        executed = Decimal(cur.filled_qty or "0")
-        total = Decimal(str(quantity)) if quantity is not None else Decimal(cur.quantity)
+        side, btype, btif_s, cur_px, cur_qty, cur_clid, _ = st
+        total = Decimal(str(quantity)) if quantity is not None else Decimal(cur_qty)
         new_qty = total - executed
         if new_qty <= 0:
             raise InvalidOrder(f"quantity {quantity} is not above the {executed} already executed", field="quantity")
-        raw = cur.raw if isinstance(cur.raw, dict) else {}
-        raw = raw["result"] if isinstance(raw.get("result"), dict) else raw
-        btype = str(raw.get("type", "LIMIT"))
         if btype not in ("LIMIT", "LIMIT_MAKER"):
             raise NotSupported(f"binance: amend_order re-prices limit orders only, not {btype}", venue=VENUE,
                                closest="cancel_order then place_order")
-        btif = str(raw.get("timeInForce", "GTC")) if btype == "LIMIT" else None
-        px = price if price is not None else cur.price
+        btif = btif_s if btype == "LIMIT" else None
+        px = price if price is not None else cur_px
         clid = new_clid or self.ids.next()
         ledger = self.ledger
-        ledger.begin(info, clid, cur.side, new_qty, px)   # ClientIdInUse, RateLimited: nothing is sent
+        ledger.begin(info, clid, side, new_qty, px)   # ClientIdInUse, RateLimited: nothing is sent
         lat = Latency()
         try:
-            ack = await self._send_cancel_replace(info, cur, btype, btif, new_qty, px, clid, lat, t_call)
+            ack = await self._send_cancel_replace(info, st, btype, btif, new_qty, px, clid, lat, t_call, only_new)
         except BaseException as exc:
             if isinstance(exc, OrderRejected) and exc.message.startswith("the order was cancelled"):
-                ledger.live_ids.discard(cur.client_order_id)
+                ledger.live_ids.discard(cur_clid)
+                self._forget(st)
             ack = await self._place_failed(info, clid, exc, lat, t_call)   # re-raises unless a query settles it
         ledger.settled(clid, ack)
-        ledger.live_ids.discard(cur.client_order_id)   # the old order was cancelled
+        ledger.live_ids.discard(cur_clid)   # the old order was cancelled
+        self._forget(st)
+        if ack.status == NEW and not Decimal(ack.filled_qty or "0"):
+            self._remember((side, btype, btif_s, ack.price or str(px), ack.quantity or str(new_qty),
+                            ack.client_order_id, ack.order_id))
         return ack
 
-    async def _send_cancel_replace(self, info: SymbolInfo, cur: Ack, btype: str, btif: str | None, new_qty: Any,
-                                   px: Any, clid: str, lat: Latency, t_call: int) -> Ack:
+    async def _send_cancel_replace(self, info: SymbolInfo, st: tuple[str, ...], btype: str, btif: str | None,
+                                   new_qty: Any, px: Any, clid: str, lat: Latency, t_call: int,
+                                   only_new: bool) -> Ack:
         """The request and its reply: the new order's Ack, its typed error, or _Unknown."""
-        oid = int(cur.order_id)
+        side = st[0]
+        oid = int(st[6])
+        restrict = "ONLY_NEW" if only_new else None
         ts = self.now_ms()
         buf = self._buf
         buf.clear()
         if self.transport == "rest":
             self._rest_enc.cancel_replace_request(
-                buf, info.name, cur.side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
-                quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules)
+                buf, info.name, side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
+                quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules,
+                cancel_restrictions=restrict)
             resp = await self.rest_send(buf.getvalue(), lat, t_call)
             self._observe_headers(resp, lat)
             try:
@@ -777,9 +831,9 @@ class BinanceSession(Session):
         else:
             rid = self.next_request_id()
             self._ws_enc.order_cancel_replace(
-                buf, rid, info.name, cur.side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
+                buf, rid, info.name, side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
                 quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules,
-                logged_on=self.logged_on)
+                logged_on=self.logged_on, cancel_restrictions=restrict)
             reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
             try:
                 d = orjson.loads(reply)
@@ -791,11 +845,11 @@ class BinanceSession(Session):
             if d.get("status") != 200:
                 e = d.get("error")
                 err: dict[str, Any] = e if isinstance(e, dict) else {}
-                st = d.get("status")
-                if st.__class__ is not int or st == 200:
+                status = d.get("status")
+                if status.__class__ is not int or status == 200:
                     raise _Unknown(VenueError(VENUE, 0, "a reply without a result or an error"))
                 code = err.get("code")
-                self._raise_reply_error(code if isinstance(code, int) else None, str(err.get("msg", "")), st,
+                self._raise_reply_error(code if isinstance(code, int) else None, str(err.get("msg", "")), status,
                                         err.get("data"), "place", None)
             result = d.get("result")
         new = result.get("newOrderResponse") if isinstance(result, dict) else None

@@ -326,7 +326,6 @@ class OkxOps(Session):
         except VenueError as exc:
             self.ledger.refused(exc)
             raise
-        self.recorder.record(self.venue, self.transport, lat)
         return Ack(VENUE, info.name, item_d.get("clOrdId") or clid or "", str(item_d.get("ordId") or order_id or ""),
                    ACCEPTED, "", "" if price is None else str(price), "" if quantity is None else str(quantity), "", "",
                    int(item_d["ts"]) if item_d.get("ts") else None, False, lat, d)

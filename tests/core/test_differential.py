@@ -720,12 +720,17 @@ def test_binance_rest_stp_and_cancel_replace(ctor, order, fault):
     if method == "cancel_replace_request" and fault != "none":
         kw["cancel_order_id"] = 12
         kw["cancel_orig_client_order_id"] = "abc"
+        if order["timestamp"] % 3:
+            kw["cancel_restrictions"] = "ONLY_NEW" if order["timestamp"] % 3 == 1 else "ONLY_PARTIALLY_FILLED"
     if fault == "none":
         error = InvalidOrder
     elif fault == "bad_stp":
         kw["stp"], error = "EXPIRE", InvalidField
     elif fault == "bad_cancel":
-        kw["cancel_orig_client_order_id"], error = "a b", InvalidField
+        if order["timestamp"] % 2:
+            kw["cancel_orig_client_order_id"], error = "a b", InvalidField
+        else:
+            kw["cancel_restrictions"], error = "ONLY_OLD", InvalidField
     check_same(Call("binance", "BinanceRest", (key, signer), {"recv_window": recv_window, "host": host}, method,
                     args, kw), expect_error=error)
 
@@ -792,6 +797,8 @@ def test_binance_ws_cancel_replace_and_stp(ctor, request_id, order, logged_on, r
     if replace:
         method = "order_cancel_replace"
         kw["cancel_order_id"] = 7
+        if order["timestamp"] % 2:
+            kw["cancel_restrictions"] = "ONLY_NEW"
     check_same(Call("binance", "BinanceWs", (key, signer), {"recv_window": recv_window}, method,
                     (request_id, *args), kw))
 

@@ -11,6 +11,7 @@ simulator's TLS port with the simulator's test CA named by ``SSL_CERT_FILE``. No
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -76,43 +77,50 @@ def test_official_sdk_rest_place_query_cancel_and_rejects():
                                  sz="0.001")["code"] == "50105"
 
 
+@contextlib.asynccontextmanager
+async def sdk_ws(monkeypatch):
+    """The SDK's private WebSocket to a TLS simulator, logged in: (simulator, SDK client, next reply)."""
+    async with Simulator(venues=("okx",), tls=True) as sim:
+        monkeypatch.setenv("SSL_CERT_FILE", sim.ca_file)   # the SDK's TLS context trusts the test CA
+        replies: asyncio.Queue = asyncio.Queue()
+        ws = WsPrivateAsync(apiKey=creds.OKX_KEY, passphrase=creds.OKX_PASSPHRASE, secretKey=creds.OKX_SECRET,
+                            url=sim.url("okx", "ws"))
+        await ws.connect()
+        assert ws.websocket is not None, "the SDK could not connect"
+        ws.callback = lambda m: replies.put_nowait(json.loads(m))
+        consumer = asyncio.get_running_loop().create_task(ws.consume())
+
+        async def reply():
+            return await asyncio.wait_for(replies.get(), 5)
+        try:
+            await ws.login()
+            assert (await reply())["event"] == "login"
+            yield sim, ws, reply
+        finally:
+            await ws.stop()
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
+
+
 def test_official_sdk_websocket_login_place_cancel_and_reject(monkeypatch):
     async def main():
-        async with Simulator(venues=("okx",), tls=True) as sim:
-            monkeypatch.setenv("SSL_CERT_FILE", sim.ca_file)   # the SDK's TLS context trusts the test CA
-            replies: asyncio.Queue = asyncio.Queue()
-            ws = WsPrivateAsync(apiKey=creds.OKX_KEY, passphrase=creds.OKX_PASSPHRASE, secretKey=creds.OKX_SECRET,
-                                url=sim.url("okx", "ws"))
-            await ws.connect()
-            assert ws.websocket is not None, "the SDK could not connect"
-            ws.callback = lambda m: replies.put_nowait(json.loads(m))
-            consumer = asyncio.get_running_loop().create_task(ws.consume())
-
-            async def reply():
-                return await asyncio.wait_for(replies.get(), 5)
-            try:
-                await ws.login()
-                assert (await reply())["event"] == "login"
-                # WS order operations name the instrument by instIdCode (instId is ignored there)
-                await ws.place_order([{"instIdCode": 10001, "tdMode": "cash", "side": "buy", "ordType": "limit",
-                                       "px": "49000", "sz": "0.001", "clOrdId": "sdkws1"}], id="p1")
-                r = await reply()
-                assert (r["id"], r["code"], r["data"][0]["sCode"]) == ("p1", "0", "0"), r
-                oid = r["data"][0]["ordId"]
-                assert sim.order("okx", int(oid))["status"] == "NEW"
-                await ws.cancel_order([{"instIdCode": 10001, "ordId": oid}], id="c1")
-                r = await reply()
-                assert (r["id"], r["code"], r["data"][0]["ordId"]) == ("c1", "0", oid), r
-                assert sim.order("okx", int(oid))["status"] == "CANCELED"
-                # rejected: the instId alone, as older SDK examples send it
-                await ws.place_order([{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
-                                       "px": "49000", "sz": "0.001"}], id="p2")
-                r = await reply()
-                assert (r["id"], r["code"]) == ("p2", "50014"), r
-            finally:
-                await ws.stop()
-                consumer.cancel()
-                await asyncio.gather(consumer, return_exceptions=True)
+        async with sdk_ws(monkeypatch) as (sim, ws, reply):
+            # WS order operations name the instrument by instIdCode (instId is ignored there)
+            await ws.place_order([{"instIdCode": 10001, "tdMode": "cash", "side": "buy", "ordType": "limit",
+                                   "px": "49000", "sz": "0.001", "clOrdId": "sdkws1"}], id="p1")
+            r = await reply()
+            assert (r["id"], r["code"], r["data"][0]["sCode"]) == ("p1", "0", "0"), r
+            oid = r["data"][0]["ordId"]
+            assert sim.order("okx", int(oid))["status"] == "NEW"
+            await ws.cancel_order([{"instIdCode": 10001, "ordId": oid}], id="c1")
+            r = await reply()
+            assert (r["id"], r["code"], r["data"][0]["ordId"]) == ("c1", "0", oid), r
+            assert sim.order("okx", int(oid))["status"] == "CANCELED"
+            # rejected: the instId alone, as older SDK examples send it
+            await ws.place_order([{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
+                                   "px": "49000", "sz": "0.001"}], id="p2")
+            r = await reply()
+            assert (r["id"], r["code"]) == ("p2", "50014"), r
     asyncio.run(asyncio.wait_for(main(), 30))
 
 
@@ -160,41 +168,24 @@ def test_official_sdk_rest_batches_amend_listing_and_balance():
 
 def test_official_sdk_websocket_batches_and_amend(monkeypatch):
     async def main():
-        async with Simulator(venues=("okx",), tls=True) as sim:
-            monkeypatch.setenv("SSL_CERT_FILE", sim.ca_file)
-            replies: asyncio.Queue = asyncio.Queue()
-            ws = WsPrivateAsync(apiKey=creds.OKX_KEY, passphrase=creds.OKX_PASSPHRASE, secretKey=creds.OKX_SECRET,
-                                url=sim.url("okx", "ws"))
-            await ws.connect()
-            ws.callback = lambda m: replies.put_nowait(json.loads(m))
-            consumer = asyncio.get_running_loop().create_task(ws.consume())
-
-            async def reply():
-                return await asyncio.wait_for(replies.get(), 5)
-            try:
-                await ws.login()
-                assert (await reply())["event"] == "login"
-                await ws.batch_orders([{"instIdCode": 10001, "tdMode": "cash", "side": "buy", "ordType": "limit",
-                                        "px": str(45000 + k), "sz": "0.001", "clOrdId": f"wsb{k}"} for k in range(3)],
-                                      id="b1")
-                r = await reply()
-                assert (r["id"], r["op"], r["code"]) == ("b1", "batch-orders", "0"), r
-                await ws.amend_order([{"instIdCode": 10001, "clOrdId": "wsb0", "newSz": "0.002"}], id="a1")
-                r = await reply()
-                assert (r["id"], r["op"], r["code"], r["data"][0]["sCode"]) == ("a1", "amend-order", "0", "0"), r
-                await ws.batch_amend_orders([{"instIdCode": 10001, "clOrdId": "wsb1", "newPx": "44000"},
-                                             {"instIdCode": 10001, "clOrdId": "nosuch", "newPx": "44000"}], id="a2")
-                r = await reply()
-                assert (r["code"], [d["sCode"] for d in r["data"]]) == ("2", ["0", "51603"]), r
-                await ws.batch_cancel_orders([{"instIdCode": 10001, "clOrdId": f"wsb{k}"} for k in range(3)],
-                                             id="c1")
-                r = await reply()
-                assert (r["op"], r["code"]) == ("batch-cancel-orders", "0"), r
-                truth = {o["client_order_id"]: o for o in sim.orders("okx")}
-                assert truth["wsb0"]["qty"] == "0.002" and truth["wsb1"]["price"] == "44000"
-                assert all(truth[f"wsb{k}"]["status"] == "CANCELED" for k in range(3))
-            finally:
-                await ws.stop()
-                consumer.cancel()
-                await asyncio.gather(consumer, return_exceptions=True)
+        async with sdk_ws(monkeypatch) as (sim, ws, reply):
+            await ws.batch_orders([{"instIdCode": 10001, "tdMode": "cash", "side": "buy", "ordType": "limit",
+                                    "px": str(45000 + k), "sz": "0.001", "clOrdId": f"wsb{k}"} for k in range(3)],
+                                  id="b1")
+            r = await reply()
+            assert (r["id"], r["op"], r["code"]) == ("b1", "batch-orders", "0"), r
+            await ws.amend_order([{"instIdCode": 10001, "clOrdId": "wsb0", "newSz": "0.002"}], id="a1")
+            r = await reply()
+            assert (r["id"], r["op"], r["code"], r["data"][0]["sCode"]) == ("a1", "amend-order", "0", "0"), r
+            await ws.batch_amend_orders([{"instIdCode": 10001, "clOrdId": "wsb1", "newPx": "44000"},
+                                         {"instIdCode": 10001, "clOrdId": "nosuch", "newPx": "44000"}], id="a2")
+            r = await reply()
+            assert (r["code"], [d["sCode"] for d in r["data"]]) == ("2", ["0", "51603"]), r
+            await ws.batch_cancel_orders([{"instIdCode": 10001, "clOrdId": f"wsb{k}"} for k in range(3)],
+                                         id="c1")
+            r = await reply()
+            assert (r["op"], r["code"]) == ("batch-cancel-orders", "0"), r
+            truth = {o["client_order_id"]: o for o in sim.orders("okx")}
+            assert truth["wsb0"]["qty"] == "0.002" and truth["wsb1"]["price"] == "44000"
+            assert all(truth[f"wsb{k}"]["status"] == "CANCELED" for k in range(3))
     asyncio.run(asyncio.wait_for(main(), 30))

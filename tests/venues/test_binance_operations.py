@@ -293,3 +293,32 @@ def test_stop_orders_wait_then_trigger_on_the_last_trade(transport):
             assert done.status == FILLED and done.order_id == stop.order_id and D(done.filled_qty) == D("0.001")
             assert D(done.avg_price) >= D("48900")   # a limit sell: never below its price
     run(main())
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_repeated_reprice_skips_the_lookup_and_a_fill_in_between_is_caught(transport):
+    async def main():
+        async with session(transport) as (sim, s):
+            reads = []
+            query = s.query_order
+
+            async def counted(*a, **kw):   # the session's own query, counted
+                reads.append(kw)
+                return await query(*a, **kw)
+            s.query_order = counted
+            o = await s.place_order("BTCUSDT", "buy", "0.003", "49000", client_order_id="rp-0")
+            first = await s.amend_order("BTCUSDT", order_id=o.order_id, price="49001")
+            assert len(reads) == 1 and D(first.price) == D("49001") and D(first.quantity) == D("0.003")
+            second = await s.amend_order("BTCUSDT", order_id=first.order_id, price="49000.5")
+            assert len(reads) == 1, "an order last seen untraded is re-priced without reading it again"
+            assert second.order_id != first.order_id and D(second.quantity) == D("0.003")
+            # 0.001 of it trades (our own sell, STP off, through the seeded bids); the next re-price's
+            # cancelRestrictions=ONLY_NEW stops the blind replace, the order is read, the rest replaced
+            await s.place_order("BTCUSDT", "sell", "5.001", "49000.5", tif="IOC", stp="none")
+            assert D(sim.order("binance", second.order_id)["executed_qty"]) == D("0.001")
+            third = await s.amend_order("BTCUSDT", order_id=second.order_id, price="49000")
+            assert len(reads) == 2 and D(third.quantity) == D("0.002") and third.status == NEW
+            old = sim.order("binance", second.order_id)
+            assert old["status"] == "CANCELED" and D(old["executed_qty"]) == D("0.001")
+            assert [a.order_id for a in await s.open_orders("BTCUSDT")] == [third.order_id]
+    run(main())
