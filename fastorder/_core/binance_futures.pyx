@@ -319,19 +319,21 @@ cdef class BinanceFuturesRest(_Signed):
         self._new(buf, &o)
         buf.put_bytes_obj(self._sfx_body)
 
-    def cancel_request(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None):
+    cdef int _ref_request(self, WriteBuffer buf, const char *head, Py_ssize_t hlen, symbol, timestamp, order_id,
+                          orig_client_order_id, bytes suffix) except -1:
         cdef Ref r
         parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id)
-        buf.put(b"DELETE /fapi/v1/order?", 22)
+        buf.put(head, hlen)
         self._ref(buf, &r)
-        buf.put_bytes_obj(self._sfx_body)
+        return buf.put_bytes_obj(suffix)
+
+    def cancel_request(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None):
+        self._ref_request(buf, b"DELETE /fapi/v1/order?", 22, symbol, timestamp, order_id, orig_client_order_id,
+                          self._sfx_body)
 
     def query_request(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None):
-        cdef Ref r
-        parse_ref(&r, symbol, timestamp, order_id, orig_client_order_id)
-        buf.put(b"GET /fapi/v1/order?", 19)
-        self._ref(buf, &r)
-        buf.put_bytes_obj(self._sfx_nobody)
+        self._ref_request(buf, b"GET /fapi/v1/order?", 19, symbol, timestamp, order_id, orig_client_order_id,
+                          self._sfx_nobody)
 
     def modify_request(self, WriteBuffer buf, symbol, side, *, timestamp, quantity, price, order_id=None,
                        orig_client_order_id=None, SymbolRules rules=None):

@@ -93,27 +93,11 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
     if rules is not None and price is not None and quantity is not None and not reduce_only:
         rules.check_notional(price, quantity)
 
-    params: dict[str, str] = {"symbol": symbol, "side": side}
-    if position_side is not None:
-        params["positionSide"] = position_side
-    params["type"] = type
-    if time_in_force is not None:
-        params["timeInForce"] = time_in_force
-    if qty is not None:
-        params["quantity"] = qty
-    if reduce_only:
-        params["reduceOnly"] = "true"
-    if px is not None:
-        params["price"] = px
-    if client_order_id is not None:
-        params["newClientOrderId"] = client_order_id
-    if stop is not None:
-        params["stopPrice"] = stop
-    if close_position:
-        params["closePosition"] = "true"
-    if resp_type is not None:
-        params["newOrderRespType"] = resp_type
-    return params
+    pairs = (("symbol", symbol), ("side", side), ("positionSide", position_side), ("type", type),
+             ("timeInForce", time_in_force), ("quantity", qty), ("reduceOnly", "true" if reduce_only else None),
+             ("price", px), ("newClientOrderId", client_order_id), ("stopPrice", stop),
+             ("closePosition", "true" if close_position else None), ("newOrderRespType", resp_type))
+    return {name: value for name, value in pairs if value is not None}
 
 
 def _modify_fields(symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules) -> dict[str, str]:
@@ -139,12 +123,6 @@ class BinanceFuturesRest(BinanceRest):
 
     def __repr__(self) -> str:
         return f"<BinanceFuturesRest host={self._host!r} api_key={self._api_key!r}>"
-
-    def _request(self, method: str, path: str, signed_query: str) -> bytes:
-        head = super()._request(method, path, signed_query)   # Content-Length: 0 on every non-GET (PUT too)
-        if method == "PUT":
-            head = head[:-2] + b"Content-Length: 0\r\n\r\n"
-        return head
 
     def new_order_request(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,  # type: ignore[override]
                           client_order_id: str | None, timestamp: int, quantity: Number | None = None,

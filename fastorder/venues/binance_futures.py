@@ -48,7 +48,7 @@ from fastorder.types import (
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 from fastorder.venues.binance import _INTERVAL_MS, BinanceSession, _window_name
 from fastorder.venues.binance import error_for as _spot_error_for
-from fastorder.venues.operations import OrderOptions
+from fastorder.venues.operations import OrderOptions, TradingOps
 from fastorder.venues.perp import PerpOps, contracts_to_quantity, perp_key, position_side_name
 
 VENUE = "binance_futures"
@@ -112,6 +112,12 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     envs = ("live", "testnet")
     _ack_from = staticmethod(ack_from)
     _error_for = staticmethod(error_for)
+    # the spot session's operations that futures does not have here (they use the spot encoders): back to
+    # TradingOps' NotSupported / ConfigError
+    order_types = TradingOps.order_types
+    _cancel_all = TradingOps._cancel_all
+    _balances = TradingOps._balances
+    _cancel_after_range = TradingOps._cancel_after_range
     # the futures encoders replace the spot ones
     _rest_enc: BinanceFuturesRest  # type: ignore[assignment]
     _ws_enc: BinanceFuturesWs  # type: ignore[assignment]
@@ -206,6 +212,8 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
                 raise InvalidOrder("reduce_only cannot be sent in hedge mode: a long/short position side already "
                                    "says which position the order closes", field="reduce_only")
 
+    # cancel and query: BinanceSession's, with the futures encoders (the same call shapes)
+
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
                      opts=None) -> Ack:
         pside = None
@@ -236,28 +244,6 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
                                  logged_on=self.logged_on)
         return self._ws_result(info, await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), clid,
                                lat, "place")
-
-    async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
-        ts = self.now_ms()
-        oid = int(order_id) if order_id is not None else None
-        return await self._call(
-            info,
-            lambda b: self._rest_enc.cancel_request(b, info.name, timestamp=ts, order_id=oid,
-                                                    orig_client_order_id=clid),
-            lambda b, rid: self._ws_enc.order_cancel(b, rid, info.name, timestamp=ts, order_id=oid,
-                                                     orig_client_order_id=clid, logged_on=self.logged_on),
-            clid, lat, t_call, "cancel")
-
-    async def _query(self, info, order_id, clid, lat, t_call, *, rest=False) -> Ack:
-        ts = self.now_ms()
-        oid = int(order_id) if order_id is not None else None
-        return await self._call(
-            info,
-            lambda b: self._rest_enc.query_request(b, info.name, timestamp=ts, order_id=oid,
-                                                   orig_client_order_id=clid),
-            lambda b, rid: self._ws_enc.order_status(b, rid, info.name, timestamp=ts, order_id=oid,
-                                                     orig_client_order_id=clid, logged_on=self.logged_on),
-            clid, lat, t_call, "query", rest)
 
     async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,
                      new_clid: str | None) -> Ack:

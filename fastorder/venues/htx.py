@@ -532,16 +532,19 @@ class HtxSession(Session):
         scratch = WriteBuffer()
         ts = self.now_ms() // 1000
         clids: set[str] = set()
-        for i, o in enumerate(orders):
-            try:
-                p = await self._batch_item(o, scratch, ts)
-                if p[4] in clids:
-                    raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call", field="client_order_id")
-                clids.add(p[4])
-                ready.append((i, p))
-            except (FastorderError, TypeError, ValueError) as exc:
-                results[i] = exc
-        scratch.wipe()
+        try:
+            for i, o in enumerate(orders):
+                try:
+                    p = await self._batch_item(o, scratch, ts)
+                    if p[4] in clids:
+                        raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call",
+                                            field="client_order_id")
+                    clids.add(p[4])
+                    ready.append((i, p))
+                except (FastorderError, TypeError, ValueError) as exc:
+                    results[i] = exc
+        finally:
+            scratch.wipe()   # it held signed requests
         chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
         await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
         return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
@@ -589,6 +592,8 @@ class HtxSession(Session):
             raise
         except (VenueError, InvalidOrder, ConnectionLost) as exc:   # the whole request refused, or never sent
             self.ledger.refused(exc)
+            if isinstance(exc, TimestampRejected):   # re-measured at once; the orders are not resent
+                await self._on_timestamp_rejected()
             for i, p in sent:
                 self.ledger.unsent(p[4], REJECTED if isinstance(exc, VenueError) else NOT_SENT)
                 results[i] = exc
@@ -678,6 +683,8 @@ class HtxSession(Session):
                 return
             except FastorderError as exc:
                 self.ledger.refused(exc)
+                if isinstance(exc, TimestampRejected):
+                    await self._on_timestamp_rejected()
                 for i in idx:
                     results[i] = exc
                 return
@@ -756,6 +763,8 @@ class HtxSession(Session):
             raise ConnectionLost(f"htx: no reply ({type(cause).__name__}: {cause})") from None
         except FastorderError as exc:
             self.ledger.refused(exc)
+            if isinstance(exc, TimestampRejected):
+                await self._on_timestamp_rejected()
             raise
 
     def _info_for(self, name: str) -> SymbolInfo:
