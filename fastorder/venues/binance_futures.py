@@ -184,7 +184,10 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         except InvalidOrder:
             if self.load_only is None or not isinstance(symbol, str) or not symbol:
                 raise
-        self.load_only = [*self.load_only, perp_key(symbol)]
+        key = perp_key(symbol)
+        if key in self.load_only:   # loaded already and not a perpetual: no second request for it
+            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol")
+        self.load_only = [*self.load_only, key]
         await self.load_symbols()
         return self.symbol(symbol)
 
@@ -192,8 +195,9 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         w = _WEIGHTS.get(kind, 1)
         return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
 
-    def _stream_part(self) -> Any:
-        return Session._stream_part(self)   # the futures user data stream (listenKey) is not wired yet
+    # the futures user data stream (a listenKey stream on fstream hosts) is not wired yet: Session's, so that
+    # connect(..., events=True) is a ConfigError before anything is opened
+    _stream_part = Session._stream_part
 
     # -- orders ---------------------------------------------------------------------------------------------
     def _check_options(self, opts: OrderOptions, type: str) -> None:

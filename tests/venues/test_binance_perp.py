@@ -216,6 +216,8 @@ def test_bad_input_is_typed_and_nothing_is_sent():
                     await s.place_order("BTCUSDT", "buy", "0.010", REST_PX, **kw)
             with pytest.raises(InvalidOrder):
                 await s.place_order("ETH-USDT-SWAP-X", "buy", "0.010", REST_PX)
+            with pytest.raises(InvalidOrder):   # the Binance spelling of a delivery future is not a perpetual
+                await s.place_order("BTCUSDT_240329", "buy", "0.010", REST_PX)
             for lev in (0, 126, True, "5"):
                 with pytest.raises(InvalidOrder):
                     await s.set_leverage("BTCUSDT", lev)
@@ -234,6 +236,8 @@ def test_connect_market_keyword():
         fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p")
     with pytest.raises(ConfigError):   # no FULL responses on futures
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
+    with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening
+        fastorder.connect("binance", market="perp", events=True, **KEYS)
     s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
     assert s.rest.host == "demo-fapi.binance.com" and s.market == "perp"
     spot = fastorder.connect("binance", "rest", **KEYS)
@@ -355,3 +359,16 @@ def test_modify_encoders_agree(ref):
         out.append(buf.getvalue())
     assert out[0] == out[1]
     assert ref or out[0] == (InvalidOrder, "order_id", b"")
+
+
+def test_symbols_given_to_connect_and_loaded_on_first_use():
+    async def main():
+        async with perp("rest", symbols=["ETH-USDT-SWAP"]) as (sim, s):
+            assert set(s.symbols) == {"ETHUSDT"}
+            ack = await s.place_order("BTC/USDT:USDT", "buy", "0.010", REST_PX)   # loaded before sending
+            assert ack.symbol == "BTCUSDT" and set(s.symbols) == {"ETHUSDT", "BTCUSDT"}
+            with pytest.raises(InvalidOrder):
+                await s.place_order("DOGEUSDT", "buy", "100", "0.1")
+            with pytest.raises(InvalidOrder):   # asked once: not fetched again
+                await s.place_order("DOGEUSDT", "buy", "100", "0.1")
+    run(main())
