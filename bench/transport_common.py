@@ -49,6 +49,16 @@ def prepare_measurement() -> None:
     gc.freeze()
 
 
+GAP_S = 0.0   # idle time before each measured round trip (set_gap; --gap): 0 = back to back
+
+
+def set_gap(seconds: float) -> None:
+    """Sporadic mode: every measured round trip starts after this idle time (the client's thread sleeps:
+    in epoll for the asyncio clients, in nanosleep for blocking ones)."""
+    global GAP_S
+    GAP_S = max(0.0, seconds)
+
+
 class Recorder:
     """Latencies of one client's round trips: the first ``warm`` are warm-up; at the first measured one the GC
     is frozen and the CPU clock starts."""
@@ -72,10 +82,15 @@ class Recorder:
 
 async def measure_await(n: int, one) -> tuple[list[int], float]:
     """``await one(i)`` once per round trip, one in flight."""
+    import asyncio
+
     rec = Recorder(n)
     pc = time.perf_counter_ns
+    gap = GAP_S
     for i in range(n + rec.warm):
         rec.tick(i)
+        if gap and i >= rec.warm:
+            await asyncio.sleep(gap)
         t0 = pc()
         await one(i)
         rec.lat.append(pc() - t0)
@@ -86,8 +101,11 @@ def measure_blocking(n: int, one) -> tuple[list[int], float]:
     """``one(i)`` (a blocking call) once per round trip."""
     rec = Recorder(n)
     pc = time.perf_counter_ns
+    gap = GAP_S
     for i in range(n + rec.warm):
         rec.tick(i)
+        if gap and i >= rec.warm:
+            time.sleep(gap)
         t0 = pc()
         one(i)
         rec.lat.append(pc() - t0)
@@ -105,7 +123,8 @@ class CallbackChain:
         self.send = send
         self.i = 0
         self.t0 = 0
-        self.done = asyncio.get_running_loop().create_future()
+        self.loop = asyncio.get_running_loop()
+        self.done = self.loop.create_future()
 
     def on_reply(self, *_reply) -> None:
         rec = self.rec
@@ -115,6 +134,12 @@ class CallbackChain:
         if self.i == rec.n + rec.warm:
             self.done.set_result(None)
             return
+        if GAP_S and self.i >= rec.warm:   # sporadic: the next one after the idle gap, from a loop timer
+            self.loop.call_later(GAP_S, self._next)
+            return
+        self._next()
+
+    def _next(self) -> None:
         self.t0 = time.perf_counter_ns()
         self.send(self.i, self.on_reply)
 
@@ -136,6 +161,8 @@ def measure_spin(n: int, send, spin) -> tuple[list[int], float]:
 
     for i in range(n + rec.warm):
         rec.tick(i)
+        if GAP_S and i >= rec.warm:
+            time.sleep(GAP_S)
         t0 = pc()
         send(i, on_reply)
         while not box:
@@ -201,9 +228,11 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-def run_client(cmd: list[str], cpu: int, timeout: float = 300.0) -> dict:
-    """Run one client subprocess pinned to ``cpu``; it prints one JSON line of stats last."""
-    out = subprocess.run(["taskset", "-c", str(cpu)] + cmd, capture_output=True, text=True, timeout=timeout)
+def run_client(cmd: list[str], cpu: int, timeout: float = 300.0, gap_s: float = 0.0) -> dict:
+    """Run one client subprocess pinned to ``cpu``; it prints one JSON line of stats last. ``gap_s``: the C
+    peer's idle gap before each measured round trip (FO_GAP_US; the Python clients take --gap)."""
+    env = dict(os.environ, FO_GAP_US=str(int(gap_s * 1e6))) if gap_s else None
+    out = subprocess.run(["taskset", "-c", str(cpu)] + cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{cmd} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -12,7 +12,14 @@ aiohttp is configured the common tuned way: one long-lived ClientSession with a
 TCPConnector (keep-alive pool, DNS cache), ``session.post(url, data=..., headers=...)`` and ``await
 resp.read()``.
 
+`--gap MS` makes every client sporadic: an idle gap before each measured round trip (the Python clients sleep in
+epoll, the C client in nanosleep; wrk cannot, so its rows are left out), and adds `place_order` rows: a
+Binance REST session (fastorder.connect) against the same nginx, which serves the venue's start-up paths
+(ping, time, the simulator's exchangeInfo) and a fixed order reply; cold, with keep_warm, and with
+keep_warm_kernel. nginx sleeps in epoll between requests as it would anyway; every client meets it alike.
+
     python bench/transport_http.py --n 5000 --rounds 3
+    python bench/transport_http.py --n 200 --rounds 3 --skip-slow --skip-loop-tls --gap 10
 """
 
 from __future__ import annotations
@@ -109,14 +116,36 @@ def c_requests(host, port, n, mode, cafile):
     return tc.measure_blocking(n, lambda i: s.post(url, data=b, headers=headers).content)
 
 
-CLIENTS = {"fastorder": c_fastorder, "aiohttp": c_aiohttp, "httpx": c_httpx, "requests": c_requests}
+async def c_place_order(host, port, n, mode, cafile, keep_warm=""):
+    """`place_order` of a Binance REST session against nginx (which serves the venue's start-up paths and a
+    fixed order reply), optionally with keep_warm ("on" or "kernel")."""
+    import ssl
+
+    import fastorder
+
+    scheme = "https" if cafile else "http"
+    kw: dict = dict(key=APIKEY, secret="s" * 64, url=f"{scheme}://{'localhost' if cafile else host}:{port}",
+                    rate_limit=False, timeout=2.0)
+    if cafile:
+        kw["ssl_context"] = ssl.create_default_context(cafile=cafile)
+    if keep_warm:
+        kw.update(keep_warm=True, keep_warm_kernel=keep_warm == "kernel")
+    async with fastorder.connect("binance", "rest", **kw) as s:
+        return await tc.measure_await(n, lambda i: s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC"))
+
+
+CLIENTS = {"fastorder": c_fastorder, "aiohttp": c_aiohttp, "httpx": c_httpx, "requests": c_requests,
+           "place_order": c_place_order}
 
 
 def client_main(a) -> None:
     import uvloop
 
     fn = CLIENTS[a.run_client]
-    if a.run_client == "fastorder":
+    tc.set_gap(a.gap / 1000)
+    if a.run_client == "place_order":
+        lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile, a.keep_warm))
+    elif a.run_client == "fastorder":
         lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile, a.tls_engine))
     elif asyncio.iscoroutinefunction(fn):
         lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile))
@@ -149,6 +178,24 @@ def parse_wrk(text: str) -> dict:
 # ---- nginx -------------------------------------------------------------------------------------------------
 
 
+ORDER_REPLY = ('{"symbol":"BTCUSDT","orderId":28,"orderListId":-1,"clientOrderId":"6gCrw2kRUAF9CvJDGP16IP",'
+               '"transactTime":1507725176595,"price":"46000.00","origQty":"0.00100000","executedQty":"0.00000000",'
+               '"cummulativeQuoteQty":"0.00000000","status":"EXPIRED","timeInForce":"IOC","type":"LIMIT",'
+               '"side":"BUY","workingTime":1507725176595,"fills":[],"selfTradePreventionMode":"NONE"}')
+
+
+def exchange_info(work: Path) -> Path:
+    """The simulator's Binance exchangeInfo document, for nginx to serve to a session's start-up."""
+    import urllib.request
+
+    from fastorder.sim import SimulatorProcess
+
+    with SimulatorProcess(venues=("binance",)) as sim:
+        with urllib.request.urlopen(sim.urls["binance"]["rest"] + "/api/v3/exchangeInfo", timeout=10) as r:  # loopback
+            (work / "exchangeInfo.json").write_bytes(r.read())
+    return work / "exchangeInfo.json"
+
+
 def start_nginx(work: Path, port: int, tls_port: int, cert: Path, key: Path, cpu: int) -> subprocess.Popen:
     import os
 
@@ -171,6 +218,10 @@ http {{
         listen 127.0.0.1:{tls_port} ssl;
         ssl_certificate {cert}; ssl_certificate_key {key};
         location = /order {{ default_type application/json; return 200 '{REPLY}'; }}
+        location = /api/v3/order {{ default_type application/json; return 200 '{ORDER_REPLY}'; }}
+        location = /api/v3/ping {{ default_type application/json; return 200 '{{}}'; }}
+        location = /api/v3/time {{ default_type application/json; return 200 '{{"serverTime":1765000000000}}'; }}
+        location = /api/v3/exchangeInfo {{ default_type application/json; alias {work}/exchangeInfo.json; }}
     }}
 }}
 """
@@ -197,6 +248,11 @@ def main() -> None:
     ap.add_argument("--cafile")
     ap.add_argument("--tls-engine", default="compiled")
     ap.add_argument("--skip-loop-tls", action="store_true", help="skip the rows with the loop's TLS transport")
+    ap.add_argument("--gap", type=float, default=0.0, metavar="MS",
+                    help="sporadic: an idle gap of MS milliseconds before each measured round trip (every client, "
+                         "the C one too; wrk cannot, so its rows are left out); adds place_order rows (a Binance "
+                         "REST session against nginx) cold, with keep_warm and with keep_warm_kernel")
+    ap.add_argument("--keep-warm", default="")
     a = ap.parse_args()
     if a.run_client:
         return client_main(a)
@@ -204,6 +260,7 @@ def main() -> None:
     work = tc.tmpdir()
     peer = tc.build_peer(work)
     cert, key = tc.self_signed_cert(work)
+    exchange_info(work)
     lua = work / "post.lua"
     lua.write_text(f'wrk.method = "POST"\nwrk.body = "{body().decode()}"\n'
                    f'wrk.headers["X-MBX-APIKEY"] = "{APIKEY}"\n'
@@ -211,15 +268,15 @@ def main() -> None:
     port, tls_port = tc.free_port(), tc.free_port()
     nginx = start_nginx(work, port, tls_port, cert, key, a.server_cpu)
     out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_http.py --n {a.n} --rounds {a.rounds}"
-           f"{' --skip-slow' if a.skip_slow else ''}`; "
+           f"{' --skip-slow' if a.skip_slow else ''}{f' --gap {a.gap:g}' if a.gap else ''}`; "
            f"nginx (1 worker) on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; {a.rounds} interleaved rounds "
            f"× {a.n} round trips (wrk: {a.wrk_seconds} s per round), median over rounds.", ""]
     try:
         tc.wait_port(port, nginx)
 
-        def py(name, p, mode="future", cafile=None, engine="compiled"):
+        def py(name, p, mode="future", cafile=None, engine="compiled", keep_warm=""):
             cmd = tc.self_cmd("transport_http.py", "--run-client", name, "--port", str(p), "--n", str(a.n),
-                              "--mode", mode, "--tls-engine", engine)
+                              "--mode", mode, "--tls-engine", engine, "--gap", str(a.gap), "--keep-warm", keep_warm)
             return cmd + (["--cafile", cafile] if cafile else [])
 
         # One suite, plaintext and TLS rows interleaved round by round (same nginx, two ports), so the TLS
@@ -241,11 +298,16 @@ def main() -> None:
         if not a.skip_loop_tls:
             clients["fastorder (await Future), loop TLS"] = py("fastorder", tls_port, cafile=ca, engine="loop")
             clients["fastorder (callback), loop TLS"] = py("fastorder", tls_port, "cb", cafile=ca, engine="loop")
+        clients["place_order"] = py("place_order", port)
+        clients["place_order, keep_warm"] = py("place_order", port, keep_warm="on")
+        clients["place_order, keep_warm +kernel"] = py("place_order", port, keep_warm="kernel")
         clients["aiohttp"] = py("aiohttp", port)
         clients["aiohttp, TLS"] = py("aiohttp", tls_port, cafile=ca)
         if not a.skip_slow:
             clients["httpx (async)"] = py("httpx", port)
             clients["requests"] = py("requests", port)
+        if a.gap:   # wrk has no idle gap between requests
+            clients = {k: v for k, v in clients.items() if v[0] != "wrk"}
         rounds = {k: [] for k in clients}
         for r in range(a.rounds):
             for name, cmd in clients.items():
@@ -254,7 +316,7 @@ def main() -> None:
                                          capture_output=True, text=True, check=True)
                     rounds[name].append(parse_wrk(res.stdout))
                 else:
-                    rounds[name].append(tc.run_client(cmd, a.client_cpu))
+                    rounds[name].append(tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000))
                 print(f"  round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
         summary = tc.summarize(rounds)
         t = tc.table(summary, {"C client (floor)": "C", "wrk -t1 -c1": "wrk", "aiohttp": "aiohttp"},

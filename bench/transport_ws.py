@@ -117,6 +117,7 @@ def client_main(a) -> None:
     if a.cafile:
         ctx = ssl.create_default_context(cafile=a.cafile)
     fn = CLIENTS[a.run_client]
+    tc.set_gap(a.gap / 1000)
     if a.run_client == "fastorder":
         lat, cpu = uvloop.run(fn(a.url, a.n, a.size, a.mode, ctx, a.tls_engine))
     else:
@@ -168,6 +169,10 @@ def main() -> None:
     ap.add_argument("--skip-tls", action="store_true")
     ap.add_argument("--skip-spin", action="store_true")
     ap.add_argument("--markdown", type=Path, help="also write the tables here")
+    ap.add_argument("--gap", type=float, default=0.0, metavar="MS",
+                    help="sporadic: an idle gap of MS milliseconds before each measured round trip (every client, "
+                         "the C one too; the clients' threads sleep meanwhile); the servers do not sleep between "
+                         "requests only if they poll (the C peer with spin)")
     # internal: run one client / the picows server
     ap.add_argument("--run-client")
     ap.add_argument("--picows-server", action="store_true")
@@ -189,12 +194,12 @@ def main() -> None:
     work = tc.tmpdir()
     peer = tc.build_peer(work)
     out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_ws.py --n {a.n} --rounds {a.rounds} "
-           f"--size {a.size}`; server on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; "
+           f"--size {a.size}{f' --gap {a.gap:g}' if a.gap else ''}`; server on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; "
            f"{a.rounds} interleaved rounds × {a.n} round trips, median over rounds.", ""]
 
     def py(name, url, mode="future", cafile=None, engine="compiled"):
         cmd = tc.self_cmd("transport_ws.py", "--run-client", name, "--url", url, "--n", str(a.n),
-                          "--size", str(a.size), "--mode", mode, "--tls-engine", engine)
+                          "--size", str(a.size), "--mode", mode, "--tls-engine", engine, "--gap", str(a.gap))
         if cafile:
             cmd += ["--cafile", cafile]
         return cmd
@@ -209,7 +214,7 @@ def main() -> None:
                 tc.wait_port(p, srv)
             for r in range(a.rounds):
                 for name, cmd in clients.items():
-                    rounds[name].append(tc.run_client(cmd, a.client_cpu))
+                    rounds[name].append(tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000))
                     print(f"  [{title}] round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs",
                           file=sys.stderr)
         finally:

@@ -45,12 +45,15 @@ _TYPES = frozenset(("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LI
 _TIFS = frozenset(("GTC", "IOC", "FOK"))
 _RESP = frozenset(("ACK", "RESULT", "FULL"))
 _STOP_TYPES = frozenset(("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"))
+# enums.md "STP Modes"
+_STP = frozenset(("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"))
+_RESTRICT = frozenset(("ONLY_NEW", "ONLY_PARTIALLY_FILLED"))   # cancelRestrictions
 
 cdef int64_t _MAX_I64 = 0x7FFFFFFFFFFFFFFF
 
 cdef struct Order:
-    Text symbol, side, type, tif, clid, resp
-    bint has_tif, has_clid, has_resp, has_qty, has_qqty, has_price, has_stop
+    Text symbol, side, type, tif, clid, resp, stp
+    bint has_tif, has_clid, has_resp, has_qty, has_qqty, has_price, has_stop, has_stp
     fo_dec qty, qqty, price, stop
     int qty_frac, price_frac
     int64_t ts
@@ -59,8 +62,14 @@ cdef struct Ref:           # cancel / status: which order
     Text symbol, orig, newid
     char oid_buf[20]
     Text oid
-    bint has_oid, has_orig, has_new
+    bint has_oid, has_orig, has_new, has_restr
+    Text restr               # cancel-replace: cancelRestrictions
     int64_t ts
+
+cdef struct Amend:          # order.amend.keepPriority: which order, its new quantity
+    Ref r
+    fo_dec qty
+    int qty_frac
 
 
 cdef int _need(bint ok, str field, str why) except -1:
@@ -70,7 +79,8 @@ cdef int _need(bint ok, str field, str why) except -1:
 
 
 cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, quantity, price,
-                     time_in_force, quote_order_qty, stop_price, resp_type, SymbolRules rules) except -1:
+                     time_in_force, quote_order_qty, stop_price, resp_type, SymbolRules rules,
+                     stp=None) except -1:
     symbol_text(symbol, "symbol", &o.symbol)
     enum_text(side, _SIDES, "side", &o.side)
     enum_text(type, _TYPES, "type", &o.type)
@@ -104,6 +114,9 @@ cdef int parse_order(Order *o, symbol, side, type, client_order_id, timestamp, q
     o.has_resp = resp_type is not None
     if o.has_resp:
         enum_text(resp_type, _RESP, "resp_type", &o.resp)
+    o.has_stp = stp is not None
+    if o.has_stp:
+        enum_text(stp, _STP, "stp", &o.stp)
     # per-type mandatory parameters (rest-api.md "New order", additional mandatory parameters)
     if type == "LIMIT":
         _need(o.has_tif, "time_in_force", "LIMIT orders need time_in_force")
@@ -147,6 +160,31 @@ cdef int parse_ref(Ref *r, symbol, timestamp, order_id, orig_client_order_id, ne
     if r.has_new:
         token(new_client_order_id, CC_CLID, 36, "new_client_order_id", &r.newid)
     _need(r.has_oid or r.has_orig, "order_id", "give order_id or orig_client_order_id")
+    r.has_restr = False
+    return 0
+
+
+cdef int parse_restr(Ref *r, cancel_restrictions) except -1:
+    r.has_restr = cancel_restrictions is not None
+    if r.has_restr:
+        enum_text(cancel_restrictions, _RESTRICT, "cancel_restrictions", &r.restr)
+    return 0
+
+
+cdef int parse_amend(Amend *a, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id, new_qty,
+                     SymbolRules rules) except -1:
+    parse_ref(&a.r, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id)
+    parse_number(new_qty, &a.qty, "new_qty")
+    a.qty_frac = rules.qty_decimals if rules is not None else 0
+    if rules is not None:
+        rules.check_qty(&a.qty, "new_qty")
+    return 0
+
+
+cdef int parse_sym(Text *t, bint *has, symbol, bint optional) except -1:
+    has[0] = symbol is not None or not optional
+    if has[0]:
+        symbol_text(symbol, "symbol", t)
     return 0
 
 
@@ -228,7 +266,9 @@ cdef class BinanceRest(_Signed):
         b.put(b"&timestamp=", 11)
         return b.put_u64(<uint64_t>ts)
 
-    cdef int _new(self, WriteBuffer b, Order *o) except -1:
+    cdef int _new(self, WriteBuffer b, Order *o, Ref *cr=NULL) except -1:
+        """A new order's params; with `cr`, a cancel-replace's (cancelReplaceMode after type, the cancelled
+        order's ids after stopPrice; rest-api.md "Cancel an Existing Order and Send a New Order")."""
         cdef Py_ssize_t start = b.length
         b.put(b"symbol=", 7)
         put_pct(b, &o.symbol)
@@ -236,6 +276,8 @@ cdef class BinanceRest(_Signed):
         put_text(b, &o.side)
         b.put(b"&type=", 6)
         put_text(b, &o.type)
+        if cr != NULL:
+            b.put(b"&cancelReplaceMode=STOP_ON_FAILURE", 34)
         if o.has_tif:
             b.put(b"&timeInForce=", 13)
             put_text(b, &o.tif)
@@ -247,14 +289,39 @@ cdef class BinanceRest(_Signed):
             _rest_dec(b, b"&price=", 7, &o.price, o.price_frac)
         if o.has_stop:
             _rest_dec(b, b"&stopPrice=", 11, &o.stop, o.price_frac)
+        if cr != NULL:
+            if cr.has_oid:
+                b.put(b"&cancelOrderId=", 15)
+                put_text(b, &cr.oid)
+            if cr.has_orig:
+                b.put(b"&cancelOrigClientOrderId=", 25)
+                put_text(b, &cr.orig)
+            if cr.has_restr:
+                b.put(b"&cancelRestrictions=", 20)
+                put_text(b, &cr.restr)
         if o.has_clid:
             b.put(b"&newClientOrderId=", 18)
             put_text(b, &o.clid)
         if o.has_resp:
             b.put(b"&newOrderRespType=", 18)
             put_text(b, &o.resp)
+        if o.has_stp:
+            b.put(b"&selfTradePreventionMode=", 25)
+            put_text(b, &o.stp)
         self._recv_ts(b, o.ts)
         return self._tail(b, start)
+
+    cdef int _recv_ts0(self, WriteBuffer b, Py_ssize_t start, int64_t ts) except -1:
+        """recvWindow + timestamp, the first params when nothing precedes them."""
+        if b.length > start:
+            return self._recv_ts(b, ts)
+        if self.recv_window is not None:
+            b.put(b"recvWindow=", 11)
+            b.put_u64(<uint64_t>self._recv)
+            b.put(b"&timestamp=", 11)
+        else:
+            b.put(b"timestamp=", 10)
+        return b.put_u64(<uint64_t>ts)
 
     cdef int _ref(self, WriteBuffer b, Ref *r, bint with_new) except -1:
         cdef Py_ssize_t start = b.length
@@ -274,10 +341,10 @@ cdef class BinanceRest(_Signed):
 
     def new_order_params(self, WriteBuffer buf, symbol, side, type, *, client_order_id, timestamp,
                          quantity=None, price=None, time_in_force=None, quote_order_qty=None, stop_price=None,
-                         resp_type=None, SymbolRules rules=None):
+                         resp_type=None, SymbolRules rules=None, stp=None):
         cdef Order o
         parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                    quote_order_qty, stop_price, resp_type, rules)
+                    quote_order_qty, stop_price, resp_type, rules, stp)
         self._new(buf, &o)
 
     def cancel_params(self, WriteBuffer buf, symbol, *, timestamp, order_id=None, orig_client_order_id=None,
@@ -293,10 +360,10 @@ cdef class BinanceRest(_Signed):
 
     def new_order_request(self, WriteBuffer buf, symbol, side, type, *, client_order_id, timestamp,
                           quantity=None, price=None, time_in_force=None, quote_order_qty=None, stop_price=None,
-                          resp_type=None, SymbolRules rules=None, bint test=False):
+                          resp_type=None, SymbolRules rules=None, bint test=False, stp=None):
         cdef Order o
         parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                    quote_order_qty, stop_price, resp_type, rules)
+                    quote_order_qty, stop_price, resp_type, rules, stp)
         if test:
             buf.put(b"POST /api/v3/order/test?", 24)
         else:
@@ -318,6 +385,77 @@ cdef class BinanceRest(_Signed):
         buf.put(b"GET /api/v3/order?", 18)
         self._ref(buf, &r, False)
         buf.put_bytes_obj(self._sfx_nobody)
+
+    cdef int _sym_only(self, WriteBuffer buf, const char *head, Py_ssize_t hlen, Text *sym, bint has_sym,
+                       int64_t ts, bint body) except -1:
+        buf.put(head, hlen)
+        cdef Py_ssize_t start = buf.length
+        if has_sym:
+            buf.put(b"symbol=", 7)
+            put_pct(buf, sym)
+        self._recv_ts0(buf, start, ts)
+        self._tail(buf, start)
+        return buf.put_bytes_obj(self._sfx_body if body else self._sfx_nobody)
+
+    def open_orders_request(self, WriteBuffer buf, symbol=None, *, timestamp):
+        cdef Text sym
+        cdef bint has
+        parse_sym(&sym, &has, symbol, True)
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        self._sym_only(buf, b"GET /api/v3/openOrders?", 23, &sym, has, ts, False)
+
+    def cancel_open_orders_request(self, WriteBuffer buf, symbol, *, timestamp):
+        cdef Text sym
+        cdef bint has
+        parse_sym(&sym, &has, symbol, False)
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        self._sym_only(buf, b"DELETE /api/v3/openOrders?", 26, &sym, has, ts, True)
+
+    def account_request(self, WriteBuffer buf, *, timestamp, bint omit_zero_balances=False):
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        buf.put(b"GET /api/v3/account?", 20)
+        cdef Py_ssize_t start = buf.length
+        if omit_zero_balances:
+            buf.put(b"omitZeroBalances=true", 21)
+        self._recv_ts0(buf, start, ts)
+        self._tail(buf, start)
+        buf.put_bytes_obj(self._sfx_nobody)
+
+    def amend_keep_priority_request(self, WriteBuffer buf, symbol, *, timestamp, new_qty, order_id=None,
+                                    orig_client_order_id=None, new_client_order_id=None, SymbolRules rules=None):
+        cdef Amend a
+        parse_amend(&a, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id, new_qty, rules)
+        buf.put(b"PUT /api/v3/order/amend/keepPriority?", 37)
+        cdef Py_ssize_t start = buf.length
+        buf.put(b"symbol=", 7)
+        put_pct(buf, &a.r.symbol)
+        if a.r.has_oid:
+            buf.put(b"&orderId=", 9)
+            put_text(buf, &a.r.oid)
+        if a.r.has_orig:
+            buf.put(b"&origClientOrderId=", 19)
+            put_text(buf, &a.r.orig)
+        if a.r.has_new:
+            buf.put(b"&newClientOrderId=", 18)
+            put_text(buf, &a.r.newid)
+        _rest_dec(buf, b"&newQty=", 8, &a.qty, a.qty_frac)
+        self._recv_ts(buf, a.r.ts)
+        self._tail(buf, start)
+        buf.put_bytes_obj(self._sfx_body)
+
+    def cancel_replace_request(self, WriteBuffer buf, symbol, side, type, *, client_order_id, timestamp,
+                               cancel_order_id=None, cancel_orig_client_order_id=None, quantity=None, price=None,
+                               time_in_force=None, quote_order_qty=None, stop_price=None, resp_type=None,
+                               SymbolRules rules=None, stp=None, cancel_restrictions=None):
+        cdef Order o
+        cdef Ref r
+        parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
+                    quote_order_qty, stop_price, resp_type, rules, stp)
+        parse_ref(&r, symbol, timestamp, cancel_order_id, cancel_orig_client_order_id, None)
+        parse_restr(&r, cancel_restrictions)
+        buf.put(b"POST /api/v3/order/cancelReplace?", 33)
+        self._new(buf, &o, &r)
+        buf.put_bytes_obj(self._sfx_body)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -411,17 +549,35 @@ cdef class BinanceWs(_Signed):
 
     def order_place(self, WriteBuffer buf, request_id, symbol, side, type, *, client_order_id, timestamp,
                     quantity=None, price=None, time_in_force=None, quote_order_qty=None, stop_price=None,
-                    resp_type=None, SymbolRules rules=None, bint logged_on=False):
+                    resp_type=None, SymbolRules rules=None, bint logged_on=False, stp=None):
         cdef Order o
         cdef char tmp[20]
         cdef Text rid
         cdef bint quoted = request_id_text(request_id, tmp, &rid)
         parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                    quote_order_qty, stop_price, resp_type, rules)
+                    quote_order_qty, stop_price, resp_type, rules, stp)
         self._open(buf, &rid, quoted, b'order.place","params":{', 23)
         self._auth(buf, logged_on)
-        # sorted by name (ASCII): apiKey newClientOrderId newOrderRespType price quantity quoteOrderQty
-        # recvWindow side stopPrice symbol timeInForce timestamp type
+        self._order_params(buf, &o, NULL)
+        self._close(buf, not logged_on)
+
+    cdef int _order_params(self, WriteBuffer buf, Order *o, Ref *cr) except -1:
+        # sorted by name (ASCII): apiKey [cancelOrderId cancelOrigClientOrderId cancelReplaceMode]
+        # newClientOrderId newOrderRespType price quantity quoteOrderQty recvWindow selfTradePreventionMode side
+        # stopPrice symbol timeInForce timestamp type
+        cdef Text mode
+        if cr != NULL:
+            if cr.has_oid:
+                self._name(buf, b"cancelOrderId", 13)
+                put_text(buf, &cr.oid)
+                put_text(self._sg, &cr.oid)
+            if cr.has_orig:
+                self._str(buf, b"cancelOrigClientOrderId", 23, &cr.orig)
+            mode.p = b"STOP_ON_FAILURE"
+            mode.n = 15
+            self._str(buf, b"cancelReplaceMode", 17, &mode)
+            if cr.has_restr:
+                self._str(buf, b"cancelRestrictions", 18, &cr.restr)
         if o.has_clid:
             self._str(buf, b"newClientOrderId", 16, &o.clid)
         if o.has_resp:
@@ -434,6 +590,8 @@ cdef class BinanceWs(_Signed):
             self._dec(buf, b"quoteOrderQty", 13, &o.qqty, 0)
         if self.recv_window is not None:
             self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        if o.has_stp:
+            self._str(buf, b"selfTradePreventionMode", 23, &o.stp)
         self._str(buf, b"side", 4, &o.side)
         if o.has_stop:
             self._dec(buf, b"stopPrice", 9, &o.stop, o.price_frac)
@@ -441,8 +599,95 @@ cdef class BinanceWs(_Signed):
         if o.has_tif:
             self._str(buf, b"timeInForce", 11, &o.tif)
         self._num(buf, b"timestamp", 9, <uint64_t>o.ts)
-        self._str(buf, b"type", 4, &o.type)
+        return self._str(buf, b"type", 4, &o.type)
+
+    def order_cancel_replace(self, WriteBuffer buf, request_id, symbol, side, type, *, client_order_id, timestamp,
+                             cancel_order_id=None, cancel_orig_client_order_id=None, quantity=None, price=None,
+                             time_in_force=None, quote_order_qty=None, stop_price=None, resp_type=None,
+                             SymbolRules rules=None, stp=None, bint logged_on=False, cancel_restrictions=None):
+        cdef Order o
+        cdef Ref r
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_order(&o, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
+                    quote_order_qty, stop_price, resp_type, rules, stp)
+        parse_ref(&r, symbol, timestamp, cancel_order_id, cancel_orig_client_order_id, None)
+        parse_restr(&r, cancel_restrictions)
+        self._open(buf, &rid, quoted, b'order.cancelReplace","params":{', 31)
+        self._auth(buf, logged_on)
+        self._order_params(buf, &o, &r)
         self._close(buf, not logged_on)
+
+    def order_amend_keep_priority(self, WriteBuffer buf, request_id, symbol, *, timestamp, new_qty, order_id=None,
+                                  orig_client_order_id=None, new_client_order_id=None, SymbolRules rules=None,
+                                  bint logged_on=False):
+        cdef Amend a
+        cdef char tmp[20]
+        cdef Text rid
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_amend(&a, symbol, timestamp, order_id, orig_client_order_id, new_client_order_id, new_qty, rules)
+        self._open(buf, &rid, quoted, b'order.amend.keepPriority","params":{', 36)
+        self._auth(buf, logged_on)
+        # sorted: apiKey newClientOrderId newQty orderId origClientOrderId recvWindow symbol timestamp
+        if a.r.has_new:
+            self._str(buf, b"newClientOrderId", 16, &a.r.newid)
+        self._dec(buf, b"newQty", 6, &a.qty, a.qty_frac)
+        if a.r.has_oid:
+            self._name(buf, b"orderId", 7)
+            put_text(buf, &a.r.oid)
+            put_text(self._sg, &a.r.oid)
+        if a.r.has_orig:
+            self._str(buf, b"origClientOrderId", 17, &a.r.orig)
+        if self.recv_window is not None:
+            self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        self._str(buf, b"symbol", 6, &a.r.symbol)
+        self._num(buf, b"timestamp", 9, <uint64_t>a.r.ts)
+        self._close(buf, not logged_on)
+
+    cdef int _sym_frame(self, WriteBuffer buf, const Text *rid, bint quoted, const char *method, Py_ssize_t mlen,
+                        Text *sym, bint has_sym, bint omit_zero, int64_t ts, bint logged_on) except -1:
+        self._open(buf, rid, quoted, method, mlen)
+        self._auth(buf, logged_on)
+        # sorted: apiKey omitZeroBalances recvWindow symbol timestamp
+        if omit_zero:
+            self._name(buf, b"omitZeroBalances", 16)
+            buf.put(b"true", 4)
+            self._sg.put(b"true", 4)
+        if self.recv_window is not None:
+            self._num(buf, b"recvWindow", 10, <uint64_t>self._recv)
+        if has_sym:
+            self._str(buf, b"symbol", 6, sym)
+        self._num(buf, b"timestamp", 9, <uint64_t>ts)
+        return self._close(buf, not logged_on)
+
+    def open_orders_status(self, WriteBuffer buf, request_id, symbol=None, *, timestamp, bint logged_on=False):
+        cdef char tmp[20]
+        cdef Text rid, sym
+        cdef bint has
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_sym(&sym, &has, symbol, True)
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        self._sym_frame(buf, &rid, quoted, b'openOrders.status","params":{', 29, &sym, has, False, ts, logged_on)
+
+    def open_orders_cancel_all(self, WriteBuffer buf, request_id, symbol, *, timestamp, bint logged_on=False):
+        cdef char tmp[20]
+        cdef Text rid, sym
+        cdef bint has
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        parse_sym(&sym, &has, symbol, False)
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        self._sym_frame(buf, &rid, quoted, b'openOrders.cancelAll","params":{', 32, &sym, has, False, ts,
+                        logged_on)
+
+    def account_status(self, WriteBuffer buf, request_id, *, timestamp, bint omit_zero_balances=False,
+                       bint logged_on=False):
+        cdef char tmp[20]
+        cdef Text rid, sym
+        cdef bint quoted = request_id_text(request_id, tmp, &rid)
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        self._sym_frame(buf, &rid, quoted, b'account.status","params":{', 26, &sym, False, omit_zero_balances, ts,
+                        logged_on)
 
     cdef int _ref_frame(self, WriteBuffer buf, const Text *rid, bint quoted, const char *method,
                         Py_ssize_t mlen, Ref *r, bint with_new, bint logged_on) except -1:

@@ -396,7 +396,8 @@ cdef class OkxRest(_OkxKeyed):
         enum_text(method, _METHODS, "method", &m)
         if type(path) is not str:
             raise TypeError(f"path must be a str, not {type(path).__name__}")
-        if not (0 < len(path) <= 4096 and path[0] == "/" and all("!" <= c <= "~" for c in path)):
+        if not (0 < len(path) <= 4096 and path[0] == "/" and path.isascii() and path.isprintable()
+                and " " not in path):
             raise InvalidField("path must start with '/' and be 1-4096 printable ASCII characters without spaces",
                                field="path")
         cdef bytes p = path.encode("ascii")

@@ -33,6 +33,8 @@ TYPES = frozenset({"LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIM
                    "TAKE_PROFIT_LIMIT"})
 TIFS = frozenset({"GTC", "IOC", "FOK"})
 RESP_TYPES = frozenset({"ACK", "RESULT", "FULL"})
+STP_MODES = frozenset({"NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"})
+CANCEL_RESTRICTIONS = frozenset({"ONLY_NEW", "ONLY_PARTIALLY_FILLED"})
 
 _ASCII_SYMBOL = re.compile(r"[A-Za-z0-9._-]")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -90,9 +92,11 @@ def _check_buf(buf: object) -> WriteBuffer:
 
 
 def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                  quote_order_qty, stop_price, resp_type, rules) -> dict[str, str]:
+                  quote_order_qty, stop_price, resp_type, rules, stp=None,
+                  cancel: dict[str, str] | None = None) -> dict[str, str]:
     """The checked new-order params as wire name -> text, in REST order, each only when given
-    (recvWindow and timestamp excluded)."""
+    (recvWindow and timestamp excluded); with `cancel` (a cancel-replace's cancelled order ids),
+    cancelReplaceMode after type and those ids after stopPrice."""
     symbol = check_symbol(symbol)
     side = check_enum(side, SIDES, "side")
     type = check_enum(type, TYPES, "type")
@@ -100,6 +104,8 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
         check_enum(time_in_force, TIFS, "time_in_force")
     if resp_type is not None:
         check_enum(resp_type, RESP_TYPES, "resp_type")
+    if stp is not None:
+        check_enum(stp, STP_MODES, "stp")
     client_order_id = _client_id(client_order_id, "client_order_id")
     _timestamp(timestamp)
     rules = check_rules(rules)
@@ -141,6 +147,8 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
         refuse(stop_price, "stop_price")
 
     params: dict[str, str] = {"symbol": symbol, "side": side, "type": type}
+    if cancel is not None:
+        params["cancelReplaceMode"] = "STOP_ON_FAILURE"
     if time_in_force is not None:
         params["timeInForce"] = time_in_force
     if quantity is not None:
@@ -153,10 +161,45 @@ def _order_fields(symbol, side, type, client_order_id, timestamp, quantity, pric
         params["stopPrice"] = number(stop_price, "stop_price", rules, "price")
     if rules is not None and price is not None and quantity is not None:
         rules.check_notional(price, quantity)
+    if cancel is not None:
+        params.update(cancel)
     if client_order_id is not None:
         params["newClientOrderId"] = client_order_id
     if resp_type is not None:
         params["newOrderRespType"] = resp_type
+    if stp is not None:
+        params["selfTradePreventionMode"] = stp
+    return params
+
+
+def _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cancel_order_id,
+                           cancel_orig_client_order_id, quantity, price, time_in_force, quote_order_qty, stop_price,
+                           resp_type, rules, stp, cancel_restrictions=None) -> dict[str, str]:
+    """POST /api/v3/order/cancelReplace (STOP_ON_FAILURE): the new order's params (checked first), then the
+    cancelled order's ids and cancelRestrictions, in REST order."""
+    fields = _order_fields(symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
+                           quote_order_qty, stop_price, resp_type, rules, stp, {})
+    ref = _cancel_fields(symbol, cancel_order_id, cancel_orig_client_order_id, None, timestamp, False)
+    if "orderId" in ref:
+        fields["cancelOrderId"] = ref["orderId"]
+    if "origClientOrderId" in ref:
+        fields["cancelOrigClientOrderId"] = ref["origClientOrderId"]
+    if cancel_restrictions is not None:
+        fields["cancelRestrictions"] = check_enum(cancel_restrictions, CANCEL_RESTRICTIONS, "cancel_restrictions")
+    return {k: fields[k] for k in _CANCEL_REPLACE_ORDER if k in fields}
+
+
+_CANCEL_REPLACE_ORDER = ("symbol", "side", "type", "cancelReplaceMode", "timeInForce", "quantity", "quoteOrderQty",
+                         "price", "stopPrice", "cancelOrderId", "cancelOrigClientOrderId", "cancelRestrictions",
+                         "newClientOrderId",
+                         "newOrderRespType", "selfTradePreventionMode")
+
+
+def _amend_fields(symbol, timestamp, new_qty, order_id, orig_client_order_id, new_client_order_id,
+                  rules) -> dict[str, str]:
+    """order.amend.keepPriority: symbol, orderId, origClientOrderId, newClientOrderId, newQty."""
+    params = _cancel_fields(symbol, order_id, orig_client_order_id, new_client_order_id, timestamp, True)
+    params["newQty"] = number(new_qty, "new_qty", check_rules(rules), "qty")
     return params
 
 
@@ -217,25 +260,26 @@ class BinanceRest:
     def _request(self, method: str, path: str, signed_query: str) -> bytes:
         head = (f"{method} {path}?{signed_query} HTTP/1.1\r\n"
                 f"Host: {self._host}\r\n{self._ua}X-MBX-APIKEY: {self._api_key}\r\n")
-        if method in ("POST", "DELETE"):
+        if method in ("POST", "DELETE", "PUT"):
             head += "Content-Length: 0\r\n"
         return (head + "\r\n").encode("ascii")
 
     def _new_order_query(self, symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                         quote_order_qty, stop_price, resp_type, rules) -> str:
+                         quote_order_qty, stop_price, resp_type, rules, stp=None) -> str:
         params = _order_fields(symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                               quote_order_qty, stop_price, resp_type, rules)
+                               quote_order_qty, stop_price, resp_type, rules, stp)
         return self._signed_query(params, timestamp)
 
     def new_order_params(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
                          client_order_id: str | None, timestamp: int, quantity: Number | None = None,
                          price: Number | None = None, time_in_force: str | None = None,
                          quote_order_qty: Number | None = None, stop_price: Number | None = None,
-                         resp_type: str | None = None, rules: SymbolRules | None = None) -> None:
+                         resp_type: str | None = None, rules: SymbolRules | None = None,
+                         stp: str | None = None) -> None:
         """The signed query string (params + "&signature=…") of a new order."""
         _check_buf(buf)
         query = self._new_order_query(symbol, side, type, client_order_id, timestamp, quantity, price,
-                                      time_in_force, quote_order_qty, stop_price, resp_type, rules)
+                                      time_in_force, quote_order_qty, stop_price, resp_type, rules, stp)
         buf.write(query.encode("ascii"))
 
     def cancel_params(self, buf: WriteBuffer, symbol: str, *, timestamp: int, order_id: int | None = None,
@@ -258,11 +302,11 @@ class BinanceRest:
                           price: Number | None = None, time_in_force: str | None = None,
                           quote_order_qty: Number | None = None, stop_price: Number | None = None,
                           resp_type: str | None = None, rules: SymbolRules | None = None,
-                          test: bool = False) -> None:
+                          test: bool = False, stp: str | None = None) -> None:
         """POST /api/v3/order (or /api/v3/order/test when `test`)."""
         _check_buf(buf)
         query = self._new_order_query(symbol, side, type, client_order_id, timestamp, quantity, price,
-                                      time_in_force, quote_order_qty, stop_price, resp_type, rules)
+                                      time_in_force, quote_order_qty, stop_price, resp_type, rules, stp)
         path = "/api/v3/order/test" if test else "/api/v3/order"
         buf.write(self._request("POST", path, query))
 
@@ -281,13 +325,59 @@ class BinanceRest:
         params = _cancel_fields(symbol, order_id, orig_client_order_id, None, timestamp, False)
         buf.write(self._request("GET", "/api/v3/order", self._signed_query(params, timestamp)))
 
+    def open_orders_request(self, buf: WriteBuffer, symbol: str | None = None, *, timestamp: int) -> None:
+        """GET /api/v3/openOrders (every symbol's when `symbol` is None)."""
+        _check_buf(buf)
+        params = {} if symbol is None else {"symbol": check_symbol(symbol)}
+        _timestamp(timestamp)
+        buf.write(self._request("GET", "/api/v3/openOrders", self._signed_query(params, timestamp)))
+
+    def cancel_open_orders_request(self, buf: WriteBuffer, symbol: str, *, timestamp: int) -> None:
+        """DELETE /api/v3/openOrders (one symbol's)."""
+        _check_buf(buf)
+        params = {"symbol": check_symbol(symbol)}
+        _timestamp(timestamp)
+        buf.write(self._request("DELETE", "/api/v3/openOrders", self._signed_query(params, timestamp)))
+
+    def account_request(self, buf: WriteBuffer, *, timestamp: int, omit_zero_balances: bool = False) -> None:
+        """GET /api/v3/account (omitZeroBalances=true when asked)."""
+        _check_buf(buf)
+        _timestamp(timestamp)
+        params = {"omitZeroBalances": "true"} if omit_zero_balances else {}
+        buf.write(self._request("GET", "/api/v3/account", self._signed_query(params, timestamp)))
+
+    def amend_keep_priority_request(self, buf: WriteBuffer, symbol: str, *, timestamp: int, new_qty: Number,
+                                    order_id: int | None = None, orig_client_order_id: str | None = None,
+                                    new_client_order_id: str | None = None,
+                                    rules: SymbolRules | None = None) -> None:
+        """PUT /api/v3/order/amend/keepPriority."""
+        _check_buf(buf)
+        params = _amend_fields(symbol, timestamp, new_qty, order_id, orig_client_order_id, new_client_order_id,
+                               rules)
+        buf.write(self._request("PUT", "/api/v3/order/amend/keepPriority", self._signed_query(params, timestamp)))
+
+    def cancel_replace_request(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,
+                               client_order_id: str | None, timestamp: int, cancel_order_id: int | None = None,
+                               cancel_orig_client_order_id: str | None = None, quantity: Number | None = None,
+                               price: Number | None = None, time_in_force: str | None = None,
+                               quote_order_qty: Number | None = None, stop_price: Number | None = None,
+                               resp_type: str | None = None, rules: SymbolRules | None = None,
+                               stp: str | None = None, cancel_restrictions: str | None = None) -> None:
+        """POST /api/v3/order/cancelReplace with cancelReplaceMode=STOP_ON_FAILURE."""
+        _check_buf(buf)
+        params = _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cancel_order_id,
+                                        cancel_orig_client_order_id, quantity, price, time_in_force,
+                                        quote_order_qty, stop_price, resp_type, rules, stp, cancel_restrictions)
+        buf.write(self._request("POST", "/api/v3/order/cancelReplace", self._signed_query(params, timestamp)))
+
 
 class BinanceWs:
     """WebSocket API request frames (the JSON text of one text frame)."""
 
     __slots__ = ("_api_key", "_signer", "_recv_window")
 
-    _NUMERIC = frozenset({"orderId", "recvWindow", "timestamp"})
+    _NUMERIC = frozenset({"orderId", "recvWindow", "timestamp", "cancelOrderId"})
+    _BARE = frozenset({"omitZeroBalances"})   # JSON literals (true), not strings
 
     def __init__(self, api_key: str, signer: Signer, *, recv_window: int | None = None) -> None:
         self._api_key = check_credential(api_key, "api_key")
@@ -312,7 +402,8 @@ class BinanceWs:
             params["apiKey"] = self._api_key
         names = sorted(params)
         body = ",".join(
-            f'"{name}":{params[name] if name in self._NUMERIC else jstr(params[name])}' for name in names
+            f'"{name}":{params[name] if name in self._NUMERIC or name in self._BARE else jstr(params[name])}'
+            for name in names
         )
         if not logged_on:
             signed = "&".join(f"{name}={params[name]}" for name in names).encode("utf-8")
@@ -328,12 +419,61 @@ class BinanceWs:
                     price: Number | None = None, time_in_force: str | None = None,
                     quote_order_qty: Number | None = None, stop_price: Number | None = None,
                     resp_type: str | None = None, rules: SymbolRules | None = None,
-                    logged_on: bool = False) -> None:
+                    logged_on: bool = False, stp: str | None = None) -> None:
         _check_buf(buf)
         rid = _request_id_json(request_id)
         params = _order_fields(symbol, side, type, client_order_id, timestamp, quantity, price, time_in_force,
-                               quote_order_qty, stop_price, resp_type, rules)
+                               quote_order_qty, stop_price, resp_type, rules, stp)
         buf.write(self._frame(rid, "order.place", params, timestamp, logged_on))
+
+    def order_cancel_replace(self, buf: WriteBuffer, request_id: int | str, symbol: str, side: str, type: str, *,
+                             client_order_id: str | None, timestamp: int, cancel_order_id: int | None = None,
+                             cancel_orig_client_order_id: str | None = None, quantity: Number | None = None,
+                             price: Number | None = None, time_in_force: str | None = None,
+                             quote_order_qty: Number | None = None, stop_price: Number | None = None,
+                             resp_type: str | None = None, rules: SymbolRules | None = None,
+                             stp: str | None = None, logged_on: bool = False,
+                             cancel_restrictions: str | None = None) -> None:
+        _check_buf(buf)
+        rid = _request_id_json(request_id)
+        params = _cancel_replace_fields(symbol, side, type, client_order_id, timestamp, cancel_order_id,
+                                        cancel_orig_client_order_id, quantity, price, time_in_force,
+                                        quote_order_qty, stop_price, resp_type, rules, stp, cancel_restrictions)
+        buf.write(self._frame(rid, "order.cancelReplace", params, timestamp, logged_on))
+
+    def order_amend_keep_priority(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
+                                  new_qty: Number, order_id: int | None = None,
+                                  orig_client_order_id: str | None = None, new_client_order_id: str | None = None,
+                                  rules: SymbolRules | None = None, logged_on: bool = False) -> None:
+        _check_buf(buf)
+        rid = _request_id_json(request_id)
+        params = _amend_fields(symbol, timestamp, new_qty, order_id, orig_client_order_id, new_client_order_id,
+                               rules)
+        buf.write(self._frame(rid, "order.amend.keepPriority", params, timestamp, logged_on))
+
+    def open_orders_status(self, buf: WriteBuffer, request_id: int | str, symbol: str | None = None, *,
+                           timestamp: int, logged_on: bool = False) -> None:
+        _check_buf(buf)
+        rid = _request_id_json(request_id)
+        params = {} if symbol is None else {"symbol": check_symbol(symbol)}
+        _timestamp(timestamp)
+        buf.write(self._frame(rid, "openOrders.status", params, timestamp, logged_on))
+
+    def open_orders_cancel_all(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
+                               logged_on: bool = False) -> None:
+        _check_buf(buf)
+        rid = _request_id_json(request_id)
+        params = {"symbol": check_symbol(symbol)}
+        _timestamp(timestamp)
+        buf.write(self._frame(rid, "openOrders.cancelAll", params, timestamp, logged_on))
+
+    def account_status(self, buf: WriteBuffer, request_id: int | str, *, timestamp: int,
+                       omit_zero_balances: bool = False, logged_on: bool = False) -> None:
+        _check_buf(buf)
+        rid = _request_id_json(request_id)
+        _timestamp(timestamp)
+        params = {"omitZeroBalances": "true"} if omit_zero_balances else {}
+        buf.write(self._frame(rid, "account.status", params, timestamp, logged_on))
 
     def order_cancel(self, buf: WriteBuffer, request_id: int | str, symbol: str, *, timestamp: int,
                      order_id: int | None = None, orig_client_order_id: str | None = None,

@@ -124,12 +124,6 @@ class BinanceFuturesRest(BinanceRest):
     def __repr__(self) -> str:
         return f"<BinanceFuturesRest host={self._host!r} api_key={self._api_key!r}>"
 
-    def _request(self, method: str, path: str, signed_query: str) -> bytes:
-        head = super()._request(method, path, signed_query)   # Content-Length: 0 on every non-GET (PUT too)
-        if method == "PUT":
-            head = head[:-2] + b"Content-Length: 0\r\n\r\n"
-        return head
-
     def new_order_request(self, buf: WriteBuffer, symbol: str, side: str, type: str, *,  # type: ignore[override]
                           client_order_id: str | None, timestamp: int, quantity: Number | None = None,
                           price: Number | None = None, time_in_force: str | None = None,

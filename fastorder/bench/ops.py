@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import fastorder
+from fastorder.bench.events import _pct
 from fastorder.errors import NotSupported
 from fastorder.sim import creds
 from fastorder.venues.operations import TradingOps
@@ -39,13 +40,6 @@ VENUES: dict[str, dict[str, Any]] = {
 }
 BATCH = 20
 TARGET = 0.55
-
-
-def _pct(xs: list[float], q: float) -> float:
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
 @dataclass

@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .binance_stream import BinanceUserStream
-from .book import OPEN, Exchange, Reject, SymbolSpec
+from .book import OPEN, Exchange, Order, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
 from .http import parse_params, parse_qs_ordered
@@ -59,6 +59,7 @@ SYMBOLS = [
                D("0.000001"), D("1000"), D("0.0001"), gap_ticks=1, level_qty=D("100")),
 ]
 
+STOP_TYPES = frozenset(("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"))
 ORDER_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 ORDER_PARAMS = frozenset((
     "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
@@ -69,13 +70,22 @@ CANCEL_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "newClientO
                            "recvWindow", "timestamp", "signature", "apiKey"))
 QUERY_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "recvWindow", "timestamp", "signature", "apiKey"))
 DECIMAL_PARAMS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
-STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT")
+# enums.md "STP Modes"; TRANSFER allowed on all symbols since 2026-04-02 (CHANGELOG 2026-03-27)
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER")
 # REST parameter sets, built once (not per request)
 _REST_NEW = ORDER_PARAMS - {"apiKey", "computeCommissionRates"}
 _REST_TEST = ORDER_PARAMS - {"apiKey"}
 _REST_CANCEL = CANCEL_PARAMS - {"apiKey"}
 _REST_QUERY = QUERY_PARAMS - {"apiKey"}
 _REST_OPEN = frozenset(("symbol", "recvWindow", "timestamp", "signature"))
+AMEND_PARAMS = frozenset(("symbol", "orderId", "origClientOrderId", "newClientOrderId", "newQty", "recvWindow",
+                          "timestamp", "signature", "apiKey"))
+# rest-api.md "Cancel an Existing Order and Send a New Order": the new order's params and these
+REPLACE_PARAMS = (ORDER_PARAMS - {"computeCommissionRates"}) | {
+    "cancelReplaceMode", "cancelNewClientOrderId", "cancelOrigClientOrderId", "cancelOrderId", "cancelRestrictions",
+    "orderRateLimitExceededMode"}
+_REST_AMEND = AMEND_PARAMS - {"apiKey"}
+_REST_REPLACE = REPLACE_PARAMS - {"apiKey"}
 _REST_ACCOUNT = frozenset(("omitZeroBalances", "recvWindow", "timestamp", "signature"))
 
 
@@ -179,7 +189,13 @@ class Binance:
     venue = "binance"
 
     def __init__(self, keys: list[BinanceKey], limits: BinanceLimits | None = None, seed: int = 0,
-                 ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0):
+                 ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0,
+                 env: str = "live"):
+        if env not in ("live", "testnet", "demo"):
+            raise ValueError(f"env must be live, testnet or demo, not {env!r}")
+        self.env = env
+        # the live, testnet and demo hosts each know their own keys only: another's is an unknown key (-2015)
+        keys = [k for k in keys if k.env == env]
         self.keys: dict[str, BinanceKey] = {k.api_key: k for k in keys}
         self._pub: dict[str, Ed25519PublicKey] = {
             k.api_key: Ed25519PublicKey.from_public_bytes(k.public_key) for k in keys if k.kind == "ED25519"}
@@ -187,7 +203,8 @@ class Binance:
         self.limits = limits or BinanceLimits()
         self.ex = Exchange([SymbolSpec(**vars(s)) for s in SYMBOLS], first_order_id=12_000_000_000 + seed)
         self.ids = IdGen(seed)
-        self._filter_memo: dict = {}  # (symbol, 0|1, price|qty text) -> Decimal that passed its filter
+        self._filter_memo: dict = {}
+        self._stops: dict[str, list] = {}   # symbol -> stop orders waiting for their stopPrice  # (symbol, 0|1, price|qty text) -> Decimal that passed its filter
         self.ip: dict[str, _IpState] = {}
         self.acct: dict[str, _AcctState] = {}
         self.ws_lifetime = ws_lifetime
@@ -206,11 +223,17 @@ class Binance:
             ("DELETE", "/api/v3/order"): (1, True, self._rest_cancel),
             ("GET", "/api/v3/order"): (4, True, self._rest_query),
             ("GET", "/api/v3/openOrders"): (6, True, self._rest_open_orders),
+            ("DELETE", "/api/v3/openOrders"): (1, True, self._rest_cancel_all),
             ("GET", "/api/v3/account"): (20, True, self._rest_account),
+            ("PUT", "/api/v3/order/amend/keepPriority"): (4, True, self._rest_amend),
+            ("POST", "/api/v3/order/cancelReplace"): (1, True, self._rest_cancel_replace),
         }
         self._paths = {p for _, p in self._routes}
         # requests whose weight is charged only when they fail (CHANGELOG 2026-03-27)
-        self._free_on_success = {self._routes[("POST", "/api/v3/order")], self._routes[("DELETE", "/api/v3/order")]}
+        self._free_on_success = {self._routes[k] for k in (
+            ("POST", "/api/v3/order"), ("DELETE", "/api/v3/order"), ("DELETE", "/api/v3/openOrders"),
+            ("POST", "/api/v3/order/cancelReplace"))}
+        self.refund = 0   # weight a request turned out not to cost (an amend that expired its order)
         self.user_agents: dict[str, int] = {}
         self.gzip_replies = 0   # User-Agent header -> requests that carried it ("" = none)
         self._open_orders_route = self._routes[("GET", "/api/v3/openOrders")]
@@ -387,10 +410,17 @@ class Binance:
                 if not ok:
                     raise BinanceError(-1022, "Signature for this request is not valid.")
             status, body, order_hdr = fn(params, key, now)
+            if self.refund:
+                self._charge(ip, -self.refund, now)
+                used -= self.refund
+                self.refund = 0
         except BinanceError as e:
             if free and e.status not in (418, 429):
                 self._charge(ip, weight, now)   # a failed order or cancel weighs its documented weight
-            return e.status, self._hdr(ip, e.retry_after), orjson.dumps({"code": e.code, "msg": e.msg})
+            err = {"code": e.code, "msg": e.msg}
+            if e.data is not None:
+                err["data"] = e.data
+            return e.status, self._hdr(ip, e.retry_after), orjson.dumps(err)
         hdr = b"X-MBX-USED-WEIGHT-1M: %d\r\n" % used
         if len(body) > 1024 and b"gzip" in req.headers.get(b"accept-encoding", b""):
             body = gzip.compress(body, 6, mtime=0)
@@ -468,7 +498,7 @@ class Binance:
                 ],
                 "permissions": [], "permissionSets": [["SPOT"]],
                 "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
-                "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"],
+                "allowedSelfTradePreventionModes": list(STP_MODES),
             })
         return {"timezone": "UTC", "serverTime": now,
                 "rateLimits": [
@@ -527,6 +557,18 @@ class Binance:
         if sym is not None and sym not in self.ex.specs:
             raise BinanceError(-1121, "Invalid symbol.")
         return 200, orjson.dumps([self.order_view(o) for o in self.ex.open_orders(key.account, sym)]), False
+
+    def _rest_cancel_all(self, p, key, now):
+        _check_known(p, _REST_OPEN)
+        return 200, orjson.dumps(self.cancel_all(p, key.account, now)), False
+
+    def _rest_amend(self, p, key, now):
+        _check_known(p, _REST_AMEND)
+        return 200, orjson.dumps(self.amend_keep_priority(p, key.account, now)), False
+
+    def _rest_cancel_replace(self, p, key, now):
+        _check_known(p, _REST_REPLACE)
+        return 200, orjson.dumps(self.cancel_replace(p, key.account, now)), True
 
     def _rest_account(self, p, key, now):
         _check_known(p, _REST_ACCOUNT)
@@ -613,7 +655,10 @@ class Binance:
                 for name in ("timeInForce", "price"):
                     if not p.get(name):
                         raise mandatory(name)
-        for name, v in (("quantity", qty), ("price", price), ("quoteOrderQty", qq)):
+        stop = p.get("stopPrice")
+        if stop is not None and typ in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+            raise not_required("stopPrice")
+        for name, v in (("quantity", qty), ("price", price), ("quoteOrderQty", qq), ("stopPrice", stop)):
             if v is not None and "." in v and len(v.rstrip("0").split(".")[1]) > 8:
                 raise BinanceError(-1111, f"Parameter '{name}' has too much precision.")
         memo = self._filter_memo
@@ -637,6 +682,11 @@ class Binance:
                 if len(memo) < 100_000:
                     memo[(symbol, 1, qty)] = dq  # passes LOT_SIZE
         dqq = D(qq) if qq is not None else None
+        ds = None
+        if stop is not None:   # PRICE_FILTER: "minPrice defines the minimum price/stopPrice allowed" (filters.md)
+            ds = D(stop)
+            if ds < spec.min_price or ds > spec.max_price or (ds - spec.min_price) % spec.tick:
+                raise BinanceError(-1013, "Filter failure: PRICE_FILTER")
         if dq is not None:
             if typ == "MARKET" and dq > spec.market_max_qty:
                 raise BinanceError(-1013, "Filter failure: MARKET_LOT_SIZE")
@@ -648,22 +698,28 @@ class Binance:
             notional = dqq
         if notional is not None and (notional < spec.min_notional or (typ != "MARKET" and notional > spec.max_notional)):
             raise BinanceError(-1013, "Filter failure: NOTIONAL")
-        if typ not in ("LIMIT", "MARKET", "LIMIT_MAKER") or p.get("icebergQty") is not None:
-            raise BinanceError(-1014, "Unsupported order combination.")  # stop and iceberg orders: not simulated
+        if p.get("icebergQty") is not None or p.get("trailingDelta") is not None:
+            raise BinanceError(-1014, "Unsupported order combination.")  # iceberg and trailing orders: not simulated
         return {"symbol": symbol, "side": side, "type": typ, "tif": tif, "qty": dq, "price": dp, "quote_qty": dqq,
                 "cid": cid, "resp": resp or ("FULL" if typ in ("LIMIT", "MARKET") else "ACK"),
-                "stp": stp or "EXPIRE_MAKER"}
+                "stp": stp or "EXPIRE_MAKER", "stop": ds}
 
     def new_order(self, p: dict, account: str, now: int) -> dict:
         v = _binance_limit(p, self.ex.specs, self._filter_memo) or self.validate_order(p)
         self._count_order(account, now)
+        return self._place_valid(v, account, now)
+
+    def _place_valid(self, v: dict, account: str, now: int) -> dict:
+        """Place a new order whose parameters passed validate_order (and were counted)."""
         cid = v["cid"] or self.ids.alnum(22)
         typ = v["type"]
+        if typ in STOP_TYPES:
+            return self._place_stop(v, cid, account, now)
         try:
             o = self.ex.place(account, v["symbol"], v["side"], "MARKET" if typ == "MARKET" else "LIMIT",
                               price=v["price"], qty=v["qty"], quote_qty=v["quote_qty"],
                               tif=v["tif"] or "GTC", post_only=typ == "LIMIT_MAKER", cid=cid, now=now,
-                              extra={"type": typ, "stp": v["stp"], "tif_shown": v["tif"] or "GTC"})
+                              extra={"type": typ, "stp": v["stp"], "tif_shown": v["tif"] or "GTC"}, stp=v["stp"])
         except Reject as r:
             if r.reason == "INSUFFICIENT":
                 raise BinanceError(-2010, "Account has insufficient balance for requested action.") from None
@@ -672,7 +728,74 @@ class Binance:
             raise BinanceError(-2010, "Duplicate order sent.") from None
         if self.stream.subs:
             self.stream.placed(o, now)
+        view = self.place_view(o, v["resp"], now)
+        if self._stops.get(o.symbol) and o.fills:
+            self._trigger_stops(o.symbol, now)
+        return view
+
+    def _place_stop(self, v: dict, cid: str, account: str, now: int) -> dict:
+        """A stop-loss / take-profit order: it waits, off the book and with nothing locked, until the market
+        price (the last trade's) reaches stopPrice, then works as a MARKET (STOP_LOSS, TAKE_PROFIT) or LIMIT
+        (*_LIMIT) order (rest-api.md "New order": "This will execute a MARKET order when the conditions are
+        met"). A stop already reached is refused: "Price above market price: STOP_LOSS BUY, TAKE_PROFIT SELL;
+        price below market price: STOP_LOSS SELL, TAKE_PROFIT BUY", else -2010 "Order would trigger
+        immediately." (errors.md)."""
+        symbol, side, typ, stop = v["symbol"], v["side"], v["type"], v["stop"]
+        last = self.ex.books[symbol].last_px
+        above = (typ.startswith("STOP_LOSS") and side == "BUY") or (typ.startswith("TAKE_PROFIT") and side == "SELL")
+        if (stop <= last) if above else (stop >= last):
+            raise BinanceError(-2010, "Order would trigger immediately.")
+        prev = self.ex.by_cid.get((account, cid))
+        if prev is not None and prev.status in OPEN:
+            raise BinanceError(-2010, "Duplicate order sent.")
+        o = Order(self.ex.next_order_id(), cid, symbol, side, "LIMIT" if typ.endswith("_LIMIT") else "MARKET",
+                  v["tif"] or "GTC", v["price"], v["qty"], None, account, now,
+                  {"type": typ, "stp": v["stp"], "tif_shown": v["tif"] or "GTC", "stop": stop, "waiting": True})
+        self.ex.orders[o.oid] = o
+        self.ex.by_cid[(account, cid)] = o
+        self._stops.setdefault(symbol, []).append(o)
+        if self.stream.subs:
+            self.ex.touched.clear()   # nothing traded: no maker to report
+            self.stream.placed(o, now)
         return self.place_view(o, v["resp"], now)
+
+    def _trigger_stops(self, symbol: str, now: int) -> None:
+        """Start every waiting stop order of `symbol` whose stopPrice the last trade reached, one at a time
+        (each may trade and move the price on), as a new order keeping its ids."""
+        book = self.ex.books[symbol]
+        waiting = self._stops[symbol]
+        for _ in range(1000):
+            waiting[:] = [o for o in waiting if o.status in OPEN]
+            last = book.last_px
+            fired = None
+            for o in waiting:
+                stop, typ = o.extra["stop"], o.extra["type"]
+                up = (typ.startswith("STOP_LOSS") and o.side == "BUY") or (
+                    typ.startswith("TAKE_PROFIT") and o.side == "SELL")
+                if (last >= stop) if up else (last <= stop):
+                    fired = o
+                    break
+            if fired is None:
+                return
+            waiting.remove(fired)
+            del self.ex.orders[fired.oid]
+            if self.ex.by_cid.get((fired.account, fired.cid)) is fired:
+                del self.ex.by_cid[(fired.account, fired.cid)]
+            extra = dict(fired.extra, waiting=False)
+            try:
+                n = self.ex.place(fired.account, symbol, fired.side, fired.otype, price=fired.price, qty=fired.qty,
+                                  tif=fired.tif, cid=fired.cid, now=now, extra=extra, oid=fired.oid,
+                                  stp=extra["stp"])
+            except Reject:   # e.g. the balance is no longer there: the order ends, as the venue expires it
+                fired.status = "EXPIRED"
+                fired.utime = now
+                fired.extra = extra
+                self.ex.orders[fired.oid] = fired
+                self.ex.by_cid[(fired.account, fired.cid)] = fired
+                continue
+            n.ctime = fired.ctime
+            if self.stream.subs:
+                self.stream.placed(n, now)
 
     def snapshot(self) -> list[dict]:
         return self.ex.snapshot(self.venue_status)
@@ -693,8 +816,10 @@ class Binance:
                "executedQty": f(executed) or fmt8(executed),
                "origQuoteOrderQty": fmt8(o.quote_qty or _ZERO), "cummulativeQuoteQty": f(cum) or fmt8(cum),
                "status": o.status, "timeInForce": extra["tif_shown"], "type": extra["type"], "side": o.side,
-               "workingTime": now if o.status in OPEN or executed else -1,
+               "workingTime": -1 if extra.get("waiting") else (now if o.status in OPEN or executed else -1),
                "selfTradePreventionMode": extra["stp"]}
+        if extra.get("stop") is not None:   # conditional field: the stop / take-profit types
+            out["stopPrice"] = fmt8(extra["stop"])
         if resp == "FULL":
             spec = self.ex.specs[o.symbol]
             ca = spec.base if o.side == "BUY" else spec.quote
@@ -706,9 +831,10 @@ class Binance:
         return {"symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "clientOrderId": o.cid,
                 "price": fmt8(o.price or 0), "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed),
                 "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
-                "type": o.extra["type"], "side": o.side, "stopPrice": "0.00000000", "icebergQty": "0.00000000",
-                "time": o.ctime, "updateTime": o.utime, "isWorking": o.status in OPEN or bool(o.executed),
-                "workingTime": o.ctime, "origQuoteOrderQty": fmt8(o.quote_qty or 0),
+                "type": o.extra["type"], "side": o.side, "stopPrice": fmt8(o.extra.get("stop") or 0),
+                "icebergQty": "0.00000000", "time": o.ctime, "updateTime": o.utime,
+                "isWorking": not o.extra.get("waiting") and (o.status in OPEN or bool(o.executed)),
+                "workingTime": -1 if o.extra.get("waiting") else o.ctime, "origQuoteOrderQty": fmt8(o.quote_qty or 0),
                 "selfTradePreventionMode": o.extra["stp"]}
 
     def _lookup(self, p: dict, account: str, cancel: bool):
@@ -743,6 +869,9 @@ class Binance:
             raise BinanceError(-2011, "Unknown order sent.")
         if restr == "ONLY_NEW" and o.status != "NEW" or restr == "ONLY_PARTIALLY_FILLED" and o.status != "PARTIALLY_FILLED":
             raise BinanceError(-2011, "Order was not canceled due to cancel restrictions.")
+        return self._cancel_one(o, now, new_cid)
+
+    def _cancel_one(self, o, now: int, new_cid: str | None = None) -> dict:
         self.ex.cancel(o, now)
         cancel_cid = new_cid or self.ids.alnum(22)
         if self.stream.subs:
@@ -752,6 +881,129 @@ class Binance:
                 "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed), "origQuoteOrderQty": fmt8(o.quote_qty or 0),
                 "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
                 "type": o.extra["type"], "side": o.side, "selfTradePreventionMode": o.extra["stp"]}
+
+    def cancel_all(self, p: dict, account: str, now: int) -> list:
+        """DELETE /api/v3/openOrders, openOrders.cancelAll: every open order of the symbol, one cancel report
+        each (one cancel id for all of them, as the docs' example shows); nothing open: -2011 "Unknown order
+        sent." (as users report, e.g. binance-connector-python#185)."""
+        symbol = p.get("symbol")
+        if not symbol:
+            raise mandatory("symbol")
+        if symbol not in self.ex.specs:
+            raise BinanceError(-1121, "Invalid symbol.")
+        orders = self.ex.open_orders(account, symbol)
+        if not orders:
+            raise BinanceError(-2011, "Unknown order sent.")
+        cancel_cid = self.ids.alnum(22)
+        return [self._cancel_one(o, now, cancel_cid) for o in orders]
+
+    def amend_keep_priority(self, p: dict, account: str, now: int) -> dict:
+        """order.amend.keepPriority: a smaller quantity, the order keeping its place in the queue
+        (faqs/order_amend_keep_priority.md); refusals are -2038 with the matching engine's message
+        (errors.md "Messages for ... -2038 ORDER_AMEND_REJECTED")."""
+        new_qty = p.get("newQty")
+        if not new_qty:
+            raise mandatory("newQty")
+        if not _dec_ok(new_qty):
+            raise BinanceError(-1100, f"Illegal characters found in parameter 'newQty'; legal range is '{DEC_PATTERN}'.")
+        new_cid = p.get("newClientOrderId")
+        if new_cid is not None and not _cid_ok(new_cid):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is "
+                               "'^[a-zA-Z0-9-_]{1,36}$'.")
+        try:
+            o = self._lookup(p, account, True)
+        except BinanceError as e:
+            if e.code == -2011:
+                raise BinanceError(-2038, "Unknown order sent.") from None
+            raise
+        if o.status not in OPEN:
+            raise BinanceError(-2038, "Unknown order sent.")
+        spec = self.ex.specs[o.symbol]
+        dq = D(new_qty)
+        if "." in new_qty and len(new_qty.rstrip("0").split(".")[1]) > 8:
+            raise BinanceError(-1111, "Parameter 'newQty' has too much precision.")
+        if dq > o.qty:
+            raise BinanceError(-2038, "Order amend (quantity increase) is not supported.")
+        if dq == o.qty:
+            raise BinanceError(-2038, "The requested action would change no state; rejecting")
+        if dq < spec.min_qty or (dq - spec.min_qty) % spec.step:
+            raise BinanceError(-1013, "Filter failure: LOT_SIZE")
+        if new_cid is not None and new_cid != o.cid:
+            other = self.ex.by_cid.get((account, new_cid))
+            if other is not None and other.status in OPEN:
+                raise BinanceError(-2038, "Duplicate order sent.")
+        orig_cid = o.cid
+        self.ex.amend(o, now, qty=dq)
+        if o.status not in OPEN:   # amended down to what had executed: the order expired (no weight charged)
+            self.refund = 4
+        cid = new_cid or self.ids.alnum(22)
+        if cid != orig_cid:
+            if self.ex.by_cid.get((account, orig_cid)) is o:
+                del self.ex.by_cid[(account, orig_cid)]
+            o.cid = cid
+            self.ex.by_cid[(account, cid)] = o
+        self.stream.amended(o, now, orig_cid)
+        return {"transactTime": now, "executionId": self.stream.last_exec_id,
+                "amendedOrder": {
+                    "symbol": o.symbol, "orderId": o.oid, "orderListId": -1, "origClientOrderId": orig_cid,
+                    "clientOrderId": o.cid, "price": fmt8(o.price or 0), "qty": fmt8(o.qty),
+                    "executedQty": fmt8(o.executed), "preventedQty": fmt8(o.prevented),
+                    "quoteOrderQty": fmt8(o.quote_qty or 0), "cumulativeQuoteQty": fmt8(o.cum_quote),
+                    "status": o.status, "timeInForce": o.extra["tif_shown"], "type": o.extra["type"],
+                    "side": o.side, "workingTime": o.ctime, "selfTradePreventionMode": o.extra["stp"]}}
+
+    def cancel_replace(self, p: dict, account: str, now: int) -> dict:
+        """order.cancelReplace: the new order's filters and the order count are checked first (a failure
+        there is the plain error), then the cancel, then the new order (rest-api.md "Cancel an Existing Order
+        and Send a New Order"): STOP_ON_FAILURE skips the new order after a failed cancel (400, -2022);
+        ALLOW_FAILURE tries it anyway. One side failing: 409, -2021; both: 400, -2022; the reply's data says
+        which (cancelResult, newOrderResult, cancelResponse, newOrderResponse)."""
+        mode = p.get("cancelReplaceMode")
+        if not mode:
+            raise mandatory("cancelReplaceMode")
+        if mode not in ("STOP_ON_FAILURE", "ALLOW_FAILURE"):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'cancelReplaceMode'.")
+        restr = p.get("cancelRestrictions")
+        if restr is not None and restr not in ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
+            raise BinanceError(-1145, "Invalid cancelRestrictions")
+        oid, ocid = p.get("cancelOrderId"), p.get("cancelOrigClientOrderId")
+        if not oid and not ocid:
+            raise BinanceError(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both "
+                               "were empty/null!")
+        new_p = {k: v for k, v in p.items() if k in ORDER_PARAMS}
+        v = _binance_limit(new_p, self.ex.specs, self._filter_memo) or self.validate_order(new_p)
+        self._count_order(account, now)
+        cancel_p = {"symbol": p.get("symbol")}
+        if oid:
+            cancel_p["orderId"] = oid
+        if ocid:
+            cancel_p["origClientOrderId"] = ocid
+        if restr is not None:
+            cancel_p["cancelRestrictions"] = restr
+        if p.get("cancelNewClientOrderId") is not None:
+            cancel_p["newClientOrderId"] = p["cancelNewClientOrderId"]
+        try:
+            cancel_res: dict = self.cancel_order(cancel_p, account, now)
+            cancel_ok = True
+        except BinanceError as e:
+            cancel_res, cancel_ok = {"code": e.code, "msg": e.msg}, False
+        if not cancel_ok and mode == "STOP_ON_FAILURE":
+            raise BinanceError(-2022, "Order cancel-replace failed.", 400, data={
+                "cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": cancel_res,
+                "newOrderResponse": None})
+        try:
+            new_res: dict = self._place_valid(v, account, now)
+            new_ok = True
+        except BinanceError as e:
+            new_res, new_ok = {"code": e.code, "msg": e.msg}, False
+        data = {"cancelResult": "SUCCESS" if cancel_ok else "FAILURE",
+                "newOrderResult": "SUCCESS" if new_ok else "FAILURE",
+                "cancelResponse": cancel_res, "newOrderResponse": new_res}
+        if cancel_ok and new_ok:
+            return data
+        if cancel_ok or new_ok:
+            raise BinanceError(-2021, "Order cancel-replace partially failed.", 409, data=data)
+        raise BinanceError(-2022, "Order cancel-replace failed.", 400, data=data)
 
     def query_order(self, p: dict, account: str) -> dict:
         return self.order_view(self._lookup(p, account, False))
@@ -787,8 +1039,17 @@ class Binance:
 _WS_ORDER_PARAMS = ORDER_PARAMS | {"returnRateLimits"}
 _WS_CANCEL_PARAMS = CANCEL_PARAMS | {"returnRateLimits"}
 _WS_QUERY_PARAMS = QUERY_PARAMS | {"returnRateLimits"}
-_WS_FREE_ON_SUCCESS = frozenset(("order.place", "order.cancel"))   # CHANGELOG 2026-03-27
+_WS_AMEND_PARAMS = AMEND_PARAMS | {"returnRateLimits"}
+_WS_REPLACE_PARAMS = REPLACE_PARAMS | {"returnRateLimits"}
+_WS_OPEN_PARAMS = frozenset(("symbol", "apiKey", "recvWindow", "signature", "timestamp", "returnRateLimits"))
+_WS_ACCOUNT_PARAMS = frozenset(("omitZeroBalances", "apiKey", "recvWindow", "signature", "timestamp",
+                                "returnRateLimits"))
+_WS_FREE_ON_SUCCESS = frozenset(("order.place", "order.cancel", "openOrders.cancelAll",
+                                 "order.cancelReplace"))   # CHANGELOG 2026-03-27
+_WS_ORDER_METHODS = frozenset(("order.place", "order.cancelReplace"))   # count in the ORDERS windows
 _WS_WEIGHT = {"order.place": 1, "order.cancel": 1, "order.status": 4, "session.logon": 2, "session.status": 2,
+              "openOrders.status": 6, "openOrders.cancelAll": 1, "order.amend.keepPriority": 4,
+              "order.cancelReplace": 1,
               "session.logout": 2, "ping": 1, "time": 1, "exchangeInfo": 20, "account.status": 20,
               "userDataStream.subscribe": 2, "userDataStream.subscribe.signature": 2,
               "userDataStream.unsubscribe": 2}
@@ -883,11 +1144,13 @@ class BinanceWsSession:
             params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
         now = now_ms()
         account = self.key.account if self.key else None
-        is_order = method == "order.place"
+        is_order = method in _WS_ORDER_METHODS
         try:
             w = _WS_WEIGHT.get(method)
             if w is None:
                 raise BinanceError(-1020, "This operation is not supported.")  # unknown method
+            if method == "openOrders.status" and "symbol" not in params:
+                w = 80   # every symbol's
             self.v._weight(self.ip, 0 if method in _WS_FREE_ON_SUCCESS else w, now)
             if method == "ping":
                 result = {}
@@ -936,12 +1199,33 @@ class BinanceWsSession:
                 elif method == "order.status":
                     _check_known(params, _WS_QUERY_PARAMS)
                     result = self.v.query_order(params, account)
+                elif method == "openOrders.status":
+                    _check_known(params, _WS_OPEN_PARAMS)
+                    sym = params.get("symbol")
+                    if sym is not None and sym not in self.v.ex.specs:
+                        raise BinanceError(-1121, "Invalid symbol.")
+                    result = [self.v.order_view(o) for o in self.v.ex.open_orders(account, sym)]
+                elif method == "openOrders.cancelAll":
+                    _check_known(params, _WS_OPEN_PARAMS)
+                    result = self.v.cancel_all(params, account, now)
+                elif method == "order.amend.keepPriority":
+                    _check_known(params, _WS_AMEND_PARAMS)
+                    result = self.v.amend_keep_priority(params, account, now)
+                    if self.v.refund:
+                        self.v._charge(self.ip, -self.v.refund, now)
+                        self.v.refund = 0
+                elif method == "order.cancelReplace":
+                    _check_known(params, _WS_REPLACE_PARAMS)
+                    result = self.v.cancel_replace(params, account, now)
                 else:  # account.status
-                    result = self.v.account_view(account, now)
+                    _check_known(params, _WS_ACCOUNT_PARAMS)
+                    result = self.v.account_view(account, now, params.get("omitZeroBalances") == "true")
         except BinanceError as e:
             if method in _WS_FREE_ON_SUCCESS and e.status not in (418, 429):
                 self.v._charge(self.ip, _WS_WEIGHT[method], now)
             err = {"code": e.code, "msg": e.msg}
+            if e.data is not None:
+                err["data"] = e.data
             if e.status in (418, 429):
                 err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
             return self._reply(rid, e.status, error=err, account=account, orders=is_order,

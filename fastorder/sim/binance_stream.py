@@ -111,6 +111,18 @@ class BinanceUserStream(PrivateStream):
                 self._emit(m, "TRADE", status, now, cum=executed, cum_quote=m.cum_quote, fill=(px, q, tid),
                            maker=True)
 
+    @property
+    def last_exec_id(self) -> int:
+        return self._exec_id
+
+    def amended(self, o: Any, now: int, orig_cid: str) -> None:
+        """order.amend.keepPriority: one REPLACED report, c = the order's (possibly new) client id
+        (faqs/order_amend_keep_priority.md "How do I know if my order has been amended?")."""
+        if self.subs.get(o.account):
+            self._emit(o, "REPLACED", o.status, now, cum=o.executed, cum_quote=o.cum_quote)
+        else:
+            self._next_exec_id()
+
     def canceled(self, o: Any, now: int, cancel_cid: str) -> None:
         if self.subs.get(o.account):
             self._emit(o, "CANCELED", o.status, now, cum=o.executed, cum_quote=o.cum_quote, cancel_cid=cancel_cid)
@@ -122,13 +134,13 @@ class BinanceUserStream(PrivateStream):
         px, q, tid = fill if fill is not None else (_ZERO, _ZERO, -1)
         ev = {"e": "executionReport", "E": now, "s": o.symbol, "c": cancel_cid or o.cid, "S": o.side,
               "o": extra.get("type", o.otype), "f": extra.get("tif_shown", o.tif), "q": _f8(o.qty),
-              "p": _f8(o.price), "P": "0.00000000", "F": "0.00000000", "g": -1, "C": o.cid if cancel_cid else "",
+              "p": _f8(o.price), "P": _f8(extra.get("stop")), "F": "0.00000000", "g": -1, "C": o.cid if cancel_cid else "",
               "x": x, "X": status, "r": "NONE", "i": o.oid, "l": _f8(q), "z": _f8(cum), "L": _f8(px),
               "n": "0", "N": (spec.base if o.side == "BUY" else spec.quote) if fill is not None else None,
               "T": now, "t": tid, "I": self._next_exec_id(),
-              "w": status in ("NEW", "PARTIALLY_FILLED"), "m": maker, "M": False, "O": o.ctime,
+              "w": status in ("NEW", "PARTIALLY_FILLED") and not extra.get("waiting"), "m": maker, "M": False, "O": o.ctime,
               "Z": _f8(cum_quote), "Y": _f8(px * q), "Q": _f8(o.quote_qty), "V": extra.get("stp", "NONE")}
-        if status in ("NEW", "PARTIALLY_FILLED"):
+        if ev["w"]:   # "only visible if the order has been placed on the book" (user-data-stream.md)
             ev["W"] = o.ctime
         if x == "EXPIRED" or x == "TRADE_PREVENTION":
             ev["eR"] = "UNFILLED_IOC_QUANTITY_EXPIRED" if extra.get("tif_shown") == "IOC" else (

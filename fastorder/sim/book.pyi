@@ -75,6 +75,7 @@ class Order:
 
 class Book:
     spec: SymbolSpec
+    last_px: Decimal   # the last trade's price (the mid before the first): stop orders trigger on it
     bids: dict[Decimal, deque[Order]]
     asks: dict[Decimal, deque[Order]]
     bid_px: list[Decimal]   # ascending; best bid = last

@@ -128,11 +128,13 @@ cdef class Order:
 
 cdef class Book:
     cdef public object spec
+    cdef public object last_px   # the price of the last trade (the mid until the first): the market price
     cdef public dict bids, asks
     cdef public list bid_px, ask_px
 
     def __init__(self, spec: SymbolSpec):
         self.spec = spec
+        self.last_px = spec.mid
         self.bids = {}
         self.asks = {}
         self.bid_px = []   # ascending; best bid = last
@@ -404,7 +406,7 @@ cdef class Exchange:
         done = o.executed + o.prevented
         if new_qty <= done:   # nothing left to trade: the order ends
             book.remove(o)
-            o.qty = new_qty if new_qty > o.executed else o.executed
+            o.qty = new_qty if new_qty > done else done
             o.status = "EXPIRED"
             o.utime = now
             self._unlock(o)
@@ -520,14 +522,22 @@ cdef class Exchange:
         return qty
 
     def _fok_ok(self, Book book, Order o) -> bool:
+        """The FOK order would fill entirely: liquidity up to its price, in matching order. Its own resting
+        orders count as liquidity under STP NONE and are passed over under EXPIRE_MAKER; any other mode would
+        stop (or shrink) the taker at the first one, so the fill must be complete before it."""
         buy = o.side == "BUY"
         avail = ZERO
         for px, lv in self._levels(book, buy):
             if buy and px > o.price or not buy and px < o.price:
                 break
-            avail += sum(m.remaining for m in lv if m.account != o.account)
-            if avail >= o.qty:
-                return True
+            for m in lv:
+                if m.account == o.account and o.stp != "NONE":
+                    if o.stp == "EXPIRE_MAKER":
+                        continue
+                    return avail >= o.qty
+                avail += m.remaining
+                if avail >= o.qty:
+                    return True
         return False
 
     cdef _match(self, Book book, Order o, object now):
@@ -603,6 +613,7 @@ cdef class Exchange:
                     done = True
                     break
                 tid = next(self._tid)
+                book.last_px = px
                 notional = q * px
                 # taker
                 o.executed += q

@@ -28,6 +28,8 @@ BINANCE_ED25519_KEY = "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8
 # RFC 8032 §7.1 TEST 1 secret key (seed); public key d75a9801...
 BINANCE_ED25519_SEED_HEX = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 BINANCE_ED25519_PUBLIC_HEX = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+# Not from Binance: a simulator key of the Spot Test Network (env "testnet"), with the HMAC example secret
+BINANCE_TESTNET_KEY = "sim-testnet-key-0001"
 
 OKX_KEY = "985d5b66-57ce-40fb-b714-afc0b9787083"
 OKX_SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
@@ -45,13 +47,16 @@ HTX_ED25519_KEY = "ed25519-sim-htx-key-0001"
 @dataclass
 class BinanceKey:
     """One Binance API key. ``kind`` is ``"HMAC"`` (``secret`` = shared secret) or ``"ED25519"``
-    (``public_key`` = 32 raw bytes). ``account`` names the simulated account the key trades on."""
+    (``public_key`` = 32 raw bytes). ``account`` names the simulated account the key trades on. ``env``: the
+    environment that issued it ("live", "testnet" on testnet.binance.vision, "demo" on demo.binance.com); the
+    other environments' hosts do not know it."""
 
     api_key: str
     kind: str = "HMAC"
     secret: str = ""
     public_key: bytes = b""
     account: str = "main"
+    env: str = "live"
 
 
 @dataclass
@@ -91,6 +96,8 @@ class Credentials:
             binance=[
                 BinanceKey(BINANCE_HMAC_KEY, "HMAC", secret=BINANCE_HMAC_SECRET),
                 BinanceKey(BINANCE_ED25519_KEY, "ED25519", public_key=bytes.fromhex(BINANCE_ED25519_PUBLIC_HEX)),
+                BinanceKey(BINANCE_TESTNET_KEY, "HMAC", secret=BINANCE_HMAC_SECRET, account="testnet",
+                           env="testnet"),
             ],
             okx=[OkxKey(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE),
                  OkxKey(OKX_DEMO_KEY, OKX_SECRET, OKX_PASSPHRASE, account="demo", env="demo")],

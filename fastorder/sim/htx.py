@@ -654,7 +654,7 @@ class Htx:
         """POST /v1/order/orders/batchcancel: {"order-ids": [...]} or {"client-order-ids": [...]} (one of them,
         at most 50): {"success": [the ids as given], "failed": [{"order-id", "client-order-id", "err-code",
         "err-msg", "order-state"}]}; an order already final fails with order-orderstate-error and its state's
-        code (as submitcancel replies), an unknown id with base-record-invalid."""
+        code (as submitcancel replies, but as a string), an unknown id with base-record-invalid."""
         b = self._body(req)
         oids, cids = b.get("order-ids"), b.get("client-order-ids")
         if (oids is None) == (cids is None):
@@ -681,8 +681,9 @@ class Htx:
                 failed.append(dict(item, **{"err-code": "base-record-invalid", "err-msg": "record invalid"}))
                 continue
             if o.status not in OPEN:
+                # a string here (the batchcancel page's example), an int in submitcancel's error
                 failed.append(dict(item, **{"err-code": "order-orderstate-error", "err-msg": "Incorrect order state",
-                                            "order-state": STATE_CODE[_state(o)]}))
+                                            "order-state": str(STATE_CODE[_state(o)])}))
                 continue
             self.ex.cancel(o, now)
             if self.stream.subs:

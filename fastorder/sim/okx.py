@@ -602,7 +602,7 @@ class Okx:
         req = str(a.get("reqId", "") or "")
         if req and not _CL_RE.match(req):
             raise OkxError("51000", "Parameter reqId error")
-        cxl = a.get("cxlOnFail", False)
+        cxl = a.get("cxlOnFail") or False   # absent, "" or null: false (OKX's default)
         if cxl not in (True, False, "true", "false"):
             raise OkxError("51000", "Parameter cxlOnFail error")
         cxl = cxl in (True, "true")

@@ -33,6 +33,8 @@ class Simulator:
       seed         seeds fault decisions and generated ids
       credentials  accepted keys (:class:`fastorder.sim.creds.Credentials`; default: the documented test keys)
       binance_limits  :class:`BinanceLimits` (``BinanceLimits(enabled=False)`` for benchmarks)
+      binance_env  "live" | "testnet" | "demo": the Binance environment served; keys of another environment
+                   are unknown keys there (-2015), as on the venue's separate hosts
       ws_lifetime, ws_ping_interval, ws_pong_timeout   Binance WS-API keep-alive policy (s)
       okx_idle_timeout  OKX private WS idle close (s)
       okx_ws_env   "live" | "demo": the OKX environment of a WebSocket reached by a loopback host (one reached
@@ -46,7 +48,7 @@ class Simulator:
                  binance_limits: BinanceLimits | None = None, allow_remote: bool = False,
                  ws_lifetime: float = 86400.0, ws_ping_interval: float = 20.0, ws_pong_timeout: float = 60.0,
                  okx_idle_timeout: float = 30.0, okx_limit_per_2s: int = 60, htx_limit_per_2s: int = 100,
-                 ws_timing_field: bool = False, okx_ws_env: str = "live"):
+                 ws_timing_field: bool = False, okx_ws_env: str = "live", binance_env: str = "live"):
         if isinstance(venues, str):
             venues = (venues,)
         for v in venues:
@@ -62,6 +64,7 @@ class Simulator:
         self.faults = faults if isinstance(faults, FaultPlan) else FaultPlan(faults, seed)
         self.credentials = credentials or Credentials.default()
         self.binance_limits = binance_limits
+        self.binance_env = binance_env
         self.opts = dict(ws_lifetime=ws_lifetime, ws_ping_interval=ws_ping_interval, ws_pong_timeout=ws_pong_timeout,
                          okx_idle_timeout=okx_idle_timeout, okx_limit_per_2s=okx_limit_per_2s,
                          htx_limit_per_2s=htx_limit_per_2s, okx_ws_env=okx_ws_env)
@@ -76,7 +79,7 @@ class Simulator:
         if venue == "binance":
             return Binance(self.credentials.binance, self.binance_limits, seed=self.seed,
                            ws_lifetime=o["ws_lifetime"], ws_ping_interval=o["ws_ping_interval"],
-                           ws_pong_timeout=o["ws_pong_timeout"])
+                           ws_pong_timeout=o["ws_pong_timeout"], env=self.binance_env)
         if venue == "binance_futures":   # USDⓈ-M perpetuals: its own app and port
             from .binance_futures import BinanceFutures
             lim = self.binance_limits   # its own published limits; only "enabled" carries over

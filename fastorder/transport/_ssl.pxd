@@ -80,6 +80,7 @@ cdef extern from "openssl/ssl.h" nogil:
     const char *SSL_CIPHER_get_name(const SSL_CIPHER *c)
     void SSL_get0_alpn_selected(const SSL *s, const unsigned char **data, unsigned int *n)
     int SSL_pending(const SSL *s)
+    int SSL_has_pending(const SSL *s)
     int SSL_set_ex_data(SSL *s, int idx, void *data)
     void *SSL_get_ex_data(const SSL *s, int idx)
     int SSL_get_ex_new_index(long argl, void *argp, void *newf, void *dupf, void *freef)
@@ -122,6 +123,7 @@ cdef extern from "openssl/x509v3.h" nogil:
 cdef extern from "openssl/err.h" nogil:
     unsigned long ERR_get_error()
     unsigned long ERR_peek_last_error()
+    unsigned long ERR_peek_error()
     void ERR_clear_error()
     void ERR_error_string_n(unsigned long e, char *buf, size_t n)
     const char *ERR_reason_error_string(unsigned long e)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import orjson
@@ -16,12 +16,16 @@ from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     Banned,
+    ClientIdInUse,
     ConfigError,
     DuplicateOrder,
+    ExecutionUnknown,
+    FastorderError,
     FilterRejected,
     InsufficientBalance,
     InvalidCredential,
     InvalidOrder,
+    NotSupported,
     OrderRejected,
     RateLimited,
     TimestampRejected,
@@ -29,9 +33,22 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.log import logger
-from fastorder.types import ACCEPTED, CANCELED, EXPIRED, FILLED, NEW, PARTIALLY_FILLED, REJECTED, Ack, Latency
-from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, normalize_symbol
+from fastorder.types import (
+    ACCEPTED,
+    CANCELED,
+    EXPIRED,
+    FILLED,
+    FINAL_STATES,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    Ack,
+    Balance,
+    Latency,
+)
+from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, normalize_symbol, perf_ns
 from fastorder.venues.limits import parse_retry_after
+from fastorder.venues.operations import OrderOptions
 
 VENUE = "binance"
 _STATUS = {"NEW": NEW, "PENDING_NEW": NEW, "PARTIALLY_FILLED": PARTIALLY_FILLED, "FILLED": FILLED,
@@ -56,7 +73,7 @@ def error_for(code: int | None, msg: str, status: int, clid: str | None, *, acti
         return TimestampRejected(VENUE, code_v, msg, http_status=status, client_order_id=clid)
     if code in _AUTH_CODES or status in (401, 403):
         return AuthenticationError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
-    if code == -2013 or (code == -2011 and "Unknown order" in msg):
+    if code == -2013 or (code in (-2011, -2038) and "Unknown order" in msg):
         return UnknownOrder(VENUE, code_v, msg, http_status=status, client_order_id=clid)
     low = msg.lower()
     if code == -2010 and "insufficient balance" in low:
@@ -65,7 +82,7 @@ def error_for(code: int | None, msg: str, status: int, clid: str | None, *, acti
         return DuplicateOrder(VENUE, code_v, msg, http_status=status, client_order_id=clid)
     if code in _FILTER_CODES:
         return FilterRejected(VENUE, code_v, msg, http_status=status, client_order_id=clid)
-    if action == "place" or code in (-2010, -2011):
+    if action == "place" or code in (-2010, -2011, -2038, -2021, -2022):
         return OrderRejected(VENUE, code_v, msg, http_status=status, client_order_id=clid)
     return VenueError(VENUE, code_v, msg, http_status=status, client_order_id=clid)
 
@@ -103,7 +120,37 @@ def ack_from(info: SymbolInfo, d: dict[str, Any], clid: str, lat: Latency, raw: 
 # 2026-03-27; a failed one weighs 1, which the usage header then reports), a query 4, time and ping 1
 # (binance-spot-api-docs rest-api.md, each endpoint's "Weight"; exchangeInfo 20); every request is 1 of the
 # RAW_REQUESTS windows
-_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1, "info": 20}
+_WEIGHTS = {"cancel": 0, "query": 4, "time": 1, "ping": 1, "info": 20, "open_orders": 6, "open_orders_all": 80,
+            "account": 20, "cancel_all": 0, "amend": 4, "replace": 0}
+# the hosts of each environment: live (rest-api.md / web-socket-api.md "General API Information"), the Spot Test
+# Network (testnet/rest-api.md, testnet/web-socket-api.md) and Demo Mode (demo-mode/general-info.md)
+HOSTS = {"live": ("https://api.binance.com", "wss://ws-api.binance.com:443/ws-api/v3"),
+         "testnet": ("https://testnet.binance.vision", "wss://ws-api.testnet.binance.vision/ws-api/v3"),
+         "demo": ("https://demo-api.binance.com", "wss://demo-ws-api.binance.com/ws-api/v3")}
+# place_order(stp=...): the venue-neutral modes, and the venue's own (enums.md "STP Modes")
+_STP = {"none": "NONE", "cancel_taker": "EXPIRE_TAKER", "cancel_maker": "EXPIRE_MAKER", "cancel_both": "EXPIRE_BOTH",
+        **{m: m for m in ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER")}}
+_BTYPES = {"market": "MARKET", "limit": "LIMIT", "stop_loss": "STOP_LOSS", "stop_loss_limit": "STOP_LOSS_LIMIT",
+           "take_profit": "TAKE_PROFIT", "take_profit_limit": "TAKE_PROFIT_LIMIT"}
+_WITH_TIF = frozenset(("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"))
+
+
+def listed_ack(d: dict[str, Any], lat: Latency) -> Ack:
+    """An order as openOrders / a cancel report lists it (any symbol)."""
+    return ack_from(SymbolInfo(str(d.get("symbol", "")), "", "", None), d, "", lat, d)   # type: ignore[arg-type]
+
+
+def amended_ack(info: SymbolInfo, d: dict[str, Any], lat: Latency, raw: Any) -> Ack:
+    """order.amend.keepPriority's result: its amendedOrder says qty / cumulativeQuoteQty, and clientOrderId is
+    the order's id from now on (origClientOrderId the one it had)."""
+    od = d.get("amendedOrder")
+    if not isinstance(od, dict):
+        raise _Unknown(VenueError(VENUE, 200, "an amend reply without amendedOrder"))
+    conv = {k: v for k, v in od.items() if k != "origClientOrderId"}
+    conv["origQty"] = od.get("qty", "")
+    conv["cummulativeQuoteQty"] = od.get("cumulativeQuoteQty", "")
+    conv["transactTime"] = d.get("transactTime")
+    return ack_from(info, conv, str(od.get("clientOrderId", "")), lat, raw)
 _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 
 
@@ -125,9 +172,13 @@ def _window_name(kind: str, interval: str, num: int) -> str:
 
 class BinanceSession(Session):
     venue = VENUE
-    default_rest_url = "https://api.binance.com"
-    default_ws_url = "wss://ws-api.binance.com:443/ws-api/v3"
+    default_rest_url = HOSTS["live"][0]
+    default_ws_url = HOSTS["live"][1]
     warm_path = "/api/v3/ping"
+    envs: ClassVar[tuple[str, ...]] = ("live", "testnet", "demo")
+    order_types = frozenset(("limit", "market", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit"))
+    #: Binance Spot has no batch order entry: place_orders / cancel_orders / amend_orders pipeline single requests
+    batch_limit = 0
     # a reply as an Ack, an error reply as its typed error: hooks, so the USDⓈ-M futures session
     # (fastorder.venues.binance_futures) reads its own replies through the same request code
     _ack_from = staticmethod(ack_from)
@@ -143,6 +194,11 @@ class BinanceSession(Session):
 
     def __init__(self, *, resp_type: str = "RESULT", symbols: list[str] | tuple[str, ...] | None = None,
                  **kw: Any) -> None:
+        env = kw.get("env", "live")
+        # Session refuses any other env; url= / ws_url= still name other hosts (a simulator). A subclass that set
+        # its own hosts (USDⓈ-M futures) keeps them.
+        if env in HOSTS and "default_rest_url" not in self.__dict__:
+            self.default_rest_url, self.default_ws_url = HOSTS[env]
         super().__init__(**kw)
         if symbols is not None:
             if isinstance(symbols, str) or not all(isinstance(x, str) and x for x in symbols) or not symbols:
@@ -173,6 +229,8 @@ class BinanceSession(Session):
         self._usage_windows: tuple[Any, ...] | None = None   # the guard windows a usage header reports
         self._usage_known = -1   # how many windows the guard had when _usage_windows was made
         self.unsolicited: list[Any] = []   # unsolicited messages (serverShutdown, …) for the reliability layer
+        # what amend_order last saw of orders it may cancel-replace without reading them first (_remember)
+        self._amend_state: dict[str, tuple[str, str, str, str, str, str, str]] = {}
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
@@ -384,8 +442,22 @@ class BinanceSession(Session):
         if seen:
             guard.observe_counts(seen, counts, 0)
 
+    def _check_options(self, opts: OrderOptions, type: str) -> None:
+        """stp (the neutral modes or the venue's own), stop_price (the stop / take-profit types) and
+        quote_quantity (market orders) are encoded; expire_ms has no Binance field."""
+        if opts.expire_ms is not None:
+            raise self._not_supported(
+                "order expiry time (expire_ms)",
+                "connect(recv_window=...): the venue rejects a request that reaches its matching engine later than "
+                "recvWindow after its timestamp")
+        if opts.stp is not None and opts.stp not in _STP:
+            raise InvalidOrder(f"stp must be one of none, cancel_taker, cancel_maker, cancel_both or Binance's "
+                               f"{', '.join(sorted(m for m in _STP if m.isupper()))}, not {opts.stp!r}", field="stp")
+
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
                      opts=None) -> Ack:
+        if opts is not None:
+            return await self._place_with(info, side, quantity, price, type, tif, post_only, clid, lat, t_call, opts)
         # the order path, written out (no closures, no _call): it runs per order
         if type == "market":   # type, tif and price were checked by Session.place_order
             btype, btif = "MARKET", None
@@ -408,6 +480,31 @@ class BinanceSession(Session):
         return self._ws_result(info, await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), clid,
                                lat, "place")
 
+    async def _place_with(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                          opts: OrderOptions) -> Ack:
+        """An order with place_order's less common options (stp, stop_price, quote_quantity)."""
+        btype = _BTYPES[type]
+        if post_only:
+            if btype != "LIMIT":
+                raise InvalidOrder(f"binance has no post-only {type} order (post_only: limit orders only)",
+                                   field="post_only")
+            btype = "LIMIT_MAKER"
+        btif = tif if btype in _WITH_TIF else None
+        qqty = opts.quote_quantity
+        stp = _STP[opts.stp] if opts.stp is not None else None
+        ts = self.now_ms()
+        return await self._call(
+            info,
+            lambda b: self._rest_enc.new_order_request(
+                b, info.name, side, btype, client_order_id=clid, timestamp=ts, quantity=quantity, price=price,
+                time_in_force=btif, quote_order_qty=qqty, stop_price=opts.stop_price, resp_type=self.resp_type,
+                rules=info.rules, stp=stp),
+            lambda b, rid: self._ws_enc.order_place(
+                b, rid, info.name, side, btype, client_order_id=clid, timestamp=ts, quantity=quantity, price=price,
+                time_in_force=btif, quote_order_qty=qqty, stop_price=opts.stop_price, resp_type=self.resp_type,
+                rules=info.rules, logged_on=self.logged_on, stp=stp),
+            clid, lat, t_call, "place")
+
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         ts = self.now_ms()
         oid = int(order_id) if order_id is not None else None
@@ -429,6 +526,341 @@ class BinanceSession(Session):
             lambda b, rid: self._ws_enc.order_status(b, rid, info.name, timestamp=ts, order_id=oid,
                                                      orig_client_order_id=clid, logged_on=self.logged_on),
             clid, lat, t_call, "query", rest)
+
+    # -- trading operations (fastorder.venues.operations) ------------------------------------------------------
+    async def _request(self, kind: str, info: SymbolInfo | None, encode_rest: Any, encode_ws: Any,
+                       action: str) -> Any:
+        """One signed request that is not an order: its result (the JSON value), or the typed error. Counted by
+        the rate-limit guard like any request; a reply that never comes is ExecutionUnknown (nothing is
+        resent)."""
+        self.ledger.check(kind, info)
+        lat = Latency()
+        t_call = perf_ns()
+        buf = self._buf
+        buf.clear()
+        try:
+            if self.transport == "rest":
+                encode_rest(buf)
+                resp = await self.rest_send(buf.getvalue(), lat, t_call)
+                self._observe_headers(resp, lat)
+                try:
+                    d = orjson.loads(resp.body) if resp.body else None
+                except orjson.JSONDecodeError as exc:
+                    raise _Unknown(exc) from None
+                if resp.status == 200 and d is not None:
+                    return d
+                if not isinstance(d, dict):
+                    raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
+                retry_after = parse_retry_after(resp.header(b"retry-after"))
+                if retry_after and resp.status in (418, 429):
+                    self.guard.block(retry_after, banned=resp.status == 418)
+                self._raise_reply_error(d.get("code"), str(d.get("msg", "")), resp.status, d.get("data"), action,
+                                        retry_after)
+            rid = self.next_request_id()
+            encode_ws(buf, rid)
+            reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
+            try:
+                d = orjson.loads(reply)
+            except orjson.JSONDecodeError as exc:
+                raise _Unknown(exc) from None
+            if not isinstance(d, dict):
+                raise _Unknown(VenueError(VENUE, 0, "unexpected reply"))
+            self._observe_ws(d)
+            status = d.get("status", 0)
+            if status == 200 and "result" in d:
+                return d["result"]
+            e = d.get("error")
+            err: dict[str, Any] = e if isinstance(e, dict) else {}
+            if status.__class__ is not int or status == 200:
+                raise _Unknown(VenueError(VENUE, status, "a reply without a result or an error"))
+            data = err.get("data")
+            retry = data.get("retryAfter") if isinstance(data, dict) else None
+            retry_after = max(0.0, (retry - self.now_ms()) / 1000) if isinstance(retry, (int, float)) and retry else None
+            if retry_after and status in (418, 429):
+                self.guard.block(retry_after, banned=status == 418)
+            code = err.get("code")
+            self._raise_reply_error(code if isinstance(code, int) else None, str(err.get("msg", "")), status, data,
+                                    action, retry_after)
+        except _Unknown as u:
+            raise ExecutionUnknown(VENUE, getattr(u.cause, "code", "unknown"),
+                                   f"{action}: no usable reply ({u.cause})") from None
+        except FastorderError as exc:
+            self.ledger.refused(exc)
+            raise
+
+    def _raise_reply_error(self, code: Any, msg: str, status: int, data: Any, action: str,
+                           retry_after: float | None) -> None:
+        """The typed error of a refused request. A cancel-replace says which half failed (data.cancelResult,
+        newOrderResult; rest-api.md "Cancel an Existing Order and Send a New Order"): a failed cancel is that
+        cancel's error (e.g. UnknownOrder); a refused replacement is the new order's error, its message saying
+        the old order was cancelled."""
+        if code in (-2021, -2022) and isinstance(data, dict):
+            cancel, new = data.get("cancelResponse"), data.get("newOrderResponse")
+            if data.get("cancelResult") == "FAILURE" and isinstance(cancel, dict):
+                err = error_for(cancel.get("code"), str(cancel.get("msg", "")), status, None, action="cancel")
+            elif isinstance(new, dict) and "code" in new:
+                err = error_for(new.get("code"), "the order was cancelled; its replacement was refused: "
+                                f"{new.get('msg', '')}", status, None, action="place")
+            else:
+                err = error_for(code, msg, status, None, action=action, retry_after=retry_after)
+        else:
+            err = error_for(code, msg, status, None, action=action, retry_after=retry_after)
+        raise err   # _Unknown too: the caller decides what an unknown outcome means
+
+    async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
+        """GET /api/v3/openOrders / openOrders.status (weight 6 for one symbol, 80 for all)."""
+        name = info.name if info is not None else None
+        lat = Latency()
+        res = await self._request(
+            "open_orders" if info is not None else "open_orders_all", info,
+            lambda b: self._rest_enc.open_orders_request(b, name, timestamp=self.now_ms()),
+            lambda b, rid: self._ws_enc.open_orders_status(b, rid, name, timestamp=self.now_ms(),
+                                                           logged_on=self.logged_on),
+            "open orders")
+        if not isinstance(res, list):
+            raise VenueError(VENUE, 200, f"open orders: a {type(res).__name__} where a list was expected")
+        return [listed_ack(d, lat) for d in res if isinstance(d, dict) and "orderId" in d]
+
+    async def _balances(self) -> dict[str, Balance]:
+        """GET /api/v3/account / account.status with omitZeroBalances=true: the assets held."""
+        res = await self._request(
+            "account", None,
+            lambda b: self._rest_enc.account_request(b, timestamp=self.now_ms(), omit_zero_balances=True),
+            lambda b, rid: self._ws_enc.account_status(b, rid, timestamp=self.now_ms(), omit_zero_balances=True,
+                                                       logged_on=self.logged_on),
+            "balances")
+        bals = res.get("balances") if isinstance(res, dict) else None
+        if not isinstance(bals, list):
+            raise VenueError(VENUE, 200, "balances: an account reply without a balances list")
+        return {str(b["asset"]): Balance(str(b["asset"]), str(b.get("free", "0")), str(b.get("locked", "0")))
+                for b in bals if isinstance(b, dict) and "asset" in b}
+
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        """DELETE /api/v3/openOrders / openOrders.cancelAll take one symbol: without one, the open orders are
+        listed and each symbol that has some is cancelled (concurrently). Nothing open (-2011 "Unknown order
+        sent.") is an empty list."""
+        if info is None:
+            names = sorted({a.symbol for a in await self._open_orders(None)})
+            infos = [await self.resolve_symbol(n) for n in names]
+            out: list[Ack] = []
+            for acks in await asyncio.gather(*(self._cancel_all(i) for i in infos)):
+                out.extend(acks)
+            return out
+        lat = Latency()
+        try:
+            res = await self._request(
+                "cancel_all", info,
+                lambda b: self._rest_enc.cancel_open_orders_request(b, info.name, timestamp=self.now_ms()),
+                lambda b, rid: self._ws_enc.open_orders_cancel_all(b, rid, info.name, timestamp=self.now_ms(),
+                                                                   logged_on=self.logged_on),
+                "cancel all")
+        except UnknownOrder:
+            return []
+        if not isinstance(res, list):
+            raise VenueError(VENUE, 200, f"cancel all: a {type(res).__name__} where a list was expected")
+        out = []
+        for d in res:
+            if not isinstance(d, dict):
+                continue
+            if isinstance(d.get("orderReports"), list):   # an order list: its orders' reports
+                out.extend(listed_ack(r, lat) for r in d["orderReports"] if isinstance(r, dict))
+            elif "orderId" in d:
+                out.append(listed_ack(d, lat))
+        return out
+
+    async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,
+                     new_clid: str | None) -> Ack:
+        """A smaller quantity at the same price: order.amend.keepPriority (the order keeps its place in the
+        queue, its id, and its client id unless new_client_order_id names another). Anything else: a
+        cancel-replace (STOP_ON_FAILURE: no new order if the cancel fails), which loses priority and gives a
+        new order with a new client id. `quantity` is the order's new total (executed part included), as the
+        venue counts it. Without a price, keepPriority is tried first (one request); a larger quantity, which it
+        refuses, then goes the cancel-replace way.
+
+        A cancel-replace needs the order's side, type, price and what has executed. For an order this session
+        has amended before (or looked up for an amend) and last saw with nothing executed, they are taken from
+        that and the request carries cancelRestrictions=ONLY_NEW: should the order have traded since, the venue
+        cancels nothing and places nothing, and the order is then read (order.status) and the cancel-replace
+        sent again with the executed part taken off. Otherwise the order is read first (one more request)."""
+        oid = int(order_id) if order_id is not None else None
+        if price is None:
+            try:
+                return await self._keep_priority(info, oid, clid, quantity, new_clid)
+            except OrderRejected as exc:
+                if "quantity increase" not in exc.message:
+                    raise
+        st = self._amend_state.get(f"o{oid}" if oid is not None else f"c{clid}")
+        if st is not None and not self._keeps_priority(st[3], st[4], quantity, price):
+            try:
+                return await self._cancel_replace(info, st, Decimal(0), quantity, price, new_clid, only_new=True)
+            except OrderRejected as exc:
+                if "cancel restrictions" not in exc.message:
+                    raise
+        cur = await self.query_order(info.name, order_id=oid, client_order_id=None if oid is not None else clid)
+        if cur.status in FINAL_STATES:
+            raise UnknownOrder(VENUE, -2011, f"the order is {cur.status}: nothing to amend",
+                               client_order_id=cur.client_order_id)
+        raw = cur.raw if isinstance(cur.raw, dict) else {}
+        raw = raw["result"] if isinstance(raw.get("result"), dict) else raw
+        st = (cur.side, str(raw.get("type", "LIMIT")), str(raw.get("timeInForce", "GTC")), cur.price, cur.quantity,
+              cur.client_order_id, cur.order_id)
+        executed = Decimal(cur.filled_qty or "0")
+        if not executed:
+            self._remember(st)
+        if self._keeps_priority(cur.price, cur.quantity, quantity, price):
+            return await self._keep_priority(info, int(cur.order_id), cur.client_order_id, quantity, new_clid)
+        return await self._cancel_replace(info, st, executed, quantity, price, new_clid)
+
+    @staticmethod
+    def _keeps_priority(cur_px: str, cur_qty: str, quantity: Any, price: Any) -> bool:
+        """The change is a smaller quantity at the same price (order.amend.keepPriority's case)."""
+        return ((price is None or Decimal(str(price)) == Decimal(cur_px)) and quantity is not None
+                and Decimal(str(quantity)) < Decimal(cur_qty))
+
+    def _remember(self, st: tuple[str, str, str, str, str, str, str]) -> None:
+        """(side, type, timeInForce, price, quantity, client id, order id) of an order seen with nothing
+        executed, by order id and client id (the latest 10,000 orders)."""
+        d = self._amend_state
+        d[f"o{st[6]}"] = st
+        if st[5]:
+            d[f"c{st[5]}"] = st
+        while len(d) > 20_000:
+            d.pop(next(iter(d)))
+
+    def _forget(self, st: tuple[str, ...]) -> None:
+        self._amend_state.pop(f"o{st[6]}", None)
+        self._amend_state.pop(f"c{st[5]}", None)
+
+    async def _keep_priority(self, info: SymbolInfo, oid: int | None, clid: str | None, quantity: Any,
+                             new_clid: str | None) -> Ack:
+        # keep the order's client id unless told otherwise (the venue would make up a new one)
+        keep = new_clid if new_clid is not None else clid
+        live = self.ledger.live_ids
+        if new_clid is not None and new_clid != clid and new_clid in live:
+            raise ClientIdInUse(f"client_order_id {new_clid!r} belongs to an order of this session that is still "
+                                "live; use a new id", field="new_client_order_id")
+        lat = Latency()
+        res = await self._request(
+            "amend", info,
+            lambda b: self._rest_enc.amend_keep_priority_request(
+                b, info.name, timestamp=self.now_ms(), new_qty=quantity, order_id=oid, orig_client_order_id=clid,
+                new_client_order_id=keep, rules=info.rules),
+            lambda b, rid: self._ws_enc.order_amend_keep_priority(
+                b, rid, info.name, timestamp=self.now_ms(), new_qty=quantity, order_id=oid,
+                orig_client_order_id=clid, new_client_order_id=keep, rules=info.rules, logged_on=self.logged_on),
+            "amend")
+        ack = amended_ack(info, res if isinstance(res, dict) else {}, lat, res)
+        old = (res.get("amendedOrder") or {}).get("origClientOrderId") if isinstance(res, dict) else None
+        st = self._amend_state.get(f"o{ack.order_id}")
+        if st is not None:   # what an amend remembers of the order: its new quantity and client id
+            self._forget(st)
+            if ack.status == NEW and not Decimal(ack.filled_qty or "0"):
+                self._remember(st[:4] + (ack.quantity, ack.client_order_id, ack.order_id))
+        if old and old != ack.client_order_id:   # the order goes by its new client id from now on
+            live.discard(old)
+        if ack.status in FINAL_STATES:
+            live.discard(ack.client_order_id)
+        elif ack.client_order_id:
+            live.add(ack.client_order_id)
+        return ack
+
+    async def _cancel_replace(self, info: SymbolInfo, st: tuple[str, str, str, str, str, str, str],
+                              executed: Decimal, quantity: Any, price: Any, new_clid: str | None, *,
+                              only_new: bool = False) -> Ack:
+        """order.cancelReplace of a resting limit order `st` (side, type, timeInForce, price, quantity, client
+        id, order id) of which `executed` has traded: the new order is book-kept like any new order (the
+        ledger's begin / settled: its client id live, journalled before it is sent, settled by a query if the
+        reply is lost). `only_new`: cancelRestrictions=ONLY_NEW (nothing happens if the order has traded)."""
+        t_call = perf_ns()
+        side, btype, btif_s, cur_px, cur_qty, cur_clid, _ = st
+        total = Decimal(str(quantity)) if quantity is not None else Decimal(cur_qty)
+        new_qty = total - executed
+        if new_qty <= 0:
+            raise InvalidOrder(f"quantity {quantity} is not above the {executed} already executed", field="quantity")
+        if btype not in ("LIMIT", "LIMIT_MAKER"):
+            raise NotSupported(f"binance: amend_order re-prices limit orders only, not {btype}", venue=VENUE,
+                               closest="cancel_order then place_order")
+        btif = btif_s if btype == "LIMIT" else None
+        px = price if price is not None else cur_px
+        clid = new_clid or self.ids.next()
+        ledger = self.ledger
+        ledger.begin(info, clid, side, new_qty, px)   # ClientIdInUse, RateLimited: nothing is sent
+        lat = Latency()
+        try:
+            ack = await self._send_cancel_replace(info, st, btype, btif, new_qty, px, clid, lat, t_call, only_new)
+        except BaseException as exc:
+            if isinstance(exc, OrderRejected) and exc.message.startswith("the order was cancelled"):
+                ledger.live_ids.discard(cur_clid)
+                self._forget(st)
+            ack = await self._place_failed(info, clid, exc, lat, t_call)   # re-raises unless a query settles it
+        ledger.settled(clid, ack)
+        ledger.live_ids.discard(cur_clid)   # the old order was cancelled
+        self._forget(st)
+        if ack.status == NEW and not Decimal(ack.filled_qty or "0"):
+            self._remember((side, btype, btif_s, ack.price or str(px), ack.quantity or str(new_qty),
+                            ack.client_order_id, ack.order_id))
+        return ack
+
+    async def _send_cancel_replace(self, info: SymbolInfo, st: tuple[str, ...], btype: str, btif: str | None,
+                                   new_qty: Any, px: Any, clid: str, lat: Latency, t_call: int,
+                                   only_new: bool) -> Ack:
+        """The request and its reply: the new order's Ack, its typed error, or _Unknown."""
+        side = st[0]
+        oid = int(st[6])
+        restrict = "ONLY_NEW" if only_new else None
+        ts = self.now_ms()
+        buf = self._buf
+        buf.clear()
+        if self.transport == "rest":
+            self._rest_enc.cancel_replace_request(
+                buf, info.name, side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
+                quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules,
+                cancel_restrictions=restrict)
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            self._observe_headers(resp, lat)
+            try:
+                d = orjson.loads(resp.body) if resp.body else {}
+            except orjson.JSONDecodeError as exc:
+                raise _Unknown(exc) from None
+            if not isinstance(d, dict):
+                raise _Unknown(VenueError(VENUE, resp.status, "unexpected reply"))
+            if resp.status != 200:
+                self._raise_reply_error(d.get("code"), str(d.get("msg", "")), resp.status, d.get("data"), "place",
+                                        parse_retry_after(resp.header(b"retry-after")))
+            result: Any = d
+        else:
+            rid = self.next_request_id()
+            self._ws_enc.order_cancel_replace(
+                buf, rid, info.name, side, btype, client_order_id=clid, timestamp=ts, cancel_order_id=oid,
+                quantity=new_qty, price=px, time_in_force=btif, resp_type=self.resp_type, rules=info.rules,
+                logged_on=self.logged_on, cancel_restrictions=restrict)
+            reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
+            try:
+                d = orjson.loads(reply)
+            except orjson.JSONDecodeError as exc:
+                raise _Unknown(exc) from None
+            if not isinstance(d, dict):
+                raise _Unknown(VenueError(VENUE, 0, "unexpected reply"))
+            self._observe_ws(d)
+            if d.get("status") != 200:
+                e = d.get("error")
+                err: dict[str, Any] = e if isinstance(e, dict) else {}
+                status = d.get("status")
+                if status.__class__ is not int or status == 200:
+                    raise _Unknown(VenueError(VENUE, 0, "a reply without a result or an error"))
+                code = err.get("code")
+                self._raise_reply_error(code if isinstance(code, int) else None, str(err.get("msg", "")), status,
+                                        err.get("data"), "place", None)
+            result = d.get("result")
+        new = result.get("newOrderResponse") if isinstance(result, dict) else None
+        if not isinstance(new, dict):
+            raise _Unknown(VenueError(VENUE, 200, "a cancel-replace reply without newOrderResponse"))
+        return ack_from(info, new, clid, lat, result)
+
+    def _cancel_after_range(self) -> tuple[float, float]:
+        raise ConfigError("binance Spot has no dead-man's switch (no cancel-all-after in its REST, WebSocket or "
+                          "FIX APIs); closest: cancel_all() (DELETE /api/v3/openOrders, openOrders.cancelAll) when "
+                          "the strategy notices a problem", field="cancel_on_disconnect")
 
     def _stream_part(self) -> Any:
         from fastorder.venues.binance_events import BinanceStreamPart

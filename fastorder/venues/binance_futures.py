@@ -48,7 +48,7 @@ from fastorder.types import (
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 from fastorder.venues.binance import _INTERVAL_MS, BinanceSession, _window_name
 from fastorder.venues.binance import error_for as _spot_error_for
-from fastorder.venues.operations import OrderOptions
+from fastorder.venues.operations import OrderOptions, TradingOps
 from fastorder.venues.perp import PerpOps, contracts_to_quantity, perp_key, position_side_name
 
 VENUE = "binance_futures"
@@ -112,6 +112,12 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     envs = ("live", "testnet")
     _ack_from = staticmethod(ack_from)
     _error_for = staticmethod(error_for)
+    # the spot session's operations that futures does not have here (they use the spot encoders): back to
+    # TradingOps' NotSupported / ConfigError
+    order_types = TradingOps.order_types
+    _cancel_all = TradingOps._cancel_all
+    _balances = TradingOps._balances
+    _cancel_after_range = TradingOps._cancel_after_range
     # the futures encoders replace the spot ones
     _rest_enc: BinanceFuturesRest  # type: ignore[assignment]
     _ws_enc: BinanceFuturesWs  # type: ignore[assignment]

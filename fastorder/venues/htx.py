@@ -532,16 +532,19 @@ class HtxSession(Session):
         scratch = WriteBuffer()
         ts = self.now_ms() // 1000
         clids: set[str] = set()
-        for i, o in enumerate(orders):
-            try:
-                p = await self._batch_item(o, scratch, ts)
-                if p[4] in clids:
-                    raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call", field="client_order_id")
-                clids.add(p[4])
-                ready.append((i, p))
-            except (FastorderError, TypeError, ValueError) as exc:
-                results[i] = exc
-        scratch.wipe()
+        try:
+            for i, o in enumerate(orders):
+                try:
+                    p = await self._batch_item(o, scratch, ts)
+                    if p[4] in clids:
+                        raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call",
+                                            field="client_order_id")
+                    clids.add(p[4])
+                    ready.append((i, p))
+                except (FastorderError, TypeError, ValueError) as exc:
+                    results[i] = exc
+        finally:
+            scratch.wipe()   # it held signed requests
         chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
         await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
         return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]

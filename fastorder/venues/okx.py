@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from fastorder._core.buffer import WriteBuffer
 from fastorder._core.numbers import SymbolRules
 from fastorder._core.okx import OkxRest, OkxWs
 from fastorder._core.sign import HmacSha256
@@ -31,7 +32,7 @@ from fastorder.errors import (
 from fastorder.log import logger
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, Ack, Latency
 from fastorder.venues.base import USER_AGENT, SymbolInfo, _Unknown
-from fastorder.venues.okx_ops import OkxOps
+from fastorder.venues.okx_ops import OkxOps, no_code
 
 VENUE = "okx"
 
@@ -128,11 +129,6 @@ def _inst_id_code(v: Any) -> int:
     return -1
 
 
-def _no_code(info: SymbolInfo) -> InvalidOrder:
-    return InvalidOrder(f"okx listed {info.name} without an instIdCode, which WebSocket order operations need; "
-                        "trade it with transport='rest'", field="symbol")
-
-
 def _gateway_us(d: dict[str, Any]) -> int | None:
     """OKX's own gateway time (outTime - inTime, µs), reported on every trade reply."""
     try:
@@ -183,6 +179,8 @@ class OkxSession(OkxOps):
         self._rest_enc = OkxRest(key, signer, passphrase, host=self.rest.host_header, simulated=self.simulated,
                                  user_agent=USER_AGENT)
         self._ws_enc = OkxWs(key, signer, passphrase)
+        self._scratch = WriteBuffer()
+        self._opc = {}
         self._login_waiters: dict[int, asyncio.Future] = {}   # id(connection) -> its login reply
         self._costs: dict[str, dict[str, int]] = {}   # instrument -> what one order takes from the guard
         self._rotating: set[int] = set()   # id() of connections being replaced after a 64008 notice
@@ -361,7 +359,7 @@ class OkxSession(OkxOps):
             d, item = self._result(resp.body, resp.status, clid, lat, "place")
         else:
             if info.code < 0:
-                raise _no_code(info)
+                raise no_code(info)
             rid = self.next_request_id()
             self._ws_enc.order(buf, rid, info.code, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid, px=price,
                                tgt_ccy=tgt, rules=rules, exp_time_ms=exp or (self.now_ms() + ttl if ttl else None),
@@ -375,7 +373,7 @@ class OkxSession(OkxOps):
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         if info.code < 0 and self.transport == "ws":
-            raise _no_code(info)
+            raise no_code(info)
         ts = self.now_ms()
         d, item = await self._send(
             lambda b: self._rest_enc.cancel_request(b, info.name, timestamp_ms=ts, ord_id=order_id, cl_ord_id=clid),

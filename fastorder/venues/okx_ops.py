@@ -76,6 +76,11 @@ if [*inspect.signature(_place_args).parameters] != [*inspect.signature(Session.p
 _STP = {"cancel_maker": "cancel_maker", "cancel_taker": "cancel_taker", "cancel_both": "cancel_both"}
 
 
+def no_code(info: SymbolInfo) -> InvalidOrder:
+    return InvalidOrder(f"okx listed {info.name} without an instIdCode, which WebSocket order operations need; "
+                        "trade it with transport='rest'", field="symbol")
+
+
 class _Item:
     """One order of a batch on its way: its checked arguments, then its result."""
 
@@ -108,6 +113,8 @@ class OkxOps(Session):
         td_mode: str
         order_ttl_ms: int
         amend_cxl_on_fail: bool
+        _scratch: WriteBuffer               # an item before it is framed (amend)
+        _opc: dict[tuple[str, str], dict[str, int]]
 
         def _result(self, body: bytes, status: int, clid: str | None, lat: Latency,
                     action: str) -> tuple[dict[str, Any], dict[str, Any]]: ...
@@ -160,12 +167,16 @@ class OkxOps(Session):
         return self.now_ms() + ttl if ttl else None
 
     # -- signed requests outside the order path -------------------------------------------------------------
-    def _op_costs(self, kind: str, scope: str = "", n: int = 1) -> dict[str, int]:
-        name = f"{kind}:{scope}" if scope else kind
-        if name not in self.guard.windows:
-            limit, window = LIMITS[kind]
-            self.guard.set_limit(name, limit, window)
-        return {name: n}
+    def _op_costs(self, kind: str, scope: str = "") -> dict[str, int]:
+        """What one request (or batch item) of `kind` takes from its window, made once per (kind, scope)."""
+        costs = self._opc.get((kind, scope))
+        if costs is None:
+            name = f"{kind}:{scope}" if scope else kind
+            if name not in self.guard.windows:
+                limit, window = LIMITS[kind]
+                self.guard.set_limit(name, limit, window)
+            costs = self._opc[(kind, scope)] = {name: 1}
+        return costs
 
     async def _signed(self, method: str, path: str, body: bytes | None, action: str,
                       costs: dict[str, int], exp_ms: int | None = None) -> tuple[Any, int, Latency]:
@@ -277,30 +288,32 @@ class OkxOps(Session):
                                       "amend_order without new_client_order_id")
         lat = Latency()
         t_call = perf_ns()
+        ws = self.transport == "ws"
+        if ws and info.code < 0:
+            raise no_code(info)
         if self.ledger.rate_limit:
             self.guard.check(self._op_costs("amend", info.name))
         buf = self._buf
-        ws = self.transport == "ws"
-        if ws and info.code < 0:
-            from fastorder.venues.okx import _no_code
-            raise _no_code(info)
-        item = WriteBuffer()
-        kw = dict(ord_id=order_id, cl_ord_id=clid, new_sz=quantity, new_px=price, cxl_on_fail=self.amend_cxl_on_fail,
-                  req_id=None, rules=info.rules)
-        exp = self._exp_ms(None)
+        item = self._scratch   # the amend object, then framed or signed into buf
+        item.clear()
+        ttl = self.order_ttl_ms
         try:
             if ws:
-                self._ws_enc.amend_args(item, info.code, **kw)
+                self._ws_enc.amend_args(item, info.code, ord_id=order_id, cl_ord_id=clid, new_sz=quantity,
+                                        new_px=price, cxl_on_fail=self.amend_cxl_on_fail, rules=info.rules)
                 rid = self.next_request_id()
                 buf.clear()
-                self._ws_enc.op(buf, rid, "amend-order", item.getvalue(), exp_time_ms=exp)
+                self._ws_enc.op(buf, rid, "amend-order", item.getvalue(),
+                                exp_time_ms=self.now_ms() + ttl if ttl else None)
                 reply = await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call)
                 d, item_d = self._result(reply, 200, clid, lat, "amend")
             else:
-                self._rest_enc.amend_body(item, info.name, **kw)
+                self._rest_enc.amend_body(item, info.name, ord_id=order_id, cl_ord_id=clid, new_sz=quantity,
+                                          new_px=price, cxl_on_fail=self.amend_cxl_on_fail, rules=info.rules)
                 buf.clear()
-                self._rest_enc.request(buf, "POST", "/api/v5/trade/amend-order", item.getvalue(),
-                                       timestamp_ms=self.now_ms(), exp_time_ms=exp)
+                ts = self.now_ms()
+                self._rest_enc.request(buf, "POST", "/api/v5/trade/amend-order", item.getvalue(), timestamp_ms=ts,
+                                       exp_time_ms=ts + ttl if ttl else None)
                 resp = await self.rest_send(buf.getvalue(), lat, t_call)
                 self._reply_headers(resp, lat)
                 d, item_d = self._result(resp.body, resp.status, clid, lat, "amend")
@@ -313,7 +326,6 @@ class OkxOps(Session):
         except VenueError as exc:
             self.ledger.refused(exc)
             raise
-        self.recorder.record(self.venue, self.transport, lat)
         return Ack(VENUE, info.name, item_d.get("clOrdId") or clid or "", str(item_d.get("ordId") or order_id or ""),
                    ACCEPTED, "", "" if price is None else str(price), "" if quantity is None else str(quantity), "", "",
                    int(item_d["ts"]) if item_d.get("ts") else None, False, lat, d)
@@ -386,8 +398,7 @@ class OkxOps(Session):
         for it in items:
             try:
                 if ws and it.info.code < 0:
-                    from fastorder.venues.okx import _no_code
-                    raise _no_code(it.info)
+                    raise no_code(it.info)
                 # OKX counts a batch's orders against the batch limit; a batch of one as a single order
                 costs = None if len(items) == 1 else self._op_costs("batch-place", it.info.name)
                 self.ledger.begin(it.info, it.clid, it.side, it.quantity, it.price, costs=costs)
@@ -564,8 +575,7 @@ class OkxOps(Session):
                     args.write(b",")
                 try:
                     if ws and r.info.code < 0:
-                        from fastorder.venues.okx import _no_code
-                        raise _no_code(r.info)
+                        raise no_code(r.info)
                     self._encode_id_item(args, r, kind, ws)
                 except Exception as exc:
                     args.truncate(mark)

@@ -84,6 +84,7 @@ class TradingOps:
 
     if TYPE_CHECKING:
         venue: str
+        _symbol_cache: dict[str, SymbolInfo]
 
         place_order: Any        # Session's
         cancel_order: Any
@@ -112,7 +113,7 @@ class TradingOps:
                 raise InvalidOrder(f"{name} must be a Decimal, str, int or float, not {type(v).__name__}",
                                    field=name)
         check_text(new_client_order_id, "new_client_order_id", optional=True)
-        info = await self.resolve_symbol(symbol)
+        info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)   # a requote: on the hot path
         return await self._amend(info, order_id, client_order_id, quantity, price, new_client_order_id)
 
     async def _amend(self, info: SymbolInfo, order_id: Any, clid: str | None, quantity: Any, price: Any,

@@ -53,8 +53,13 @@ def _loopback_pair() -> tuple[socket.socket, socket.socket]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsn:
         lsn.bind(("127.0.0.1", 0))
         lsn.listen(1)
+        lsn.settimeout(1.0)
         a = socket.create_connection(lsn.getsockname(), timeout=1.0)
-        b, _ = lsn.accept()
+        try:
+            b, _ = lsn.accept()
+        except BaseException:
+            a.close()   # never left unclosed (a ResourceWarning, and a file descriptor)
+            raise
     for sock in (a, b):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)

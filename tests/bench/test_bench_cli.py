@@ -65,10 +65,12 @@ def test_open_loop_rate_and_selected_rows(tmp_path):
     data = json.loads(out.read_text())
     assert [r["name"] for r in data["rows"]] == ["fastorder okx ws"]
     assert data["settings"]["rate"] == 100 and data["rows"][0]["ok"] == 100
-    # the harness wakes early and polls up to each due time: lateness is reported apart, and small (the loop's
-    # millisecond timers alone made it 0.9-1.4 ms)
+    # the harness wakes early and polls up to each due time, and reports how late orders still started apart;
+    # latency counts from the due time, so it includes each order's lateness (how small lateness is depends on
+    # the machine's load: 2-25 µs p50 at 50/s on this shared 2-vCPU test machine at load 1-2, ms at load 10)
     late = data["rows"][0]["lateness_us"]
-    assert late is not None and 0 <= late["p50"] < 500, late
+    assert late is not None and 0 <= late["p50"] <= late["p99"] <= late["max"], late
+    assert data["rows"][0]["latency_us"]["p50"] >= late["p50"]
     assert "lateness p50" in res.stdout
 
 

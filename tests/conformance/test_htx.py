@@ -194,3 +194,92 @@ def test_every_cancel_status_code_of_the_docs_is_mapped(conformance):
     codes = {c["reply"]["body"]["data"] for c in conformance["cases"]
              if c["request"]["path"].endswith("submitCancelClientOrder")}
     assert {-1, 0, 3, 5, 6, 7, 10} <= codes
+
+
+# -- the trading operations (data/htx.json "operations") --------------------------------------------------
+def _operations() -> list[dict[str, Any]]:
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "data" / "htx.json").read_text(encoding="utf-8"))["operations"]
+
+
+OPERATIONS = {e["name"]: e for e in _operations()}
+
+
+async def _client_op(entry: dict[str, Any]) -> Any:
+    req, path = entry["request"], entry["request"]["path"]
+    s = _session([entry["reply"]])
+    if path.endswith("/batch-orders"):
+        return await s.place_orders([{"symbol": o["symbol"], "side": "buy", "quantity": o["amount"],
+                                      "price": o["price"], "post_only": True,
+                                      "client_order_id": o["client-order-id"]} for o in req["body"]])
+    if path.endswith("/batchcancel"):
+        return await s.cancel_orders("ethusdt", client_order_ids=req["body"]["client-order-ids"])
+    if path.endswith("/openOrders"):
+        return await s.open_orders()
+    if path.endswith("/balance"):
+        return {k: [b.free, b.locked] for k, b in (await s.balances()).items()}
+    if path.endswith("/cancel-all-after"):
+        await s._arm_cancel_after(req["body"]["timeout"])
+        return {"armed": True}
+    raise AssertionError(path)
+
+
+@pytest.mark.parametrize("name", [n for n, e in OPERATIONS.items() if "counts" not in e["expect"]])
+def test_operation_client_mapping(name):
+    entry = OPERATIONS[name]
+    got = asyncio.run(_client_op(entry))
+    want = entry["expect"]
+    if isinstance(want, dict):
+        assert got == want
+        return
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        if "error" in w:
+            assert type(g).__name__ == w["error"] and g.code == w["code"], repr(g)
+        else:
+            for k, v in w.items():
+                assert str(getattr(g, k)) == str(v), (k, getattr(g, k), v)
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_operation_simulator(name):
+    entry = OPERATIONS[name]
+    req, want = entry["request"], entry["reply"]["body"]
+
+    async def main() -> tuple[int, Any]:
+        async with Simulator(venues=("htx",), htx_limit_per_2s=100) as sim, aiohttp.ClientSession() as s:
+            base = sim.url("htx")
+            for cid, state in req.get("given", {}).items():
+                st, r = await _send(s, base, "POST", "/v1/order/orders/place", body={
+                    "account-id": "100009", "symbol": "ethusdt", "type": "buy-limit", "amount": "0.01",
+                    "price": "2900", "client-order-id": cid})
+                assert r["status"] == "ok", r
+                if state == "canceled":
+                    st, c = await _send(s, base, "POST", f"/v1/order/orders/{r['data']}/submitcancel", body={})
+                    assert c["status"] == "ok", c
+            return await _send(s, base, req["method"], req["path"], req.get("params"), req.get("body"))
+
+    status, got = asyncio.run(asyncio.wait_for(main(), 20))
+    assert status == entry["reply"]["http_status"], (status, got)
+    if "code" in want:   # the v2 envelope
+        assert (got["code"], got["message"]) == (want["code"], want["message"]), got
+        assert _shape(got) == _shape(want)
+        assert got["data"]["triggerTime"] - got["data"]["currentTime"] == req["body"]["timeout"] * 1000
+        return
+    assert got["status"] == want["status"] == "ok", got
+    if req["path"].endswith("/batch-orders"):
+        for g, w in zip(got["data"], want["data"], strict=True):
+            if "err-code" in w:
+                assert g["err-code"] == w["err-code"] and g["client-order-id"] == w["client-order-id"], g
+                assert _numbers_as_n(g["err-msg"]) == _numbers_as_n(w["err-msg"]), g
+            else:
+                assert _shape(g) == _shape(w) and g["client-order-id"] == w["client-order-id"], g
+    elif req["path"].endswith("/batchcancel"):
+        assert got["data"]["success"] == want["data"]["success"]
+        (g,), (w,) = got["data"]["failed"], want["data"]["failed"]
+        assert _shape(g) == _shape(w), g
+        assert {k: g[k] for k in ("err-code", "err-msg", "order-state", "client-order-id")} == \
+            {k: w[k] for k in ("err-code", "err-msg", "order-state", "client-order-id")}
+    else:
+        assert _shape(got) == _shape(want), got

@@ -518,6 +518,7 @@ rules_specs = st.one_of(
 # ------------------------------------------------------------------------------------------------------------
 # Binance
 
+B_STP = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
 B_TYPES = ["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"]
 NEEDS = {  # the stub's "mandatory by type"
     "LIMIT": {"time_in_force", "quantity", "price"},
@@ -541,6 +542,8 @@ def binance_orders(draw) -> dict:
     }
     if draw(st.booleans()):
         order["resp_type"] = draw(st.sampled_from(["ACK", "RESULT", "FULL"]))
+    if draw(st.booleans()):
+        order["stp"] = draw(st.sampled_from(B_STP))
     if rules is not None:
         order["rules"] = rules
     need = set(NEEDS[type_])
@@ -702,6 +705,102 @@ def test_binance_rest_cancel_query(ctor, data, method, faulty):
         (symbol, kw), error = data.draw(binance_cancels(with_new)), None
     check_same(Call("binance", "BinanceRest", (key, signer), {"recv_window": recv_window, "host": host}, method,
                     (symbol,), kw), expect_error=error)
+
+
+@needs("binance", "buffer", "sign", "numbers")
+@FAST
+@given(rest_ctor, binance_orders(), st.sampled_from(["", "cancel", "none", "bad_stp", "bad_cancel"]))
+def test_binance_rest_stp_and_cancel_replace(ctor, order, fault):
+    """selfTradePreventionMode on a new order, and POST /api/v3/order/cancelReplace (the new order's fields plus
+    the cancelled order's ids)."""
+    key, signer, recv_window, host = ctor
+    args, kw = _split_order(order)
+    error: type[BaseException] | None = None
+    method = "new_order_request" if fault in ("", "bad_stp") else "cancel_replace_request"
+    if method == "cancel_replace_request" and fault != "none":
+        kw["cancel_order_id"] = 12
+        kw["cancel_orig_client_order_id"] = "abc"
+        if order["timestamp"] % 3:
+            kw["cancel_restrictions"] = "ONLY_NEW" if order["timestamp"] % 3 == 1 else "ONLY_PARTIALLY_FILLED"
+    if fault == "none":
+        error = InvalidOrder
+    elif fault == "bad_stp":
+        kw["stp"], error = "EXPIRE", InvalidField
+    elif fault == "bad_cancel":
+        if order["timestamp"] % 2:
+            kw["cancel_orig_client_order_id"], error = "a b", InvalidField
+        else:
+            kw["cancel_restrictions"], error = "ONLY_OLD", InvalidField
+    check_same(Call("binance", "BinanceRest", (key, signer), {"recv_window": recv_window, "host": host}, method,
+                    args, kw), expect_error=error)
+
+
+@needs("binance", "buffer", "sign", "numbers")
+@FAST
+@given(rest_ctor, st.tuples(credentials, signers, st.sampled_from([None, 1, 5000, 60000])),
+       st.one_of(st.integers(0, 2**63 - 1), client_ids), st.data(), st.booleans(), st.booleans())
+def test_binance_account_requests(ctor, ws_ctor_, request_id, data, logged_on, faulty):
+    """openOrders (all symbols or one), DELETE openOrders, account, amend keepPriority: REST and WebSocket."""
+    key, signer, recv_window, host = ctor
+    which = data.draw(st.sampled_from(["open", "cancel_all", "account", "amend"]))
+    symbol = data.draw(binance_symbols)
+    ts = data.draw(timestamps_ms)
+    error: type[BaseException] | None = None
+    if which == "open":
+        rest, ws = "open_orders_request", "open_orders_status"
+        args, kw = ((data.draw(st.one_of(st.none(), st.just(symbol))),), {"timestamp": ts})
+    elif which == "cancel_all":
+        rest, ws = "cancel_open_orders_request", "open_orders_cancel_all"
+        args, kw = (symbol,), {"timestamp": ts}
+    elif which == "account":
+        rest, ws = "account_request", "account_status"
+        args, kw = (), {"timestamp": ts, "omit_zero_balances": data.draw(st.booleans())}
+    else:
+        rest, ws = "amend_keep_priority_request", "order_amend_keep_priority"
+        sym, kw = data.draw(binance_cancels(True))
+        rules = data.draw(rules_specs)
+        kw["new_qty"] = data.draw(prices_for(rules, "qty"))
+        if rules is not None:
+            kw["rules"] = rules
+        args = (sym,)
+    if faulty:
+        fault = data.draw(st.sampled_from(["timestamp", "symbol"] + (["qty", "ids"] if which == "amend" else [])))
+        if fault == "timestamp":
+            kw["timestamp"], error = data.draw(st.sampled_from([0, -5, 2**63])), InvalidField
+        elif fault == "symbol" and which != "account":
+            args, error = (data.draw(bad_binance_symbols),), InvalidField
+        elif fault == "qty":
+            kw["new_qty"], error = "-1", InvalidNumber
+            kw.pop("rules", None)
+        elif fault == "ids":
+            kw.pop("order_id", None)
+            kw.pop("orig_client_order_id", None)
+            error = InvalidOrder
+        else:
+            kw["timestamp"], error = 0, InvalidField
+    check_same(Call("binance", "BinanceRest", (key, signer), {"recv_window": recv_window, "host": host}, rest,
+                    args, dict(kw)), expect_error=error)
+    wkey, wsigner, wrecv = ws_ctor_
+    check_same(Call("binance", "BinanceWs", (wkey, wsigner), {"recv_window": wrecv}, ws,
+                    (request_id, *args), {**kw, "logged_on": logged_on}), expect_error=error)
+
+
+@needs("binance", "buffer", "sign", "numbers")
+@FAST
+@given(st.tuples(credentials, signers, st.sampled_from([None, 1, 5000, 60000])),
+       st.one_of(st.integers(0, 2**63 - 1), client_ids), binance_orders(), st.booleans(), st.booleans())
+def test_binance_ws_cancel_replace_and_stp(ctor, request_id, order, logged_on, replace):
+    key, signer, recv_window = ctor
+    args, kw = _split_order(order)
+    kw["logged_on"] = logged_on
+    method = "order_place"
+    if replace:
+        method = "order_cancel_replace"
+        kw["cancel_order_id"] = 7
+        if order["timestamp"] % 2:
+            kw["cancel_restrictions"] = "ONLY_NEW"
+    check_same(Call("binance", "BinanceWs", (key, signer), {"recv_window": recv_window}, method,
+                    (request_id, *args), kw))
 
 
 binance_request_ids = st.one_of(st.integers(0, 2**63 - 1), client_ids)

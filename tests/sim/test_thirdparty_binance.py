@@ -4,6 +4,8 @@ SDK's own response models and error types. An independent check of the simulator
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from fastorder.sim import SimulatorThread, creds
@@ -16,6 +18,10 @@ from binance_sdk_spot.rest_api.models import (  # noqa: E402
     NewOrderSideEnum,
     NewOrderTimeInForceEnum,
     NewOrderTypeEnum,
+    OrderCancelReplaceCancelReplaceModeEnum,
+    OrderCancelReplaceSideEnum,
+    OrderCancelReplaceTimeInForceEnum,
+    OrderCancelReplaceTypeEnum,
 )
 from binance_sdk_spot.spot import Spot  # noqa: E402
 
@@ -66,3 +72,50 @@ def test_official_sdk_place_query_cancel_and_rejects():
         # the simulator saw the SDK's own User-Agent
         assert any(ua.startswith("binance-sdk-spot/") for ua in sim.apps["binance"].user_agents), \
             sim.apps["binance"].user_agents
+
+
+def test_official_sdk_open_orders_amend_cancel_replace_cancel_all_account():
+    """The trading operations' endpoints through the SDK's own models: openOrders, amend keepPriority (the order
+    keeps its place in the queue), cancelReplace (a new order at the back; a failed cancel is -2022 with the
+    documented data), DELETE openOrders (-2011 once nothing is open), account."""
+    with SimulatorThread(venues=("binance",)) as sim:
+        api = _client(sim.url("binance")).rest_api
+        a = _limit(api, 0.02, 49000.0, new_client_order_id="sdk-a").data()
+        _limit(api, 0.01, 49000.0, new_client_order_id="sdk-b").data()
+        listed = api.get_open_orders(symbol="BTCUSDT").data()
+        assert sorted(o.client_order_id for o in listed) == ["sdk-a", "sdk-b"]
+
+        amended = api.order_amend_keep_priority(symbol="BTCUSDT", new_qty=0.015, order_id=a.order_id,
+                                                new_client_order_id="sdk-a").data()
+        assert amended.amended_order.qty == "0.01500000" and amended.amended_order.order_id == a.order_id
+        assert amended.amended_order.client_order_id == "sdk-a"
+        book = sim.exchange("binance").books["BTCUSDT"]
+        assert [o.cid for o in book.bids[Decimal("49000")]] == ["sdk-a", "sdk-b"]
+        with pytest.raises(BadRequestError) as ei:
+            api.order_amend_keep_priority(symbol="BTCUSDT", new_qty=0.03, order_id=a.order_id)
+        assert (ei.value.status_code, ei.value.error_message) == (
+            -2038, "Order amend (quantity increase) is not supported.")
+
+        replaced = api.order_cancel_replace(
+            symbol="BTCUSDT", side=OrderCancelReplaceSideEnum["BUY"], type=OrderCancelReplaceTypeEnum["LIMIT"],
+            cancel_replace_mode=OrderCancelReplaceCancelReplaceModeEnum["STOP_ON_FAILURE"],
+            time_in_force=OrderCancelReplaceTimeInForceEnum["GTC"], quantity=0.015, price=49000.0,
+            cancel_orig_client_order_id="sdk-a", new_client_order_id="sdk-a2").data()
+        assert replaced.cancel_result == "SUCCESS" and replaced.new_order_result == "SUCCESS"
+        assert [o.cid for o in book.bids[Decimal("49000")]] == ["sdk-b", "sdk-a2"]   # the new one at the back
+        with pytest.raises(BadRequestError) as ei:
+            api.order_cancel_replace(
+                symbol="BTCUSDT", side=OrderCancelReplaceSideEnum["BUY"], type=OrderCancelReplaceTypeEnum["LIMIT"],
+                cancel_replace_mode=OrderCancelReplaceCancelReplaceModeEnum["STOP_ON_FAILURE"],
+                time_in_force=OrderCancelReplaceTimeInForceEnum["GTC"], quantity=0.015, price=49000.0,
+                cancel_orig_client_order_id="sdk-a")   # already cancelled
+        assert (ei.value.status_code, ei.value.error_message) == (-2022, "Order cancel-replace failed.")
+
+        cancelled = api.delete_open_orders(symbol="BTCUSDT").data()
+        assert sorted(o.orig_client_order_id for o in cancelled) == ["sdk-a2", "sdk-b"]
+        with pytest.raises(BadRequestError) as ei:
+            api.delete_open_orders(symbol="BTCUSDT")
+        assert (ei.value.status_code, ei.value.error_message) == (-2011, "Unknown order sent.")
+        account = api.get_account(omit_zero_balances=True).data()
+        assert {b.asset for b in account.balances} >= {"USDT", "BTC"}
+        assert all(b.locked == "0.00000000" for b in account.balances)

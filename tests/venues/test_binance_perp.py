@@ -225,6 +225,11 @@ def test_bad_input_is_typed_and_nothing_is_sent():
                 await s.set_margin_mode("BTCUSDT", "portfolio")
             with pytest.raises(InvalidOrder):
                 await s.set_position_mode("yes")
+            for call in (s.balances(), s.cancel_all("BTCUSDT")):   # spot's would go to /api/v3: refused
+                with pytest.raises(NotSupported):
+                    await call
+            with pytest.raises(NotSupported):
+                await s.place_order("BTCUSDT", "sell", "0.010", type="stop_loss", stop_price="45000")
             assert len(sim.orders(V)) == before
     run(main())
 
@@ -238,6 +243,8 @@ def test_connect_market_keyword():
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
     with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening
         fastorder.connect("binance", market="perp", events=True, **KEYS)
+    with pytest.raises(ConfigError):
+        fastorder.connect("binance", market="perp", cancel_on_disconnect=30, **KEYS)
     s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
     assert s.rest.host == "demo-fapi.binance.com" and s.market == "perp"
     spot = fastorder.connect("binance", "rest", **KEYS)

@@ -442,27 +442,31 @@ def test_final_orders_kept_for_repeats_are_bounded():
     run(main())
 
 
-def test_gap_recovery_reports_open_orders_this_session_does_not_track():
+@pytest.mark.parametrize("venue", ["binance", "okx", "htx"])
+def test_gap_recovery_reports_open_orders_this_session_does_not_track(venue):
     """While the stream is down another session of the account places a resting order: its events are lost
     with the connection. After the gap the account's open orders are listed (session.open_orders()) and the
     order this session never tracked is reported as a snapshot event; then the gap is closed."""
+    symbol = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt"}[venue]
+    creds = {"binance": HMAC, "okx": OKX, "htx": HTX_CREDS}[venue]
+    opened = {"binance": session, "okx": lambda: okx_session("rest"), "htx": htx_session}[venue]
+
     async def main():
-        async with htx_session() as (sim, s):
-            app = sim.apps["htx"]
-            async with fastorder.connect("htx", "rest", url=sim.url("htx", "rest"), timeout=2.0,
-                                         **HTX_CREDS) as other:
+        async with opened() as (sim, s):
+            app = sim.apps[venue]
+            async with fastorder.connect(venue, "rest", url=sim.url(venue, "rest"), timeout=2.0, **creds) as other:
                 seen: list = []
                 task = asyncio.ensure_future(collect(s, seen, lambda xs: any(isinstance(e, StreamGap) for e in xs)))
                 await asyncio.sleep(0)
                 app.stream.delay_ms = 300   # the other order's pushes are held back ...
-                await other.place_order("btcusdt", "buy", "0.001", REST_PX, client_order_id="elsewhere1")
+                await other.place_order(symbol, "buy", "0.001", REST_PX, client_order_id="elsewhere1")
                 app.stream.drop()           # ... and die with the connection
                 app.stream.delay_ms = 0
                 await task
                 [gap] = [e for e in seen if isinstance(e, StreamGap)]
                 evs = of(seen, "elsewhere1")
                 assert gap.closed and [(e.status, e.snapshot) for e in evs] == [(NEW, True)]
-                assert evs[0].order_id and evs[0].symbol == "btcusdt" and evs[0].side == "BUY"
+                assert evs[0].order_id and evs[0].symbol == symbol and evs[0].side == "BUY"
                 assert seen.index(evs[0]) < seen.index(gap)   # reported before the gap is said closed
     run(main(), timeout=30)
 

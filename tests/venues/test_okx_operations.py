@@ -170,6 +170,33 @@ def test_a_batch_without_a_reply_settles_each_order_by_its_client_id():
     run(main())
 
 
+@pytest.mark.parametrize(("transport", "fault"), [("rest", "5xx:count=1"), ("rest", "drop:phase=after,count=1"),
+                                                ("ws", "5xx:count=1")])
+def test_a_batch_whose_outcome_is_unknown_is_settled_order_by_order(transport, fault):
+    async def main():
+        async with okx(transport) as (sim, s):
+            await s.open_orders()   # the faults count requests from here on: the next one is the batch
+            sim.faults.add(fault)
+            res = await s.place_orders([{"symbol": SYM, "side": "buy", "quantity": "0.001",
+                                         "price": str(45000 + i)} for i in range(3)])
+            assert all(isinstance(r, Ack) and r.reconciled and r.status == NEW for r in res), res
+            assert {r.client_order_id for r in res} <= s.ledger.live_ids
+    run(main())
+
+
+@TRANSPORTS
+def test_a_refused_batch_is_each_orders_error_and_none_is_live(transport):
+    async def main():
+        async with okx(transport) as (sim, s):
+            await s.open_orders()
+            sim.faults.add("429:count=1,retry=1")
+            res = await s.place_orders([{"symbol": SYM, "side": "buy", "quantity": "0.001",
+                                         "price": str(45000 + i)} for i in range(3)])
+            assert all(isinstance(r, fastorder.errors.RateLimited) for r in res), res
+            assert not book(sim) and not s.ledger.live_ids   # nothing placed, no client id held
+    run(main())
+
+
 # -- amend ---------------------------------------------------------------------------------------------------
 @TRANSPORTS
 def test_amend_order_changes_price_and_size_and_refuses_what_okx_refuses(transport):
