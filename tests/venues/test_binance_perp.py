@@ -25,7 +25,7 @@ from fastorder.errors import (
     VenueError,
 )
 from fastorder.sim import BinanceLimits, Simulator
-from fastorder.types import CANCELED, FILLED, NEW, Position
+from fastorder.types import CANCEL_REQUESTED, CANCELED, FILLED, NEW, Position
 
 V = "binance_futures"
 KEYS = dict(key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
@@ -185,6 +185,24 @@ def test_amend_modifies_and_may_trade(transport):
     run(main())
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_balances_and_cancel_all(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            assert (await s.balances())["USDT"] == fastorder.Balance("USDT", "10000.00000000", "0.00000000")
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            b = await s.place_order("ETHUSDT", "sell", "1.000", "3100")
+            bal = (await s.balances())["USDT"]   # the orders' initial margin at 20x is held back
+            assert Decimal(bal.locked) == Decimal("0.010") * 49000 / 20 + 3100 / Decimal(20)
+            done = await s.cancel_all()
+            assert {(x.order_id, x.status) for x in done} == {(a.order_id, CANCEL_REQUESTED),
+                                                               (b.order_id, CANCEL_REQUESTED)}
+            for x in (a, b):
+                assert sim.order(V, client_order_id=x.client_order_id)["status"] == "CANCELED"
+            assert await s.open_orders() == [] and await s.cancel_all("BTCUSDT") == []
+    run(main())
+
+
 def test_contracts_and_quantity_are_the_same_exact_size():
     async def main():
         async with perp("rest") as (sim, s):
@@ -225,9 +243,6 @@ def test_bad_input_is_typed_and_nothing_is_sent():
                 await s.set_margin_mode("BTCUSDT", "portfolio")
             with pytest.raises(InvalidOrder):
                 await s.set_position_mode("yes")
-            for call in (s.balances(), s.cancel_all("BTCUSDT")):   # spot's would go to /api/v3: refused
-                with pytest.raises(NotSupported):
-                    await call
             with pytest.raises(NotSupported):
                 await s.place_order("BTCUSDT", "sell", "0.010", type="stop_loss", stop_price="45000")
             assert len(sim.orders(V)) == before
