@@ -21,6 +21,7 @@ from fastorder.errors import (
     NotSupported,
     OffGrid,
     PositionSideMismatch,
+    RateLimited,
     ReduceOnlyRejected,
     VenueError,
 )
@@ -301,6 +302,22 @@ def test_unknown_outcome_is_reconciled(transport, fault):
             ack = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
             assert ack.reconciled, f"{fault} did not reach the order path"
             assert ack.status == NEW and sim.order(V, client_order_id=ack.client_order_id)["status"] == "NEW"
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_rate_limits_are_the_futures_windows(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            assert {"REQUEST_WEIGHT:1M", "ORDERS:1M", "ORDERS:10S"} <= set(s.guard.windows)
+            sim.faults.add(f"429:retry=2,count=1,transport={transport},venue={V}")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code != "local" and ei.value.retry_after
+            n = len(sim.orders(V))
+            with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders(V)) == n
     run(main())
 
 
