@@ -138,3 +138,29 @@ def test_ccxt_htx_place_query_cancel():
         assert ex.cancel_order(o["id"], "BTC/USDT")["status"] == "canceled"
         assert ex.fetch_order(o["id"], "BTC/USDT")["status"] == "canceled"
         assert sim.order("htx", o["id"])["venue_status"] == "canceled"
+
+
+def test_ccxt_htx_batch_orders_open_orders_cancels_and_balance():
+    """ccxt's createOrders (batch-orders), fetchOpenOrders, cancelOrders (batchcancel), cancelAllOrders
+    (batchCancelOpenOrders) and fetchBalance (the account balance's trade/frozen rows)."""
+    with SimulatorThread(venues=("htx",)) as sim:
+        ex = ccxt.htx({"apiKey": creds.HTX_KEY, "secret": creds.HTX_SECRET, "enableRateLimit": False,
+                       "timeout": 5000, "options": {"fetchMarkets": {"types": {"spot": True, "linear": False,
+                                                                                "inverse": False}},
+                                                    "fetchCurrencies": False}})
+        _point_at(ex, sim.url("htx"), hostname=urllib.parse.urlsplit(sim.url("htx")).netloc)
+        ex.has["fetchCurrencies"] = False
+        ex.load_markets()
+        placed = ex.create_orders([{"symbol": "BTC/USDT", "type": "limit", "side": "buy", "amount": 0.01,
+                                    "price": 49000 - i} for i in range(4)])
+        ids = [o["id"] for o in placed]
+        assert all(ids) and len(set(ids)) == 4
+        assert sorted(o["id"] for o in ex.fetch_open_orders("BTC/USDT")) == sorted(ids)
+        bal = ex.fetch_balance()
+        assert bal["USDT"]["used"] == pytest.approx(0.01 * (49000 * 4 - 6))
+        ex.cancel_orders(ids[:2], "BTC/USDT")
+        assert [sim.order("htx", i)["venue_status"] for i in ids] == ["canceled", "canceled", "submitted",
+                                                                      "submitted"]
+        ex.cancel_all_orders("BTC/USDT")
+        assert ex.fetch_open_orders("BTC/USDT") == []
+        assert ex.fetch_balance()["USDT"]["used"] == 0

@@ -313,3 +313,23 @@ def test_large_batches_split_at_the_venue_limits_and_a_repeated_client_id_is_ref
             assert [a.status for a in out] == [CANCEL_REQUESTED] * 55
             assert await s.open_orders() == []
     run(main())
+
+
+def test_cancel_all_queries_each_listed_order_when_the_counts_do_not_cover_them():
+    async def main():
+        async with session() as (sim, s):
+            live = await asyncio.gather(*(s.place_order(SYM, "buy", "0.001", REST_PX) for _ in range(2)))
+            gone = await s.place_order(SYM, "buy", "0.001", REST_PX)
+            listing = await s.open_orders(SYM)                  # three open orders, listed
+            await s.cancel_order(SYM, order_id=gone.order_id)   # one of them ends before the cancel-all
+            real = s._open_orders
+
+            async def stale(info):
+                await real(info)
+                return listing
+            s._open_orders = stale   # the cancel-all sees the listing made before that cancel
+            acks = await s.cancel_all(SYM)                      # the venue counts 2 canceled of 3 listed
+            assert sorted(a.order_id for a in acks) == sorted([a.order_id for a in live] + [gone.order_id])
+            assert {a.status for a in acks} == {"CANCELED"}    # each queried: its real state
+            assert all(a.client_order_id not in s.ledger.live_ids for a in acks)
+    run(main())
