@@ -700,9 +700,12 @@ class Binance:
             raise BinanceError(-1013, "Filter failure: NOTIONAL")
         if p.get("icebergQty") is not None or p.get("trailingDelta") is not None:
             raise BinanceError(-1014, "Unsupported order combination.")  # iceberg and trailing orders: not simulated
-        return {"symbol": symbol, "side": side, "type": typ, "tif": tif, "qty": dq, "price": dp, "quote_qty": dqq,
-                "cid": cid, "resp": resp or ("FULL" if typ in ("LIMIT", "MARKET") else "ACK"),
-                "stp": stp or "EXPIRE_MAKER", "stop": ds}
+        v = {"symbol": symbol, "side": side, "type": typ, "tif": tif, "qty": dq, "price": dp, "quote_qty": dqq,
+             "cid": cid, "resp": resp or ("FULL" if typ in ("LIMIT", "MARKET") else "ACK"),
+             "stp": stp or "EXPIRE_MAKER"}
+        if ds is not None:   # the stop types only (the compiled fast path returns the same keys as this)
+            v["stop"] = ds
+        return v
 
     def new_order(self, p: dict, account: str, now: int) -> dict:
         v = _binance_limit(p, self.ex.specs, self._filter_memo) or self.validate_order(p)

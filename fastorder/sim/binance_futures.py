@@ -108,6 +108,8 @@ class BinanceFutures(Binance):
             ("DELETE", "/fapi/v1/order"): (1, True, self._rest_cancel),
             ("GET", "/fapi/v1/order"): (1, True, self._rest_query),
             ("GET", "/fapi/v1/openOrders"): (1, True, self._rest_open_orders),
+            ("DELETE", "/fapi/v1/allOpenOrders"): (1, True, self._rest_cancel_all),
+            ("GET", "/fapi/v3/balance"): (5, True, self._rest_balance),
             ("GET", "/fapi/v3/positionRisk"): (5, True, self._rest_positions),
             ("GET", "/fapi/v2/positionRisk"): (5, True, self._rest_positions),
             ("POST", "/fapi/v1/leverage"): (1, True, self._rest_leverage),
@@ -233,6 +235,27 @@ class BinanceFutures(Binance):
             raise BinanceError(-1121, "Invalid symbol.")
         return 200, orjson.dumps([self.order_view(o) for o in self.ex.open_orders(key.account, sym)]), False
 
+    def _rest_cancel_all(self, p, key, now):
+        """Cancel All Open Orders: `symbol` mandatory; the reply says only that it is done."""
+        _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
+        sym = self._symbol(p)
+        for o in list(self._resting(key.account)):
+            if o.symbol == sym:
+                self.ex.cancel(o, now)
+        return 200, b'{"code":200,"msg":"The operation of cancel all open order is done."}', False
+
+    def _rest_balance(self, p, key, now):
+        """Futures Account Balance V3: the USDT wallet; available = wallet - the initial margin in use."""
+        _check_known(p, frozenset(("recvWindow", "timestamp", "signature")))
+        wallet = self.wallet(key.account)
+        upnl = sum(((self.ex.specs[s].mid - v[1]) * v[0] for (a, s, _ps), v in self.positions.items()
+                    if a == key.account and v[0]), _ZERO)
+        avail = max(_ZERO, wallet - self._used_margin(key.account))
+        return 200, orjson.dumps([{"accountAlias": "SgsR", "asset": "USDT", "balance": fmt(wallet, 8),
+                                   "crossWalletBalance": fmt(wallet, 8), "crossUnPnl": fmt(upnl, 8),
+                                   "availableBalance": fmt(avail, 8), "maxWithdrawAmount": fmt(avail, 8),
+                                   "marginAvailable": True, "updateTime": now}]), False
+
     def _rest_positions(self, p, key, now):
         _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
         sym = p.get("symbol")
@@ -327,6 +350,11 @@ class BinanceFutures(Binance):
                       _ZERO)
         if sym_pos + notional > self._cap(lev):
             raise BinanceError(-2027, "Exceeded the maximum allowable position at current leverage.")
+        if self._used_margin(account) + notional / lev > self.wallet(account):
+            raise BinanceError(-2019, "Margin is insufficient.")
+
+    def _used_margin(self, account: str) -> Decimal:
+        """The initial margin of the account's positions (at entry) and of its resting orders that add to them."""
         used = _ZERO
         for (a, s, _ps), v in self.positions.items():
             if a == account and v[0]:
@@ -334,8 +362,7 @@ class BinanceFutures(Binance):
         for o in self._resting(account):   # (from the books: the engine's order list holds every order ever)
             if not o.extra.get("reduce_only"):
                 used += o.remaining * (o.price or _ZERO) / self.leverage.get((account, o.symbol), DEFAULT_LEVERAGE)
-        if used + notional / lev > self.wallet(account):
-            raise BinanceError(-2019, "Margin is insufficient.")
+        return used
 
     def _resting(self, account: str):
         """The account's orders resting on the books."""

@@ -1,5 +1,6 @@
-"""What every venue session shares: connections, the corrected clock, symbol rules, client ids, timing,
-and turning an unknown outcome into a known one by querying the order by its client id.
+"""What every venue session shares: the public API (connect, place, cancel, query, recover, events) over the
+parts with one job each — the clock, address pinning, the WebSocket pool, the ledger of orders and limits,
+the background settler, the send path (`venues/send.py`) — and the hooks venue modules fill in.
 
 Venue modules subclass `Session` and fill in the wire details; this module never names a venue.
 """
@@ -10,7 +11,6 @@ import asyncio
 import random
 import ssl
 import time
-import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -20,29 +20,26 @@ from fastorder._core.buffer import WriteBuffer
 from fastorder._core.ids import ClientIdGenerator
 from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
-    Banned,
-    CertificateRejected,
     ConfigError,
     ConnectionLost,
     ExecutionUnknown,
     FastorderError,
     InvalidOrder,
-    RateLimited,
     TimestampRejected,
     VenueError,
 )
 from fastorder.log import logger
 from fastorder.metrics import RECORDER
 from fastorder.transport.client import DEFAULT_TLS_ENGINE, TLS_ENGINES, HttpPool, open_ws
-from fastorder.transport.http import HttpParseError, HttpResponse
-from fastorder.transport.ws import WSError
 from fastorder.types import NOT_PLACED, NOT_SENT, REJECTED, Ack, Latency
 from fastorder.venues.clock import VenueClock
-from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_order
+from fastorder.venues.inputs import _SIDES, _TIFS, NUMBER_TYPES, _order_kind, _side, check_ids, check_order
 from fastorder.venues.ledger import Ledger
-from fastorder.venues.limits import DEFAULT_MARGIN, parse_retry_after
+from fastorder.venues.limits import DEFAULT_MARGIN
 from fastorder.venues.operations import ENVS, STP_MODES, OrderOptions, TradingOps, order_options
 from fastorder.venues.pinning import AddressPin
+from fastorder.venues.send import TRANSPORT_ERRORS as TRANSPORT_ERRORS  # venue modules import it from here
+from fastorder.venues.send import USER_AGENT, Sending, _Unknown
 from fastorder.venues.settle import Settler
 from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
 from fastorder.venues.warm import KeepWarm
@@ -55,17 +52,6 @@ if TYPE_CHECKING:
 
 perf_ns = time.perf_counter_ns
 
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("fastorder")
-    except PackageNotFoundError:   # pragma: no cover - run from a source tree that was never installed
-        return "0"
-
-
-#: sent on every request and WebSocket handshake: CDN front ends may refuse requests that carry none
-USER_AGENT = f"fastorder/{_version()}"
 
 # Venue modules build Acks positionally on the order path (keyword matching costs more than the rest of the
 # construction): this is the order they rely on.
@@ -113,7 +99,7 @@ class Endpoint:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-class Session(TradingOps):
+class Session(Sending, TradingOps):
     """An open, warm connection set to one venue. Use `fastorder.connect(...)`; see its docstring.
 
     The public API (place, cancel, query, recover, events, address choice) and the hooks venue modules fill
@@ -121,8 +107,9 @@ class Session(TradingOps):
     (AddressPin: which address REST connections go to), `ws_pool` (WsPool: the WebSocket connections, healed
     and rotated), `ledger` (Ledger: live client ids, the order journal and the rate-limit guard), `settler`
     (Settler: orders left undecided, settled in the background), `stream` (EventStream, when opened) and the
-    REST pool (HttpPool). The order path itself — encode, send, read the reply — lives here and in the venue
-    modules."""
+    REST pool (HttpPool). Two mixins add methods to the session itself: `Sending` (venues/send.py: one
+    request out and its reply back, on the order path) and `TradingOps` (venues/operations.py: amend,
+    batches, cancel-all, listings). Encoding and reading replies live in the venue modules."""
 
     venue = ""
     #: "spot", or "perp" for a perpetual-swap session (fastorder.venues.perp): place_order's reduce_only=,
@@ -331,18 +318,6 @@ class Session(TradingOps):
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay *= 2
 
-    def _cert_rejected(self, exc: ssl.SSLCertVerificationError, where: Endpoint | None) -> CertificateRejected:
-        reason = getattr(exc, "verify_message", "") or str(exc)
-        return CertificateRejected(f"{self.venue}: the TLS certificate of {where.host_header if where else '?'} "
-                                   f"failed verification ({reason}); nothing was sent over it", reason=reason)
-
-    def _no_connection(self, exc: BaseException, where: Endpoint | None, last: BaseException | None) -> ConnectionLost:
-        """The error for a request no connection could take; names a rejected certificate if that is why."""
-        if isinstance(last, ssl.SSLCertVerificationError):
-            return self._cert_rejected(last, where)
-        why = f"; last reconnect: {type(last).__name__}: {last}" if last is not None else ""
-        return ConnectionLost(f"{self.venue}: no connection could take the request ({exc}{why})")
-
     async def close(self) -> None:
         if self._closed:
             return
@@ -479,135 +454,6 @@ class Session(TradingOps):
             raise InvalidOrder(f"{self.venue} has no symbol {symbol!r}", field="symbol") from None
         self._symbol_cache[symbol] = info
         return info
-
-    # -- requests -----------------------------------------------------------------------------------------
-    def next_request_id(self) -> int:
-        self._req_seq += 1
-        return self._req_seq
-
-    async def rest_get_json(self, path: str) -> Any:
-        """An unsigned GET (public endpoints: time, symbols) parsed as JSON, within `startup_timeout`. A
-        gzip-encoded reply is accepted (asked for: symbol documents are large) and decoded."""
-        import orjson
-
-        req = (f"GET {path} HTTP/1.1\r\nHost: {self.rest.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
-               "Accept-Encoding: gzip\r\n\r\n").encode("ascii")
-        pool = self._pool
-        deadline = time.monotonic() + self.startup_timeout
-        try:
-            conn = pool.connection()
-        except Exception:
-            conn = await pool.wait_connection(deadline)
-        try:
-            resp = await conn.request(req, timeout=max(deadline - time.monotonic(), 1e-3))
-        except asyncio.TimeoutError:
-            raise ConnectionLost(f"{self.venue} GET {path}: no reply within startup_timeout="
-                                 f"{self.startup_timeout} s") from None
-        body = _decoded(resp, self.venue, path)
-        self.last_public_reply = resp   # its usage headers, for a venue that reads them (Binance, after start-up)
-        if resp.status in (418, 429):   # rate limited: block every request, whatever the venue
-            cls = Banned if resp.status == 418 else RateLimited
-            exc = cls(self.venue, resp.status, f"GET {path}: HTTP {resp.status}", http_status=resp.status,
-                      retry_after=parse_retry_after(resp.header(b"retry-after")))
-            self.ledger.refused(exc)
-            raise exc
-        if resp.status != 200:
-            raise self._public_error(path, resp.status, body)
-        return orjson.loads(body)
-
-    def _public_error(self, path: str, status: int, body: bytes) -> BaseException:
-        """The error for a refused public request (venue modules map their own codes)."""
-        return ConnectionLost(f"{self.venue} GET {path}: HTTP {status}")
-
-    async def rest_send(self, data: bytes, lat: Latency, t_call: int) -> HttpResponse:
-        """Send one complete request on the least-busy warm connection; fill in the latency split."""
-        pool = self._pool
-        try:
-            try:
-                conn = pool.connection()
-            except Exception:
-                conn = await pool.wait_connection(time.monotonic() + self.timeout)
-            fut = conn.request(data, timeout=self.timeout)
-        except Exception as exc:   # nothing was written: the order was not sent
-            del data   # the request (credentials in its headers) stays out of the locals a traceback shows
-            self._buf.wipe()
-            raise self._no_connection(exc, self.rest, pool.last_error) from None
-        del data
-        self._buf.wipe()   # the reused buffer does not keep the request either (OKX: the passphrase header)
-        t_wire = perf_ns()
-        lat.client_ns = t_wire - t_call
-        lat.tcp_rtt_us = _tcp_rtt(conn)   # a system call: made while the request is on its way, not after the reply
-        if self.spin_us:
-            self._spin(conn, fut)
-        try:
-            resp = await fut
-        except TRANSPORT_ERRORS as exc:   # written, but no reply: it may have been executed
-            raise _Unknown(exc) from None
-        lat.round_trip_ns = perf_ns() - t_wire
-        w = self._warmer
-        if w is not None and w.want_reply:   # kept for keep_warm if it turns out to be an order's reply
-            w.pending = resp
-        return resp
-
-    #: the reply headers a venue reads per REST reply (`_reply_headers`); the first is always the simulator's
-    _reply_header_names: tuple[bytes, ...] = (b"x-sim-processing-us",)
-
-    def _reply_headers(self, resp: Any, lat: Latency) -> list[Any]:
-        """The values of `_reply_header_names` in one pass over the reply head (None where absent); the
-        simulator's processing time, when it reports one, goes to `lat.exchange_us`."""
-        vals = resp.headers_in(self._reply_header_names)
-        sim_us = vals[0]
-        if sim_us is not None:
-            lat.exchange_us = round(float(sim_us))
-        return vals
-
-    def _spin(self, conn: Any, fut: asyncio.Future) -> None:
-        """Spin mode: poll the connection until `fut` is resolved or spin_us has passed (then the event loop
-        takes over, read timeout included). Burns the calling core and blocks the event loop meanwhile: for a
-        dedicated core. A resolved Future is awaited without a trip through the loop."""
-        end = perf_ns() + self.spin_us * 1000
-        while not fut.done():
-            left = (end - perf_ns()) // 1000
-            if left <= 0:
-                return
-            try:
-                conn.spin(left)
-            except RuntimeError:   # closed meanwhile: the transport reports it
-                return
-
-    async def ws_send(self, req_id: bytes, data: bytes, lat: Latency, t_call: int) -> bytes:
-        ws_pool = self.ws_pool
-        try:
-            conn = ws_pool.best()
-        except ConnectionLost:
-            try:
-                conn = await ws_pool.wait_best()   # every connection is being replaced: wait (bounded)
-            except ConnectionLost as exc:
-                del data   # the request stays out of the locals a traceback shows
-                self._buf.wipe()
-                raise self._no_connection(exc, self.ws, ws_pool.connect_error) from None
-        try:
-            fut = conn.request(req_id, data, timeout=self.timeout)
-        except Exception as exc:   # nothing was written
-            del data
-            self._buf.wipe()
-            raise ConnectionLost(f"{self.venue}: the WebSocket could not take the request ({exc})") from None
-        del data   # as in rest_send: neither this frame nor the reused buffer keeps the request
-        self._buf.wipe()
-        t_wire = perf_ns()
-        lat.client_ns = t_wire - t_call
-        lat.tcp_rtt_us = _tcp_rtt(conn)   # as for REST: while the request is on its way
-        if self.spin_us:
-            self._spin(conn, fut)
-        try:
-            reply = await fut
-        except TRANSPORT_ERRORS as exc:
-            raise _Unknown(exc) from None
-        lat.round_trip_ns = perf_ns() - t_wire
-        w = self._warmer
-        if w is not None and w.want_reply:   # as in rest_send
-            w.pending = reply
-        return reply
 
     # -- the public API -----------------------------------------------------------------------------------
     async def place_order(self, symbol: str, side: str, quantity: Any, price: Any = None, *, type: str = "limit",
@@ -909,82 +755,3 @@ class Session(TradingOps):
     async def _query(self, info: SymbolInfo, order_id: Any, clid: str | None, lat: Latency, t_call: int, *,
                      rest: bool = False) -> Ack:
         raise NotImplementedError
-
-
-def _decoded(resp: Any, venue: str, path: str, limit: int = 256 << 20) -> bytes:
-    """A reply body with its Content-Encoding (gzip, or none) undone; at most `limit` bytes decoded."""
-    enc = resp.header(b"content-encoding")
-    if enc is None or enc.strip().lower() == b"identity":
-        return resp.body
-    if enc.strip().lower() != b"gzip":
-        raise ConnectionLost(f"{venue} GET {path}: unsupported Content-Encoding {enc!r}")
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)   # gzip framing
-    try:
-        out = d.decompress(resp.body, limit)
-    except zlib.error as exc:
-        raise ConnectionLost(f"{venue} GET {path}: a gzip body that does not decode ({exc})") from None
-    if d.unconsumed_tail or not d.eof:
-        raise ConnectionLost(f"{venue} GET {path}: gzip body truncated or over {limit} bytes decoded")
-    return out
-
-
-class _Unknown(Exception):
-    """Internal: the request's outcome is unknown (the venue said so, or no reply came)."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
-# A request was written but these ended it without a usable reply: its outcome is unknown.
-TRANSPORT_ERRORS = (asyncio.TimeoutError, ConnectionError, OSError, HttpParseError, WSError)
-
-
-def _tcp_rtt(conn: Any) -> int | None:
-    """The kernel's smoothed RTT of the connection (TCP_INFO), µs; None where the socket has none to give."""
-    try:
-        return conn.tcp_rtt()[0] or None
-    except OSError:
-        return None
-
-
-#: order type -> (takes a limit price, takes a trigger price)
-_KINDS = {"limit": (True, False), "market": (False, False), "stop_loss": (False, True),
-          "stop_loss_limit": (True, True), "take_profit": (False, True), "take_profit_limit": (True, True)}
-
-
-def _order_kind(type: str, tif: str, price: Any, post_only: bool,
-                opts: OrderOptions | None = None) -> tuple[str, str]:
-    """Venue-neutral checks of an order's kind: (an order type of _KINDS, 'GTC'|'IOC'|'FOK')."""
-    t = type.lower() if isinstance(type, str) else ""
-    f = tif.upper() if isinstance(tif, str) else ""
-    kind = _KINDS.get(t)
-    if kind is None:
-        raise InvalidOrder(f"type must be one of {', '.join(_KINDS)}, not {type!r}", field="type")
-    limit_price, trigger = kind
-    if limit_price and price is None:
-        raise InvalidOrder(f"{t} orders need a price", field="price")
-    if not limit_price:
-        if price is not None:
-            raise InvalidOrder(f"{t} orders take no price", field="price")
-        if post_only:
-            raise InvalidOrder("post_only applies to limit orders only", field="post_only")
-    if trigger != (opts is not None and opts.stop_price is not None):
-        raise InvalidOrder(f"{t} orders need a stop_price" if trigger else f"{t} orders take no stop_price",
-                           field="stop_price")
-    if opts is not None and opts.quote_quantity is not None and t != "market":
-        raise InvalidOrder("quote_quantity sizes market orders only", field="quote_quantity")
-    if f not in ("GTC", "IOC", "FOK"):
-        raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
-    return t, f
-
-
-_SIDES = {"buy": "BUY", "sell": "SELL", "BUY": "BUY", "SELL": "SELL"}
-_TIFS = frozenset(("GTC", "IOC", "FOK"))
-
-
-def _side(side: str) -> str:
-    s = side.upper() if isinstance(side, str) else ""
-    if s not in ("BUY", "SELL"):
-        raise InvalidOrder(f"side must be 'buy' or 'sell', not {side!r}", field="side")
-    return s

@@ -693,6 +693,8 @@ class BinanceSession(Session):
         if st is not None and not self._keeps_priority(st[3], st[4], quantity, price):
             try:
                 return await self._cancel_replace(info, st, Decimal(0), quantity, price, new_clid, only_new=True)
+            except UnknownOrder:   # what was remembered is stale (cancelled, filled, its client id reused): read
+                self._forget(st)
             except OrderRejected as exc:
                 if "cancel restrictions" not in exc.message:
                     raise

@@ -35,6 +35,7 @@ from fastorder.errors import (
 from fastorder.log import logger
 from fastorder.types import (
     ACCEPTED,
+    CANCEL_REQUESTED,
     CANCELED,
     EXPIRED,
     FILLED,
@@ -42,6 +43,7 @@ from fastorder.types import (
     PARTIALLY_FILLED,
     REJECTED,
     Ack,
+    Balance,
     Latency,
     Position,
 )
@@ -115,8 +117,6 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     # the spot session's operations that futures does not have here (they use the spot encoders): back to
     # TradingOps' NotSupported / ConfigError
     order_types = TradingOps.order_types
-    _cancel_all = TradingOps._cancel_all
-    _balances = TradingOps._balances
     _cancel_after_range = TradingOps._cancel_after_range
     # the futures encoders replace the spot ones
     _rest_enc: BinanceFuturesRest  # type: ignore[assignment]
@@ -190,7 +190,10 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         except InvalidOrder:
             if self.load_only is None or not isinstance(symbol, str) or not symbol:
                 raise
-        self.load_only = [*self.load_only, perp_key(symbol)]
+        key = perp_key(symbol)
+        if key in self.load_only:   # loaded already and not a perpetual: no second request for it
+            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol")
+        self.load_only = [*self.load_only, key]
         await self.load_symbols()
         return self.symbol(symbol)
 
@@ -198,8 +201,9 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         w = _WEIGHTS.get(kind, 1)
         return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
 
-    def _stream_part(self) -> Any:
-        return Session._stream_part(self)   # the futures user data stream (listenKey) is not wired yet
+    # the futures user data stream (a listenKey stream on fstream hosts) is not wired yet: Session's, so that
+    # connect(..., events=True) is a ConfigError before anything is opened
+    _stream_part = Session._stream_part
 
     # -- orders ---------------------------------------------------------------------------------------------
     def _check_options(self, opts: OrderOptions, type: str) -> None:
@@ -308,6 +312,31 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         err = error_for(code if isinstance(code, int) else None, str(d.get("msg", "") if isinstance(d, dict) else ""),
                         resp.status, None, action=kind)
         raise err.cause if isinstance(err, _Unknown) else err
+
+    async def _balances(self) -> dict[str, Balance]:
+        """GET /fapi/v3/balance (weight 5): free = availableBalance, locked = the rest of the wallet balance
+        (margin in use), both exact."""
+        rows = await self._account_call("GET", "/fapi/v3/balance", [], "positions")
+        if not isinstance(rows, list):
+            raise VenueError(VENUE, "reply", "balance: not a list")
+        out = {}
+        for d in rows:
+            if isinstance(d, dict) and d.get("asset"):
+                total, free = Decimal(str(d.get("balance", "0"))), Decimal(str(d.get("availableBalance", "0")))
+                out[str(d["asset"])] = Balance(str(d["asset"]), str(d.get("availableBalance", "0")),
+                                               format(max(total - free, Decimal(0)), "f"))
+        return out
+
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        """DELETE /fapi/v1/allOpenOrders per symbol (the venue takes no cancel-all without one): the open orders
+        are listed first, since the reply only says "done"; they come back CANCEL_REQUESTED (one may have filled
+        in between: query_order says which)."""
+        listed = await self._open_orders(info)
+        for name in dict.fromkeys(a.symbol for a in listed):
+            await self._account_call("DELETE", "/fapi/v1/allOpenOrders", [("symbol", name)], "account")
+        for a in listed:
+            a.status = CANCEL_REQUESTED
+        return listed
 
     async def _positions(self, info: SymbolInfo | None) -> list[Position]:
         rows = await self._account_call("GET", "/fapi/v3/positionRisk",

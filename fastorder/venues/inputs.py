@@ -4,14 +4,19 @@ subclasses), never a TypeError from deep inside, and leaves no journal record be
 
 `place_order` tests the exact classes inline (one comparison each on the order path) and calls `check_order`
 only when one differs, which accepts subclasses (a str subclass, numpy's float64) and says what is wrong.
+Likewise for the order's side and kind: the common spellings are looked up inline (`_SIDES`, `_TIFS`), every
+other one goes through `_side` / `_order_kind`, which normalize it or say what is wrong.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastorder.errors import InvalidField, InvalidNumber, InvalidOrder
+
+if TYPE_CHECKING:   # pragma: no cover
+    from fastorder.venues.operations import OrderOptions
 
 #: the classes a price or quantity may have (bool is an int subclass, and refused)
 NUMBER_TYPES = frozenset((str, Decimal, int, float))
@@ -51,3 +56,45 @@ def check_ids(symbol: Any, order_id: Any, client_order_id: Any) -> None:
     check_text(client_order_id, "client_order_id", optional=True)
     if order_id is not None and (isinstance(order_id, bool) or not isinstance(order_id, (str, int))):
         raise InvalidField(f"order_id must be a str or int, not {type(order_id).__name__}", field="order_id")
+
+
+#: order type -> (takes a limit price, takes a trigger price)
+_KINDS = {"limit": (True, False), "market": (False, False), "stop_loss": (False, True),
+          "stop_loss_limit": (True, True), "take_profit": (False, True), "take_profit_limit": (True, True)}
+
+
+def _order_kind(type: str, tif: str, price: Any, post_only: bool,
+                opts: OrderOptions | None = None) -> tuple[str, str]:
+    """Venue-neutral checks of an order's kind: (an order type of _KINDS, 'GTC'|'IOC'|'FOK')."""
+    t = type.lower() if isinstance(type, str) else ""
+    f = tif.upper() if isinstance(tif, str) else ""
+    kind = _KINDS.get(t)
+    if kind is None:
+        raise InvalidOrder(f"type must be one of {', '.join(_KINDS)}, not {type!r}", field="type")
+    limit_price, trigger = kind
+    if limit_price and price is None:
+        raise InvalidOrder(f"{t} orders need a price", field="price")
+    if not limit_price:
+        if price is not None:
+            raise InvalidOrder(f"{t} orders take no price", field="price")
+        if post_only:
+            raise InvalidOrder("post_only applies to limit orders only", field="post_only")
+    if trigger != (opts is not None and opts.stop_price is not None):
+        raise InvalidOrder(f"{t} orders need a stop_price" if trigger else f"{t} orders take no stop_price",
+                           field="stop_price")
+    if opts is not None and opts.quote_quantity is not None and t != "market":
+        raise InvalidOrder("quote_quantity sizes market orders only", field="quote_quantity")
+    if f not in ("GTC", "IOC", "FOK"):
+        raise InvalidOrder(f"tif must be GTC, IOC or FOK, not {tif!r}", field="tif")
+    return t, f
+
+
+_SIDES = {"buy": "BUY", "sell": "SELL", "BUY": "BUY", "SELL": "SELL"}
+_TIFS = frozenset(("GTC", "IOC", "FOK"))
+
+
+def _side(side: str) -> str:
+    s = side.upper() if isinstance(side, str) else ""
+    if s not in ("BUY", "SELL"):
+        raise InvalidOrder(f"side must be 'buy' or 'sell', not {side!r}", field="side")
+    return s

@@ -87,7 +87,11 @@ class Ledger:
         journal = self.journal
         if journal is not None:
             now = self.now_ms()
-            journal.sent(self.venue, info.name, clid, side, quantity, price, now, now + self.window_ms())
+            try:
+                journal.sent(self.venue, info.name, clid, side, quantity, price, now, now + self.window_ms())
+            except BaseException:   # JournalError: the order is not sent, so its client id is free again
+                live.discard(clid)
+                raise
 
     def unsent(self, clid: str, status: str) -> None:
         """The order is not live: never written (NOT_SENT) or refused (REJECTED)."""

@@ -211,6 +211,7 @@ def test_an_order_whose_record_did_not_land_is_not_sent(tmp_path, venue, transpo
                 os.dup2(saved, s.journal._fd)
                 os.close(saved)
                 assert sim.orders(venue) == []   # nothing reached the venue
+                assert not s.ledger.live_ids      # and its client id may be used again
                 ack = await s.place_order(SYMBOL[venue], "buy", "0.001", "46000")   # the disk has room again
                 assert [o["client_order_id"] for o in sim.orders(venue)] == [ack.client_order_id]
                 assert s.journal.pending() == [] and not s.journal.degraded

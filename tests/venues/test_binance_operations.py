@@ -321,4 +321,13 @@ def test_repeated_reprice_skips_the_lookup_and_a_fill_in_between_is_caught(trans
             old = sim.order("binance", second.order_id)
             assert old["status"] == "CANCELED" and D(old["executed_qty"]) == D("0.001")
             assert [a.order_id for a in await s.open_orders("BTCUSDT")] == [third.order_id]
+            # cancelled behind the amend's back, its client id used again: the new order is the one amended
+            await s.cancel_order("BTCUSDT", order_id=third.order_id)
+            again = await s.place_order("BTCUSDT", "buy", "0.001", "48000", client_order_id=third.client_order_id)
+            fourth = await s.amend_order("BTCUSDT", client_order_id=third.client_order_id, price="48001")
+            assert D(fourth.price) == D("48001") and D(fourth.quantity) == D("0.001")
+            assert sim.order("binance", again.order_id)["status"] == "CANCELED"
+            with pytest.raises(UnknownOrder):   # gone altogether: the read says so
+                await s.cancel_order("BTCUSDT", order_id=fourth.order_id)
+                await s.amend_order("BTCUSDT", order_id=fourth.order_id, price="48002")
     run(main())

@@ -21,11 +21,12 @@ from fastorder.errors import (
     NotSupported,
     OffGrid,
     PositionSideMismatch,
+    RateLimited,
     ReduceOnlyRejected,
     VenueError,
 )
 from fastorder.sim import BinanceLimits, Simulator
-from fastorder.types import CANCELED, FILLED, NEW, Position
+from fastorder.types import CANCEL_REQUESTED, CANCELED, FILLED, NEW, Position
 
 V = "binance_futures"
 KEYS = dict(key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
@@ -185,6 +186,24 @@ def test_amend_modifies_and_may_trade(transport):
     run(main())
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_balances_and_cancel_all(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            assert (await s.balances())["USDT"] == fastorder.Balance("USDT", "10000.00000000", "0.00000000")
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            b = await s.place_order("ETHUSDT", "sell", "1.000", "3100")
+            bal = (await s.balances())["USDT"]   # the orders' initial margin at 20x is held back
+            assert Decimal(bal.locked) == Decimal("0.010") * 49000 / 20 + 3100 / Decimal(20)
+            done = await s.cancel_all()
+            assert {(x.order_id, x.status) for x in done} == {(a.order_id, CANCEL_REQUESTED),
+                                                               (b.order_id, CANCEL_REQUESTED)}
+            for x in (a, b):
+                assert sim.order(V, client_order_id=x.client_order_id)["status"] == "CANCELED"
+            assert await s.open_orders() == [] and await s.cancel_all("BTCUSDT") == []
+    run(main())
+
+
 def test_contracts_and_quantity_are_the_same_exact_size():
     async def main():
         async with perp("rest") as (sim, s):
@@ -216,6 +235,8 @@ def test_bad_input_is_typed_and_nothing_is_sent():
                     await s.place_order("BTCUSDT", "buy", "0.010", REST_PX, **kw)
             with pytest.raises(InvalidOrder):
                 await s.place_order("ETH-USDT-SWAP-X", "buy", "0.010", REST_PX)
+            with pytest.raises(InvalidOrder):   # the Binance spelling of a delivery future is not a perpetual
+                await s.place_order("BTCUSDT_240329", "buy", "0.010", REST_PX)
             for lev in (0, 126, True, "5"):
                 with pytest.raises(InvalidOrder):
                     await s.set_leverage("BTCUSDT", lev)
@@ -223,6 +244,8 @@ def test_bad_input_is_typed_and_nothing_is_sent():
                 await s.set_margin_mode("BTCUSDT", "portfolio")
             with pytest.raises(InvalidOrder):
                 await s.set_position_mode("yes")
+            with pytest.raises(NotSupported):
+                await s.place_order("BTCUSDT", "sell", "0.010", type="stop_loss", stop_price="45000")
             assert len(sim.orders(V)) == before
     run(main())
 
@@ -234,6 +257,10 @@ def test_connect_market_keyword():
         fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p")
     with pytest.raises(ConfigError):   # no FULL responses on futures
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
+    with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening
+        fastorder.connect("binance", market="perp", events=True, **KEYS)
+    with pytest.raises(ConfigError):
+        fastorder.connect("binance", market="perp", cancel_on_disconnect=30, **KEYS)
     s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
     assert s.rest.host == "demo-fapi.binance.com" and s.market == "perp"
     spot = fastorder.connect("binance", "rest", **KEYS)
@@ -275,6 +302,22 @@ def test_unknown_outcome_is_reconciled(transport, fault):
             ack = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
             assert ack.reconciled, f"{fault} did not reach the order path"
             assert ack.status == NEW and sim.order(V, client_order_id=ack.client_order_id)["status"] == "NEW"
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_rate_limits_are_the_futures_windows(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            assert {"REQUEST_WEIGHT:1M", "ORDERS:1M", "ORDERS:10S"} <= set(s.guard.windows)
+            sim.faults.add(f"429:retry=2,count=1,transport={transport},venue={V}")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code != "local" and ei.value.retry_after
+            n = len(sim.orders(V))
+            with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders(V)) == n
     run(main())
 
 
@@ -355,3 +398,16 @@ def test_modify_encoders_agree(ref):
         out.append(buf.getvalue())
     assert out[0] == out[1]
     assert ref or out[0] == (InvalidOrder, "order_id", b"")
+
+
+def test_symbols_given_to_connect_and_loaded_on_first_use():
+    async def main():
+        async with perp("rest", symbols=["ETH-USDT-SWAP"]) as (sim, s):
+            assert set(s.symbols) == {"ETHUSDT"}
+            ack = await s.place_order("BTC/USDT:USDT", "buy", "0.010", REST_PX)   # loaded before sending
+            assert ack.symbol == "BTCUSDT" and set(s.symbols) == {"ETHUSDT", "BTCUSDT"}
+            with pytest.raises(InvalidOrder):
+                await s.place_order("DOGEUSDT", "buy", "100", "0.1")
+            with pytest.raises(InvalidOrder):   # asked once: not fetched again
+                await s.place_order("DOGEUSDT", "buy", "100", "0.1")
+    run(main())
