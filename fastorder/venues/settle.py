@@ -57,7 +57,11 @@ class Settler:
         rec = {"s": info.name, "c": clid, "ts": now if sent_ms is None else sent_ms, "exp": deadline_ms}
         task = asyncio.get_running_loop().create_task(self._settle(info, clid, cause, deadline_ms, rec))
         self._tasks[clid] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(clid, None))
+        task.add_done_callback(lambda t: self._forget(clid, t))
+
+    def _forget(self, clid: str, task: asyncio.Task) -> None:
+        if self._tasks.get(clid) is task:   # not a later watch of the same client id
+            del self._tasks[clid]
 
     def offer(self, ack: Ack) -> bool:
         """An outcome learnt elsewhere (an order event): ends the watch of its order. True if it was watched."""
@@ -101,6 +105,9 @@ class Settler:
         ack.reconciled = True
         clid = ack.client_order_id
         s.ledger.settled(clid, ack)   # NOT_PLACED is final too
+        # no longer watched once settled: `watching` is right when the callbacks run (the task's own done
+        # callback comes a loop iteration later)
+        self._tasks.pop(clid, None)
         self.settled += 1
         logger.info("%s: order %s settled in the background: %s", s.venue, clid, ack.status)
         for cb in list(self.callbacks):

@@ -110,6 +110,8 @@ def test_an_order_the_venue_never_got_is_settled_not_placed_after_its_window(tmp
         async with _sim(venue) as sim, _connect(sim, venue, transport, tmp_path, acceptance_window_ms=300) as s:
             got = []
             s.on_settled.append(got.append)
+            watched_then = []   # what the settler still watched when it delivered (must not be this order)
+            s.on_settled.append(lambda ack: watched_then.append(s.settler.watching))
             sim.faults.add(f"drop:phase=before,count=1,transport={transport}")
             with pytest.raises(ExecutionUnknown) as ei:
                 await s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC")
@@ -117,7 +119,8 @@ def test_an_order_the_venue_never_got_is_settled_not_placed_after_its_window(tmp
             await _settled(got, within=5.0)
             assert (got[0].client_order_id, got[0].status) == (clid, "NOT_PLACED")
             assert sim.orders(venue) == [] and s.journal.pending() == []
-            assert s.journal.outcome(clid)["st"] == "NOT_PLACED" and s.settler.watching == []
+            assert s.journal.outcome(clid)["st"] == "NOT_PLACED" and watched_then == [[]]
+            assert s.settler.watching == []
     asyncio.run(main())
 
 
