@@ -24,7 +24,15 @@ from libc.string cimport memcpy, memmove
 
 from fastorder.transport._buf cimport buf_append, buf_grow, buf_keep_tail
 from fastorder.transport._sock cimport fo_now_ns
-from fastorder.transport.link cimport LINK_CLOSED, LINK_DISPATCHED, Link, Waiter, new_link, resolve
+from fastorder.transport.link cimport (
+    LINK_CLOSED,
+    LINK_DISPATCHED,
+    TLS_OPEN,
+    Link,
+    Waiter,
+    new_link,
+    resolve,
+)
 
 import asyncio
 from collections import deque
@@ -780,7 +788,7 @@ cdef class HttpClientProtocol(HttpResponseParser):
     # ---- send ---------------------------------------------------------------------------------------------
 
     cdef int _enqueue(self, object waiter, bint is_cb, double timeout) except -1:
-        if not self._open:
+        if not self._open or (self._link.ssl != NULL and self._link.tls_state != TLS_OPEN):
             raise HttpConnectionClosed("connection is not open")
         self._waiters.append(self._link.waiter(waiter, is_cb, timeout))
         return 0
@@ -902,8 +910,10 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     @property
     def is_open(self):
-        """True while the connection can take requests."""
-        return self._open
+        """True while the connection can take requests: open, and with compiled TLS its link too (a TLS
+        failure or the server's close_notify ends the link at once; the transport's connection_lost, which
+        clears `_open`, comes a loop iteration later, and a pool must not hand the connection out meanwhile)."""
+        return self._open and (self._link.ssl == NULL or self._link.tls_state == TLS_OPEN)
 
     @property
     def fd(self):

@@ -20,7 +20,15 @@ from libc.string cimport memcpy, memmove
 
 from fastorder.transport._buf cimport buf_append, buf_grow, buf_keep_tail
 from fastorder.transport._sock cimport fo_now_ns, fo_ws_mask, fo_ws_mask_key
-from fastorder.transport.link cimport LINK_CLOSED, LINK_DISPATCHED, Link, Waiter, new_link, resolve
+from fastorder.transport.link cimport (
+    LINK_CLOSED,
+    LINK_DISPATCHED,
+    TLS_OPEN,
+    Link,
+    Waiter,
+    new_link,
+    resolve,
+)
 
 import asyncio
 import base64
@@ -743,6 +751,12 @@ cdef class WSClientProtocol(WSFrameParser):
     def tcp_rtt(self):
         """The kernel's RTT estimate for this connection (TCP_INFO): (rtt_us, rttvar_us)."""
         return self._link.tcp_rtt()
+
+    @property
+    def is_open(self):
+        """True while the connection can send: open, and with compiled TLS its link too (a TLS failure or
+        the server's close_notify ends the link at once; connection_lost comes a loop iteration later)."""
+        return self._state == ST_OPEN and (self._link.ssl == NULL or self._link.tls_state == TLS_OPEN)
 
     @property
     def fd(self):

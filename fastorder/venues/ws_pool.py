@@ -17,7 +17,8 @@ from fastorder.log import logger
 
 
 def ws_is_open(conn: Any) -> bool:
-    return not conn.closed.done()
+    # is_open also looks at the compiled TLS link, which ends before the connection's `closed` resolves
+    return not conn.closed.done() and getattr(conn, "is_open", True)
 
 
 class WsPool:

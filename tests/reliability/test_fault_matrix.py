@@ -21,3 +21,15 @@ def test_cell(fault, venue, transport):
         kind = MAIN_KIND.get(fault)
         fired = cell.fired.get(kind, 0) if kind else cell.faults_fired
         assert fired > 0, f"the fault never fired: the cell tested nothing ({cell.fired})"
+
+
+@pytest.mark.parametrize("venue,transport", [("binance", "rest"), ("okx", "rest"), ("htx", "rest")])
+def test_a_tls_link_that_ended_is_not_handed_out(venue, transport):
+    """REST connections dropped after processing, over compiled TLS: the link ends at once (close_notify, EOF),
+    the transport's connection_lost a loop iteration later. The pool must not hand out a connection meanwhile:
+    it did, and half to three quarters of these orders were refused locally (ConnectionLost, "TLS: the
+    connection is not open") instead of going out on a healthy or reopened connection."""
+    cell = asyncio.run(asyncio.wait_for(run_cell("tls handshake", venue, transport, orders=800, p=0.05, seed=1),
+                                        240))
+    assert cell.ok, f"{cell}"
+    assert cell.rejected <= 0.05 * cell.orders, f"{cell.rejected} of {cell.orders} refused: {cell.examples[:3]}"
