@@ -47,8 +47,9 @@ from fastorder.types import Latency
 
 perf_ns = time.perf_counter_ns
 
-#: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out about as fast with
-#: passes every 2 ms as every 1 ms, at less CPU (bench/keep_warm.py, bench/RESULTS.md)
+#: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out nearly as fast with
+#: passes every 2 ms as every 1 ms at 55-60 % of the CPU, while at 5 and 10 ms most of the benefit was gone
+#: (bench/keep_warm.py, bench/RESULTS.md)
 DEFAULT_INTERVAL = 0.002
 
 
