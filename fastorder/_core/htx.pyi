@@ -95,7 +95,7 @@ class HtxRest:
 SWAP_CLIENT_ID_MAX: int   # 9223372036854775807: the largest client_order_id of the linear swap API (from 1)
 SWAP_LEVER_MAX: int       # 1000: the largest lever_rate the encoder writes (the venue checks its own maximum)
 
-class HtxSwapRest(HtxRest):
+class HtxSwapRest:
     """HTX USDT-margined perpetual swaps (the linear swap API, host api.hbdm.com; docs/venues/htx-swap.md): the
     same Signature V2 as spot, signed with the swap host, business fields in a JSON body.
 
@@ -115,10 +115,15 @@ class HtxSwapRest(HtxRest):
     both or None (not sent: one-way mode); reduce_only a bool, only without offset or with "both".
     """
 
+    access_key: str
+    host: str
     margin_mode: str
 
     def __init__(self, access_key: str, signer: Signer, *, host: str = "api.hbdm.com", user_agent: str | None = None,
                  margin_mode: str = "cross") -> None: ...
+    def pre_signed_text(self, method: str, path: str, *, timestamp_s: int,
+                        client_order_id: str | None = None) -> str:
+        """The text that is signed for one request (for tests and debugging)."""
     def place_order_request(self, buf: WriteBuffer, contract_code: str, direction: str, *, volume: Number,
                             client_order_id: int | str, timestamp_s: int, lever_rate: int,
                             order_price_type: str = "limit", price: Number | None = None, offset: str | None = None,

@@ -55,27 +55,26 @@ def htx_timestamp(timestamp_s):
     return out[:19].decode("ascii")
 
 
-cdef class HtxRest:
+cdef class _HtxSigned:
+    """Signature V2 over one host: the auth params, the pre-signed text, the signed request line and headers.
+    HtxRest (spot) and HtxSwapRest (USDT-margined swaps) add their endpoints."""
     cdef readonly str access_key
     cdef readonly str host
-    cdef readonly str account_id
     cdef object signer
     cdef bytes _auth          # "AccessKeyId=…&SignatureMethod=…&SignatureVersion=2&Timestamp="
     cdef bytes _host_lower    # "\n" + lowercase host + "\n"
     cdef bytes _http_tail     # " HTTP/1.1\r\nHost: …\r\n"
-    cdef bytes _acct          # '{"account-id":"…","amount":"'
     cdef WriteBuffer _text    # scratch: the pre-signed text
-    # HMAC keys: the inner hash state after the constant start of a place order's pre-signed text
-    # ("POST\nhost\n/v1/order/orders/place\nAccessKeyId=…&Timestamp="), so each order hashes only its
+    # HMAC keys: the inner hash state after the constant start of an order's pre-signed text
+    # ("POST\nhost\n<order path>\nAccessKeyId=…&Timestamp="), so each order hashes only its
     # timestamp (two SHA-256 blocks fewer). As secret as the key; never exposed.
     cdef SHA256_CTX _place_ctx
     cdef bint _place_ready
     cdef Py_ssize_t _place_prefix_len
     cdef WriteBuffer _body    # scratch: the JSON body (its length goes in a header before it)
 
-    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro", user_agent=None):
+    cdef int _setup(self, str access_key, signer, str host, user_agent) except -1:
         cdef Text t, h
-        cdef char tmp[20]
         credential(access_key, "access_key", &t)
         if type(signer) is HmacSha256:
             method = "HmacSHA256"
@@ -84,29 +83,28 @@ cdef class HtxRest:
         else:
             raise TypeError(f"signer must be HmacSha256 or Ed25519Signer, not {type(signer).__name__}")
         host_text(host, &h)
-        id_text(account_id, "account_id", tmp, &t)
-        self.account_id = tmp[:t.n].decode("ascii") if type(account_id) is int else account_id
         self.access_key = access_key
         self.host = host
         self.signer = signer
         self._auth = f"AccessKeyId={access_key}&SignatureMethod={method}&SignatureVersion=2&Timestamp=".encode("ascii")
         self._host_lower = ("\n" + host.lower() + "\n").encode("ascii")
         self._http_tail = f" HTTP/1.1\r\nHost: {host}\r\n{user_agent_line(user_agent)}".encode("ascii")
-        self._acct = ('{"account-id":"' + self.account_id + '","amount":"').encode("ascii")
         self._text = WriteBuffer()
         self._body = WriteBuffer()
-        cdef bytes place_prefix = b"POST" + self._host_lower + b"/v1/order/orders/place\n" + self._auth
-        if type(signer) is HmacSha256:
-            (<HmacSha256>signer).begin(&self._place_ctx)
-            SHA256_Update(&self._place_ctx, <const char *>place_prefix, <size_t>len(place_prefix))
-            self._place_prefix_len = len(place_prefix)
-            self._place_ready = True
+        return 0
 
-    def __repr__(self):
-        return f"HtxRest(host={self.host!r}, access_key={self.access_key[:4]!r}…)"
+    cdef int _prepare_place(self, bytes path) except -1:
+        """The HMAC state after the constant start of a POST to `path` (the order path)."""
+        cdef bytes prefix = b"POST" + self._host_lower + path + b"\n" + self._auth
+        if type(self.signer) is HmacSha256:
+            (<HmacSha256>self.signer).begin(&self._place_ctx)
+            SHA256_Update(&self._place_ctx, <const char *>prefix, <size_t>len(prefix))
+            self._place_prefix_len = len(prefix)
+            self._place_ready = True
+        return 0
 
     def __reduce__(self):
-        raise TypeError("HtxRest is not picklable (it holds a signer)")
+        raise TypeError(f"{type(self).__name__} is not picklable (it holds a signer)")
 
     cdef int _query(self, WriteBuffer q, int64_t ts, const Text *clid) except -1:
         """The sorted, encoded params: auth params, then clientOrderId when given."""
@@ -172,6 +170,23 @@ cdef class HtxRest:
         q.put_bytes_obj((method + "\n" + self.host.lower() + "\n" + path + "\n").encode("utf-8"))
         self._query(q, ts, &clid if client_order_id is not None else NULL)
         return q.getvalue().decode("utf-8")
+
+
+cdef class HtxRest(_HtxSigned):
+    cdef readonly str account_id
+    cdef bytes _acct          # '{"account-id":"…","amount":"'
+
+    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro", user_agent=None):
+        cdef Text t
+        cdef char tmp[20]
+        self._setup(access_key, signer, host, user_agent)
+        id_text(account_id, "account_id", tmp, &t)
+        self.account_id = tmp[:t.n].decode("ascii") if type(account_id) is int else account_id
+        self._acct = ('{"account-id":"' + self.account_id + '","amount":"').encode("ascii")
+        self._prepare_place(b"/v1/order/orders/place")
+
+    def __repr__(self):
+        return f"HtxRest(host={self.host!r}, access_key={self.access_key[:4]!r}…)"
 
     cdef int _order_body(self, WriteBuffer body, symbol, type, amount, client_order_id, price, source,
                          SymbolRules rules, smp) except -1:
@@ -430,7 +445,7 @@ cdef int _swap_clid(object value, char *tmp, Text *out) except -1:
     return 0
 
 
-cdef class HtxSwapRest(HtxRest):
+cdef class HtxSwapRest(_HtxSigned):
     """HTX USDT-margined swap REST encoders (contract: htx.pyi). One margin mode per encoder (its order, cancel and
     query paths); `margin_mode=` on a call picks the other mode's path for that request."""
     cdef readonly str margin_mode
@@ -439,15 +454,10 @@ cdef class HtxSwapRest(HtxRest):
     def __init__(self, str access_key, signer, *, str host="api.hbdm.com", user_agent=None, margin_mode="cross"):
         if margin_mode not in _SWAP_PATHS:
             raise InvalidField(f"margin_mode must be 'cross' or 'isolated', not {margin_mode!r}", field="margin_mode")
-        super().__init__(access_key, signer, account_id=0, host=host, user_agent=user_agent)
+        self._setup(access_key, signer, host, user_agent)
         self.margin_mode = margin_mode
         self._paths = _SWAP_PATHS[margin_mode]
-        # the prepared HMAC state covers this mode's order path (spot's place path is never used here)
-        cdef bytes prefix = b"POST" + self._host_lower + self._paths[0] + b"\n" + self._auth
-        if type(signer) is HmacSha256:
-            (<HmacSha256>signer).begin(&self._place_ctx)
-            SHA256_Update(&self._place_ctx, <const char *>prefix, <size_t>len(prefix))
-            self._place_prefix_len = len(prefix)
+        self._prepare_place(self._paths[0])   # this mode's order path: each order hashes only its timestamp
 
     def __repr__(self):
         return f"HtxSwapRest(host={self.host!r}, margin_mode={self.margin_mode!r}, access_key={self.access_key[:4]!r}…)"
