@@ -460,7 +460,7 @@ class HtxSwap(Htx):
             out.update({"business_type": "swap", "contract_type": "swap", "pair": code})
         return out
 
-    def _switch_mode(self, account: str, mode: str, b: dict, now: int) -> list:
+    def _switch_mode(self, account: str, mode: str, b: dict, now: int) -> dict:
         macct = b.get("margin_account")
         pm = b.get("position_mode")
         if pm not in ("single_side", "dual_side"):
@@ -473,7 +473,8 @@ class HtxSwap(Htx):
                 if a == account and md == mode and self._margin_account(md, c) == macct and vol:
                     raise SwapError(1030, "Input error.")   # (the docs name no code for a switch with positions)
         self.pos_mode[(account, macct)] = pm
-        return [{"margin_account": macct, "position_mode": pm}]
+        # an object, as HTX's own API schema tests read the reply (docs/venues/htx-swap.md)
+        return {"margin_account": macct, "position_mode": pm}
 
     # ================================================================ v5 (what ccxt sends for linear swaps)
     def _v5_order(self, account: str, b: dict, now: int) -> dict:

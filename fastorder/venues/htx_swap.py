@@ -44,6 +44,7 @@ from fastorder.types import (
     FILLED,
     NEW,
     PARTIALLY_FILLED,
+    REJECTED,
     Ack,
     Latency,
     Position,
@@ -57,9 +58,9 @@ REST_URL = "https://api.hbdm.com"
 AWS_REST_URL = "https://api.hbdm.vn"   # the docs' address "preferred by aws customers"
 _P = "/linear-swap-api/v1/"
 # order status codes (order info): 1/2 ready to submit, 3 submitted, 4 partially filled, 5 partially filled then
-# canceled, 6 filled, 7 canceled, 11 canceling
+# canceled, 6 filled, 7 canceled, 10 failed, 11 canceling
 _STATUS = {1: ACCEPTED, 2: ACCEPTED, 3: NEW, 4: PARTIALLY_FILLED, 5: CANCELED, 6: FILLED, 7: CANCELED,
-           11: CANCEL_REQUESTED}
+           10: REJECTED, 11: CANCEL_REQUESTED}
 # err_code -> typed error (the linear swap API's error code list)
 _ERRORS: dict[int, type[VenueError]] = {
     1047: InsufficientMargin,        # Insufficient margin available.
@@ -186,10 +187,10 @@ class HtxSwapSession(PerpOps, Session):
     async def load_symbols(self) -> None:
         """GET /linear-swap-api/v1/swap_contract_info: every perpetual (business_type swap) that is listed
         (contract_status 1): its tick (price_tick) and contract size; a volume is whole contracts (step 1)."""
-        d = await self.rest_get_json(_P + "swap_contract_info?business_type=swap")
+        d = await self.rest_get_json(_P + "swap_contract_info")   # business_type's default: the swaps
         for c in d.get("data") or []:
             code = c.get("contract_code")
-            if not code or c.get("contract_status") != 1 or c.get("contract_type", "swap") != "swap":
+            if not code or c.get("contract_status") != 1 or c.get("business_type", "swap") != "swap":
                 continue
             try:
                 rules = SymbolRules(code, str(c["price_tick"]), "1", min_qty=1)

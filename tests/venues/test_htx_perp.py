@@ -282,3 +282,22 @@ def test_encoder_refuses_bad_orders_before_writing(bad, err):
     with pytest.raises(err):
         HtxSwapRest("ak", HmacSha256("sk")).place_order_request(buf, "BTC-USDT", kw.pop("direction"), **kw)
     assert buf.getvalue() == b""
+
+
+def test_events_and_unwired_operations_are_said_before_sending():
+    with pytest.raises(ConfigError):   # the order push channel is not wired: refused before anything opens
+        fastorder.connect("htx", "rest", market="perp", events=True, **KEYS)
+
+    async def main():
+        async with perp() as (sim, s):
+            for call in (s.balances(), s.cancel_all(), s.amend_order("BTCUSDT", order_id="1", price="1")):
+                with pytest.raises(NotSupported):
+                    await call
+            [a] = await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.002", price=REST_PX)])
+            assert sim.order(V, client_order_id=a.client_order_id)["qty"] == "2"
+            [c] = await s.cancel_orders("BTCUSDT", order_ids=[a.order_id])
+            assert c.status == CANCEL_REQUESTED
+            await s.set_position_mode(True)
+            await s.set_position_mode(False)
+            assert sim.apps[V].pos_mode[("main", "USDT")] == "single_side"
+    run(main())
