@@ -42,7 +42,7 @@ from fastorder.venues.base import (
     _Unknown,
     perf_ns,
 )
-from fastorder.venues.inputs import check_order
+from fastorder.venues.inputs import check_amend, check_order
 from fastorder.venues.operations import OrderOptions, order_options
 
 VENUE = "okx"
@@ -544,16 +544,12 @@ class OkxOps(Session):
         return await self._id_batches(reqs, "amend")
 
     async def _amend_req(self, a: dict[str, Any]) -> _Req:
-        from fastorder.venues.inputs import check_ids
         unknown = set(a) - {"symbol", "order_id", "client_order_id", "quantity", "price", "new_client_order_id"}
         if unknown or "symbol" not in a:
             raise InvalidOrder(f"an amend of amend_orders has arguments amend_order does not take "
                                f"({', '.join(sorted(unknown)) or 'no symbol'})", field="amends")
-        check_ids(a["symbol"], a.get("order_id"), a.get("client_order_id"))
-        if a.get("order_id") is None and a.get("client_order_id") is None:
-            raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        if a.get("quantity") is None and a.get("price") is None:
-            raise InvalidOrder("amend_order needs a new quantity or a new price", field="quantity")
+        check_amend(a["symbol"], a.get("order_id"), a.get("client_order_id"), a.get("quantity"), a.get("price"),
+                    a.get("new_client_order_id"))
         if a.get("new_client_order_id") is not None:
             raise self._not_supported("new client order id on amend (the order keeps its clOrdId)",
                                       "amend_order without new_client_order_id")

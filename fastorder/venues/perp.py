@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from fastorder.errors import InvalidField, InvalidNumber, InvalidOrder
-from fastorder.venues.inputs import NUMBER_TYPES, check_text
+from fastorder.venues.inputs import check_number, check_text
 
 if TYPE_CHECKING:
     from fastorder.types import Position
@@ -43,16 +43,18 @@ def position_side_name(value: Any) -> str:
 
 
 def exact(value: Any, field: str) -> Decimal:
-    """A number as given (Decimal, str, int, or float by its shortest repr) as a finite, positive Decimal."""
-    if value.__class__ not in NUMBER_TYPES or isinstance(value, bool):
-        raise InvalidNumber(f"{field} must be a Decimal, str, int or float, not {type(value).__name__}", field=field)
+    """A number as given (Decimal, str, int, or float by its shortest repr; or a subclass of one, read as its
+    base class) as a finite, positive Decimal."""
+    check_number(value, field)
     try:
         if isinstance(value, Decimal):
             d = value
         elif isinstance(value, float):
-            d = Decimal(repr(value))   # the float's shortest text, not its binary expansion
+            d = Decimal(float.__repr__(value))   # the shortest text, not the binary expansion (nor numpy's repr)
+        elif isinstance(value, int):
+            d = Decimal(int(value))
         else:
-            d = Decimal(str(value))   # a str or an int (checked above)
+            d = Decimal(str.__str__(value))   # a str (checked above)
     except InvalidOperation:
         raise InvalidNumber(f"{field} is not a number: {value!r}", field=field) from None
     if not d.is_finite() or d <= 0:

@@ -12,6 +12,7 @@ import fastorder
 from fastorder.venues.binance import BinanceSession
 from fastorder.venues.binance_futures import BinanceFuturesSession
 from fastorder.venues.htx import HtxSession
+from fastorder.venues.htx_swap import HtxSwapSession
 from fastorder.venues.okx import OkxSession
 
 
@@ -31,6 +32,11 @@ async def uses() -> None:
         assert_type(f, BinanceFuturesSession)
         assert_type(await f.positions(), list[fastorder.Position])
         await f.place_order("BTCUSDT", "sell", None, type="market", contracts="1", reduce_only=True)
+    async with fastorder.connect("htx", market="perp", key="k", secret="s", margin_mode="isolated") as hs:
+        assert_type(hs, HtxSwapSession)
+        assert_type(await hs.positions("BTC-USDT"), list[fastorder.Position])
+    fastorder.connect("htx", market="perp", key="k", secret="s", account_id=1)  # type: ignore[call-overload]
+    fastorder.connect("htx", "ws", market="perp", key="k", secret="s")  # type: ignore[call-overload]
     w = fastorder.connect("binance", "rest", key="k", secret="s", keep_warm=0.002, keep_warm_kernel=True)
     assert_type(w, BinanceSession)
     fastorder.connect("okx", key="k", secret="s", passphrase="p", keep_warm=True)
