@@ -352,3 +352,44 @@ def test_swap_encoder_twins_agree(case):
     assert core == py
     if case in SWAP_BAD:
         assert isinstance(core, tuple) and core[1] == b""   # refused before anything was written
+
+
+def test_order_push_channel_events():
+    """events=True: auth and orders_cross.* on /linear-swap-notification (gzip frames), each order change an
+    event in base units, the server's pings answered."""
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            sim.apps[V].notify_ping_interval = 0.05
+            async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), ws_url=sim.url(V, "events"),
+                                         events=True, timeout=2.0, **KEYS) as s:
+                got = []
+                s.on_event(got.append)
+                rest = await s.place_order("BTCUSDT", "sell", "0.010", "50500")
+                take = await s.place_order("BTCUSDT", "buy", None, "50600", contracts=4)
+                await s.cancel_order("BTCUSDT", order_id=rest.order_id)
+                for _ in range(100):
+                    if len(got) >= 3:
+                        break
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.15)
+                by = {(e.client_order_id, e.exec_type): e for e in got}
+                assert by[(rest.client_order_id, "NEW")].quantity == "0.010"
+                fill = by[(take.client_order_id, "TRADE")]
+                assert (fill.status, fill.last_fill_qty, fill.filled_qty) == (FILLED, "0.004", "0.004")
+                assert Decimal(fill.last_fill_price) > 0 and fill.trade_id
+                assert by[(rest.client_order_id, "CANCELED")].status == CANCELED
+                assert s.stream.malformed == 0
+                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1   # its pings are answered
+    run(main())
+
+
+def test_order_push_channel_refuses_a_bad_signature():
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            with pytest.raises(VenueError) as ei:
+                async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), key=creds.HTX_KEY,
+                                             secret="not-the-secret", ws_url=sim.url(V, "events"), events=True,
+                                             timeout=2.0, startup_timeout=2.0):
+                    pass
+            assert ei.value.venue == V
+    run(main())
