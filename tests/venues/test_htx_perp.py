@@ -390,3 +390,19 @@ def test_order_push_channel_refuses_a_bad_signature():
                     pass
             assert ei.value.venue == V
     run(main())
+
+
+def test_a_rate_limit_reply_blocks_locally():
+    from fastorder.errors import RateLimited
+
+    async def main():
+        async with perp() as (sim, s):
+            sim.faults.add(f"429:retry=2,count=1,venue={V}")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code != "local" and ei.value.retry_after == 2
+            n = len(sim.orders(V))
+            with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders(V)) == n
+    run(main())
