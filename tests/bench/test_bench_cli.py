@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -199,3 +200,10 @@ def test_ops_rows_requote_and_batch(tmp_path):
     assert req["n"] == 30 and req["target"] == 0.55 and 0 < req["a_us"]["p50"] <= req["a_us"]["p99"]
     assert req["ratio_p50"] == pytest.approx(req["a_us"]["p50"] / req["b_us"]["p50"])
     assert rows["okx-rest batch of 20"]["n"] == 3
+    assert req["simulator"] == "thread"
+    if (os.cpu_count() or 1) >= 2:   # then again with the simulator in its own process, on the last CPU
+        for name in ("okx-rest sim-proc requote", "okx-ws sim-proc batch of 20", "htx-rest sim-proc batch of 20"):
+            assert rows[name]["simulator"] == "process" and rows[name]["a_us"]["p50"] > 0, name
+        assert "in its own process on CPU" in res.stdout
+    res = bench("--ops", "--no-pin", "--rows", "htx", "--orders", "10", "--warmup", "2")
+    assert res.returncode == 0 and "sim-proc" not in res.stdout, res.stderr[-3000:]
