@@ -698,8 +698,10 @@ class Bench:
                  "p50_us": summary(r)["p50"],
                  "client_p50_us": percentile(sorted(r.client_us), 50) if r.client_us else None,
                  "back_to_back": b.name if b else None,
-                 "p50_minus_sim_us": summary(r)["p50"] - r.sim_us_p50 if r.sim_us_p50 is not None else None}
+                 "p50_minus_sim_us": summary(r)["p50"] - r.sim_us_p50 if r.sim_us_p50 is not None else None,
+                "sim_p50_us": r.sim_us_p50, "b2b_sim_p50_us": None}
             if b is not None:
+                x["b2b_sim_p50_us"] = b.sim_us_p50   # with sim_p50_us: whether the simulator's side stayed warm
                 x["b2b_p50_us"] = summary(b)["p50"]
                 x["p50_ratio"] = x["p50_us"] / x["b2b_p50_us"]
                 bc = percentile(sorted(b.client_us), 50) if b.client_us else None

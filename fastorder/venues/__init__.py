@@ -233,9 +233,10 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     fastorder.venues.warm.DEFAULT_INTERVAL = 2 ms: while no order has been sent for that long, run the last
     order's path every interval without sending anything — encode and sign, framing, the parse and
     decode of a recorded reply — so an order after a quiet spell finds it in cache; costs CPU, see
-    docs/tuning.md), keep_warm_kernel= (True: each of those passes also writes and reads a few bytes over a
-    private loopback TCP connection of the process, keeping the kernel's TCP send path warm; nothing goes to
-    the venue), events= (True: open the
+    docs/tuning.md), keep_warm_kernel= (True: each of those passes also sends through the kernel over a
+    private loopback connection of the process — a REST session's real send path on a scratch HTTP
+    connection, a WebSocket session's a small write and read — keeping the kernel's TCP send path warm;
+    nothing goes to the venue), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
     session.events()` give every OrderEvent as the venue reports it, see fastorder.events), env= ("live",
     "testnet" or "demo": the venue's test environments' hosts, where it has them; docs/venues/),

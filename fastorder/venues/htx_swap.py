@@ -51,7 +51,7 @@ from fastorder.types import (
 )
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
 from fastorder.venues.operations import OrderOptions
-from fastorder.venues.perp import PerpOps, perp_key, position_side_name, quantity_to_contracts
+from fastorder.venues.perp import PerpOps, exact, perp_key, position_side_name, quantity_to_contracts
 
 VENUE = "htx_swap"
 REST_URL = "https://api.hbdm.com"
@@ -76,6 +76,8 @@ _FILTERS = frozenset((1038, 1039, 1040, 1041, 1069, 1072))   # precision, price 
 _UNKNOWN = frozenset((1000, 1001, 1002, 1003, 1004, 1046, 1108))   # system errors: the outcome is not known
 _DIRECTION = {"BUY": "buy", "SELL": "sell"}
 _TIF_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
+_CACHED = (str, int, Decimal)   # size types remembered by _volume (exact classes: a float goes by its repr)
+_ONE = Decimal(1)
 
 
 def error_for(code: Any, msg: str, clid: str | None, action: str) -> BaseException:
@@ -179,6 +181,7 @@ class HtxSwapSession(PerpOps, Session):
         #: base units per contract, per contract code (swap_contract_info's contract_size)
         self.contract_sizes: dict[str, Decimal] = {}
         self._leverage: dict[str, int] = {}   # per contract code, once set or read from a position
+        self._sizes: dict[tuple[Any, bool, str], tuple[Any, str]] = {}   # _volume's results
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
@@ -275,10 +278,26 @@ class HtxSwapSession(PerpOps, Session):
                 raise InvalidOrder("reduce_only applies in one-way mode only: in hedge mode the position side and "
                                    "the offset say which position the order closes", field="reduce_only")
 
-    def _volume(self, info: SymbolInfo, quantity: Any, opts: OrderOptions | None) -> Any:
-        if opts is not None and opts.contracts is not None:
-            return opts.contracts
-        return quantity_to_contracts(quantity, self.contract_sizes.get(info.name, Decimal(1)))
+    def _volume(self, info: SymbolInfo, quantity: Any, opts: OrderOptions | None) -> tuple[Any, str]:
+        """(volume in contracts, the order's size in base units as text), exact. Remembered per (size, contract)
+        for str / int / Decimal sizes: a strategy sends the same few sizes again and again."""
+        contracts = opts.contracts if opts is not None else None
+        key = (quantity if contracts is None else contracts, contracts is None, info.name)
+        hit = self._sizes.get(key) if key[0].__class__ in _CACHED else None
+        if hit is not None:
+            return hit
+        size = self.contract_sizes.get(info.name, _ONE)
+        if contracts is not None:
+            vol = contracts
+            text = format(exact(contracts, "contracts") * size, "f")
+        else:
+            vol = quantity_to_contracts(quantity, size)
+            text = format(vol * size, "f")
+        if key[0].__class__ in _CACHED:
+            if len(self._sizes) >= 1024:
+                self._sizes.clear()
+            self._sizes[key] = (vol, text)
+        return vol, text
 
     async def place_order(self, symbol: str, side: str, quantity: Any, price: Any = None, *,
                           client_order_id: str | None = None, **kw: Any) -> Ack:
@@ -288,7 +307,7 @@ class HtxSwapSession(PerpOps, Session):
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
                      opts=None) -> Ack:
-        volume = self._volume(info, quantity, opts)
+        volume, size_text = self._volume(info, quantity, opts)
         offset = None
         reduce_only = False
         if opts is not None:
@@ -315,10 +334,9 @@ class HtxSwapSession(PerpOps, Session):
         data = d.get("data")
         if not isinstance(data, dict) or ("order_id_str" not in data and "order_id" not in data):
             raise _Unknown(VenueError(VENUE, "unexpected", "order reply without an order id"))
-        size = self.contract_sizes.get(info.name, Decimal(1))
         return Ack(VENUE, info.name, clid, str(data.get("order_id_str") or data["order_id"]), ACCEPTED, side,
-                   "" if price is None or type == "market" else str(price),
-                   format(Decimal(str(volume)) * size, "f"), "", "", d.get("ts"), False, lat, d)
+                   "" if price is None or type == "market" else str(price), size_text, "", "", d.get("ts"), False,
+                   lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         """swap_(cross_)cancel: data.successes lists the ids whose cancel was taken (CANCEL_REQUESTED), data.errors
