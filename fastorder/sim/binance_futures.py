@@ -15,7 +15,6 @@ large enough never to bind: margin is checked here instead.
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 import orjson
@@ -29,7 +28,6 @@ from .binance import (
     _cid_ok,
     _dec_ok,
     _is_int20,
-    _wsval,
     mandatory,
     not_required,
 )
@@ -128,38 +126,7 @@ class BinanceFutures(Binance):
         holds the per-minute count here)."""
         return BinanceLimits(weight_per_minute=2400, orders_per_10s=300, orders_per_day=1200, enabled=enabled)
 
-    def _count_order(self, account: str, now: int) -> tuple[int, int]:
-        n10, n1m = self.order_counts(account, now)
-        lim = self.limits
-        if lim.enabled and n10 >= lim.orders_per_10s:
-            raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_10s} orders per "
-                               "10 SECOND.", 429, max(1, math.ceil((10000 - now % 10000) / 1000)))
-        if lim.enabled and n1m >= lim.orders_per_day:
-            raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_day} orders per "
-                               "1 MINUTE.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
-        st = self.acct.setdefault(account, _Counts())
-        st.win10, st.n10 = now // 10000, n10 + 1
-        st.day, st.nday = now // 60000, n1m + 1   # (the spot field names; here the window is one minute)
-        return st.n10, st.nday
-
-    def order_counts(self, account: str, now: int = 0) -> tuple[int, int]:
-        st = self.acct.get(account)
-        if st is None:
-            return 0, 0
-        now = now or now_ms()
-        return (st.n10 if st.win10 == now // 10000 else 0), (st.nday if st.day == now // 60000 else 0)
-
-    def rate_limits(self, ip: str, account: str | None, orders: bool) -> list:
-        lim = self.limits
-        out = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                "limit": lim.weight_per_minute, "count": self.used_weight(ip)}]
-        if orders and account is not None:
-            n10, n1m = self.order_counts(account)
-            out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                        "limit": lim.orders_per_10s, "count": n10})
-            out.append({"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
-                        "limit": lim.orders_per_day, "count": n1m})
-        return out
+    long_window_ms, long_window_name = 60000, "MINUTE"
 
     def handle_http(self, req):
         status, hdr, body = super().handle_http(req)
@@ -207,33 +174,12 @@ class BinanceFutures(Binance):
         return 200, orjson.dumps(self.exchange_info(now)), False   # the futures endpoint takes no symbol filter
 
     # ================================================================ REST handlers
-    def _rest_new_order(self, p, key, now):
-        _check_known(p, ORDER_PARAMS)
-        return 200, orjson.dumps(self.new_order(p, key.account, now)), True
-
-    def _rest_test_order(self, p, key, now):
-        _check_known(p, ORDER_PARAMS)
-        self.validate_order(p)
-        return 200, b"{}", False
+    rest_new_params = rest_test_params = ORDER_PARAMS
+    rest_cancel_params = rest_query_params = REF_PARAMS
 
     def _rest_modify(self, p, key, now):
         _check_known(p, MODIFY_PARAMS)
         return 200, orjson.dumps(self.modify_order(p, key.account, now)), True
-
-    def _rest_cancel(self, p, key, now):
-        _check_known(p, REF_PARAMS)
-        return 200, orjson.dumps(self.cancel_order(p, key.account, now)), False
-
-    def _rest_query(self, p, key, now):
-        _check_known(p, REF_PARAMS)
-        return 200, orjson.dumps(self.query_order(p, key.account)), False
-
-    def _rest_open_orders(self, p, key, now):
-        _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
-        sym = p.get("symbol")
-        if sym is not None and sym not in self.ex.specs:
-            raise BinanceError(-1121, "Invalid symbol.")
-        return 200, orjson.dumps([self.order_view(o) for o in self.ex.open_orders(key.account, sym)]), False
 
     def _rest_cancel_all(self, p, key, now):
         """Cancel All Open Orders: `symbol` mandatory; the reply says only that it is done."""
@@ -309,14 +255,6 @@ class BinanceFutures(Binance):
     def _rest_get_dual(self, p, key, now):
         _check_known(p, frozenset(("recvWindow", "timestamp", "signature")))
         return 200, orjson.dumps({"dualSidePosition": self.dual.get(key.account, False)}), False
-
-    def _symbol(self, p: dict) -> str:
-        sym = p.get("symbol")
-        if not sym:
-            raise mandatory("symbol")
-        if sym not in self.ex.specs:
-            raise BinanceError(-1121, "Invalid symbol.")
-        return sym
 
     # ================================================================ positions and margin
     def _pos(self, account: str, symbol: str, side: str) -> list[Decimal]:
@@ -417,18 +355,8 @@ class BinanceFutures(Binance):
     def validate_order(self, p: dict) -> dict:
         if "" in p.values():
             p = {k: v for k, v in p.items() if v != ""}
-        symbol = self._symbol(p)
+        symbol, side, typ = self._symbol_side_type(p, ORDER_TYPES)
         spec = self.ex.specs[symbol]
-        side = p.get("side")
-        if not side:
-            raise mandatory("side")
-        if side not in ("BUY", "SELL"):
-            raise BinanceError(-1117, "Invalid side.")
-        typ = p.get("type")
-        if not typ:
-            raise mandatory("type")
-        if typ not in ORDER_TYPES:
-            raise BinanceError(-1116, "Invalid orderType.")
         pside = p.get("positionSide", "BOTH")
         if pside not in ("BOTH", "LONG", "SHORT"):
             raise BinanceError(-4060, "Invalid position side.")
@@ -608,13 +536,6 @@ class BinanceFutures(Binance):
         return BinanceFuturesWsSession(self, req)
 
 
-class _Counts:
-    __slots__ = ("win10", "n10", "day", "nday")
-
-    def __init__(self) -> None:
-        self.win10 = self.n10 = self.day = self.nday = 0
-
-
 _WS_WEIGHT = {"order.place": 0, "order.modify": 0, "order.cancel": 1, "order.status": 1, "session.logon": 2, "session.status": 2,
               "session.logout": 2, "v2/account.position": 5, "account.position": 5}
 
@@ -626,18 +547,10 @@ class BinanceFuturesWsSession(BinanceWsSession):
     """One ``/ws-fapi/v1`` connection: the spot session's framing, logon and signing; the futures methods."""
 
     def handle(self, payload: bytes) -> bytes | None:
-        try:
-            msg = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid JSON: malformed request."}, rl=False)
-        if not isinstance(msg, dict):
-            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid JSON: expected an object."}, rl=False)
-        rid = msg.get("id")
-        method, params = msg.get("method"), msg.get("params", {})
-        if not isinstance(method, str) or not isinstance(params, dict) or isinstance(rid, (bool, float, list, dict)):
-            return self._reply(rid if isinstance(rid, (int, str)) else None, 400,
-                               error={"code": -1000, "msg": "Invalid request: 'id', 'method' and 'params'."}, rl=False)
-        params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
+        parsed = self.parse_request(payload)
+        if type(parsed) is bytes:
+            return parsed
+        rid, method, params = parsed
         now = now_ms()
         account = self.key.account if self.key else None
         try:
@@ -672,10 +585,7 @@ class BinanceFuturesWsSession(BinanceWsSession):
                 else:   # (v2/)account.position
                     result = self.v.position_view(account, params.get("symbol"), now)
         except BinanceError as e:
-            err = {"code": e.code, "msg": e.msg}
-            if e.status in (418, 429):
-                err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
-            return self._reply(rid, e.status, error=err, account=account, orders=method in _ORDER_METHODS)
+            return self.error_reply(rid, e, now, account, method in _ORDER_METHODS)
         return self._reply(rid, 200, result=result, account=account, orders=method in _ORDER_METHODS)
 
     def _status(self, now: int) -> dict:

@@ -160,12 +160,24 @@ class Swaps:
         for (a, inst, _ps), p in self.pos.items():
             if a == account and p[0]:
                 used += abs(p[0]) * self.ct_val[inst] * p[1] / self.leverage(a, inst, p[2])
-        for o in self.v.ex.open_orders(account):
+        for o in self._resting(account):
             e = o.extra
-            if o.symbol in self.ct_val and not e.get("closing"):
+            if not e.get("closing"):
                 used += (o.remaining * self.ct_val[o.symbol] * (o.price or _ZERO)
                          / self.leverage(account, o.symbol, e["tdMode"]))
         return used
+
+    def _resting(self, account: str):
+        """The account's orders resting on the swap books (from the books: the engine's order list holds every
+        order it remembers, final ones too)."""
+        books = self.v.ex.books
+        for inst in self.ct_val:
+            book = books[inst]
+            for levels in (book.bids, book.asks):
+                for queue in levels.values():
+                    for o in queue:
+                        if o.account == account:
+                            yield o
 
     def fills(self, o: Any, now: int) -> None:
         """Move the positions by the fills an order made since last time, and by those of the resting user swap
