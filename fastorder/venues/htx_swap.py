@@ -211,17 +211,6 @@ class HtxSwapSession(PerpOps, Session):
             self.symbols[perp_key(code)] = SymbolInfo(code, base, quote, rules)
             self.contract_sizes[code] = size
 
-    def symbol(self, symbol: str) -> SymbolInfo:
-        info = self._symbol_cache.get(symbol)
-        if info is not None:
-            return info
-        try:
-            info = self.symbols[perp_key(symbol)]
-        except (KeyError, AttributeError):
-            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol") from None
-        self._symbol_cache[symbol] = info
-        return info
-
     # -- replies ----------------------------------------------------------------------------------------------
     def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
         """A reply's parsed body, or the typed error (errors come with HTTP 200 and status "error")."""
