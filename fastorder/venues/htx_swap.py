@@ -441,6 +441,15 @@ class HtxSwapSession(PerpOps, Session):
         self._leverage[info.name] = lev
         return lev
 
+    # the venue has both (swap_(cross_)cancelall, swap_(cross_)account_info); this library does not send them yet
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        raise self._not_supported("cancel-all in this library (HTX's swap_cross_cancelall / swap_cancelall is not "
+                                  "wired)", "open_orders() then cancel_orders()")
+
+    async def _balances(self) -> dict[str, Any]:
+        raise self._not_supported("balance listing in this library (HTX's swap_cross_account_info / "
+                                  "swap_account_info is not wired)", "positions()")
+
     async def _set_margin_mode(self, info: SymbolInfo, mode: str) -> None:
         raise self._not_supported("a margin-mode switch (HTX keeps cross and isolated as separate accounts, each with "
                                   "its own endpoints)", "connect(..., market='perp', margin_mode='cross' or "
