@@ -14,7 +14,8 @@ position (less the volume its open close orders hold) 1048. Fills move positions
 entry; realised PnL to the wallet). Funding, fees, mark price and liquidation are not simulated. The matching
 engine is the spot one (fastorder/sim/book.pyx), run in contracts.
 
-Besides the v1 endpoints, ``POST /v5/trade/order`` and ``POST /v5/trade/cancel_order`` (HTX's newer USDT-M order
+The order push channel ``/linear-swap-notification`` (HtxSwapNotifySession, below) pushes every order change
+of a subscribed margin mode. Besides the v1 endpoints, ``POST /v5/trade/order`` and ``POST /v5/trade/cancel_order`` (HTX's newer USDT-M order
 API, which ccxt uses for linear swaps) are served over the same books and positions.
 """
 
@@ -81,8 +82,10 @@ class HtxSwap(Htx):
         self.positions: dict[tuple[str, str, str, str], list[Decimal]] = {}
         self.lever: dict[tuple[str, str, str], int] = {}
         self.pos_mode: dict[tuple[str, str], str] = {}   # (account, margin account) -> single_side | dual_side
-        self.ws_paths = {}
         self.stream.subs = {}   # no spot order stream on this host
+        self.notify_sessions: set = set()
+        self.notify_ping_interval = 5.0
+        self.ws_paths = {"/linear-swap-notification": lambda req: HtxSwapNotifySession(self, req)}
         self._cid_index: dict[tuple[str, int], object] = {}
         cross = {"order": self._order, "cancel": self._cancel, "order_info": self._order_info,
                  "openorders": self._open, "position_info": self._positions,
@@ -329,7 +332,33 @@ class HtxSwap(Htx):
             if px is not None and not m.is_mm and m is not o:
                 self._fill(m, q, px)
                 m.extra.setdefault("applied", []).append((px, q, tid))
+        makers = [m for m, px, _q, _t, _e in self.ex.touched if px is not None and not m.is_mm and m is not o]
         self.ex.touched.clear()
+        if self.notify_sessions:
+            new = o.fills[len(o.extra.get("pushed", [])):]
+            self.push(o, new, "taker")
+            for m in dict.fromkeys(makers):
+                self.push(m, m.fills[len(m.extra.get("pushed", [])):], "maker")
+
+    def push(self, o, trades, role: str = "") -> None:
+        """One `notify` of the order's state, with the trades of this update, to every session subscribed."""
+        if not self.notify_sessions:
+            return
+        o.extra["pushed"] = list(o.fills)
+        size = self.sizes[o.symbol]
+        base = None
+        for s in list(self.notify_sessions):
+            topic = s.account == o.account and s.wants(o)
+            if not topic:
+                continue
+            if base is None:
+                base = self.order_view(o)
+                base["trade"] = [{"trade_id": int(tid), "id": f"{tid}-{o.oid}-1", "trade_volume": int(q),
+                                  "trade_price": float(px), "trade_fee": 0, "fee_asset": "USDT", "price": "",
+                                  "trade_turnover": float(q * size * px), "created_at": o.utime,
+                                  "role": role, "profit": 0, "real_profit": 0}
+                                 for px, q, tid in trades]
+            s.send(dict({"op": "notify", "topic": topic, "ts": self.now(), "uid": "1"}, **base))
 
     def _fill(self, o, q: Decimal, px: Decimal) -> None:
         e = o.extra
@@ -382,6 +411,7 @@ class HtxSwap(Htx):
             return {"errors": [{"order_id": ident, "err_code": 1071,
                                 "err_msg": "Repeated cancellation. Your order has been canceled."}], "successes": ""}
         self.ex.cancel(o, now)
+        self.push(o, [])
         return {"errors": [], "successes": ident}
 
     def order_view(self, o) -> dict:
@@ -516,6 +546,7 @@ class HtxSwap(Htx):
             raise SwapError(1063 if o.status == "FILLED" else 1071, "The order has been executed."
                             if o.status == "FILLED" else "Repeated cancellation. Your order has been canceled.")
         self.ex.cancel(o, now)
+        self.push(o, [])
         return {"order_id": str(o.oid), "client_order_id": str(o.extra["clid"] or o.oid)}
 
     # ================================================================ faults
@@ -527,3 +558,129 @@ class HtxSwap(Htx):
         return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
             {"status": "error", "err_code": 1032, "err_msg": "The number of access exceeded the limit.",
              "ts": self.now()})
+
+
+# ==================================================================== the order push channel
+class HtxSwapNotifySession:
+    """One `/linear-swap-notification` connection: every frame the server sends is gzip-compressed JSON in a
+    binary frame (the SDK gunzips each); the client's frames are plain JSON text. `op: auth` (Signature V2 over
+    `GET\\n{host}\\n/linear-swap-notification\\n{sorted AccessKeyId, SignatureMethod, SignatureVersion,
+    Timestamp}`) -> `{"op":"auth","type":"api","err-code":0,"ts":…,"data":{"user-id":…}}`; `op: sub` of
+    `orders_cross.{code|*}` / `orders.{code|*}` -> `{"op":"sub","cid":…,"topic":…,"ts":…,"err-code":0}`; every
+    order change of the account's orders in that margin mode is pushed as `{"op":"notify","topic":…,…}` (the
+    order-info fields and `trade`, the trades of this update). The server's `{"op":"ping","ts":…}` is answered
+    `{"op":"pong","ts":…}`."""
+
+    ping_interval = 0   # the venue's pings are application frames, not WebSocket pings
+
+    def __init__(self, venue: HtxSwap, req) -> None:
+        self.v = venue
+        self.host = (req.header(b"host") or "").lower()
+        self.account: str | None = None
+        self.topics: set[tuple[str, str]] = set()   # (mode, code or "*")
+        self.conn = None
+        self._ping = None
+        self.pongs = 0
+
+    def on_open(self, conn) -> None:
+        self.conn = conn
+        self.v.notify_sessions.add(self)
+        self._ping = conn.loop.call_later(self.v.notify_ping_interval, self._send_ping)
+
+    def on_close(self, conn) -> None:
+        self.v.notify_sessions.discard(self)
+        if self._ping is not None:
+            self._ping.cancel()
+
+    def _send_ping(self) -> None:
+        if self.conn is None or self.conn.closed:
+            return
+        self.send({"op": "ping", "ts": str(self.v.now())})
+        self._ping = self.conn.loop.call_later(self.v.notify_ping_interval, self._send_ping)
+
+    def send(self, msg: dict) -> None:
+        import gzip
+        if self.conn is not None and not self.conn.closed:
+            self.conn.send_frame(0x2, gzip.compress(orjson.dumps(msg), compresslevel=1))
+
+    def control(self, payload: bytes):
+        return None
+
+    def fault_reply(self, kind: str, payload: bytes, retry: int):
+        return None
+
+    def handle(self, payload: bytes):
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            msg = None
+        if not isinstance(msg, dict):
+            self.send({"op": "error", "ts": self.v.now(), "err-code": 2040, "err-msg": "Missing required parameter."})
+            return None
+        op = msg.get("op")
+        if op == "pong":
+            self.pongs += 1
+        elif op == "auth":
+            self._auth(msg)
+        elif op in ("sub", "unsub"):
+            self._sub(op, msg)
+        else:
+            self.send({"op": str(op), "ts": self.v.now(), "err-code": 2040, "err-msg": "Missing required parameter."})
+        return None
+
+    def _auth(self, m: dict) -> None:
+        import base64
+        import hmac as _hmac
+        from urllib.parse import quote
+        now = self.v.now()
+        fail = {"op": "auth", "type": "api", "ts": now, "err-code": 2003, "err-msg": "auth fail."}
+        ak, ts, sig = m.get("AccessKeyId"), m.get("Timestamp"), m.get("Signature")
+        if m.get("type") != "api" or m.get("SignatureVersion") != "2" or not all(
+                isinstance(x, str) and x for x in (ak, ts, sig)) or ak not in self.v._mac \
+                or m.get("SignatureMethod") != "HmacSHA256":
+            self.send(fail)
+            return
+        try:
+            from .htx import _ts_epoch
+            t = _ts_epoch(ts)
+        except (ValueError, IndexError):
+            self.send(fail)
+            return
+        if abs(now / 1000 - t) > 300:
+            self.send(fail)
+            return
+        params = {"AccessKeyId": ak, "SignatureMethod": "HmacSHA256", "SignatureVersion": "2", "Timestamp": ts}
+        canon = "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))
+        hosts = [self.host] + ([self.host.rsplit(":", 1)[0]] if ":" in self.host else []) + list(self.v.sign_hosts)
+        for h in hosts:
+            text = f"GET\n{h}\n/linear-swap-notification\n{canon}".encode()
+            if _hmac.compare_digest(base64.b64encode(self.v._mac[ak].digest(text)).decode(), sig):
+                self.account = self.v.keys[ak].account
+                self.send({"op": "auth", "type": "api", "ts": now, "err-code": 0,
+                           "data": {"user-id": str(self.v.keys[ak].account_id)}})
+                return
+        self.send(fail)
+
+    def _sub(self, op: str, m: dict) -> None:
+        topic = m.get("topic")
+        now = self.v.now()
+        reply = {"op": op, "cid": m.get("cid"), "topic": topic, "ts": now}
+        if self.account is None:
+            self.send(dict(reply, **{"err-code": 2011, "err-msg": "Not authenticated."}))
+            return
+        kind, _, code = str(topic).partition(".")
+        mode = {"orders_cross": "cross", "orders": "isolated"}.get(kind)
+        code = code.upper()
+        if mode is None or not (code == "*" or code in self.v.ex.specs):
+            self.send(dict(reply, **{"err-code": 2011, "err-msg": "Invalid topic."}))
+            return
+        (self.topics.add if op == "sub" else self.topics.discard)((mode, code))
+        self.send(dict(reply, **{"err-code": 0}))
+
+    def wants(self, o) -> str | None:
+        mode = o.extra.get("mode")
+        for m, c in ((mode, o.symbol), (mode, "*")):
+            if (m, c) in self.topics:
+                prefix = "orders_cross." if m == "cross" else "orders."
+                return prefix + (o.symbol.lower() if c != "*" else o.symbol.lower())
+        return None

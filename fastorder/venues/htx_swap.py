@@ -151,6 +151,7 @@ class HtxSwapSession(PerpOps, Session):
     market = "perp"
     ws_capable = False
     default_rest_url = REST_URL
+    default_events_url = "wss://api.hbdm.com/linear-swap-notification"   # the order push channel
     warm_path = "/api/v1/timestamp"
     envs = ("live",)
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
@@ -165,14 +166,19 @@ class HtxSwapSession(PerpOps, Session):
         if isinstance(lever_rate, bool) or not isinstance(lever_rate, int) or not 1 <= lever_rate <= 200:
             raise ConfigError(f"lever_rate must be an int from 1 to 200, not {lever_rate!r}", field="lever_rate")
         super().__init__(**kw)
+        if self.rest.host == "api.hbdm.vn":   # the AWS host: its order pushes from the same host
+            self.default_events_url = "wss://api.hbdm.vn/linear-swap-notification"
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             signer: Any = Ed25519Signer(private_key)
+            self.signer_kind = "ed25519"
         elif secret is not None:
             signer = HmacSha256(secret)
+            self.signer_kind = "hmac"
         else:
             raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
         self._key = _Hidden(key)
+        self._signer = signer
         self.margin_mode = margin_mode
         self.lever_rate = lever_rate
         self._enc = HtxSwapRest(key, signer, host=self.rest.host_header, user_agent=USER_AGENT,
@@ -464,6 +470,10 @@ class HtxSwapSession(PerpOps, Session):
 
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
         return {}
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_swap_events import HtxSwapStreamPart
+        return HtxSwapStreamPart(self)
 
 
 __all__ = ["AWS_REST_URL", "REST_URL", "HtxSwapSession", "SwapClientIds", "error_for"]

@@ -284,10 +284,7 @@ def test_encoder_refuses_bad_orders_before_writing(bad, err):
     assert buf.getvalue() == b""
 
 
-def test_events_and_unwired_operations_are_said_before_sending():
-    with pytest.raises(ConfigError):   # the order push channel is not wired: refused before anything opens
-        fastorder.connect("htx", "rest", market="perp", events=True, **KEYS)
-
+def test_unwired_operations_are_said_before_sending():
     async def main():
         async with perp() as (sim, s):
             for call in (s.balances(), s.cancel_all(), s.amend_order("BTCUSDT", order_id="1", price="1")):
@@ -352,3 +349,60 @@ def test_swap_encoder_twins_agree(case):
     assert core == py
     if case in SWAP_BAD:
         assert isinstance(core, tuple) and core[1] == b""   # refused before anything was written
+
+
+def test_order_push_channel_events():
+    """events=True: auth and orders_cross.* on /linear-swap-notification (gzip frames), each order change an
+    event in base units, the server's pings answered."""
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            sim.apps[V].notify_ping_interval = 0.05
+            async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), ws_url=sim.url(V, "events"),
+                                         events=True, timeout=2.0, **KEYS) as s:
+                got = []
+                s.on_event(got.append)
+                rest = await s.place_order("BTCUSDT", "sell", "0.010", "50500")
+                take = await s.place_order("BTCUSDT", "buy", None, "50600", contracts=4)
+                await s.cancel_order("BTCUSDT", order_id=rest.order_id)
+                for _ in range(100):
+                    if len(got) >= 3:
+                        break
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.15)
+                by = {(e.client_order_id, e.exec_type): e for e in got}
+                assert by[(rest.client_order_id, "NEW")].quantity == "0.010"
+                fill = by[(take.client_order_id, "TRADE")]
+                assert (fill.status, fill.last_fill_qty, fill.filled_qty) == (FILLED, "0.004", "0.004")
+                assert Decimal(fill.last_fill_price) > 0 and fill.trade_id
+                assert by[(rest.client_order_id, "CANCELED")].status == CANCELED
+                assert s.stream.malformed == 0
+                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1   # its pings are answered
+    run(main())
+
+
+def test_order_push_channel_refuses_a_bad_signature():
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            with pytest.raises(VenueError) as ei:
+                async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), key=creds.HTX_KEY,
+                                             secret="not-the-secret", ws_url=sim.url(V, "events"), events=True,
+                                             timeout=2.0, startup_timeout=2.0):
+                    pass
+            assert ei.value.venue == V
+    run(main())
+
+
+def test_a_rate_limit_reply_blocks_locally():
+    from fastorder.errors import RateLimited
+
+    async def main():
+        async with perp() as (sim, s):
+            sim.faults.add(f"429:retry=2,count=1,venue={V}")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code != "local" and ei.value.retry_after == 2
+            n = len(sim.orders(V))
+            with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders(V)) == n
+    run(main())
