@@ -13,7 +13,7 @@ import pytest
 
 import fastorder
 from fastorder._py import events as twin
-from fastorder.errors import MalformedEvent
+from fastorder.errors import MalformedEvent, WSError
 from fastorder.events import AccountUpdate, OrderEvent, StreamGap, decode_binance_futures
 from fastorder.sim import BinanceLimits, Simulator
 from fastorder.types import CANCELED, EXPIRED, FILLED, NEW
@@ -158,7 +158,7 @@ def test_unknown_listen_key_is_refused_and_close_deletes_the_key():
         async with Simulator(venues=(V,), binance_limits=BinanceLimits(enabled=False), seed=1) as sim:
             from fastorder.transport.client import open_ws
             base = sim.url(V, "ws").rsplit("/ws-fapi", 1)[0]
-            with pytest.raises(Exception):
+            with pytest.raises(WSError, match="404"):
                 await open_ws(base + "/private/ws/nosuchkey", tls=None, allow_plaintext=True,
                               on_message=lambda p, b: None, on_lost=lambda c, e: None, read_timeout=1.0,
                               connect_timeout=1.0)
