@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 import orjson
 
+from .binance_futures import BinanceFutures
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .htx import Htx, HtxError
 
@@ -165,13 +166,7 @@ class HtxSwap(Htx):
     def _pos(self, account: str, mode: str, code: str, side: str) -> list[Decimal]:
         return self.positions.setdefault((account, mode, code, side), [_ZERO, _ZERO])
 
-    def _resting(self, account: str):
-        for book in self.ex.books.values():
-            for levels in (book.bids, book.asks):
-                for queue in levels.values():
-                    for o in queue:
-                        if o.account == account:
-                            yield o
+    _resting = BinanceFutures._resting   # the account's orders resting on the books (the same walk)
 
     def _used_margin(self, account: str, mode: str, code: str) -> Decimal:
         """Initial margin of the margin account's positions (at entry) and of its resting orders that add."""

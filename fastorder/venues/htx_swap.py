@@ -211,17 +211,6 @@ class HtxSwapSession(PerpOps, Session):
             self.symbols[perp_key(code)] = SymbolInfo(code, base, quote, rules)
             self.contract_sizes[code] = size
 
-    def symbol(self, symbol: str) -> SymbolInfo:
-        info = self._symbol_cache.get(symbol)
-        if info is not None:
-            return info
-        try:
-            info = self.symbols[perp_key(symbol)]
-        except (KeyError, AttributeError):
-            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol") from None
-        self._symbol_cache[symbol] = info
-        return info
-
     # -- replies ----------------------------------------------------------------------------------------------
     def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
         """A reply's parsed body, or the typed error (errors come with HTTP 200 and status "error")."""
@@ -451,6 +440,15 @@ class HtxSwapSession(PerpOps, Session):
             raise VenueError(VENUE, "unexpected", "switch lever rate reply without lever_rate")
         self._leverage[info.name] = lev
         return lev
+
+    # the venue has both (swap_(cross_)cancelall, swap_(cross_)account_info); this library does not send them yet
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        raise self._not_supported("cancel-all in this library (HTX's swap_cross_cancelall / swap_cancelall is not "
+                                  "wired)", "open_orders() then cancel_orders()")
+
+    async def _balances(self) -> dict[str, Any]:
+        raise self._not_supported("balance listing in this library (HTX's swap_cross_account_info / "
+                                  "swap_account_info is not wired)", "positions()")
 
     async def _set_margin_mode(self, info: SymbolInfo, mode: str) -> None:
         raise self._not_supported("a margin-mode switch (HTX keeps cross and isolated as separate accounts, each with "

@@ -12,13 +12,12 @@ contract_size); an update without trades becomes one event of its state.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import time
 import zlib
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 
@@ -26,6 +25,7 @@ from fastorder._core.events import OrderEvent
 from fastorder._core.htx import htx_timestamp
 from fastorder.errors import ConfigError, MalformedEvent, VenueError
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED, CANCELED, FILLED, NEW, PARTIALLY_FILLED, REJECTED
+from fastorder.venues.htx_events import HtxStreamBase
 
 VENUE = "htx_swap"
 PATH = "/linear-swap-notification"
@@ -43,22 +43,13 @@ def _gunzip(payload: bytes) -> bytes:
         return payload   # a text frame (not compressed): read as it is
 
 
-class HtxSwapStreamPart:
-    id_pattern = b'"cid":'   # the replies are compressed: everything comes through control()
-
+class HtxSwapStreamPart(HtxStreamBase):
     def __init__(self, session: Any) -> None:
         if session.signer_kind != "hmac":
             raise ConfigError("the HTX swap order push channel signs with HMAC keys only here (secret=)",
                               field="events")
-        self.s = session
-        self.url = session._ws_url or session.default_events_url
-        u = urlsplit(self.url)
-        self.tls: Any = (session._ssl or True) if u.scheme == "wss" else None
-        default = 443 if u.scheme == "wss" else 80
-        host = (u.hostname or "").lower()
-        self.host = host if (u.port or default) == default else f"{host}:{u.port}"
+        super().__init__(session)
         self.topic = ("orders_cross." if session.margin_mode == "cross" else "orders.") + "*"
-        self._waiting: tuple[str, asyncio.Future] | None = None
 
     def auth_frame(self, now_s: int) -> bytes:
         s = self.s
@@ -68,17 +59,10 @@ class HtxSwapStreamPart:
                 + "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))).encode()
         return orjson.dumps({"op": "auth", "type": "api", **params, "Signature": s._signer.b64digest(text)})
 
-    async def _await(self, conn: Any, frame: bytes, op: str) -> dict:
-        fut = asyncio.get_running_loop().create_future()
-        self._waiting = (op, fut)
-        try:
-            conn.send(frame)
-            msg = await asyncio.wait_for(fut, self.s.timeout)
-        finally:
-            self._waiting = None
+    def _reply_error(self, msg: dict) -> VenueError | None:
         if msg.get("err-code") != 0:
-            raise VenueError(VENUE, msg.get("err-code"), str(msg.get("err-msg", "")))
-        return msg
+            return VenueError(VENUE, msg.get("err-code"), str(msg.get("err-msg", "")))
+        return None
 
     async def subscribe(self, conn: Any, again: bool = False) -> int:
         if not again:

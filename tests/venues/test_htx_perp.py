@@ -406,3 +406,17 @@ def test_a_rate_limit_reply_blocks_locally():
                 await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
             assert ei.value.code == "local" and len(sim.orders(V)) == n
     run(main())
+
+
+def test_a_wrong_secret_is_an_authentication_error_and_nothing_is_placed():
+    from fastorder.errors import AuthenticationError
+
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), key=creds.HTX_KEY,
+                                         secret="not-the-secret", timeout=2.0) as s:
+                with pytest.raises(AuthenticationError) as ei:
+                    await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+                assert ei.value.code == 1253 and "not-the-secret" not in str(ei.value)
+                assert sim.orders(V) == []
+    run(main())
