@@ -88,7 +88,8 @@ class HtxSwap(Htx):
         self.notify_ping_interval = 5.0
         self.ws_paths = {"/linear-swap-notification": lambda req: HtxSwapNotifySession(self, req)}
         self._cid_index: dict[tuple[str, int], object] = {}
-        cross = {"order": self._order, "cancel": self._cancel, "order_info": self._order_info,
+        cross = {"order": self._order, "cancel": self._cancel, "cancelall": self._cancel_all,
+                 "order_info": self._order_info,
                  "openorders": self._open, "position_info": self._positions,
                  "switch_lever_rate": self._switch_lever, "switch_position_mode": self._switch_mode}
         self.routes = {}
@@ -408,6 +409,20 @@ class HtxSwap(Htx):
         self.ex.cancel(o, now)
         self.push(o, [])
         return {"errors": [], "successes": ident}
+
+    def _cancel_all(self, account: str, mode: str, b: dict, now: int) -> dict:
+        """Every open order of the contract in this margin mode (of `direction` / `offset` when given):
+        successes lists them; none open: 1051 "No orders to cancel." (as ccxt recorded the venue's reply)."""
+        code = self._code(b)
+        d, off = b.get("direction"), b.get("offset")
+        hit = [o for o in self.ex.open_orders(account, code) if o.extra.get("mode") == mode
+               and (d is None or o.side.lower() == d) and (off is None or o.extra.get("offset") == off)]
+        if not hit:
+            raise SwapError(1051, "No orders to cancel.")
+        for o in hit:
+            self.ex.cancel(o, now)
+            self.push(o, [])
+        return {"errors": [], "successes": ",".join(str(o.oid) for o in hit)}
 
     def order_view(self, o) -> dict:
         e = o.extra

@@ -377,7 +377,7 @@ class HtxSwapSession(PerpOps, Session):
 
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
         """swap_(cross_)openorders, 50 a page (page_index from 1)."""
-        infos = [info] if info is not None else list(dict.fromkeys(self.symbols.values()))
+        infos = [info] if info is not None else list(self.symbols.values())
         mode = "cross_" if self.margin_mode == "cross" else ""
         out: list[Ack] = []
         for inf in infos:
@@ -441,11 +441,35 @@ class HtxSwapSession(PerpOps, Session):
         self._leverage[info.name] = lev
         return lev
 
-    # the venue has both (swap_(cross_)cancelall, swap_(cross_)account_info); this library does not send them yet
     async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
-        raise self._not_supported("cancel-all in this library (HTX's swap_cross_cancelall / swap_cancelall is not "
-                                  "wired)", "open_orders() then cancel_orders()")
+        """swap_(cross_)cancelall per contract with open orders (the venue takes one contract_code a request):
+        the open orders are listed first; each comes back CANCEL_REQUESTED when the reply's successes name it,
+        else as the reply's errors say (1071 canceled, 1063 filled) or as listed. 1051 ("No orders to cancel.")
+        is an empty result."""
+        listed = await self._open_orders(info)
+        mode = "cross_" if self.margin_mode == "cross" else ""
+        done: set[str] = set()
+        errs: dict[str, int] = {}
+        for code in dict.fromkeys(a.symbol for a in listed):
+            try:
+                data = await self._account_call(f"swap_{mode}cancelall", {"contract_code": code})
+            except VenueError as exc:
+                if exc.code == 1051:
+                    continue
+                raise
+            if isinstance(data, dict):
+                done.update(x for x in str(data.get("successes") or "").split(",") if x)
+                for e in data.get("errors") or []:
+                    if isinstance(e, dict) and isinstance(e.get("err_code"), int):
+                        errs[str(e.get("order_id"))] = e["err_code"]
+        for a in listed:
+            if a.order_id in done:
+                a.status = CANCEL_REQUESTED
+            else:
+                a.status = {1071: CANCELED, 1063: FILLED}.get(errs.get(a.order_id, 0), a.status)
+        return listed
 
+    # the venue has an account listing (swap_(cross_)account_info); this library does not read it yet
     async def _balances(self) -> dict[str, Any]:
         raise self._not_supported("balance listing in this library (HTX's swap_cross_account_info / "
                                   "swap_account_info is not wired)", "positions()")
@@ -463,7 +487,7 @@ class HtxSwapSession(PerpOps, Session):
             await self._account_call("swap_cross_switch_position_mode", {"margin_account": "USDT",
                                                                          "position_mode": pm})
             return
-        for info in dict.fromkeys(self.symbols.values()):
+        for info in list(self.symbols.values()):
             await self._account_call("swap_switch_position_mode", {"margin_account": info.name, "position_mode": pm})
 
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
