@@ -175,6 +175,9 @@ class _IpState:
         self.banned_until = 0
 
 
+KEYED = "keyed"   # a route's `signed`: the API key header, no signature (USER_STREAM endpoints)
+
+
 class _AcctState:
     __slots__ = ("win10", "n10", "day", "nday")
 
@@ -399,6 +402,7 @@ class Binance:
                 h = req.headers.get(b"x-mbx-apikey")
                 key = self._key(h.decode("latin-1") if h else None)
                 account = key.account
+            if signed is True:   # (KEYED: the API key header alone, as USER_STREAM endpoints take it)
                 if not params.get("signature"):
                     raise mandatory("signature")
                 if not _time_ok(params.get("timestamp"), params.get("recvWindow"), now):

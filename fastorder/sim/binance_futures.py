@@ -20,6 +20,7 @@ from decimal import Decimal
 import orjson
 
 from .binance import (
+    KEYED,
     Binance,
     BinanceError,
     BinanceLimits,
@@ -31,6 +32,7 @@ from .binance import (
     mandatory,
     not_required,
 )
+from .binance_futures_stream import BinanceFuturesUserStream
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import now_ms
 
@@ -96,6 +98,7 @@ class BinanceFutures(Binance):
         self.margin_type: dict[tuple[str, str], str] = {}
         self.dual: dict[str, bool] = {}
         self.ws_paths = {"/ws-fapi/v1": self._ws_session}
+        self.stream = BinanceFuturesUserStream(self)   # the listenKey user data stream (fastorder/sim/...stream)
         self._routes = {
             ("GET", "/fapi/v1/ping"): (1, False, self._ping),
             ("GET", "/fapi/v1/time"): (1, False, self._time),
@@ -114,6 +117,10 @@ class BinanceFutures(Binance):
             ("POST", "/fapi/v1/marginType"): (1, True, self._rest_margin_type),
             ("POST", "/fapi/v1/positionSide/dual"): (1, True, self._rest_dual),
             ("GET", "/fapi/v1/positionSide/dual"): (30, True, self._rest_get_dual),
+            # USER_STREAM: the API key header, no signature (weight 1 each)
+            ("POST", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key),
+            ("PUT", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key_keepalive),
+            ("DELETE", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key_delete),
         }
         self._paths = {p for _, p in self._routes}
         self._free_on_success = set()
@@ -181,6 +188,27 @@ class BinanceFutures(Binance):
         _check_known(p, MODIFY_PARAMS)
         return 200, orjson.dumps(self.modify_order(p, key.account, now)), True
 
+    def _rest_listen_key(self, p, key, now):
+        """POST /fapi/v1/listenKey (no parameters): the account's active key, extended, or a new one."""
+        _check_known(p, frozenset())
+        return 200, orjson.dumps({"listenKey": self.stream.create(key.account, now)}), False
+
+    def _rest_listen_key_keepalive(self, p, key, now):
+        _check_known(p, frozenset())
+        lk = self.stream.keepalive(key.account, now)
+        if lk is None:
+            raise BinanceError(-1125, "This listenKey does not exist.")
+        return 200, orjson.dumps({"listenKey": lk}), False
+
+    def _rest_listen_key_delete(self, p, key, now):
+        _check_known(p, frozenset())
+        self.stream.delete(key.account, now)
+        return 200, b"{}", False
+
+    def ws_factory(self, req):
+        """A WebSocket path not in ws_paths: the user data stream at /private/ws/<listenKey>."""
+        return self.stream.session_for(req.path)
+
     def _rest_cancel_all(self, p, key, now):
         """Cancel All Open Orders: `symbol` mandatory; the reply says only that it is done."""
         _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
@@ -188,6 +216,7 @@ class BinanceFutures(Binance):
         for o in list(self._resting(key.account)):
             if o.symbol == sym:
                 self.ex.cancel(o, now)
+                self.stream.order(o, "CANCELED", "CANCELED", now)
         return 200, b'{"code":200,"msg":"The operation of cancel all open order is done."}', False
 
     def _rest_balance(self, p, key, now):
@@ -311,13 +340,14 @@ class BinanceFutures(Binance):
                         if o.account == account:
                             yield o
 
-    def _fill(self, account: str, symbol: str, pside: str, side: str, qty: Decimal, px: Decimal) -> None:
+    def _fill(self, account: str, symbol: str, pside: str, side: str, qty: Decimal, px: Decimal) -> Decimal:
         """Move the position by one fill: average entry when it grows, realised PnL to the wallet when it
         shrinks, a new entry at the fill price for what crosses through zero (one-way mode)."""
         pos = self.positions.setdefault((account, symbol, pside), [_ZERO, _ZERO])
         amt, entry = pos
         delta = qty if side == "BUY" else -qty
         new = amt + delta
+        pnl = _ZERO
         if amt == 0 or (amt > 0) == (delta > 0):   # opens or adds
             pos[1] = (abs(amt) * entry + qty * px) / abs(new)
         else:
@@ -329,6 +359,7 @@ class BinanceFutures(Binance):
             elif (new > 0) != (amt > 0):   # through zero: the rest opens at the fill price
                 pos[1] = px
         pos[0] = new
+        return pnl
 
     def position_view(self, account: str, symbol: str | None, now: int) -> list[dict]:
         out = []
@@ -453,10 +484,24 @@ class BinanceFutures(Binance):
                 raise BinanceError(-5022, "Due to the order could not be executed as maker, the Post Only order "
                                    "will be rejected.") from None
             raise BinanceError(-4116, "ClientOrderId is duplicated.") from None
-        for px, q, _tid in o.fills:
-            self._fill(account, symbol, pside, side, q, px)
+        st = self.stream
+        events = bool(st.subs.get(account))
+        if events:
+            st.order(o, "NEW", "NEW", now, cum=_ZERO, cum_quote=_ZERO)
+        cum = cum_q = _ZERO
+        for i, (px, q, tid) in enumerate(o.fills):
+            pnl = self._fill(account, symbol, pside, side, q, px)
+            if events:
+                cum += q
+                cum_q += px * q
+                last = i == len(o.fills) - 1 and o.status == "FILLED"
+                st.order(o, "TRADE", "FILLED" if last else "PARTIALLY_FILLED", now, cum=cum, cum_quote=cum_q,
+                         fill=(px, q, tid), realized=pnl)
+                st.account(account, symbol, pside, now)
+        if events and o.status in ("EXPIRED", "EXPIRED_IN_MATCH"):
+            st.order(o, "EXPIRED", o.status, now)
         o.extra["applied"] = list(o.fills)   # fills already moved the position (an amend adds later ones)
-        self._maker_fills()
+        self._maker_fills(now)
         if v["resp"] == "ACK":
             return self.order_view(o, now, acked=True)
         return self.order_view(o, now)
@@ -487,6 +532,7 @@ class BinanceFutures(Binance):
         if o.status not in OPEN:
             raise BinanceError(-2011, "Unknown order sent.")
         self.ex.cancel(o, now)
+        self.stream.order(o, "CANCELED", "CANCELED", now)
         return self.order_view(o, now)
 
     def modify_order(self, p: dict, account: str, now: int) -> dict:
@@ -518,18 +564,31 @@ class BinanceFutures(Binance):
             if r.reason != "WOULD_TAKE":
                 raise BinanceError(-5027, "No need to modify the order.") from None
             self.ex.cancel(o, now, "EXPIRED")   # a GTX order the new price would fill ends
-        for px, q, _tid in o.fills[len(o.extra.setdefault("applied", [])):]:
-            self._fill(account, o.symbol, o.extra["pside"], o.side, q, px)
+        st = self.stream
+        done = o.extra.setdefault("applied", [])
+        st.order(o, "AMENDMENT" if o.status != "EXPIRED" else "EXPIRED", o.status, now,
+                 cum=sum((q for _px, q, _t in done), _ZERO), cum_quote=sum((px * q for px, q, _t in done), _ZERO))
+        for px, q, tid in o.fills[len(done):]:
+            pnl = self._fill(account, o.symbol, o.extra["pside"], o.side, q, px)
+            st.order(o, "TRADE", "FILLED" if o.status == "FILLED" else "PARTIALLY_FILLED", now, fill=(px, q, tid),
+                     realized=pnl)
+            st.account(account, o.symbol, o.extra["pside"], now)
         o.extra["applied"] = list(o.fills)
-        self._maker_fills()
+        self._maker_fills(now)
         return self.order_view(o, now)
 
-    def _maker_fills(self) -> None:
-        """Move the positions of resting user orders the last placement or amend traded against."""
-        for m, px, q, _tid, _executed in list(self.ex.touched):
+    def _maker_fills(self, now: int) -> None:
+        """Move the positions of resting user orders the last placement or amend traded against (and say so
+        on their stream: TRADE, then ACCOUNT_UPDATE)."""
+        for m, px, q, tid, executed in list(self.ex.touched):
             if px is not None and not m.is_mm:
-                self._fill(m.account, m.symbol, m.extra.get("pside", "BOTH"), m.side, q, px)
-                m.extra.setdefault("applied", []).append((px, q, _tid))
+                pside = m.extra.get("pside", "BOTH")
+                pnl = self._fill(m.account, m.symbol, pside, m.side, q, px)
+                m.extra.setdefault("applied", []).append((px, q, tid))
+                if self.stream.subs.get(m.account):
+                    self.stream.order(m, "TRADE", "FILLED" if executed == m.qty else "PARTIALLY_FILLED", now,
+                                      cum=executed, fill=(px, q, tid), maker=True, realized=pnl)
+                    self.stream.account(m.account, m.symbol, pside, now)
         self.ex.touched.clear()
 
     def _ws_session(self, req):

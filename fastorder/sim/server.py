@@ -231,6 +231,9 @@ class VenueServer:
     # -- WebSocket -------------------------------------------------------------------------------------
     def upgrade(self, conn: HttpProtocol, req, rest: bytes) -> None:
         factory = self.app.ws_paths.get(req.path)
+        dynamic = getattr(self.app, "ws_factory", None)   # a path with a part in it (a listenKey)
+        if factory is None and dynamic is not None and dynamic(req) is not None:
+            factory = dynamic
         if factory is None:
             conn.write_reply(404, b"", b"", None, close=True)
             return

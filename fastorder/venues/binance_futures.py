@@ -189,9 +189,9 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         w = _WEIGHTS.get(kind, 1)
         return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
 
-    # the futures user data stream (a listenKey stream on fstream hosts) is not wired yet: Session's, so that
-    # connect(..., events=True) is a ConfigError before anything is opened
-    _stream_part = Session._stream_part
+    def _stream_part(self) -> Any:   # the listenKey user data stream (fastorder.venues.binance_futures_events)
+        from fastorder.venues.binance_futures_events import BinanceFuturesStreamPart
+        return BinanceFuturesStreamPart(self)
 
     # -- orders ---------------------------------------------------------------------------------------------
     def _check_options(self, opts: OrderOptions, type: str) -> None:

@@ -257,8 +257,6 @@ def test_connect_market_keyword():
         fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p", td_mode="cash")
     with pytest.raises(ConfigError):   # no FULL responses on futures
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
-    with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening
-        fastorder.connect("binance", market="perp", events=True, **KEYS)
     with pytest.raises(ConfigError):
         fastorder.connect("binance", market="perp", cancel_on_disconnect=30, **KEYS)
     s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
