@@ -15,7 +15,9 @@ large enough never to bind: margin is checked here instead.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
+from typing import Any
 
 import orjson
 
@@ -98,7 +100,9 @@ class BinanceFutures(Binance):
         self.margin_type: dict[tuple[str, str], str] = {}
         self.dual: dict[str, bool] = {}
         self.ws_paths = {"/ws-fapi/v1": self._ws_session}
-        self.stream = BinanceFuturesUserStream(self)   # the listenKey user data stream (fastorder/sim/...stream)
+        self.stream = BinanceFuturesUserStream(self)
+        self.countdowns: dict[tuple[str, str], tuple[int, Any]] = {}   # (account, symbol) -> (fires at ms, timer)
+        self.dms_fired = 0   # countdowns that ran out (each cancelled its symbol's open orders)   # the listenKey user data stream (fastorder/sim/...stream)
         self._routes = {
             ("GET", "/fapi/v1/ping"): (1, False, self._ping),
             ("GET", "/fapi/v1/time"): (1, False, self._time),
@@ -117,6 +121,7 @@ class BinanceFutures(Binance):
             ("POST", "/fapi/v1/marginType"): (1, True, self._rest_margin_type),
             ("POST", "/fapi/v1/positionSide/dual"): (1, True, self._rest_dual),
             ("GET", "/fapi/v1/positionSide/dual"): (30, True, self._rest_get_dual),
+            ("POST", "/fapi/v1/countdownCancelAll"): (10, True, self._rest_countdown),
             # USER_STREAM: the API key header, no signature (weight 1 each)
             ("POST", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key),
             ("PUT", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key_keepalive),
@@ -187,6 +192,35 @@ class BinanceFutures(Binance):
     def _rest_modify(self, p, key, now):
         _check_known(p, MODIFY_PARAMS)
         return 200, orjson.dumps(self.modify_order(p, key.account, now)), True
+
+    def _rest_countdown(self, p, key, now):
+        """Auto-Cancel All Open Orders: symbol, countdownTime (ms; 0 stops it). Each call replaces the symbol's
+        countdown; when one runs out, every open order of the account on that symbol is cancelled."""
+        _check_known(p, frozenset(("symbol", "countdownTime", "recvWindow", "timestamp", "signature")))
+        sym = self._symbol(p)
+        ct = p.get("countdownTime")
+        if not ct:
+            raise mandatory("countdownTime")
+        if not _is_int20(ct):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'countdownTime'; legal range is "
+                               "'^[0-9]{1,20}$'.")
+        ms = int(ct)
+        prev = self.countdowns.pop((key.account, sym), None)
+        if prev is not None:
+            prev[1].cancel()
+        if ms:
+            timer = asyncio.get_running_loop().call_later(ms / 1000, self._countdown_fired, key.account, sym)
+            self.countdowns[(key.account, sym)] = (now + ms, timer)
+        return 200, orjson.dumps({"symbol": sym, "countdownTime": str(ms)}), False
+
+    def _countdown_fired(self, account: str, symbol: str) -> None:
+        self.countdowns.pop((account, symbol), None)
+        self.dms_fired += 1
+        now = now_ms()
+        for o in list(self._resting(account)):
+            if o.symbol == symbol:
+                self.ex.cancel(o, now)
+                self.stream.order(o, "CANCELED", "CANCELED", now)
 
     def _rest_listen_key(self, p, key, now):
         """POST /fapi/v1/listenKey (no parameters): the account's active key, extended, or a new one."""
