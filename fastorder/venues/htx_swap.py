@@ -46,6 +46,7 @@ from fastorder.types import (
     PARTIALLY_FILLED,
     REJECTED,
     Ack,
+    Balance,
     Latency,
     Position,
 )
@@ -469,10 +470,28 @@ class HtxSwapSession(PerpOps, Session):
                 a.status = {1071: CANCELED, 1063: FILLED}.get(errs.get(a.order_id, 0), a.status)
         return listed
 
-    # the venue has an account listing (swap_(cross_)account_info); this library does not read it yet
-    async def _balances(self) -> dict[str, Any]:
-        raise self._not_supported("balance listing in this library (HTX's swap_cross_account_info / "
-                                  "swap_account_info is not wired)", "positions()")
+    async def _balances(self) -> dict[str, Balance]:
+        """swap_cross_account_info (margin account "USDT") or swap_account_info (one isolated margin account per
+        contract): per margin account, free = withdraw_available, locked = margin_position + margin_frozen (the
+        margin of the positions and of the open orders). Keyed by margin account ("USDT", "BTC-USDT", ...)."""
+        if self.margin_mode == "cross":
+            rows = await self._account_call("swap_cross_account_info", {"margin_account": "USDT"})
+        else:
+            rows = await self._account_call("swap_account_info", {})
+        if not isinstance(rows, list):
+            raise VenueError(VENUE, "unexpected", "account info reply without a list")
+        out = {}
+        for r in rows:
+            if not isinstance(r, dict) or not r.get("margin_account"):
+                continue
+            try:
+                locked = Decimal(str(r.get("margin_position") or 0)) + Decimal(str(r.get("margin_frozen") or 0))
+                free = Decimal(str(r.get("withdraw_available") or 0))
+            except ArithmeticError:
+                raise VenueError(VENUE, "unexpected", "account info with a value that is not a number") from None
+            out[str(r["margin_account"])] = Balance(str(r.get("margin_asset") or "USDT"), format(free, "f"),
+                                                    format(locked, "f"))
+        return out
 
     async def _set_margin_mode(self, info: SymbolInfo, mode: str) -> None:
         raise self._not_supported("a margin-mode switch (HTX keeps cross and isolated as separate accounts, each with "

@@ -287,7 +287,7 @@ def test_encoder_refuses_bad_orders_before_writing(bad, err):
 def test_unwired_operations_are_said_before_sending():
     async def main():
         async with perp() as (sim, s):
-            for call in (s.balances(), s.amend_order("BTCUSDT", order_id="1", price="1")):
+            for call in (s.amend_order("BTCUSDT", order_id="1", price="1"),):
                 with pytest.raises(NotSupported):
                     await call
             [a] = await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.002", price=REST_PX)])
@@ -451,4 +451,18 @@ def test_isolated_account_is_its_own():
             assert (p.position_side, p.contracts, p.margin_mode) == ("long", "5", "isolated")
             truth = sim.apps[V].positions
             assert [k for k, v in truth.items() if v[0]] == [("main", "isolated", "BTC-USDT", "buy")]
+    run(main())
+
+
+def test_balances_are_the_margin_accounts():
+    async def main():
+        async with perp() as (sim, s):
+            [(acct, b)] = (await s.balances()).items()
+            assert (acct, b.asset, Decimal(b.free), Decimal(b.locked)) == ("USDT", "USDT", 10000, 0)
+            await s.set_leverage("BTCUSDT", 10)
+            await s.place_order("BTCUSDT", "buy", "0.100", REST_PX)   # 4,900 USDT at 10x: 490 held by the order
+            bal = (await s.balances())["USDT"]
+            assert (Decimal(bal.free), Decimal(bal.locked)) == (Decimal(9510), Decimal(490))
+        async with perp(margin_mode="isolated") as (sim, s):
+            assert set(await s.balances()) == {"BTC-USDT", "ETH-USDT"}   # one margin account per contract
     run(main())
