@@ -397,6 +397,10 @@ def test_a_rate_limit_reply_blocks_locally():
 
     async def main():
         async with perp() as (sim, s):
+            w = s.guard.windows
+            assert {w[n].window_ms for n in ("trade", "read", "public")} == {3000}   # less the guard's margin:
+            assert 0 < w["trade"].limit == w["read"].limit <= 72 < w["public"].limit <= 120
+
             sim.faults.add(f"429:retry=2,count=1,venue={V}")
             with pytest.raises(RateLimited) as ei:
                 await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
