@@ -91,6 +91,7 @@ class Cell:
     p99_ms: float = 0.0
     seconds: float = 0.0
     examples: list[str] = field(default_factory=list)
+    refusals: dict[str, int] = field(default_factory=dict)   # why orders were refused locally, by message
 
     @property
     def ok(self) -> bool:
@@ -167,9 +168,11 @@ async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: fl
                         except VenueError:
                             outcome[clid] = "REJECTED"
                             cell.rejected += 1
-                        except FastorderError:
+                        except FastorderError as exc:
                             outcome[clid] = "NOT_SENT"
                             cell.rejected += 1
+                            why = f"{type(exc).__name__}: {exc}"[:120]
+                            cell.refusals[why] = cell.refusals.get(why, 0) + 1
                         if s.guard.blocked_until_ms:   # a 429/418 told us to wait: wait, as a client must
                             await asyncio.sleep(max(0.0, (s.guard.blocked_until_ms - s.now_ms()) / 1000))
 
