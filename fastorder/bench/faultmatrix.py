@@ -41,7 +41,7 @@ FAULTS = {
     "drop before": "drop:phase=before",
     "drop after": "drop:phase=after",
     "5xx unknown": "5xx",
-    "429 then 418": "429:retry=1;418:retry=1",
+    "429 then 418": "429:retry=1;418:retry=1",   # Retry-After 1 s (see RATE)
     "malformed": "malformed",
     "truncated": "truncated",
     "stall": "stall:ms=300",
@@ -60,6 +60,11 @@ FAULTS = {
                     "tls_fail:mode=wrongname,p=0.2;drop:phase=after",
 }
 TLS_FAULTS = ("tls handshake", "tls bad cert")   # always run over TLS
+# A matrix run's probability per row, as a share of the run's `p`. Each rate-limit reply blocks the whole
+# session for its Retry-After (the simulator's `retry=`, whole seconds as HTTP writes them; 1 s is the least
+# that is not "now"), so that row fires a tenth as often: at 0.05, a 10,000-order cell would wait out ~1,000
+# blocks, about 15 minutes, and show nothing more than ~100 do.
+RATE = {"429 then 418": 0.1}
 # the fault kind a cell must see fire (the TLS cells' drops only open the way for it)
 MAIN_KIND = {"slow read": "slow_read", "tls handshake": "tls_fail", "tls bad cert": "tls_fail"}
 PATHS = FASTORDER_ROWS
@@ -87,6 +92,7 @@ class Cell:
     faults_fired: int = 0
     fired: dict[str, int] = field(default_factory=dict)   # firings by fault kind
     tls: bool = False
+    p: float = 0.0   # the fault probability per request this cell ran with
     p50_ms: float = 0.0   # round trips of the orders answered directly (their latency distribution)
     p99_ms: float = 0.0
     seconds: float = 0.0
@@ -114,7 +120,7 @@ def cell_spec(fault: str, p: float, transport: str) -> str:
 async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: float, seed: int,
                    inflight: int = 4, tls: bool = False) -> Cell:
     tls = tls or fault in TLS_FAULTS
-    cell = Cell(fault, venue, transport, tls=tls)
+    cell = Cell(fault, venue, transport, tls=tls, p=p)
     t0 = time.monotonic()
     sim_kw: dict[str, Any] = dict(venues=(venue,), seed=seed, binance_limits=BinanceLimits(enabled=False),
                                   okx_limit_per_2s=0, htx_limit_per_2s=0, tls=tls)
@@ -232,7 +238,7 @@ async def run_matrix(*, orders: int = 1000, p: float = 0.05, seed: int = 1, faul
     for i, (f, v, t) in enumerate(plan):
         if progress:
             progress(i, len(plan), f"{f} {v} {t}")
-        cells.append(await run_cell(f, v, t, orders=orders, p=p, seed=seed + i, tls=tls))
+        cells.append(await run_cell(f, v, t, orders=orders, p=p * RATE.get(f, 1.0), seed=seed + i, tls=tls))
     if progress:
         progress(len(plan), len(plan), "done")
     return cells
@@ -256,6 +262,9 @@ def table(cells: list[Cell]) -> str:
     for c in cells:
         for k, n in c.fired.items():
             kinds[k] = kinds.get(k, 0) + n
+    rows = {c.fault: c.p for c in cells if c.fault in RATE}
+    if rows:
+        lines.append("fault probability of these rows: " + ", ".join(f"{f} {p:g}" for f, p in rows.items()))
     if kinds:
         lines.append("fired by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     lines.append(f"{len(cells)} cells, {total} orders: lost {sum(c.lost for c in cells)}, duplicated "
