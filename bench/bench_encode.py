@@ -23,7 +23,7 @@ import pytest
 from fastorder._core.binance import BinanceRest, BinanceWs
 from fastorder._core.binance_futures import BinanceFuturesRest, BinanceFuturesWs
 from fastorder._core.buffer import WriteBuffer
-from fastorder._core.htx import HtxRest
+from fastorder._core.htx import HtxRest, HtxSwapRest
 from fastorder._core.ids import ClientIdGenerator
 from fastorder._core.okx import OkxRest, OkxWs, iso_ms
 from fastorder._core.sign import HmacSha256
@@ -227,6 +227,24 @@ def htx_template():
     return q + "&Signature=" + urllib.parse.quote(sig, safe=""), orjson.dumps(b)
 
 
+# -- HTX USDT-margined swap against spot: the same IOC order, whole signed requests, same run -----------------------
+# "perp": one-way mode (no offset), 1 contract; "perp hedge": offset=open too. Its client id is an integer.
+htx_swap = HtxSwapRest(HTX_KEY, HmacSha256(HTX_SECRET), host="api.hbdm.com", margin_mode="cross")
+SWAP_CLID = 4611686018427387904
+
+
+def htx_swap_compiled():
+    buf.clear()
+    htx_swap.place_order_request(buf, "BTC-USDT", "buy", volume=1, price="50000", client_order_id=SWAP_CLID,
+                                 timestamp_s=TS // 1000, lever_rate=5, order_price_type="ioc")
+
+
+def htx_swap_hedge():
+    buf.clear()
+    htx_swap.place_order_request(buf, "BTC-USDT", "buy", volume=1, price="50000", client_order_id=SWAP_CLID,
+                                 timestamp_s=TS // 1000, lever_rate=5, order_price_type="ioc", offset="open")
+
+
 # -- client order ids ----------------------------------------------------------------------------------------------
 ids = ClientIdGenerator("fo")
 
@@ -278,6 +296,17 @@ def test_baselines_agree_with_compiled():
         pb = PyBuffer()
         twin(pb)
         assert buf.getvalue() == pb.getvalue()   # the perp rows time the bytes the twin also writes
+    htx_swap_hedge()   # the swap row times a request whose signature checks out with the swap host
+    head, _, body = buf.getvalue().decode().partition("\r\n\r\n")
+    target = head.split(" ")[1]
+    path, _, q = target.partition("?")
+    q, _, sig = q.partition("&Signature=")
+    text = f"POST\napi.hbdm.com\n{path}\n{q}"
+    assert path == "/linear-swap-api/v1/swap_cross_order" and urllib.parse.unquote(sig) == base64.b64encode(
+        hmac.new(HTX_SECRET.encode(), text.encode(), hashlib.sha256).digest()).decode()
+    assert json.loads(body) == {"contract_code": "BTC-USDT", "client_order_id": SWAP_CLID, "price": "50000",
+                                "volume": 1, "direction": "buy", "offset": "open", "lever_rate": 5,
+                                "order_price_type": "ioc"}
 
 
 CASES = {
@@ -294,6 +323,8 @@ PERP_CASES = {   # perp against spot: encode + sign within 10 % is the aim (docs
     "binance perp vs spot REST": {"spot": bn_spot_rest_request, "perp": bn_perp_rest_request,
                                   "perp hedge": bn_perp_rest_hedge},
     "binance perp vs spot WS": {"spot": bn_ws_compiled, "perp": bn_perp_ws_compiled, "perp hedge": bn_perp_ws_hedge},
+    # docs/venues/htx-swap.md
+    "htx perp vs spot REST": {"spot": htx_compiled, "perp": htx_swap_compiled, "perp hedge": htx_swap_hedge},
 }
 
 

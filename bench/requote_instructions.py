@@ -1,9 +1,10 @@
 """The client's instructions per requote (valgrind callgrind; deterministic, so a busy machine does not move
-them): `amend_order` against `cancel_order` + `place_order` on the same resting order, OKX over REST and the
-WebSocket, the simulator in another process (not counted).
+them): `amend_order` against `cancel_order` + `place_order` on the same resting order, per venue with amend
+(OKX amend-order, Binance's price amend: order.cancelReplace) over REST and the WebSocket, the simulator in
+another process (not counted).
 
-    python bench/requote_instructions.py               # 300 requotes per mode
-    python bench/requote_instructions.py --n 1000
+    python bench/requote_instructions.py               # 300 requotes per mode, OKX and Binance
+    python bench/requote_instructions.py --n 1000 --venue binance
 
 Each mode runs in its own process under callgrind: connect, place the resting order, then N requotes (or none,
 the baseline); instructions per requote = (mode total - baseline total) / N.
@@ -19,27 +20,35 @@ import subprocess
 import sys
 import tempfile
 
-SYM = "BTC-USDT"
+SYM = {"okx": "BTC-USDT", "binance": "BTCUSDT"}
 
 
-async def work(url_rest: str, url_ws: str, transport: str, mode: str, n: int) -> None:
+async def work(venue: str, url_rest: str, url_ws: str, transport: str, mode: str, n: int) -> None:
     import fastorder
     from fastorder.sim import creds
 
-    kw = dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE, url=url_rest,
-              timeout=60.0, startup_timeout=120.0, connections=1, rate_limit=False, clock_samples=1)
+    kw: dict = dict(url=url_rest, timeout=60.0, startup_timeout=120.0, connections=1, rate_limit=False,
+                    clock_samples=1)
+    if venue == "okx":
+        kw.update(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE)
+    else:
+        kw.update(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET)
     if transport == "ws":
         kw["ws_url"] = url_ws
-    async with fastorder.connect("okx", transport, **kw) as s:
-        o = await s.place_order(SYM, "buy", "0.001", "45000")
+    sym = SYM[venue]
+    async with fastorder.connect(venue, transport, **kw) as s:
+        o = await s.place_order(sym, "buy", "0.001", "45000")
+        # every mode (the baseline too): the first amend of an order this session has not amended reads the
+        # order first (Binance), once; so it is not counted per requote
+        o = await s.amend_order(sym, order_id=o.order_id, price="44999")
         for i in range(n if mode != "none" else 0):
             px = str(44000 + i % 2)
             if mode == "amend":
-                await s.amend_order(SYM, order_id=o.order_id, price=px)
+                o = await s.amend_order(sym, order_id=o.order_id, price=px)   # Binance: a new order id
             else:
-                await s.cancel_order(SYM, order_id=o.order_id)
-                o = await s.place_order(SYM, "buy", "0.001", px)
-        await s.cancel_all(SYM)
+                await s.cancel_order(sym, order_id=o.order_id)
+                o = await s.place_order(sym, "buy", "0.001", px)
+        await s.cancel_all(sym)
 
 
 def instructions(args: list[str]) -> int:
@@ -59,23 +68,27 @@ def instructions(args: list[str]) -> int:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=300)
-    p.add_argument("--run", nargs=5, metavar=("REST", "WS", "TRANSPORT", "MODE", "N"), help=argparse.SUPPRESS)
+    p.add_argument("--venue", choices=tuple(SYM), action="append", help="okx and binance unless given")
+    p.add_argument("--run", nargs=6, metavar=("VENUE", "REST", "WS", "TRANSPORT", "MODE", "N"),
+                   help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.run:
-        rest, ws, transport, mode, n = a.run
-        asyncio.run(work(rest, ws, transport, mode, int(n)))
+        venue, rest, ws, transport, mode, n = a.run
+        asyncio.run(work(venue, rest, ws, transport, mode, int(n)))
         return
     from fastorder.sim.simulator import SimulatorProcess
 
-    with SimulatorProcess(venues=("okx",), extra_args=["--no-rate-limits"]) as sim:
-        rest, ws = sim.urls["okx"]["rest"], sim.urls["okx"].get("ws", "")
-        print(f"OKX, client instructions per requote (callgrind), {a.n} requotes per mode, simulator not counted")
-        for transport in ("rest", "ws"):
-            base = instructions(["--run", rest, ws, transport, "none", str(a.n)])
-            per = {m: (instructions(["--run", rest, ws, transport, m, str(a.n)]) - base) / a.n
-                   for m in ("amend", "cancel+place")}
-            print(f"  {transport:4}  amend {per['amend']:10,.0f}   cancel+place {per['cancel+place']:10,.0f}   "
-                  f"ratio {per['amend'] / per['cancel+place']:.3f}")
+    for venue in a.venue or tuple(SYM):
+        with SimulatorProcess(venues=(venue,), extra_args=["--no-rate-limits"]) as sim:
+            rest, ws = sim.urls[venue]["rest"], sim.urls[venue].get("ws", "")
+            print(f"{venue}, client instructions per requote (callgrind), {a.n} requotes per mode, simulator not "
+                  "counted")
+            for transport in ("rest", "ws"):
+                base = instructions(["--run", venue, rest, ws, transport, "none", str(a.n)])
+                per = {m: (instructions(["--run", venue, rest, ws, transport, m, str(a.n)]) - base) / a.n
+                       for m in ("amend", "cancel+place")}
+                print(f"  {transport:4}  amend {per['amend']:10,.0f}   cancel+place {per['cancel+place']:10,.0f}   "
+                      f"ratio {per['amend'] / per['cancel+place']:.3f}")
 
 
 if __name__ == "__main__":

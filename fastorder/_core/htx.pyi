@@ -91,3 +91,49 @@ class HtxRest:
     def cancel_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None: ...
     def query_request(self, buf: WriteBuffer, order_id: int | str, *, timestamp_s: int) -> None: ...
     def query_client_request(self, buf: WriteBuffer, client_order_id: str, *, timestamp_s: int) -> None: ...
+
+SWAP_CLIENT_ID_MAX: int   # 9223372036854775807: the largest client_order_id of the linear swap API (from 1)
+SWAP_LEVER_MAX: int       # 1000: the largest lever_rate the encoder writes (the venue checks its own maximum)
+
+class HtxSwapRest:
+    """HTX USDT-margined perpetual swaps (the linear swap API, host api.hbdm.com; docs/venues/htx-swap.md): the
+    same Signature V2 as spot, signed with the swap host, business fields in a JSON body.
+
+    Paths per margin mode: cross swap_cross_order / swap_cross_cancel / swap_cross_order_info, isolated swap_order /
+    swap_cancel / swap_order_info (all under /linear-swap-api/v1/, POST). `margin_mode` is the encoder's mode (its
+    order path's HMAC start is prepared, as spot's place path is); a call's `margin_mode=` picks the other mode's
+    path for that request.
+
+    place body: '{"contract_code":"BTC-USDT","client_order_id":n[,"price":"…"],"volume":n,"direction":"buy|sell"
+    [,"offset":"open|close|both"],"lever_rate":n,"order_price_type":"…"[,"reduce_only":1]}'.
+    cancel / order info body: '{"contract_code":"…","order_id":"…"}' or '{"contract_code":"…","client_order_id":"…"}'.
+
+    Field rules: contract_code ^[A-Za-z0-9_-]{1,32}$; direction buy | sell; volume a whole number of contracts (with
+    `rules`: rules.qty, whose step is 1); client_order_id an int in [1, 2**63-1] or its decimal text (no leading
+    zero); lever_rate int in [1, 1000]; order_price_type limit | post_only | ioc | fok (need price) or market |
+    opponent | optimal_5/10/20 and their _ioc / _fok forms (take none); price via rules.price; offset open | close |
+    both or None (not sent: one-way mode); reduce_only a bool, only without offset or with "both".
+    """
+
+    access_key: str
+    host: str
+    margin_mode: str
+
+    def __init__(self, access_key: str, signer: Signer, *, host: str = "api.hbdm.com", user_agent: str | None = None,
+                 margin_mode: str = "cross") -> None: ...
+    def pre_signed_text(self, method: str, path: str, *, timestamp_s: int,
+                        client_order_id: str | None = None) -> str:
+        """The text that is signed for one request (for tests and debugging)."""
+    def place_order_request(self, buf: WriteBuffer, contract_code: str, direction: str, *, volume: Number,
+                            client_order_id: int | str, timestamp_s: int, lever_rate: int,
+                            order_price_type: str = "limit", price: Number | None = None, offset: str | None = None,
+                            reduce_only: bool = False, margin_mode: str | None = None,
+                            rules: SymbolRules | None = None) -> None: ...
+    def cancel_request(self, buf: WriteBuffer, contract_code: str, *, timestamp_s: int,
+                       order_id: int | str | None = None, client_order_id: int | str | None = None,
+                       margin_mode: str | None = None) -> None: ...
+    def order_info_request(self, buf: WriteBuffer, contract_code: str, *, timestamp_s: int,
+                           order_id: int | str | None = None, client_order_id: int | str | None = None,
+                           margin_mode: str | None = None) -> None: ...
+    def signed_post(self, buf: WriteBuffer, path: str, body: bytes, *, timestamp_s: int) -> None:
+        """A signed POST of `body` (JSON built by the caller) to a /linear-swap-api/ path: the account calls."""

@@ -30,6 +30,8 @@ from fastorder._core.wire cimport (
     token,
 )
 
+from decimal import Decimal as _Decimal
+
 from fastorder.errors import InvalidField, InvalidOrder
 
 _TYPES = frozenset(("buy-market", "sell-market", "buy-limit", "sell-limit", "buy-ioc", "sell-ioc",
@@ -53,27 +55,26 @@ def htx_timestamp(timestamp_s):
     return out[:19].decode("ascii")
 
 
-cdef class HtxRest:
+cdef class _HtxSigned:
+    """Signature V2 over one host: the auth params, the pre-signed text, the signed request line and headers.
+    HtxRest (spot) and HtxSwapRest (USDT-margined swaps) add their endpoints."""
     cdef readonly str access_key
     cdef readonly str host
-    cdef readonly str account_id
     cdef object signer
     cdef bytes _auth          # "AccessKeyId=…&SignatureMethod=…&SignatureVersion=2&Timestamp="
     cdef bytes _host_lower    # "\n" + lowercase host + "\n"
     cdef bytes _http_tail     # " HTTP/1.1\r\nHost: …\r\n"
-    cdef bytes _acct          # '{"account-id":"…","amount":"'
     cdef WriteBuffer _text    # scratch: the pre-signed text
-    # HMAC keys: the inner hash state after the constant start of a place order's pre-signed text
-    # ("POST\nhost\n/v1/order/orders/place\nAccessKeyId=…&Timestamp="), so each order hashes only its
+    # HMAC keys: the inner hash state after the constant start of an order's pre-signed text
+    # ("POST\nhost\n<order path>\nAccessKeyId=…&Timestamp="), so each order hashes only its
     # timestamp (two SHA-256 blocks fewer). As secret as the key; never exposed.
     cdef SHA256_CTX _place_ctx
     cdef bint _place_ready
     cdef Py_ssize_t _place_prefix_len
     cdef WriteBuffer _body    # scratch: the JSON body (its length goes in a header before it)
 
-    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro", user_agent=None):
+    cdef int _setup(self, str access_key, signer, str host, user_agent) except -1:
         cdef Text t, h
-        cdef char tmp[20]
         credential(access_key, "access_key", &t)
         if type(signer) is HmacSha256:
             method = "HmacSHA256"
@@ -82,29 +83,28 @@ cdef class HtxRest:
         else:
             raise TypeError(f"signer must be HmacSha256 or Ed25519Signer, not {type(signer).__name__}")
         host_text(host, &h)
-        id_text(account_id, "account_id", tmp, &t)
-        self.account_id = tmp[:t.n].decode("ascii") if type(account_id) is int else account_id
         self.access_key = access_key
         self.host = host
         self.signer = signer
         self._auth = f"AccessKeyId={access_key}&SignatureMethod={method}&SignatureVersion=2&Timestamp=".encode("ascii")
         self._host_lower = ("\n" + host.lower() + "\n").encode("ascii")
         self._http_tail = f" HTTP/1.1\r\nHost: {host}\r\n{user_agent_line(user_agent)}".encode("ascii")
-        self._acct = ('{"account-id":"' + self.account_id + '","amount":"').encode("ascii")
         self._text = WriteBuffer()
         self._body = WriteBuffer()
-        cdef bytes place_prefix = b"POST" + self._host_lower + b"/v1/order/orders/place\n" + self._auth
-        if type(signer) is HmacSha256:
-            (<HmacSha256>signer).begin(&self._place_ctx)
-            SHA256_Update(&self._place_ctx, <const char *>place_prefix, <size_t>len(place_prefix))
-            self._place_prefix_len = len(place_prefix)
-            self._place_ready = True
+        return 0
 
-    def __repr__(self):
-        return f"HtxRest(host={self.host!r}, access_key={self.access_key[:4]!r}…)"
+    cdef int _prepare_place(self, bytes path) except -1:
+        """The HMAC state after the constant start of a POST to `path` (the order path)."""
+        cdef bytes prefix = b"POST" + self._host_lower + path + b"\n" + self._auth
+        if type(self.signer) is HmacSha256:
+            (<HmacSha256>self.signer).begin(&self._place_ctx)
+            SHA256_Update(&self._place_ctx, <const char *>prefix, <size_t>len(prefix))
+            self._place_prefix_len = len(prefix)
+            self._place_ready = True
+        return 0
 
     def __reduce__(self):
-        raise TypeError("HtxRest is not picklable (it holds a signer)")
+        raise TypeError(f"{type(self).__name__} is not picklable (it holds a signer)")
 
     cdef int _query(self, WriteBuffer q, int64_t ts, const Text *clid) except -1:
         """The sorted, encoded params: auth params, then clientOrderId when given."""
@@ -170,6 +170,23 @@ cdef class HtxRest:
         q.put_bytes_obj((method + "\n" + self.host.lower() + "\n" + path + "\n").encode("utf-8"))
         self._query(q, ts, &clid if client_order_id is not None else NULL)
         return q.getvalue().decode("utf-8")
+
+
+cdef class HtxRest(_HtxSigned):
+    cdef readonly str account_id
+    cdef bytes _acct          # '{"account-id":"…","amount":"'
+
+    def __init__(self, str access_key, signer, *, account_id, str host="api.huobi.pro", user_agent=None):
+        cdef Text t
+        cdef char tmp[20]
+        self._setup(access_key, signer, host, user_agent)
+        id_text(account_id, "account_id", tmp, &t)
+        self.account_id = tmp[:t.n].decode("ascii") if type(account_id) is int else account_id
+        self._acct = ('{"account-id":"' + self.account_id + '","amount":"').encode("ascii")
+        self._prepare_place(b"/v1/order/orders/place")
+
+    def __repr__(self):
+        return f"HtxRest(host={self.host!r}, access_key={self.access_key[:4]!r}…)"
 
     cdef int _order_body(self, WriteBuffer body, symbol, type, amount, client_order_id, price, source,
                          SymbolRules rules, smp) except -1:
@@ -385,3 +402,185 @@ cdef class HtxRest:
         token(client_order_id, CC_CLID, 64, "client_order_id", &clid)
         cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
         self._request(buf, b"GET", 3, b"/v1/order/orders/getClientOrder", 31, ts, &clid, None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTX USDT-margined perpetual swaps (the linear swap API on api.hbdm.com): the same Signature V2 as spot, signed
+# with the swap host; business fields in a JSON body. Paths per margin mode (cross / isolated).
+_SWAP_PATHS = {
+    "cross": (b"/linear-swap-api/v1/swap_cross_order", b"/linear-swap-api/v1/swap_cross_cancel",
+              b"/linear-swap-api/v1/swap_cross_order_info"),
+    "isolated": (b"/linear-swap-api/v1/swap_order", b"/linear-swap-api/v1/swap_cancel",
+                 b"/linear-swap-api/v1/swap_order_info"),
+}
+_DIRECTIONS = frozenset(("buy", "sell"))
+_OFFSETS = frozenset(("open", "close", "both"))
+# the order_price_type values that carry a price (the docs: limit, post_only, ioc and fok need one)
+_PRICED_TYPES = frozenset(("limit", "post_only", "ioc", "fok"))
+_UNPRICED_TYPES = frozenset(("market", "opponent", "optimal_5", "optimal_10", "optimal_20", "opponent_ioc",
+                             "optimal_5_ioc", "optimal_10_ioc", "optimal_20_ioc", "opponent_fok", "optimal_5_fok",
+                             "optimal_10_fok", "optimal_20_fok"))
+SWAP_CLIENT_ID_MAX = 9223372036854775807   # client_order_id: a long in [1, 9223372036854775807]
+SWAP_LEVER_MAX = 1000
+
+
+cdef int _swap_clid(object value, char *tmp, Text *out) except -1:
+    """client_order_id: an int in [1, 2**63-1], or its decimal text (what the library journals)."""
+    cdef Text t
+    if type(value) is str:
+        token(value, CC_DIGITS, 19, "client_order_id", &t)
+        if t.n == 19 and value > "9223372036854775807":
+            raise InvalidField(f"client_order_id must be 1 to {SWAP_CLIENT_ID_MAX}, not {value}",
+                               field="client_order_id")
+        if value.lstrip("0") == "" or value[0] == "0":
+            raise InvalidField(f"client_order_id must be 1 to {SWAP_CLIENT_ID_MAX} without leading zeros, "
+                               f"not {value!r}", field="client_order_id")
+        out.p = t.p
+        out.n = t.n
+        return 0
+    if type(value) is not int:
+        raise TypeError(f"client_order_id must be an int or str, not {type(value).__name__}")
+    int_in(value, 1, SWAP_CLIENT_ID_MAX, "client_order_id")
+    id_text(value, "client_order_id", tmp, out)
+    return 0
+
+
+cdef class HtxSwapRest(_HtxSigned):
+    """HTX USDT-margined swap REST encoders (contract: htx.pyi). One margin mode per encoder (its order, cancel and
+    query paths); `margin_mode=` on a call picks the other mode's path for that request."""
+    cdef readonly str margin_mode
+    cdef tuple _paths
+
+    def __init__(self, str access_key, signer, *, str host="api.hbdm.com", user_agent=None, margin_mode="cross"):
+        if margin_mode not in _SWAP_PATHS:
+            raise InvalidField(f"margin_mode must be 'cross' or 'isolated', not {margin_mode!r}", field="margin_mode")
+        self._setup(access_key, signer, host, user_agent)
+        self.margin_mode = margin_mode
+        self._paths = _SWAP_PATHS[margin_mode]
+        self._prepare_place(self._paths[0])   # this mode's order path: each order hashes only its timestamp
+
+    def __repr__(self):
+        return f"HtxSwapRest(host={self.host!r}, margin_mode={self.margin_mode!r}, access_key={self.access_key[:4]!r}…)"
+
+    cdef tuple _mode_paths(self, object margin_mode):
+        if margin_mode is None or margin_mode == self.margin_mode:
+            return self._paths
+        p = _SWAP_PATHS.get(margin_mode) if type(margin_mode) is str else None
+        if p is None:
+            raise InvalidField(f"margin_mode must be 'cross' or 'isolated', not {margin_mode!r}", field="margin_mode")
+        return p
+
+    def place_order_request(self, WriteBuffer buf, contract_code, direction, *, volume, client_order_id,
+                            timestamp_s, lever_rate, order_price_type="limit", price=None, offset=None,
+                            reduce_only=False, margin_mode=None, SymbolRules rules=None):
+        cdef Text code, dr, off, opt, clid
+        cdef fo_dec vol, px
+        cdef char tmp[20]
+        cdef bint has_px = price is not None
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef tuple paths = self._mode_paths(margin_mode)
+        token(contract_code, CC_CLID, 32, "contract_code", &code)
+        enum_text(direction, _DIRECTIONS, "direction", &dr)
+        parse_number(volume, &vol, "volume")
+        if rules is not None:
+            rules.check_qty(&vol, "volume")
+        _swap_clid(client_order_id, tmp, &clid)
+        cdef int64_t lev = int_in(lever_rate, 1, SWAP_LEVER_MAX, "lever_rate")
+        if type(order_price_type) is not str:
+            raise TypeError(f"order_price_type must be a str, not {type(order_price_type).__name__}")
+        if order_price_type in _PRICED_TYPES:
+            enum_text(order_price_type, _PRICED_TYPES, "order_price_type", &opt)
+            if not has_px:
+                raise InvalidOrder(f"{order_price_type} orders need price", field="price")
+        else:
+            enum_text(order_price_type, _UNPRICED_TYPES, "order_price_type", &opt)
+            if has_px:
+                raise InvalidOrder(f"{order_price_type} orders take no price", field="price")
+        if has_px:
+            parse_number(price, &px, "price")
+            if rules is not None:
+                rules.check_price(&px, "price")
+        if offset is not None:
+            enum_text(offset, _OFFSETS, "offset", &off)
+        if type(reduce_only) is not bool:
+            raise TypeError(f"reduce_only must be a bool, not {type(reduce_only).__name__}")
+        if reduce_only and offset is not None and offset != "both":
+            raise InvalidOrder("reduce_only applies in one-way mode only (offset 'both' or none), not with offset "
+                               f"{offset!r}", field="reduce_only")
+        if rules is None or rules.qty_decimals != 0:   # contracts are whole: checked here when no step-1 rule does
+            if type(volume) is not int and _Decimal(str(volume)) != _Decimal(str(volume)).to_integral_value():
+                raise InvalidOrder(f"volume must be a whole number of contracts, not {volume!r}", field="volume")
+        cdef WriteBuffer body = self._body
+        body.length = 0
+        body.put(b'{"contract_code":', 17)
+        put_quoted(body, &code)
+        body.put(b',"client_order_id":', 19)
+        put_text(body, &clid)
+        if has_px:
+            body.put(b',"price":"', 10)
+            put_dec(body, &px, rules.price_decimals if rules is not None else 0)
+            body.put_byte(b'"')
+        body.put(b',"volume":', 10)
+        put_dec(body, &vol, 0)
+        body.put(b',"direction":', 13)
+        put_quoted(body, &dr)
+        if offset is not None:
+            body.put(b',"offset":', 10)
+            put_quoted(body, &off)
+        body.put(b',"lever_rate":', 14)
+        body.put_u64(<uint64_t>lev)
+        body.put(b',"order_price_type":', 20)
+        put_quoted(body, &opt)
+        if reduce_only:
+            body.put(b',"reduce_only":1', 16)
+        body.put_byte(b'}')
+        cdef bytes path = paths[0]
+        self._request(buf, b"POST", 4, path, len(path), ts, NULL, body, paths is self._paths)
+
+    cdef int _ref_body(self, WriteBuffer body, contract_code, order_id, client_order_id) except -1:
+        cdef Text code, ident
+        cdef char tmp[20]
+        token(contract_code, CC_CLID, 32, "contract_code", &code)
+        if (order_id is None) == (client_order_id is None):
+            raise InvalidOrder("give order_id or client_order_id (one of them)", field="order_id")
+        if order_id is not None:
+            id_text(order_id, "order_id", tmp, &ident)
+        else:
+            _swap_clid(client_order_id, tmp, &ident)
+        body.length = 0
+        body.put(b'{"contract_code":', 17)
+        put_quoted(body, &code)
+        if order_id is not None:
+            body.put(b',"order_id":', 12)
+        else:
+            body.put(b',"client_order_id":', 19)
+        put_quoted(body, &ident)   # the docs give both as text (comma-separated lists of ids)
+        body.put_byte(b'}')
+        return 0
+
+    def cancel_request(self, WriteBuffer buf, contract_code, *, timestamp_s, order_id=None, client_order_id=None,
+                       margin_mode=None):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef tuple paths = self._mode_paths(margin_mode)
+        self._ref_body(self._body, contract_code, order_id, client_order_id)
+        cdef bytes path = paths[1]
+        self._request(buf, b"POST", 4, path, len(path), ts, NULL, self._body)
+
+    def order_info_request(self, WriteBuffer buf, contract_code, *, timestamp_s, order_id=None,
+                           client_order_id=None, margin_mode=None):
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        cdef tuple paths = self._mode_paths(margin_mode)
+        self._ref_body(self._body, contract_code, order_id, client_order_id)
+        cdef bytes path = paths[2]
+        self._request(buf, b"POST", 4, path, len(path), ts, NULL, self._body)
+
+    def signed_post(self, WriteBuffer buf, str path, bytes body, *, timestamp_s):
+        """A signed POST of a JSON body built by the caller (the account calls, off the order path)."""
+        cdef int64_t ts = int_in(timestamp_s, 1, _MAX_S, "timestamp_s")
+        if not path.startswith("/linear-swap-api/") or not path.isascii() or any(c in path for c in "?# \r\n"):
+            raise InvalidField(f"not a linear swap API path: {path!r}", field="path")
+        cdef WriteBuffer b = self._body
+        b.length = 0
+        b.put_bytes_obj(body)
+        cdef bytes p = path.encode("ascii")
+        self._request(buf, b"POST", 4, p, len(p), ts, NULL, b)

@@ -1,7 +1,8 @@
 """Exact decimal text for prices and quantities: never exponent notation, never a float's repr.
 
 Rules (shared with the pure-Python twin `fastorder._py.numbers`, byte for byte):
-- accepted inputs: `decimal.Decimal`, `str`, `int` (not `bool`), `float`; anything else raises TypeError.
+- accepted inputs: `decimal.Decimal`, `str`, `int` (not `bool`), `float`, and subclasses of these (read as
+  their base class: numpy's float64 as a float); anything else raises TypeError.
 - a `str` is `[0-9]*(\\.[0-9]*)?([eE][+-]?[0-9]+)?` with at least one digit, no sign, no spaces.
   A leading '-' raises InvalidNumber ("must be positive"); any other character raises InvalidNumber.
 - a `float` is read through `repr()` (the shortest text that round-trips), a `Decimal` through `str()`.

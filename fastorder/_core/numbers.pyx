@@ -75,7 +75,7 @@ cdef int parse_number(object value, fo_dec *out, str field) except -1:
                 _raise_for(rc, field, value)
             return 0
         return _parse_text(str(value), out, field, value)
-    if t is float:
+    if t is float or isinstance(value, float):   # a subclass (numpy's float64) as the float it is
         x = value
         if not isfinite(x):
             raise InvalidNumber(f"{field} is not finite: {value!r}", field=field)

@@ -1,7 +1,8 @@
 """Pure-Python twin of `fastorder._core.numbers`: exact decimal text with `decimal.Decimal`.
 
 Rules (see the stub `fastorder/_core/numbers.pyi`, followed literally):
-- accepted inputs: Decimal, str, int (not bool), float; anything else raises TypeError.
+- accepted inputs: Decimal, str, int (not bool), float, and subclasses of these (read as their base class);
+  anything else raises TypeError.
 - str: ``[0-9]*(\\.[0-9]*)?([eE][+-]?[0-9]+)?`` with at least one mantissa digit, ASCII only; a leading '-'
   raises InvalidNumber("must be positive"); any other character raises InvalidNumber.
 - float through repr(), Decimal through str(); NaN/inf -> "not finite"; zero/negative -> "must be positive".
@@ -55,7 +56,7 @@ def _to_decimal_text(value: object, field: str) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return float.__repr__(value)   # a subclass (numpy's float64) as the float it is, not its own repr
     if isinstance(value, int):
         if value < 0:
             raise InvalidNumber(f"{field} must be positive", field=field)

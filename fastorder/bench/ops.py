@@ -8,14 +8,20 @@ the simulator (its own thread and event loop, same process), through the public 
   request of up to `batch_limit`, where it has one) against `place_orders(batch=False)` (20 single requests in
   flight together), interleaved; the orders are cancelled between rounds, outside the timing.
 
-A venue module without amend (or batch order entry) has no row of that kind: nothing is emulated here. The
-simulator shares the process (and the GIL) with the client, so the numbers include its work: read the same-run
-ratios, not the absolute times.
+A venue module without amend (or batch order entry) has no row of that kind: nothing is emulated here.
+
+Each venue is measured twice, one after the other: with the simulator in a thread of this process (it shares the
+GIL and the core with the client, so its Python work adds to both sides' times), then, with `--pin` (the
+default) on a machine of two or more CPUs, with the simulator in its own process (`fastorder sim`) pinned to
+the last CPU and busy-polling between requests while the client runs pinned to CPU 0 (rows marked "sim-proc").
+Every reply still waits for the simulator's processing (one in flight): read the same-run ratios, not the
+absolute times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,6 +58,7 @@ class Pair:
     a: list[float] = field(default_factory=list)
     b: list[float] = field(default_factory=list)
     target: float | None = None
+    simulator: str = "thread"   # "thread": in this process; "process": its own, pinned to another CPU
 
     @property
     def ratio(self) -> float:
@@ -71,7 +78,7 @@ class Pair:
         return {"row": self.name, "a": self.a_name, "b": self.b_name, "n": len(self.a),
                 "a_us": {q: _pct(self.a, p) for q, p in (("p50", .5), ("p90", .9), ("p99", .99))},
                 "b_us": {q: _pct(self.b, p) for q, p in (("p50", .5), ("p90", .9), ("p99", .99))},
-                "ratio_p50": self.ratio, "target": self.target}
+                "ratio_p50": self.ratio, "target": self.target, "simulator": self.simulator}
 
 
 async def has_amend(s: Any, cfg: dict[str, Any]) -> bool:
@@ -136,51 +143,88 @@ async def batch(s: Any, cfg: dict[str, Any], n: int, warmup: int, name: str) -> 
     return row
 
 
-async def venue_rows(venue: str, transport: str, urls: dict[str, str], n: int, warmup: int) -> list[Pair]:
+async def venue_rows(venue: str, transport: str, urls: dict[str, str], n: int, warmup: int,
+                     simulator: str = "thread") -> list[Pair]:
     cfg = VENUES[venue]
     kw: dict[str, Any] = dict(cfg["creds"], url=urls["rest"], timeout=5.0, connections=2, rate_limit=False)
     if transport == "ws":
         kw["ws_url"] = urls["ws"]
-    name = f"{venue}-{transport}"
+    name = f"{venue}-{transport}" + (" sim-proc" if simulator == "process" else "")
     rows: list[Pair] = []
     async with fastorder.connect(venue, transport, **kw) as s:
         if await has_amend(s, cfg):
             rows.append(await requote(s, cfg, n, warmup, name))
         if s.batch_limit:
             rows.append(await batch(s, cfg, max(1, n // 10), max(1, warmup // 10), name))
+    for r in rows:
+        r.simulator = simulator
     return rows
+
+
+#: the simulator process busy-polls this long after each request (as `fastorder bench` runs it on a CPU of its
+#: own): a reply is not delayed by the wake-up of a CPU that went idle during the client's part of a requote
+SPIN_US = 2000
+
+
+def _venue_with(venue: str, placement: str, args: Any, out: list[Pair]) -> None:
+    """Every row of one venue, the simulator in a thread of this process or in its own pinned process."""
+    from fastorder.sim import BinanceLimits, SimulatorProcess
+    from fastorder.sim.simulator import SimulatorThread
+
+    n, warmup = args.orders, min(args.warmup, args.orders)
+    affinity = None
+    if placement == "thread":
+        th = SimulatorThread(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+                             htx_limit_per_2s=0, seed=1)
+        sim = th.start()
+        stop = th.stop
+
+        def url(kind: str) -> str:
+            return str(sim.url(venue, kind))
+    else:
+        proc = SimulatorProcess(venues=(venue,), seed=1, cpus=[(os.cpu_count() or 2) - 1],
+                                extra_args=["--no-rate-limits", "--spin-us", str(SPIN_US)]).start()
+        stop = proc.stop
+        affinity = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {0})
+
+        def url(kind: str) -> str:
+            return str(proc.urls[venue][kind])
+    try:
+        for transport in VENUES[venue]["transports"]:
+            urls = {"rest": url("rest")}
+            if transport == "ws":
+                urls["ws"] = url("ws")
+            rows = asyncio.run(venue_rows(venue, transport, urls, n, warmup, placement))
+            if not rows:
+                print(f"{venue}-{transport}: no amend and no batch order entry in its venue module: no rows")
+            for r in rows:
+                for line in r.lines():
+                    print(line)
+            out.extend(rows)
+    finally:
+        stop()
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
 
 
 def run_ops(args: Any) -> int:
     import json
 
-    from fastorder.sim import BinanceLimits
-    from fastorder.sim.simulator import SimulatorThread
-
     venues = [r for r in (args.rows or VENUES) if r in VENUES]
+    ncpu = os.cpu_count() or 1
+    placements = ["thread"]
+    if args.pin and ncpu >= 2 and hasattr(os, "sched_setaffinity"):
+        placements.append("process")
     print(f"trading operations: {args.orders} requotes and {max(1, args.orders // 10)} batches of {BATCH} per row "
-          f"after a warm-up, one in flight; the simulator runs in a thread of this process (shares the GIL: read "
-          "the same-run ratios)")
+          "after a warm-up, one in flight; the simulator in a thread of this process (shares the GIL and the "
+          "core)" + (f", then in its own process on CPU {ncpu - 1} (rows 'sim-proc'; the client on CPU 0)"
+                     if "process" in placements else "") + ": read the same-run ratios")
     print(f"{'row':44} {'n':>6} {'p50 µs':>9} {'p90 µs':>9} {'p99 µs':>9}")
     out: list[Pair] = []
     for venue in venues:
-        th = SimulatorThread(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
-                             htx_limit_per_2s=0, seed=1)
-        sim = th.start()
-        try:
-            for transport in VENUES[venue]["transports"]:
-                urls = {"rest": sim.url(venue, "rest")}
-                if transport == "ws":
-                    urls["ws"] = sim.url(venue, "ws")
-                rows = asyncio.run(venue_rows(venue, transport, urls, args.orders, min(args.warmup, args.orders)))
-                if not rows:
-                    print(f"{venue}-{transport}: no amend and no batch order entry in its venue module: no rows")
-                for r in rows:
-                    for line in r.lines():
-                        print(line)
-                out.extend(rows)
-        finally:
-            th.stop()
+        for placement in placements:
+            _venue_with(venue, placement, args, out)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"schema": "fastorder-bench-ops/1", "rows": [r.to_json() for r in out]}, f, indent=1)

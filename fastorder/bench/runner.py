@@ -36,9 +36,10 @@ from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
 PRICE, QTY = "46000", "0.001"
 FASTORDER_ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
 # perpetual swaps beside the spot rows: the simulator's venue name -> connect(venue, market="perp")
-PERP_ROWS = [("binance_futures", "rest"), ("binance_futures", "ws")]
-PERP_VENUE = {"binance_futures": "binance"}
-SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt", "binance_futures": "BTCUSDT"}
+PERP_ROWS = [("binance_futures", "rest"), ("binance_futures", "ws"), ("htx_swap", "rest")]
+PERP_VENUE = {"binance_futures": "binance", "htx_swap": "htx"}
+SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt", "binance_futures": "BTCUSDT",
+          "htx_swap": "BTC-USDT"}
 # the perp's MIN_NOTIONAL is 100 USDT: 0.003 BTC at PRICE (the spot rows' 0.001 is 46 USDT)
 QTY_FOR = {"binance_futures": "0.003"}
 ACCOUNTS = {
@@ -47,6 +48,10 @@ ACCOUNTS = {
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
 }
 ACCOUNTS["binance_futures"] = ACCOUNTS["binance"]
+ACCOUNTS["htx_swap"] = dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET)   # 0.001 BTC: one contract
+# venues whose client order ids are integers (HTX swaps): the row sends the session's own id for each of the
+# run's ids and checks the reply against it
+INTEGER_IDS = frozenset(("htx_swap",))
 # baseline -> (venue, transport, share of --orders it sends: the slow ones send fewer)
 BASELINE_ROWS = {"aiohttp": ("binance", "rest", 1.0), "aiohttp-per-order": ("binance", "rest", 0.2),
                  "websockets": ("binance", "ws", 1.0), "ccxt": ("binance", "rest", 0.5)}
@@ -470,13 +475,19 @@ class Bench:
         session = fastorder.connect(PERP_VENUE.get(venue, venue), transport, **kw)
         await session.__aenter__()
 
+        own: dict[str, str] = {}   # the run's id -> the id sent (INTEGER_IDS venues)
+        integer_ids = venue in INTEGER_IDS
+
         async def send(clid: str) -> Any:
+            if integer_ids:
+                sent = own[clid] = session.ids.next()
+                clid = sent
             ack = await session.place_order(sym, "buy", qty, PRICE, tif="IOC", client_order_id=clid)
             row.client_us.append(ack.latency.client_ns / 1000)
             return ack
 
         def check(clid: str, ack: Any) -> str:
-            if ack.client_order_id != clid or not ack.order_id:
+            if ack.client_order_id != (own.pop(clid, "") if integer_ids else clid) or not ack.order_id:
                 return "mismatched ack"
             return ""
 
@@ -682,8 +693,10 @@ class Bench:
                  "p50_us": summary(r)["p50"],
                  "client_p50_us": percentile(sorted(r.client_us), 50) if r.client_us else None,
                  "back_to_back": b.name if b else None,
-                 "p50_minus_sim_us": summary(r)["p50"] - r.sim_us_p50 if r.sim_us_p50 is not None else None}
+                 "p50_minus_sim_us": summary(r)["p50"] - r.sim_us_p50 if r.sim_us_p50 is not None else None,
+                "sim_p50_us": r.sim_us_p50, "b2b_sim_p50_us": None}
             if b is not None:
+                x["b2b_sim_p50_us"] = b.sim_us_p50   # with sim_p50_us: whether the simulator's side stayed warm
                 x["b2b_p50_us"] = summary(b)["p50"]
                 x["p50_ratio"] = x["p50_us"] / x["b2b_p50_us"]
                 bc = percentile(sorted(b.client_us), 50) if b.client_us else None

@@ -841,13 +841,14 @@ class Binance:
                 "selfTradePreventionMode": o.extra["stp"]}
 
     def _lookup(self, p: dict, account: str, cancel: bool):
-        symbol = p.get("symbol")
+        return self._find(p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"), account, cancel)
+
+    def _find(self, symbol: str | None, oid: str | None, cid: str | None, account: str, cancel: bool):
+        """The order a cancel, query or amend names, or the venue's error."""
         if not symbol:
             raise mandatory("symbol")
         if symbol not in self.ex.specs:
             raise BinanceError(-1121, "Invalid symbol.")
-        oid = p.get("orderId")
-        cid = p.get("origClientOrderId")
         if not oid and not cid:
             raise BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         if oid is not None and not _is_int20(oid):
@@ -860,14 +861,18 @@ class Binance:
         return o
 
     def cancel_order(self, p: dict, account: str, now: int) -> dict:
-        restr = p.get("cancelRestrictions")
+        return self._cancel(p.get("symbol"), p.get("orderId"), p.get("origClientOrderId"),
+                            p.get("cancelRestrictions"), p.get("newClientOrderId"), account, now)
+
+    def _cancel(self, symbol: str | None, oid: str | None, cid: str | None, restr: str | None,
+                new_cid: str | None, account: str, now: int) -> dict:
+        """A cancel (its own request, or the cancel half of a cancel-replace): checks, then the cancel report."""
         if restr is not None and restr not in ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
             raise BinanceError(-1145, "Invalid cancelRestrictions")
-        new_cid = p.get("newClientOrderId")
         if new_cid is not None and not _cid_ok(new_cid):
             raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is "
                                "'^[a-zA-Z0-9-_]{1,36}$'.")
-        o = self._lookup(p, account, True)
+        o = self._find(symbol, oid, cid, account, True)
         if o.status not in OPEN:
             raise BinanceError(-2011, "Unknown order sent.")
         if restr == "ONLY_NEW" and o.status != "NEW" or restr == "ONLY_PARTIALLY_FILLED" and o.status != "PARTIALLY_FILLED":
@@ -973,20 +978,14 @@ class Binance:
         if not oid and not ocid:
             raise BinanceError(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both "
                                "were empty/null!")
-        new_p = {k: v for k, v in p.items() if k in ORDER_PARAMS}
-        v = _binance_limit(new_p, self.ex.specs, self._filter_memo) or self.validate_order(new_p)
+        # the new order's checks read only the new-order parameters (the compiled check looks up just those;
+        # the full one, for anything else, is handed those alone)
+        v = _binance_limit(p, self.ex.specs, self._filter_memo) or self.validate_order(
+            {k: v for k, v in p.items() if k in ORDER_PARAMS})
         self._count_order(account, now)
-        cancel_p = {"symbol": p.get("symbol")}
-        if oid:
-            cancel_p["orderId"] = oid
-        if ocid:
-            cancel_p["origClientOrderId"] = ocid
-        if restr is not None:
-            cancel_p["cancelRestrictions"] = restr
-        if p.get("cancelNewClientOrderId") is not None:
-            cancel_p["newClientOrderId"] = p["cancelNewClientOrderId"]
         try:
-            cancel_res: dict = self.cancel_order(cancel_p, account, now)
+            cancel_res: dict = self._cancel(p.get("symbol"), oid or None, ocid or None, restr,
+                                            p.get("cancelNewClientOrderId"), account, now)
             cancel_ok = True
         except BinanceError as e:
             cancel_res, cancel_ok = {"code": e.code, "msg": e.msg}, False

@@ -734,12 +734,16 @@ class Htx:
 
     # ================================================================ dead man's switch (v2 envelope)
     def _v2(self, req, handler):
-        """A /v2 endpoint: {"code": 200, "message": "success", "data": …}; errors as {"code": n, "message": …}
-        (the conditional-order codes: 1002/1003 signature, 1006 rate, 2002 a parameter missing or invalid)."""
+        """A /v2 endpoint: {"code": 200, "message": "success", "data": …}; errors as {"code": n, "message": …},
+        the conditional-order codes of HTX's spot reference ("Conditional Order" > "Error Code"): 1002 the
+        signature is missing or the account does not exist (here: no Signature, or an AccessKeyId the venue
+        does not know), 1003 the signature is wrong (any other authentication failure), 1006 the rate limit
+        (limited_reply), 2002 a parameter missing or invalid."""
         try:
             key, params = self._auth(req)
         except HtxError as e:
-            code = 1002 if "Access key" in e.msg else 1003
+            p = dict(parse_qs_ordered(req.query))
+            code = 1002 if not p.get("Signature") or p.get("AccessKeyId") not in self.keys else 1003
             return 200, b"", orjson.dumps({"code": code, "message": e.msg, "data": None})
         try:
             data = handler(req, key, params)
@@ -783,5 +787,8 @@ class Htx:
                                        "err-msg": "System internal error. Please try again later.", "data": None})
 
     def limited_reply(self, req, kind: str, retry: int):
+        if req.path.startswith("/v2/"):   # the v2 envelope and its code (see _v2)
+            return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
+                {"code": 1006, "message": "Exceed rate limit", "data": None})
         return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
             {"status": "error", "err-code": RATE_CODE, "err-msg": RATE_MSG, "data": None})

@@ -29,9 +29,10 @@ from .http import HttpProtocol, set_linger0
 _perf = time.perf_counter_ns
 VENUES = ("binance", "okx", "htx")
 #: the markets served on request only (`venues=`), each its own app and port: the perpetual swaps
-PERP_VENUES = ("binance_futures",)
+PERP_VENUES = ("binance_futures", "htx_swap")
 ALL_VENUES = VENUES + PERP_VENUES
-WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": None, "binance_futures": "/ws-fapi/v1"}
+WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": None, "binance_futures": "/ws-fapi/v1",
+            "htx_swap": None}
 # where each venue's private order stream is read (HTX: its v2 WebSocket, which takes no orders)
 EVENT_WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": "/ws/v2"}
 

@@ -90,6 +90,9 @@ class Simulator:
             from .okx import Okx
             return Okx(self.credentials.okx, seed=self.seed, idle_timeout=o["okx_idle_timeout"],
                        limit_per_2s=o["okx_limit_per_2s"], ws_env=o["okx_ws_env"])
+        if venue == "htx_swap":   # USDT-margined swaps (the linear swap API): its own app and port
+            from .htx_swap import HtxSwap
+            return HtxSwap(self.credentials.htx, seed=self.seed)
         from .htx import Htx
         return Htx(self.credentials.htx, seed=self.seed, limit_per_2s=o["htx_limit_per_2s"])
 

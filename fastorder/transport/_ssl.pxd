@@ -58,6 +58,7 @@ cdef extern from "openssl/ssl.h" nogil:
     int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int n)
     long SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode)
     void SSL_CTX_sess_set_new_cb(SSL_CTX *ctx, int (*cb)(SSL *, SSL_SESSION *) noexcept)
+    void SSL_CTX_set_keylog_callback(SSL_CTX *ctx, void (*cb)(const SSL *, const char *) noexcept)
 
     SSL *SSL_new(SSL_CTX *ctx)
     void SSL_free(SSL *s)
@@ -72,6 +73,7 @@ cdef extern from "openssl/ssl.h" nogil:
     int SSL_read(SSL *s, void *buf, int num)
     int SSL_write(SSL *s, const void *buf, int num)
     int SSL_get_error(const SSL *s, int ret)
+    int SSL_version(const SSL *s)
     int SSL_shutdown(SSL *s)
     int SSL_get_shutdown(const SSL *s)
     long SSL_get_verify_result(const SSL *s)
@@ -93,6 +95,7 @@ cdef extern from "openssl/bio.h" nogil:
     BIO *BIO_new(const BIO_METHOD *m)
     const BIO_METHOD *BIO_s_mem()
     int BIO_write(BIO *b, const void *data, int n)
+    int BIO_read(BIO *b, void *data, int n)
     long BIO_get_mem_data(BIO *b, char **pp)
     int BIO_reset(BIO *b)
     void BIO_set_mem_eof_return(BIO *b, int v)

@@ -1,6 +1,7 @@
 from libc.stdint cimport int64_t
 
 from fastorder.transport._ssl cimport BIO, SSL
+from fastorder.transport._tls13 cimport fo_tls13
 from fastorder.transport.tls cimport TlsConfig
 
 # The owner's receive hook: called with the bytes (plaintext) the link read; returns a bit set of
@@ -60,6 +61,16 @@ cdef class Link:
     cdef int tls_state
     cdef object lost_reason     # the TLS error that ended the stream (None: none)
     cdef char *cbuf             # spin over TLS: ciphertext read from the socket
+    # TLS 1.3 records sealed and opened here once OpenSSL's handshake is done (csrc/fo_tls13.h)
+    cdef fo_tls13 *rec          # keys and sequence numbers (NULL: OpenSSL's records, or wiped)
+    cdef bint rec_on            # application data goes through rec, never SSL_read/SSL_write again
+    cdef bint rec_busy          # opening records (a read from inside the owner's hook only queues)
+    cdef char *ibuf             # ciphertext received and not yet opened (a record's first part)
+    cdef Py_ssize_t ilen
+    cdef Py_ssize_t icap
+    cdef char *obuf             # records sealed for one write
+    cdef Py_ssize_t ocap
+    cdef bytearray hsbuf        # a post-handshake handshake message arriving over several records
     cdef dict socket_options
     cdef long direct_sends
 
@@ -84,6 +95,15 @@ cdef class Link:
     cdef int _tls_drain(self) except -1
     cdef int _tls_flush(self, bint count) except -1
     cdef int _tls_fail(self, object exc) except -1
+    cdef int _send_raw(self, const char *data, Py_ssize_t m, bint count) except -1
+    cdef int _rec_start(self) except -1
+    cdef int _rec_feed(self, const char *p, Py_ssize_t n) except -1
+    cdef int _rec_handshake(self, const char *p, Py_ssize_t n) except -1
+    cdef int _rec_ticket(self, bytes msg) except -1
+    cdef int _rec_alert(self, const unsigned char *p, Py_ssize_t n) except -1
+    cdef int _rec_write(self, int ctype, const char *p, Py_ssize_t n, bint count) except -1
+    cdef int _rec_fail(self, object exc, int alert) except -1
+    cdef int _rec_wipe(self) except -1
 
 
 cdef Link new_link(object loop, object owner, link_on_bytes on_bytes, link_on_timer on_timer,

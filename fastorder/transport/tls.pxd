@@ -9,6 +9,7 @@ cdef class TlsConfig:
     cdef dict sessions              # server name -> _Session (the latest resumable session from that server)
     cdef readonly long handshakes
     cdef readonly long resumed
+    cdef readonly str record_layer   # "compiled": TLS 1.3 records sealed/opened by fo_tls13.h; "openssl"
 
     cdef int configure(self, SSL *s, str server_hostname) except -1
 

@@ -6,6 +6,8 @@ from fastorder.errors import TlsError as TlsError
 
 __all__ = ["TlsConfig", "TlsError", "TlsCertificateError", "ktls_available"]
 
+RECORD_LAYERS: tuple[str, ...]
+
 def ktls_available() -> bool:
     """Does this kernel offer kernel TLS (the ``tls`` TCP upper-layer protocol)?"""
 
@@ -17,8 +19,10 @@ class TlsConfig:
     verify: bool
     handshakes: int
     resumed: int
+    record_layer: str
     def __init__(
         self, ssl_context: ssl.SSLContext | None = None, *, cafile: str | PathLike[str] | None = None,
         capath: str | PathLike[str] | None = None, cadata: str | bytes | None = None,
+        record_layer: str = "compiled",
     ) -> None: ...
     def forget_sessions(self) -> None: ...

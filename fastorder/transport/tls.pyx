@@ -9,6 +9,9 @@ file and directory as Python's ``ssl`` finds them, ``ssl.get_default_verify_path
 not reveal is not guessed: CA directories loaded with ``capath=`` (pass ``capath=`` here too), client
 certificates (not supported), CRLs (refused: ConfigError).
 
+``record_layer`` chooses who seals and opens TLS 1.3 application data once OpenSSL has finished the handshake:
+"compiled" (the default; the link's own record layer, fewer instructions per record) or "openssl".
+
 Per connection (``fastorder.transport.link``) the ``SSL`` object gets SNI (not for an IP address, as Python),
 the host name or IP address to verify, ALPN ``http/1.1`` and the last session this config saw from that
 server, so a reconnect resumes instead of doing a full handshake.
@@ -41,6 +44,11 @@ from fastorder.errors import ConfigError, TlsCertificateError, TlsError
 
 __all__ = ["TlsConfig", "TlsError", "TlsCertificateError", "ktls_available"]
 
+
+# Who seals and opens TLS 1.3 application-data records after OpenSSL's handshake: "compiled" (the link's own
+# record layer, csrc/fo_tls13.h: one keyed cipher context per direction, no per-record EVP set-up) or
+# "openssl" (SSL_write/SSL_read).  TLS 1.2 and suites the compiled layer does not know always use OpenSSL's.
+RECORD_LAYERS = ("compiled", "openssl")
 
 cdef int _EX_CFG = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL)
 cdef int _EX_HOST = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL)
@@ -137,9 +145,13 @@ cdef class TlsConfig:
         if self.ctx != NULL:
             SSL_CTX_free(self.ctx)
 
-    def __init__(self, ssl_context=None, *, cafile=None, capath=None, cadata=None):
+    def __init__(self, ssl_context=None, *, cafile=None, capath=None, cadata=None, record_layer="compiled"):
         cdef X509_VERIFY_PARAM *param
         cdef uint64_t opts
+        if record_layer not in RECORD_LAYERS:
+            raise ConfigError(f"record_layer must be one of {RECORD_LAYERS}, not {record_layer!r}",
+                              field="record_layer")
+        self.record_layer = record_layer
         default = ssl_context is None
         ctx = _ssl.create_default_context() if default else ssl_context
         if not isinstance(ctx, _ssl.SSLContext):

@@ -622,8 +622,8 @@ class Session(Sending, TradingOps):
     async def cancel_order(self, symbol: str, *, order_id: str | int | None = None,
                            client_order_id: str | None = None) -> Ack:
         """Cancel by exchange order id or client order id."""
-        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
-        t_call, lat = self._which(order_id, client_order_id)
+        t_call, lat = perf_ns(), Latency()
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type or no id, before anything
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         self.ledger.check("cancel", info, client_order_id)
         try:
@@ -646,8 +646,8 @@ class Session(Sending, TradingOps):
     async def query_order(self, symbol: str, *, order_id: str | int | None = None,
                           client_order_id: str | None = None) -> Ack:
         """The order's current state, by exchange order id or client order id."""
-        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type, before anything
-        t_call, lat = self._which(order_id, client_order_id)
+        t_call, lat = perf_ns(), Latency()
+        check_ids(symbol, order_id, client_order_id)   # a typed error for a wrong type or no id, before anything
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)
         self.ledger.check("query", info, client_order_id)
         try:
@@ -673,12 +673,6 @@ class Session(Sending, TradingOps):
         """A cancel or query (or another operation) that found the order final frees its client id."""
         self.ledger.seen(ack)
 
-    def _which(self, order_id: Any, client_order_id: Any) -> tuple[int, Latency]:
-        """The start of a cancel or query: the clock, and that one of the two ids is given."""
-        t_call = perf_ns()
-        if order_id is None and client_order_id is None:
-            raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        return t_call, Latency()
 
     async def reconcile(self, info: SymbolInfo, clid: str | None, cause: BaseException, lat: Latency, *,
                         order_id: str | int | None = None, attempts: int = 4) -> Ack:

@@ -10,7 +10,6 @@ perpetual, so `contracts=` and `quantity=` name the same number.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from decimal import Decimal
 from typing import Any
@@ -173,17 +172,6 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     def _public_error(self, path: str, status: int, body: bytes) -> BaseException:
         return Session._public_error(self, path, status, body)
 
-    def symbol(self, symbol: str) -> SymbolInfo:
-        info = self._symbol_cache.get(symbol)
-        if info is not None:
-            return info
-        try:
-            info = self.symbols[perp_key(symbol)]
-        except (KeyError, AttributeError):
-            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol") from None
-        self._symbol_cache[symbol] = info
-        return info
-
     async def resolve_symbol(self, symbol: str) -> SymbolInfo:
         try:
             return self.symbol(symbol)
@@ -208,13 +196,7 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     # -- orders ---------------------------------------------------------------------------------------------
     def _check_options(self, opts: OrderOptions, type: str) -> None:
         # stp, stop_price, quote_quantity, expire_ms: not encoded for futures yet (NotSupported, before sending)
-        Session._check_options(self, dataclasses.replace(opts, reduce_only=False, position_side=None,
-                                                          contracts=None), type)
-        if opts.position_side is not None:
-            side = position_side_name(opts.position_side)
-            if opts.reduce_only and side != "net":
-                raise InvalidOrder("reduce_only cannot be sent in hedge mode: a long/short position side already "
-                                   "says which position the order closes", field="reduce_only")
+        Session._check_options(self, self._perp_options(opts), type)
 
     # cancel and query: BinanceSession's, with the futures encoders (the same call shapes)
 

@@ -58,6 +58,7 @@ from fastorder.venues.base import (
     perf_ns,
 )
 from fastorder.venues.inputs import check_order
+from fastorder.venues.limits import parse_retry_after
 from fastorder.venues.operations import OrderOptions, order_options
 
 VENUE = "htx"
@@ -457,8 +458,10 @@ class HtxSession(Session):
 
     async def _arm_cancel_after(self, seconds: float) -> None:
         """(Re-)arm the switch for `seconds` (whole seconds, rounded down: never later than asked). The reply
-        is in the v2 envelope: code 200 is success; 1002/1003 (signature) AuthenticationError, 1006
-        RateLimited, any other code VenueError."""
+        is in the v2 envelope, with the codes of HTX's conditional-order endpoints: 200 success; 1002 (the
+        signature is missing or the account does not exist) and 1003 (the signature is wrong)
+        AuthenticationError; 1006 (the rate limit) RateLimited, with the reply's Retry-After if it has one;
+        any other code (2002: a parameter missing or invalid) VenueError."""
         timeout_s = max(5, int(seconds))
         enc = self._encoder()
         buf = self._buf
@@ -481,7 +484,9 @@ class HtxSession(Session):
         msg = str(d.get("message", ""))
         if code in (1002, 1003):
             raise AuthenticationError(VENUE, code, msg)
-        err = RateLimited(VENUE, code, msg) if code == 1006 else VenueError(VENUE, code, msg)
+        err = RateLimited(VENUE, code, msg, http_status=resp.status,
+                          retry_after=parse_retry_after(resp.header(b"retry-after"))) if code == 1006 \
+            else VenueError(VENUE, code, msg, http_status=resp.status)
         self.ledger.refused(err)
         raise err
 

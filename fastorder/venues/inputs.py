@@ -2,8 +2,10 @@
 encoder): a wrong type is the caller's mistake and gets the library's typed error (InvalidOrder and its
 subclasses), never a TypeError from deep inside, and leaves no journal record behind.
 
-`place_order` tests the exact classes inline (one comparison each on the order path) and calls `check_order`
-only when one differs, which accepts subclasses (a str subclass, numpy's float64) and says what is wrong.
+A number (price, quantity, stop price, contracts, ...) is a Decimal, str, int or float, or a subclass of one
+(numpy's float64, a str subclass): `check_number` is that one rule, bool always refused (an int to Python, never
+a number to a venue). `place_order` tests the exact classes inline (one comparison each on the order path) and
+calls `check_order` only when one differs, which applies `check_number` and says what is wrong.
 Likewise for the order's side and kind: the common spellings are looked up inline (`_SIDES`, `_TIFS`), every
 other one goes through `_side` / `_order_kind`, which normalize it or say what is wrong.
 """
@@ -18,15 +20,22 @@ from fastorder.errors import InvalidField, InvalidNumber, InvalidOrder
 if TYPE_CHECKING:   # pragma: no cover
     from fastorder.venues.operations import OrderOptions
 
-#: the classes a price or quantity may have (bool is an int subclass, and refused)
+#: the exact classes of a number (the order path's inline test); `check_number` also takes their subclasses
 NUMBER_TYPES = frozenset((str, Decimal, int, float))
+_NUMBER_BASES = (str, Decimal, int, float)
+
+
+def check_number(v: Any, field: str) -> None:
+    """A number argument: a Decimal, str, int or float, or an instance of a subclass of one; never a bool.
+    InvalidNumber naming `field` otherwise. Its value (positive, finite, on the grid) is the encoder's check."""
+    if isinstance(v, bool) or not isinstance(v, _NUMBER_BASES):
+        raise InvalidNumber(f"{field} must be a Decimal, str, int or float, not {type(v).__name__}", field=field)
 
 
 def _number(v: Any, field: str) -> None:
     if v is None:
         raise InvalidOrder(f"{field} is required", field=field)
-    if isinstance(v, bool) or not isinstance(v, (str, Decimal, int, float)):
-        raise InvalidNumber(f"{field} must be a Decimal, str, int or float, not {type(v).__name__}", field=field)
+    check_number(v, field)
 
 
 def check_text(v: Any, field: str, *, optional: bool = False) -> None:
@@ -51,11 +60,27 @@ def check_order(symbol: Any, quantity: Any, price: Any, client_order_id: Any, po
 
 
 def check_ids(symbol: Any, order_id: Any, client_order_id: Any) -> None:
-    """The arguments of a cancel or query."""
+    """The arguments naming one order (a cancel, query or amend): the symbol and at least one of the two ids."""
     check_text(symbol, "symbol")
     check_text(client_order_id, "client_order_id", optional=True)
-    if order_id is not None and (isinstance(order_id, bool) or not isinstance(order_id, (str, int))):
+    if order_id is None:
+        if client_order_id is None:
+            raise InvalidOrder("give order_id or client_order_id", field="order_id")
+    elif isinstance(order_id, bool) or not isinstance(order_id, (str, int)):
         raise InvalidField(f"order_id must be a str or int, not {type(order_id).__name__}", field="order_id")
+
+
+def check_amend(symbol: Any, order_id: Any, client_order_id: Any, quantity: Any, price: Any,
+                new_client_order_id: Any) -> None:
+    """The arguments of one amend (amend_order, or one item of amend_orders)."""
+    check_ids(symbol, order_id, client_order_id)
+    if quantity is None and price is None:
+        raise InvalidOrder("amend_order needs a new quantity or a new price", field="quantity")
+    if quantity is not None:
+        check_number(quantity, "quantity")
+    if price is not None:
+        check_number(price, "price")
+    check_text(new_client_order_id, "new_client_order_id", optional=True)
 
 
 #: order type -> (takes a limit price, takes a trigger price)

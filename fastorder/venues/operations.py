@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fastorder.errors import ConfigError, InvalidOrder, NotSupported
 from fastorder.log import logger
 from fastorder.types import Ack, Balance
-from fastorder.venues.inputs import NUMBER_TYPES, check_ids, check_text
+from fastorder.venues.inputs import check_amend, check_ids, check_number, check_text
 
 if TYPE_CHECKING:
     from fastorder.venues.base import SymbolInfo
@@ -58,14 +58,11 @@ def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any
                            field="reduce_only")
     if position_side is not None:
         check_text(position_side, "position_side")
-    if contracts is not None and (contracts.__class__ not in NUMBER_TYPES or isinstance(contracts, bool)):
-        raise InvalidOrder(f"contracts must be a Decimal, str, int or float, not {type(contracts).__name__}",
-                           field="contracts")
     if stp is not None:
         check_text(stp, "stp")
-    for name, v in (("stop_price", stop_price), ("quote_quantity", quote_quantity)):
-        if v is not None and (v.__class__ not in NUMBER_TYPES or isinstance(v, bool)):
-            raise InvalidOrder(f"{name} must be a Decimal, str, int or float, not {type(v).__name__}", field=name)
+    for name, v in (("contracts", contracts), ("stop_price", stop_price), ("quote_quantity", quote_quantity)):
+        if v is not None:
+            check_number(v, name)
     if expire_ms is not None and (isinstance(expire_ms, bool) or not isinstance(expire_ms, int) or expire_ms <= 0):
         raise InvalidOrder(f"expire_ms must be a positive int (venue time in ms), not {expire_ms!r}",
                            field="expire_ms")
@@ -103,16 +100,7 @@ class TradingOps:
         queue is the venue's rule (docs/venues/): Binance keeps priority only for a smaller quantity at the same
         price (order.amend.keepPriority) and otherwise cancels and replaces; OKX amend-order. Returns the
         amended order's Ack (for a cancel-replace, the new order's)."""
-        check_ids(symbol, order_id, client_order_id)
-        if order_id is None and client_order_id is None:
-            raise InvalidOrder("give order_id or client_order_id", field="order_id")
-        if quantity is None and price is None:
-            raise InvalidOrder("amend_order needs a new quantity or a new price", field="quantity")
-        for name, v in (("quantity", quantity), ("price", price)):
-            if v is not None and (v.__class__ not in NUMBER_TYPES or isinstance(v, bool)):
-                raise InvalidOrder(f"{name} must be a Decimal, str, int or float, not {type(v).__name__}",
-                                   field=name)
-        check_text(new_client_order_id, "new_client_order_id", optional=True)
+        check_amend(symbol, order_id, client_order_id, quantity, price, new_client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)   # a requote: on the hot path
         return await self._amend(info, order_id, client_order_id, quantity, price, new_client_order_id)
 

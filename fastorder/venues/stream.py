@@ -74,7 +74,8 @@ class EventStream:
         self.s = session
         self.part = part
         self.venue = session.venue
-        self.decode = DECODERS[session.venue]
+        # the venue part's own decoder where it has one (OKX swaps: contracts as base units), else the venue's
+        self.decode = getattr(part, "decode", None) or DECODERS[session.venue]
         self.listeners: list[Listener] = []
         self._queues: set[asyncio.Queue] = set()
         self.tracked: dict[str, _Track] = {}

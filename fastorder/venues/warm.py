@@ -6,28 +6,36 @@ when it last ran 10 ms earlier, and the whole client part of an order (call to b
 against 166 µs (bench/RESULTS.md). Running that code every millisecond or so keeps it close to the
 back-to-back time.
 
-`KeepWarm` does so from an event-loop timer: when the session has sent no order for one interval, it runs
-the order path of the session's last order without sending anything — the symbol and order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the WebSocket
-framing (masking into a scratch frame), the transport's reply parser on a recorded reply, the venue's reply
-decode into an Ack, and the private stream's event decode on a recorded event. Nothing reaches a socket,
-the rate guard, the journal, the live client ids or the latency recorder: the session's `rest_send` /
-`ws_send` are shadowed for the duration of one pass (which never yields to the loop, so no real order can
-interleave), and the usage counts a venue reports in its replies (Binance X-MBX-* headers and rateLimits,
-HTX X-HB-RateLimit-*) are left out of the recorded reply, so a stale count never reaches the guard.
+`KeepWarm` does so from a task asleep on the event loop's timer (so each tick also runs the loop's timer and
+task wake-up an order's task goes through): when the session has sent no order for one interval, it calls
+`place_order` itself with the session's last order, with nothing sent — the input checks, the symbol and
+order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the send path, the
+transport's reply parser on a recorded reply, the venue's reply decode into an Ack, and the private stream's
+event decode on a recorded event. For the pass the session's ledger (live client ids, rate guard, journal,
+stream tracking) and latency recorder are swapped for scratch ones, `_place_failed` for one that only
+re-raises (no query or settler for a pass), and the send: `rest_send` / `ws_send` are shadowed by dry ones
+that parse the recorded reply. A pass never yields to the loop, so no real order can interleave with it. The
+usage counts a venue reports in its replies (Binance X-MBX-* headers and rateLimits, HTX X-HB-RateLimit-*)
+are left out of the recorded reply, so a stale count never reaches the guard.
 
 Nothing is warmed until the session has placed one order and had its reply: the pass needs a real order's
 shape and a real reply to replay. Its CPU cost is counted (`stats()`).
 
 The kernel's side cools too: after 10 ms idle the send of an order's bytes took ~60 µs more than back to
-back even with the Python path warm (bench/RESULTS.md). `keep_warm_kernel=True` adds, to each pass, one
-small write and read over a private loopback TCP connection of this process (TCP_NODELAY, non-blocking):
-the system call entry, the TCP send and receive code and the socket buffers an order's send runs through,
-without a byte to the venue (so nothing counts against its limits). A real venue's NIC driver is not on that
-path and stays as cold as it is.
+back even with the Python path warm (bench/RESULTS.md). With `keep_warm_kernel=True` a REST session's pass
+runs the real `rest_send` over a scratch HTTP connection of the session's own transport to a loopback
+socket of this process: the recorded reply is written to it first, the request goes out with the same
+send() an order's does, and the reply is read back by the transport's spin path (so the pass needs no trip
+through the loop) — the system call entry, the TCP send and receive code, the socket buffers, the request
+framing and the connection's waiter and timer. A WebSocket session's pass writes and reads 256 bytes over a
+loopback TCP pair instead. Nothing goes to the venue (so nothing counts against its limits). The scratch
+connection is plaintext (a TLS session's record layer is not warmed), and a real venue's NIC driver is not on
+that path and stays as cold as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from typing import Any
@@ -39,12 +47,41 @@ from fastorder.types import Latency
 
 perf_ns = time.perf_counter_ns
 
-#: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out about as fast with
-#: passes every 2 ms as every 1 ms, at less CPU (bench/keep_warm.py, bench/RESULTS.md)
+#: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out nearly as fast with
+#: passes every 2 ms as every 1 ms at 55-60 % of the CPU, while at 5 and 10 ms most of the benefit was gone
+#: (bench/keep_warm.py, bench/RESULTS.md)
 DEFAULT_INTERVAL = 0.002
 
 
 _KERNEL_BYTES = b"\0" * 256   # about an order request's size
+#: how long a pass's spin waits for the scratch reply (written before the request, so it is there at once)
+_SCRATCH_SPIN_US = 1000
+
+
+def _drain(sock: socket.socket) -> None:
+    try:
+        while sock.recv(4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+async def _unsettled(info: Any, clid: str, exc: BaseException, lat: Any, t_call: int) -> Any:
+    """place_order's `_place_failed` during a pass: the pass's failure, as it is."""
+    raise exc
+
+
+class _ScratchPool:
+    """What rest_send sees as its connection pool during a pass: the scratch connection only."""
+
+    __slots__ = ("conn", "last_error")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.last_error = None
+
+    def connection(self) -> Any:
+        return self.conn
 
 
 def _loopback_pair() -> tuple[socket.socket, socket.socket]:
@@ -72,7 +109,17 @@ class KeepWarm:
     def __init__(self, session: Any, interval: float, kernel: bool = False) -> None:
         self.session = session
         self.kernel = kernel
-        self._pair: tuple[socket.socket, socket.socket] | None = None
+        # kernel=True: (client end, peer end, scratch pool or None): a REST session's passes send through a scratch
+        # HTTP connection of the session's own transport over loopback, a WebSocket session's write and read a pair
+        self._scratch: tuple[Any, socket.socket, Any] | None = None
+        self._opening: Any = None
+        from fastorder.metrics import LatencyRecorder
+        from fastorder.venues.ledger import Ledger
+        self._ledger = Ledger(session.venue, session.now_ms, order_costs=session._order_costs,
+                              request_costs=session._request_costs, window_ms=lambda: 0, rate_limit=False)
+        self._recorder = LatencyRecorder()
+        self._real: tuple[Any, Any, Any] = (None, None, None)
+        self._real_pool: tuple[Any, int] = (None, 0)
         self.interval = float(interval)
         self.interval_ns = int(self.interval * 1e9)
         self.last_ns = 0            # when the session last started an order (place_order's t_call)
@@ -85,7 +132,7 @@ class KeepWarm:
         self._http = HttpResponseParser()
         self._ws = WSFrameParser()
         self._clid = session.ids.next()   # the shape of a real client id; never sent
-        self._timer: Any = None
+        self._task: Any = None   # the ticking task (_run)
         self._loop: Any = None
         self._base: Any = None
         self.passes = 0
@@ -131,41 +178,79 @@ class KeepWarm:
 
     # -- the timer ----------------------------------------------------------------------------------------
     def start(self, loop: Any) -> None:
-        if self.kernel and self._pair is None:
-            self._pair = _loopback_pair()
+        if self.kernel and self._scratch is None and self._opening is None:
+            if self.session.transport == "rest":
+                self._opening = loop.create_task(self._open_scratch())
+            else:
+                a, b = _loopback_pair()
+                self._scratch = (a, b, None)
         self._loop = loop
-        self._timer = loop.call_later(self.interval, self._tick)
+        self._task = loop.create_task(self._run())
+
+    async def _open_scratch(self) -> None:
+        """The scratch HTTP connection: the session's transport (plaintext) to a loopback socket of ours."""
+        try:
+            await self._open_scratch_conn()
+        except Exception as exc:   # warming goes on without it
+            logger.warning("%s: keep_warm_kernel's scratch connection did not open (%s: %s)", self.session.venue,
+                           type(exc).__name__, exc)
+        finally:
+            self._opening = None
+
+    async def _open_scratch_conn(self) -> None:
+        from fastorder.transport.client import open_http
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsn:
+            lsn.bind(("127.0.0.1", 0))
+            lsn.listen(1)
+            lsn.setblocking(False)
+            conn = await open_http("127.0.0.1", lsn.getsockname()[1], tls=False)
+            try:
+                peer, _ = lsn.accept()   # connected: it is in the accept queue
+            except BaseException:
+                conn.close()
+                raise
+        peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer.setblocking(False)
+        if self.session._closed:
+            conn.close()
+            peer.close()
+            return
+        self._scratch = (conn, peer, _ScratchPool(conn))
 
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._pair is not None:
-            for sock in self._pair:
-                sock.close()
-            self._pair = None
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._opening is not None:
+            self._opening.cancel()
+            self._opening = None
+        if self._scratch is not None:
+            self._scratch[0].close()
+            self._scratch[1].close()
+            self._scratch = None
 
     def pause(self) -> None:
         """No passes until resume() (a benchmark measuring another session in the same process)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     def resume(self) -> None:
-        if self._timer is None and self._loop is not None and self.failed is None and not self.session._closed:
-            self._timer = self._loop.call_later(self.interval, self._tick)
+        if self._task is None and self._loop is not None and self.failed is None and not self.session._closed:
+            self._task = self._loop.create_task(self._run())
 
-    def _tick(self) -> None:
-        self._timer = None
+    async def _run(self) -> None:
+        """The ticks: a task asleep on the loop's timer, as an order's task waits for its signal, so that each
+        tick also runs the loop's timer and the task wake-up (Future, Task step, coroutine resume) an order's
+        task goes through when it wakes."""
         s = self.session
-        if s._closed or self.failed is not None:
-            return
-        if perf_ns() - self.last_ns < self.interval_ns:
-            self.skipped += 1   # an order ran within the interval: the path is warm already
-        else:
-            self.run_once()
-        if self.failed is None and not s._closed:
-            self._timer = self._loop.call_later(self.interval, self._tick)
+        sleep = asyncio.sleep
+        while not s._closed and self.failed is None:
+            await sleep(self.interval)
+            if perf_ns() - self.last_ns < self.interval_ns:
+                self.skipped += 1   # an order ran within the interval: the path is warm already
+            elif not s._closed:
+                self.run_once()
 
     # -- one dry pass -------------------------------------------------------------------------------------
     def run_once(self) -> bool:
@@ -192,17 +277,37 @@ class KeepWarm:
             from fastorder.venues import base
             self._base = base
         symbol, side, quantity, price, type_, tif, post_only, opts = order
-        info = s._symbol_cache.get(symbol)
-        if info is None:
+        self._real = (s.ledger, s.recorder, s._warmer)
+        self._real_pool = (s._pool, s.spin_us)
+        if s._symbol_cache.get(symbol) is None:
             return   # the symbol's rules were dropped meanwhile: the next real order loads them
-        side_u = base._SIDES.get(side) or side
-        if opts is None and not (type_ == "limit" and price is not None and tif in base._TIFS):
-            type_, tif = base._order_kind(type_, tif, price, post_only)   # (with options: recorded normalized)
-        lat = Latency()
-        s.rest_send = self._dry_rest
-        s.ws_send = self._dry_ws
+        scratch = self._scratch
+        peer = None
+        if scratch is not None and scratch[2] is not None and not scratch[0].is_open:
+            logger.info("%s: keep_warm's scratch connection closed; passes continue without it", s.venue)
+            self._scratch = scratch = None
+        if scratch is not None and s.transport == "rest":
+            # the real rest_send over the scratch connection: its reply is written first, so the request's
+            # send finds it waiting and the spin below reads it without a trip through the event loop
+            peer = scratch[1]
+            peer.send(self.http_reply)
+            s._pool, s.spin_us = scratch[2], _SCRATCH_SPIN_US
+        elif s.transport == "rest":
+            s.rest_send = self._dry_rest
+        else:
+            s.ws_send = self._dry_ws
+        # place_order itself, with the session's bookkeeping swapped for scratch copies: no live client id,
+        # stream tracking, journal record, rate-guard count or latency sample comes of a pass
+        s.ledger, s.recorder, s._warmer = self._ledger, self._recorder, None
+        s._place_failed = _unsettled   # a pass that fails ends here: no query, no settler, nothing sent
         try:
-            coro = s._place(info, side_u, quantity, price, type_, tif, post_only, self._clid, lat, perf_ns(), opts)
+            if opts is None:
+                coro = s.place_order(symbol, side, quantity, price, type=type_, tif=tif, post_only=post_only,
+                                     client_order_id=self._clid)
+            else:   # the less common keywords: the venue's order path from its hook
+                info = s._symbol_cache[symbol]
+                coro = s._place(info, base._SIDES.get(side) or side, quantity, price, type_, tif, post_only,
+                                self._clid, Latency(), perf_ns(), opts)
             try:
                 coro.send(None)
             except StopIteration:
@@ -211,18 +316,21 @@ class KeepWarm:
                 coro.close()
                 raise RuntimeError("the order path waited during a dry pass")
         finally:
-            del s.rest_send, s.ws_send
+            s.__dict__.pop("rest_send", None)
+            s.__dict__.pop("ws_send", None)
+            del s._place_failed
+            s.ledger, s.recorder, s._warmer = self._real
+            if peer is not None:
+                s._pool, s.spin_us = self._real_pool
+            self._ledger.live_ids.clear()
         stream, ev = s.stream, self.event
         if stream is not None and ev is not None:
             stream.decode(ev, perf_ns())
-        pair = self._pair
-        if pair is not None:   # the kernel's send and receive path, over our own loopback connection
-            pair[0].send(_KERNEL_BYTES)
-            try:
-                while pair[1].recv(4096):
-                    pass
-            except BlockingIOError:
-                pass
+        if peer is not None:   # the request the scratch connection sent
+            _drain(peer)
+        elif scratch is not None:   # WebSocket: the kernel's send and receive path over the loopback pair
+            scratch[0].send(_KERNEL_BYTES)
+            _drain(scratch[1])
 
     async def _dry_rest(self, data: bytes, lat: Latency, t_call: int) -> Any:
         del data

@@ -53,6 +53,8 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
             assert ack.order_id
             sent_before = s.guard.windows and {k: v.count for k, v in s.guard.windows.items()}
             before = handled(sim, venue)
+            hist = s.recorder.histogram(venue, transport, "client")
+            samples = hist.count if hist is not None else None
             cpu0, t0 = cpu_s(), time.monotonic()
             await asyncio.sleep(0.4)
             cpu, wall = cpu_s() - cpu0, time.monotonic() - t0
@@ -68,6 +70,11 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
             if sent_before:   # no pass counted anything against the venue's limits
                 assert {k: v.count for k, v in s.guard.windows.items()} == sent_before
             assert not s.ledger.live_ids - {ack.client_order_id}
+            assert s._warmer is w and "rest_send" not in vars(s) and "_place_failed" not in vars(s)
+            if hist is not None:   # no pass left a latency sample
+                assert hist.count == samples
+            if kernel and transport == "rest":   # the passes went through the scratch connection, not the pool's
+                assert w._scratch is not None and w._scratch[0].requests_sent >= st["passes"] - 1
             # the next real order goes out and is read as before
             ack2 = await s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC")
             assert ack2.order_id and ack2.order_id != ack.order_id
@@ -76,7 +83,7 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
         await asyncio.sleep(0.02)
         assert w.passes == passes   # stopped with the session
         if kernel:
-            assert w._pair is None
+            assert w._scratch is None
 
     asyncio.run(main())
 

@@ -9,10 +9,14 @@ import contextlib
 from decimal import Decimal
 
 import pytest
+from numtypes import Dec, Float, Int, Str
 
 import fastorder
-from fastorder.errors import ConfigError, InvalidField, InvalidOrder, NotSupported
+from fastorder.errors import ConfigError, InvalidField, InvalidNumber, InvalidOrder, NotSupported
 from fastorder.sim import BinanceLimits, Simulator
+from fastorder.venues.inputs import check_number
+from fastorder.venues.operations import order_options
+from fastorder.venues.perp import exact
 
 CREDS = {
     "binance": dict(key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
@@ -112,3 +116,58 @@ def test_not_supported_names_the_closest_feature():
     err = NotSupported("x has no order amend; closest: cancel_order then place_order", venue="x",
                        closest="cancel_order then place_order")
     assert isinstance(err, fastorder.FastorderError) and err.closest.startswith("cancel_order")
+
+
+NUMBERS = (Decimal("0.5"), "0.5", 2, 0.5, Float(0.5), Str("0.5"), Int(2), Dec("0.5"))
+NOT_NUMBERS = (True, False, b"1", [1], 1 + 0j, object(), None)
+
+
+def test_one_number_rule_for_every_number_argument():
+    """check_number: the four classes and their subclasses, never a bool; each number argument outside
+    place_order's own (stop_price, quote_quantity, contracts, an amend's quantity and price, a perp's exact
+    conversion) goes through it and gets the same InvalidNumber naming the argument."""
+    for v in NUMBERS:
+        check_number(v, "x")
+        order_options(None, v, v, None, contracts=v)
+        assert exact(v, "contracts") == Decimal(str(float(v)) if isinstance(v, float) else str(v))
+    for v in NOT_NUMBERS:
+        with pytest.raises(InvalidNumber) as ei:
+            check_number(v, "x")
+        assert ei.value.field == "x"
+        if v is None:
+            continue
+        for field in ("stop_price", "quote_quantity", "contracts"):
+            with pytest.raises(InvalidNumber) as ei:
+                order_options(None, **{"stop_price": None, "quote_quantity": None, "expire_ms": None, field: v})
+            assert ei.value.field == field
+        with pytest.raises(InvalidNumber) as ei:
+            exact(v, "contracts")
+        assert ei.value.field == "contracts"
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_a_number_subclass_is_sent_as_its_value_and_a_bool_is_refused_everywhere(venue):
+    async def main():
+        async with session(venue) as (sim, s):
+            sym = SYMBOL[venue]
+            price = "50000"
+            acks = [await s.place_order(sym, "buy", q, p, client_order_id=f"sub{i}")
+                    for i, (q, p) in enumerate([(Float(0.001), Str(price)), (Str("0.001"), Float(50000.0)),
+                                                (Dec("0.001"), Int(50000))])]
+            assert all(a.status in ("NEW", "ACCEPTED") for a in acks), acks
+            assert [(Decimal(o["qty"]), Decimal(o["price"])) for o in sim.orders(venue)] == [
+                (Decimal("0.001"), Decimal("50000"))] * 3
+            for kw, field in ((dict(quantity=True, price=price), "quantity"),
+                              (dict(quantity="0.001", price=False), "price"),
+                              (dict(quantity="0.001", type="stop_loss_limit", price=price, stop_price=True),
+                               "stop_price"),
+                              (dict(quantity=None, type="market", quote_quantity=True), "quote_quantity")):
+                with pytest.raises(InvalidNumber) as ei:
+                    await s.place_order(sym, "buy", **kw)
+                assert ei.value.field == field
+            for kw, field in ((dict(quantity=True), "quantity"), (dict(price=True), "price")):
+                with pytest.raises(InvalidNumber) as ei:
+                    await s.amend_order(sym, client_order_id="sub0", **kw)
+                assert ei.value.field == field
+            assert len(sim.orders(venue)) == 3
+    run(main())

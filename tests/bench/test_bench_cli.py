@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -45,6 +46,8 @@ def test_default_rows_table_criteria_and_json(tmp_path):
                          "aiohttp (shared session), after 10 ms idle", "websockets, after 10 ms idle"}
     x = spor["fastorder binance rest, after 10 ms idle"]
     assert x["back_to_back"] == "fastorder binance rest" and x["client_p50_ratio"] > 0 and x["p50_ratio"] > 0
+    # the simulator's own time after the gap beside its back-to-back time: whether its side stayed warm
+    assert x["sim_p50_us"] > 0 and x["b2b_sim_p50_us"] > 0 and "back to back)" in res.stdout.split("sim p50")[1]
 
 
 def documented_fields() -> tuple[set[str], set[str]]:
@@ -199,3 +202,10 @@ def test_ops_rows_requote_and_batch(tmp_path):
     assert req["n"] == 30 and req["target"] == 0.55 and 0 < req["a_us"]["p50"] <= req["a_us"]["p99"]
     assert req["ratio_p50"] == pytest.approx(req["a_us"]["p50"] / req["b_us"]["p50"])
     assert rows["okx-rest batch of 20"]["n"] == 3
+    assert req["simulator"] == "thread"
+    if (os.cpu_count() or 1) >= 2:   # then again with the simulator in its own process, on the last CPU
+        for name in ("okx-rest sim-proc requote", "okx-ws sim-proc batch of 20", "htx-rest sim-proc batch of 20"):
+            assert rows[name]["simulator"] == "process" and rows[name]["a_us"]["p50"] > 0, name
+        assert "in its own process on CPU" in res.stdout
+    res = bench("--ops", "--no-pin", "--rows", "htx", "--orders", "10", "--warmup", "2")
+    assert res.returncode == 0 and "sim-proc" not in res.stdout, res.stderr[-3000:]

@@ -305,3 +305,32 @@ def test_ed25519_key(h):
         async with c.s.get(url) as resp:
             assert (await resp.json())["status"] == "ok"
     scenario(h, t)
+
+
+def test_dead_mans_switch_replies_in_the_v2_envelope_with_the_conditional_order_codes(h):
+    """POST /v2/algo-orders/cancel-all-after: {"code": 200, "data": {currentTime, triggerTime}} when armed;
+    otherwise the codes of HTX's conditional-order endpoints: 2002 a timeout outside 0 or >= 5 s (or not an
+    int), 1002 no signature or an unknown key, 1003 a wrong signature, 1006 rate-limited."""
+    async def t(c, sim):
+        st, r = await c.post("/v2/algo-orders/cancel-all-after", {"timeout": 10})
+        assert st == 200 and r["code"] == 200 and r["message"] == "success"
+        assert r["data"]["triggerTime"] - r["data"]["currentTime"] == 10_000
+        st, r = await c.post("/v2/algo-orders/cancel-all-after", {"timeout": 0})
+        assert r["code"] == 200 and r["data"]["triggerTime"] == 0
+        for bad in (3, -1, "10", 1.5, True, None):
+            st, r = await c.post("/v2/algo-orders/cancel-all-after", {"timeout": bad})
+            assert st == 200 and r["code"] == 2002 and r["data"] is None, (bad, r)
+        st, r = await c.post("/v2/algo-orders/cancel-all-after", {"timeout": 10}, key="nobody")
+        assert r["code"] == 1002, r
+        st, r = await c.post("/v2/algo-orders/cancel-all-after", {"timeout": 10}, secret="wrong-secret")
+        assert r["code"] == 1003, r
+        url = h.htx_url(c.base, "POST", "/v2/algo-orders/cancel-all-after").split("&Signature=")[0]
+        async with c.s.post(url, data=json.dumps({"timeout": 10}), headers={"Content-Type": "application/json"}) as rr:
+            assert (await rr.json(content_type=None))["code"] == 1002
+        sim.faults.add("429:venue=htx,count=1,retry=2")
+        async with c.s.post(h.htx_url(c.base, "POST", "/v2/algo-orders/cancel-all-after"),
+                            data=json.dumps({"timeout": 10}), headers={"Content-Type": "application/json"}) as rr:
+            assert rr.status == 429 and rr.headers["Retry-After"] == "2"
+            assert await rr.json(content_type=None) == {"code": 1006, "message": "Exceed rate limit", "data": None}
+        assert not sim.apps["htx"]._dms   # nothing but the first request armed it (and 0 turned it off)
+    scenario(h, t, htx_limit_per_2s=0)

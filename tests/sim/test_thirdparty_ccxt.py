@@ -164,3 +164,26 @@ def test_ccxt_htx_batch_orders_open_orders_cancels_and_balance():
         ex.cancel_all_orders("BTC/USDT")
         assert ex.fetch_open_orders("BTC/USDT") == []
         assert ex.fetch_balance()["USDT"]["used"] == 0
+
+
+def test_ccxt_htx_linear_swap_place_and_cancel():
+    """ccxt loads the linear swaps from /linear-swap-api/v1/swap_contract_info and, for a USDT-margined swap,
+    places and cancels over HTX's v5 order endpoints (/v5/trade/order, /v5/trade/cancel_order)."""
+    with SimulatorThread(venues=("htx_swap",)) as sim:
+        ex = ccxt.htx({"apiKey": creds.HTX_KEY, "secret": creds.HTX_SECRET, "enableRateLimit": False,
+                       "timeout": 5000, "options": {"fetchMarkets": {"types": {"spot": False, "linear": True,
+                                                                                "inverse": False}},
+                                                    "fetchCurrencies": False, "defaultType": "swap"}})
+        _point_at(ex, sim.url("htx_swap"), hostname=urllib.parse.urlsplit(sim.url("htx_swap")).netloc)
+        ex.has["fetchCurrencies"] = False
+        ex.load_markets()
+        m = ex.markets["BTC/USDT:USDT"]
+        assert (m["id"], m["linear"], m["contractSize"], m["precision"]["price"]) == ("BTC-USDT", True, 0.001, 0.1)
+        o = ex.create_order("BTC/USDT:USDT", "limit", "buy", 10, 49000)   # 10 contracts
+        truth = sim.order("htx_swap", o["id"])
+        assert (truth["status"], truth["qty"], truth["price"]) == ("NEW", "10", "49000")
+        assert ex.cancel_order(o["id"], "BTC/USDT:USDT")["status"] == "canceled"
+        assert sim.order("htx_swap", o["id"])["status"] == "CANCELED"
+        with pytest.raises(ccxt.InsufficientFunds):   # 1047: 50,000 contracts of 0.001 BTC at 5x > 10,000 USDT
+            ex.create_order("BTC/USDT:USDT", "limit", "buy", 50_000, 49000)
+        assert len(sim.orders("htx_swap")) == 1

@@ -253,8 +253,8 @@ def test_bad_input_is_typed_and_nothing_is_sent():
 def test_connect_market_keyword():
     with pytest.raises(ConfigError):
         fastorder.connect("binance", market="futures", **KEYS)
-    with pytest.raises(ConfigError):
-        fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p")
+    with pytest.raises(ConfigError):   # OKX swaps trade in cross or isolated margin, not cash
+        fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p", td_mode="cash")
     with pytest.raises(ConfigError):   # no FULL responses on futures
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
     with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening

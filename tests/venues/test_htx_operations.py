@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 import fastorder
-from fastorder.errors import ConfigError, NotSupported
+from fastorder.errors import AuthenticationError, ConfigError, NotSupported, RateLimited
 from fastorder.journal import OrderJournal
 from fastorder.sim import Simulator, creds
 from fastorder.types import CANCEL_REQUESTED
@@ -253,6 +253,42 @@ def test_dead_mans_switch_range_and_venue_checks():
             await s.place_order(SYM, "buy", "0.001", REST_PX)
         # closed without disarming: the switch still runs (it exists for a client that stops refreshing)
         assert len(app._dms) == 1
+    run(main())
+
+
+def test_dead_mans_switch_errors_are_htxs_conditional_order_codes():
+    """POST /v2/algo-orders/cancel-all-after answers in the v2 envelope with the codes of HTX's conditional-order
+    endpoints, each produced where the venue produces it and mapped: 1006 when the venue rate-limits the
+    request (Retry-After carried over), 1003 when the signature is wrong (the key's secret changed on the
+    venue), 1002 when the account does not exist (the key was deleted), 2002 for a timeout HTX refuses."""
+    from fastorder.sim.common import HmacSha256
+
+    async def main():
+        async with session() as (sim, s):
+            app = sim.apps["htx"]
+            await s._arm_cancel_after(10)
+            assert len(app._dms) == 1
+
+            sim.faults.add("429:venue=htx,count=1,retry=3")
+            with pytest.raises(RateLimited) as ei:
+                await s._arm_cancel_after(10)
+            assert ei.value.code == 1006 and ei.value.retry_after == 3
+
+            mac = app._mac[creds.HTX_KEY]
+            app._mac[creds.HTX_KEY] = HmacSha256(b"a regenerated secret")
+            with pytest.raises(AuthenticationError) as ei:
+                await s._arm_cancel_after(10)
+            assert ei.value.code == 1003
+            app._mac[creds.HTX_KEY] = mac
+
+            key = app.keys.pop(creds.HTX_KEY)
+            with pytest.raises(AuthenticationError) as ei:
+                await s._arm_cancel_after(10)
+            assert ei.value.code == 1002
+            app.keys[creds.HTX_KEY] = key
+
+            await s._arm_cancel_after(5)   # the key back: armed again
+            assert len(app._dms) == 1
     run(main())
 
 
