@@ -10,6 +10,7 @@ perpetual, so `contracts=` and `quantity=` name the same number.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 from typing import Any
@@ -71,7 +72,8 @@ _PSIDE = {"net": "BOTH", "long": "LONG", "short": "SHORT"}
 _PSIDE_NAME = {"BOTH": "net", "LONG": "long", "SHORT": "short"}
 # request weight (each endpoint's "Request Weight"): a new order 0 on the IP limit, cancel 1, query 1,
 # exchangeInfo 1, time and ping 1, positionRisk 5, leverage / marginType / positionSide/dual 1
-_WEIGHTS = {"cancel": 1, "query": 1, "time": 1, "ping": 1, "info": 1, "positions": 5, "account": 1}
+_WEIGHTS = {"cancel": 1, "query": 1, "time": 1, "ping": 1, "info": 1, "positions": 5, "account": 1,
+            "countdown": 10}   # countdownCancelAll: weight 10
 _ONE = Decimal(1)
 
 
@@ -116,7 +118,6 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     # the spot session's operations that futures does not have here (they use the spot encoders): back to
     # TradingOps' NotSupported / ConfigError
     order_types = TradingOps.order_types
-    _cancel_after_range = TradingOps._cancel_after_range
     # the futures encoders replace the spot ones
     _rest_enc: BinanceFuturesRest  # type: ignore[assignment]
     _ws_enc: BinanceFuturesWs  # type: ignore[assignment]
@@ -133,6 +134,8 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         self._ws_enc = BinanceFuturesWs(kw["key"], self._signer, recv_window=self.recv_window)
         #: contract size per symbol (base units per contract): 1 on every USDⓈ-M perpetual
         self.contract_sizes: dict[str, Decimal] = {}
+        #: the symbols whose countdown (cancel_on_disconnect) this session keeps armed
+        self.countdown_symbols: set[str] = set()
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
@@ -189,9 +192,36 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         w = _WEIGHTS.get(kind, 1)
         return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
 
-    # the futures user data stream (a listenKey stream on fstream hosts) is not wired yet: Session's, so that
-    # connect(..., events=True) is a ConfigError before anything is opened
-    _stream_part = Session._stream_part
+    def _stream_part(self) -> Any:   # the listenKey user data stream (fastorder.venues.binance_futures_events)
+        from fastorder.venues.binance_futures_events import BinanceFuturesStreamPart
+        return BinanceFuturesStreamPart(self)
+
+    # -- the dead-man's switch: POST /fapi/v1/countdownCancelAll, one countdown per symbol --------------------
+    def _cancel_after_range(self) -> tuple[float, float]:
+        # countdownTime in ms, 0 turns it off; the venue checks about every 10 ms and advises against a tight
+        # one: 1 s at the least here, a day at the most
+        return 1.0, 86400.0
+
+    async def _arm_cancel_after(self, seconds: float) -> None:
+        """(Re-)arm the countdown of every symbol this session trades. At connect: the symbols given to
+        `symbols=` (none without it); then each symbol before its first order (`_arm_symbol`)."""
+        if not self.countdown_symbols and self.load_only:
+            self.countdown_symbols.update(self.symbols[k].name for k in self.symbols
+                                          if perp_key(self.symbols[k].name) in set(self.load_only))
+        await asyncio.gather(*(self._countdown(name, seconds) for name in sorted(self.countdown_symbols)))
+
+    async def _countdown(self, name: str, seconds: float) -> None:
+        d = await self._account_call("POST", "/fapi/v1/countdownCancelAll",
+                                     [("symbol", name), ("countdownTime", str(int(seconds * 1000)))], "countdown")
+        if not isinstance(d, dict) or d.get("symbol") != name:
+            raise VenueError(VENUE, "reply", "countdownCancelAll: not the symbol asked for")
+
+    async def _arm_symbol(self, info: SymbolInfo) -> None:
+        """A symbol's first order with cancel_on_disconnect on: its countdown armed before the order is sent."""
+        seconds = self.cancel_on_disconnect
+        if seconds is not None and info.name not in self.countdown_symbols:
+            await self._countdown(info.name, seconds)
+            self.countdown_symbols.add(info.name)
 
     # -- orders ---------------------------------------------------------------------------------------------
     def _check_options(self, opts: OrderOptions, type: str) -> None:
@@ -202,6 +232,8 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
                      opts=None) -> Ack:
+        if self.cancel_on_disconnect is not None and info.name not in self.countdown_symbols:
+            await self._arm_symbol(info)
         pside = None
         reduce_only = False
         if opts is not None:

@@ -46,6 +46,7 @@ from fastorder.types import (
     PARTIALLY_FILLED,
     REJECTED,
     Ack,
+    Balance,
     Latency,
     Position,
 )
@@ -151,6 +152,7 @@ class HtxSwapSession(PerpOps, Session):
     market = "perp"
     ws_capable = False
     default_rest_url = REST_URL
+    default_events_url = "wss://api.hbdm.com/linear-swap-notification"   # the order push channel
     warm_path = "/api/v1/timestamp"
     envs = ("live",)
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
@@ -165,14 +167,19 @@ class HtxSwapSession(PerpOps, Session):
         if isinstance(lever_rate, bool) or not isinstance(lever_rate, int) or not 1 <= lever_rate <= 200:
             raise ConfigError(f"lever_rate must be an int from 1 to 200, not {lever_rate!r}", field="lever_rate")
         super().__init__(**kw)
+        if self.rest.host == "api.hbdm.vn":   # the AWS host: its order pushes from the same host
+            self.default_events_url = "wss://api.hbdm.vn/linear-swap-notification"
         key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
         if private_key is not None:
             signer: Any = Ed25519Signer(private_key)
+            self.signer_kind = "ed25519"
         elif secret is not None:
             signer = HmacSha256(secret)
+            self.signer_kind = "hmac"
         else:
             raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
         self._key = _Hidden(key)
+        self._signer = signer
         self.margin_mode = margin_mode
         self.lever_rate = lever_rate
         self._enc = HtxSwapRest(key, signer, host=self.rest.host_header, user_agent=USER_AGENT,
@@ -204,17 +211,6 @@ class HtxSwapSession(PerpOps, Session):
             base, _, quote = str(c.get("pair") or code).partition("-")
             self.symbols[perp_key(code)] = SymbolInfo(code, base, quote, rules)
             self.contract_sizes[code] = size
-
-    def symbol(self, symbol: str) -> SymbolInfo:
-        info = self._symbol_cache.get(symbol)
-        if info is not None:
-            return info
-        try:
-            info = self.symbols[perp_key(symbol)]
-        except (KeyError, AttributeError):
-            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol") from None
-        self._symbol_cache[symbol] = info
-        return info
 
     # -- replies ----------------------------------------------------------------------------------------------
     def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
@@ -382,7 +378,7 @@ class HtxSwapSession(PerpOps, Session):
 
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
         """swap_(cross_)openorders, 50 a page (page_index from 1)."""
-        infos = [info] if info is not None else list(dict.fromkeys(self.symbols.values()))
+        infos = [info] if info is not None else list(self.symbols.values())
         mode = "cross_" if self.margin_mode == "cross" else ""
         out: list[Ack] = []
         for inf in infos:
@@ -446,6 +442,57 @@ class HtxSwapSession(PerpOps, Session):
         self._leverage[info.name] = lev
         return lev
 
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        """swap_(cross_)cancelall per contract with open orders (the venue takes one contract_code a request):
+        the open orders are listed first; each comes back CANCEL_REQUESTED when the reply's successes name it,
+        else as the reply's errors say (1071 canceled, 1063 filled) or as listed. 1051 ("No orders to cancel.")
+        is an empty result."""
+        listed = await self._open_orders(info)
+        mode = "cross_" if self.margin_mode == "cross" else ""
+        done: set[str] = set()
+        errs: dict[str, int] = {}
+        for code in dict.fromkeys(a.symbol for a in listed):
+            try:
+                data = await self._account_call(f"swap_{mode}cancelall", {"contract_code": code})
+            except VenueError as exc:
+                if exc.code == 1051:
+                    continue
+                raise
+            if isinstance(data, dict):
+                done.update(x for x in str(data.get("successes") or "").split(",") if x)
+                for e in data.get("errors") or []:
+                    if isinstance(e, dict) and isinstance(e.get("err_code"), int):
+                        errs[str(e.get("order_id"))] = e["err_code"]
+        for a in listed:
+            if a.order_id in done:
+                a.status = CANCEL_REQUESTED
+            else:
+                a.status = {1071: CANCELED, 1063: FILLED}.get(errs.get(a.order_id, 0), a.status)
+        return listed
+
+    async def _balances(self) -> dict[str, Balance]:
+        """swap_cross_account_info (margin account "USDT") or swap_account_info (one isolated margin account per
+        contract): per margin account, free = withdraw_available, locked = margin_position + margin_frozen (the
+        margin of the positions and of the open orders). Keyed by margin account ("USDT", "BTC-USDT", ...)."""
+        if self.margin_mode == "cross":
+            rows = await self._account_call("swap_cross_account_info", {"margin_account": "USDT"})
+        else:
+            rows = await self._account_call("swap_account_info", {})
+        if not isinstance(rows, list):
+            raise VenueError(VENUE, "unexpected", "account info reply without a list")
+        out = {}
+        for r in rows:
+            if not isinstance(r, dict) or not r.get("margin_account"):
+                continue
+            try:
+                locked = Decimal(str(r.get("margin_position") or 0)) + Decimal(str(r.get("margin_frozen") or 0))
+                free = Decimal(str(r.get("withdraw_available") or 0))
+            except ArithmeticError:
+                raise VenueError(VENUE, "unexpected", "account info with a value that is not a number") from None
+            out[str(r["margin_account"])] = Balance(str(r.get("margin_asset") or "USDT"), format(free, "f"),
+                                                    format(locked, "f"))
+        return out
+
     async def _set_margin_mode(self, info: SymbolInfo, mode: str) -> None:
         raise self._not_supported("a margin-mode switch (HTX keeps cross and isolated as separate accounts, each with "
                                   "its own endpoints)", "connect(..., market='perp', margin_mode='cross' or "
@@ -459,11 +506,15 @@ class HtxSwapSession(PerpOps, Session):
             await self._account_call("swap_cross_switch_position_mode", {"margin_account": "USDT",
                                                                          "position_mode": pm})
             return
-        for info in dict.fromkeys(self.symbols.values()):
+        for info in list(self.symbols.values()):
             await self._account_call("swap_switch_position_mode", {"margin_account": info.name, "position_mode": pm})
 
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
         return {}
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_swap_events import HtxSwapStreamPart
+        return HtxSwapStreamPart(self)
 
 
 __all__ = ["AWS_REST_URL", "REST_URL", "HtxSwapSession", "SwapClientIds", "error_for"]

@@ -257,10 +257,6 @@ def test_connect_market_keyword():
         fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p", td_mode="cash")
     with pytest.raises(ConfigError):   # no FULL responses on futures
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
-    with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening
-        fastorder.connect("binance", market="perp", events=True, **KEYS)
-    with pytest.raises(ConfigError):
-        fastorder.connect("binance", market="perp", cancel_on_disconnect=30, **KEYS)
     s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
     assert s.rest.host == "demo-fapi.binance.com" and s.market == "perp"
     spot = fastorder.connect("binance", "rest", **KEYS)
@@ -411,3 +407,91 @@ def test_symbols_given_to_connect_and_loaded_on_first_use():
             with pytest.raises(InvalidOrder):   # asked once: not fetched again
                 await s.place_order("DOGEUSDT", "buy", "100", "0.1")
     run(main())
+
+
+# -- the dead-man's switch: countdownCancelAll per symbol ------------------------------------------------------
+def test_countdown_armed_per_symbol_before_its_first_order_and_refreshed():
+    async def main():
+        async with perp("rest", cancel_on_disconnect=3) as (sim, s):
+            app = sim.apps[V]
+            assert s.countdown_symbols == set() and app.countdowns == {}   # no symbols= given: none yet
+            await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert s.countdown_symbols == {"BTCUSDT"} and [k[1] for k in app.countdowns] == ["BTCUSDT"]
+            first = app.countdowns[next(iter(app.countdowns))][0]
+            await asyncio.sleep(1.3)   # the refresh runs every 3/3 s: the deadline moved on
+            assert app.countdowns[next(iter(app.countdowns))][0] > first and app.dms_fired == 0
+            await s.place_order("ETHUSDT", "buy", "0.010", "2900")
+            assert sorted(k[1] for k in app.countdowns) == ["BTCUSDT", "ETHUSDT"]
+        async with perp("ws", cancel_on_disconnect=2, symbols=["BTCUSDT"]) as (sim, s):
+            assert [k[1] for k in sim.apps[V].countdowns] == ["BTCUSDT"]   # symbols= given: armed at connect
+    run(main())
+
+
+def test_countdown_range_and_the_venues_refusals():
+    with pytest.raises(ConfigError, match="between 1"):
+        fastorder.connect("binance", market="perp", cancel_on_disconnect=0.5, **KEYS)
+
+    async def main():
+        async with perp("rest") as (sim, s):
+            with pytest.raises(VenueError) as e:   # no symbol: the venue's mandatory-parameter error
+                await s._account_call("POST", "/fapi/v1/countdownCancelAll", [("countdownTime", "1000")], "countdown")
+            assert e.value.code == -1102
+            with pytest.raises(VenueError) as e:
+                await s._account_call("POST", "/fapi/v1/countdownCancelAll",
+                                      [("symbol", "BTCUSDT"), ("countdownTime", "-5")], "countdown")
+            assert e.value.code == -1100
+            await s._countdown("BTCUSDT", 0.2)   # fires: the symbol's open orders are cancelled
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            b = await s.place_order("ETHUSDT", "buy", "0.010", "2900")
+            await asyncio.sleep(0.5)
+            assert sim.apps[V].dms_fired == 1
+            assert (await s.query_order("BTCUSDT", order_id=a.order_id)).status == CANCELED
+            assert (await s.query_order("ETHUSDT", order_id=b.order_id)).status == NEW
+    run(main())
+
+
+_CLIENT = """
+import asyncio, sys
+import fastorder
+async def main():
+    s = await fastorder.connect("binance", "rest", market="perp", key=sys.argv[1], secret=sys.argv[2],
+                                url=sys.argv[3], timeout=2.0, cancel_on_disconnect=3)
+    for _ in range(3):
+        await s.place_order("BTCUSDT", "buy", "0.010", "49000")
+    print("ready", flush=True)
+    await asyncio.sleep(600)   # killed long before
+asyncio.run(main())
+"""
+
+
+def test_countdown_fires_when_the_client_is_killed():
+    """cancel_on_disconnect=3 arms BTCUSDT's countdown before the first order and re-arms it every second; a
+    client killed with SIGKILL stops, and the simulator cancels its orders when the 3 s run out."""
+    import signal
+    import sys
+    import time
+
+    async def main():
+        async with Simulator(venues=(V,), binance_limits=BinanceLimits(enabled=False), seed=5) as sim:
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _CLIENT, KEYS["key"], KEYS["secret"],
+                                                        sim.url(V, "rest"), stdout=asyncio.subprocess.PIPE)
+            try:
+                assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
+                mine = [o for o in sim.orders(V) if o["client_order_id"]]
+                assert len(mine) == 3 and {o["status"] for o in mine} == {"NEW"}
+                await asyncio.sleep(2)   # refreshed every second while the client lives
+                assert sim.apps[V].dms_fired == 0
+                proc.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                await proc.wait()
+                while sim.apps[V].dms_fired == 0 and time.monotonic() - killed < 10:
+                    await asyncio.sleep(0.05)
+                lapsed = time.monotonic() - killed
+                assert sim.apps[V].dms_fired == 1
+                assert 1.5 <= lapsed <= 4   # armed for 3 s at most 1 s before the kill
+                assert {o["status"] for o in sim.orders(V) if o["client_order_id"]} == {"CANCELED"}
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    run(main(), timeout=60)
