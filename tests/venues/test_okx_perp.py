@@ -148,6 +148,16 @@ def test_quantity_and_contracts_are_exact_and_refused_before_sending(transport):
             # float quantities by their shortest text: 0.07 is exactly 7 contracts; SOL's lot is 0.01 contract
             a = await s.place_order(BTC, "buy", 0.07, REST_PX)
             assert sim.order("okx", client_order_id=a.client_order_id)["qty"] == "7"
+            for _ in range(2):   # the same text twice (the second from the session's conversion cache)
+                a = await s.place_order(BTC, "buy", "0.07", REST_PX)
+                assert sim.order("okx", client_order_id=a.client_order_id)["qty"] == "7"
+                with pytest.raises(OffGrid):
+                    await s.place_order(BTC, "buy", "0.075", REST_PX)
+            s.contract_sizes[BTC] = Decimal("0.001")   # as a reload of the instruments would: no stale sizes
+            s._instrument({"instId": BTC, "ctType": "linear", "ctMult": "1", "ctVal": "0.001"},
+                          s.symbol(BTC).rules, s.symbol(BTC).code)
+            a = await s.place_order(BTC, "buy", "0.07", REST_PX)
+            assert sim.order("okx", client_order_id=a.client_order_id)["qty"] == "70"
             b = await s.place_order("SOLUSDT", "buy", "0.25", "140")
             assert sim.order("okx", client_order_id=b.client_order_id)["qty"] == "0.25"
     run(main())
