@@ -8,7 +8,8 @@ idle entry and exit. Every round trip is cut at those events:
 
 - client part: the client thread's return from its gap sleep (epoll_wait / nanosleep) to its send() call:
   the event loop's timer, the order path, the request's framing (for the C client: its loop and the
-  request it copies);
+  request it copies); "Latency.client_ns" is the session's own measure of its part, the place_order call to
+  the send's return (so "client part" + "kernel send" − it is the loop's wake-up and the task's resume);
 - kernel send: the send() system call, entry to exit (the TCP send on loopback, which also queues the bytes
   to nginx's socket and wakes it);
 - server wake-up: send() exit to nginx's return from epoll_wait; server: that to nginx's reply write;
@@ -178,8 +179,8 @@ def main() -> None:
              f"{a.server_cpu}, client on CPU {a.client_cpu}{f', both SCHED_FIFO {a.fifo}' if a.fifo else ''}; "
              f"{a.n} round trips each after a {a.gap:g} ms gap (after the clients' back-to-back warm-up); medians, "
              "µs (kernel tracepoints)", "",
-             "| client | " + " | ".join(cols) + " | CPU halted | own p50 | perf lost chunks |",
-             "|---|" + "---:|" * (len(cols) + 3)]
+             "| client | " + " | ".join(cols) + " | CPU halted | own p50 | Latency.client_ns p50 | perf lost chunks |",
+             "|---|" + "---:|" * (len(cols) + 4)]
     try:
         tc.wait_port(port, nginx)
         for name, (cmd, comm) in clients.items():
@@ -194,7 +195,9 @@ def main() -> None:
             med = {c: statistics.median(r[c] for r in rows) for c in cols}
             halted = sum(r["halted"] for r in rows) / len(rows)
             lines.append(f"| {name} | " + " | ".join(f"{med[c]:.1f}" for c in cols)
-                         + f" | {halted * 100:.0f} % | {stats['p50'] / 1000:.1f} | {max(stats['lost'], LOST[0])} |")
+                         + f" | {halted * 100:.0f} % | {stats['p50'] / 1000:.1f} | "
+                         + (f"{stats['client_part_p50_ns'] / 1000:.1f}" if "client_part_p50_ns" in stats else "–")
+                         + f" | {max(stats['lost'], LOST[0])} |")
             print(f"  {name}: {len(rows)} round trips cut", file=sys.stderr)
             data.unlink()
     finally:
