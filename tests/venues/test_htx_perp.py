@@ -473,3 +473,25 @@ def test_balances_are_the_margin_accounts():
         async with perp(margin_mode="isolated") as (sim, s):
             assert set(await s.balances()) == {"BTC-USDT", "ETH-USDT"}   # one margin account per contract
     run(main())
+
+
+def test_the_venue_forgets_final_orders_and_recover_stays_undecided_past_that(tmp_path):
+    """A canceled order is gone 2 h after its cancel (order info notes): the simulator forgets it, and a
+    journalled order "not found" that late is left pending rather than called never placed."""
+    async def main():
+        async with perp(journal=str(tmp_path / "j"), acceptance_window_ms=1) as (sim, s):
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            await s.cancel_order("BTCUSDT", order_id=a.order_id)
+            assert (await s.query_order("BTCUSDT", order_id=a.order_id)).status == CANCELED
+            sim.faults.add(f"drop:phase=before,count=6,venue={V}")   # the order and every query lost
+            with pytest.raises(ExecutionUnknown) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            clid = ei.value.client_order_id
+            sim.faults.clear()
+            sim.apps[V].advance_clock(2 * 3_600_000 + 1000)
+            await s.sync_clock()
+            with pytest.raises(UnknownOrder):
+                await s.query_order("BTCUSDT", order_id=a.order_id)
+            assert await s.recover() == []   # too late to tell: still pending
+            assert [r["c"] for r in s.ledger.pending()] == [clid]
+    run(main())
