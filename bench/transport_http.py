@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -146,6 +147,9 @@ def client_main(a) -> None:
 
     fn = CLIENTS[a.run_client]
     tc.set_gap(a.gap / 1000)
+    name = os.environ.get("FO_COMM")
+    if name:   # a name of its own in kernel traces (bench/gap_split.py), where every Python process is "python"
+        Path("/proc/self/comm").write_text(name[:15])
     if a.run_client == "place_order":
         lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile, a.keep_warm))
     elif a.run_client == "fastorder":
@@ -200,7 +204,6 @@ def exchange_info(work: Path) -> Path:
 
 
 def start_nginx(work: Path, port: int, tls_port: int, cert: Path, key: Path, cpu: int) -> subprocess.Popen:
-    import os
 
     user = "user root;" if os.geteuid() == 0 else ""
     conf = f"""

@@ -364,11 +364,10 @@ def test_order_push_channel_events():
                 rest = await s.place_order("BTCUSDT", "sell", "0.010", "50500")
                 take = await s.place_order("BTCUSDT", "buy", None, "50600", contracts=4)
                 await s.cancel_order("BTCUSDT", order_id=rest.order_id)
-                for _ in range(100):
-                    if len(got) >= 3:
+                for _ in range(300):   # the three come in order: the cancel's is the last
+                    if any(e.client_order_id == rest.client_order_id and e.exec_type == "CANCELED" for e in got):
                         break
-                    await asyncio.sleep(0.02)
-                await asyncio.sleep(0.15)
+                    await asyncio.sleep(0.01)
                 by = {(e.client_order_id, e.exec_type): e for e in got}
                 assert by[(rest.client_order_id, "NEW")].quantity == "0.010"
                 fill = by[(take.client_order_id, "TRADE")]
@@ -376,7 +375,11 @@ def test_order_push_channel_events():
                 assert Decimal(fill.last_fill_price) > 0 and fill.trade_id
                 assert by[(rest.client_order_id, "CANCELED")].status == CANCELED
                 assert s.stream.malformed == 0
-                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1   # its pings are answered
+                for _ in range(200):   # its pings (every 50 ms here) are answered
+                    if sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1:
+                        break
+                    await asyncio.sleep(0.01)
+                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1
     run(main())
 
 
