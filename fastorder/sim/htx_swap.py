@@ -37,6 +37,11 @@ DEFAULT_LEVER = 5
 MAX_LEVER = 200
 MAX_POSITION = 100_000           # contracts per contract code and side (the simulator's position limit)
 CLIENT_ID_MAX = 9223372036854775807
+HOUR_MS = 3_600_000
+CID_WINDOW_MS = 8 * HOUR_MS          # "order status query is available for orders placed within 8 hours"
+CANCELED_VISIBLE_MS = 2 * HOUR_MS    # canceled orders: "can only query last 2-hour data"
+SETTLE_EVERY_MS = 8 * HOUR_MS        # funding settlements at 00:00, 08:00, 16:00 GMT+8 (= 16:00, 00:00, 08:00 UTC)
+SETTLE_OFFSET_MS = 0
 P = "/linear-swap-api/v1/"
 # contract code, pair, mid, price tick, contract size, level volume (contracts)
 CONTRACTS = [
@@ -88,7 +93,9 @@ class HtxSwap(Htx):
         self.notify_ping_interval = 5.0
         self.ws_paths = {"/linear-swap-notification": lambda req: HtxSwapNotifySession(self, req)}
         self._cid_index: dict[tuple[str, int], object] = {}
-        cross = {"order": self._order, "cancel": self._cancel, "order_info": self._order_info,
+        cross = {"order": self._order, "cancel": self._cancel, "cancelall": self._cancel_all,
+                 "account_info": self._account_info,
+                 "order_info": self._order_info,
                  "openorders": self._open, "position_info": self._positions,
                  "switch_lever_rate": self._switch_lever, "switch_position_mode": self._switch_mode}
         self.routes = {}
@@ -382,14 +389,27 @@ class HtxSwap(Htx):
         pos[0] = new
 
     def _find(self, account: str, b: dict):
+        """The order by order_id or client_order_id, as far as the venue still shows it (order info notes): a
+        client id finds orders placed within 8 hours; a canceled order only within 2 hours of its cancel; a
+        final order is deleted at the next funding settlement (00:00, 08:00, 16:00 GMT+8)."""
         oid, cid = b.get("order_id"), b.get("client_order_id")
         if oid in (None, "") and cid in (None, ""):
             raise SwapError(1066, "The order_id field cannot be empty. Please re-enter.")
+        now = self.now()
         if oid not in (None, ""):
             s = str(oid)
-            return s, (self.ex.find(account, int(s)) if s.isdigit() else None)
-        s = str(cid)
-        return s, (self._cid_index.get((account, int(s))) if s.isdigit() else None)
+            o = self.ex.find(account, int(s)) if s.isdigit() else None
+        else:
+            s = str(cid)
+            o = self._cid_index.get((account, int(s))) if s.isdigit() else None
+            if o is not None and now - o.ctime >= CID_WINDOW_MS:
+                o = None
+        if o is not None and o.status not in OPEN:
+            if o.status != "FILLED" and now - o.utime >= CANCELED_VISIBLE_MS:
+                o = None
+            elif (o.utime - SETTLE_OFFSET_MS) // SETTLE_EVERY_MS != (now - SETTLE_OFFSET_MS) // SETTLE_EVERY_MS:
+                o = None   # a funding settlement came in between
+        return s, o
 
     def _cancel(self, account: str, mode: str, b: dict, now: int) -> dict:
         """One id here (the docs allow a comma-separated list): successes lists it, or errors says why not:
@@ -408,6 +428,50 @@ class HtxSwap(Htx):
         self.ex.cancel(o, now)
         self.push(o, [])
         return {"errors": [], "successes": ident}
+
+    def _cancel_all(self, account: str, mode: str, b: dict, now: int) -> dict:
+        """Every open order of the contract in this margin mode (of `direction` / `offset` when given):
+        successes lists them; none open: 1051 "No orders to cancel." (as ccxt recorded the venue's reply)."""
+        code = self._code(b)
+        d, off = b.get("direction"), b.get("offset")
+        hit = [o for o in self.ex.open_orders(account, code) if o.extra.get("mode") == mode
+               and (d is None or o.side.lower() == d) and (off is None or o.extra.get("offset") == off)]
+        if not hit:
+            raise SwapError(1051, "No orders to cancel.")
+        for o in hit:
+            self.ex.cancel(o, now)
+            self.push(o, [])
+        return {"errors": [], "successes": ",".join(str(o.oid) for o in hit)}
+
+    def _account_info(self, account: str, mode: str, b: dict, now: int) -> list:
+        """The margin account(s): cross `margin_account` "USDT" (the only one), isolated one per contract
+        (`contract_code` picks one). margin_static the wallet, margin_position / margin_frozen the initial margin
+        of the positions / of the resting orders that add, withdraw_available what is left."""
+        if mode == "cross":
+            if b.get("margin_account") not in (None, "USDT"):
+                raise SwapError(1030, "Input error.")
+            codes = [CONTRACTS[0][0]]   # any contract of the cross account names it
+        else:
+            codes = [self._code(b)] if b.get("contract_code") else [c for c, *_ in CONTRACTS]
+        out = []
+        for code in codes:
+            macct = self._margin_account(mode, code)
+            wallet = self._wallet(account, mode, code)
+            pos_m = frozen = unreal = _ZERO
+            for (a, md, c, s_), (vol, entry) in self.positions.items():
+                if a == account and md == mode and self._margin_account(md, c) == macct and vol:
+                    size, mid = self.sizes[c], self.ex.specs[c].mid
+                    pos_m += abs(vol) * size * entry / self.lever.get((a, md, c), DEFAULT_LEVER)
+                    sign = -1 if s_ == "sell" or (s_ == "net" and vol < 0) else 1
+                    unreal += (mid - entry) * abs(vol) * size * sign
+            frozen = self._used_margin(account, mode, code) - pos_m
+            out.append({"symbol": "USDT" if mode == "cross" else code.split("-")[0], "margin_mode": mode,
+                        "margin_account": macct, "margin_asset": "USDT", "margin_balance": float(wallet + unreal),
+                        "margin_static": float(wallet), "margin_position": float(pos_m),
+                        "margin_frozen": float(frozen), "profit_real": 0, "profit_unreal": float(unreal),
+                        "withdraw_available": float(max(_ZERO, wallet - pos_m - frozen + min(unreal, _ZERO))),
+                        "risk_rate": None})
+        return out
 
     def order_view(self, o) -> dict:
         e = o.extra
