@@ -31,8 +31,13 @@ import fastorder
 from fastorder.bench.runner import ACCOUNTS, PRICE, QTY, SYMBOL
 from fastorder.sim import SimulatorProcess
 
-SETTINGS = [("off", 0.0, False), ("1 ms", 0.001, False), ("2 ms", 0.002, False), ("5 ms", 0.005, False),
-            ("1 ms +kernel", 0.001, True), ("2 ms +kernel", 0.002, True)]
+
+def settings(a: argparse.Namespace) -> list[tuple[str, float, bool]]:
+    """(name, interval s, kernel) per session: off, then --intervals, then --kernel-intervals with the kernel part."""
+    out = [("off", 0.0, False)]
+    out += [(f"{ms:g} ms", ms / 1000, False) for ms in a.intervals]
+    out += [(f"{ms:g} ms +kernel", ms / 1000, True) for ms in a.kernel_intervals]
+    return out
 
 
 def cpu_us() -> float:
@@ -45,7 +50,7 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
     sessions = {}
     for venue, transport in rows:
         urls = sim.urls[venue]
-        for name, interval, kernel in SETTINGS:
+        for name, interval, kernel in settings(a):
             kw = dict(ACCOUNTS[venue], url=urls["rest"], rate_limit=False, timeout=2.0)
             if transport == "ws":
                 kw["ws_url"] = urls["ws"]
@@ -58,12 +63,13 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
             if s._warmer is not None:
                 s._warmer.pause()
             sessions[(venue, transport, name)] = s
-    res: dict = {k: {"idle": [], "b2b_client": [], "b2b_rt": []} for k in sessions}
+    res: dict = {k: {"idle": [], "pass": [], "b2b_client": [], "b2b_rt": [], "b2b_sim": []} for k in sessions}
     for k in sessions:
         for g in a.gaps:
             res[k][f"client {g}"] = []
             res[k][f"rt {g}"] = []
             res[k][f"rt-sim {g}"] = []
+            res[k][f"sim {g}"] = []
     keys = list(sessions)
     for rnd in range(a.rounds):
         order = keys[rnd % len(keys):] + keys[:rnd % len(keys)]
@@ -73,18 +79,26 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
             for other in sessions.values():
                 if other._warmer is not None:
                     (other._warmer.resume if other is s else other._warmer.pause)()
+            w = s._warmer
+            p0 = (w.passes, w.cpu_ns) if w is not None else (0, 0)
             c0, t0 = cpu_us(), time.perf_counter()
             await asyncio.sleep(a.idle)
             res[k]["idle"].append((cpu_us() - c0) / (time.perf_counter() - t0))
-            cl, rt = [], []
+            if w is not None and w.passes > p0[0]:   # the pass itself, without the loop's wake-up around it
+                res[k]["pass"].append((w.cpu_ns - p0[1]) / 1000 / (w.passes - p0[0]))
+            cl, rt, sim_us = [], [], []
             for _ in range(a.orders):
                 ack = await s.place_order(sym, "buy", QTY, PRICE, tif="IOC")
+                if ack.latency.exchange_us is not None:
+                    sim_us.append(ack.latency.exchange_us)
                 cl.append(ack.latency.client_ns / 1000)
                 rt.append((ack.latency.client_ns + ack.latency.round_trip_ns) / 1000)
             res[k]["b2b_client"].append(statistics.median(cl[10:]))
             res[k]["b2b_rt"].append(statistics.median(rt[10:]))
+            if sim_us[10:]:
+                res[k]["b2b_sim"].append(statistics.median(sim_us[10:]))
             for g in a.gaps:
-                cl, rt, rs = [], [], []
+                cl, rt, rs, sim_us = [], [], [], []
                 for _ in range(a.orders):
                     await asyncio.sleep(g / 1000)
                     ack = await s.place_order(sym, "buy", QTY, PRICE, tif="IOC")
@@ -93,31 +107,46 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
                     rt.append((lat.client_ns + lat.round_trip_ns) / 1000)
                     if lat.exchange_us is not None:
                         rs.append(rt[-1] - lat.exchange_us)
+                        sim_us.append(lat.exchange_us)
                 res[k][f"client {g}"].append(statistics.median(cl))
                 res[k][f"rt {g}"].append(statistics.median(rt))
                 if rs:
                     res[k][f"rt-sim {g}"].append(statistics.median(rs))
+                    res[k][f"sim {g}"].append(statistics.median(sim_us))
             print(f"  round {rnd + 1} {k}", file=sys.stderr)
     for s in sessions.values():
         await s.__aexit__(None, None, None)
 
     med = {k: {m: statistics.median(v) if v else float("nan") for m, v in d.items()} for k, d in res.items()}
-    cols = ["idle CPU µs/s", "% core", "b2b client", "b2b rt"]
+    cols = ["idle CPU µs/s", "% core", "µs/pass", "b2b client", "b2b rt"]
     for g in a.gaps:
         cols += [f"client {g}ms", "÷ b2b", f"rt {g}ms", f"rt-sim {g}ms"]
     print("| row | keep_warm | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for venue, transport in rows:
         off = med[(venue, transport, "off")]["idle"]
-        for name, _, _ in SETTINGS:
+        for name, _, _ in settings(a):
             m = med[(venue, transport, name)]
             extra = m["idle"] - off if name != "off" else m["idle"]
             cells = [f"{extra:.0f}" + ("" if name != "off" else " (whole process)"),
-                     f"{extra / 1e4:.2f}" if name != "off" else "–", f"{m['b2b_client']:.1f}", f"{m['b2b_rt']:.1f}"]
+                     f"{extra / 1e4:.2f}" if name != "off" else "–",
+                     f"{m['pass']:.1f}" if name != "off" else "–", f"{m['b2b_client']:.1f}", f"{m['b2b_rt']:.1f}"]
             for g in a.gaps:
                 cells += [f"{m[f'client {g}']:.1f}", f"{m[f'client {g}'] / m['b2b_client']:.2f}",
                           f"{m[f'rt {g}']:.1f}", f"{m[f'rt-sim {g}']:.1f}"]
             print(f"| {venue} {transport} | {name} | " + " | ".join(cells) + " |")
+    # the simulator's side: it reports its own processing time per REST reply; the same after a gap as back
+    # to back means its busy-polling kept it warm, and the client rows measure the client
+    for k in res:
+        if res[k]["b2b_sim"]:
+            sims = [statistics.median(x for r in res if r[:2] == k[:2] for x in res[r][m])
+                    for m in ["b2b_sim"] + [f"sim {g}" for g in a.gaps]]
+            print(f"\nsimulator's own processing time per {k[0]} {k[1]} order (it reports it per reply), median of "
+                  f"every setting's p50: back to back {sims[0]:.1f} µs, "
+                  + ", ".join(f"after {g} ms {v:.1f} µs" for g, v in zip(a.gaps, sims[1:], strict=True))
+                  + ("; within 1.5x: its side stayed warm through the gaps" if max(sims[1:]) <= 1.5 * sims[0]
+                     else "; more than 1.5x: its side did NOT stay warm, round trips include a colder simulator"))
+            break
 
 
 def main() -> None:
@@ -126,6 +155,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--orders", type=int, default=40, help="orders per gap per round (default 40)")
     ap.add_argument("--gaps", type=int, nargs="*", default=[10, 100], help="idle gaps in ms (default 10 100)")
+    ap.add_argument("--intervals", type=float, nargs="*", default=[1, 2, 5], help="keep_warm intervals, ms")
+    ap.add_argument("--kernel-intervals", type=float, nargs="*", default=[1, 2],
+                    help="keep_warm intervals with keep_warm_kernel, ms")
+    ap.add_argument("--fifo", type=int, default=0, metavar="PRIO",
+                    help="run the client SCHED_FIFO at PRIO (root): other work on its CPU no longer delays it")
     ap.add_argument("--idle", type=float, default=1.0, help="seconds of idle time per CPU measurement")
     a = ap.parse_args()
     ncpu = os.cpu_count() or 1
@@ -134,9 +168,11 @@ def main() -> None:
                           extra_args=["--no-rate-limits", "--spin-us", str(spin)]) as sim:
         if ncpu > 1:
             os.sched_setaffinity(0, {0})
+        if a.fifo:   # this process only (the simulator started first): other work on its CPU waits for it
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(a.fifo))
         load = os.getloadavg()
         print(f"client on CPU 0, simulator on CPU {ncpu - 1} busy-polling {spin} µs after each request; "
-              f"load average at start {load[0]:.2f}; {a.rounds} rounds x {a.orders} orders per gap; "
+              f"load average at start {load[0]:.2f}; client {'SCHED_FIFO ' + str(a.fifo) if a.fifo else 'SCHED_OTHER'}; {a.rounds} rounds x {a.orders} orders per gap; "
               f"medians over rounds of each p50, µs")
         try:
             import uvloop

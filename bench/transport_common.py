@@ -228,11 +228,21 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
+#: put before the server's and each client's command: ["chrt", "-f", PRIO] with --fifo (root), so that other
+#: work on the machine does not delay their wake-ups (set_fifo)
+SCHED_PREFIX: list[str] = []
+
+
+def set_fifo(prio: int) -> None:
+    """Run the server and the clients SCHED_FIFO at ``prio`` (0: the default scheduling)."""
+    SCHED_PREFIX[:] = ["chrt", "-f", str(prio)] if prio else []
+
+
 def run_client(cmd: list[str], cpu: int, timeout: float = 300.0, gap_s: float = 0.0) -> dict:
     """Run one client subprocess pinned to ``cpu``; it prints one JSON line of stats last. ``gap_s``: the C
     peer's idle gap before each measured round trip (FO_GAP_US; the Python clients take --gap)."""
     env = dict(os.environ, FO_GAP_US=str(int(gap_s * 1e6))) if gap_s else None
-    out = subprocess.run(["taskset", "-c", str(cpu)] + cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    out = subprocess.run(SCHED_PREFIX + ["taskset", "-c", str(cpu)] + cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{cmd} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -126,7 +126,7 @@ def c_requests(host, port, n, mode, cafile):
 
 async def c_place_order(host, port, n, mode, cafile, keep_warm=""):
     """`place_order` of a Binance REST session against nginx (which serves the venue's start-up paths and a
-    fixed order reply), optionally with keep_warm ("on" or "kernel")."""
+    fixed order reply), optionally with keep_warm ("on", "kernel"), and spin_us ("+spin" appended)."""
     import ssl
 
     import fastorder
@@ -136,8 +136,11 @@ async def c_place_order(host, port, n, mode, cafile, keep_warm=""):
                     rate_limit=False, timeout=2.0)
     if cafile:
         kw["ssl_context"] = ssl.create_default_context(cafile=cafile)
-    if keep_warm:
-        kw.update(keep_warm=True, keep_warm_kernel=keep_warm == "kernel")
+    warm, _, spin = keep_warm.partition("+")
+    if warm:
+        kw.update(keep_warm=True, keep_warm_kernel=warm == "kernel")
+    if spin:   # wait for each reply polling the socket, up to 2 ms (longer than any reply here takes)
+        kw["spin_us"] = 2000
     async with fastorder.connect("binance", "rest", **kw) as s:
         return await tc.measure_await(n, lambda i: s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC"))
 
@@ -237,7 +240,7 @@ http {{
     nginx = tc.which_nginx()
     if not nginx:
         sys.exit("nginx not found: apt-get install nginx-light")
-    return subprocess.Popen(["taskset", "-c", str(cpu), nginx, "-p", str(work), "-c", str(work / "nginx.conf")],
+    return subprocess.Popen(tc.SCHED_PREFIX + ["taskset", "-c", str(cpu), nginx, "-p", str(work), "-c", str(work / "nginx.conf")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -269,7 +272,7 @@ def c_server_suite(a, work: Path, peer: Path, cert: Path, key: Path) -> list[str
                            "--tls-engine", engine, "--gap", str(a.gap)) + (["--cafile", cafile] if cafile else [])
 
     port, tls_port = tc.free_port(), tc.free_port()
-    servers = [subprocess.Popen(["taskset", "-c", str(a.server_cpu), str(exe), str(p), REPLY] + extra)
+    servers = [subprocess.Popen(tc.SCHED_PREFIX + ["taskset", "-c", str(a.server_cpu), str(exe), str(p), REPLY] + extra)
                for p, extra in ((port, []), (tls_port, [str(cert), str(key)]))]
     try:
         tc.wait_port(port, servers[0])
@@ -327,7 +330,11 @@ def main() -> None:
     ap.add_argument("--c-server", action="store_true",
                     help="also a suite against bench/c/tls13_http_server.c, a server whose TLS costs little")
     ap.add_argument("--c-server-only", action="store_true", help="only the --c-server suite (no nginx)")
+    ap.add_argument("--fifo", type=int, default=0, metavar="PRIO",
+                    help="run nginx and every client SCHED_FIFO at PRIO (chrt, root): other work on the machine "
+                         "no longer delays their wake-ups")
     a = ap.parse_args()
+    tc.set_fifo(a.fifo)
     if a.run_client:
         return client_main(a)
 
@@ -347,7 +354,8 @@ def main() -> None:
     port, tls_port = tc.free_port(), tc.free_port()
     nginx = start_nginx(work, port, tls_port, cert, key, a.server_cpu)
     out = [f"Machine: {tc.machine()}", f"Command: `python bench/transport_http.py --n {a.n} --rounds {a.rounds}"
-           f"{' --skip-slow' if a.skip_slow else ''}{f' --gap {a.gap:g}' if a.gap else ''}`; "
+           f"{' --skip-slow' if a.skip_slow else ''}{f' --gap {a.gap:g}' if a.gap else ''}"
+           f"{f' --fifo {a.fifo}' if a.fifo else ''}`; "
            f"nginx (1 worker) on CPU {a.server_cpu}, clients on CPU {a.client_cpu}; {a.rounds} interleaved rounds "
            f"× {a.n} round trips (wrk: {a.wrk_seconds} s per round), median over rounds.", ""]
     try:
@@ -384,6 +392,9 @@ def main() -> None:
         clients["place_order"] = py("place_order", port)
         clients["place_order, keep_warm"] = py("place_order", port, keep_warm="on")
         clients["place_order, keep_warm +kernel"] = py("place_order", port, keep_warm="kernel")
+        if a.gap:
+            clients["place_order, spin_us"] = py("place_order", port, keep_warm="+spin")
+            clients["place_order, keep_warm +kernel, spin_us"] = py("place_order", port, keep_warm="kernel+spin")
         clients["aiohttp"] = py("aiohttp", port)
         clients["aiohttp, TLS"] = py("aiohttp", tls_port, cafile=ca)
         if not a.skip_slow:

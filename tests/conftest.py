@@ -4,8 +4,10 @@ checkout — first on sys.path and import the uncompiled tree; PYTHONSAFEPATH (P
 the subprocess helpers also start them outside the checkout."""
 
 import os
+import sys
 
 os.environ["PYTHONSAFEPATH"] = "1"
+sys.path.insert(0, os.path.dirname(__file__))  # importlib mode: make the suite's helpers (numtypes) importable
 
 # Property tests: on CI (the CI environment variable set) the same examples every run, so a run is
 # reproducible and cannot fail on a new random draw; locally they explore new examples each run (where the

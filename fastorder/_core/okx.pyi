@@ -6,8 +6,9 @@ identify the instrument by the integer `instIdCode` (the string `instId` is igno
 Field rules: inst_id ^[A-Za-z0-9._-]{1,32}$; td_mode cash | cross | isolated | spot_isolated; side buy | sell;
 ord_type market | limit | post_only | fok | ioc | optimal_limit_ioc | mmp | mmp_and_post_only | elp;
 px required for every ord_type except market and optimal_limit_ioc, refused for those two; tgt_ccy
-base_ccy | quote_ccy; stp_mode cancel_maker | cancel_taker | cancel_both (checked after the order's other
-fields and exp_time_ms); cl_ord_id ^[A-Za-z0-9]{1,32}$; ord_id str of 1-20 digits or int in [0, 2**63);
+base_ccy | quote_ccy; stp_mode cancel_maker | cancel_taker | cancel_both, then pos_side net | long | short
+(FUTURES / SWAP orders; None writes none) and reduce_only (bool, else TypeError; True writes
+`"reduceOnly":true`, False nothing) (checked in that order after the order's other fields and exp_time_ms); cl_ord_id ^[A-Za-z0-9]{1,32}$; ord_id str of 1-20 digits or int in [0, 2**63);
 inst_id_code int in [0, 2**63); request_id ^[A-Za-z0-9]{1,32}$ (an int is written as its digits);
 timestamp_ms int in (0, 2**63); numbers per `numbers.decimal_text` (sz via rules.qty, px via rules.price).
 Errors raise InvalidOrder subclasses and leave the buffer as it was. Arguments are checked in the order of the
@@ -31,7 +32,7 @@ class OkxRest:
     """Whole HTTP/1.1 requests.
 
     Order body: '{"instId":…,"tdMode":…,"clOrdId":…,"side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]
-    [,"stpMode":…]}' (strings, no spaces). Cancel body: '{"instId":…[,"ordId":…][,"clOrdId":…]}'. Amend body:
+    [,"stpMode":…][,"posSide":…][,"reduceOnly":true]}' (strings but reduceOnly, a JSON boolean; no spaces). Cancel body: '{"instId":…[,"ordId":…][,"clOrdId":…]}'. Amend body:
     '{"instId":…[,"ordId":…][,"clOrdId":…][,"reqId":…][,"newSz":…][,"newPx":…][,"cxlOnFail":true]}'
     (ids, then new_sz, new_px, cxl_on_fail (bool, else TypeError), req_id (^[A-Za-z0-9]{1,32}$) are checked;
     neither new_sz nor new_px: InvalidOrder). Batch bodies are '[' + these objects joined by ',' + ']',
@@ -58,11 +59,13 @@ class OkxRest:
         """The OK-ACCESS-SIGN value for one request (what the request methods put in the header)."""
     def order_body(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                    sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
-                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None: ...
+                   rules: SymbolRules | None = None, stp_mode: str | None = None, pos_side: str | None = None,
+                   reduce_only: bool = False) -> None: ...
     def place_order_request(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                             sz: Number, cl_ord_id: str, timestamp_ms: int, px: Number | None = None,
                             tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-                            exp_time_ms: int | None = None, stp_mode: str | None = None) -> None:
+                            exp_time_ms: int | None = None, stp_mode: str | None = None,
+                            pos_side: str | None = None, reduce_only: bool = False) -> None:
         """POST /api/v5/trade/order."""
     def cancel_body(self, buf: WriteBuffer, inst_id: str, *, ord_id: int | str | None = None,
                     cl_ord_id: str | None = None) -> None:
@@ -103,12 +106,14 @@ class OkxWs:
     def order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, td_mode: str, side: str,
               ord_type: str, *, sz: Number, cl_ord_id: str, px: Number | None = None,
               tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-              exp_time_ms: int | None = None, stp_mode: str | None = None) -> None: ...
+              exp_time_ms: int | None = None, stp_mode: str | None = None, pos_side: str | None = None,
+              reduce_only: bool = False) -> None: ...
     def cancel_order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, *,
                      ord_id: int | str | None = None, cl_ord_id: str | None = None) -> None: ...
     def order_args(self, buf: WriteBuffer, inst_id_code: int, td_mode: str, side: str, ord_type: str, *,
                    sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
-                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None: ...
+                   rules: SymbolRules | None = None, stp_mode: str | None = None, pos_side: str | None = None,
+                   reduce_only: bool = False) -> None: ...
     def cancel_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,
                     cl_ord_id: str | None = None) -> None: ...
     def amend_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,

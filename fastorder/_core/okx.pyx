@@ -32,6 +32,7 @@ _ORD_TYPES = frozenset(("market", "limit", "post_only", "fok", "ioc", "optimal_l
 _NO_PX = frozenset(("market", "optimal_limit_ioc"))
 _TGT = frozenset(("base_ccy", "quote_ccy"))
 _STP = frozenset(("cancel_maker", "cancel_taker", "cancel_both"))
+_POS_SIDES = frozenset(("net", "long", "short"))   # FUTURES / SWAP orders only
 _METHODS = frozenset(("GET", "POST"))
 _WS_OPS = frozenset(("order", "cancel-order", "amend-order", "batch-orders", "batch-cancel-orders",
                      "batch-amend-orders"))
@@ -61,9 +62,9 @@ def iso_ms(timestamp_ms):
 
 
 cdef struct Order:
-    Text inst, td, side, ordt, clid, tgt, stp
+    Text inst, td, side, ordt, clid, tgt, stp, pos
     fo_dec sz, px
-    bint has_px, has_tgt, has_stp
+    bint has_px, has_tgt, has_stp, has_pos, reduce
     int sz_frac, px_frac
 
 
@@ -96,20 +97,28 @@ cdef int parse_order(Order *o, td_mode, side, ord_type, sz, cl_ord_id, timestamp
         raise InvalidOrder(f"{ord_type} orders need px", field="px")
     if rules is not None and o.has_px:
         rules.check_notional_dec(&o.px, &o.sz)
-    o.has_stp = False
+    o.has_stp = o.has_pos = o.reduce = False
     return 0
 
 
-cdef int parse_stp(Order *o, stp_mode) except -1:
-    """stpMode, checked after everything else of the order (it is the last keyword of each method)."""
+cdef int parse_stp(Order *o, stp_mode, pos_side, reduce_only) except -1:
+    """stpMode, then the perpetual-swap fields posSide and reduceOnly: checked after everything else of the
+    order (the last keywords of each method, in that order)."""
     o.has_stp = stp_mode is not None
     if o.has_stp:
         enum_text(stp_mode, _STP, "stp_mode", &o.stp)
+    o.has_pos = pos_side is not None
+    if o.has_pos:
+        enum_text(pos_side, _POS_SIDES, "pos_side", &o.pos)
+    if type(reduce_only) is not bool:
+        raise TypeError(f"reduce_only must be bool, not {type(reduce_only).__name__}")
+    o.reduce = reduce_only
     return 0
 
 
 cdef int put_order_fields(WriteBuffer b, Order *o) except -1:
-    """',"tdMode":…,"clOrdId":…,"side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…]}' (after the instrument)."""
+    """',"tdMode":…,"clOrdId":…,"side":…,"ordType":…[,"px":…],"sz":…[,"tgtCcy":…][,"stpMode":…]
+    [,"posSide":…][,"reduceOnly":true]}' (after the instrument)."""
     b.put(b',"tdMode":', 10)
     put_quoted(b, &o.td)
     b.put(b',"clOrdId":', 11)
@@ -131,6 +140,11 @@ cdef int put_order_fields(WriteBuffer b, Order *o) except -1:
     if o.has_stp:
         b.put(b',"stpMode":', 11)
         put_quoted(b, &o.stp)
+    if o.has_pos:
+        b.put(b',"posSide":', 11)
+        put_quoted(b, &o.pos)
+    if o.reduce:   # a JSON boolean; false is OKX's default, so it is never written
+        b.put(b',"reduceOnly":true', 18)
     return b.put_byte(b'}')
 
 
@@ -306,19 +320,19 @@ cdef class OkxRest(_OkxKeyed):
         return 0
 
     def order_body(self, WriteBuffer buf, inst_id, td_mode, side, ord_type, *, sz, cl_ord_id, px=None,
-                   tgt_ccy=None, SymbolRules rules=None, stp_mode=None):
+                   tgt_ccy=None, SymbolRules rules=None, stp_mode=None, pos_side=None, reduce_only=False):
         cdef Order o
         cdef Text inst
         token(inst_id, CC_SYMBOL, 32, "inst_id", &inst)
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, None, NULL, px, tgt_ccy, rules)
-        parse_stp(&o, stp_mode)
+        parse_stp(&o, stp_mode, pos_side, reduce_only)
         buf.put(b'{"instId":', 10)
         put_quoted(buf, &inst)
         put_order_fields(buf, &o)
 
     def place_order_request(self, WriteBuffer buf, inst_id, td_mode, side, ord_type, *, sz, cl_ord_id,
                             timestamp_ms, px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None,
-                            stp_mode=None):
+                            stp_mode=None, pos_side=None, reduce_only=False):
         cdef Order o
         cdef Text inst
         cdef int64_t ts, exp_ms = 0
@@ -326,7 +340,7 @@ cdef class OkxRest(_OkxKeyed):
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, timestamp_ms, &ts, px, tgt_ccy, rules)
         if exp_time_ms is not None:
             exp_ms = int_in(exp_time_ms, 1, _MAX_I64, "exp_time_ms")
-        parse_stp(&o, stp_mode)
+        parse_stp(&o, stp_mode, pos_side, reduce_only)
         cdef WriteBuffer body = self._body
         body.length = 0
         body.put(b'{"instId":', 10)
@@ -452,7 +466,8 @@ cdef class OkxWs(_OkxKeyed):
         return token(request_id, CC_ALNUM, 32, "request_id", t)
 
     def order(self, WriteBuffer buf, request_id, inst_id_code, td_mode, side, ord_type, *, sz, cl_ord_id,
-              px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None, stp_mode=None):
+              px=None, tgt_ccy=None, SymbolRules rules=None, exp_time_ms=None, stp_mode=None, pos_side=None,
+              reduce_only=False):
         cdef Order o
         cdef Text rid
         cdef char tmp[20]
@@ -462,7 +477,7 @@ cdef class OkxWs(_OkxKeyed):
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, None, NULL, px, tgt_ccy, rules)
         if exp_time_ms is not None:
             exp_ms = int_in(exp_time_ms, 1, _MAX_I64, "exp_time_ms")
-        parse_stp(&o, stp_mode)
+        parse_stp(&o, stp_mode, pos_side, reduce_only)
         buf.put(b'{"id":', 6)
         put_quoted(buf, &rid)
         buf.put(b',"op":"order"', 13)
@@ -491,11 +506,11 @@ cdef class OkxWs(_OkxKeyed):
         buf.put(b'}]}', 3)
 
     def order_args(self, WriteBuffer buf, inst_id_code, td_mode, side, ord_type, *, sz, cl_ord_id, px=None,
-                   tgt_ccy=None, SymbolRules rules=None, stp_mode=None):
+                   tgt_ccy=None, SymbolRules rules=None, stp_mode=None, pos_side=None, reduce_only=False):
         cdef Order o
         cdef int64_t code = int_in(inst_id_code, 0, _MAX_I64, "inst_id_code")
         parse_order(&o, td_mode, side, ord_type, sz, cl_ord_id, None, NULL, px, tgt_ccy, rules)
-        parse_stp(&o, stp_mode)
+        parse_stp(&o, stp_mode, pos_side, reduce_only)
         buf.put(b'{"instIdCode":', 14)
         buf.put_u64(<uint64_t>code)
         put_order_fields(buf, &o)

@@ -276,3 +276,139 @@ class HtxRest:
         client_order_id = check_re(client_order_id, _CLIENT_ID, "client_order_id")
         _timestamp_s(timestamp_s)
         buf.write(self._request("GET", "/v1/order/orders/getClientOrder", timestamp_s, None, client_order_id))
+
+
+# -- USDT-margined swaps (the linear swap API) ---------------------------------------------------------------------
+SWAP_CLIENT_ID_MAX = 2**63 - 1
+SWAP_LEVER_MAX = 1000
+_SWAP_PATHS = {
+    "cross": ("/linear-swap-api/v1/swap_cross_order", "/linear-swap-api/v1/swap_cross_cancel",
+              "/linear-swap-api/v1/swap_cross_order_info"),
+    "isolated": ("/linear-swap-api/v1/swap_order", "/linear-swap-api/v1/swap_cancel",
+                 "/linear-swap-api/v1/swap_order_info"),
+}
+_DIRECTIONS = frozenset({"buy", "sell"})
+_OFFSETS = frozenset({"open", "close", "both"})
+_PRICED = frozenset({"limit", "post_only", "ioc", "fok"})
+_UNPRICED = frozenset({"market", "opponent", "optimal_5", "optimal_10", "optimal_20", "opponent_ioc", "optimal_5_ioc",
+                       "optimal_10_ioc", "optimal_20_ioc", "opponent_fok", "optimal_5_fok", "optimal_10_fok",
+                       "optimal_20_fok"})
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_CLID_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def _swap_clid(value: object) -> str:
+    if isinstance(value, str):
+        check_re(value, _CLID_DIGITS, "client_order_id")
+        if value[0] == "0" or int(value) > SWAP_CLIENT_ID_MAX:
+            raise InvalidField(f"client_order_id must be 1 to {SWAP_CLIENT_ID_MAX}, not {value!r}",
+                               field="client_order_id")
+        return value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"client_order_id must be an int or str, not {type(value).__name__}")
+    return str(check_int(value, 1, SWAP_CLIENT_ID_MAX + 1, "client_order_id"))
+
+
+class HtxSwapRest(HtxRest):
+    """Twin of the compiled HtxSwapRest (htx.pyi): the spot class's Signature V2 with the swap host and paths."""
+
+    __slots__ = ("_margin_mode",)
+
+    def __init__(self, access_key: str, signer: Signer, *, host: str = "api.hbdm.com", user_agent: str | None = None,
+                 margin_mode: str = "cross") -> None:
+        if margin_mode not in _SWAP_PATHS:
+            raise InvalidField(f"margin_mode must be 'cross' or 'isolated', not {margin_mode!r}", field="margin_mode")
+        super().__init__(access_key, signer, account_id=0, host=host, user_agent=user_agent)
+        self._margin_mode = margin_mode
+
+    margin_mode = property(lambda self: self._margin_mode)
+
+    def __repr__(self) -> str:
+        return f"<HtxSwapRest host={self._host!r} margin_mode={self._margin_mode!r}>"
+
+    def _paths(self, margin_mode: object) -> tuple[str, str, str]:
+        if margin_mode is None:
+            return _SWAP_PATHS[self._margin_mode]
+        p = _SWAP_PATHS.get(margin_mode) if isinstance(margin_mode, str) else None
+        if p is None:
+            raise InvalidField(f"margin_mode must be 'cross' or 'isolated', not {margin_mode!r}", field="margin_mode")
+        return p
+
+    def place_order_request(self, buf: WriteBuffer, contract_code: str, direction: str, *,  # type: ignore[override]
+                            volume: Number, client_order_id: int | str, timestamp_s: int, lever_rate: int,
+                            order_price_type: str = "limit", price: Number | None = None, offset: str | None = None,
+                            reduce_only: bool = False, margin_mode: str | None = None,
+                            rules: SymbolRules | None = None) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        path = self._paths(margin_mode)[0]
+        code = check_re(contract_code, _CODE, "contract_code")
+        direction = check_enum(direction, _DIRECTIONS, "direction")
+        rules = check_rules(rules)
+        vol_text = number(volume, "volume", rules, "qty")
+        clid = _swap_clid(client_order_id)
+        lev = check_int(lever_rate, 1, SWAP_LEVER_MAX + 1, "lever_rate")
+        if not isinstance(order_price_type, str):
+            raise TypeError(f"order_price_type must be a str, not {type(order_price_type).__name__}")
+        if order_price_type in _PRICED:
+            if price is None:
+                raise InvalidOrder(f"{order_price_type} orders need price", field="price")
+        else:
+            check_enum(order_price_type, _UNPRICED, "order_price_type")
+            if price is not None:
+                raise InvalidOrder(f"{order_price_type} orders take no price", field="price")
+        price_text = None if price is None else number(price, "price", rules, "price")
+        if offset is not None:
+            check_enum(offset, _OFFSETS, "offset")
+        if not isinstance(reduce_only, bool):
+            raise TypeError(f"reduce_only must be a bool, not {type(reduce_only).__name__}")
+        if reduce_only and offset is not None and offset != "both":
+            raise InvalidOrder("reduce_only applies in one-way mode only (offset 'both' or none), not with offset "
+                               f"{offset!r}", field="reduce_only")
+        if rules is None or rules.qty_decimals != 0:
+            from decimal import Decimal
+            d = Decimal(vol_text)
+            if d != d.to_integral_value():
+                raise InvalidOrder(f"volume must be a whole number of contracts, not {volume!r}", field="volume")
+        body = f'{{"contract_code":{jstr(code)},"client_order_id":{clid}'
+        if price_text is not None:
+            body += f',"price":{jstr(price_text)}'
+        body += f',"volume":{vol_text},"direction":{jstr(direction)}'
+        if offset is not None:
+            body += f',"offset":{jstr(offset)}'
+        body += f',"lever_rate":{lev},"order_price_type":{jstr(order_price_type)}'
+        if reduce_only:
+            body += ',"reduce_only":1'
+        buf.write(self._request("POST", path, timestamp_s, body + "}"))
+
+    def _ref(self, contract_code: object, order_id: object, client_order_id: object) -> str:
+        code = check_re(contract_code, _CODE, "contract_code")
+        if (order_id is None) == (client_order_id is None):
+            raise InvalidOrder("give order_id or client_order_id (one of them)", field="order_id")
+        if order_id is not None:
+            return f'{{"contract_code":{jstr(code)},"order_id":{jstr(check_id_digits(order_id, "order_id"))}}}'
+        return f'{{"contract_code":{jstr(code)},"client_order_id":{jstr(_swap_clid(client_order_id))}}}'
+
+    def cancel_request(self, buf: WriteBuffer, contract_code: str, *,  # type: ignore[override]
+                       timestamp_s: int, order_id: int | str | None = None, client_order_id: int | str | None = None,
+                       margin_mode: str | None = None) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        path = self._paths(margin_mode)[1]
+        buf.write(self._request("POST", path, timestamp_s, self._ref(contract_code, order_id, client_order_id)))
+
+    def order_info_request(self, buf: WriteBuffer, contract_code: str, *, timestamp_s: int,
+                           order_id: int | str | None = None, client_order_id: int | str | None = None,
+                           margin_mode: str | None = None) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        path = self._paths(margin_mode)[2]
+        buf.write(self._request("POST", path, timestamp_s, self._ref(contract_code, order_id, client_order_id)))
+
+    def signed_post(self, buf: WriteBuffer, path: str, body: bytes, *, timestamp_s: int) -> None:
+        _check_buf(buf)
+        _timestamp_s(timestamp_s)
+        check_str(path, "path")
+        if not path.startswith("/linear-swap-api/") or not path.isascii() or any(c in path for c in "?# \r\n"):
+            raise InvalidField(f"not a linear swap API path: {path!r}", field="path")
+        buf.write(self._request("POST", path, timestamp_s, body.decode()))

@@ -36,6 +36,7 @@ ORD_TYPES = frozenset({"market", "limit", "post_only", "fok", "ioc", "optimal_li
 NO_PX_TYPES = frozenset({"market", "optimal_limit_ioc"})
 TGT_CCYS = frozenset({"base_ccy", "quote_ccy"})
 STP_MODES = frozenset({"cancel_maker", "cancel_taker", "cancel_both"})
+POS_SIDES = frozenset({"net", "long", "short"})
 METHODS = frozenset({"GET", "POST"})
 WS_OPS = frozenset({"order", "cancel-order", "amend-order", "batch-orders", "batch-cancel-orders",
                     "batch-amend-orders"})
@@ -97,11 +98,19 @@ def _order_args(first: str, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy,
     return out + "}"
 
 
-def _with_stp(obj: str, stp_mode: object) -> str:
-    """An order object with `stpMode` appended (checked after everything else of the order)."""
-    if stp_mode is None:
-        return obj
-    return obj[:-1] + f',"stpMode":{jstr(check_enum(stp_mode, STP_MODES, "stp_mode"))}}}'
+def _with_stp(obj: str, stp_mode: object, pos_side: object = None, reduce_only: object = False) -> str:
+    """An order object with `stpMode`, then the swap fields `posSide` and `reduceOnly` (true only) appended,
+    checked in that order after everything else of the order."""
+    tail = ""
+    if stp_mode is not None:
+        tail += f',"stpMode":{jstr(check_enum(stp_mode, STP_MODES, "stp_mode"))}'
+    if pos_side is not None:
+        tail += f',"posSide":{jstr(check_enum(pos_side, POS_SIDES, "pos_side"))}'
+    if type(reduce_only) is not bool:
+        raise TypeError(f"reduce_only must be bool, not {type(reduce_only).__name__}")
+    if reduce_only:
+        tail += ',"reduceOnly":true'
+    return obj[:-1] + tail + "}" if tail else obj
 
 
 def _id_fields(ord_id: str | None, cl_ord_id: str | None) -> str:
@@ -209,20 +218,22 @@ class OkxRest:
 
     def order_body(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                    sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
-                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None:
+                   rules: SymbolRules | None = None, stp_mode: str | None = None, pos_side: str | None = None,
+                   reduce_only: bool = False) -> None:
         _check_buf(buf)
         body = self._order_body(inst_id, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
-        buf.write(_with_stp(body, stp_mode).encode())
+        buf.write(_with_stp(body, stp_mode, pos_side, reduce_only).encode())
 
     def place_order_request(self, buf: WriteBuffer, inst_id: str, td_mode: str, side: str, ord_type: str, *,
                             sz: Number, cl_ord_id: str, timestamp_ms: int, px: Number | None = None,
                             tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-                            exp_time_ms: int | None = None, stp_mode: str | None = None) -> None:
+                            exp_time_ms: int | None = None, stp_mode: str | None = None,
+                            pos_side: str | None = None, reduce_only: bool = False) -> None:
         """POST /api/v5/trade/order."""
         _check_buf(buf)
         body = self._order_body(inst_id, td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
         exp = _exp_time(exp_time_ms)
-        body = _with_stp(body, stp_mode)
+        body = _with_stp(body, stp_mode, pos_side, reduce_only)
         buf.write(self._request("POST", "/api/v5/trade/order", body, timestamp_ms, exp))
 
     def cancel_body(self, buf: WriteBuffer, inst_id: str, *, ord_id: int | str | None = None,
@@ -330,13 +341,14 @@ class OkxWs:
     def order(self, buf: WriteBuffer, request_id: int | str, inst_id_code: int, td_mode: str, side: str,
               ord_type: str, *, sz: Number, cl_ord_id: str, px: Number | None = None,
               tgt_ccy: str | None = None, rules: SymbolRules | None = None,
-              exp_time_ms: int | None = None, stp_mode: str | None = None) -> None:
+              exp_time_ms: int | None = None, stp_mode: str | None = None, pos_side: str | None = None,
+              reduce_only: bool = False) -> None:
         _check_buf(buf)
         rid = _request_id(request_id)
         code = check_int(inst_id_code, 0, INT63, "inst_id_code")
         args = _order_args(f'"instIdCode":{code}', td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
         exp = _exp_time(exp_time_ms)
-        args = _with_stp(args, stp_mode)
+        args = _with_stp(args, stp_mode, pos_side, reduce_only)
         head = f'{{"id":{rid},"op":"order"'
         if exp is not None:
             head += f',"expTime":"{exp}"'
@@ -353,11 +365,12 @@ class OkxWs:
 
     def order_args(self, buf: WriteBuffer, inst_id_code: int, td_mode: str, side: str, ord_type: str, *,
                    sz: Number, cl_ord_id: str, px: Number | None = None, tgt_ccy: str | None = None,
-                   rules: SymbolRules | None = None, stp_mode: str | None = None) -> None:
+                   rules: SymbolRules | None = None, stp_mode: str | None = None, pos_side: str | None = None,
+                   reduce_only: bool = False) -> None:
         _check_buf(buf)
         code = check_int(inst_id_code, 0, INT63, "inst_id_code")
         args = _order_args(f'"instIdCode":{code}', td_mode, side, ord_type, sz, cl_ord_id, px, tgt_ccy, rules)
-        buf.write(_with_stp(args, stp_mode).encode())
+        buf.write(_with_stp(args, stp_mode, pos_side, reduce_only).encode())
 
     def cancel_args(self, buf: WriteBuffer, inst_id_code: int, *, ord_id: int | str | None = None,
                     cl_ord_id: str | None = None) -> None:

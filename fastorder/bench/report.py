@@ -59,7 +59,8 @@ def table(bench: Bench) -> str:
         lines.append("")
         lines.append("sporadic rows: each order after an idle gap, one at a time (the client's thread sleeps in epoll "
                      "through the gap; the simulator busy-polls through it on its own CPU, so its CPU never halts; "
-                     "its own processing still runs colder after a gap, so rt-sim = the round trip's p50 minus the simulator's own p50 "
+                     "its own processing can still run colder after a gap (sim p50 against back to back says whether it stayed warm), "
+                     "so rt-sim = the round trip's p50 minus the simulator's own p50 "
                      "as it measures it: what client and kernel add); p50 against the same row back to back, "
                      "this run (client = the call to the bytes handed to the kernel):")
         for x in spor:
@@ -68,6 +69,8 @@ def table(bench: Bench) -> str:
                   f"{x['b2b_client_p50_us']:.1f})" if x.get("client_p50_ratio") else "")) \
                 if x["client_p50_us"] is not None else ""
             sim = f"  rt-sim p50 {x['p50_minus_sim_us']:6.1f} µs" if x.get("p50_minus_sim_us") is not None else ""
+            if x.get("sim_p50_us") is not None and x.get("b2b_sim_p50_us"):   # did the simulator's side stay warm?
+                sim += f"  sim p50 {x['sim_p50_us']:.1f} µs ({x['sim_p50_us'] / x['b2b_sim_p50_us']:.2f}x back to back)"
             lines.append(f"  {x['row']:<{w}} {rt}  {cl}{sim}")
         for r in bench.rows:
             if r.warm_stats and r.warm_stats.get("passes"):

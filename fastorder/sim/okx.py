@@ -20,12 +20,14 @@ import base64
 import hmac
 import re
 import time
+import zlib
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import orjson
 
-from .book import OPEN, Exchange, Reject, SymbolSpec
+from . import okx_swap
+from .book import DEFAULT_BALANCES, OPEN, Exchange, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms, now_us
 from .creds import OkxKey
 
@@ -128,9 +130,13 @@ class Okx:
             sp = SymbolSpec(inst_id, base, quote, mid, tick, lot, minsz, D("9999999999"), tick, D("10000000"),
                             D(0), gap_ticks=gap, level_qty=lq, code=code)
             specs.append(sp)
-            self.inst[inst_id] = sp
-            self.by_code[code] = sp
-        self.ex = Exchange(specs, first_order_id=2_510_789_768_709_120 + seed * 1000)
+        specs += okx_swap.specs()   # the perpetual swaps (instType SWAP) on the same endpoints
+        for sp in specs:
+            self.inst[sp.symbol] = sp
+            self.by_code[sp.code] = sp
+        self.ex = Exchange(specs, first_order_id=2_510_789_768_709_120 + seed * 1000,
+                           balances={**DEFAULT_BALANCES, **okx_swap.balances()})
+        self.swaps = okx_swap.Swaps(self)
         self.ids = IdGen(seed)
         self.idle_timeout = idle_timeout
         self.limit_per_2s = limit_per_2s
@@ -145,7 +151,11 @@ class Okx:
                         ("POST", "/api/v5/trade/cancel-all-after"): self._rest_cancel_all_after,
                         ("GET", "/api/v5/trade/order"): self._rest_query,
                         ("GET", "/api/v5/trade/orders-pending"): self._rest_pending,
-                        ("GET", "/api/v5/account/balance"): self._rest_balance}
+                        ("GET", "/api/v5/account/balance"): self._rest_balance,
+                        ("GET", "/api/v5/account/positions"): self._rest_positions,
+                        ("GET", "/api/v5/account/config"): self._rest_config,
+                        ("POST", "/api/v5/account/set-position-mode"): self._rest_position_mode,
+                        ("POST", "/api/v5/account/set-leverage"): self._rest_leverage}
         self._paths = {p for _, p in self._routes} | {"/api/v5/public/time", "/api/v5/public/instruments"}
         self._caa: dict[str, tuple[int, object]] = {}   # account -> (trigger time ms, its timer): cancel-all-after
         self._caa_last: dict[str, int] = {}             # account -> last cancel-all-after request (1 per second)
@@ -217,9 +227,11 @@ class Okx:
         if it not in ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"):
             raise OkxError("51000", "Parameter instType error")
         data = []
+        if it == "SWAP":
+            data = self.swaps.instruments(q.get("instId"))
         if it == "SPOT":
             for sp in self.inst.values():
-                if q.get("instId") and q["instId"] != sp.symbol:
+                if q.get("instId") and q["instId"] != sp.symbol or self.swaps.is_swap(sp.symbol):
                     continue
                 data.append({
                     "alias": "", "auctionEndTime": "", "baseCcy": sp.base, "category": "1", "ctMult": "",
@@ -323,7 +335,8 @@ class Okx:
         if state not in (None, "", "live", "partially_filled"):
             raise OkxError("51000", "Parameter state error")
         inst = q.get("instId")
-        orders = [] if it not in (None, "SPOT") else self.ex.open_orders(key.account, inst or None)
+        orders = [o for o in self.ex.open_orders(key.account, inst or None)
+                  if it is None or it == ("SWAP" if self.swaps.is_swap(o.symbol) else "SPOT")]
         out = []
         for o in sorted(orders, key=lambda o: o.oid, reverse=True):
             if after is not None and o.oid >= after or before is not None and o.oid <= before:
@@ -346,12 +359,62 @@ class Okx:
         now = str(now_ms())
         details = []
         for ccy, (free, locked) in sorted(acct.balances.items()):
+            if okx_swap.PSEUDO in ccy:   # the swap books' accounting entries: not balances
+                continue
             if want is not None and ccy not in want or (want is None and not free and not locked):
                 continue
             details.append({"ccy": ccy, "availBal": s(free), "frozenBal": s(locked), "cashBal": s(free + locked),
                             "eq": s(free + locked), "availEq": s(free + locked), "ordFrozen": s(locked),
                             "uTime": now})
         return self._ok([{"adjEq": "", "details": details, "totalEq": "", "uTime": now}], in_us)
+
+    def _rest_positions(self, req, key, in_us):
+        """``GET /api/v5/account/positions[?instType=SWAP][&instId=a,b]``: open swap positions, newest first."""
+        q = self._query(req)
+        it = q.get("instType") or None   # empty: every type (an SDK sends every parameter, empty or not)
+        if it is not None and it not in ("MARGIN", "SWAP", "FUTURES", "OPTION"):
+            raise OkxError("51000", "Parameter instType error")
+        ids = [i for i in q.get("instId", "").split(",") if i] or None
+        if ids is not None and len(ids) > 10:
+            raise OkxError("51000", "Parameter instId error")
+        data = [] if it not in (None, "SWAP") else self.swaps.positions(key.account, ids, "")
+        for d in data:
+            d.pop("uid", None)
+        return self._ok(data, in_us)
+
+    def _rest_config(self, req, key, in_us):
+        """``GET /api/v5/account/config``: the account's settings this simulator has (posMode, acctLv 2:
+        spot and futures mode)."""
+        return self._ok([{"acctLv": "2", "autoLoan": False, "ctIsoMode": "automatic", "greeksType": "PA",
+                          "level": "Lv1", "levelTmp": "", "mgnIsoMode": "automatic",
+                          "posMode": "long_short_mode" if self.swaps.long_short.get(key.account) else "net_mode",
+                          "spotOffsetType": "", "uid": str(600000000000000 + zlib.crc32(key.account.encode())),
+                          "label": "", "roleType": "0", "traderInsts": [], "spotRoleType": "0",
+                          "spotTraderInsts": [], "opAuth": "0", "kycLv": "2", "ip": "", "perm": "read_only,trade",
+                          "mainUid": ""}], in_us)
+
+    def _rest_position_mode(self, req, key, in_us):
+        """``POST /api/v5/account/set-position-mode {"posMode": "long_short_mode" | "net_mode"}``."""
+        mode = self._json_body(req).get("posMode")
+        if mode in (None, ""):
+            raise empty("posMode")
+        if mode not in ("long_short_mode", "net_mode"):
+            raise OkxError("51000", "Parameter posMode error")
+        try:
+            return self._ok([self.swaps.set_position_mode(key.account, mode)], in_us)
+        except okx_swap.SwapError as e:
+            raise OkxError(e.scode, e.smsg, 200) from None
+
+    def _rest_leverage(self, req, key, in_us):
+        """``POST /api/v5/account/set-leverage {"instId", "lever", "mgnMode"[, "posSide"]}`` (SWAP instruments)."""
+        body = self._json_body(req)
+        for name in ("lever", "mgnMode"):
+            if body.get(name) in (None, ""):
+                raise empty(name)
+        try:
+            return self._ok([self.swaps.set_leverage(key.account, body)], in_us)
+        except okx_swap.SwapError as e:
+            raise OkxError(e.scode, e.smsg, 400 if e.scode == "59105" else 200) from None
 
     def _rest_cancel_all_after(self, req, key, in_us):
         """``POST /api/v5/trade/cancel-all-after``: ``timeOut`` "0" (off) or 10-120 s; every open order of the
@@ -497,7 +560,8 @@ class Okx:
             if not _NUM_RE.match(px):
                 raise OkxError("51000", "Parameter px error")
         self._rate(account, sp.symbol)
-        if td != "cash":
+        swap = self.swaps.is_swap(sp.symbol)
+        if td != "cash" and not swap:
             raise OkxItemError("51010", "You can't complete this request under your current account mode.")
         try:
             dsz = D(sz)
@@ -509,7 +573,7 @@ class Okx:
         if dpx is not None and (dpx <= 0 or dpx % sp.tick):
             raise OkxItemError("51000", "Parameter px error")
         buy = side == "buy"
-        tgt = a.get("tgtCcy") or ("quote_ccy" if buy else "base_ccy")
+        tgt = a.get("tgtCcy") or ("quote_ccy" if buy and not swap else "base_ccy")   # a swap's sz: contracts
         if tgt not in ("base_ccy", "quote_ccy"):
             raise OkxError("51000", "Parameter tgtCcy error")
         quote_sized = ot == "market" and tgt == "quote_ccy"
@@ -533,6 +597,11 @@ class Okx:
                                "both maker and taker orders.")
         extra = {"ordType": ot, "tdMode": td, "tag": tag, "tgtCcy": a.get("tgtCcy", ""), "sz": sz,
                  "px": px if ot != "market" else "", "stpMode": stp_mode}
+        if swap:
+            try:
+                extra.update(self.swaps.check(a, sp, account, td, side, dsz, dpx))
+            except okx_swap.SwapError as e:
+                raise OkxItemError(e.scode, e.smsg) from None
         try:
             if ot == "market":
                 o = self.ex.place(account, sp.symbol, "BUY" if buy else "SELL", "MARKET",
@@ -550,6 +619,8 @@ class Okx:
             else:
                 raise OkxItemError("51016", "Client order ID already exists.") from None
         self._stp_sources(o)
+        if swap:
+            self.swaps.fills(o, now)
         if self.stream.subs:
             self.stream.placed(o, now)
         return {"clOrdId": cl, "ordId": str(o.oid), "tag": tag, "ts": str(now), "sCode": "0", "sMsg": "",
@@ -658,6 +729,8 @@ class Okx:
             o.extra["sz"] = nsz
         if dpx is not None:
             o.extra["px"] = npx
+        if self.swaps.is_swap(o.symbol):
+            self.swaps.fills(o, now)
         if self.stream.subs:
             self.stream.amended(o, now, req)
         return {"clOrdId": o.cid, "ordId": str(o.oid), "reqId": req, "ts": str(now), "sCode": "0", "sMsg": "",
@@ -674,7 +747,8 @@ class Okx:
         sp = self.ex.specs[o.symbol]
         e = o.extra
         last = o.fills[-1] if o.fills else None
-        return {
+        swap = self.swaps.is_swap(o.symbol)
+        view = {
             "accFillSz": s(o.executed), "algoClOrdId": "", "algoId": "", "attachAlgoClOrdId": "",
             "attachAlgoOrds": [], "avgPx": s(o.avg_price()) if o.executed else "", "cTime": str(o.ctime),
             "cancelSource": o.cancel_source, "cancelSourceReason": "", "category": "normal", "ccy": "",
@@ -689,6 +763,11 @@ class Okx:
             "tag": e["tag"],
             "tdMode": e["tdMode"], "tgtCcy": e["tgtCcy"], "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "",
             "tradeId": str(last[2]) if last else "", "tradeQuoteCcy": sp.quote, "uTime": str(o.utime)}
+        if swap:   # sizes in contracts; margin in USDT
+            view.update({"instType": "SWAP", "posSide": e["posSide"], "reduceOnly": "true" if e["reduceOnly"]
+                         else "false", "feeCcy": "USDT", "rebateCcy": "USDT", "tradeQuoteCcy": "",
+                         "lever": str(self.swaps.leverage(o.account, o.symbol, e["tdMode"]))})
+        return view
 
     # ================================================================ faults
     def unknown_reply(self, req):

@@ -91,7 +91,7 @@ class OkxOrdersStream(PrivateStream):
                      "amendResult": amend[0], "reqId": amend[1], "cancelSource": o.cancel_source or ""})
         for session, args in list(self.subs.get(o.account, {}).items()):
             for arg in args:
-                if arg.get("instId") not in (None, o.symbol) or arg.get("instType") not in ("SPOT", "ANY"):
+                if arg.get("instId") not in (None, o.symbol) or arg.get("instType") not in (item["instType"], "ANY"):
                     continue
                 push = {"arg": {"channel": "orders", "instType": arg["instType"], "uid": session.uid},
                         "data": [item]}

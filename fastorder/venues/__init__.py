@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fastorder.venues.htx import HtxSession
     from fastorder.venues.htx_swap import HtxSwapSession
     from fastorder.venues.okx import OkxSession
+    from fastorder.venues.okx_swap import OkxSwapSession
 
 
 #: markets `connect(..., market=...)` names: "spot", or "perp" (the venue's USDT-margined perpetual swaps)
@@ -32,11 +33,14 @@ def session_class(venue: str, market: str = "spot") -> type[Session]:
         if v == "binance":   # USDⓈ-M futures
             from fastorder.venues.binance_futures import BinanceFuturesSession
             return BinanceFuturesSession
+        if v == "okx":   # instType SWAP, the linear (USDT-margined) perpetuals
+            from fastorder.venues.okx_swap import OkxSwapSession
+            return OkxSwapSession
         if v in ("htx", "huobi"):   # USDT-margined swaps (the linear swap API)
             from fastorder.venues.htx_swap import HtxSwapSession
             return HtxSwapSession
-        raise ConfigError(f"{venue}: perpetual swaps are not available yet in this library (binance and htx have "
-                          "them)", field="market")
+        raise ConfigError(f"{venue}: unknown venue for perpetual swaps (binance, okx and htx have them)",
+                          field="market")
     if market != "spot":
         raise ConfigError(f"market must be one of {', '.join(MARKETS)}, not {market!r}", field="market")
     if v == "binance":
@@ -178,12 +182,31 @@ def connect(venue: Literal["htx", "huobi"], transport: Literal["rest"] = "rest",
             keep_warm_kernel: bool = False) -> HtxSwapSession: ...
 
 
+@overload
+def connect(venue: Literal["okx"], transport: Literal["ws", "rest"] = "ws", *, market: Literal["perp"],
+            key: str, secret: str | bytes,
+            passphrase: str, ws_url: str | None = None, ws_address: str | None = None, recv_window: int | None = 5000,
+            td_mode: Literal["cross", "isolated"] = "cross", simulated: bool = False,
+            region: Literal["global", "eea", "us"] = "global", order_ttl_ms: int | None = None,
+            amend_cxl_on_fail: bool = False,
+            url: str | None = None, ssl_context: ssl.SSLContext | None = None, connections: int = 2,
+            timeout: float = 1.0, id_prefix: str = "fo", allow_plaintext: bool = False, clock_samples: int = 5,
+            resync_interval: float = 60.0, recorder: LatencyRecorder | None = None, rate_limit: bool = True,
+            rate_limit_margin: float = ..., address: str | None = None,
+            journal: str | os.PathLike[str] | OrderJournal | None = None, acceptance_window_ms: int | None = None,
+            reprobe: list[str] | None = None, reprobe_interval: float = 60.0, spin_us: int = 0,
+            events: bool = False, startup_timeout: float = 10.0,
+            tls_engine: Literal["compiled", "loop"] = "compiled", env: Literal["live", "demo"] = "live",
+            cancel_on_disconnect: float | None = None, keep_warm: bool | float = False,
+            keep_warm_kernel: bool = False) -> OkxSwapSession: ...
+
+
 def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     """A session with `venue` ("binance", "okx", "htx") over `transport` ("ws" or "rest"; by default "ws" for
     Binance and OKX, "rest" for HTX, which has no WebSocket order entry).
 
     `market`: "spot" (the default) or "perp", the venue's USDT-margined perpetual swaps (Binance USDⓈ-M
-    futures; HTX USDT-margined swaps over REST, with margin_mode= and lever_rate=; fastorder.venues.perp:
+    futures; OKX SWAP (td_mode= cross / isolated); HTX USDT-margined swaps over REST, with margin_mode= and lever_rate=; fastorder.venues.perp:
     positions(), leverage and margin-mode setters, place_order's reduce_only= / position_side= / contracts=). A venue without perps here raises ConfigError.
 
     Use it as `async with fastorder.connect(...) as s:`, or `s = await fastorder.connect(...)` and later
@@ -210,9 +233,10 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     fastorder.venues.warm.DEFAULT_INTERVAL = 2 ms: while no order has been sent for that long, run the last
     order's path every interval without sending anything — encode and sign, framing, the parse and
     decode of a recorded reply — so an order after a quiet spell finds it in cache; costs CPU, see
-    docs/tuning.md), keep_warm_kernel= (True: each of those passes also writes and reads a few bytes over a
-    private loopback TCP connection of the process, keeping the kernel's TCP send path warm; nothing goes to
-    the venue), events= (True: open the
+    docs/tuning.md), keep_warm_kernel= (True: each of those passes also sends through the kernel over a
+    private loopback connection of the process — a REST session's real send path on a scratch HTTP
+    connection, a WebSocket session's a small write and read — keeping the kernel's TCP send path warm;
+    nothing goes to the venue), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
     session.events()` give every OrderEvent as the venue reports it, see fastorder.events), env= ("live",
     "testnet" or "demo": the venue's test environments' hosts, where it has them; docs/venues/),

@@ -716,7 +716,7 @@ class BinanceSession(Session):
     @staticmethod
     def _keeps_priority(cur_px: str, cur_qty: str, quantity: Any, price: Any) -> bool:
         """The change is a smaller quantity at the same price (order.amend.keepPriority's case)."""
-        return ((price is None or Decimal(str(price)) == Decimal(cur_px)) and quantity is not None
+        return (quantity is not None and (price is None or Decimal(str(price)) == Decimal(cur_px))
                 and Decimal(str(quantity)) < Decimal(cur_qty))
 
     def _remember(self, st: tuple[str, str, str, str, str, str, str]) -> None:
@@ -775,10 +775,12 @@ class BinanceSession(Session):
         reply is lost). `only_new`: cancelRestrictions=ONLY_NEW (nothing happens if the order has traded)."""
         t_call = perf_ns()
         side, btype, btif_s, cur_px, cur_qty, cur_clid, _ = st
-        total = Decimal(str(quantity)) if quantity is not None else Decimal(cur_qty)
-        new_qty = total - executed
-        if new_qty <= 0:
-            raise InvalidOrder(f"quantity {quantity} is not above the {executed} already executed", field="quantity")
+        new_qty: Any = cur_qty   # a re-price of an untraded order: its quantity as the venue wrote it (no Decimal)
+        if quantity is not None or executed:
+            new_qty = (Decimal(str(quantity)) if quantity is not None else Decimal(cur_qty)) - executed
+            if new_qty <= 0:
+                raise InvalidOrder(f"quantity {quantity} is not above the {executed} already executed",
+                                   field="quantity")
         if btype not in ("LIMIT", "LIMIT_MAKER"):
             raise NotSupported(f"binance: amend_order re-prices limit orders only, not {btype}", venue=VENUE,
                                closest="cancel_order then place_order")

@@ -97,26 +97,26 @@ _ORD_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
 _FILTER = ("51000", "51001", "51006", "51020", "51121", "51201", "51202", "51203", "51204", "51205")
 
 
-def error_for(code: str, msg: str, status: int, clid: str | None, action: str) -> BaseException:
+def error_for(code: str, msg: str, status: int, clid: str | None, action: str, venue: str = VENUE) -> BaseException:
     if code in _UNKNOWN or status >= 500:
-        return _Unknown(VenueError(VENUE, code, msg, http_status=status, client_order_id=clid))
+        return _Unknown(VenueError(venue, code, msg, http_status=status, client_order_id=clid))
     if code in _TIMESTAMP:
-        return TimestampRejected(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return TimestampRejected(venue, code, msg, http_status=status, client_order_id=clid)
     if code in _AUTH:
-        return AuthenticationError(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return AuthenticationError(venue, code, msg, http_status=status, client_order_id=clid)
     if code in _RATE or status == 429:
-        return RateLimited(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return RateLimited(venue, code, msg, http_status=status, client_order_id=clid)
     if code in _NOT_FOUND:
-        return UnknownOrder(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return UnknownOrder(venue, code, msg, http_status=status, client_order_id=clid)
     if code == "51008" or code.startswith("51008"):
-        return InsufficientBalance(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return InsufficientBalance(venue, code, msg, http_status=status, client_order_id=clid)
     if code == "51016":
-        return DuplicateOrder(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return DuplicateOrder(venue, code, msg, http_status=status, client_order_id=clid)
     if code in _FILTER:
-        return FilterRejected(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return FilterRejected(venue, code, msg, http_status=status, client_order_id=clid)
     if action == "place":
-        return OrderRejected(VENUE, code, msg, http_status=status, client_order_id=clid)
-    return VenueError(VENUE, code, msg, http_status=status, client_order_id=clid)
+        return OrderRejected(venue, code, msg, http_status=status, client_order_id=clid)
+    return VenueError(venue, code, msg, http_status=status, client_order_id=clid)
 
 
 def _inst_id_code(v: Any) -> int:
@@ -139,6 +139,8 @@ def _gateway_us(d: dict[str, Any]) -> int | None:
 
 class OkxSession(OkxOps):
     venue = VENUE
+    #: the instruments this session trades (GET /api/v5/public/instruments?instType=…, orders-pending, orders)
+    inst_type = "SPOT"
     default_rest_url = HOSTS[("global", "live")].rest
     default_ws_url = HOSTS[("global", "live")].ws_private
     warm_path = "/api/v5/public/time"
@@ -218,24 +220,30 @@ class OkxSession(OkxOps):
         return int((await self.rest_get_json("/api/v5/public/time"))["data"][0]["ts"])
 
     async def load_symbols(self) -> None:
-        data = await self.rest_get_json("/api/v5/public/instruments?instType=SPOT")
+        data = await self.rest_get_json(f"/api/v5/public/instruments?instType={self.inst_type}")
         missing = 0
         for s in data.get("data", []):
             try:
                 rules = SymbolRules(s["instId"], s["tickSz"], s["lotSz"], min_qty=s.get("minSz") or 0)
+                info = self._instrument(s, rules, _inst_id_code(s.get("instIdCode")))
             except (InvalidOrder, KeyError) as exc:   # rules we cannot read: not offered
-                logger.debug("okx: instrument %s not offered (%s: %s)", s.get("instId"), type(exc).__name__, exc)
+                logger.debug("%s: instrument %s not offered (%s: %s)", self.venue, s.get("instId"),
+                             type(exc).__name__, exc)
                 continue
-            code = _inst_id_code(s.get("instIdCode"))
-            missing += code < 0
-            info = SymbolInfo(s["instId"], s.get("baseCcy", ""), s.get("quoteCcy", ""), rules, code)
-            self.symbols[s["instId"].replace("-", "").upper()] = info
+            missing += info.code < 0
             # place-order limit: 60 requests / 2 s per instrument, shared by REST and WS (docs/venues/okx.md)
             self.guard.set_limit(f"place:{s['instId']}", 60, 2000)
         if self.transport == "ws" and self.symbols and missing == len(self.symbols):
             # WS order operations name the instrument by instIdCode only: without it no order could be sent
-            raise VenueError(VENUE, "instIdCode", "GET /api/v5/public/instruments gave no instIdCode for any "
+            raise VenueError(self.venue, "instIdCode", "GET /api/v5/public/instruments gave no instIdCode for any "
                              "instrument; WebSocket orders need it (use transport='rest')")
+
+    def _instrument(self, s: dict[str, Any], rules: SymbolRules, code: int) -> SymbolInfo:
+        """One listed instrument, kept in `symbols` under the spellings `symbol()` reads; KeyError / InvalidOrder
+        for one this session does not trade."""
+        info = SymbolInfo(s["instId"], s.get("baseCcy", ""), s.get("quoteCcy", ""), rules, code)
+        self.symbols[s["instId"].replace("-", "").upper()] = info
+        return info
 
     async def _ws_logon(self, conn: Any) -> None:
         """The `login` op: its reply carries no request id, so it arrives through _on_ws_message."""
@@ -250,7 +258,7 @@ class OkxSession(OkxOps):
         finally:
             self._login_waiters.pop(id(conn), None)   # a login that timed out must not catch the next reply
         if msg.get("code") != "0":
-            raise error_for(str(msg.get("code")), str(msg.get("msg", "")), 0, None, "login")
+            raise self._error_for(str(msg.get("code")), str(msg.get("msg", "")), 0, None, "login")
 
     def _heartbeat(self, conn: Any) -> None:
         conn.send("ping")   # OKX: the text string, answered by "pong"
@@ -287,17 +295,17 @@ class OkxSession(OkxOps):
     def _one(self, d: Any, status: int, clid: str | None, action: str) -> dict[str, Any]:
         """The single order result inside an OKX reply, or the typed error."""
         if not isinstance(d, dict):
-            raise _Unknown(VenueError(VENUE, status, "unexpected reply"))
+            raise _Unknown(VenueError(self.venue, status, "unexpected reply"))
         code = str(d.get("code", ""))
         items = d.get("data")
         item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
         if code == "0" and item.get("sCode", "0") == "0":
             if not item:   # "success" without the order's result: nothing says what became of it
-                raise _Unknown(VenueError(VENUE, status, "reply without a result"))
+                raise _Unknown(VenueError(self.venue, status, "reply without a result"))
             return item
         if item.get("sCode") not in (None, "", "0"):
-            raise error_for(str(item["sCode"]), str(item.get("sMsg", "")), status, clid, action)
-        raise error_for(code, str(d.get("msg", "")), status, clid, action)
+            raise self._error_for(str(item["sCode"]), str(item.get("sMsg", "")), status, clid, action)
+        raise self._error_for(code, str(d.get("msg", "")), status, clid, action)
 
     async def _send(self, encode_rest, encode_ws, clid: str | None, lat: Latency, t_call: int,
                     action: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -327,11 +335,11 @@ class OkxSession(OkxOps):
                 lat.exchange_us = gw
         return d, item
 
-    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
-                     opts=None) -> Ack:
-        # the order path, written out (no closures): it runs per order. type, tif and price were checked by
-        # Session.place_order
-        rules = info.rules
+    def _order_fields(self, info: SymbolInfo, quantity: Any, type: str, tif: str, post_only: bool,
+                      opts: Any) -> tuple[str, Any, str, str | None, SymbolRules | None, str | None, str | None, bool]:
+        """(tdMode, sz, ordType, tgtCcy, the rules sz is checked against, stpMode, posSide, reduceOnly) of one
+        order (type, tif and price were checked by Session.place_order; the options by _check_options)."""
+        rules: SymbolRules | None = info.rules
         if type == "market":
             ord_type = "market"
             # spot market orders: sz in base currency (tgtCcy=base_ccy), as a limit order's would be
@@ -339,21 +347,29 @@ class OkxSession(OkxOps):
         else:
             ord_type = "post_only" if post_only else _ORD_TYPE[tif]
             tgt = None
-        stp = exp = None
+        stp = None
         if opts is not None:   # the less common keywords (OkxOps._check_options took them)
             stp = self._stp_mode(tif, opts)
-            exp = opts.expire_ms
             if opts.quote_quantity is not None:   # spend / receive this much quote: an amount, no lot-size rule
                 quantity, tgt, rules = opts.quote_quantity, "quote_ccy", None
+        return self.td_mode, quantity, ord_type, tgt, rules, stp, None, False
+
+    async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
+                     opts=None) -> Ack:
+        # the order path, written out (no closures): it runs per order
+        td, sz, ord_type, tgt, rules, stp, pside, reduce = self._order_fields(info, quantity, type, tif, post_only,
+                                                                              opts)
+        exp = opts.expire_ms if opts is not None else None
         s = "buy" if side == "BUY" else "sell"
         ttl = self.order_ttl_ms
         buf = self._buf
         buf.clear()
         if self.transport == "rest":
             ts = self.now_ms()
-            self._rest_enc.place_order_request(buf, info.name, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid,
+            self._rest_enc.place_order_request(buf, info.name, td, s, ord_type, sz=sz, cl_ord_id=clid,
                                                timestamp_ms=ts, px=price, tgt_ccy=tgt, rules=rules,
-                                               exp_time_ms=exp or (ts + ttl if ttl else None), stp_mode=stp)
+                                               exp_time_ms=exp or (ts + ttl if ttl else None), stp_mode=stp,
+                                               pos_side=pside, reduce_only=reduce)
             resp = await self.rest_send(buf.getvalue(), lat, t_call)
             self._reply_headers(resp, lat)
             d, item = self._result(resp.body, resp.status, clid, lat, "place")
@@ -361,15 +377,15 @@ class OkxSession(OkxOps):
             if info.code < 0:
                 raise no_code(info)
             rid = self.next_request_id()
-            self._ws_enc.order(buf, rid, info.code, self.td_mode, s, ord_type, sz=quantity, cl_ord_id=clid, px=price,
+            self._ws_enc.order(buf, rid, info.code, td, s, ord_type, sz=sz, cl_ord_id=clid, px=price,
                                tgt_ccy=tgt, rules=rules, exp_time_ms=exp or (self.now_ms() + ttl if ttl else None),
-                               stp_mode=stp)
+                               stp_mode=stp, pos_side=pside, reduce_only=reduce)
             d, item = self._result(await self.ws_send(str(rid).encode(), buf.getvalue(), lat, t_call), 200, clid,
                                    lat, "place")
         reply_ts = item.get("ts")
         # positional: the order of fastorder.types.Ack (base.ACK_FIELDS)
-        return Ack(VENUE, info.name, item.get("clOrdId") or clid, str(item.get("ordId", "")), ACCEPTED, side, "", "",
-                   "", "", int(reply_ts) if reply_ts else None, False, lat, d)
+        return Ack(self.venue, info.name, item.get("clOrdId") or clid, str(item.get("ordId", "")), ACCEPTED, side,
+                   "", "", "", "", int(reply_ts) if reply_ts else None, False, lat, d)
 
     async def _cancel(self, info, order_id, clid, lat, t_call) -> Ack:
         if info.code < 0 and self.transport == "ws":
@@ -380,7 +396,7 @@ class OkxSession(OkxOps):
             lambda b, rid: self._ws_enc.cancel_order(b, rid, info.code, ord_id=order_id, cl_ord_id=clid),
             clid, lat, t_call, "cancel")
         # OKX: sCode 0 means the cancel was accepted; the final state comes from a query
-        return Ack(venue=VENUE, symbol=info.name, client_order_id=item.get("clOrdId") or clid or "",
+        return Ack(venue=self.venue, symbol=info.name, client_order_id=item.get("clOrdId") or clid or "",
                    order_id=str(item.get("ordId", order_id or "")), status=CANCEL_REQUESTED,
                    exchange_ts_ms=int(item["ts"]) if item.get("ts") else None, latency=lat, raw=d)
 
@@ -391,11 +407,10 @@ class OkxSession(OkxOps):
             None, clid, lat, t_call, "query")
         return self._order_ack(item, info.name, lat, d, clid)
 
-    @staticmethod
-    def _order_ack(item: dict[str, Any], symbol: str, lat: Latency, raw: Any, clid: str | None = None) -> Ack:
+    def _order_ack(self, item: dict[str, Any], symbol: str, lat: Latency, raw: Any, clid: str | None = None) -> Ack:
         """An order as GET /api/v5/trade/order and orders-pending list it."""
         avg = item.get("avgPx", "")
-        return Ack(venue=VENUE, symbol=symbol, client_order_id=item.get("clOrdId") or clid or "",
+        return Ack(venue=self.venue, symbol=symbol, client_order_id=item.get("clOrdId") or clid or "",
                    order_id=str(item.get("ordId", "")), status=_STATE.get(item.get("state", ""), ACCEPTED),
                    side=str(item.get("side", "")).upper(), price=item.get("px", ""), quantity=item.get("sz", ""),
                    filled_qty=item.get("accFillSz", ""), avg_price="" if avg in ("", "0") else avg,

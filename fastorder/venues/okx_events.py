@@ -1,6 +1,6 @@
 """OKX's piece of the private order stream (fastorder.venues.stream): the `orders` channel of the private
 WebSocket. The stream's own connection logs in (`login`, the same signed op the order connections use), then
-subscribes `{"channel":"orders","instType":"SPOT"}`; both replies are events without a request id, read here
+subscribes `{"channel":"orders","instType":"SPOT"}` (a swap session: "SWAP"); both replies are events without a request id, read here
 as control frames. OKX closes a connection that carries nothing for 30 s: the stream sends the text `ping`
 every 20 s (answered `pong`). Sources: docs/venues/okx.md.
 """
@@ -48,7 +48,7 @@ class OkxStreamPart:
             s._ws_enc.login(buf, timestamp_s=int(s.now_ms() // 1000))
             await self._await_event(conn, buf.getvalue(), "login")
         await self._await_event(conn, orjson.dumps({"op": "subscribe",
-                                                    "args": [{"channel": "orders", "instType": "SPOT"}]}),
+                                                    "args": [{"channel": "orders", "instType": s.inst_type}]}),
                                 "subscribe")
         return 0
 

@@ -55,6 +55,7 @@ PAGE = 100
 MAX_PAGES = 100
 # request kind -> (rate-limit window, published limit, window ms); "batch" windows count items, not requests
 LIMITS = {"pending": (60, 2000), "balance": (10, 2000), "caa": (1, 1000), "amend": (60, 2000),
+          "positions": (10, 2000), "leverage": (20, 2000), "posmode": (5, 2000), "config": (5, 2000),
           "batch-place": (300, 2000), "batch-cancel": (300, 2000), "batch-amend": (300, 2000)}
 # per item kind: REST path, WebSocket op, action (error mapping)
 _BATCH = {"place": ("/api/v5/trade/batch-orders", "batch-orders", "place"),
@@ -118,8 +119,13 @@ class OkxOps(Session):
 
         def _result(self, body: bytes, status: int, clid: str | None, lat: Latency,
                     action: str) -> tuple[dict[str, Any], dict[str, Any]]: ...
-        @staticmethod
-        def _order_ack(item: dict[str, Any], symbol: str, lat: Latency, raw: Any, clid: str | None = None) -> Ack: ...
+        inst_type: str
+
+        def _order_ack(self, item: dict[str, Any], symbol: str, lat: Latency, raw: Any,
+                       clid: str | None = None) -> Ack: ...
+        def _order_fields(self, info: SymbolInfo, quantity: Any, type: str, tif: str, post_only: bool,
+                          opts: Any) -> tuple[str, Any, str, str | None, SymbolRules | None, str | None, str | None,
+                                              bool]: ...
 
     # -- options of place_order ----------------------------------------------------------------------------
     def _not_supported(self, what: str, closest: str) -> NotSupported:
@@ -160,6 +166,10 @@ class OkxOps(Session):
             raise InvalidOrder("OKX's cancel_both self-trade prevention does not take FOK orders", field="stp")
         return _STP[opts.stp]
 
+    def _amend_size(self, info: SymbolInfo, quantity: Any) -> Any:
+        """amend_order's new quantity as OKX's newSz (the swap session converts base units to contracts)."""
+        return quantity
+
     def _exp_ms(self, opts: OrderOptions | None) -> int | None:
         if opts is not None and opts.expire_ms is not None:
             return opts.expire_ms
@@ -193,17 +203,22 @@ class OkxOps(Session):
         self._reply_headers(resp, lat)
         return self._checked(resp.body, resp.status, action), resp.status, lat
 
-    def _checked(self, body: bytes, status: int, action: str) -> dict[str, Any]:
+    def _error_for(self, code: str, msg: str, status: int, clid: str | None, action: str) -> BaseException:
+        """A refusal as its typed error (fastorder.venues.okx.error_for; the swap session maps its own codes
+        first)."""
         from fastorder.venues.okx import error_for
+        return error_for(code, msg, status, clid, action)
+
+    def _checked(self, body: bytes, status: int, action: str) -> dict[str, Any]:
         try:
             d = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise _Unknown(exc) from None
         if not isinstance(d, dict) or not isinstance(d.get("data"), list):
-            raise _Unknown(VenueError(VENUE, status, "a reply without a data list"))
+            raise _Unknown(VenueError(self.venue, status, "a reply without a data list"))
         code = str(d.get("code", ""))
         if code not in ("0", "1", "2") or (code != "0" and not d["data"]):
-            err = error_for(code, str(d.get("msg", "")), status, None, action)
+            err = self._error_for(code, str(d.get("msg", "")), status, None, action)
             self.ledger.refused(err)
             raise err
         return d
@@ -221,7 +236,7 @@ class OkxOps(Session):
 
     # -- open orders, balances, cancel-all ------------------------------------------------------------------
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
-        base = "/api/v5/trade/orders-pending?instType=SPOT" + (f"&instId={info.name}" if info else "")
+        base = f"/api/v5/trade/orders-pending?instType={self.inst_type}" + (f"&instId={info.name}" if info else "")
         out: list[Ack] = []
         after = ""
         for _ in range(MAX_PAGES):   # newest first; `after` pages to older orders
@@ -291,6 +306,8 @@ class OkxOps(Session):
         ws = self.transport == "ws"
         if ws and info.code < 0:
             raise no_code(info)
+        if quantity is not None:
+            quantity = self._amend_size(info, quantity)
         if self.ledger.rate_limit:
             self.guard.check(self._op_costs("amend", info.name))
         buf = self._buf
@@ -326,7 +343,7 @@ class OkxOps(Session):
         except VenueError as exc:
             self.ledger.refused(exc)
             raise
-        return Ack(VENUE, info.name, item_d.get("clOrdId") or clid or "", str(item_d.get("ordId") or order_id or ""),
+        return Ack(self.venue, info.name, item_d.get("clOrdId") or clid or "", str(item_d.get("ordId") or order_id or ""),
                    ACCEPTED, "", "" if price is None else str(price), "" if quantity is None else str(quantity), "", "",
                    int(item_d["ts"]) if item_d.get("ts") else None, False, lat, d)
 
@@ -389,7 +406,7 @@ class OkxOps(Session):
                                strict=True):
             for (i, _), r in zip(chunk, outs, strict=True):
                 results[i] = r
-        return [r if r is not None else ExecutionUnknown(VENUE, "unknown", "no result") for r in results]
+        return [r if r is not None else ExecutionUnknown(self.venue, "unknown", "no result") for r in results]
 
     async def _place_chunk(self, items: list[_Item]) -> list[Ack | BaseException]:
         ws = self.transport == "ws"
@@ -422,26 +439,15 @@ class OkxOps(Session):
         return [it.result for it in items]
 
     def _encode_order(self, buf: WriteBuffer, it: _Item, ws: bool) -> None:
-        opts = it.opts
-        stp = self._stp_mode(it.tif, opts)
-        tgt: str | None = None
-        sz: Any = it.quantity
-        rules: SymbolRules | None = it.info.rules
-        if it.type == "market":
-            ord_type = "market"
-            tgt = "base_ccy"
-            if opts is not None and opts.quote_quantity is not None:
-                sz, tgt, rules = opts.quote_quantity, "quote_ccy", None   # an amount of quote: no lot-size rule
-        else:
-            from fastorder.venues.okx import _ORD_TYPE
-            ord_type = "post_only" if it.post_only else _ORD_TYPE[it.tif]
+        td, sz, ord_type, tgt, rules, stp, pside, reduce = self._order_fields(it.info, it.quantity, it.type, it.tif,
+                                                                              it.post_only, it.opts)
         s = "buy" if it.side == "BUY" else "sell"
         if ws:
-            self._ws_enc.order_args(buf, it.info.code, self.td_mode, s, ord_type, sz=sz, cl_ord_id=it.clid,
-                                    px=it.price, tgt_ccy=tgt, rules=rules, stp_mode=stp)
+            self._ws_enc.order_args(buf, it.info.code, td, s, ord_type, sz=sz, cl_ord_id=it.clid, px=it.price,
+                                    tgt_ccy=tgt, rules=rules, stp_mode=stp, pos_side=pside, reduce_only=reduce)
         else:
-            self._rest_enc.order_body(buf, it.info.name, self.td_mode, s, ord_type, sz=sz, cl_ord_id=it.clid,
-                                      px=it.price, tgt_ccy=tgt, rules=rules, stp_mode=stp)
+            self._rest_enc.order_body(buf, it.info.name, td, s, ord_type, sz=sz, cl_ord_id=it.clid, px=it.price,
+                                      tgt_ccy=tgt, rules=rules, stp_mode=stp, pos_side=pside, reduce_only=reduce)
 
     async def _send_items(self, sent: list[Any], args: bytes, kind: str, exp_ms: int | None) -> None:
         """Send one batch request (`sent`: its items, in order) and give each item its result."""
@@ -473,26 +479,25 @@ class OkxOps(Session):
             d = self._checked(body, status, action)
             data = d["data"]
             if len(data) != len(sent) or not all(isinstance(x, dict) for x in data):
-                raise _Unknown(VenueError(VENUE, status, "a batch reply whose items do not match the request"))
+                raise _Unknown(VenueError(self.venue, status, "a batch reply whose items do not match the request"))
             self.recorder.record(self.venue, self.transport, lat)
         except BaseException as exc:   # the whole request: each item's result from what it met
             await self._all_failed(sent, kind, exc, lat, t_call)
             return
-        from fastorder.venues.okx import error_for
         failed = []
         for it, x in zip(sent, data, strict=True):
             scode = str(x.get("sCode", ""))
             if scode != "0":
-                failed.append(self._failed(it, kind, error_for(scode, str(x.get("sMsg", "")), status, it.clid,
+                failed.append(self._failed(it, kind, self._error_for(scode, str(x.get("sMsg", "")), status, it.clid,
                                                                it.action), lat, t_call))
                 continue
             ts = int(x["ts"]) if str(x.get("ts", "")).isdigit() else None
             if kind == "place":
-                it.result = Ack(VENUE, it.info.name, x.get("clOrdId") or it.clid, str(x.get("ordId", "")), ACCEPTED,
+                it.result = Ack(self.venue, it.info.name, x.get("clOrdId") or it.clid, str(x.get("ordId", "")), ACCEPTED,
                                 it.side, "", "", "", "", ts, False, lat, d)
                 self.ledger.settled(it.clid, it.result)
             else:
-                it.result = Ack(VENUE, it.info.name, x.get("clOrdId") or it.clid or "",
+                it.result = Ack(self.venue, it.info.name, x.get("clOrdId") or it.clid or "",
                                 str(x.get("ordId") or it.order_id or ""),
                                 CANCEL_REQUESTED if kind == "cancel" else ACCEPTED, "", "", "", "", "", ts, False, lat, d)
         await asyncio.gather(*failed)
@@ -587,7 +592,7 @@ class OkxOps(Session):
             res = r.result if isinstance(r, _Req) else r
             if isinstance(res, Ack):
                 self._settled(res)
-            out.append(res if res is not None else ExecutionUnknown(VENUE, "unknown", "no result"))
+            out.append(res if res is not None else ExecutionUnknown(self.venue, "unknown", "no result"))
         return out
 
     def _encode_id_item(self, buf: WriteBuffer, r: _Req, kind: str, ws: bool) -> None:
@@ -598,7 +603,7 @@ class OkxOps(Session):
             else:
                 self._rest_enc.cancel_body(buf, r.info.name, **ids)
             return
-        kw = dict(ids, new_sz=r.quantity, new_px=r.price, cxl_on_fail=self.amend_cxl_on_fail, rules=r.info.rules)
+        kw = dict(ids, new_sz=None if r.quantity is None else self._amend_size(r.info, r.quantity), new_px=r.price, cxl_on_fail=self.amend_cxl_on_fail, rules=r.info.rules)
         if ws:
             self._ws_enc.amend_args(buf, r.info.code, **kw)
         else:

@@ -5,6 +5,7 @@ besides the order path (`positions()`, leverage, margin mode, position mode). Ve
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from fastorder.venues.inputs import check_number, check_text
 
 if TYPE_CHECKING:
     from fastorder.types import Position
+    from fastorder.venues.base import SymbolInfo
+    from fastorder.venues.operations import OrderOptions
 
 #: venue-neutral position sides: "net" (one-way mode), "long" / "short" (hedge mode)
 POSITION_SIDES = ("net", "long", "short")
@@ -62,23 +65,34 @@ def exact(value: Any, field: str) -> Decimal:
     return d
 
 
-def contracts_to_quantity(contracts: Any, contract_size: Decimal) -> Decimal:
+def contracts_to_quantity(contracts: Any, contract_size: Decimal, *, whole: bool = True) -> Decimal:
     """`contracts` of `contract_size` base units each, in base units: exact (Decimal), never a float product.
-    A fractional count is refused (InvalidOrder) unless the size is 1 (then contracts are base units)."""
+    A fractional count is refused (InvalidOrder) unless the size is 1 (then contracts are base units), or
+    `whole=False` (a venue whose lot size in contracts may be fractional checks the lot itself)."""
     n = exact(contracts, "contracts")
-    if contract_size != 1 and n != n.to_integral_value():
+    if whole and contract_size != 1 and n != n.to_integral_value():
         raise InvalidOrder(f"contracts must be a whole number of contracts, not {contracts!r}", field="contracts")
     return n * contract_size
 
 
-def quantity_to_contracts(quantity: Any, contract_size: Decimal) -> Decimal:
-    """Base units as contracts, exact; a quantity that is not a whole number of contracts is refused."""
+def quantity_to_contracts(quantity: Any, contract_size: Decimal, *, whole: bool = True) -> Decimal:
+    """Base units as contracts, exact; a quantity that is not a whole number of contracts is refused (with
+    `whole=False`: one that is no exact number of contracts, e.g. a third of one, the lot rule deciding the
+    rest)."""
     q = exact(quantity, "quantity")
     n = q / contract_size
-    if contract_size != 1 and n != n.to_integral_value():
+    if n * contract_size != q or (whole and contract_size != 1 and n != n.to_integral_value()):
         raise InvalidOrder(f"quantity {quantity} is not a whole number of contracts of {contract_size}",
                            field="quantity")
     return n
+
+
+def decimal_text(d: Decimal) -> str:
+    """A Decimal as plain digits ("10", "0.015"), never in exponent form ("1E+1"), trailing zeros dropped."""
+    t = format(d, "f")
+    if "." in t:
+        t = t.rstrip("0").rstrip(".")
+    return t or "0"
 
 
 class PerpOps:
@@ -87,8 +101,33 @@ class PerpOps:
 
     if TYPE_CHECKING:
         venue: str
+        symbols: dict[str, SymbolInfo]
+        _symbol_cache: dict[str, SymbolInfo]
 
         async def resolve_symbol(self, symbol: str) -> Any: ...
+
+    def symbol(self, symbol: str) -> SymbolInfo:
+        """The perpetual by any of its spellings (perp_key), cached by the name as written."""
+        info = self._symbol_cache.get(symbol)
+        if info is not None:
+            return info
+        try:
+            info = self.symbols[perp_key(symbol)]
+        except (KeyError, AttributeError):
+            raise InvalidOrder(f"{self.venue} has no perpetual {symbol!r}", field="symbol") from None
+        self._symbol_cache[symbol] = info
+        return info
+
+    @staticmethod
+    def _perp_options(opts: OrderOptions) -> OrderOptions:
+        """Check place_order's perp keywords (position side, reduce-only against hedge mode) and return the
+        options without them, for the venue's spot checks of the rest."""
+        if opts.position_side is not None:
+            side = position_side_name(opts.position_side)
+            if opts.reduce_only and side != "net":
+                raise InvalidOrder("reduce_only cannot be sent in hedge mode: a long/short position side already "
+                                   "says which position the order closes", field="reduce_only")
+        return dataclasses.replace(opts, reduce_only=False, position_side=None, contracts=None)
 
     async def positions(self, symbol: str | None = None) -> list[Position]:
         """The account's open positions (of `symbol`, or of every symbol), as the venue reports them now."""

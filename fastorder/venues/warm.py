@@ -6,28 +6,38 @@ when it last ran 10 ms earlier, and the whole client part of an order (call to b
 against 166 µs (bench/RESULTS.md). Running that code every millisecond or so keeps it close to the
 back-to-back time.
 
-`KeepWarm` does so from an event-loop timer: when the session has sent no order for one interval, it runs
-the order path of the session's last order without sending anything — the symbol and order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the WebSocket
-framing (masking into a scratch frame), the transport's reply parser on a recorded reply, the venue's reply
-decode into an Ack, and the private stream's event decode on a recorded event. Nothing reaches a socket,
-the rate guard, the journal, the live client ids or the latency recorder: the session's `rest_send` /
-`ws_send` are shadowed for the duration of one pass (which never yields to the loop, so no real order can
-interleave), and the usage counts a venue reports in its replies (Binance X-MBX-* headers and rateLimits,
-HTX X-HB-RateLimit-*) are left out of the recorded reply, so a stale count never reaches the guard.
+`KeepWarm` does so from a task asleep on the event loop's timer (so each tick also runs the loop's timer and
+task wake-up an order's task goes through): when the session has sent no order for one interval, it calls
+`place_order` with the session's last order, with nothing sent to the venue — the input checks, the symbol
+and order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the send path,
+the transport's reply parser on a recorded reply, the venue's reply decode into an Ack, and the private
+stream's event decode on a recorded event. It calls it on a shadow of the session (`_shadow`: the same
+attributes, so the same code and data, but a scratch ledger — live client ids, rate guard, journal, stream
+tracking — and latency recorder, and a `_place_failed` that only re-raises: no query or settler for a pass),
+whose send is a dry one that parses the recorded reply. Nothing of a pass is written to the session, and a
+dry pass never yields to the loop. The usage counts a venue reports in its replies (Binance X-MBX-* headers
+and rateLimits, HTX X-HB-RateLimit-*) are left out of the recorded reply, so a stale count never reaches the
+guard.
 
 Nothing is warmed until the session has placed one order and had its reply: the pass needs a real order's
 shape and a real reply to replay. Its CPU cost is counted (`stats()`).
 
 The kernel's side cools too: after 10 ms idle the send of an order's bytes took ~60 µs more than back to
-back even with the Python path warm (bench/RESULTS.md). `keep_warm_kernel=True` adds, to each pass, one
-small write and read over a private loopback TCP connection of this process (TCP_NODELAY, non-blocking):
-the system call entry, the TCP send and receive code and the socket buffers an order's send runs through,
-without a byte to the venue (so nothing counts against its limits). A real venue's NIC driver is not on that
-path and stays as cold as it is.
+back even with the Python path warm (bench/RESULTS.md). With `keep_warm_kernel=True` a REST session's pass
+runs the real `rest_send` over a scratch HTTP connection of the session's own transport to a loopback
+socket of this process: the recorded reply is written to it first, the request goes out with the same
+send() an order's does, and the reply comes back as an order's does (the loop's epoll and read, the
+transport's parser, the Future and the task's wake-up; or the session's spin) — the system call entry, the
+TCP send and receive code, the socket buffers, the request framing and the connection's waiter and timer.
+Such a pass waits for that reply (a real order may run meanwhile: the pass writes nothing to the session). A WebSocket session's pass writes and reads 256 bytes over a
+loopback TCP pair instead. Nothing goes to the venue (so nothing counts against its limits). The scratch
+connection is plaintext (a TLS session's record layer is not warmed), and a real venue's NIC driver is not on
+that path and stays as cold as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from typing import Any
@@ -38,13 +48,43 @@ from fastorder.transport.ws import OP_TEXT, WSFrameParser, build_frame
 from fastorder.types import Latency
 
 perf_ns = time.perf_counter_ns
+thread_ns = time.thread_time_ns
 
-#: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out about as fast with
-#: passes every 2 ms as every 1 ms, at less CPU (bench/keep_warm.py, bench/RESULTS.md)
+#: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out nearly as fast with
+#: passes every 2 ms as every 1 ms at 55-60 % of the CPU, while at 5 and 10 ms most of the benefit was gone
+#: (bench/keep_warm.py, bench/RESULTS.md)
 DEFAULT_INTERVAL = 0.002
 
 
 _KERNEL_BYTES = b"\0" * 256   # about an order request's size
+#: the read timeout of a pass on the scratch connection (its reply is written before the request: there at once)
+_SCRATCH_TIMEOUT = 0.2
+
+
+def _drain(sock: socket.socket) -> None:
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:   # drained (BlockingIOError), or closed with the session meanwhile
+        pass
+
+
+async def _unsettled(info: Any, clid: str, exc: BaseException, lat: Any, t_call: int) -> Any:
+    """place_order's `_place_failed` during a pass: the pass's failure, as it is."""
+    raise exc
+
+
+class _ScratchPool:
+    """What rest_send sees as its connection pool during a pass: the scratch connection only."""
+
+    __slots__ = ("conn", "last_error")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.last_error = None
+
+    def connection(self) -> Any:
+        return self.conn
 
 
 def _loopback_pair() -> tuple[socket.socket, socket.socket]:
@@ -72,7 +112,15 @@ class KeepWarm:
     def __init__(self, session: Any, interval: float, kernel: bool = False) -> None:
         self.session = session
         self.kernel = kernel
-        self._pair: tuple[socket.socket, socket.socket] | None = None
+        # kernel=True: (client end, peer end, scratch pool or None): a REST session's passes send through a scratch
+        # HTTP connection of the session's own transport over loopback, a WebSocket session's write and read a pair
+        self._scratch: tuple[Any, socket.socket, Any] | None = None
+        self._opening: Any = None
+        from fastorder.metrics import LatencyRecorder
+        from fastorder.venues.ledger import Ledger
+        self._ledger = Ledger(session.venue, session.now_ms, order_costs=session._order_costs,
+                              request_costs=session._request_costs, window_ms=lambda: 0, rate_limit=False)
+        self._recorder = LatencyRecorder()
         self.interval = float(interval)
         self.interval_ns = int(self.interval * 1e9)
         self.last_ns = 0            # when the session last started an order (place_order's t_call)
@@ -85,7 +133,7 @@ class KeepWarm:
         self._http = HttpResponseParser()
         self._ws = WSFrameParser()
         self._clid = session.ids.next()   # the shape of a real client id; never sent
-        self._timer: Any = None
+        self._task: Any = None   # the ticking task (_run)
         self._loop: Any = None
         self._base: Any = None
         self.passes = 0
@@ -131,62 +179,113 @@ class KeepWarm:
 
     # -- the timer ----------------------------------------------------------------------------------------
     def start(self, loop: Any) -> None:
-        if self.kernel and self._pair is None:
-            self._pair = _loopback_pair()
+        if self.kernel and self._scratch is None and self._opening is None:
+            if self.session.transport == "rest":
+                self._opening = loop.create_task(self._open_scratch())
+            else:
+                a, b = _loopback_pair()
+                self._scratch = (a, b, None)
         self._loop = loop
-        self._timer = loop.call_later(self.interval, self._tick)
+        self._task = loop.create_task(self._run())
+
+    async def _open_scratch(self) -> None:
+        """The scratch HTTP connection: the session's transport (plaintext) to a loopback socket of ours."""
+        try:
+            await self._open_scratch_conn()
+        except Exception as exc:   # warming goes on without it
+            logger.warning("%s: keep_warm_kernel's scratch connection did not open (%s: %s)", self.session.venue,
+                           type(exc).__name__, exc)
+        finally:
+            self._opening = None
+
+    async def _open_scratch_conn(self) -> None:
+        from fastorder.transport.client import open_http
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsn:
+            lsn.bind(("127.0.0.1", 0))
+            lsn.listen(1)
+            lsn.setblocking(False)
+            conn = await open_http("127.0.0.1", lsn.getsockname()[1], tls=False)
+            try:
+                peer, _ = lsn.accept()   # connected: it is in the accept queue
+            except BaseException:
+                conn.close()
+                raise
+        peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer.setblocking(False)
+        if self.session._closed:
+            conn.close()
+            peer.close()
+            return
+        self._scratch = (conn, peer, _ScratchPool(conn))
 
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._pair is not None:
-            for sock in self._pair:
-                sock.close()
-            self._pair = None
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._opening is not None:
+            self._opening.cancel()
+            self._opening = None
+        if self._scratch is not None:
+            self._scratch[0].close()
+            self._scratch[1].close()
+            self._scratch = None
 
     def pause(self) -> None:
         """No passes until resume() (a benchmark measuring another session in the same process)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     def resume(self) -> None:
-        if self._timer is None and self._loop is not None and self.failed is None and not self.session._closed:
-            self._timer = self._loop.call_later(self.interval, self._tick)
+        if self._task is None and self._loop is not None and self.failed is None and not self.session._closed:
+            self._task = self._loop.create_task(self._run())
 
-    def _tick(self) -> None:
-        self._timer = None
+    async def _run(self) -> None:
+        """The ticks: a task asleep on the loop's timer, as an order's task waits for its signal, so that each
+        tick also runs the loop's timer and the task wake-up (Future, Task step, coroutine resume) an order's
+        task goes through when it wakes."""
         s = self.session
-        if s._closed or self.failed is not None:
-            return
-        if perf_ns() - self.last_ns < self.interval_ns:
-            self.skipped += 1   # an order ran within the interval: the path is warm already
-        else:
-            self.run_once()
-        if self.failed is None and not s._closed:
-            self._timer = self._loop.call_later(self.interval, self._tick)
+        sleep = asyncio.sleep
+        while not s._closed and self.failed is None:
+            await sleep(self.interval)
+            if perf_ns() - self.last_ns < self.interval_ns:
+                self.skipped += 1   # an order ran within the interval: the path is warm already
+            elif not s._closed:
+                await self.run_once()
 
-    # -- one dry pass -------------------------------------------------------------------------------------
-    def run_once(self) -> bool:
-        """One pass of the order path without sending; False when there is nothing to replay yet."""
+    # -- one pass -----------------------------------------------------------------------------------------
+    async def run_once(self) -> bool:
+        """One pass of the order path, nothing sent to the venue; False when there is nothing to replay yet."""
         order = self.order
         if order is None or (self.http_reply is None and self.ws_reply is None):
             return False
-        c0 = perf_ns()
         s = self.session
+        c0 = thread_ns()
         try:
-            self._pass(s, order)
+            await self._pass(s, order)
         except Exception as exc:   # a pass must never break the session: stop warming, say why once
             self.failed = f"{type(exc).__name__}: {exc}"
             logger.warning("%s: keep_warm stopped (%s)", s.venue, self.failed)
             return False
         finally:
-            self.cpu_ns += perf_ns() - c0   # wall time: a pass never blocks, so ~ its CPU (no syscall to ask)
+            # this thread's CPU: the wait for the scratch reply is not in it (what else the loop ran meanwhile is)
+            self.cpu_ns += thread_ns() - c0
         self.passes += 1
         return True
 
-    def _pass(self, s: Any, order: tuple) -> None:
+    def _shadow(self, s: Any) -> Any:
+        """The session as a pass sees it: the same object's attributes (the same encoder, buffer, symbol rules,
+        clock, stream), but its own ledger (live client ids, rate guard, journal, stream tracking) and latency
+        recorder, no warmer, and a `_place_failed` that only re-raises (no query or settler for a pass). Made
+        per pass, so an attribute the session replaced meanwhile is the new one; nothing of a pass is written to
+        the session itself, so a real order may run while a pass waits for its scratch reply."""
+        sh = object.__new__(s.__class__)
+        d = sh.__dict__
+        d.update(s.__dict__)
+        d["ledger"], d["recorder"], d["_warmer"], d["_place_failed"] = self._ledger, self._recorder, None, _unsettled
+        return sh
+
+    async def _pass(self, s: Any, order: tuple) -> None:
         base = self._base
         if base is None:   # fastorder.venues.base imports this module: looked up once, at the first pass
             from fastorder.venues import base
@@ -195,34 +294,50 @@ class KeepWarm:
         info = s._symbol_cache.get(symbol)
         if info is None:
             return   # the symbol's rules were dropped meanwhile: the next real order loads them
-        side_u = base._SIDES.get(side) or side
-        if opts is None and not (type_ == "limit" and price is not None and tif in base._TIFS):
-            type_, tif = base._order_kind(type_, tif, price, post_only)   # (with options: recorded normalized)
-        lat = Latency()
-        s.rest_send = self._dry_rest
-        s.ws_send = self._dry_ws
+        scratch = self._scratch
+        if scratch is not None and scratch[2] is not None and not scratch[0].is_open:
+            logger.info("%s: keep_warm's scratch connection closed; passes continue without it", s.venue)
+            self._scratch = scratch = None
+        sh = self._shadow(s)
+        peer = None
+        if scratch is not None and s.transport == "rest":
+            # the real rest_send over the scratch connection, the reply written first: the request goes out with
+            # the send() an order's does and the reply comes back through the loop (or the session's spin), as
+            # an order's would, within a short read timeout
+            peer = scratch[1]
+            peer.send(self.http_reply)
+            sh._pool, sh.timeout = scratch[2], _SCRATCH_TIMEOUT
+        elif s.transport == "rest":
+            sh.rest_send = self._dry_rest
+        else:
+            sh.ws_send = self._dry_ws
         try:
-            coro = s._place(info, side_u, quantity, price, type_, tif, post_only, self._clid, lat, perf_ns(), opts)
-            try:
-                coro.send(None)
-            except StopIteration:
-                pass
-            else:   # it waited for something: not a path this pass can replay
-                coro.close()
-                raise RuntimeError("the order path waited during a dry pass")
+            if opts is None:
+                coro = sh.place_order(symbol, side, quantity, price, type=type_, tif=tif, post_only=post_only,
+                                      client_order_id=self._clid)
+            else:   # the less common keywords: the venue's order path from its hook
+                coro = sh._place(info, base._SIDES.get(side) or side, quantity, price, type_, tif, post_only,
+                                 self._clid, Latency(), perf_ns(), opts)
+            if peer is not None:
+                await coro
+            else:   # the dry send never waits: run it to its end at once
+                try:
+                    coro.send(None)
+                except StopIteration:
+                    pass
+                else:
+                    coro.close()
+                    raise RuntimeError("the order path waited during a dry pass")
         finally:
-            del s.rest_send, s.ws_send
+            self._ledger.live_ids.clear()
+            if peer is not None:   # the request the scratch connection sent
+                _drain(peer)
         stream, ev = s.stream, self.event
         if stream is not None and ev is not None:
             stream.decode(ev, perf_ns())
-        pair = self._pair
-        if pair is not None:   # the kernel's send and receive path, over our own loopback connection
-            pair[0].send(_KERNEL_BYTES)
-            try:
-                while pair[1].recv(4096):
-                    pass
-            except BlockingIOError:
-                pass
+        if peer is None and scratch is not None:   # WebSocket: the kernel's send and receive path, a loopback pair
+            scratch[0].send(_KERNEL_BYTES)
+            _drain(scratch[1])
 
     async def _dry_rest(self, data: bytes, lat: Latency, t_call: int) -> Any:
         del data

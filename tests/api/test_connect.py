@@ -77,7 +77,7 @@ def test_the_overloads_name_exactly_the_keywords_each_venue_takes():
     from fastorder import venues
 
     overloads = typing.get_overloads(venues.connect)
-    assert len(overloads) == 5   # binance, okx, htx spot; binance, htx perp
+    assert len(overloads) == 6   # binance, okx, htx spot; binance, okx, htx perp
     by_venue = {}
     for ov in overloads:
         sig = inspect.signature(ov)
@@ -88,7 +88,7 @@ def test_the_overloads_name_exactly_the_keywords_each_venue_takes():
             if f"'{v}'" in venue_ann or f'"{v}"' in venue_ann:
                 by_venue[(v, market)] = names
     assert set(by_venue) == {("binance", "spot"), ("okx", "spot"), ("htx", "spot"), ("binance", "perp"),
-                             ("htx", "perp")}
+                             ("okx", "perp"), ("htx", "perp")}
     for (v, market), names in by_venue.items():
         assert names == set(keywords(v, market)), (v, market, names ^ set(keywords(v, market)))
 

@@ -9,6 +9,7 @@ import contextlib
 from decimal import Decimal
 
 import pytest
+from numtypes import Dec, Float, Int, Str
 
 import fastorder
 from fastorder.errors import ConfigError, InvalidField, InvalidNumber, InvalidOrder, NotSupported
@@ -117,24 +118,7 @@ def test_not_supported_names_the_closest_feature():
     assert isinstance(err, fastorder.FastorderError) and err.closest.startswith("cancel_order")
 
 
-class _Float(float):
-    def __repr__(self) -> str:   # as numpy's float64 writes itself (np.float64(0.5)): never the number's text
-        return f"_Float({float(self)})"
-
-
-class _Str(str):
-    pass
-
-
-class _Int(int):
-    pass
-
-
-class _Dec(Decimal):
-    pass
-
-
-NUMBERS = (Decimal("0.5"), "0.5", 2, 0.5, _Float(0.5), _Str("0.5"), _Int(2), _Dec("0.5"))
+NUMBERS = (Decimal("0.5"), "0.5", 2, 0.5, Float(0.5), Str("0.5"), Int(2), Dec("0.5"))
 NOT_NUMBERS = (True, False, b"1", [1], 1 + 0j, object(), None)
 
 
@@ -168,8 +152,8 @@ def test_a_number_subclass_is_sent_as_its_value_and_a_bool_is_refused_everywhere
             sym = SYMBOL[venue]
             price = "50000"
             acks = [await s.place_order(sym, "buy", q, p, client_order_id=f"sub{i}")
-                    for i, (q, p) in enumerate([(_Float(0.001), _Str(price)), (_Str("0.001"), _Float(50000.0)),
-                                                (_Dec("0.001"), _Int(50000))])]
+                    for i, (q, p) in enumerate([(Float(0.001), Str(price)), (Str("0.001"), Float(50000.0)),
+                                                (Dec("0.001"), Int(50000))])]
             assert all(a.status in ("NEW", "ACCEPTED") for a in acks), acks
             assert [(Decimal(o["qty"]), Decimal(o["price"])) for o in sim.orders(venue)] == [
                 (Decimal("0.001"), Decimal("50000"))] * 3

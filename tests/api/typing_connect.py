@@ -14,6 +14,7 @@ from fastorder.venues.binance_futures import BinanceFuturesSession
 from fastorder.venues.htx import HtxSession
 from fastorder.venues.htx_swap import HtxSwapSession
 from fastorder.venues.okx import OkxSession
+from fastorder.venues.okx_swap import OkxSwapSession
 
 
 async def uses() -> None:
@@ -32,6 +33,10 @@ async def uses() -> None:
         assert_type(f, BinanceFuturesSession)
         assert_type(await f.positions(), list[fastorder.Position])
         await f.place_order("BTCUSDT", "sell", None, type="market", contracts="1", reduce_only=True)
+    async with fastorder.connect("okx", "ws", market="perp", key="k", secret="s", passphrase="p") as x:
+        assert_type(x, OkxSwapSession)
+        assert_type(await x.positions("BTC-USDT-SWAP"), list[fastorder.Position])
+        await x.place_order("BTC-USDT-SWAP", "buy", None, "50000", contracts=2, position_side="long")
     async with fastorder.connect("htx", market="perp", key="k", secret="s", margin_mode="isolated") as hs:
         assert_type(hs, HtxSwapSession)
         assert_type(await hs.positions("BTC-USDT"), list[fastorder.Position])
@@ -48,5 +53,5 @@ async def uses() -> None:
     fastorder.connect("binance", key="k", secret="s", resp_type="ALL")  # type: ignore[call-overload]
     fastorder.connect("binance", key="k", secret="s", timout=1.0)  # type: ignore[call-overload]
     fastorder.connect("kraken", key="k")  # type: ignore[call-overload]
-    fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p")  # type: ignore[call-overload]
+    fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p", td_mode="cash")  # type: ignore[call-overload]
     fastorder.connect("binance", market="perp", key="k", secret="s", resp_type="FULL")  # type: ignore[call-overload]

@@ -46,6 +46,8 @@ def test_default_rows_table_criteria_and_json(tmp_path):
                          "aiohttp (shared session), after 10 ms idle", "websockets, after 10 ms idle"}
     x = spor["fastorder binance rest, after 10 ms idle"]
     assert x["back_to_back"] == "fastorder binance rest" and x["client_p50_ratio"] > 0 and x["p50_ratio"] > 0
+    # the simulator's own time after the gap beside its back-to-back time: whether its side stayed warm
+    assert x["sim_p50_us"] > 0 and x["b2b_sim_p50_us"] > 0 and "back to back)" in res.stdout.split("sim p50")[1]
 
 
 def documented_fields() -> tuple[set[str], set[str]]:

@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from numtypes import Dec, Float, Int, Str
 
 from fastorder.errors import (
     FilterViolation,
@@ -268,29 +269,12 @@ def test_decimal_text_invalid(bad, field):
                expect_error=error)
 
 
-class _Float(float):
-    def __repr__(self) -> str:   # as numpy's float64 writes itself: never the number's text
-        return f"_Float({float(self)})"
-
-
-class _Str(str):
-    pass
-
-
-class _Int(int):
-    pass
-
-
-class _Dec(Decimal):
-    pass
-
-
 @needs("numbers")
-@pytest.mark.parametrize("value, text", [(_Float(0.1), "0.1"), (_Float(2.5e-7), "0.00000025"), (_Str("1.50"), "1.5"),
-                                         (_Int(7), "7"), (_Dec("0.010"), "0.01")])
+@pytest.mark.parametrize("value, text", [(Float(0.1), "0.1"), (Float(2.5e-7), "0.00000025"), (Str("1.50"), "1.5"),
+                                         (Int(7), "7"), (Dec("0.010"), "0.01")])
 def test_decimal_text_reads_a_subclass_as_its_base_class(value, text):
     assert check_same(Call("numbers", None, (), {}, "decimal_text", (value,), {}, uses_buffer=False))[1] == text
-    check_same(Call("numbers", None, (), {}, "decimal_text", (_Float(-1.0),), {}, uses_buffer=False),
+    check_same(Call("numbers", None, (), {}, "decimal_text", (Float(-1.0),), {}, uses_buffer=False),
                expect_error=InvalidNumber)
 
 
@@ -1157,6 +1141,44 @@ def test_okx_batch_items(ctor, inst_id, code, order, stp, ts, ord_id, cl_ord_id)
     ids = {"ord_id": ord_id, "cl_ord_id": cl_ord_id}
     check_same(Call(*rest, "cancel_body", (inst_id,), ids), expect_error=error)
     check_same(Call(*ws, "cancel_args", (code,), ids), expect_error=error)
+
+
+okx_pos_sides = st.one_of(st.none(), st.sampled_from(["net", "long", "short"]))
+
+
+@needs("okx", "buffer", "sign", "numbers")
+@FAST
+@given(okx_ctor, inst_ids, st.integers(0, 2**63 - 1), okx_orders(), okx_stp, okx_pos_sides, st.booleans(),
+       okx_ts_ms, st.one_of(st.none(), timestamps_ms))
+def test_okx_swap_fields(ctor, inst_id, code, order, stp, pos_side, reduce_only, ts, exp):
+    """posSide / reduceOnly (SWAP orders) after stpMode, in every order method."""
+    key, signer, passphrase = ctor
+    kw = dict(order, stp_mode=stp, pos_side=pos_side, reduce_only=reduce_only)
+    td, side, ot = kw.pop("td_mode"), kw.pop("side"), kw.pop("ord_type")
+    rest = ("okx", "OkxRest", (key, signer, passphrase), {})
+    ws = ("okx", "OkxWs", (key, signer, passphrase), {})
+    check_same(Call(*rest, "order_body", (inst_id, td, side, ot), kw))
+    check_same(Call(*rest, "place_order_request", (inst_id, td, side, ot), dict(kw, timestamp_ms=ts,
+                                                                                 exp_time_ms=exp)))
+    check_same(Call(*ws, "order_args", (code, td, side, ot), kw))
+    check_same(Call(*ws, "order", ("7", code, td, side, ot), dict(kw, exp_time_ms=exp)))
+
+
+@needs("okx", "buffer", "sign", "numbers")
+@pytest.mark.parametrize("method", ["order_body", "order_args", "place_order_request", "order"])
+@pytest.mark.parametrize(("extra", "error"), [
+    ({"pos_side": "LONG"}, InvalidField), ({"pos_side": ""}, InvalidField), ({"pos_side": "both"}, InvalidField),
+    ({"pos_side": 1}, TypeError), ({"reduce_only": 1}, TypeError), ({"reduce_only": "true"}, TypeError),
+    ({"reduce_only": None}, TypeError), ({"stp_mode": "x", "pos_side": 1}, InvalidField),
+    ({"pos_side": "x", "reduce_only": 1}, InvalidField),
+])
+def test_okx_bad_swap_fields(method, extra, error):
+    cls, first = ("OkxRest", "BTC-USDT-SWAP") if method in ("order_body", "place_order_request") else ("OkxWs", 1)
+    args = (first, "cross", "buy", "limit") if method != "order" else ("1", first, "cross", "buy", "limit")
+    kw = {"sz": "1", "px": "2", "cl_ord_id": "a", **extra}
+    if method == "place_order_request":
+        kw["timestamp_ms"] = 1
+    check_same(Call("okx", cls, ("key", Signer("hmac", "secret"), "pass"), {}, method, args, kw), expect_error=error)
 
 
 @needs("okx", "buffer", "sign", "numbers")

@@ -149,8 +149,6 @@ def test_amend_price_or_larger_quantity_is_a_cancel_replace_at_the_back(transpor
             with pytest.raises(ClientIdInUse):
                 await s.amend_order("BTCUSDT", client_order_id="cr-b2", price="48999", new_client_order_id=
                                     ack.client_order_id)
-            if s.journal is not None:   # pragma: no cover - no journal here
-                pass
     run(main())
 
 
@@ -216,15 +214,29 @@ def test_quote_quantity_market_order_and_expiry_not_supported(transport):
     run(main())
 
 
-def test_batches_pipeline_single_orders_and_no_dead_mans_switch():
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_batches_pipeline_single_orders_and_no_dead_mans_switch(transport):
+    """Binance Spot has no batch order entry: place_orders, amend_orders and cancel_orders send one request per
+    item, all in flight together, each item its own result in order (a bad item does not stop the others)."""
     async def main():
-        async with session("rest") as (sim, s):
+        async with session(transport) as (sim, s):
             assert s.batch_limit == 0
             res = await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.001", price=PX),
-                                        dict(symbol="BTCUSDT", side="buy", quantity="0.001", price="1")])
+                                        dict(symbol="BTCUSDT", side="buy", quantity="0.001", price="1"),
+                                        dict(symbol="BTCUSDT", side="buy", quantity="0.002", price=PX)])
             assert res[0].status == NEW and isinstance(res[1], InvalidOrder)   # 1 * 0.001 < minNotional
-            got = await s.cancel_orders("BTCUSDT", client_order_ids=[res[0].client_order_id, "nope"])
-            assert got[0].status == CANCELED and isinstance(got[1], UnknownOrder)
+            assert res[2].status == NEW
+            amended = await s.amend_orders([
+                dict(symbol="BTCUSDT", client_order_id=res[2].client_order_id, quantity="0.001"),   # keepPriority
+                dict(symbol="BTCUSDT", client_order_id="nope", quantity="0.001"),
+                dict(symbol="BTCUSDT", client_order_id=res[0].client_order_id, quantity="0.0000001")])
+            assert amended[0].order_id == res[2].order_id and D(amended[0].quantity) == D("0.001")
+            assert isinstance(amended[1], UnknownOrder) and isinstance(amended[2], InvalidOrder)
+            assert D(sim.order("binance", client_order_id=res[0].client_order_id)["qty"]) == D("0.001")
+            got = await s.cancel_orders("BTCUSDT", client_order_ids=[res[0].client_order_id, "nope",
+                                                                     res[2].client_order_id])
+            assert got[0].status == CANCELED and isinstance(got[1], UnknownOrder) and got[2].status == CANCELED
+            assert await s.open_orders() == [] and not s.ledger.live_ids
     run(main())
     with pytest.raises(ConfigError, match="cancel_all"):
         fastorder.connect("binance", "rest", cancel_on_disconnect=30, **HMAC)

@@ -219,6 +219,26 @@ def test_amend_order_changes_price_and_size_and_refuses_what_okx_refuses(transpo
     run(main())
 
 
+@TRANSPORTS
+def test_amend_keeps_the_queue_place_only_for_a_smaller_size_at_the_same_price(transport):
+    """OKX does not document queue priority on amend; the simulator applies price-time priority (docs/venues/
+    okx.md): a smaller size keeps the order's place, a larger size or a new price sends it to the back."""
+    async def main():
+        async with okx(transport) as (sim, s):
+            def level(px: str) -> list[str]:
+                return [o.cid for o in sim.exchange("okx").books[SYM].bids.get(Decimal(px), ())]
+            a = await s.place_order(SYM, "buy", "0.003", "45000", client_order_id="qa")
+            await s.place_order(SYM, "buy", "0.001", "45000", client_order_id="qb")
+            await s.amend_order(SYM, order_id=a.order_id, quantity="0.002")
+            assert level("45000") == ["qa", "qb"]
+            await s.amend_order(SYM, order_id=a.order_id, quantity="0.004")
+            assert level("45000") == ["qb", "qa"]
+            await s.amend_order(SYM, client_order_id="qb", price="45000.1")
+            await s.amend_order(SYM, client_order_id="qb", price="45000")
+            assert level("45000") == ["qa", "qb"] and level("45000.1") == []
+    run(main())
+
+
 # -- place_order's options -----------------------------------------------------------------------------------
 @TRANSPORTS
 @pytest.mark.parametrize(("stp", "maker_left", "taker_status"), [
