@@ -270,6 +270,27 @@ def test_spot_and_swap_sessions_keep_apart(tmp_path):
     run(main())
 
 
+def test_recover_settles_a_journalled_swap_order_and_only_through_a_swap_session(tmp_path):
+    """A swap order journalled by a process that died before its reply: the spot session's recover() leaves it
+    (another venue name), the swap session's finds it by client id."""
+    async def main():
+        async with Simulator(venues=("okx",), seed=3, okx_limit_per_2s=0) as sim:
+            order = {"instId": BTC, "tdMode": "cross", "side": "buy", "ordType": "limit", "px": REST_PX, "sz": "2",
+                     "clOrdId": "crash1"}
+            assert engine(sim)._place_item(order, "main", False)["sCode"] == "0"   # it reached the venue
+            j = OrderJournal(tmp_path / "j")
+            j.sent(V, BTC, "crash1", "BUY", "0.02", REST_PX, 1, 0)
+            async with fastorder.connect("okx", "rest", **KEYS, url=sim.url("okx"), journal=j) as spot:
+                assert await spot.recover() == []
+            assert [r["c"] for r in j.pending(V)] == ["crash1"]
+            async with perp("rest", sim=sim, journal=j) as (_, swap):
+                [ack] = await swap.recover()
+                assert (ack.venue, ack.client_order_id, ack.status, ack.quantity) == (V, "crash1", NEW, "0.02")
+            assert j.pending() == []
+            j.close()
+    run(main())
+
+
 def test_swap_fills_on_the_orders_channel_in_base_units():
     """A resting swap order of this account, taken by another account's order in the simulator's engine: the
     `orders` channel (instType SWAP) says so in base units (3 contracts of 0.01 BTC), and moves the position."""
