@@ -1,6 +1,7 @@
 """What `connect(..., keep_warm=...)` costs while idle and what it buys after a quiet spell.
 
-Per session setting (off; keep_warm at 1, 2 and 5 ms; the same with keep_warm_kernel) and venue x transport:
+Per session setting (off; keep_warm at each of --intervals, default 1, 2 and 5 ms; keep_warm_kernel at each of
+--kernel-intervals, default 1 and 2 ms) and venue x transport:
 
 - idle cost: the process's CPU (getrusage: user + system, so the timer's wake-ups count too) over --idle
   seconds of an idle session, minus the same for the session without keep_warm, as µs of CPU per second
@@ -8,13 +9,20 @@ Per session setting (off; keep_warm at 1, 2 and 5 ms; the same with keep_warm_ke
 - the client part of `place_order` (the call to the bytes handed to the kernel: Latency.client_ns) and the
   round trip, p50 over orders each sent after a --gaps idle gap (the thread sleeps in epoll meanwhile), and
   back to back, all against the simulator in its own process on the other CPU, which busy-polls through
-  every gap so it never sleeps (its own processing time, which it reports, is left out of "rt-sim").
+  every gap so it never sleeps (its own processing time, which it reports, is left out of "rt-sim");
+- µs/pass: the event loop thread's CPU time in one pass (`stats()`), the rest of a tick being the wake-up;
+- the simulator's side: its own processing time back to back and after each gap, and whether it stayed
+  warm (within 1.5x): on a loaded machine it does not, and the round trips then include a colder simulator.
+
+--fifo PRIO runs the client SCHED_FIFO (root), so other work on its CPU no longer delays its wake-ups (it
+still runs in the gaps and evicts the caches).
 
 Every session stays open for the whole run; only the measured session's keep_warm runs (the others are
 paused: they would warm the same code); settings take turns in --rounds interleaved rounds; medians over
 rounds of each p50.
 
     python bench/keep_warm.py --rounds 3 --orders 40
+    python bench/keep_warm.py --rounds 3 --orders 30 --intervals 1 2 5 10 --kernel-intervals 1 2 5 --fifo 10
 """
 
 from __future__ import annotations
