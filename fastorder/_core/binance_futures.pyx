@@ -207,29 +207,62 @@ cdef class BinanceFuturesRest(RestSigned):
         self._tail(buf, start)
         buf.put_bytes_obj(self._sfx_body)
 
-    def signed_request(self, WriteBuffer buf, str method, str path, params, *, timestamp):
-        """Any other signed endpoint (positions, leverage, margin type, open orders, position mode): `params`
-        a sequence of (name, value) str pairs, each ^[A-Za-z0-9._-]{1,64}$, written in that order."""
-        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+    cdef list _checked(self, str method, str path, params):
+        """(name, value) pairs of a signed request, every one checked before a byte is written."""
         cdef Text t
         if method not in _METHODS:
             raise InvalidOrder(f"method must be one of {sorted(_METHODS)}", field="method")
         if not path.startswith("/fapi/") or not path.isascii() or "?" in path or " " in path:
             raise InvalidOrder("path must be a /fapi/ path without a query", field="path")
         pairs = [(n, v) for n, v in params]
-        for n, v in pairs:   # every value checked before a byte is written
+        for n, v in pairs:
             token(n, CC_SYMBOL, 64, "param", &t)
             token(v, CC_SYMBOL, 64, n, &t)
-        cdef bytes head = f"{method} {path}?".encode("ascii")
-        buf.put_bytes_obj(head)
+        return pairs
+
+    cdef Py_ssize_t _pairs(self, WriteBuffer buf, str method, str path, list pairs) except -1:
+        buf.put_bytes_obj(f"{method} {path}?".encode("ascii"))
         cdef Py_ssize_t start = buf.length
-        first = True
         for n, v in pairs:
-            if not first:
+            if buf.length > start:
                 buf.put_byte(b'&')
-            first = False
             buf.put_bytes_obj(f"{n}={v}".encode("ascii"))
+        return start
+
+    def signed_request(self, WriteBuffer buf, str method, str path, params, *, timestamp):
+        """Any other signed endpoint (positions, leverage, margin type, open orders, position mode): `params`
+        a sequence of (name, value) str pairs, each ^[A-Za-z0-9._-]{1,64}$, written in that order."""
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        pairs = self._checked(method, path, params)
+        cdef Py_ssize_t start = self._pairs(buf, method, path, pairs)
         self._recv_ts0(buf, start, ts)   # without a leading '&' when there are no params
+        self._tail(buf, start)
+        buf.put_bytes_obj(self._sfx_nobody if method == "GET" else self._sfx_body)
+
+    def list_request(self, WriteBuffer buf, str method, str path, params, str list_name, bytes list_json, *,
+                     timestamp):
+        """A signed request whose last parameter is a JSON list (batchOrders, orderIdList,
+        origClientOrderIdList), percent-encoded: `params` as for signed_request, then list_name=<list_json>.
+        list_json: printable ASCII, '[' ... ']', at most 16384 bytes."""
+        cdef int64_t ts = int_in(timestamp, 1, _MAX_I64, "timestamp")
+        cdef Text t
+        cdef Py_ssize_t i, n = len(list_json)
+        pairs = self._checked(method, path, params)
+        token(list_name, CC_SYMBOL, 64, "list_name", &t)
+        if n < 2 or n > 16384 or list_json[0] != 0x5B or list_json[n - 1] != 0x5D:
+            raise InvalidOrder("list_json must be a JSON list of at most 16384 bytes", field=list_name)
+        for i in range(n):
+            if list_json[i] < 0x20 or list_json[i] > 0x7E:
+                raise InvalidOrder("list_json must be printable ASCII", field=list_name)
+        cdef Py_ssize_t start = self._pairs(buf, method, path, pairs)
+        if buf.length > start:
+            buf.put_byte(b'&')
+        buf.put_bytes_obj(list_name.encode("ascii"))
+        buf.put_byte(b'=')
+        t.p = <const char *>list_json
+        t.n = n
+        put_pct(buf, &t)
+        self._recv_ts(buf, ts)
         self._tail(buf, start)
         buf.put_bytes_obj(self._sfx_nobody if method == "GET" else self._sfx_body)
 

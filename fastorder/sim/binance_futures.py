@@ -31,6 +31,7 @@ from .binance import (
     _cid_ok,
     _dec_ok,
     _is_int20,
+    _wsval,
     mandatory,
     not_required,
 )
@@ -122,6 +123,8 @@ class BinanceFutures(Binance):
             ("POST", "/fapi/v1/positionSide/dual"): (1, True, self._rest_dual),
             ("GET", "/fapi/v1/positionSide/dual"): (30, True, self._rest_get_dual),
             ("POST", "/fapi/v1/countdownCancelAll"): (10, True, self._rest_countdown),
+            ("POST", "/fapi/v1/batchOrders"): (5, True, self._rest_batch_orders),
+            ("DELETE", "/fapi/v1/batchOrders"): (1, True, self._rest_batch_cancel),
             # USER_STREAM: the API key header, no signature (weight 1 each)
             ("POST", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key),
             ("PUT", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key_keepalive),
@@ -192,6 +195,60 @@ class BinanceFutures(Binance):
     def _rest_modify(self, p, key, now):
         _check_known(p, MODIFY_PARAMS)
         return 200, orjson.dumps(self.modify_order(p, key.account, now)), True
+
+    def _json_list(self, p: dict, name: str, most: int) -> list:
+        raw = p.get(name)
+        try:
+            items = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            items = None
+        if not isinstance(items, list) or not items or len(items) > most:
+            raise BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+        return items
+
+    def _rest_batch_orders(self, p, key, now):
+        """Place Multiple Orders: batchOrders, a JSON list of up to 5 orders (New Order's parameters, values as
+        strings). Each is placed alone, in order; the reply lists each one's order or its {code, msg}."""
+        _check_known(p, frozenset(("batchOrders", "recvWindow", "timestamp", "signature")))
+        if not p.get("batchOrders"):
+            raise mandatory("batchOrders")
+        out: list = []
+        for item in self._json_list(p, "batchOrders", 5):
+            try:
+                if not isinstance(item, dict):
+                    raise BinanceError(-1130, "Data sent for parameter 'batchOrders' is not valid.")
+                q = {k: v if type(v) is str else _wsval(v) for k, v in item.items() if v is not None}
+                _check_known(q, ORDER_PARAMS - {"recvWindow", "timestamp", "signature"})
+                out.append(self.new_order(q, key.account, now))
+            except BinanceError as e:
+                out.append({"code": e.code, "msg": e.msg})
+        return 200, orjson.dumps(out), True
+
+    def _rest_batch_cancel(self, p, key, now):
+        """Cancel Multiple Orders: symbol and one of orderIdList / origClientOrderIdList (up to 10); the reply
+        lists each one's order or its {code, msg} (-2011 "Unknown order sent.")."""
+        _check_known(p, frozenset(("symbol", "orderIdList", "origClientOrderIdList", "recvWindow", "timestamp",
+                                   "signature")))
+        sym = self._symbol(p)
+        by_oid, by_cid = p.get("orderIdList"), p.get("origClientOrderIdList")
+        if not by_oid and not by_cid:
+            raise BinanceError(-1102, "Param 'orderIdList' or 'origClientOrderIdList' must be sent, but both were "
+                               "empty/null!")
+        if by_oid and by_cid:
+            raise BinanceError(-1130, "Data sent for parameter 'orderIdList' is not valid.")
+        name = "orderIdList" if by_oid else "origClientOrderIdList"
+        out: list = []
+        for x in self._json_list(p, name, 10):
+            try:
+                if by_oid and (isinstance(x, bool) or not isinstance(x, int)):
+                    raise BinanceError(-1130, "Data sent for parameter 'orderIdList' is not valid.")
+                if by_cid and not isinstance(x, str):
+                    raise BinanceError(-1130, "Data sent for parameter 'origClientOrderIdList' is not valid.")
+                ref = {"symbol": sym, "orderId": str(x)} if by_oid else {"symbol": sym, "origClientOrderId": x}
+                out.append(self.cancel_order(ref, key.account, now))
+            except BinanceError as e:
+                out.append({"code": e.code, "msg": e.msg})
+        return 200, orjson.dumps(out), False
 
     def _rest_countdown(self, p, key, now):
         """Auto-Cancel All Open Orders: symbol, countdownTime (ms; 0 stops it). Each call replaces the symbol's

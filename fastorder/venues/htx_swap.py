@@ -18,14 +18,13 @@ import orjson
 
 from fastorder._core.htx import SWAP_CLIENT_ID_MAX, HtxSwapRest
 from fastorder._core.numbers import SymbolRules
-from fastorder._core.sign import Ed25519Signer, HmacSha256
+from fastorder._core.sign import HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     ConfigError,
     DuplicateOrder,
     FilterRejected,
     InsufficientMargin,
-    InvalidCredential,
     InvalidField,
     InvalidOrder,
     MaxPositionExceeded,
@@ -51,6 +50,7 @@ from fastorder.types import (
     Position,
 )
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
+from fastorder.venues.htx import _Hidden, signer_for
 from fastorder.venues.operations import OrderOptions
 from fastorder.venues.perp import PerpOps, exact, perp_key, position_side_name, quantity_to_contracts
 
@@ -77,7 +77,18 @@ _FILTERS = frozenset((1038, 1039, 1040, 1041, 1069, 1072))   # precision, price 
 _UNKNOWN = frozenset((1000, 1001, 1002, 1003, 1004, 1046, 1108))   # system errors: the outcome is not known
 _DIRECTION = {"BUY": "buy", "SELL": "sell"}
 _TIF_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
-_CACHED = (str, int, Decimal)   # size types remembered by _volume (exact classes: a float goes by its repr)
+# the private API's frequency limits per UID, each over 3 s: trade 72, read 72 (144 in all); public endpoints
+# 120 per IP (the endpoints' "Rate Limit" notes, docs/venues/htx-swap.md)
+_WINDOW_MS = 3000
+_LIMITS = {"trade": 72, "read": 72, "public": 120}
+_TRADE = {"trade": 1}
+_KIND = {"cancel": "trade", "account": "trade", "query": "read", "read": "read", "time": "public", "ping": "public"}
+_CACHED = (str, int, Decimal)
+# how long "not found" by client id still means "never placed" (order info notes, docs/venues/htx-swap.md): under
+# 2 hours (canceled orders vanish 2 h after the cancel) and with no funding settlement (a 4-hour UTC boundary)
+# in between; the clock margin keeps the decision on the safe side
+_SEEN_MS = 2 * 3_600_000 - 60_000
+_SETTLE_STEP_MS = 4 * 3_600_000   # size types remembered by _volume (exact classes: a float goes by its repr)
 _ONE = Decimal(1)
 
 
@@ -130,16 +141,6 @@ def _clid_text(value: Any) -> str:
     return value
 
 
-class _Hidden:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-
 class HtxSwapSession(PerpOps, Session):
     """An open session to HTX USDT-margined swaps. See `fastorder.connect(..., market="perp")`.
 
@@ -156,7 +157,7 @@ class HtxSwapSession(PerpOps, Session):
     warm_path = "/api/v1/timestamp"
     envs = ("live",)
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
-    _reply_header_names = (b"x-sim-processing-us", b"ratelimit-remaining", b"ratelimit-reset", b"retry-after")
+    _reply_header_names = (b"x-sim-processing-us", b"retry-after")
 
     def __init__(self, *, margin_mode: str = "cross", lever_rate: int = 5, **kw: Any) -> None:
         if kw.get("transport") == "ws":
@@ -169,15 +170,9 @@ class HtxSwapSession(PerpOps, Session):
         super().__init__(**kw)
         if self.rest.host == "api.hbdm.vn":   # the AWS host: its order pushes from the same host
             self.default_events_url = "wss://api.hbdm.vn/linear-swap-notification"
-        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
-        if private_key is not None:
-            signer: Any = Ed25519Signer(private_key)
-            self.signer_kind = "ed25519"
-        elif secret is not None:
-            signer = HmacSha256(secret)
-            self.signer_kind = "hmac"
-        else:
-            raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
+        key = kw["key"]
+        signer = signer_for(kw.get("secret"), kw.get("private_key"))
+        self.signer_kind = "hmac" if isinstance(signer, HmacSha256) else "ed25519"
         self._key = _Hidden(key)
         self._signer = signer
         self.margin_mode = margin_mode
@@ -211,6 +206,9 @@ class HtxSwapSession(PerpOps, Session):
             base, _, quote = str(c.get("pair") or code).partition("-")
             self.symbols[perp_key(code)] = SymbolInfo(code, base, quote, rules)
             self.contract_sizes[code] = size
+        for name, limit in _LIMITS.items():
+            if name not in self.guard.windows:
+                self.guard.set_limit(name, limit, _WINDOW_MS)
 
     # -- replies ----------------------------------------------------------------------------------------------
     def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
@@ -220,9 +218,9 @@ class HtxSwapSession(PerpOps, Session):
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
         if resp.status == 429:
             try:
-                wait = float(vals[3])
+                wait = float(vals[1])
             except (TypeError, ValueError):
-                wait = 3.0
+                wait = 3.0   # no Retry-After: the venue's limits are counted over 3 s windows (docs, access guide)
             self.guard.block(wait)
             raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid,
                               retry_after=wait)
@@ -376,6 +374,17 @@ class HtxSwapSession(PerpOps, Session):
             raise _Unknown(VenueError(VENUE, "unexpected", "order info reply without the order"))
         return self._order_ack(info, rows[0], clid, lat, d)
 
+    async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
+        """"Not found" says "never placed" only while the venue would still show the order: a client id finds
+        orders placed within 8 hours, a canceled order only within 2 hours of its cancel, and a final order is
+        deleted at a funding settlement (the docs give 00:00, 08:00, 16:00 GMT+8 on one page and 04:00, 12:00,
+        20:00 on another: every 4-hour boundary counts). Past any of these the order stays pending, undecided."""
+        ts = int(rec.get("ts") or 0)
+        now = self.now_ms()
+        if now - ts < _SEEN_MS and ts // _SETTLE_STEP_MS == now // _SETTLE_STEP_MS:
+            return await super()._not_found_after_window(info, rec)
+        return None
+
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
         """swap_(cross_)openorders, 50 a page (page_index from 1)."""
         infos = [info] if info is not None else list(self.symbols.values())
@@ -394,8 +403,10 @@ class HtxSwapSession(PerpOps, Session):
         return out
 
     # -- the account (fastorder.venues.perp) ----------------------------------------------------------------
-    async def _account_call(self, endpoint: str, body: dict[str, Any]) -> Any:
-        """One signed POST off the order path; its `data`, or the typed error."""
+    async def _account_call(self, endpoint: str, body: dict[str, Any], kind: str = "read") -> Any:
+        """One signed POST off the order path (its cost taken first, waiting out a short block); its `data`, or
+        the typed error."""
+        await self.ledger.acquire(kind, max(self.timeout, 1.0))
         buf = self._buf
         buf.clear()
         self._enc.signed_post(buf, _P + endpoint, orjson.dumps(body), timestamp_s=self.now_ms() // 1000)
@@ -435,7 +446,7 @@ class HtxSwapSession(PerpOps, Session):
     async def _set_leverage(self, info: SymbolInfo, leverage: int) -> int:
         mode = "cross_" if self.margin_mode == "cross" else ""
         d = await self._account_call(f"swap_{mode}switch_lever_rate", {"contract_code": info.name,
-                                                                       "lever_rate": leverage})
+                                                                       "lever_rate": leverage}, "account")
         lev = d.get("lever_rate") if isinstance(d, dict) else None
         if not isinstance(lev, int):
             raise VenueError(VENUE, "unexpected", "switch lever rate reply without lever_rate")
@@ -453,7 +464,7 @@ class HtxSwapSession(PerpOps, Session):
         errs: dict[str, int] = {}
         for code in dict.fromkeys(a.symbol for a in listed):
             try:
-                data = await self._account_call(f"swap_{mode}cancelall", {"contract_code": code})
+                data = await self._account_call(f"swap_{mode}cancelall", {"contract_code": code}, "account")
             except VenueError as exc:
                 if exc.code == 1051:
                     continue
@@ -504,13 +515,22 @@ class HtxSwapSession(PerpOps, Session):
         pm = "dual_side" if hedge else "single_side"
         if self.margin_mode == "cross":
             await self._account_call("swap_cross_switch_position_mode", {"margin_account": "USDT",
-                                                                         "position_mode": pm})
+                                                                         "position_mode": pm}, "account")
             return
         for info in list(self.symbols.values()):
-            await self._account_call("swap_switch_position_mode", {"margin_account": info.name, "position_mode": pm})
+            await self._account_call("swap_switch_position_mode", {"margin_account": info.name, "position_mode": pm},
+                                     "account")
+
+    def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        return _TRADE
 
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
-        return {}
+        name = _KIND.get(kind)
+        if name is None:
+            return {}
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, _LIMITS[name], _WINDOW_MS)
+        return {name: 1}
 
     def _stream_part(self) -> Any:
         from fastorder.venues.htx_swap_events import HtxSwapStreamPart

@@ -495,3 +495,95 @@ def test_countdown_fires_when_the_client_is_killed():
                     proc.kill()
                     await proc.wait()
     run(main(), timeout=60)
+
+
+# -- batches: POST / DELETE /fapi/v1/batchOrders --------------------------------------------------------------
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_place_orders_in_batches_of_five_each_item_its_own_result(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            sent = []
+            orig = s.rest_send
+
+            async def spy(raw, *a, **k):
+                sent.append(bytes(raw).split(b" ", 2)[:2])
+                return await orig(raw, *a, **k)
+            s.rest_send = spy
+            orders = [dict(symbol="BTCUSDT", side="buy", quantity="0.010", price=str(49000 - 10 * i)) for i in range(6)]
+            orders[1] = dict(symbol="BTCUSDT", side="buy", quantity="0.0101", price="49000")   # off the step: local
+            orders[2] = dict(symbol="NOPEUSDT", side="buy", quantity="0.010", price="49000")   # unknown symbol: local
+            orders[3] = dict(symbol="BTCUSDT", side="buy", quantity="5", price="49000")        # the venue: margin
+            orders.append(dict(symbol="ETHUSDT", side="sell", quantity="0.010", price="3100", post_only=True,
+                               client_order_id="eth1"))
+            orders.append(dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="49000", reduce_only=True))
+            res = await s.place_orders(orders)
+            assert len(res) == 8
+            assert isinstance(res[1], OffGrid) and isinstance(res[2], InvalidOrder)
+            assert isinstance(res[3], InsufficientMargin) and res[3].code == -2019
+            assert isinstance(res[7], ReduceOnlyRejected)   # no position to reduce: -2022, its own error
+            for k in (0, 4, 5, 6):
+                assert res[k].status == NEW and res[k].order_id, res[k]
+            assert res[6].client_order_id == "eth1" and res[6].symbol == "ETHUSDT"
+            assert [p for p in sent if p[1].startswith(b"/fapi/v1/batchOrders")] == \
+                [[b"POST", p[1]] for p in sent if p[1].startswith(b"/fapi/v1/batchOrders")]
+            assert sum(p[1].startswith(b"/fapi/v1/batchOrders") for p in sent) == 2   # 6 valid orders: 5 + 1
+            assert not any(p[1].startswith(b"/fapi/v1/order?") for p in sent)
+            for k in (0, 4, 5, 6):
+                assert sim.order(V, client_order_id=res[k].client_order_id)["status"] == "NEW"
+            # cancel them by exchange id and by client id, one of them unknown: -2011 for that one only
+            ids = [res[0].order_id, res[4].order_id, "123456789"]
+            out = await s.cancel_orders("BTCUSDT", order_ids=ids)
+            assert [a.status for a in out[:2]] == [CANCELED, CANCELED]
+            assert isinstance(out[2], VenueError) and out[2].code == -2011
+            out = await s.cancel_orders("ETHUSDT", client_order_ids=["eth1", "eth1"])
+            assert out[0].status == CANCELED and isinstance(out[1], VenueError) and out[1].code == -2011
+    run(main())
+
+
+def test_a_batch_whose_reply_is_lost_is_settled_order_by_order():
+    async def main():
+        async with perp("rest") as (sim, s):
+            sim.faults.add("drop:phase=after,transport=rest,count=1")   # the next request: the batch
+            res = await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="48000"),
+                                        dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="47990")])
+            assert [a.status for a in res] == [NEW, NEW] and all(a.reconciled for a in res)
+            assert {sim.order(V, client_order_id=a.client_order_id)["status"] for a in res} == {"NEW"}
+    run(main())
+
+
+def test_batch_list_request_refusals_before_sending():
+    from fastorder._core.binance_futures import BinanceFuturesRest
+    from fastorder._core.buffer import WriteBuffer
+    from fastorder._core.sign import HmacSha256
+    enc = BinanceFuturesRest(KEYS["key"], HmacSha256(KEYS["secret"]))
+    buf = WriteBuffer()
+    for bad in (b"", b"{}", b"[" + b"1," * 9000 + b"1]", b'["\\x01"]'.replace(b"\\x01", b"\x01")):
+        with pytest.raises(InvalidOrder):
+            enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [], "batchOrders", bad, timestamp=1)
+    with pytest.raises(InvalidField):
+        enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [("symbol", "a b")], "batchOrders", b"[]", timestamp=1)
+    assert buf.getvalue() == b""
+    # the twin writes the same bytes: the JSON list percent-encoded, then recvWindow, timestamp, signature
+    from fastorder._py import binance_futures as twin
+    from fastorder._py.buffer import WriteBuffer as PyBuffer
+    from fastorder._py.sign import HmacSha256 as PyHmac
+    body = b'[{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":"0.010","price":"49000.0"}]'
+    pb = PyBuffer()
+    enc = BinanceFuturesRest(KEYS["key"], HmacSha256(KEYS["secret"]), recv_window=5000)
+    enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [], "batchOrders", body, timestamp=1700000000000)
+    twin.BinanceFuturesRest(KEYS["key"], PyHmac(KEYS["secret"]), recv_window=5000).list_request(
+        pb, "POST", "/fapi/v1/batchOrders", [], "batchOrders", body, timestamp=1700000000000)
+    assert buf.getvalue() == pb.getvalue()
+    assert buf.getvalue().startswith(b"POST /fapi/v1/batchOrders?batchOrders=%5B%7B%22symbol%22%3A%22BTCUSDT%22")
+
+
+def test_stop_orders_name_the_algo_order_api():
+    async def main():
+        async with perp("rest") as (sim, s):
+            with pytest.raises(NotSupported, match="/fapi/v1/algoOrder"):
+                await s.place_order("BTCUSDT", "sell", "0.010", type="stop_loss", stop_price="48000")
+            res = await s.place_orders([dict(symbol="BTCUSDT", side="sell", quantity="0.010", type="take_profit",
+                                             stop_price="52000"),
+                                        dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="48000")])
+            assert isinstance(res[0], NotSupported) and res[1].status == NEW
+    run(main())
