@@ -234,8 +234,14 @@ def test_batches_and_cancel_all_over_both_transports():
             async with perp(transport) as (sim, s):
                 acks = await s.place_orders([dict(symbol=BTC, side="buy", quantity="0.01", price=str(48000 + k))
                                              for k in range(3)] + [dict(symbol=BTC, side="buy", quantity="0.015",
-                                                                        price="48000")])
-                assert [type(a).__name__ for a in acks] == ["Ack", "Ack", "Ack", "OffGrid"]
+                                                                        price="48000"),
+                                                                   dict(symbol=BTC, side="sell", quantity=None,
+                                                                        price="52000", contracts=1,
+                                                                        reduce_only=True)])
+                # the off-lot item is refused before sending; the reduce-only one by the venue (no position)
+                assert [type(a).__name__ for a in acks] == ["Ack", "Ack", "Ack", "OffGrid", "ReduceOnlyRejected"]
+                assert acks[4].code == "51169"
+                acks = acks[:4]
                 assert all(sim.order("okx", client_order_id=a.client_order_id)["qty"] == "1" for a in acks[:3])
                 done = await s.cancel_all()
                 assert sorted(a.order_id for a in done) == sorted(a.order_id for a in acks[:3])
