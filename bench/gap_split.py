@@ -97,7 +97,7 @@ def split(evs: list, client_comm: str, client_cpu: int, req_len: int) -> list[di
     for k, i in enumerate(sends[:-1]):
         nxt = sends[k + 1]
         t_send = evs[i][3]
-        woke = next((evs[j][3] for j in range(i - 1, max(i - 400, 0), -1)
+        woke = next((evs[j][3] for j in range(i - 1, max(i - 400, -1), -1)
                      if evs[j][1] == tid and evs[j][4] in SLEEPS_EXIT), None)
         r: dict[str, float] = {}
         sent = srv_wake = srv_write = idle_exit = switch_in = slept = None
