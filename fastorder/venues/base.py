@@ -337,7 +337,7 @@ class Session(Sending, TradingOps):
                 pass
             except Exception as exc:   # a background task that had failed: closing goes on
                 logger.warning("%s: a background task had failed (%s: %s)", self.venue, type(exc).__name__, exc)
-        self.ws_pool.close()
+        await self.ws_pool.aclose()   # returns once the WebSocket sockets are closed
         if self._pool is not None:
             await self._pool.close()
         try:
