@@ -190,6 +190,32 @@ def okx_ws_template():
     return orjson.dumps({"id": "r1512", "op": "order", "args": [a]})
 
 
+# -- OKX SWAP against spot: the same IOC order, whole signed requests / frames, same run -------------------------
+# "perp": net mode, tdMode cross, 1 contract (no posSide: net is OKX's default); "perp hedge": posSide long too
+
+
+def okx_perp_rest():
+    buf.clear()
+    okx_rest.place_order_request(buf, "BTC-USDT-SWAP", "cross", "buy", "ioc", sz="1", px="50000",
+                                 cl_ord_id="b15x", timestamp_ms=TS)
+
+
+def okx_perp_rest_hedge():
+    buf.clear()
+    okx_rest.place_order_request(buf, "BTC-USDT-SWAP", "cross", "buy", "ioc", sz="1", px="50000",
+                                 cl_ord_id="b15x", timestamp_ms=TS, pos_side="long")
+
+
+def okx_perp_ws():
+    buf.clear()
+    okx_ws.order(buf, "r1512", 20001, "cross", "buy", "ioc", sz="1", px="50000", cl_ord_id="b15x")
+
+
+def okx_perp_ws_hedge():
+    buf.clear()
+    okx_ws.order(buf, "r1512", 20001, "cross", "buy", "ioc", sz="1", px="50000", cl_ord_id="b15x", pos_side="long")
+
+
 # -- HTX ---------------------------------------------------------------------------------------------------------
 HTX_KEY = "e2xxxxxx-99xxxxxx-84xxxxxx-7xxxx"
 HTX_SECRET = "b0xxxxxx-c6xxxxxx-94xxxxxx-dxxxx"
@@ -296,6 +322,19 @@ def test_baselines_agree_with_compiled():
         pb = PyBuffer()
         twin(pb)
         assert buf.getvalue() == pb.getvalue()   # the perp rows time the bytes the twin also writes
+    okx_perp_rest_hedge()   # the OKX swap rows: the spot request with the swap fields, signed over its body
+    raw = buf.getvalue().decode()
+    body = raw.partition("\r\n\r\n")[2]
+    ts = okx_rest_python()[0]
+    sign = base64.b64encode(hmac.new(OKX_SECRET.encode(), (ts + "POST/api/v5/trade/order" + body).encode(),
+                                     hashlib.sha256).digest()).decode()
+    assert f"OK-ACCESS-SIGN: {sign}\r\n" in raw
+    assert json.loads(body) == {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "clOrdId": "b15x", "side": "buy",
+                                "ordType": "ioc", "px": "50000", "sz": "1", "posSide": "long"}
+    okx_perp_ws_hedge()
+    assert json.loads(buf.getvalue())["args"] == [{"instIdCode": 20001, "tdMode": "cross", "clOrdId": "b15x",
+                                                   "side": "buy", "ordType": "ioc", "px": "50000", "sz": "1",
+                                                   "posSide": "long"}]
     htx_swap_hedge()   # the swap row times a request whose signature checks out with the swap host
     head, _, body = buf.getvalue().decode().partition("\r\n\r\n")
     target = head.split(" ")[1]
@@ -323,6 +362,9 @@ PERP_CASES = {   # perp against spot: encode + sign within 10 % is the aim (docs
     "binance perp vs spot REST": {"spot": bn_spot_rest_request, "perp": bn_perp_rest_request,
                                   "perp hedge": bn_perp_rest_hedge},
     "binance perp vs spot WS": {"spot": bn_ws_compiled, "perp": bn_perp_ws_compiled, "perp hedge": bn_perp_ws_hedge},
+    # docs/venues/okx-swap.md
+    "okx perp vs spot REST": {"spot": okx_rest_compiled, "perp": okx_perp_rest, "perp hedge": okx_perp_rest_hedge},
+    "okx perp vs spot WS": {"spot": okx_ws_compiled, "perp": okx_perp_ws, "perp hedge": okx_perp_ws_hedge},
     # docs/venues/htx-swap.md
     "htx perp vs spot REST": {"spot": htx_compiled, "perp": htx_swap_compiled, "perp hedge": htx_swap_hedge},
 }

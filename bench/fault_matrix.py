@@ -10,9 +10,10 @@ session is connected, a burst of IOC orders (4 in flight), recovery with the fau
 checked against the simulator's record. `none` is the control row (no fault). Per-connection faults: `slow
 read` is set before connecting (every connection); the TLS rows always run over TLS and fail handshakes of
 new connections (the first for certain, later ones with their own probability), with connections dropped
-after processing (p) so that reconnects happen. `fired` counts firings (all kinds; the footer splits them by
-kind); `p50/p99 ms` are the round trips of the orders answered directly. Prints the table; exits 1 if any
-cell loses, duplicates, mismatches or leaves an order unsettled.
+after processing (p) so that reconnects happen. The `429 then 418` row runs at a tenth of p: each firing
+blocks the session for its 1 s Retry-After (`RATE` in fastorder/bench/faultmatrix.py). `fired` counts
+firings (all kinds; the footer splits them by kind); `p50/p99 ms` are the round trips of the orders answered
+directly. Prints the table; exits 1 if any cell loses, duplicates, mismatches or leaves an order unsettled.
 """
 
 from __future__ import annotations

@@ -8,9 +8,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastorder._core.events import DECODERS, FIELDS, OrderEvent, decode_binance, decode_htx, decode_okx
+from fastorder._core.events import (
+    DECODERS,
+    FIELDS,
+    OrderEvent,
+    decode_binance,
+    decode_binance_futures,
+    decode_htx,
+    decode_okx,
+)
+from fastorder.types import Balance, Position
 
-__all__ = ["DECODERS", "FIELDS", "OrderEvent", "StreamGap", "decode_binance", "decode_htx", "decode_okx"]
+__all__ = ["DECODERS", "FIELDS", "AccountUpdate", "OrderEvent", "StreamGap", "decode_binance",
+           "decode_binance_futures", "decode_htx", "decode_okx"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    """Balances and positions the venue's private stream says changed (Binance USDⓈ-M `ACCOUNT_UPDATE`), passed
+    to the same consumers as OrderEvent. Only what changed is listed (the venue sends the changed assets and
+    positions); `reason` the venue's (ORDER, FUNDING_FEE, DEPOSIT, ...). A Balance here: `free` the cross wallet
+    balance, `locked` the whole wallet balance (the venue's cw and wb)."""
+
+    venue: str
+    reason: str
+    balances: tuple[Balance, ...]
+    positions: tuple[Position, ...]
+    exchange_ts_ms: int | None
+    recv_ns: int
 
 
 @dataclass(slots=True)

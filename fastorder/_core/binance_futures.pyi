@@ -59,6 +59,12 @@ class BinanceFuturesRest:
                        timestamp: int) -> None:
         """Any other signed endpoint: method GET | POST | DELETE | PUT, a /fapi/ path without a query, params
         (name, value) pairs each ^[A-Za-z0-9._-]{1,64}$ (InvalidField otherwise), written in the given order."""
+    def list_request(self, buf: WriteBuffer, method: str, path: str, params: Iterable[tuple[str, str]],
+                     list_name: str, list_json: bytes, *, timestamp: int) -> None:
+        """A signed request whose last parameter is a JSON list (POST /fapi/v1/batchOrders `batchOrders`,
+        DELETE /fapi/v1/batchOrders `orderIdList` / `origClientOrderIdList`), percent-encoded like every value:
+        params as for signed_request, then list_name=<list_json>, recvWindow, timestamp, signature. list_json:
+        printable ASCII from '[' to ']', at most 16384 bytes (InvalidOrder otherwise)."""
 
 class BinanceFuturesWs:
     """WebSocket API frames: '{"id":ID,"method":M,"params":{…}}', params sorted by name, each DECIMAL and enum

@@ -72,6 +72,9 @@ FIELDS: tuple[str, ...]
 FINAL_STATES: frozenset[str]   # fastorder.types.FINAL_STATES
 
 def decode_binance(data: bytes, recv_ns: int = 0) -> list[OrderEvent] | None: ...
+def decode_binance_futures(data: bytes, recv_ns: int = 0) -> list[OrderEvent] | None:
+    """A USDⓈ-M futures user-data-stream frame: [OrderEvent] for ORDER_TRADE_UPDATE (fields of its "o"; a
+    modify's AMENDMENT is exec_type "AMENDED"), None for any other event."""
 def decode_okx(data: bytes, recv_ns: int = 0) -> list[OrderEvent] | None: ...
 def decode_htx(data: bytes, recv_ns: int = 0) -> list[OrderEvent] | None: ...
 

@@ -596,6 +596,90 @@ def decode_binance(data, int64_t recv_ns=0):
     return [o]
 
 
+# -- Binance USDⓈ-M futures: the listenKey user data stream -------------------------------------------------------
+cdef str BINANCE_FUTURES = "binance_futures"
+cdef KeyTab BF_TOP, BF_ORD, BF_STATUS, BF_EXEC, BF_ETYPE
+cdef enum:
+    F_E = 0
+    F_EVT
+    F_O
+    F_s
+    F_c
+    F_S
+    F_q
+    F_p
+    F_x
+    F_X
+    F_i
+    F_l
+    F_z
+    F_L
+    F_n
+    F_N
+    F_t
+# {"e":"ORDER_TRADE_UPDATE","E":..,"T":..,"o":{...the order...}}: the order's keys have slots of their own
+build(&BF_TOP, [("e", F_E), ("E", F_EVT), ("o", F_O)])
+build(&BF_ORD, [("s", F_s), ("c", F_c), ("S", F_S), ("q", F_q), ("p", F_p), ("x", F_x), ("X", F_X), ("i", F_i),
+                ("l", F_l), ("z", F_z), ("L", F_L), ("n", F_n), ("N", F_N), ("t", F_t)])
+BF_TOP.sub[F_O] = &BF_ORD
+_BF_STATUS = (NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED, EXPIRED)
+build(&BF_STATUS, ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "EXPIRED_IN_MATCH"])
+# execution types (Event: Order Update): AMENDMENT is a modify (venue-neutral AMENDED), CALCULATED a liquidation
+_BF_EXEC = (_X_NEW, _X_CANCELED, "CALCULATED", "EXPIRED", _TRADE, _X_AMENDED)
+build(&BF_EXEC, ["NEW", "CANCELED", "CALCULATED", "EXPIRED", "TRADE", "AMENDMENT"])
+build(&BF_ETYPE, ["ORDER_TRADE_UPDATE"])
+_bf_cache = _Cache()
+
+
+def decode_binance_futures(data, int64_t recv_ns=0):
+    """One futures user-data-stream frame -> [OrderEvent] for an `ORDER_TRADE_UPDATE`, None for any other event
+    (ACCOUNT_UPDATE, listenKeyExpired, ...: read by the caller)."""
+    cdef Py_ssize_t n
+    cdef const char *p = frame(data, &n)
+    cdef Val f[MAX_SLOTS]
+    cdef int k
+    cdef OrderEvent o
+    cdef _Cache cache = _bf_cache
+    whole(p, p + n, &BF_TOP, f, BINANCE_FUTURES)
+    if lookup(&BF_ETYPE, &f[F_E]) != 0:
+        return None
+    if f[F_O].kind != K_OBJ:
+        raise MalformedEvent(BINANCE_FUTURES, "ORDER_TRADE_UPDATE without its order (o)")
+    k = lookup(&BF_STATUS, &f[F_X])
+    if k < 0:
+        raise MalformedEvent(BINANCE_FUTURES, "ORDER_TRADE_UPDATE without a known order status (X)")
+    if f[F_s].kind != K_STR or (f[F_i].kind != K_NUM and f[F_c].kind != K_STR):
+        raise MalformedEvent(BINANCE_FUTURES, "ORDER_TRADE_UPDATE without symbol (s) or order id (i)")
+    o = new_event(BINANCE_FUTURES, recv_ns)
+    o.status = _BF_STATUS[k]
+    if same(cache.symbol, &f[F_s]):
+        o.symbol = cache.symbol
+    else:
+        o.symbol = cache.symbol = text(&f[F_s], BINANCE_FUTURES, "s")
+    o.client_order_id = text(&f[F_c], BINANCE_FUTURES, "c")
+    o.order_id = text(&f[F_i], BINANCE_FUTURES, "i")
+    k = lookup(&BN_SIDE, &f[F_S])
+    o.side = _BUY if k == 0 else (_SELL if k == 1 else text(&f[F_S], BINANCE_FUTURES, "S"))
+    o.price = text(&f[F_p], BINANCE_FUTURES, "p")
+    o.quantity = text(&f[F_q], BINANCE_FUTURES, "q")
+    o.filled_qty = text(&f[F_z], BINANCE_FUTURES, "z")
+    k = lookup(&BF_EXEC, &f[F_x])
+    o.exec_type = _BF_EXEC[k] if k >= 0 else text(&f[F_x], BINANCE_FUTURES, "x")
+    if o.exec_type is _TRADE:
+        o.last_fill_price = text(&f[F_L], BINANCE_FUTURES, "L")
+        o.last_fill_qty = text(&f[F_l], BINANCE_FUTURES, "l")
+        o.fee = text(&f[F_n], BINANCE_FUTURES, "n")
+        if same(cache.fee_asset, &f[F_N]):
+            o.fee_asset = cache.fee_asset
+        else:
+            o.fee_asset = cache.fee_asset = text(&f[F_N], BINANCE_FUTURES, "N")
+        o.trade_id = text(&f[F_t], BINANCE_FUTURES, "t")
+    else:
+        o.last_fill_price = o.last_fill_qty = o.fee = o.fee_asset = o.trade_id = _EMPTY
+    o.exchange_ts_ms = ms_obj(millis(&f[F_EVT], BINANCE_FUTURES, "E"))
+    return [o]
+
+
 # -- OKX: private WebSocket, `orders` channel -------------------------------------------------------------------
 cdef str OKX = "okx"
 cdef KeyTab OK_TOP, OK_ARG, OK_ORD, OK_STATE, OK_SIDE, OK_CHAN
@@ -821,4 +905,5 @@ def decode_htx(data, int64_t recv_ns=0):
     return [o]
 
 
-DECODERS = {"binance": decode_binance, "okx": decode_okx, "htx": decode_htx}
+DECODERS = {"binance": decode_binance, "binance_futures": decode_binance_futures, "okx": decode_okx,
+            "htx": decode_htx}

@@ -89,6 +89,39 @@ def decode_binance(data: bytes) -> list[dict[str, Any]] | None:
              "exchange_ts_ms": _ms("binance", g("E"), "E")}]
 
 
+_BF_STATUS = {"NEW": NEW, "PARTIALLY_FILLED": PARTIALLY_FILLED, "FILLED": FILLED, "CANCELED": CANCELED,
+              "EXPIRED": EXPIRED, "EXPIRED_IN_MATCH": EXPIRED}
+
+
+def decode_binance_futures(data: bytes) -> list[dict[str, Any]] | None:
+    v = "binance_futures"
+    d = _load(v, data)
+    if d.get("e") != "ORDER_TRADE_UPDATE":
+        return None
+    o = d.get("o")
+    if not isinstance(o, dict):
+        raise MalformedEvent(v, "ORDER_TRADE_UPDATE without its order (o)")
+    g = o.get
+    status = _BF_STATUS.get(g("X")) if isinstance(g("X"), str) else None
+    if status is None:
+        raise MalformedEvent(v, "ORDER_TRADE_UPDATE without a known order status (X)")
+    if not isinstance(g("s"), str) or not (isinstance(g("i"), int) or isinstance(g("c"), str)):
+        raise MalformedEvent(v, "ORDER_TRADE_UPDATE without symbol (s) or order id (i)")
+    x = _text(v, g("x"), "x")
+    x = "AMENDED" if x == "AMENDMENT" else x
+    trade = x == "TRADE"
+    return [{"venue": v, "symbol": g("s"), "client_order_id": _text(v, g("c"), "c"),
+             "order_id": _text(v, g("i"), "i"), "status": status,
+             "side": _SIDES.get(g("S")) or _text(v, g("S"), "S"), "price": _text(v, g("p"), "p"),
+             "quantity": _text(v, g("q"), "q"),
+             "last_fill_price": _text(v, g("L"), "L") if trade else "",
+             "last_fill_qty": _text(v, g("l"), "l") if trade else "",
+             "filled_qty": _text(v, g("z"), "z"), "fee": _text(v, g("n"), "n") if trade else "",
+             "fee_asset": _text(v, g("N"), "N") if trade else "",
+             "trade_id": _text(v, g("t"), "t") if trade else "", "exec_type": x,
+             "exchange_ts_ms": _ms(v, d.get("E"), "E")}]
+
+
 def _okx_fee(v: Any) -> str:
     s = _text("okx", v, "fillFee")
     if not s or _zero(v):
@@ -169,4 +202,5 @@ def decode_htx(data: bytes) -> list[dict[str, Any]] | None:
              "exchange_ts_ms": ts}]
 
 
-DECODERS = {"binance": decode_binance, "okx": decode_okx, "htx": decode_htx}
+DECODERS = {"binance": decode_binance, "binance_futures": decode_binance_futures, "okx": decode_okx,
+            "htx": decode_htx}

@@ -31,6 +31,7 @@ from fastorder.journal import OrderJournal
 from fastorder.sim import BinanceLimits, Simulator
 from fastorder.types import ACCEPTED, CANCEL_REQUESTED
 from fastorder.venues import binance as binance_venue
+from fastorder.venues import binance_futures as binance_futures_venue
 from fastorder.venues import htx as htx_venue
 from fastorder.venues import okx as okx_venue
 
@@ -41,7 +42,7 @@ FAULTS = {
     "drop before": "drop:phase=before",
     "drop after": "drop:phase=after",
     "5xx unknown": "5xx",
-    "429 then 418": "429:retry=1;418:retry=1",
+    "429 then 418": "429:retry=1;418:retry=1",   # Retry-After 1 s (see RATE)
     "malformed": "malformed",
     "truncated": "truncated",
     "stall": "stall:ms=300",
@@ -60,12 +61,18 @@ FAULTS = {
                     "tls_fail:mode=wrongname,p=0.2;drop:phase=after",
 }
 TLS_FAULTS = ("tls handshake", "tls bad cert")   # always run over TLS
+# A matrix run's probability per row, as a share of the run's `p`. Each rate-limit reply blocks the whole
+# session for its Retry-After (the simulator's `retry=`, whole seconds as HTTP writes them; 1 s is the least
+# that is not "now"), so that row fires a tenth as often: at 0.05, a 10,000-order cell would wait out ~1,000
+# blocks, about 15 minutes, and show nothing more than ~100 do.
+RATE = {"429 then 418": 0.1}
 # the fault kind a cell must see fire (the TLS cells' drops only open the way for it)
 MAIN_KIND = {"slow read": "slow_read", "tls handshake": "tls_fail", "tls bad cert": "tls_fail"}
 PATHS = FASTORDER_ROWS
 # The simulator's record in the venue's own words (`venue_status`), read with the client's mapping for that
 # venue: OKX says "canceled" for an IOC remainder where Binance says "EXPIRED", and a client sees the venue's word.
-_VENUE_STATE = {"binance": binance_venue._STATUS, "okx": okx_venue._STATE, "htx": htx_venue._STATE}
+_VENUE_STATE = {"binance": binance_venue._STATUS, "okx": okx_venue._STATE, "htx": htx_venue._STATE,
+                "binance_futures": binance_futures_venue._STATUS}
 # The matrix runs against a simulator that drops an unprocessed request at once, so an order it has not seen
 # after this long never arrives; the real venues' windows (5-60 s, HTX 5 min) would only make runs longer.
 WINDOW_MS = 2000
@@ -87,10 +94,12 @@ class Cell:
     faults_fired: int = 0
     fired: dict[str, int] = field(default_factory=dict)   # firings by fault kind
     tls: bool = False
+    p: float = 0.0   # the fault probability per request this cell ran with
     p50_ms: float = 0.0   # round trips of the orders answered directly (their latency distribution)
     p99_ms: float = 0.0
     seconds: float = 0.0
     examples: list[str] = field(default_factory=list)
+    refusals: dict[str, int] = field(default_factory=dict)   # why orders were refused locally, by message
 
     @property
     def ok(self) -> bool:
@@ -113,7 +122,7 @@ def cell_spec(fault: str, p: float, transport: str) -> str:
 async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: float, seed: int,
                    inflight: int = 4, tls: bool = False) -> Cell:
     tls = tls or fault in TLS_FAULTS
-    cell = Cell(fault, venue, transport, tls=tls)
+    cell = Cell(fault, venue, transport, tls=tls, p=p)
     t0 = time.monotonic()
     sim_kw: dict[str, Any] = dict(venues=(venue,), seed=seed, binance_limits=BinanceLimits(enabled=False),
                                   okx_limit_per_2s=0, htx_limit_per_2s=0, tls=tls)
@@ -167,9 +176,11 @@ async def run_cell(fault: str, venue: str, transport: str, *, orders: int, p: fl
                         except VenueError:
                             outcome[clid] = "REJECTED"
                             cell.rejected += 1
-                        except FastorderError:
+                        except FastorderError as exc:
                             outcome[clid] = "NOT_SENT"
                             cell.rejected += 1
+                            why = f"{type(exc).__name__}: {exc}"[:120]
+                            cell.refusals[why] = cell.refusals.get(why, 0) + 1
                         if s.guard.blocked_until_ms:   # a 429/418 told us to wait: wait, as a client must
                             await asyncio.sleep(max(0.0, (s.guard.blocked_until_ms - s.now_ms()) / 1000))
 
@@ -229,7 +240,7 @@ async def run_matrix(*, orders: int = 1000, p: float = 0.05, seed: int = 1, faul
     for i, (f, v, t) in enumerate(plan):
         if progress:
             progress(i, len(plan), f"{f} {v} {t}")
-        cells.append(await run_cell(f, v, t, orders=orders, p=p, seed=seed + i, tls=tls))
+        cells.append(await run_cell(f, v, t, orders=orders, p=p * RATE.get(f, 1.0), seed=seed + i, tls=tls))
     if progress:
         progress(len(plan), len(plan), "done")
     return cells
@@ -253,6 +264,9 @@ def table(cells: list[Cell]) -> str:
     for c in cells:
         for k, n in c.fired.items():
             kinds[k] = kinds.get(k, 0) + n
+    rows = {c.fault: c.p for c in cells if c.fault in RATE}
+    if rows:
+        lines.append("fault probability of these rows: " + ", ".join(f"{f} {p:g}" for f, p in rows.items()))
     if kinds:
         lines.append("fired by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     lines.append(f"{len(cells)} cells, {total} orders: lost {sum(c.lost for c in cells)}, duplicated "

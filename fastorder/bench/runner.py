@@ -36,18 +36,23 @@ from fastorder.venues.warm import DEFAULT_INTERVAL as DEFAULT_WARM_INTERVAL
 PRICE, QTY = "46000", "0.001"
 FASTORDER_ROWS = [("binance", "rest"), ("binance", "ws"), ("okx", "rest"), ("okx", "ws"), ("htx", "rest")]
 # perpetual swaps beside the spot rows: the simulator's venue name -> connect(venue, market="perp")
-PERP_ROWS = [("binance_futures", "rest"), ("binance_futures", "ws"), ("htx_swap", "rest")]
-PERP_VENUE = {"binance_futures": "binance", "htx_swap": "htx"}
+PERP_ROWS = [("binance_futures", "rest"), ("binance_futures", "ws"), ("okx_swap", "rest"), ("okx_swap", "ws"),
+             ("htx_swap", "rest")]
+PERP_VENUE = {"binance_futures": "binance", "okx_swap": "okx", "htx_swap": "htx"}
+# rows whose orders go to another simulator venue (OKX serves its swaps beside spot, on the same port)
+SIM_VENUE = {"okx_swap": "okx"}
 SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "htx": "btcusdt", "binance_futures": "BTCUSDT",
-          "htx_swap": "BTC-USDT"}
-# the perp's MIN_NOTIONAL is 100 USDT: 0.003 BTC at PRICE (the spot rows' 0.001 is 46 USDT)
-QTY_FOR = {"binance_futures": "0.003"}
+          "okx_swap": "BTC-USDT-SWAP", "htx_swap": "BTC-USDT"}
+# the perp's MIN_NOTIONAL is 100 USDT: 0.003 BTC at PRICE (the spot rows' 0.001 is 46 USDT); an OKX
+# BTC-USDT-SWAP contract is 0.01 BTC (its lot: one contract)
+QTY_FOR = {"binance_futures": "0.003", "okx_swap": "0.01"}
 ACCOUNTS = {
     "binance": dict(key=creds.BINANCE_HMAC_KEY, secret=creds.BINANCE_HMAC_SECRET),
     "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET, account_id=creds.HTX_ACCOUNT_ID),
 }
 ACCOUNTS["binance_futures"] = ACCOUNTS["binance"]
+ACCOUNTS["okx_swap"] = ACCOUNTS["okx"]
 ACCOUNTS["htx_swap"] = dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET)   # 0.001 BTC: one contract
 # venues whose client order ids are integers (HTX swaps): the row sends the session's own id for each of the
 # run's ids and checks the reply against it
@@ -322,7 +327,7 @@ class Bench:
 
     def _urls(self, venue: str) -> dict[str, str]:
         """The simulator's URLs for `venue`, through the relay when it is in use."""
-        urls = self.sim.urls[venue]
+        urls = self.sim.urls[SIM_VENUE.get(venue, venue)]
         if self.relay is None:
             return urls
         from urllib.parse import urlsplit
@@ -359,7 +364,7 @@ class Bench:
         return ssl.create_default_context(cafile=self.sim.ca_file)
 
     def _sim_stats(self, venue: str, reset: bool = False, samples: bool = False) -> dict[str, Any]:
-        base = self.sim.urls[venue]["rest"]
+        base = self.sim.urls[SIM_VENUE.get(venue, venue)]["rest"]
         ctx = self._ssl()
         if reset:
             req = urllib.request.Request(base + "/_sim/stats/reset", method="POST", data=b"")

@@ -175,6 +175,9 @@ class _IpState:
         self.banned_until = 0
 
 
+KEYED = "keyed"   # a route's `signed`: the API key header, no signature (USER_STREAM endpoints)
+
+
 class _AcctState:
     __slots__ = ("win10", "n10", "day", "nday")
 
@@ -281,12 +284,16 @@ class Binance:
         st = self.ip.get(ip)
         return 0 if st is None or st.minute != (now or now_ms()) // 60000 else st.weight
 
+    # the ORDERS windows: 10 s and this one (spot: a day; USDⓈ-M futures: a minute); `orders_per_day` holds its limit
+    long_window_ms, long_window_name = 86400000, "DAY"
+
     def _count_order(self, account: str, now: int) -> tuple[int, int]:
         st = self.acct.get(account)
         if st is None:
             st = self.acct[account] = _AcctState()
         w = now // 10000
-        d = now // 86400000
+        long_ms = self.long_window_ms
+        d = now // long_ms
         if w != st.win10:
             st.win10, st.n10 = w, 0
         if d != st.day:
@@ -298,7 +305,8 @@ class Binance:
                                    "10 SECOND.", 429, max(1, math.ceil((10000 - now % 10000) / 1000)))
             if st.nday >= lim.orders_per_day:
                 raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_day} orders per "
-                                   "1 DAY.", 429, max(1, math.ceil((86400000 - now % 86400000) / 1000)))
+                                   f"1 {self.long_window_name}.", 429,
+                                   max(1, math.ceil((long_ms - now % long_ms) / 1000)))
         st.n10 += 1
         st.nday += 1
         return st.n10, st.nday
@@ -308,7 +316,7 @@ class Binance:
         if st is None:
             return 0, 0
         now = now or now_ms()
-        return (st.n10 if st.win10 == now // 10000 else 0), (st.nday if st.day == now // 86400000 else 0)
+        return (st.n10 if st.win10 == now // 10000 else 0), (st.nday if st.day == now // self.long_window_ms else 0)
 
     def rate_limits(self, ip: str, account: str | None, orders: bool) -> list:
         lim = self.limits
@@ -318,7 +326,7 @@ class Binance:
             n10, nd = self.order_counts(account)
             out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
                         "limit": lim.orders_per_10s, "count": n10})
-            out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+            out.append({"rateLimitType": "ORDERS", "interval": self.long_window_name, "intervalNum": 1,
                         "limit": lim.orders_per_day, "count": nd})
         return out
 
@@ -394,6 +402,7 @@ class Binance:
                 h = req.headers.get(b"x-mbx-apikey")
                 key = self._key(h.decode("latin-1") if h else None)
                 account = key.account
+            if signed is True:   # (KEYED: the API key header alone, as USER_STREAM endpoints take it)
                 if not params.get("signature"):
                     raise mandatory("signature")
                 if not _time_ok(params.get("timestamp"), params.get("recvWindow"), now):
@@ -534,21 +543,27 @@ class Binance:
             info["symbols"] = [by_name[w] for w in dict.fromkeys(wanted)]
         return 200, orjson.dumps(info), False
 
+    # the parameters each REST order endpoint reads (a subclass for another market names its own)
+    rest_new_params = _REST_NEW
+    rest_test_params = _REST_TEST
+    rest_cancel_params = _REST_CANCEL
+    rest_query_params = _REST_QUERY
+
     def _rest_new_order(self, p, key, now):
-        _check_known(p, _REST_NEW)
+        _check_known(p, self.rest_new_params)
         return 200, orjson.dumps(self.new_order(p, key.account, now)), True
 
     def _rest_test_order(self, p, key, now):
-        _check_known(p, _REST_TEST)
+        _check_known(p, self.rest_test_params)
         self.validate_order(p)
         return 200, b"{}", False
 
     def _rest_cancel(self, p, key, now):
-        _check_known(p, _REST_CANCEL)
+        _check_known(p, self.rest_cancel_params)
         return 200, orjson.dumps(self.cancel_order(p, key.account, now)), False
 
     def _rest_query(self, p, key, now):
-        _check_known(p, _REST_QUERY)
+        _check_known(p, self.rest_query_params)
         return 200, orjson.dumps(self.query_order(p, key.account)), False
 
     def _rest_open_orders(self, p, key, now):
@@ -586,16 +601,17 @@ class Binance:
                 "accountType": "SPOT", "balances": bals, "permissions": ["SPOT"], "uid": 354937868}
 
     # ================================================================ order logic (REST and WS)
-    def validate_order(self, p: dict) -> dict:
-        """Checks a new-order parameter set as Binance does; returns normalised values or raises."""
-        if "" in p.values():  # an empty value counts as "not sent" (-1102 for mandatory params)
-            p = {k: v for k, v in p.items() if v != ""}
-        symbol = p.get("symbol")
-        if not symbol:
+    def _symbol(self, p: dict) -> str:
+        sym = p.get("symbol")
+        if not sym:
             raise mandatory("symbol")
-        spec = self.ex.specs.get(symbol)
-        if spec is None:
+        if sym not in self.ex.specs:
             raise BinanceError(-1121, "Invalid symbol.")
+        return sym
+
+    def _symbol_side_type(self, p: dict, types) -> tuple[str, str, str]:
+        """A new order's symbol, side and type, checked in that order (`types`: the venue's order types)."""
+        symbol = self._symbol(p)
         side = p.get("side")
         if not side:
             raise mandatory("side")
@@ -604,8 +620,16 @@ class Binance:
         typ = p.get("type")
         if not typ:
             raise mandatory("type")
-        if typ not in ORDER_TYPES:
+        if typ not in types:
             raise BinanceError(-1116, "Invalid orderType.")
+        return symbol, side, typ
+
+    def validate_order(self, p: dict) -> dict:
+        """Checks a new-order parameter set as Binance does; returns normalised values or raises."""
+        if "" in p.values():  # an empty value counts as "not sent" (-1102 for mandatory params)
+            p = {k: v for k, v in p.items() if v != ""}
+        symbol, side, typ = self._symbol_side_type(p, ORDER_TYPES)
+        spec = self.ex.specs[symbol]
         for name in DECIMAL_PARAMS:
             v = p.get(name)
             if v is not None and not _dec_ok(v):
@@ -1122,7 +1146,8 @@ class BinanceWsSession:
             out["rateLimits"] = self.v.rate_limits(self.ip, account, orders)
         return orjson.dumps(out)
 
-    def handle(self, payload: bytes) -> bytes | None:
+    def parse_request(self, payload: bytes) -> tuple | bytes:
+        """(id, method, params with str values) of a request frame, or the error frame that answers it."""
         try:
             msg = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -1138,12 +1163,27 @@ class BinanceWsSession:
         if not isinstance(method, str) or not isinstance(params, dict):
             return self._reply(rid, 400, error={"code": -1000, "msg": "Invalid request: 'method' and 'params'."},
                                rl=False)
-        if method.startswith("v3/"):
-            method = method[3:]
-        rl_param = params.get("returnRateLimits", True)
         # returnRateLimits stays in the params: it is signed like any other parameter
         if not _all_str(params):   # (the usual request: every value a str, the dict is used as it is)
             params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
+        return rid, method, params
+
+    def error_reply(self, rid, e: BinanceError, now: int, account, orders: bool, extra_rl: bool = True) -> bytes:
+        err = {"code": e.code, "msg": e.msg}
+        if e.data is not None:
+            err["data"] = e.data
+        if e.status in (418, 429):
+            err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
+        return self._reply(rid, e.status, error=err, account=account, orders=orders, extra_rl=extra_rl)
+
+    def handle(self, payload: bytes) -> bytes | None:
+        parsed = self.parse_request(payload)
+        if type(parsed) is bytes:
+            return parsed
+        rid, method, params = parsed
+        if method.startswith("v3/"):
+            method = method[3:]
+        rl_param = params.get("returnRateLimits", True)
         now = now_ms()
         account = self.key.account if self.key else None
         is_order = method in _WS_ORDER_METHODS
@@ -1225,13 +1265,7 @@ class BinanceWsSession:
         except BinanceError as e:
             if method in _WS_FREE_ON_SUCCESS and e.status not in (418, 429):
                 self.v._charge(self.ip, _WS_WEIGHT[method], now)
-            err = {"code": e.code, "msg": e.msg}
-            if e.data is not None:
-                err["data"] = e.data
-            if e.status in (418, 429):
-                err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
-            return self._reply(rid, e.status, error=err, account=account, orders=is_order,
-                               extra_rl=rl_param not in (False, "false"))
+            return self.error_reply(rid, e, now, account, is_order, rl_param not in (False, "false"))
         return self._reply(rid, 200, result=result, account=account, orders=is_order, extra_rl=rl_param not in (False, "false"))
 
     def _status(self, now: int) -> dict:

@@ -15,12 +15,14 @@ large enough never to bind: margin is checked here instead.
 
 from __future__ import annotations
 
-import math
+import asyncio
 from decimal import Decimal
+from typing import Any
 
 import orjson
 
 from .binance import (
+    KEYED,
     Binance,
     BinanceError,
     BinanceLimits,
@@ -33,6 +35,7 @@ from .binance import (
     mandatory,
     not_required,
 )
+from .binance_futures_stream import BinanceFuturesUserStream
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .common import now_ms
 
@@ -98,6 +101,9 @@ class BinanceFutures(Binance):
         self.margin_type: dict[tuple[str, str], str] = {}
         self.dual: dict[str, bool] = {}
         self.ws_paths = {"/ws-fapi/v1": self._ws_session}
+        self.stream = BinanceFuturesUserStream(self)
+        self.countdowns: dict[tuple[str, str], tuple[int, Any]] = {}   # (account, symbol) -> (fires at ms, timer)
+        self.dms_fired = 0   # countdowns that ran out (each cancelled its symbol's open orders)   # the listenKey user data stream (fastorder/sim/...stream)
         self._routes = {
             ("GET", "/fapi/v1/ping"): (1, False, self._ping),
             ("GET", "/fapi/v1/time"): (1, False, self._time),
@@ -116,6 +122,13 @@ class BinanceFutures(Binance):
             ("POST", "/fapi/v1/marginType"): (1, True, self._rest_margin_type),
             ("POST", "/fapi/v1/positionSide/dual"): (1, True, self._rest_dual),
             ("GET", "/fapi/v1/positionSide/dual"): (30, True, self._rest_get_dual),
+            ("POST", "/fapi/v1/countdownCancelAll"): (10, True, self._rest_countdown),
+            ("POST", "/fapi/v1/batchOrders"): (5, True, self._rest_batch_orders),
+            ("DELETE", "/fapi/v1/batchOrders"): (1, True, self._rest_batch_cancel),
+            # USER_STREAM: the API key header, no signature (weight 1 each)
+            ("POST", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key),
+            ("PUT", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key_keepalive),
+            ("DELETE", "/fapi/v1/listenKey"): (1, KEYED, self._rest_listen_key_delete),
         }
         self._paths = {p for _, p in self._routes}
         self._free_on_success = set()
@@ -128,38 +141,7 @@ class BinanceFutures(Binance):
         holds the per-minute count here)."""
         return BinanceLimits(weight_per_minute=2400, orders_per_10s=300, orders_per_day=1200, enabled=enabled)
 
-    def _count_order(self, account: str, now: int) -> tuple[int, int]:
-        n10, n1m = self.order_counts(account, now)
-        lim = self.limits
-        if lim.enabled and n10 >= lim.orders_per_10s:
-            raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_10s} orders per "
-                               "10 SECOND.", 429, max(1, math.ceil((10000 - now % 10000) / 1000)))
-        if lim.enabled and n1m >= lim.orders_per_day:
-            raise BinanceError(-1015, f"Too many new orders; current limit is {lim.orders_per_day} orders per "
-                               "1 MINUTE.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
-        st = self.acct.setdefault(account, _Counts())
-        st.win10, st.n10 = now // 10000, n10 + 1
-        st.day, st.nday = now // 60000, n1m + 1   # (the spot field names; here the window is one minute)
-        return st.n10, st.nday
-
-    def order_counts(self, account: str, now: int = 0) -> tuple[int, int]:
-        st = self.acct.get(account)
-        if st is None:
-            return 0, 0
-        now = now or now_ms()
-        return (st.n10 if st.win10 == now // 10000 else 0), (st.nday if st.day == now // 60000 else 0)
-
-    def rate_limits(self, ip: str, account: str | None, orders: bool) -> list:
-        lim = self.limits
-        out = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                "limit": lim.weight_per_minute, "count": self.used_weight(ip)}]
-        if orders and account is not None:
-            n10, n1m = self.order_counts(account)
-            out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                        "limit": lim.orders_per_10s, "count": n10})
-            out.append({"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
-                        "limit": lim.orders_per_day, "count": n1m})
-        return out
+    long_window_ms, long_window_name = 60000, "MINUTE"
 
     def handle_http(self, req):
         status, hdr, body = super().handle_http(req)
@@ -207,33 +189,116 @@ class BinanceFutures(Binance):
         return 200, orjson.dumps(self.exchange_info(now)), False   # the futures endpoint takes no symbol filter
 
     # ================================================================ REST handlers
-    def _rest_new_order(self, p, key, now):
-        _check_known(p, ORDER_PARAMS)
-        return 200, orjson.dumps(self.new_order(p, key.account, now)), True
-
-    def _rest_test_order(self, p, key, now):
-        _check_known(p, ORDER_PARAMS)
-        self.validate_order(p)
-        return 200, b"{}", False
+    rest_new_params = rest_test_params = ORDER_PARAMS
+    rest_cancel_params = rest_query_params = REF_PARAMS
 
     def _rest_modify(self, p, key, now):
         _check_known(p, MODIFY_PARAMS)
         return 200, orjson.dumps(self.modify_order(p, key.account, now)), True
 
-    def _rest_cancel(self, p, key, now):
-        _check_known(p, REF_PARAMS)
-        return 200, orjson.dumps(self.cancel_order(p, key.account, now)), False
+    def _json_list(self, p: dict, name: str, most: int) -> list:
+        raw = p.get(name)
+        try:
+            items = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            items = None
+        if not isinstance(items, list) or not items or len(items) > most:
+            raise BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+        return items
 
-    def _rest_query(self, p, key, now):
-        _check_known(p, REF_PARAMS)
-        return 200, orjson.dumps(self.query_order(p, key.account)), False
+    def _rest_batch_orders(self, p, key, now):
+        """Place Multiple Orders: batchOrders, a JSON list of up to 5 orders (New Order's parameters, values as
+        strings). Each is placed alone, in order; the reply lists each one's order or its {code, msg}."""
+        _check_known(p, frozenset(("batchOrders", "recvWindow", "timestamp", "signature")))
+        if not p.get("batchOrders"):
+            raise mandatory("batchOrders")
+        out: list = []
+        for item in self._json_list(p, "batchOrders", 5):
+            try:
+                if not isinstance(item, dict):
+                    raise BinanceError(-1130, "Data sent for parameter 'batchOrders' is not valid.")
+                q = {k: v if type(v) is str else _wsval(v) for k, v in item.items() if v is not None}
+                _check_known(q, ORDER_PARAMS - {"recvWindow", "timestamp", "signature"})
+                out.append(self.new_order(q, key.account, now))
+            except BinanceError as e:
+                out.append({"code": e.code, "msg": e.msg})
+        return 200, orjson.dumps(out), True
 
-    def _rest_open_orders(self, p, key, now):
-        _check_known(p, frozenset(("symbol", "recvWindow", "timestamp", "signature")))
-        sym = p.get("symbol")
-        if sym is not None and sym not in self.ex.specs:
-            raise BinanceError(-1121, "Invalid symbol.")
-        return 200, orjson.dumps([self.order_view(o) for o in self.ex.open_orders(key.account, sym)]), False
+    def _rest_batch_cancel(self, p, key, now):
+        """Cancel Multiple Orders: symbol and one of orderIdList / origClientOrderIdList (up to 10); the reply
+        lists each one's order or its {code, msg} (-2011 "Unknown order sent.")."""
+        _check_known(p, frozenset(("symbol", "orderIdList", "origClientOrderIdList", "recvWindow", "timestamp",
+                                   "signature")))
+        sym = self._symbol(p)
+        by_oid, by_cid = p.get("orderIdList"), p.get("origClientOrderIdList")
+        if not by_oid and not by_cid:
+            raise BinanceError(-1102, "Param 'orderIdList' or 'origClientOrderIdList' must be sent, but both were "
+                               "empty/null!")
+        if by_oid and by_cid:
+            raise BinanceError(-1130, "Data sent for parameter 'orderIdList' is not valid.")
+        name = "orderIdList" if by_oid else "origClientOrderIdList"
+        out: list = []
+        for x in self._json_list(p, name, 10):
+            try:
+                if by_oid and (isinstance(x, bool) or not isinstance(x, int)):
+                    raise BinanceError(-1130, "Data sent for parameter 'orderIdList' is not valid.")
+                if by_cid and not isinstance(x, str):
+                    raise BinanceError(-1130, "Data sent for parameter 'origClientOrderIdList' is not valid.")
+                ref = {"symbol": sym, "orderId": str(x)} if by_oid else {"symbol": sym, "origClientOrderId": x}
+                out.append(self.cancel_order(ref, key.account, now))
+            except BinanceError as e:
+                out.append({"code": e.code, "msg": e.msg})
+        return 200, orjson.dumps(out), False
+
+    def _rest_countdown(self, p, key, now):
+        """Auto-Cancel All Open Orders: symbol, countdownTime (ms; 0 stops it). Each call replaces the symbol's
+        countdown; when one runs out, every open order of the account on that symbol is cancelled."""
+        _check_known(p, frozenset(("symbol", "countdownTime", "recvWindow", "timestamp", "signature")))
+        sym = self._symbol(p)
+        ct = p.get("countdownTime")
+        if not ct:
+            raise mandatory("countdownTime")
+        if not _is_int20(ct):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'countdownTime'; legal range is "
+                               "'^[0-9]{1,20}$'.")
+        ms = int(ct)
+        prev = self.countdowns.pop((key.account, sym), None)
+        if prev is not None:
+            prev[1].cancel()
+        if ms:
+            timer = asyncio.get_running_loop().call_later(ms / 1000, self._countdown_fired, key.account, sym)
+            self.countdowns[(key.account, sym)] = (now + ms, timer)
+        return 200, orjson.dumps({"symbol": sym, "countdownTime": str(ms)}), False
+
+    def _countdown_fired(self, account: str, symbol: str) -> None:
+        self.countdowns.pop((account, symbol), None)
+        self.dms_fired += 1
+        now = now_ms()
+        for o in list(self._resting(account)):
+            if o.symbol == symbol:
+                self.ex.cancel(o, now)
+                self.stream.order(o, "CANCELED", "CANCELED", now)
+
+    def _rest_listen_key(self, p, key, now):
+        """POST /fapi/v1/listenKey (no parameters): the account's active key, extended, or a new one."""
+        _check_known(p, frozenset())
+        return 200, orjson.dumps({"listenKey": self.stream.create(key.account, now)}), False
+
+    def _rest_listen_key_keepalive(self, p, key, now):
+        _check_known(p, frozenset())
+        lk = self.stream.keepalive(key.account, now)
+        if lk is None:
+            raise BinanceError(-1125, "This listenKey does not exist.")
+        return 200, orjson.dumps({"listenKey": lk}), False
+
+    def _rest_listen_key_delete(self, p, key, now):
+        _check_known(p, frozenset())
+        self.stream.delete(key.account, now)
+        return 200, b"{}", False
+
+    def ws_factory(self, req):
+        """A WebSocket path not in ws_paths: the user data stream at /private/ws/<listenKey>."""
+        return self.stream.session_for(req.path)
 
     def _rest_cancel_all(self, p, key, now):
         """Cancel All Open Orders: `symbol` mandatory; the reply says only that it is done."""
@@ -242,6 +307,7 @@ class BinanceFutures(Binance):
         for o in list(self._resting(key.account)):
             if o.symbol == sym:
                 self.ex.cancel(o, now)
+                self.stream.order(o, "CANCELED", "CANCELED", now)
         return 200, b'{"code":200,"msg":"The operation of cancel all open order is done."}', False
 
     def _rest_balance(self, p, key, now):
@@ -310,14 +376,6 @@ class BinanceFutures(Binance):
         _check_known(p, frozenset(("recvWindow", "timestamp", "signature")))
         return 200, orjson.dumps({"dualSidePosition": self.dual.get(key.account, False)}), False
 
-    def _symbol(self, p: dict) -> str:
-        sym = p.get("symbol")
-        if not sym:
-            raise mandatory("symbol")
-        if sym not in self.ex.specs:
-            raise BinanceError(-1121, "Invalid symbol.")
-        return sym
-
     # ================================================================ positions and margin
     def _pos(self, account: str, symbol: str, side: str) -> list[Decimal]:
         return self.positions.get((account, symbol, side)) or [_ZERO, _ZERO]
@@ -373,13 +431,14 @@ class BinanceFutures(Binance):
                         if o.account == account:
                             yield o
 
-    def _fill(self, account: str, symbol: str, pside: str, side: str, qty: Decimal, px: Decimal) -> None:
+    def _fill(self, account: str, symbol: str, pside: str, side: str, qty: Decimal, px: Decimal) -> Decimal:
         """Move the position by one fill: average entry when it grows, realised PnL to the wallet when it
         shrinks, a new entry at the fill price for what crosses through zero (one-way mode)."""
         pos = self.positions.setdefault((account, symbol, pside), [_ZERO, _ZERO])
         amt, entry = pos
         delta = qty if side == "BUY" else -qty
         new = amt + delta
+        pnl = _ZERO
         if amt == 0 or (amt > 0) == (delta > 0):   # opens or adds
             pos[1] = (abs(amt) * entry + qty * px) / abs(new)
         else:
@@ -391,6 +450,7 @@ class BinanceFutures(Binance):
             elif (new > 0) != (amt > 0):   # through zero: the rest opens at the fill price
                 pos[1] = px
         pos[0] = new
+        return pnl
 
     def position_view(self, account: str, symbol: str | None, now: int) -> list[dict]:
         out = []
@@ -417,18 +477,8 @@ class BinanceFutures(Binance):
     def validate_order(self, p: dict) -> dict:
         if "" in p.values():
             p = {k: v for k, v in p.items() if v != ""}
-        symbol = self._symbol(p)
+        symbol, side, typ = self._symbol_side_type(p, ORDER_TYPES)
         spec = self.ex.specs[symbol]
-        side = p.get("side")
-        if not side:
-            raise mandatory("side")
-        if side not in ("BUY", "SELL"):
-            raise BinanceError(-1117, "Invalid side.")
-        typ = p.get("type")
-        if not typ:
-            raise mandatory("type")
-        if typ not in ORDER_TYPES:
-            raise BinanceError(-1116, "Invalid orderType.")
         pside = p.get("positionSide", "BOTH")
         if pside not in ("BOTH", "LONG", "SHORT"):
             raise BinanceError(-4060, "Invalid position side.")
@@ -525,10 +575,24 @@ class BinanceFutures(Binance):
                 raise BinanceError(-5022, "Due to the order could not be executed as maker, the Post Only order "
                                    "will be rejected.") from None
             raise BinanceError(-4116, "ClientOrderId is duplicated.") from None
-        for px, q, _tid in o.fills:
-            self._fill(account, symbol, pside, side, q, px)
+        st = self.stream
+        events = bool(st.subs.get(account))
+        if events:
+            st.order(o, "NEW", "NEW", now, cum=_ZERO, cum_quote=_ZERO)
+        cum = cum_q = _ZERO
+        for i, (px, q, tid) in enumerate(o.fills):
+            pnl = self._fill(account, symbol, pside, side, q, px)
+            if events:
+                cum += q
+                cum_q += px * q
+                last = i == len(o.fills) - 1 and o.status == "FILLED"
+                st.order(o, "TRADE", "FILLED" if last else "PARTIALLY_FILLED", now, cum=cum, cum_quote=cum_q,
+                         fill=(px, q, tid), realized=pnl)
+                st.account(account, symbol, pside, now)
+        if events and o.status in ("EXPIRED", "EXPIRED_IN_MATCH"):
+            st.order(o, "EXPIRED", o.status, now)
         o.extra["applied"] = list(o.fills)   # fills already moved the position (an amend adds later ones)
-        self._maker_fills()
+        self._maker_fills(now)
         if v["resp"] == "ACK":
             return self.order_view(o, now, acked=True)
         return self.order_view(o, now)
@@ -559,6 +623,7 @@ class BinanceFutures(Binance):
         if o.status not in OPEN:
             raise BinanceError(-2011, "Unknown order sent.")
         self.ex.cancel(o, now)
+        self.stream.order(o, "CANCELED", "CANCELED", now)
         return self.order_view(o, now)
 
     def modify_order(self, p: dict, account: str, now: int) -> dict:
@@ -590,29 +655,35 @@ class BinanceFutures(Binance):
             if r.reason != "WOULD_TAKE":
                 raise BinanceError(-5027, "No need to modify the order.") from None
             self.ex.cancel(o, now, "EXPIRED")   # a GTX order the new price would fill ends
-        for px, q, _tid in o.fills[len(o.extra.setdefault("applied", [])):]:
-            self._fill(account, o.symbol, o.extra["pside"], o.side, q, px)
+        st = self.stream
+        done = o.extra.setdefault("applied", [])
+        st.order(o, "AMENDMENT" if o.status != "EXPIRED" else "EXPIRED", o.status, now,
+                 cum=sum((q for _px, q, _t in done), _ZERO), cum_quote=sum((px * q for px, q, _t in done), _ZERO))
+        for px, q, tid in o.fills[len(done):]:
+            pnl = self._fill(account, o.symbol, o.extra["pside"], o.side, q, px)
+            st.order(o, "TRADE", "FILLED" if o.status == "FILLED" else "PARTIALLY_FILLED", now, fill=(px, q, tid),
+                     realized=pnl)
+            st.account(account, o.symbol, o.extra["pside"], now)
         o.extra["applied"] = list(o.fills)
-        self._maker_fills()
+        self._maker_fills(now)
         return self.order_view(o, now)
 
-    def _maker_fills(self) -> None:
-        """Move the positions of resting user orders the last placement or amend traded against."""
-        for m, px, q, _tid, _executed in list(self.ex.touched):
+    def _maker_fills(self, now: int) -> None:
+        """Move the positions of resting user orders the last placement or amend traded against (and say so
+        on their stream: TRADE, then ACCOUNT_UPDATE)."""
+        for m, px, q, tid, executed in list(self.ex.touched):
             if px is not None and not m.is_mm:
-                self._fill(m.account, m.symbol, m.extra.get("pside", "BOTH"), m.side, q, px)
-                m.extra.setdefault("applied", []).append((px, q, _tid))
+                pside = m.extra.get("pside", "BOTH")
+                pnl = self._fill(m.account, m.symbol, pside, m.side, q, px)
+                m.extra.setdefault("applied", []).append((px, q, tid))
+                if self.stream.subs.get(m.account):
+                    self.stream.order(m, "TRADE", "FILLED" if executed == m.qty else "PARTIALLY_FILLED", now,
+                                      cum=executed, fill=(px, q, tid), maker=True, realized=pnl)
+                    self.stream.account(m.account, m.symbol, pside, now)
         self.ex.touched.clear()
 
     def _ws_session(self, req):
         return BinanceFuturesWsSession(self, req)
-
-
-class _Counts:
-    __slots__ = ("win10", "n10", "day", "nday")
-
-    def __init__(self) -> None:
-        self.win10 = self.n10 = self.day = self.nday = 0
 
 
 _WS_WEIGHT = {"order.place": 0, "order.modify": 0, "order.cancel": 1, "order.status": 1, "session.logon": 2, "session.status": 2,
@@ -626,18 +697,10 @@ class BinanceFuturesWsSession(BinanceWsSession):
     """One ``/ws-fapi/v1`` connection: the spot session's framing, logon and signing; the futures methods."""
 
     def handle(self, payload: bytes) -> bytes | None:
-        try:
-            msg = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid JSON: malformed request."}, rl=False)
-        if not isinstance(msg, dict):
-            return self._reply(None, 400, error={"code": -1000, "msg": "Invalid JSON: expected an object."}, rl=False)
-        rid = msg.get("id")
-        method, params = msg.get("method"), msg.get("params", {})
-        if not isinstance(method, str) or not isinstance(params, dict) or isinstance(rid, (bool, float, list, dict)):
-            return self._reply(rid if isinstance(rid, (int, str)) else None, 400,
-                               error={"code": -1000, "msg": "Invalid request: 'id', 'method' and 'params'."}, rl=False)
-        params = {k: v if type(v) is str else _wsval(v) for k, v in params.items() if v is not None}
+        parsed = self.parse_request(payload)
+        if type(parsed) is bytes:
+            return parsed
+        rid, method, params = parsed
         now = now_ms()
         account = self.key.account if self.key else None
         try:
@@ -672,10 +735,7 @@ class BinanceFuturesWsSession(BinanceWsSession):
                 else:   # (v2/)account.position
                     result = self.v.position_view(account, params.get("symbol"), now)
         except BinanceError as e:
-            err = {"code": e.code, "msg": e.msg}
-            if e.status in (418, 429):
-                err["data"] = {"serverTime": now, "retryAfter": now + e.retry_after * 1000}
-            return self._reply(rid, e.status, error=err, account=account, orders=method in _ORDER_METHODS)
+            return self.error_reply(rid, e, now, account, method in _ORDER_METHODS)
         return self._reply(rid, 200, result=result, account=account, orders=method in _ORDER_METHODS)
 
     def _status(self, now: int) -> dict:

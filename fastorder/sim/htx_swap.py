@@ -14,7 +14,8 @@ position (less the volume its open close orders hold) 1048. Fills move positions
 entry; realised PnL to the wallet). Funding, fees, mark price and liquidation are not simulated. The matching
 engine is the spot one (fastorder/sim/book.pyx), run in contracts.
 
-Besides the v1 endpoints, ``POST /v5/trade/order`` and ``POST /v5/trade/cancel_order`` (HTX's newer USDT-M order
+The order push channel ``/linear-swap-notification`` (HtxSwapNotifySession, below) pushes every order change
+of a subscribed margin mode. Besides the v1 endpoints, ``POST /v5/trade/order`` and ``POST /v5/trade/cancel_order`` (HTX's newer USDT-M order
 API, which ccxt uses for linear swaps) are served over the same books and positions.
 """
 
@@ -25,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 import orjson
 
+from .binance_futures import BinanceFutures
 from .book import OPEN, Exchange, Reject, SymbolSpec
 from .htx import Htx, HtxError
 
@@ -81,10 +83,14 @@ class HtxSwap(Htx):
         self.positions: dict[tuple[str, str, str, str], list[Decimal]] = {}
         self.lever: dict[tuple[str, str, str], int] = {}
         self.pos_mode: dict[tuple[str, str], str] = {}   # (account, margin account) -> single_side | dual_side
-        self.ws_paths = {}
         self.stream.subs = {}   # no spot order stream on this host
+        self.notify_sessions: set = set()
+        self.notify_ping_interval = 5.0
+        self.ws_paths = {"/linear-swap-notification": lambda req: HtxSwapNotifySession(self, req)}
         self._cid_index: dict[tuple[str, int], object] = {}
-        cross = {"order": self._order, "cancel": self._cancel, "order_info": self._order_info,
+        cross = {"order": self._order, "cancel": self._cancel, "cancelall": self._cancel_all,
+                 "account_info": self._account_info,
+                 "order_info": self._order_info,
                  "openorders": self._open, "position_info": self._positions,
                  "switch_lever_rate": self._switch_lever, "switch_position_mode": self._switch_mode}
         self.routes = {}
@@ -162,13 +168,7 @@ class HtxSwap(Htx):
     def _pos(self, account: str, mode: str, code: str, side: str) -> list[Decimal]:
         return self.positions.setdefault((account, mode, code, side), [_ZERO, _ZERO])
 
-    def _resting(self, account: str):
-        for book in self.ex.books.values():
-            for levels in (book.bids, book.asks):
-                for queue in levels.values():
-                    for o in queue:
-                        if o.account == account:
-                            yield o
+    _resting = BinanceFutures._resting   # the account's orders resting on the books (the same walk)
 
     def _used_margin(self, account: str, mode: str, code: str) -> Decimal:
         """Initial margin of the margin account's positions (at entry) and of its resting orders that add."""
@@ -329,7 +329,33 @@ class HtxSwap(Htx):
             if px is not None and not m.is_mm and m is not o:
                 self._fill(m, q, px)
                 m.extra.setdefault("applied", []).append((px, q, tid))
+        makers = [m for m, px, _q, _t, _e in self.ex.touched if px is not None and not m.is_mm and m is not o]
         self.ex.touched.clear()
+        if self.notify_sessions:
+            new = o.fills[len(o.extra.get("pushed", [])):]
+            self.push(o, new, "taker")
+            for m in dict.fromkeys(makers):
+                self.push(m, m.fills[len(m.extra.get("pushed", [])):], "maker")
+
+    def push(self, o, trades, role: str = "") -> None:
+        """One `notify` of the order's state, with the trades of this update, to every session subscribed."""
+        if not self.notify_sessions:
+            return
+        o.extra["pushed"] = list(o.fills)
+        size = self.sizes[o.symbol]
+        base = None
+        for s in list(self.notify_sessions):
+            topic = s.account == o.account and s.wants(o)
+            if not topic:
+                continue
+            if base is None:
+                base = self.order_view(o)
+                base["trade"] = [{"trade_id": int(tid), "id": f"{tid}-{o.oid}-1", "trade_volume": int(q),
+                                  "trade_price": float(px), "trade_fee": 0, "fee_asset": "USDT", "price": "",
+                                  "trade_turnover": float(q * size * px), "created_at": o.utime,
+                                  "role": role, "profit": 0, "real_profit": 0}
+                                 for px, q, tid in trades]
+            s.send(dict({"op": "notify", "topic": topic, "ts": self.now(), "uid": "1"}, **base))
 
     def _fill(self, o, q: Decimal, px: Decimal) -> None:
         e = o.extra
@@ -382,7 +408,52 @@ class HtxSwap(Htx):
             return {"errors": [{"order_id": ident, "err_code": 1071,
                                 "err_msg": "Repeated cancellation. Your order has been canceled."}], "successes": ""}
         self.ex.cancel(o, now)
+        self.push(o, [])
         return {"errors": [], "successes": ident}
+
+    def _cancel_all(self, account: str, mode: str, b: dict, now: int) -> dict:
+        """Every open order of the contract in this margin mode (of `direction` / `offset` when given):
+        successes lists them; none open: 1051 "No orders to cancel." (as ccxt recorded the venue's reply)."""
+        code = self._code(b)
+        d, off = b.get("direction"), b.get("offset")
+        hit = [o for o in self.ex.open_orders(account, code) if o.extra.get("mode") == mode
+               and (d is None or o.side.lower() == d) and (off is None or o.extra.get("offset") == off)]
+        if not hit:
+            raise SwapError(1051, "No orders to cancel.")
+        for o in hit:
+            self.ex.cancel(o, now)
+            self.push(o, [])
+        return {"errors": [], "successes": ",".join(str(o.oid) for o in hit)}
+
+    def _account_info(self, account: str, mode: str, b: dict, now: int) -> list:
+        """The margin account(s): cross `margin_account` "USDT" (the only one), isolated one per contract
+        (`contract_code` picks one). margin_static the wallet, margin_position / margin_frozen the initial margin
+        of the positions / of the resting orders that add, withdraw_available what is left."""
+        if mode == "cross":
+            if b.get("margin_account") not in (None, "USDT"):
+                raise SwapError(1030, "Input error.")
+            codes = [CONTRACTS[0][0]]   # any contract of the cross account names it
+        else:
+            codes = [self._code(b)] if b.get("contract_code") else [c for c, *_ in CONTRACTS]
+        out = []
+        for code in codes:
+            macct = self._margin_account(mode, code)
+            wallet = self._wallet(account, mode, code)
+            pos_m = frozen = unreal = _ZERO
+            for (a, md, c, s_), (vol, entry) in self.positions.items():
+                if a == account and md == mode and self._margin_account(md, c) == macct and vol:
+                    size, mid = self.sizes[c], self.ex.specs[c].mid
+                    pos_m += abs(vol) * size * entry / self.lever.get((a, md, c), DEFAULT_LEVER)
+                    sign = -1 if s_ == "sell" or (s_ == "net" and vol < 0) else 1
+                    unreal += (mid - entry) * abs(vol) * size * sign
+            frozen = self._used_margin(account, mode, code) - pos_m
+            out.append({"symbol": "USDT" if mode == "cross" else code.split("-")[0], "margin_mode": mode,
+                        "margin_account": macct, "margin_asset": "USDT", "margin_balance": float(wallet + unreal),
+                        "margin_static": float(wallet), "margin_position": float(pos_m),
+                        "margin_frozen": float(frozen), "profit_real": 0, "profit_unreal": float(unreal),
+                        "withdraw_available": float(max(_ZERO, wallet - pos_m - frozen + min(unreal, _ZERO))),
+                        "risk_rate": None})
+        return out
 
     def order_view(self, o) -> dict:
         e = o.extra
@@ -516,6 +587,7 @@ class HtxSwap(Htx):
             raise SwapError(1063 if o.status == "FILLED" else 1071, "The order has been executed."
                             if o.status == "FILLED" else "Repeated cancellation. Your order has been canceled.")
         self.ex.cancel(o, now)
+        self.push(o, [])
         return {"order_id": str(o.oid), "client_order_id": str(o.extra["clid"] or o.oid)}
 
     # ================================================================ faults
@@ -527,3 +599,129 @@ class HtxSwap(Htx):
         return 429, b"Retry-After: %d\r\n" % retry, orjson.dumps(
             {"status": "error", "err_code": 1032, "err_msg": "The number of access exceeded the limit.",
              "ts": self.now()})
+
+
+# ==================================================================== the order push channel
+class HtxSwapNotifySession:
+    """One `/linear-swap-notification` connection: every frame the server sends is gzip-compressed JSON in a
+    binary frame (the SDK gunzips each); the client's frames are plain JSON text. `op: auth` (Signature V2 over
+    `GET\\n{host}\\n/linear-swap-notification\\n{sorted AccessKeyId, SignatureMethod, SignatureVersion,
+    Timestamp}`) -> `{"op":"auth","type":"api","err-code":0,"ts":…,"data":{"user-id":…}}`; `op: sub` of
+    `orders_cross.{code|*}` / `orders.{code|*}` -> `{"op":"sub","cid":…,"topic":…,"ts":…,"err-code":0}`; every
+    order change of the account's orders in that margin mode is pushed as `{"op":"notify","topic":…,…}` (the
+    order-info fields and `trade`, the trades of this update). The server's `{"op":"ping","ts":…}` is answered
+    `{"op":"pong","ts":…}`."""
+
+    ping_interval = 0   # the venue's pings are application frames, not WebSocket pings
+
+    def __init__(self, venue: HtxSwap, req) -> None:
+        self.v = venue
+        self.host = (req.header(b"host") or "").lower()
+        self.account: str | None = None
+        self.topics: set[tuple[str, str]] = set()   # (mode, code or "*")
+        self.conn = None
+        self._ping = None
+        self.pongs = 0
+
+    def on_open(self, conn) -> None:
+        self.conn = conn
+        self.v.notify_sessions.add(self)
+        self._ping = conn.loop.call_later(self.v.notify_ping_interval, self._send_ping)
+
+    def on_close(self, conn) -> None:
+        self.v.notify_sessions.discard(self)
+        if self._ping is not None:
+            self._ping.cancel()
+
+    def _send_ping(self) -> None:
+        if self.conn is None or self.conn.closed:
+            return
+        self.send({"op": "ping", "ts": str(self.v.now())})
+        self._ping = self.conn.loop.call_later(self.v.notify_ping_interval, self._send_ping)
+
+    def send(self, msg: dict) -> None:
+        import gzip
+        if self.conn is not None and not self.conn.closed:
+            self.conn.send_frame(0x2, gzip.compress(orjson.dumps(msg), compresslevel=1))
+
+    def control(self, payload: bytes):
+        return None
+
+    def fault_reply(self, kind: str, payload: bytes, retry: int):
+        return None
+
+    def handle(self, payload: bytes):
+        try:
+            msg = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            msg = None
+        if not isinstance(msg, dict):
+            self.send({"op": "error", "ts": self.v.now(), "err-code": 2040, "err-msg": "Missing required parameter."})
+            return None
+        op = msg.get("op")
+        if op == "pong":
+            self.pongs += 1
+        elif op == "auth":
+            self._auth(msg)
+        elif op in ("sub", "unsub"):
+            self._sub(op, msg)
+        else:
+            self.send({"op": str(op), "ts": self.v.now(), "err-code": 2040, "err-msg": "Missing required parameter."})
+        return None
+
+    def _auth(self, m: dict) -> None:
+        import base64
+        import hmac as _hmac
+        from urllib.parse import quote
+        now = self.v.now()
+        fail = {"op": "auth", "type": "api", "ts": now, "err-code": 2003, "err-msg": "auth fail."}
+        ak, ts, sig = m.get("AccessKeyId"), m.get("Timestamp"), m.get("Signature")
+        if m.get("type") != "api" or m.get("SignatureVersion") != "2" or not all(
+                isinstance(x, str) and x for x in (ak, ts, sig)) or ak not in self.v._mac \
+                or m.get("SignatureMethod") != "HmacSHA256":
+            self.send(fail)
+            return
+        try:
+            from .htx import _ts_epoch
+            t = _ts_epoch(ts)
+        except (ValueError, IndexError):
+            self.send(fail)
+            return
+        if abs(now / 1000 - t) > 300:
+            self.send(fail)
+            return
+        params = {"AccessKeyId": ak, "SignatureMethod": "HmacSHA256", "SignatureVersion": "2", "Timestamp": ts}
+        canon = "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))
+        hosts = [self.host] + ([self.host.rsplit(":", 1)[0]] if ":" in self.host else []) + list(self.v.sign_hosts)
+        for h in hosts:
+            text = f"GET\n{h}\n/linear-swap-notification\n{canon}".encode()
+            if _hmac.compare_digest(base64.b64encode(self.v._mac[ak].digest(text)).decode(), sig):
+                self.account = self.v.keys[ak].account
+                self.send({"op": "auth", "type": "api", "ts": now, "err-code": 0,
+                           "data": {"user-id": str(self.v.keys[ak].account_id)}})
+                return
+        self.send(fail)
+
+    def _sub(self, op: str, m: dict) -> None:
+        topic = m.get("topic")
+        now = self.v.now()
+        reply = {"op": op, "cid": m.get("cid"), "topic": topic, "ts": now}
+        if self.account is None:
+            self.send(dict(reply, **{"err-code": 2011, "err-msg": "Not authenticated."}))
+            return
+        kind, _, code = str(topic).partition(".")
+        mode = {"orders_cross": "cross", "orders": "isolated"}.get(kind)
+        code = code.upper()
+        if mode is None or not (code == "*" or code in self.v.ex.specs):
+            self.send(dict(reply, **{"err-code": 2011, "err-msg": "Invalid topic."}))
+            return
+        (self.topics.add if op == "sub" else self.topics.discard)((mode, code))
+        self.send(dict(reply, **{"err-code": 0}))
+
+    def wants(self, o) -> str | None:
+        mode = o.extra.get("mode")
+        for m, c in ((mode, o.symbol), (mode, "*")):
+            if (m, c) in self.topics:
+                prefix = "orders_cross." if m == "cross" else "orders."
+                return prefix + (o.symbol.lower() if c != "*" else o.symbol.lower())
+        return None

@@ -371,7 +371,7 @@ class Okx:
     def _rest_positions(self, req, key, in_us):
         """``GET /api/v5/account/positions[?instType=SWAP][&instId=a,b]``: open swap positions, newest first."""
         q = self._query(req)
-        it = q.get("instType")
+        it = q.get("instType") or None   # empty: every type (an SDK sends every parameter, empty or not)
         if it is not None and it not in ("MARGIN", "SWAP", "FUTURES", "OPTION"):
             raise OkxError("51000", "Parameter instType error")
         ids = [i for i in q.get("instId", "").split(",") if i] or None

@@ -109,10 +109,14 @@ class Swaps:
         ro = ro in (True, "true") and not ls   # only applicable in net mode (ignored in long/short mode)
         buy = side == "buy"
         cur = self.pos.get((account, inst, ps), [_ZERO])[0]
+        # the place-order docs ("reduceOnly"): this order's size and the reduce-only orders already pending on the
+        # same side of the instrument may not exceed the position; in long/short mode every close is reduce-only
+        pending = sum((o.remaining for o in self._resting(account) if o.symbol == inst and o.extra.get("closing")
+                       and o.side == side.upper() and o.extra["posSide"] == ps), _ZERO)
         if ls:
             closing = (ps == "long") != buy
             if closing:
-                self._reducible(cur, sz, long_pos=ps == "long")
+                self._reducible(cur, sz + pending)
         else:
             closing = cur != 0 and (cur > 0) != buy
             if ro:
@@ -122,14 +126,14 @@ class Swaps:
                 if not closing:
                     raise SwapError("51170", "Failed to place order. A reduce-only order can’t be the same trading "
                                     "direction as your existing positions.")
-                self._reducible(cur, sz, long_pos=cur > 0)
+                self._reducible(cur, sz + pending)
         grows = not (ro or (ls and closing)) and (not closing or sz > abs(cur))
         if grows:
             self._margin(account, inst, td, sz, px if px is not None else sp.mid)
         return {"posSide": ps, "reduceOnly": ro, "closing": ro or (ls and closing)}
 
     @staticmethod
-    def _reducible(cur: Decimal, sz: Decimal, long_pos: bool) -> None:
+    def _reducible(cur: Decimal, sz: Decimal) -> None:
         if cur == 0:
             raise SwapError("51169", "Order failed because you don't have any positions in this direction for this "
                             "contract to reduce or close.")
@@ -160,12 +164,24 @@ class Swaps:
         for (a, inst, _ps), p in self.pos.items():
             if a == account and p[0]:
                 used += abs(p[0]) * self.ct_val[inst] * p[1] / self.leverage(a, inst, p[2])
-        for o in self.v.ex.open_orders(account):
+        for o in self._resting(account):
             e = o.extra
-            if o.symbol in self.ct_val and not e.get("closing"):
+            if not e.get("closing"):
                 used += (o.remaining * self.ct_val[o.symbol] * (o.price or _ZERO)
                          / self.leverage(account, o.symbol, e["tdMode"]))
         return used
+
+    def _resting(self, account: str):
+        """The account's orders resting on the swap books (from the books: the engine's order list holds every
+        order it remembers, final ones too)."""
+        books = self.v.ex.books
+        for inst in self.ct_val:
+            book = books[inst]
+            for levels in (book.bids, book.asks):
+                for queue in levels.values():
+                    for o in queue:
+                        if o.account == account:
+                            yield o
 
     def fills(self, o: Any, now: int) -> None:
         """Move the positions by the fills an order made since last time, and by those of the resting user swap

@@ -34,7 +34,8 @@ ALL_VENUES = VENUES + PERP_VENUES
 WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": None, "binance_futures": "/ws-fapi/v1",
             "htx_swap": None}
 # where each venue's private order stream is read (HTX: its v2 WebSocket, which takes no orders)
-EVENT_WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": "/ws/v2"}
+EVENT_WS_PATHS = {"binance": "/ws-api/v3", "okx": "/ws/v5/private", "htx": "/ws/v2",
+                  "htx_swap": "/linear-swap-notification"}
 
 
 def is_loopback(host: str) -> bool:
@@ -230,6 +231,9 @@ class VenueServer:
     # -- WebSocket -------------------------------------------------------------------------------------
     def upgrade(self, conn: HttpProtocol, req, rest: bytes) -> None:
         factory = self.app.ws_paths.get(req.path)
+        dynamic = getattr(self.app, "ws_factory", None)   # a path with a part in it (a listenKey)
+        if factory is None and dynamic is not None and dynamic(req) is not None:
+            factory = dynamic
         if factory is None:
             conn.write_reply(404, b"", b"", None, close=True)
             return

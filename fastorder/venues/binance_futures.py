@@ -10,6 +10,8 @@ perpetual, so `contracts=` and `quantity=` name the same number.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
 from decimal import Decimal
 from typing import Any
@@ -17,10 +19,13 @@ from typing import Any
 import orjson
 
 from fastorder._core.binance_futures import BinanceFuturesRest, BinanceFuturesWs
+from fastorder._core.buffer import WriteBuffer
 from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
+    ClientIdInUse,
     ConfigError,
     DuplicateOrder,
+    FastorderError,
     FilterRejected,
     InsufficientBalance,
     InsufficientMargin,
@@ -49,7 +54,8 @@ from fastorder.types import (
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown
 from fastorder.venues.binance import _INTERVAL_MS, BinanceSession, _window_name
 from fastorder.venues.binance import error_for as _spot_error_for
-from fastorder.venues.operations import OrderOptions, TradingOps
+from fastorder.venues.inputs import _order_kind, _side, check_order, check_text
+from fastorder.venues.operations import OrderOptions, TradingOps, order_options
 from fastorder.venues.perp import PerpOps, contracts_to_quantity, perp_key, position_side_name
 
 VENUE = "binance_futures"
@@ -71,8 +77,10 @@ _PSIDE = {"net": "BOTH", "long": "LONG", "short": "SHORT"}
 _PSIDE_NAME = {"BOTH": "net", "LONG": "long", "SHORT": "short"}
 # request weight (each endpoint's "Request Weight"): a new order 0 on the IP limit, cancel 1, query 1,
 # exchangeInfo 1, time and ping 1, positionRisk 5, leverage / marginType / positionSide/dual 1
-_WEIGHTS = {"cancel": 1, "query": 1, "time": 1, "ping": 1, "info": 1, "positions": 5, "account": 1}
+_WEIGHTS = {"cancel": 1, "query": 1, "time": 1, "ping": 1, "info": 1, "positions": 5, "account": 1,
+            "countdown": 10}   # countdownCancelAll: weight 10
 _ONE = Decimal(1)
+_PLACE_SIG = inspect.signature(Session.place_order)   # place_orders' dicts are place_order's arguments
 
 
 def error_for(code: int | None, msg: str, status: int, clid: str | None, *, action: str,
@@ -116,7 +124,6 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
     # the spot session's operations that futures does not have here (they use the spot encoders): back to
     # TradingOps' NotSupported / ConfigError
     order_types = TradingOps.order_types
-    _cancel_after_range = TradingOps._cancel_after_range
     # the futures encoders replace the spot ones
     _rest_enc: BinanceFuturesRest  # type: ignore[assignment]
     _ws_enc: BinanceFuturesWs  # type: ignore[assignment]
@@ -133,6 +140,8 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         self._ws_enc = BinanceFuturesWs(kw["key"], self._signer, recv_window=self.recv_window)
         #: contract size per symbol (base units per contract): 1 on every USDⓈ-M perpetual
         self.contract_sizes: dict[str, Decimal] = {}
+        #: the symbols whose countdown (cancel_on_disconnect) this session keeps armed
+        self.countdown_symbols: set[str] = set()
 
     # -- connection set-up ---------------------------------------------------------------------------------
     async def _server_time_ms(self) -> int:
@@ -189,9 +198,229 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         w = _WEIGHTS.get(kind, 1)
         return {name: w for name in self.guard.windows if name.startswith("REQUEST_WEIGHT")}
 
-    # the futures user data stream (a listenKey stream on fstream hosts) is not wired yet: Session's, so that
-    # connect(..., events=True) is a ConfigError before anything is opened
-    _stream_part = Session._stream_part
+    def _stream_part(self) -> Any:   # the listenKey user data stream (fastorder.venues.binance_futures_events)
+        from fastorder.venues.binance_futures_events import BinanceFuturesStreamPart
+        return BinanceFuturesStreamPart(self)
+
+    def _not_supported(self, what: str, closest: str) -> Any:
+        if what.split(" ", 1)[0] in ("stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit"):
+            # /fapi/v1/order refuses conditional types since 2025-12-09 (-4120): they are algo orders now
+            closest = ("the venue's Algo Order API (POST /fapi/v1/algoOrder: its own ids, statuses and events), "
+                       "which fastorder does not wire yet")
+        return super()._not_supported(what, closest)
+
+    # -- batches: POST / DELETE /fapi/v1/batchOrders (REST only) -----------------------------------------------
+    batch_limit = 5            # Place Multiple Orders: "Max 5 orders"
+    batch_cancel_limit = 10    # Cancel Multiple Orders: "max 10"
+
+    def _batch_item(self, o: dict[str, Any], scratch: WriteBuffer, ts: int, info: SymbolInfo) -> tuple[Any, ...]:
+        """One order of place_orders checked as place_order checks it, and encoded once alone (every symbol rule
+        applied before the batch is sent): (side, quantity, price, clid, the order's parameters)."""
+        try:
+            a = _PLACE_SIG.bind(None, **o).arguments
+        except TypeError as exc:
+            raise InvalidOrder(f"not an order of place_order's arguments: {exc}", field="orders") from None
+        get = a.get
+        quantity, price, post_only = get("quantity"), get("price"), get("post_only", False)
+        opts = None
+        perp_kw = ("stp", "stop_price", "quote_quantity", "expire_ms", "reduce_only", "position_side", "contracts")
+        if any(get(k) not in (None, False) for k in perp_kw):
+            opts = order_options(get("stp"), get("stop_price"), get("quote_quantity"), get("expire_ms"),
+                                 get("reduce_only", False), get("position_side"), get("contracts"))
+        if get("contracts") is not None:
+            if quantity is not None:
+                raise InvalidOrder("give one of quantity and contracts, not both", field="contracts")
+            check_order(a["symbol"], get("contracts"), price, get("client_order_id"), post_only)
+        else:
+            check_order(a["symbol"], quantity, price, get("client_order_id"), post_only)
+        side = _side(a["side"])
+        type, tif = _order_kind(get("type", "limit"), get("tif", "GTC"), price, post_only, opts)
+        if type not in self.order_types:
+            raise self._not_supported(f"{type} orders", "a limit or market order")
+        pside, reduce_only = None, False
+        if opts is not None:
+            self._check_options(opts, type)
+            reduce_only = opts.reduce_only
+            if opts.position_side is not None:
+                pside = _PSIDE[position_side_name(opts.position_side)]
+            if opts.contracts is not None:
+                quantity = contracts_to_quantity(opts.contracts, self.contract_sizes.get(info.name, _ONE))
+        btype, btif = ("MARKET", None) if type == "market" else ("LIMIT", "GTX" if post_only else tif)
+        clid = get("client_order_id") or self.ids.next()
+        scratch.clear()
+        self._rest_enc.new_order_request(scratch, info.name, side, btype, client_order_id=clid, timestamp=ts,
+                                         quantity=quantity, price=price, time_in_force=btif, position_side=pside,
+                                         reduce_only=reduce_only, resp_type=self.resp_type, rules=info.rules)
+        # the order's parameters as they were just written (exact decimals), for the batch's JSON
+        query = scratch.getvalue().split(b"?", 1)[1].split(b" ", 1)[0].decode("ascii")
+        params = {k: v for k, v in (kv.split("=", 1) for kv in query.split("&"))
+                  if k not in ("recvWindow", "timestamp", "signature")}
+        return side, quantity, price, clid, params
+
+    async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        """Each order checked alone first (a bad one is its own result, the rest still go), then batches of up
+        to 5 in flight together, over REST. An order the venue refuses in its batch gets its own typed error; a
+        batch whose reply never came has each of its orders settled by its client id, as place_order does."""
+        results: list[Ack | BaseException | None] = [None] * len(orders)
+        ready: list[tuple[int, SymbolInfo, tuple[Any, ...]]] = []
+        scratch = WriteBuffer()
+        ts = self.now_ms()
+        clids: set[str] = set()
+        try:
+            for i, o in enumerate(orders):
+                try:
+                    sym = o.get("symbol")
+                    check_text(sym, "symbol")
+                    info = await self.resolve_symbol(str(sym))   # (a str: check_text said so)
+                    item = self._batch_item(o, scratch, ts, info)
+                    if item[3] in clids:
+                        raise ClientIdInUse(f"client_order_id {item[3]!r} is given twice in one call",
+                                            field="client_order_id")
+                    clids.add(item[3])
+                    if self.cancel_on_disconnect is not None:
+                        await self._arm_symbol(info)
+                    ready.append((i, info, item))
+                except (FastorderError, TypeError, ValueError) as exc:
+                    results[i] = exc
+        finally:
+            scratch.wipe()   # it held signed requests
+        chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
+        await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
+        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+    async def _send_batch(self, chunk: list[tuple[int, SymbolInfo, tuple[Any, ...]]],
+                          results: list[Ack | BaseException | None]) -> None:
+        t_call = time.perf_counter_ns()
+        lat = Latency()
+        sent = []
+        for i, info, item in chunk:
+            try:   # journalled, its client id live and counted on the order windows before the batch is sent
+                self.ledger.begin(info, item[3], item[0], item[1], item[2])
+            except FastorderError as exc:
+                results[i] = exc
+                continue
+            sent.append((i, info, item))
+        if not sent:
+            return
+
+        async def settle(i: int, info: SymbolInfo, clid: str, exc: BaseException) -> None:
+            try:
+                try:   # _place_failed re-raises with a bare `raise`: it runs inside this except
+                    raise exc
+                except BaseException:
+                    ack = await self._place_failed(info, clid, exc, lat, t_call)
+                self.ledger.settled(clid, ack)
+                results[i] = ack
+            except BaseException as e:   # place_order's outcome for one order: its exception is its result
+                if isinstance(e, asyncio.CancelledError) and not isinstance(exc, asyncio.CancelledError):
+                    raise
+                results[i] = e
+
+        buf = self._buf
+        buf.clear()
+        try:
+            body = orjson.dumps([item[4] for _, _, item in sent])
+            self._rest_enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [], "batchOrders", body,
+                                        timestamp=self.now_ms())
+            resp = await self.rest_send(buf.getvalue(), lat, t_call)
+            self._observe_headers(resp, lat)
+            if resp.status != 200:   # the whole request refused: its typed error is every order's
+                self._rest_result(sent[0][1], resp, sent[0][2][3], lat, "place")
+            rows = orjson.loads(resp.body)
+            if not isinstance(rows, list) or len(rows) != len(sent):   # sent, and no reading of it: ask
+                raise _Unknown(VenueError(VENUE, "reply", "batchOrders: not one result per order"))
+        except BaseException as exc:
+            if isinstance(exc, orjson.JSONDecodeError):
+                exc = _Unknown(VenueError(VENUE, "reply", "batchOrders: a reply that is not JSON"))
+            await asyncio.gather(*(settle(i, info, item[3], exc) for i, info, item in sent))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self.recorder.record(VENUE, self.transport, lat)
+        failed = []
+        for (i, info, item), d in zip(sent, rows, strict=True):
+            clid = item[3]
+            if isinstance(d, dict) and d.get("orderId") is not None and "code" not in d:
+                ack = ack_from(info, d, clid, lat, d)
+                self.ledger.settled(clid, ack)
+                results[i] = ack
+                continue
+            code = d.get("code") if isinstance(d, dict) else None
+            msg = str(d.get("msg", "")) if isinstance(d, dict) else "batchOrders: an item that is not an order"
+            failed.append((i, info, clid, error_for(code if isinstance(code, int) else None, msg, 200, clid,
+                                                    action="place")))
+        await asyncio.gather(*(settle(i, info, clid, e) for i, info, clid, e in failed))
+
+    async def _cancel_batches(self, info: SymbolInfo, ids: list[Any], by_clid: bool) -> list[Ack | BaseException]:
+        """DELETE /fapi/v1/batchOrders, 10 ids a request, in flight together, over REST: each id's order or its
+        typed error (-2011 for an order that is not open, as a single cancel answers)."""
+        results: list[Ack | BaseException | None] = [None] * len(ids)
+        lim = self.batch_cancel_limit
+
+        async def send(k: int) -> None:
+            part = ids[k:k + lim]
+            lat = Latency()
+            try:
+                await self.ledger.acquire("cancel", max(self.timeout, 1.0))
+                buf = self._buf
+                buf.clear()
+                if by_clid:
+                    name, body = "origClientOrderIdList", orjson.dumps([str(x) for x in part])
+                else:
+                    name, body = "orderIdList", orjson.dumps([int(x) for x in part])
+                self._rest_enc.list_request(buf, "DELETE", "/fapi/v1/batchOrders", [("symbol", info.name)], name,
+                                            body, timestamp=self.now_ms())
+                resp = await self.rest_send(buf.getvalue(), lat, time.perf_counter_ns())
+                self._observe_headers(resp, lat)
+                if resp.status != 200:   # the whole request refused
+                    self._rest_result(info, resp, None, lat, "cancel")
+                rows = orjson.loads(resp.body)
+                if not isinstance(rows, list) or len(rows) != len(part):
+                    raise VenueError(VENUE, "reply", "batchOrders: not one result per order (query the orders)")
+            except (FastorderError, ValueError, OSError) as exc:
+                err = getattr(exc, "cause", exc) if isinstance(exc, _Unknown) else exc
+                for j in range(len(part)):
+                    results[k + j] = err
+                return
+            for j, d in enumerate(rows):
+                if isinstance(d, dict) and d.get("orderId") is not None and "code" not in d:
+                    results[k + j] = ack_from(info, d, str(part[j]) if by_clid else "", lat, d)
+                else:
+                    code = d.get("code") if isinstance(d, dict) else None
+                    msg = str(d.get("msg", "")) if isinstance(d, dict) else "not an order"
+                    e = error_for(code if isinstance(code, int) else None, msg, 200,
+                                  str(part[j]) if by_clid else None, action="cancel")
+                    results[k + j] = getattr(e, "cause", e) if isinstance(e, _Unknown) else e
+
+        await asyncio.gather(*(send(k) for k in range(0, len(ids), lim)))
+        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+    # -- the dead-man's switch: POST /fapi/v1/countdownCancelAll, one countdown per symbol --------------------
+    def _cancel_after_range(self) -> tuple[float, float]:
+        # countdownTime in ms, 0 turns it off; the venue checks about every 10 ms and advises against a tight
+        # one: 1 s at the least here, a day at the most
+        return 1.0, 86400.0
+
+    async def _arm_cancel_after(self, seconds: float) -> None:
+        """(Re-)arm the countdown of every symbol this session trades. At connect: the symbols given to
+        `symbols=` (none without it); then each symbol before its first order (`_arm_symbol`)."""
+        if not self.countdown_symbols and self.load_only:
+            self.countdown_symbols.update(self.symbols[k].name for k in self.symbols
+                                          if perp_key(self.symbols[k].name) in set(self.load_only))
+        await asyncio.gather(*(self._countdown(name, seconds) for name in sorted(self.countdown_symbols)))
+
+    async def _countdown(self, name: str, seconds: float) -> None:
+        d = await self._account_call("POST", "/fapi/v1/countdownCancelAll",
+                                     [("symbol", name), ("countdownTime", str(int(seconds * 1000)))], "countdown")
+        if not isinstance(d, dict) or d.get("symbol") != name:
+            raise VenueError(VENUE, "reply", "countdownCancelAll: not the symbol asked for")
+
+    async def _arm_symbol(self, info: SymbolInfo) -> None:
+        """A symbol's first order with cancel_on_disconnect on: its countdown armed before the order is sent."""
+        seconds = self.cancel_on_disconnect
+        if seconds is not None and info.name not in self.countdown_symbols:
+            await self._countdown(info.name, seconds)
+            self.countdown_symbols.add(info.name)
 
     # -- orders ---------------------------------------------------------------------------------------------
     def _check_options(self, opts: OrderOptions, type: str) -> None:
@@ -202,6 +431,8 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
 
     async def _place(self, info, side, quantity, price, type, tif, post_only, clid, lat, t_call,
                      opts=None) -> Ack:
+        if self.cancel_on_disconnect is not None and info.name not in self.countdown_symbols:
+            await self._arm_symbol(info)
         pside = None
         reduce_only = False
         if opts is not None:

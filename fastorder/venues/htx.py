@@ -124,6 +124,15 @@ def error_for(code: str, msg: str, clid: str | None, action: str) -> BaseExcepti
     return VenueError(VENUE, code, msg, client_order_id=clid)
 
 
+def signer_for(secret: Any, private_key: Any) -> Any:
+    """The Signature V2 signer of an HTX key: Ed25519 for private_key=, else HMAC-SHA256 for secret=."""
+    if private_key is not None:
+        return Ed25519Signer(private_key)
+    if secret is not None:
+        return HmacSha256(secret)
+    raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
+
+
 class HtxSession(Session):
     venue = VENUE
     ws_capable = False
@@ -145,13 +154,8 @@ class HtxSession(Session):
         super().__init__(**kw)
         if self.rest.host == "api-aws.huobi.pro":   # its order/account pushes from the same AWS host [D]
             self.default_events_url = "wss://api-aws.huobi.pro/ws/v2"
-        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
-        if private_key is not None:
-            self._signer: Any = Ed25519Signer(private_key)
-        elif secret is not None:
-            self._signer = HmacSha256(secret)
-        else:
-            raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
+        key = kw["key"]
+        self._signer: Any = signer_for(kw.get("secret"), kw.get("private_key"))
         self._key = _Hidden(key)   # not a plain attribute: vars()/repr never show it
         self.account_id = account_id
         self._enc: HtxRest | None = None

@@ -31,10 +31,11 @@ from fastorder.errors import VenueError
 CLEARING_CH = "trade.clearing#*#0"   # mode 0: trades only (cancellations come on orders#)
 
 
-class HtxStreamPart:
+class HtxStreamBase:
+    """What HTX's private streams share (spot /ws/v2, swaps /linear-swap-notification): the URL and the host
+    the auth signs, and one request at a time answered through control() (the replies carry no request id)."""
+
     id_pattern = b'"cid":'   # HTX v2 replies carry no request id: everything comes through control()
-    #: how long one channel's half of a fill waits for the other's (seconds); both come on one connection
-    hold_s = 0.2
 
     def __init__(self, session: Any) -> None:
         self.s = session
@@ -45,21 +46,39 @@ class HtxStreamPart:
         host = (u.hostname or "").lower()
         self.host = host if (u.port or default) == default else f"{host}:{u.port}"
         self._waiting: tuple[str, asyncio.Future] | None = None
-        self._half: dict[tuple[str, str], tuple[Any, asyncio.TimerHandle]] = {}   # (orderId, tradeId) -> half
-        self._behind: dict[str, list[Any]] = {}   # orderId -> the order's events waiting behind a held half
-        self._done: dict[tuple[str, str], None] = {}   # fills passed on (oldest first), for their late twins
 
-    async def _await(self, conn: Any, frame: bytes, ch: str) -> dict:
+    def _reply_error(self, msg: dict) -> VenueError | None:
+        """The venue's refusal in a reply, or None (venue modules say how their replies say it)."""
+        raise NotImplementedError
+
+    async def _await(self, conn: Any, frame: bytes, key: str) -> dict:
         fut = asyncio.get_running_loop().create_future()
-        self._waiting = (ch, fut)
+        self._waiting = (key, fut)
         try:
             conn.send(frame)
             msg = await asyncio.wait_for(fut, self.s.timeout)
         finally:
             self._waiting = None
-        if msg.get("code") != 200:
-            raise VenueError("htx", msg.get("code"), str(msg.get("message", "")))
+        err = self._reply_error(msg)
+        if err is not None:
+            raise err
         return msg
+
+
+class HtxStreamPart(HtxStreamBase):
+    #: how long one channel's half of a fill waits for the other's (seconds); both come on one connection
+    hold_s = 0.2
+
+    def __init__(self, session: Any) -> None:
+        super().__init__(session)
+        self._half: dict[tuple[str, str], tuple[Any, asyncio.TimerHandle]] = {}   # (orderId, tradeId) -> half
+        self._behind: dict[str, list[Any]] = {}   # orderId -> the order's events waiting behind a held half
+        self._done: dict[tuple[str, str], None] = {}   # fills passed on (oldest first), for their late twins
+
+    def _reply_error(self, msg: dict) -> VenueError | None:
+        if msg.get("code") != 200:
+            return VenueError("htx", msg.get("code"), str(msg.get("message", "")))
+        return None
 
     def auth_frame(self, now_s: int) -> bytes:
         s = self.s

@@ -18,14 +18,13 @@ import orjson
 
 from fastorder._core.htx import SWAP_CLIENT_ID_MAX, HtxSwapRest
 from fastorder._core.numbers import SymbolRules
-from fastorder._core.sign import Ed25519Signer, HmacSha256
+from fastorder._core.sign import HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     ConfigError,
     DuplicateOrder,
     FilterRejected,
     InsufficientMargin,
-    InvalidCredential,
     InvalidField,
     InvalidOrder,
     MaxPositionExceeded,
@@ -46,10 +45,12 @@ from fastorder.types import (
     PARTIALLY_FILLED,
     REJECTED,
     Ack,
+    Balance,
     Latency,
     Position,
 )
 from fastorder.venues.base import USER_AGENT, Session, SymbolInfo, _Unknown, perf_ns
+from fastorder.venues.htx import _Hidden, signer_for
 from fastorder.venues.operations import OrderOptions
 from fastorder.venues.perp import PerpOps, exact, perp_key, position_side_name, quantity_to_contracts
 
@@ -76,6 +77,12 @@ _FILTERS = frozenset((1038, 1039, 1040, 1041, 1069, 1072))   # precision, price 
 _UNKNOWN = frozenset((1000, 1001, 1002, 1003, 1004, 1046, 1108))   # system errors: the outcome is not known
 _DIRECTION = {"BUY": "buy", "SELL": "sell"}
 _TIF_TYPE = {"GTC": "limit", "IOC": "ioc", "FOK": "fok"}
+# the private API's frequency limits per UID, each over 3 s: trade 72, read 72 (144 in all); public endpoints
+# 120 per IP (the endpoints' "Rate Limit" notes, docs/venues/htx-swap.md)
+_WINDOW_MS = 3000
+_LIMITS = {"trade": 72, "read": 72, "public": 120}
+_TRADE = {"trade": 1}
+_KIND = {"cancel": "trade", "account": "trade", "query": "read", "read": "read", "time": "public", "ping": "public"}
 _CACHED = (str, int, Decimal)   # size types remembered by _volume (exact classes: a float goes by its repr)
 _ONE = Decimal(1)
 
@@ -129,16 +136,6 @@ def _clid_text(value: Any) -> str:
     return value
 
 
-class _Hidden:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-
 class HtxSwapSession(PerpOps, Session):
     """An open session to HTX USDT-margined swaps. See `fastorder.connect(..., market="perp")`.
 
@@ -151,10 +148,11 @@ class HtxSwapSession(PerpOps, Session):
     market = "perp"
     ws_capable = False
     default_rest_url = REST_URL
+    default_events_url = "wss://api.hbdm.com/linear-swap-notification"   # the order push channel
     warm_path = "/api/v1/timestamp"
     envs = ("live",)
     _acceptance_window_ms = 301_000   # Signature V2 timestamps are valid 5 minutes
-    _reply_header_names = (b"x-sim-processing-us", b"ratelimit-remaining", b"ratelimit-reset", b"retry-after")
+    _reply_header_names = (b"x-sim-processing-us", b"retry-after")
 
     def __init__(self, *, margin_mode: str = "cross", lever_rate: int = 5, **kw: Any) -> None:
         if kw.get("transport") == "ws":
@@ -165,14 +163,13 @@ class HtxSwapSession(PerpOps, Session):
         if isinstance(lever_rate, bool) or not isinstance(lever_rate, int) or not 1 <= lever_rate <= 200:
             raise ConfigError(f"lever_rate must be an int from 1 to 200, not {lever_rate!r}", field="lever_rate")
         super().__init__(**kw)
-        key, secret, private_key = kw["key"], kw.get("secret"), kw.get("private_key")
-        if private_key is not None:
-            signer: Any = Ed25519Signer(private_key)
-        elif secret is not None:
-            signer = HmacSha256(secret)
-        else:
-            raise InvalidCredential("htx needs secret= (HMAC key) or private_key= (Ed25519 key)")
+        if self.rest.host == "api.hbdm.vn":   # the AWS host: its order pushes from the same host
+            self.default_events_url = "wss://api.hbdm.vn/linear-swap-notification"
+        key = kw["key"]
+        signer = signer_for(kw.get("secret"), kw.get("private_key"))
+        self.signer_kind = "hmac" if isinstance(signer, HmacSha256) else "ed25519"
         self._key = _Hidden(key)
+        self._signer = signer
         self.margin_mode = margin_mode
         self.lever_rate = lever_rate
         self._enc = HtxSwapRest(key, signer, host=self.rest.host_header, user_agent=USER_AGENT,
@@ -204,17 +201,9 @@ class HtxSwapSession(PerpOps, Session):
             base, _, quote = str(c.get("pair") or code).partition("-")
             self.symbols[perp_key(code)] = SymbolInfo(code, base, quote, rules)
             self.contract_sizes[code] = size
-
-    def symbol(self, symbol: str) -> SymbolInfo:
-        info = self._symbol_cache.get(symbol)
-        if info is not None:
-            return info
-        try:
-            info = self.symbols[perp_key(symbol)]
-        except (KeyError, AttributeError):
-            raise InvalidOrder(f"{VENUE} has no perpetual {symbol!r}", field="symbol") from None
-        self._symbol_cache[symbol] = info
-        return info
+        for name, limit in _LIMITS.items():
+            if name not in self.guard.windows:
+                self.guard.set_limit(name, limit, _WINDOW_MS)
 
     # -- replies ----------------------------------------------------------------------------------------------
     def _result(self, resp: Any, clid: str | None, lat: Latency, action: str) -> dict[str, Any]:
@@ -224,9 +213,9 @@ class HtxSwapSession(PerpOps, Session):
             raise _Unknown(VenueError(VENUE, resp.status, "server error", http_status=resp.status))
         if resp.status == 429:
             try:
-                wait = float(vals[3])
+                wait = float(vals[1])
             except (TypeError, ValueError):
-                wait = 3.0
+                wait = 3.0   # no Retry-After: the venue's limits are counted over 3 s windows (docs, access guide)
             self.guard.block(wait)
             raise RateLimited(VENUE, 429, "too many requests", http_status=429, client_order_id=clid,
                               retry_after=wait)
@@ -382,7 +371,7 @@ class HtxSwapSession(PerpOps, Session):
 
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
         """swap_(cross_)openorders, 50 a page (page_index from 1)."""
-        infos = [info] if info is not None else list(dict.fromkeys(self.symbols.values()))
+        infos = [info] if info is not None else list(self.symbols.values())
         mode = "cross_" if self.margin_mode == "cross" else ""
         out: list[Ack] = []
         for inf in infos:
@@ -398,8 +387,10 @@ class HtxSwapSession(PerpOps, Session):
         return out
 
     # -- the account (fastorder.venues.perp) ----------------------------------------------------------------
-    async def _account_call(self, endpoint: str, body: dict[str, Any]) -> Any:
-        """One signed POST off the order path; its `data`, or the typed error."""
+    async def _account_call(self, endpoint: str, body: dict[str, Any], kind: str = "read") -> Any:
+        """One signed POST off the order path (its cost taken first, waiting out a short block); its `data`, or
+        the typed error."""
+        await self.ledger.acquire(kind, max(self.timeout, 1.0))
         buf = self._buf
         buf.clear()
         self._enc.signed_post(buf, _P + endpoint, orjson.dumps(body), timestamp_s=self.now_ms() // 1000)
@@ -439,12 +430,63 @@ class HtxSwapSession(PerpOps, Session):
     async def _set_leverage(self, info: SymbolInfo, leverage: int) -> int:
         mode = "cross_" if self.margin_mode == "cross" else ""
         d = await self._account_call(f"swap_{mode}switch_lever_rate", {"contract_code": info.name,
-                                                                       "lever_rate": leverage})
+                                                                       "lever_rate": leverage}, "account")
         lev = d.get("lever_rate") if isinstance(d, dict) else None
         if not isinstance(lev, int):
             raise VenueError(VENUE, "unexpected", "switch lever rate reply without lever_rate")
         self._leverage[info.name] = lev
         return lev
+
+    async def _cancel_all(self, info: SymbolInfo | None) -> list[Ack]:
+        """swap_(cross_)cancelall per contract with open orders (the venue takes one contract_code a request):
+        the open orders are listed first; each comes back CANCEL_REQUESTED when the reply's successes name it,
+        else as the reply's errors say (1071 canceled, 1063 filled) or as listed. 1051 ("No orders to cancel.")
+        is an empty result."""
+        listed = await self._open_orders(info)
+        mode = "cross_" if self.margin_mode == "cross" else ""
+        done: set[str] = set()
+        errs: dict[str, int] = {}
+        for code in dict.fromkeys(a.symbol for a in listed):
+            try:
+                data = await self._account_call(f"swap_{mode}cancelall", {"contract_code": code}, "account")
+            except VenueError as exc:
+                if exc.code == 1051:
+                    continue
+                raise
+            if isinstance(data, dict):
+                done.update(x for x in str(data.get("successes") or "").split(",") if x)
+                for e in data.get("errors") or []:
+                    if isinstance(e, dict) and isinstance(e.get("err_code"), int):
+                        errs[str(e.get("order_id"))] = e["err_code"]
+        for a in listed:
+            if a.order_id in done:
+                a.status = CANCEL_REQUESTED
+            else:
+                a.status = {1071: CANCELED, 1063: FILLED}.get(errs.get(a.order_id, 0), a.status)
+        return listed
+
+    async def _balances(self) -> dict[str, Balance]:
+        """swap_cross_account_info (margin account "USDT") or swap_account_info (one isolated margin account per
+        contract): per margin account, free = withdraw_available, locked = margin_position + margin_frozen (the
+        margin of the positions and of the open orders). Keyed by margin account ("USDT", "BTC-USDT", ...)."""
+        if self.margin_mode == "cross":
+            rows = await self._account_call("swap_cross_account_info", {"margin_account": "USDT"})
+        else:
+            rows = await self._account_call("swap_account_info", {})
+        if not isinstance(rows, list):
+            raise VenueError(VENUE, "unexpected", "account info reply without a list")
+        out = {}
+        for r in rows:
+            if not isinstance(r, dict) or not r.get("margin_account"):
+                continue
+            try:
+                locked = Decimal(str(r.get("margin_position") or 0)) + Decimal(str(r.get("margin_frozen") or 0))
+                free = Decimal(str(r.get("withdraw_available") or 0))
+            except ArithmeticError:
+                raise VenueError(VENUE, "unexpected", "account info with a value that is not a number") from None
+            out[str(r["margin_account"])] = Balance(str(r.get("margin_asset") or "USDT"), format(free, "f"),
+                                                    format(locked, "f"))
+        return out
 
     async def _set_margin_mode(self, info: SymbolInfo, mode: str) -> None:
         raise self._not_supported("a margin-mode switch (HTX keeps cross and isolated as separate accounts, each with "
@@ -457,13 +499,26 @@ class HtxSwapSession(PerpOps, Session):
         pm = "dual_side" if hedge else "single_side"
         if self.margin_mode == "cross":
             await self._account_call("swap_cross_switch_position_mode", {"margin_account": "USDT",
-                                                                         "position_mode": pm})
+                                                                         "position_mode": pm}, "account")
             return
-        for info in dict.fromkeys(self.symbols.values()):
-            await self._account_call("swap_switch_position_mode", {"margin_account": info.name, "position_mode": pm})
+        for info in list(self.symbols.values()):
+            await self._account_call("swap_switch_position_mode", {"margin_account": info.name, "position_mode": pm},
+                                     "account")
+
+    def _order_costs(self, info: SymbolInfo) -> dict[str, int]:
+        return _TRADE
 
     def _request_costs(self, kind: str, info: SymbolInfo | None) -> dict[str, int]:
-        return {}
+        name = _KIND.get(kind)
+        if name is None:
+            return {}
+        if name not in self.guard.windows:
+            self.guard.set_limit(name, _LIMITS[name], _WINDOW_MS)
+        return {name: 1}
+
+    def _stream_part(self) -> Any:
+        from fastorder.venues.htx_swap_events import HtxSwapStreamPart
+        return HtxSwapStreamPart(self)
 
 
 __all__ = ["AWS_REST_URL", "REST_URL", "HtxSwapSession", "SwapClientIds", "error_for"]

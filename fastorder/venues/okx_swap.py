@@ -99,6 +99,7 @@ class OkxSwapSession(PerpOps, OkxSession):
         self.contract_sizes: dict[str, Decimal] = {}
         #: tdMode per instId, from set_margin_mode (OKX takes the margin mode with each order); else td_mode
         self.margin_modes: dict[str, str] = {}
+        self._sz_cache: dict[tuple[str, str], str] = {}   # (instId, quantity as text) -> sz
         super().__init__(td_mode=td_mode, **kw)
 
     def _error_for(self, code: str, msg: str, status: int, clid: str | None, action: str) -> BaseException:
@@ -109,6 +110,7 @@ class OkxSwapSession(PerpOps, OkxSession):
         info = SymbolInfo(s["instId"], s.get("ctValCcy", ""), s.get("settleCcy", ""), rules, code)
         self.symbols[perp_key(s["instId"])] = info
         self.contract_sizes[s["instId"]] = size
+        self._sz_cache.clear()   # sizes converted with an older ctVal
         return info
 
     # -- orders ---------------------------------------------------------------------------------------------
@@ -118,10 +120,22 @@ class OkxSwapSession(PerpOps, OkxSession):
         super()._check_options(self._perp_options(opts), type)
 
     def _contracts(self, info: SymbolInfo, quantity: Any, opts: OrderOptions | None) -> str:
-        """The order's sz: contracts= as given, or quantity= (base units) over ctVal, exactly."""
+        """The order's sz: contracts= as given, or quantity= (base units) over ctVal, exactly. A quantity given as
+        text is converted once per instrument and remembered (a strategy repeats its sizes; the Decimal division
+        is most of the swap order's extra cost)."""
         if opts is not None and opts.contracts is not None:
             return decimal_text(exact(opts.contracts, "contracts"))
-        return decimal_text(quantity_to_contracts(quantity, self.contract_sizes[info.name], whole=False))
+        text = quantity.__class__ is str
+        if text:
+            sz = self._sz_cache.get((info.name, quantity))
+            if sz is not None:
+                return sz
+        sz = decimal_text(quantity_to_contracts(quantity, self.contract_sizes[info.name], whole=False))
+        if text:
+            if len(self._sz_cache) >= 4096:
+                self._sz_cache.clear()
+            self._sz_cache[(info.name, quantity)] = sz
+        return sz
 
     def _order_fields(self, info: SymbolInfo, quantity: Any, type: str, tif: str, post_only: bool,
                       opts: Any) -> tuple[str, Any, str, str | None, SymbolRules | None, str | None, str | None, bool]:

@@ -102,6 +102,12 @@ class EventStream:
         if flush is not None:   # events a venue part still holds are passed on before the consumers end
             flush(self)
         self.closed = True
+        aclose = getattr(self.part, "aclose", None)
+        if aclose is not None:   # the venue part's own tasks and resources (a listenKey keepalive)
+            try:
+                await aclose()
+            except Exception as exc:
+                logger.warning("order stream: closing the venue part failed (%s: %s)", type(exc).__name__, exc)
         for task in (self._recovering, self._pinger):
             if task is not None:
                 task.cancel()
@@ -125,6 +131,9 @@ class EventStream:
     async def _connect(self) -> None:
         s = self.s
         holder: list[Any] = []
+        prepare = getattr(self.part, "prepare", None)
+        if prepare is not None:   # a venue whose stream URL is made per connection (a listenKey)
+            await prepare(self)
         conn = await open_ws(self.part.url, tls=self.part.tls, allow_plaintext=s._allow_plaintext,
                              address=s.ws_address, on_message=self._on_frame,
                              on_lost=lambda c, exc: self._on_lost(c, exc), read_timeout=s.timeout,
@@ -249,13 +258,17 @@ class EventStream:
 
     def _emit_gap(self, gap: StreamGap) -> None:
         self.gaps += 1
+        self.publish(gap)
+
+    def publish(self, item: Any) -> None:
+        """Pass on something that is not an order's event (a StreamGap, an AccountUpdate) to every consumer."""
         for fn in self.listeners:
             try:
-                fn(gap)
+                fn(item)
             except Exception:
                 log.exception("%s stream: an on_event callback raised", self.venue)
         for q in self._queues:
-            q.put_nowait(gap)
+            q.put_nowait(item)
 
     # -- tracking the session's own orders ----------------------------------------------------------------
     def track(self, clid: str, symbol: str) -> None:

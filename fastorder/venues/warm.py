@@ -8,15 +8,16 @@ back-to-back time.
 
 `KeepWarm` does so from a task asleep on the event loop's timer (so each tick also runs the loop's timer and
 task wake-up an order's task goes through): when the session has sent no order for one interval, it calls
-`place_order` itself with the session's last order, with nothing sent — the input checks, the symbol and
-order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the send path, the
-transport's reply parser on a recorded reply, the venue's reply decode into an Ack, and the private stream's
-event decode on a recorded event. For the pass the session's ledger (live client ids, rate guard, journal,
-stream tracking) and latency recorder are swapped for scratch ones, `_place_failed` for one that only
-re-raises (no query or settler for a pass), and the send: `rest_send` / `ws_send` are shadowed by dry ones
-that parse the recorded reply. A pass never yields to the loop, so no real order can interleave with it. The
-usage counts a venue reports in its replies (Binance X-MBX-* headers and rateLimits, HTX X-HB-RateLimit-*)
-are left out of the recorded reply, so a stale count never reaches the guard.
+`place_order` with the session's last order, with nothing sent to the venue — the input checks, the symbol
+and order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the send path,
+the transport's reply parser on a recorded reply, the venue's reply decode into an Ack, and the private
+stream's event decode on a recorded event. It calls it on a shadow of the session (`_shadow`: the same
+attributes, so the same code and data, but a scratch ledger — live client ids, rate guard, journal, stream
+tracking — and latency recorder, and a `_place_failed` that only re-raises: no query or settler for a pass),
+whose send is a dry one that parses the recorded reply. Nothing of a pass is written to the session, and a
+dry pass never yields to the loop. The usage counts a venue reports in its replies (Binance X-MBX-* headers
+and rateLimits, HTX X-HB-RateLimit-*) are left out of the recorded reply, so a stale count never reaches the
+guard.
 
 Nothing is warmed until the session has placed one order and had its reply: the pass needs a real order's
 shape and a real reply to replay. Its CPU cost is counted (`stats()`).
@@ -25,9 +26,10 @@ The kernel's side cools too: after 10 ms idle the send of an order's bytes took 
 back even with the Python path warm (bench/RESULTS.md). With `keep_warm_kernel=True` a REST session's pass
 runs the real `rest_send` over a scratch HTTP connection of the session's own transport to a loopback
 socket of this process: the recorded reply is written to it first, the request goes out with the same
-send() an order's does, and the reply is read back by the transport's spin path (so the pass needs no trip
-through the loop) — the system call entry, the TCP send and receive code, the socket buffers, the request
-framing and the connection's waiter and timer. A WebSocket session's pass writes and reads 256 bytes over a
+send() an order's does, and the reply comes back as an order's does (the loop's epoll and read, the
+transport's parser, the Future and the task's wake-up; or the session's spin) — the system call entry, the
+TCP send and receive code, the socket buffers, the request framing and the connection's waiter and timer.
+Such a pass waits for that reply (a real order may run meanwhile: the pass writes nothing to the session). A WebSocket session's pass writes and reads 256 bytes over a
 loopback TCP pair instead. Nothing goes to the venue (so nothing counts against its limits). The scratch
 connection is plaintext (a TLS session's record layer is not warmed), and a real venue's NIC driver is not on
 that path and stays as cold as it is.
@@ -46,6 +48,7 @@ from fastorder.transport.ws import OP_TEXT, WSFrameParser, build_frame
 from fastorder.types import Latency
 
 perf_ns = time.perf_counter_ns
+thread_ns = time.thread_time_ns
 
 #: the interval `keep_warm=True` means: after a 10 or 100 ms gap the client part came out nearly as fast with
 #: passes every 2 ms as every 1 ms at 55-60 % of the CPU, while at 5 and 10 ms most of the benefit was gone
@@ -54,15 +57,15 @@ DEFAULT_INTERVAL = 0.002
 
 
 _KERNEL_BYTES = b"\0" * 256   # about an order request's size
-#: how long a pass's spin waits for the scratch reply (written before the request, so it is there at once)
-_SCRATCH_SPIN_US = 1000
+#: the read timeout of a pass on the scratch connection (its reply is written before the request: there at once)
+_SCRATCH_TIMEOUT = 0.2
 
 
 def _drain(sock: socket.socket) -> None:
     try:
         while sock.recv(4096):
             pass
-    except BlockingIOError:
+    except OSError:   # drained (BlockingIOError), or closed with the session meanwhile
         pass
 
 
@@ -118,8 +121,6 @@ class KeepWarm:
         self._ledger = Ledger(session.venue, session.now_ms, order_costs=session._order_costs,
                               request_costs=session._request_costs, window_ms=lambda: 0, rate_limit=False)
         self._recorder = LatencyRecorder()
-        self._real: tuple[Any, Any, Any] = (None, None, None)
-        self._real_pool: tuple[Any, int] = (None, 0)
         self.interval = float(interval)
         self.interval_ns = int(self.interval * 1e9)
         self.last_ns = 0            # when the session last started an order (place_order's t_call)
@@ -250,85 +251,91 @@ class KeepWarm:
             if perf_ns() - self.last_ns < self.interval_ns:
                 self.skipped += 1   # an order ran within the interval: the path is warm already
             elif not s._closed:
-                self.run_once()
+                await self.run_once()
 
-    # -- one dry pass -------------------------------------------------------------------------------------
-    def run_once(self) -> bool:
-        """One pass of the order path without sending; False when there is nothing to replay yet."""
+    # -- one pass -----------------------------------------------------------------------------------------
+    async def run_once(self) -> bool:
+        """One pass of the order path, nothing sent to the venue; False when there is nothing to replay yet."""
         order = self.order
         if order is None or (self.http_reply is None and self.ws_reply is None):
             return False
-        c0 = perf_ns()
         s = self.session
+        c0 = thread_ns()
         try:
-            self._pass(s, order)
+            await self._pass(s, order)
         except Exception as exc:   # a pass must never break the session: stop warming, say why once
             self.failed = f"{type(exc).__name__}: {exc}"
             logger.warning("%s: keep_warm stopped (%s)", s.venue, self.failed)
             return False
         finally:
-            self.cpu_ns += perf_ns() - c0   # wall time: a pass never blocks, so ~ its CPU (no syscall to ask)
+            # this thread's CPU: the wait for the scratch reply is not in it (what else the loop ran meanwhile is)
+            self.cpu_ns += thread_ns() - c0
         self.passes += 1
         return True
 
-    def _pass(self, s: Any, order: tuple) -> None:
+    def _shadow(self, s: Any) -> Any:
+        """The session as a pass sees it: the same object's attributes (the same encoder, buffer, symbol rules,
+        clock, stream), but its own ledger (live client ids, rate guard, journal, stream tracking) and latency
+        recorder, no warmer, and a `_place_failed` that only re-raises (no query or settler for a pass). Made
+        per pass, so an attribute the session replaced meanwhile is the new one; nothing of a pass is written to
+        the session itself, so a real order may run while a pass waits for its scratch reply."""
+        sh = object.__new__(s.__class__)
+        d = sh.__dict__
+        d.update(s.__dict__)
+        d["ledger"], d["recorder"], d["_warmer"], d["_place_failed"] = self._ledger, self._recorder, None, _unsettled
+        return sh
+
+    async def _pass(self, s: Any, order: tuple) -> None:
         base = self._base
         if base is None:   # fastorder.venues.base imports this module: looked up once, at the first pass
             from fastorder.venues import base
             self._base = base
         symbol, side, quantity, price, type_, tif, post_only, opts = order
-        self._real = (s.ledger, s.recorder, s._warmer)
-        self._real_pool = (s._pool, s.spin_us)
-        if s._symbol_cache.get(symbol) is None:
+        info = s._symbol_cache.get(symbol)
+        if info is None:
             return   # the symbol's rules were dropped meanwhile: the next real order loads them
         scratch = self._scratch
-        peer = None
         if scratch is not None and scratch[2] is not None and not scratch[0].is_open:
             logger.info("%s: keep_warm's scratch connection closed; passes continue without it", s.venue)
             self._scratch = scratch = None
+        sh = self._shadow(s)
+        peer = None
         if scratch is not None and s.transport == "rest":
-            # the real rest_send over the scratch connection: its reply is written first, so the request's
-            # send finds it waiting and the spin below reads it without a trip through the event loop
+            # the real rest_send over the scratch connection, the reply written first: the request goes out with
+            # the send() an order's does and the reply comes back through the loop (or the session's spin), as
+            # an order's would, within a short read timeout
             peer = scratch[1]
             peer.send(self.http_reply)
-            s._pool, s.spin_us = scratch[2], _SCRATCH_SPIN_US
+            sh._pool, sh.timeout = scratch[2], _SCRATCH_TIMEOUT
         elif s.transport == "rest":
-            s.rest_send = self._dry_rest
+            sh.rest_send = self._dry_rest
         else:
-            s.ws_send = self._dry_ws
-        # place_order itself, with the session's bookkeeping swapped for scratch copies: no live client id,
-        # stream tracking, journal record, rate-guard count or latency sample comes of a pass
-        s.ledger, s.recorder, s._warmer = self._ledger, self._recorder, None
-        s._place_failed = _unsettled   # a pass that fails ends here: no query, no settler, nothing sent
+            sh.ws_send = self._dry_ws
         try:
             if opts is None:
-                coro = s.place_order(symbol, side, quantity, price, type=type_, tif=tif, post_only=post_only,
-                                     client_order_id=self._clid)
+                coro = sh.place_order(symbol, side, quantity, price, type=type_, tif=tif, post_only=post_only,
+                                      client_order_id=self._clid)
             else:   # the less common keywords: the venue's order path from its hook
-                info = s._symbol_cache[symbol]
-                coro = s._place(info, base._SIDES.get(side) or side, quantity, price, type_, tif, post_only,
-                                self._clid, Latency(), perf_ns(), opts)
-            try:
-                coro.send(None)
-            except StopIteration:
-                pass
-            else:   # it waited for something: not a path this pass can replay
-                coro.close()
-                raise RuntimeError("the order path waited during a dry pass")
-        finally:
-            s.__dict__.pop("rest_send", None)
-            s.__dict__.pop("ws_send", None)
-            del s._place_failed
-            s.ledger, s.recorder, s._warmer = self._real
+                coro = sh._place(info, base._SIDES.get(side) or side, quantity, price, type_, tif, post_only,
+                                 self._clid, Latency(), perf_ns(), opts)
             if peer is not None:
-                s._pool, s.spin_us = self._real_pool
+                await coro
+            else:   # the dry send never waits: run it to its end at once
+                try:
+                    coro.send(None)
+                except StopIteration:
+                    pass
+                else:
+                    coro.close()
+                    raise RuntimeError("the order path waited during a dry pass")
+        finally:
             self._ledger.live_ids.clear()
+            if peer is not None:   # the request the scratch connection sent
+                _drain(peer)
         stream, ev = s.stream, self.event
         if stream is not None and ev is not None:
             stream.decode(ev, perf_ns())
-        if peer is not None:   # the request the scratch connection sent
-            _drain(peer)
-        elif scratch is not None:   # WebSocket: the kernel's send and receive path over the loopback pair
+        if peer is None and scratch is not None:   # WebSocket: the kernel's send and receive path, a loopback pair
             scratch[0].send(_KERNEL_BYTES)
             _drain(scratch[1])
 

@@ -42,7 +42,9 @@ class WsPool:
     def best(self) -> Any:
         """The open connection with the fewest requests pending, then the lowest recently measured RTT."""
         conns = self.conns
-        if len(conns) == 1 and not conns[0].closed.done():   # one connection (the default): no ranking
+        # one connection (the default, or what is left while one is reopened): no ranking, but its TLS link is
+        # asked too (it ends before `closed` resolves; handed out then, the order was refused at once)
+        if len(conns) == 1 and ws_is_open(conns[0]):
             return conns[0]
         best = None
         best_key: tuple[int, int] = (0, 0)

@@ -53,6 +53,7 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
             assert ack.order_id
             sent_before = s.guard.windows and {k: v.count for k, v in s.guard.windows.items()}
             before = handled(sim, venue)
+            ledger, recorder = s.ledger, s.recorder
             hist = s.recorder.histogram(venue, transport, "client")
             samples = hist.count if hist is not None else None
             cpu0, t0 = cpu_s(), time.monotonic()
@@ -62,7 +63,9 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
             assert after == before, (before, after)   # (the simulator's admin reads are not counted)
             st = w.stats()
             assert st["failed"] is None, st
-            assert 0.4 / 0.002 * 0.3 <= st["passes"] <= wall / 0.002 + 1, st
+            # (passes ran; how many a loaded test machine lets run in 0.4 s varies widely: at load 10 on 2 CPUs
+            # fewer than a third of the 200 intervals got one)
+            assert 10 <= st["passes"] <= wall / 0.002 + 1, st
             assert st["kernel"] is kernel
             # bounded: the whole process (passes, timer wake-ups, the loop) used under half a core while idle,
             # on a shared 2-CPU test machine (bench/keep_warm.py measures the cost itself)
@@ -70,7 +73,9 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
             if sent_before:   # no pass counted anything against the venue's limits
                 assert {k: v.count for k, v in s.guard.windows.items()} == sent_before
             assert not s.ledger.live_ids - {ack.client_order_id}
-            assert s._warmer is w and "rest_send" not in vars(s) and "_place_failed" not in vars(s)
+            # a pass runs on a shadow of the session: nothing of it is written to the session itself
+            assert s._warmer is w and s.ledger is ledger and s.recorder is recorder
+            assert "rest_send" not in vars(s) and "ws_send" not in vars(s) and "_place_failed" not in vars(s)
             if hist is not None:   # no pass left a latency sample
                 assert hist.count == samples
             if kernel and transport == "rest":   # the passes went through the scratch connection, not the pool's
@@ -84,6 +89,32 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
         assert w.passes == passes   # stopped with the session
         if kernel:
             assert w._scratch is None
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("kernel", [False, True])
+def test_a_failing_pass_stops_warming_and_sends_nothing(sim, kernel):
+    """A pass whose reply cannot be read (outcome unknown, for a real order) ends warming; no query goes to the
+    venue for it (a real order's unknown outcome would be queried) and the session is unaffected."""
+    async def main() -> None:
+        urls = sim.urls["binance"]
+        async with fastorder.connect("binance", "rest", **ACCOUNTS["binance"], url=urls["rest"], rate_limit=False,
+                                     timeout=2.0, keep_warm=0.002, keep_warm_kernel=kernel) as s:
+            w = s._warmer
+            await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
+            w.http_reply = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{bad}"   # not JSON
+            before = handled(sim, "binance")
+            for _ in range(200):
+                await asyncio.sleep(0.01)
+                if w.failed:
+                    break
+            assert w.failed and "Unknown" in w.failed, w.stats()
+            await asyncio.sleep(0.05)   # (a query would have gone out by now)
+            assert handled(sim, "binance") == before
+            assert not s.ledger.live_ids and not s.settler.watching
+            ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
+            assert ack.order_id
 
     asyncio.run(main())
 

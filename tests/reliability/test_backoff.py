@@ -173,3 +173,62 @@ def test_reconcile_is_paced_a_burst_of_lost_replies_stays_under_the_limit():
             assert all(isinstance(r, (ExecutionUnknown, RateLimited)) or r.reconciled for r in res), res
             assert s.guard.blocked_until_ms == 0, "a rate-limit reply came back: the venue's limit was reached"
     asyncio.run(main())
+
+
+# every reply each venue's error mapping reads as a rate limit (docs/venues/okx.md and htx.md, error tables): OKX
+# 50011, 50013, 50061, 60014 or HTTP 429; HTX's two codes and "invalid-parameter" with "request limit"
+OKX_RATE = [("50011", 429), ("50013", 200), ("50061", 200), ("60014", 200), ("50011", 200), ("1", 429)]
+HTX_RATE = [("base-request-exceed-frequency-limit", "exceeded"), ("rate-too-many-requests", "too many"),
+            ("invalid-parameter", "request limit")]
+
+
+def test_every_venues_rate_limit_codes_are_rate_limited_and_block_the_guard():
+    from fastorder.venues import htx as htx_venue
+    from fastorder.venues import okx as okx_venue
+    errors = [okx_venue.error_for(code, "limit", status, "c1", "place") for code, status in OKX_RATE]
+    errors += [htx_venue.error_for(code, msg, "c1", "place") for code, msg in HTX_RATE]
+    for exc in errors:
+        assert isinstance(exc, RateLimited) and not isinstance(exc, ExecutionUnknown), exc
+        g = RateGuard(exc.venue, clock_ms=lambda: 10_000)
+        g.rate_limited(exc)   # no Retry-After in these replies: the documented default
+        assert g.blocked_until_ms == 10_000 + DEFAULT_RETRY_AFTER_S * 1000, exc
+        with pytest.raises(RateLimited) as ei:
+            g.check({})
+        assert ei.value.code == "local"
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx", "htx"])
+def test_reconcile_queries_wait_out_a_block(venue):
+    """An order's reply is lost while the guard is blocked (as after a 429 on another request): its
+    reconciliation queries are not sent until the block has passed; the order is then settled from them, in
+    place_order or in the background."""
+    async def main():
+        async with _sim(venue) as sim, _connect(sim, venue, "rest", timeout=0.3) as s:
+            got = []
+            s.on_settled.append(got.append)
+            sim.faults.add(f"drop:phase=after,count=1,transport=rest,venue={venue}")   # the order's reply is lost
+            before = sim.faults.counts.get(venue, 0)   # the simulator's count of this venue's requests
+            task = asyncio.ensure_future(s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC"))
+            await asyncio.sleep(0)   # the order is written; the simulator has not read it yet
+            s.guard.block(1.5)
+            t_end = time.monotonic() + 1.35
+            for _ in range(200):
+                if sim.orders(venue):
+                    break
+                await asyncio.sleep(0.005)
+            assert sim.orders(venue), "the order never reached the simulator"
+            await asyncio.sleep(t_end - time.monotonic())
+            seen = sim.faults.counts[venue]
+            assert seen == before + 1, "a request besides the order went out during the block"
+            try:
+                ack = await task
+            except ExecutionUnknown:   # the reconcile budget ran out in the block: settled in the background
+                for _ in range(300):
+                    if got:
+                        break
+                    await asyncio.sleep(0.02)
+                assert got, "never settled"
+                ack = got[0]
+            assert ack.reconciled and ack.client_order_id == sim.orders(venue)[0]["client_order_id"]
+            assert sim.faults.counts[venue] > seen   # the queries went out, after the block
+    asyncio.run(main())

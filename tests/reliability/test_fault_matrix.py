@@ -23,13 +23,20 @@ def test_cell(fault, venue, transport):
         assert fired > 0, f"the fault never fired: the cell tested nothing ({cell.fired})"
 
 
-@pytest.mark.parametrize("venue,transport", [("binance", "rest"), ("okx", "rest"), ("htx", "rest")])
+@pytest.mark.parametrize("venue,transport", PATHS)
 def test_a_tls_link_that_ended_is_not_handed_out(venue, transport):
-    """REST connections dropped after processing, over compiled TLS: the link ends at once (close_notify, EOF),
+    """Connections dropped after processing, over compiled TLS: the link ends at once (close_notify, EOF),
     the transport's connection_lost a loop iteration later. The pool must not hand out a connection meanwhile:
     it did, and half to three quarters of these orders were refused locally (ConnectionLost, "TLS: the
-    connection is not open") instead of going out on a healthy or reopened connection."""
+    connection is not open") instead of going out on a healthy or reopened connection. REST: the HTTP pool
+    looked only at the protocol's own flag. WebSocket: with one of the two connections lost, the pool's
+    one-connection shortcut handed out the other without asking its TLS link."""
     cell = asyncio.run(asyncio.wait_for(run_cell("tls handshake", venue, transport, orders=800, p=0.05, seed=1),
                                         240))
     assert cell.ok, f"{cell}"
-    assert cell.rejected <= 0.05 * cell.orders, f"{cell.rejected} of {cell.orders} refused: {cell.examples[:3]}"
+    ended = {why: n for why, n in cell.refusals.items() if "connection is not open" in why}
+    assert not ended, f"orders refused on a connection whose link had ended: {ended}"
+    # what is left: orders that waited their timeout while every connection was being reopened (a WebSocket
+    # reopens with a log-on, and a tenth of the handshakes stall for 3 s), before the fix 70-75 %
+    limit = 0.05 if transport == "rest" else 0.15
+    assert cell.rejected <= limit * cell.orders, f"{cell.rejected} of {cell.orders} refused: {cell.refusals}"

@@ -15,7 +15,7 @@ import pytest
 
 import fastorder
 from fastorder.bench.faultmatrix import _VENUE_STATE, PATHS
-from fastorder.bench.runner import ACCOUNTS, SYMBOL
+from fastorder.bench.runner import ACCOUNTS, PERP_ROWS, PERP_VENUE, QTY_FOR, SYMBOL
 from fastorder.errors import JournalError, JournalLocked
 from fastorder.journal import OrderJournal, decode_records, encode_record, read_records
 from fastorder.sim import BinanceLimits, Simulator, SimulatorProcess, creds
@@ -254,10 +254,25 @@ def test_a_final_record_that_fails_still_returns_the_ack(tmp_path, venue, transp
     asyncio.run(main())
 
 
+# the spot paths and Binance's USDⓈ-M perpetual (the simulator's "binance_futures": connect(market="perp"));
+# the other perpetual swaps (PERP_ROWS) are still being wired and join once their sessions journal
+JOURNAL_PATHS = PATHS + [row for row in PERP_ROWS if row[0] == "binance_futures"]
+
+
+def _session_kw(venue: str, urls: dict[str, str], transport: str, **kw) -> tuple[str, dict]:
+    """connect()'s venue name and keywords for one of JOURNAL_PATHS against simulator `urls`."""
+    kw = dict(ACCOUNTS[venue], url=urls["rest"], **kw)
+    if transport == "ws":
+        kw["ws_url"] = urls["ws"]
+    if venue in PERP_VENUE:
+        kw["market"] = "perp"
+    return PERP_VENUE.get(venue, venue), kw
+
+
 CHILD = textwrap.dedent("""
     import asyncio, sys
     import fastorder
-    from fastorder.bench.runner import ACCOUNTS, SYMBOL
+    from fastorder.bench.runner import ACCOUNTS, PERP_VENUE, QTY_FOR, SYMBOL
     venue, transport, rest, ws, path = sys.argv[1:6]
 
     async def main():
@@ -267,19 +282,21 @@ CHILD = textwrap.dedent("""
             kw["ws_url"] = ws
         if venue == "okx":
             kw["order_ttl_ms"] = 500   # expTime: the venue drops an order it reads later than this
-        async with fastorder.connect(venue, transport, **kw) as s:
+        if venue in PERP_VENUE:
+            kw["market"] = "perp"
+        async with fastorder.connect(PERP_VENUE.get(venue, venue), transport, **kw) as s:
             print("ready", flush=True)
 
             async def worker():
                 for _ in range(20000):   # bounded; the test kills it long before
-                    await s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC")
+                    await s.place_order(SYMBOL[venue], "buy", QTY_FOR.get(venue, "0.001"), "46000", tif="IOC")
 
             await asyncio.gather(*(worker() for _ in range(8)))   # always ~8 orders in flight
     asyncio.run(main())
 """)
 
 
-@pytest.mark.parametrize("venue,transport", PATHS)
+@pytest.mark.parametrize("venue,transport", JOURNAL_PATHS)
 def test_kill_9_mid_burst_then_every_order_is_reconciled(tmp_path, venue, transport):
     path = tmp_path / "j.log"
     # every reply held 20 ms: orders are in flight almost all the time, so the kill always catches some
@@ -307,9 +324,9 @@ def test_kill_9_mid_burst_then_every_order_is_reconciled(tmp_path, venue, transp
         time.sleep(1.6)   # past the acceptance window (1 s) + margin: an order the venue never saw cannot appear
 
         async def recover():
-            kw = dict(ACCOUNTS[venue], url=urls["rest"], journal=str(path), rate_limit=False, recv_window=500,
-                      acceptance_window_ms=1000)
-            async with fastorder.connect(venue, "rest", **kw) as s:
+            name, kw = _session_kw(venue, urls, "rest", journal=str(path), rate_limit=False, recv_window=500,
+                                   acceptance_window_ms=1000)
+            async with fastorder.connect(name, "rest", **kw) as s:
                 acks = await s.recover()
                 return acks, s.journal.pending(), {c: s.journal.outcome(c) for c in in_flight}
 
@@ -325,3 +342,53 @@ def test_kill_9_mid_burst_then_every_order_is_reconciled(tmp_path, venue, transp
             else:
                 vs = truth[clid].get("venue_status", truth[clid]["status"])
                 assert _VENUE_STATE[venue].get(vs, vs) == out["st"] and str(truth[clid]["order_id"]) == out["o"]
+
+
+@pytest.mark.parametrize("venue,transport", JOURNAL_PATHS)
+def test_power_loss_in_a_sessions_journal_then_recover_settles_every_whole_order(tmp_path, venue, transport):
+    """A real session's journal (fsync="always": each record on disk before its order is sent) of resting
+    and immediate-or-cancel orders, cut at every byte offset of its last 6 records, as a power loss can leave
+    it. At every cut, recover() against the venue settles each order whose sent record is whole but whose
+    outcome record is not to the venue's own state and order id; nothing stays pending; the torn record is
+    dropped."""
+    path = tmp_path / "j.log"
+    qty = QTY_FOR.get(venue, "0.001")
+    prices = ["30000", "46000"] if venue not in PERP_VENUE else ["45000", "55000"]   # rests, then IOC
+
+    async def main():
+        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+                             htx_limit_per_2s=0) as sim:
+            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "ws") if transport == "ws" else ""}
+            journal = OrderJournal(path, fsync="always")
+            name, kw = _session_kw(venue, urls, transport, journal=journal, rate_limit=False)
+            async with fastorder.connect(name, transport, **kw) as s:
+                for i in range(6):   # resting (NEW), then IOC (filled or expired), in turn
+                    await s.place_order(SYMBOL[venue], "buy", qty, prices[i % 2], tif="IOC" if i % 2 else "GTC")
+            journal.close()
+            data = path.read_bytes()
+            spans = decode_records(data)[0]
+            assert len(spans) == 12 and spans[-1][1] == len(data)
+            truth = {o["client_order_id"]: o for o in sim.orders(venue)}
+            assert len(truth) == 6
+            name, kw = _session_kw(venue, urls, transport, rate_limit=False)
+            tried = 0
+            async with fastorder.connect(name, transport, **kw) as s:   # after the restart: no journal yet
+                for cut in range(spans[-6][0], len(data) + 1):
+                    path.write_bytes(data[:cut])
+                    whole = [r for a, b, r in spans if b <= cut]
+                    pend = {r["c"] for r in whole if r["t"] == "P"} - {r["c"] for r in whole if r["t"] == "F"}
+                    with OrderJournal(path, fsync="never") as j:
+                        assert {r["c"] for r in j.pending()} == pend, cut
+                        s.ledger.journal = j   # this session recovers the cut journal
+                        acks = await s.recover()
+                        assert sorted(a.client_order_id for a in acks) == sorted(pend) and j.pending() == [], cut
+                        for a in acks:
+                            o = truth[a.client_order_id]
+                            vs = o.get("venue_status", o["status"])
+                            assert (a.status, a.order_id) == (_VENUE_STATE[venue].get(vs, vs), str(o["order_id"]))
+                            assert j.outcome(a.client_order_id)["st"] == a.status
+                        s.ledger.journal = None
+                    tried += 1
+            assert tried == len(data) - spans[-6][0] + 1 > 300
+            assert len(sim.orders(venue)) == 6   # recovery only asked: nothing was sent again
+    asyncio.run(asyncio.wait_for(main(), 120))

@@ -74,6 +74,37 @@ def test_ccxt_okx_place_query_cancel():
         assert sim.order("okx", o["id"])["status"] == "CANCELED"
 
 
+def test_ccxt_okx_trades_a_swap():
+    """ccxt, unchanged, on the simulator's OKX perpetual swaps: its market (contractSize from ctVal), leverage, a
+    limit order in contracts, a market order, the position, a reduce-only close and the 51169 that follows."""
+    with SimulatorThread(venues=("okx",)) as sim:
+        ex = ccxt.okx({"apiKey": creds.OKX_KEY, "secret": creds.OKX_SECRET, "password": creds.OKX_PASSPHRASE,
+                       "enableRateLimit": False, "timeout": 5000,
+                       "options": {"fetchMarkets": {"types": ["swap"]}, "fetchCurrencies": False}})
+        ex.urls["api"] = {"rest": sim.url("okx")}
+        ex.hostname = urllib.parse.urlsplit(sim.url("okx")).netloc
+        ex.has["fetchCurrencies"] = False  # /api/v5/asset/currencies (funding) is not simulated
+        ex.load_markets()
+        sym = "BTC/USDT:USDT"
+        m = ex.market(sym)
+        assert (m["swap"], m["linear"], m["contractSize"], m["precision"]["amount"]) == (True, True, 0.01, 1.0)
+        assert ex.set_leverage(5, sym, {"mgnMode": "cross"})["data"][0]["lever"] == "5"
+        o = ex.create_order(sym, "limit", "buy", 2, 49000)
+        f = ex.fetch_order(o["id"], sym)
+        assert (f["status"], f["amount"], f["price"]) == ("open", 2.0, 49000.0)
+        assert sim.order("okx", o["id"])["qty"] == "2"
+        ex.cancel_order(o["id"], sym)
+        assert ex.fetch_order(o["id"], sym)["status"] == "canceled"
+        o = ex.create_order(sym, "market", "buy", 3)
+        assert ex.fetch_order(o["id"], sym)["status"] == "closed"
+        [p] = ex.fetch_positions([sym])
+        assert (p["symbol"], p["contracts"], p["side"], p["contractSize"]) == (sym, 3.0, "long", 0.01)
+        ex.create_order(sym, "market", "sell", 3, params={"reduceOnly": True})
+        assert ex.fetch_positions() == []
+        with pytest.raises(ccxt.ExchangeError, match="51169"):   # nothing left to reduce
+            ex.create_order(sym, "market", "sell", 1, params={"reduceOnly": True})
+
+
 def test_ccxt_pro_binance_ws_api_place_query_cancel(h):
     """ccxt.pro over Binance's WebSocket API (order.place / order.status / order.cancel, HMAC-signed)."""
     pro = pytest.importorskip("ccxt.pro")

@@ -189,3 +189,47 @@ def test_official_sdk_websocket_batches_and_amend(monkeypatch):
             assert truth["wsb0"]["qty"] == "0.002" and truth["wsb1"]["price"] == "44000"
             assert all(truth[f"wsb{k}"]["status"] == "CANCELED" for k in range(3))
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_official_sdk_trades_a_swap():
+    """python-okx, unchanged, on the simulator's perpetual swaps (instType SWAP): the instrument's contract value,
+    position mode and leverage, a market order in contracts, the position it opens, a reduce-only close, and
+    the rejections OKX gives (posSide against the mode, reduce-only in the position's own direction)."""
+    with SimulatorThread(venues=("okx",)) as sim:
+        base = sim.url("okx")
+        with PublicData.PublicAPI(flag="0", domain=base) as pub:
+            inst = pub.get_instruments(instType="SWAP", instId="BTC-USDT-SWAP")
+        d = inst["data"][0]
+        assert inst["code"] == "0" and (d["ctVal"], d["ctType"], d["settleCcy"], d["lotSz"]) == \
+            ("0.01", "linear", "USDT", "1")
+        with Account.AccountAPI(**KEYS, flag="0", domain=base) as acct, \
+                Trade.TradeAPI(**KEYS, flag="0", domain=base) as t:
+            assert acct.get_account_config()["data"][0]["posMode"] == "net_mode"
+            r = acct.set_leverage(lever="5", mgnMode="cross", instId="BTC-USDT-SWAP")
+            assert r["code"] == "0" and r["data"][0]["lever"] == "5", r
+            r = t.place_order(instId="BTC-USDT-SWAP", tdMode="cross", side="buy", ordType="market", sz="4",
+                              clOrdId="swap1")
+            assert r["code"] == "0" and r["data"][0]["sCode"] == "0", r
+            o = t.get_order(instId="BTC-USDT-SWAP", clOrdId="swap1")["data"][0]
+            assert (o["state"], o["accFillSz"], o["instType"], o["posSide"], o["lever"]) == \
+                ("filled", "4", "SWAP", "net", "5")
+            p = acct.get_positions(instType="SWAP")
+            assert p["code"] == "0" and [(x["instId"], x["pos"], x["posSide"], x["mgnMode"]) for x in p["data"]] == \
+                [("BTC-USDT-SWAP", "4", "net", "cross")], p
+            r = t.place_order(instId="BTC-USDT-SWAP", tdMode="cross", side="buy", ordType="limit", px="49000",
+                              sz="1", reduceOnly="true")
+            assert r["code"] == "1" and r["data"][0]["sCode"] == "51170", r
+            r = t.place_order(instId="BTC-USDT-SWAP", tdMode="cross", side="buy", ordType="limit", px="49000",
+                              sz="1", posSide="long")
+            assert r["code"] == "1" and r["data"][0]["sCode"] == "51000", r
+            r = t.place_order(instId="BTC-USDT-SWAP", tdMode="cross", side="sell", ordType="market", sz="4",
+                              reduceOnly="true")
+            assert r["code"] == "0", r
+            assert acct.get_positions(instType="SWAP", instId="BTC-USDT-SWAP")["data"] == []
+            r = acct.set_position_mode(posMode="long_short_mode")
+            assert r["code"] == "0" and r["data"][0]["posMode"] == "long_short_mode", r
+            r = t.place_order(instId="BTC-USDT-SWAP", tdMode="isolated", side="sell", ordType="market", sz="2",
+                              posSide="short")
+            assert r["code"] == "0", r
+            [pos] = acct.get_positions()["data"]
+            assert (pos["posSide"], pos["pos"], pos["mgnMode"]) == ("short", "2", "isolated")

@@ -257,10 +257,6 @@ def test_connect_market_keyword():
         fastorder.connect("okx", market="perp", key="k", secret="s", passphrase="p", td_mode="cash")
     with pytest.raises(ConfigError):   # no FULL responses on futures
         fastorder.connect("binance", market="perp", resp_type="FULL", **KEYS)
-    with pytest.raises(ConfigError):   # the futures user data stream is not wired yet: said before opening
-        fastorder.connect("binance", market="perp", events=True, **KEYS)
-    with pytest.raises(ConfigError):
-        fastorder.connect("binance", market="perp", cancel_on_disconnect=30, **KEYS)
     s = fastorder.connect("binance", "rest", market="perp", env="testnet", **KEYS)
     assert s.rest.host == "demo-fapi.binance.com" and s.market == "perp"
     spot = fastorder.connect("binance", "rest", **KEYS)
@@ -410,4 +406,172 @@ def test_symbols_given_to_connect_and_loaded_on_first_use():
                 await s.place_order("DOGEUSDT", "buy", "100", "0.1")
             with pytest.raises(InvalidOrder):   # asked once: not fetched again
                 await s.place_order("DOGEUSDT", "buy", "100", "0.1")
+    run(main())
+
+
+# -- the dead-man's switch: countdownCancelAll per symbol ------------------------------------------------------
+def test_countdown_armed_per_symbol_before_its_first_order_and_refreshed():
+    async def main():
+        async with perp("rest", cancel_on_disconnect=3) as (sim, s):
+            app = sim.apps[V]
+            assert s.countdown_symbols == set() and app.countdowns == {}   # no symbols= given: none yet
+            await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert s.countdown_symbols == {"BTCUSDT"} and [k[1] for k in app.countdowns] == ["BTCUSDT"]
+            first = app.countdowns[next(iter(app.countdowns))][0]
+            await asyncio.sleep(1.3)   # the refresh runs every 3/3 s: the deadline moved on
+            assert app.countdowns[next(iter(app.countdowns))][0] > first and app.dms_fired == 0
+            await s.place_order("ETHUSDT", "buy", "0.010", "2900")
+            assert sorted(k[1] for k in app.countdowns) == ["BTCUSDT", "ETHUSDT"]
+        async with perp("ws", cancel_on_disconnect=2, symbols=["BTCUSDT"]) as (sim, s):
+            assert [k[1] for k in sim.apps[V].countdowns] == ["BTCUSDT"]   # symbols= given: armed at connect
+    run(main())
+
+
+def test_countdown_range_and_the_venues_refusals():
+    with pytest.raises(ConfigError, match="between 1"):
+        fastorder.connect("binance", market="perp", cancel_on_disconnect=0.5, **KEYS)
+
+    async def main():
+        async with perp("rest") as (sim, s):
+            with pytest.raises(VenueError) as e:   # no symbol: the venue's mandatory-parameter error
+                await s._account_call("POST", "/fapi/v1/countdownCancelAll", [("countdownTime", "1000")], "countdown")
+            assert e.value.code == -1102
+            with pytest.raises(VenueError) as e:
+                await s._account_call("POST", "/fapi/v1/countdownCancelAll",
+                                      [("symbol", "BTCUSDT"), ("countdownTime", "-5")], "countdown")
+            assert e.value.code == -1100
+            await s._countdown("BTCUSDT", 0.2)   # fires: the symbol's open orders are cancelled
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            b = await s.place_order("ETHUSDT", "buy", "0.010", "2900")
+            await asyncio.sleep(0.5)
+            assert sim.apps[V].dms_fired == 1
+            assert (await s.query_order("BTCUSDT", order_id=a.order_id)).status == CANCELED
+            assert (await s.query_order("ETHUSDT", order_id=b.order_id)).status == NEW
+    run(main())
+
+
+_CLIENT = """
+import asyncio, sys
+import fastorder
+async def main():
+    s = await fastorder.connect("binance", "rest", market="perp", key=sys.argv[1], secret=sys.argv[2],
+                                url=sys.argv[3], timeout=2.0, cancel_on_disconnect=3)
+    for _ in range(3):
+        await s.place_order("BTCUSDT", "buy", "0.010", "49000")
+    print("ready", flush=True)
+    await asyncio.sleep(600)   # killed long before
+asyncio.run(main())
+"""
+
+
+def test_countdown_fires_when_the_client_is_killed():
+    """cancel_on_disconnect=3 arms BTCUSDT's countdown before the first order and re-arms it every second; a
+    client killed with SIGKILL stops, and the simulator cancels its orders when the 3 s run out."""
+    import signal
+    import sys
+    import time
+
+    async def main():
+        async with Simulator(venues=(V,), binance_limits=BinanceLimits(enabled=False), seed=5) as sim:
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _CLIENT, KEYS["key"], KEYS["secret"],
+                                                        sim.url(V, "rest"), stdout=asyncio.subprocess.PIPE)
+            try:
+                assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
+                mine = [o for o in sim.orders(V) if o["client_order_id"]]
+                assert len(mine) == 3 and {o["status"] for o in mine} == {"NEW"}
+                await asyncio.sleep(2)   # refreshed every second while the client lives
+                assert sim.apps[V].dms_fired == 0
+                proc.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                await proc.wait()
+                while sim.apps[V].dms_fired == 0 and time.monotonic() - killed < 10:
+                    await asyncio.sleep(0.05)
+                lapsed = time.monotonic() - killed
+                assert sim.apps[V].dms_fired == 1
+                assert 1.5 <= lapsed <= 4   # armed for 3 s at most 1 s before the kill
+                assert {o["status"] for o in sim.orders(V) if o["client_order_id"]} == {"CANCELED"}
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    run(main(), timeout=60)
+
+
+# -- batches: POST / DELETE /fapi/v1/batchOrders --------------------------------------------------------------
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_place_orders_in_batches_of_five_each_item_its_own_result(transport):
+    async def main():
+        async with perp(transport) as (sim, s):
+            sent = []
+            orig = s.rest_send
+
+            async def spy(raw, *a, **k):
+                sent.append(bytes(raw).split(b" ", 2)[:2])
+                return await orig(raw, *a, **k)
+            s.rest_send = spy
+            orders = [dict(symbol="BTCUSDT", side="buy", quantity="0.010", price=str(49000 - 10 * i)) for i in range(6)]
+            orders[1] = dict(symbol="BTCUSDT", side="buy", quantity="0.0101", price="49000")   # off the step: local
+            orders[2] = dict(symbol="NOPEUSDT", side="buy", quantity="0.010", price="49000")   # unknown symbol: local
+            orders[3] = dict(symbol="BTCUSDT", side="buy", quantity="5", price="49000")        # the venue: margin
+            orders.append(dict(symbol="ETHUSDT", side="sell", quantity="0.010", price="3100", post_only=True,
+                               client_order_id="eth1"))
+            orders.append(dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="49000", reduce_only=True))
+            res = await s.place_orders(orders)
+            assert len(res) == 8
+            assert isinstance(res[1], OffGrid) and isinstance(res[2], InvalidOrder)
+            assert isinstance(res[3], InsufficientMargin) and res[3].code == -2019
+            assert isinstance(res[7], ReduceOnlyRejected)   # no position to reduce: -2022, its own error
+            for k in (0, 4, 5, 6):
+                assert res[k].status == NEW and res[k].order_id, res[k]
+            assert res[6].client_order_id == "eth1" and res[6].symbol == "ETHUSDT"
+            assert [p for p in sent if p[1].startswith(b"/fapi/v1/batchOrders")] == \
+                [[b"POST", p[1]] for p in sent if p[1].startswith(b"/fapi/v1/batchOrders")]
+            assert sum(p[1].startswith(b"/fapi/v1/batchOrders") for p in sent) == 2   # 6 valid orders: 5 + 1
+            assert not any(p[1].startswith(b"/fapi/v1/order?") for p in sent)
+            for k in (0, 4, 5, 6):
+                assert sim.order(V, client_order_id=res[k].client_order_id)["status"] == "NEW"
+            # cancel them by exchange id and by client id, one of them unknown: -2011 for that one only
+            ids = [res[0].order_id, res[4].order_id, "123456789"]
+            out = await s.cancel_orders("BTCUSDT", order_ids=ids)
+            assert [a.status for a in out[:2]] == [CANCELED, CANCELED]
+            assert isinstance(out[2], VenueError) and out[2].code == -2011
+            out = await s.cancel_orders("ETHUSDT", client_order_ids=["eth1", "eth1"])
+            assert out[0].status == CANCELED and isinstance(out[1], VenueError) and out[1].code == -2011
+    run(main())
+
+
+def test_a_batch_whose_reply_is_lost_is_settled_order_by_order():
+    async def main():
+        async with perp("rest") as (sim, s):
+            sim.faults.add("drop:phase=after,transport=rest,count=1")   # the next request: the batch
+            res = await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="48000"),
+                                        dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="47990")])
+            assert [a.status for a in res] == [NEW, NEW] and all(a.reconciled for a in res)
+            assert {sim.order(V, client_order_id=a.client_order_id)["status"] for a in res} == {"NEW"}
+    run(main())
+
+
+def test_batch_list_request_refusals_before_sending():
+    from fastorder._core.binance_futures import BinanceFuturesRest
+    from fastorder._core.buffer import WriteBuffer
+    from fastorder._core.sign import HmacSha256
+    enc = BinanceFuturesRest(KEYS["key"], HmacSha256(KEYS["secret"]))
+    buf = WriteBuffer()
+    for bad in (b"", b"{}", b"[" + b"1," * 9000 + b"1]", b'["\\x01"]'.replace(b"\\x01", b"\x01")):
+        with pytest.raises(InvalidOrder):
+            enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [], "batchOrders", bad, timestamp=1)
+    with pytest.raises(InvalidField):
+        enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [("symbol", "a b")], "batchOrders", b"[]", timestamp=1)
+    assert buf.getvalue() == b""
+
+
+def test_stop_orders_name_the_algo_order_api():
+    async def main():
+        async with perp("rest") as (sim, s):
+            with pytest.raises(NotSupported, match="/fapi/v1/algoOrder"):
+                await s.place_order("BTCUSDT", "sell", "0.010", type="stop_loss", stop_price="48000")
+            res = await s.place_orders([dict(symbol="BTCUSDT", side="sell", quantity="0.010", type="take_profit",
+                                             stop_price="52000"),
+                                        dict(symbol="BTCUSDT", side="buy", quantity="0.010", price="48000")])
+            assert isinstance(res[0], NotSupported) and res[1].status == NEW
     run(main())

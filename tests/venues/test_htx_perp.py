@@ -284,13 +284,10 @@ def test_encoder_refuses_bad_orders_before_writing(bad, err):
     assert buf.getvalue() == b""
 
 
-def test_events_and_unwired_operations_are_said_before_sending():
-    with pytest.raises(ConfigError):   # the order push channel is not wired: refused before anything opens
-        fastorder.connect("htx", "rest", market="perp", events=True, **KEYS)
-
+def test_unwired_operations_are_said_before_sending():
     async def main():
         async with perp() as (sim, s):
-            for call in (s.balances(), s.cancel_all(), s.amend_order("BTCUSDT", order_id="1", price="1")):
+            for call in (s.amend_order("BTCUSDT", order_id="1", price="1"),):
                 with pytest.raises(NotSupported):
                     await call
             [a] = await s.place_orders([dict(symbol="BTCUSDT", side="buy", quantity="0.002", price=REST_PX)])
@@ -352,3 +349,124 @@ def test_swap_encoder_twins_agree(case):
     assert core == py
     if case in SWAP_BAD:
         assert isinstance(core, tuple) and core[1] == b""   # refused before anything was written
+
+
+def test_order_push_channel_events():
+    """events=True: auth and orders_cross.* on /linear-swap-notification (gzip frames), each order change an
+    event in base units, the server's pings answered."""
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            sim.apps[V].notify_ping_interval = 0.05
+            async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), ws_url=sim.url(V, "events"),
+                                         events=True, timeout=2.0, **KEYS) as s:
+                got = []
+                s.on_event(got.append)
+                rest = await s.place_order("BTCUSDT", "sell", "0.010", "50500")
+                take = await s.place_order("BTCUSDT", "buy", None, "50600", contracts=4)
+                await s.cancel_order("BTCUSDT", order_id=rest.order_id)
+                for _ in range(100):
+                    if len(got) >= 3:
+                        break
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.15)
+                by = {(e.client_order_id, e.exec_type): e for e in got}
+                assert by[(rest.client_order_id, "NEW")].quantity == "0.010"
+                fill = by[(take.client_order_id, "TRADE")]
+                assert (fill.status, fill.last_fill_qty, fill.filled_qty) == (FILLED, "0.004", "0.004")
+                assert Decimal(fill.last_fill_price) > 0 and fill.trade_id
+                assert by[(rest.client_order_id, "CANCELED")].status == CANCELED
+                assert s.stream.malformed == 0
+                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1   # its pings are answered
+    run(main())
+
+
+def test_order_push_channel_refuses_a_bad_signature():
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            with pytest.raises(VenueError) as ei:
+                async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), key=creds.HTX_KEY,
+                                             secret="not-the-secret", ws_url=sim.url(V, "events"), events=True,
+                                             timeout=2.0, startup_timeout=2.0):
+                    pass
+            assert ei.value.venue == V
+    run(main())
+
+
+def test_a_rate_limit_reply_blocks_locally():
+    from fastorder.errors import RateLimited
+
+    async def main():
+        async with perp() as (sim, s):
+            w = s.guard.windows
+            assert {w[n].window_ms for n in ("trade", "read", "public")} == {3000}   # less the guard's margin:
+            assert 0 < w["trade"].limit == w["read"].limit <= 72 < w["public"].limit <= 120
+
+            sim.faults.add(f"429:retry=2,count=1,venue={V}")
+            with pytest.raises(RateLimited) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code != "local" and ei.value.retry_after == 2
+            n = len(sim.orders(V))
+            with pytest.raises(RateLimited) as ei:   # Retry-After: blocked locally, nothing sent
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            assert ei.value.code == "local" and len(sim.orders(V)) == n
+    run(main())
+
+
+def test_a_wrong_secret_is_an_authentication_error_and_nothing_is_placed():
+    from fastorder.errors import AuthenticationError
+
+    async def main():
+        async with Simulator(venues=(V,), seed=3) as sim:
+            async with fastorder.connect("htx", "rest", market="perp", url=sim.url(V), key=creds.HTX_KEY,
+                                         secret="not-the-secret", timeout=2.0) as s:
+                with pytest.raises(AuthenticationError) as ei:
+                    await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+                assert ei.value.code == 1253 and "not-the-secret" not in str(ei.value)
+                assert sim.orders(V) == []
+    run(main())
+
+
+def test_cancel_all_per_contract():
+    async def main():
+        async with perp() as (sim, s):
+            assert await s.cancel_all() == []   # nothing open: no request at all
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            b = await s.place_order("ETH-USDT", "sell", "0.10", "3100")
+            c = await s.place_order("BTCUSDT", "buy", "0.002", "48000")
+            done = await s.cancel_all("BTCUSDT")
+            assert {(x.order_id, x.status) for x in done} == {(a.order_id, CANCEL_REQUESTED),
+                                                               (c.order_id, CANCEL_REQUESTED)}
+            assert sim.order(V, b.order_id)["status"] == "NEW"
+            [x] = await s.cancel_all()
+            assert (x.order_id, x.status) == (b.order_id, CANCEL_REQUESTED)
+            assert [sim.order(V, o.order_id)["status"] for o in (a, b, c)] == ["CANCELED"] * 3
+            assert await s.open_orders() == [] and await s.cancel_all("ETHUSDT") == []
+    run(main())
+
+
+def test_isolated_account_is_its_own():
+    """Isolated margin: its own endpoints, positions and position mode (per contract), apart from cross."""
+    async def main():
+        async with perp(margin_mode="isolated") as (sim, s):
+            await s.set_position_mode(True)   # swap_switch_position_mode for each contract
+            assert {k[1] for k in sim.apps[V].pos_mode} == {"BTC-USDT", "ETH-USDT"}
+            await s.place_order("BTCUSDT", "buy", None, type="market", contracts=5, position_side="long")
+            [p] = await s.positions()
+            assert (p.position_side, p.contracts, p.margin_mode) == ("long", "5", "isolated")
+            truth = sim.apps[V].positions
+            assert [k for k, v in truth.items() if v[0]] == [("main", "isolated", "BTC-USDT", "buy")]
+    run(main())
+
+
+def test_balances_are_the_margin_accounts():
+    async def main():
+        async with perp() as (sim, s):
+            [(acct, b)] = (await s.balances()).items()
+            assert (acct, b.asset, Decimal(b.free), Decimal(b.locked)) == ("USDT", "USDT", 10000, 0)
+            await s.set_leverage("BTCUSDT", 10)
+            await s.place_order("BTCUSDT", "buy", "0.100", REST_PX)   # 4,900 USDT at 10x: 490 held by the order
+            bal = (await s.balances())["USDT"]
+            assert (Decimal(bal.free), Decimal(bal.locked)) == (Decimal(9510), Decimal(490))
+        async with perp(margin_mode="isolated") as (sim, s):
+            assert set(await s.balances()) == {"BTC-USDT", "ETH-USDT"}   # one margin account per contract
+    run(main())

@@ -148,6 +148,16 @@ def test_quantity_and_contracts_are_exact_and_refused_before_sending(transport):
             # float quantities by their shortest text: 0.07 is exactly 7 contracts; SOL's lot is 0.01 contract
             a = await s.place_order(BTC, "buy", 0.07, REST_PX)
             assert sim.order("okx", client_order_id=a.client_order_id)["qty"] == "7"
+            for _ in range(2):   # the same text twice (the second from the session's conversion cache)
+                a = await s.place_order(BTC, "buy", "0.07", REST_PX)
+                assert sim.order("okx", client_order_id=a.client_order_id)["qty"] == "7"
+                with pytest.raises(OffGrid):
+                    await s.place_order(BTC, "buy", "0.075", REST_PX)
+            s.contract_sizes[BTC] = Decimal("0.001")   # as a reload of the instruments would: no stale sizes
+            s._instrument({"instId": BTC, "ctType": "linear", "ctMult": "1", "ctVal": "0.001"},
+                          s.symbol(BTC).rules, s.symbol(BTC).code)
+            a = await s.place_order(BTC, "buy", "0.07", REST_PX)
+            assert sim.order("okx", client_order_id=a.client_order_id)["qty"] == "70"
             b = await s.place_order("SOLUSDT", "buy", "0.25", "140")
             assert sim.order("okx", client_order_id=b.client_order_id)["qty"] == "0.25"
     run(main())
@@ -170,8 +180,13 @@ def test_the_simulator_refuses_reduce_only_and_position_side_as_okx_does(transpo
             with pytest.raises(PositionSideMismatch) as e:   # long/short side in net mode
                 await s.place_order(BTC, "buy", "0.01", REST_PX, position_side="long")
             assert e.value.code == "51000"
-            ok = await s.place_order(BTC, "sell", "0.02", "51000", reduce_only=True)
+            ok = await s.place_order(BTC, "sell", "0.01", "51000", reduce_only=True)
             assert sim.order("okx", client_order_id=ok.client_order_id)["status"] == "NEW"
+            # with that one pending, a second for the whole position is more than the position
+            with pytest.raises(ReduceOnlyRejected) as e:
+                await s.place_order(BTC, "sell", "0.02", "51000", reduce_only=True)
+            assert e.value.code == "51112"
+            await s.place_order(BTC, "sell", "0.01", "51000", reduce_only=True)
     run(main())
 
 
@@ -277,4 +292,35 @@ def test_swap_fills_on_the_orders_channel_in_base_units():
             assert (mine[-1].status, mine[-1].filled_qty) == (FILLED, "0.03")
             [p] = await s.positions()
             assert (p.contracts, p.quantity, Decimal(p.entry_price)) == ("-3", "-0.03", Decimal("50000.2"))
+    run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("fault", ["5xx", "drop:phase=after"])
+def test_unknown_outcome_is_reconciled(transport, fault):
+    """The simulator's fault injection on a swap order: the order exists, its reply is lost or says "unknown";
+    the session finds it by client id (a swap query, sizes in base units)."""
+    async def main():
+        spec = fault + ("," if ":" in fault else ":") + f"count=1,transport={transport},venue=okx,after=2"
+        async with perp(transport) as (sim, s):
+            sim.faults.add(spec)
+            acks = [await s.place_order(BTC, "buy", "0.02", REST_PX) for _ in range(3)]
+            hit = [a for a in acks if a.reconciled]
+            assert len(hit) == 1, f"{fault} did not reach the order path"
+            a = hit[0]
+            assert (a.status, a.venue, a.quantity) == (NEW, V, "0.02")
+            assert sim.order("okx", client_order_id=a.client_order_id)["status"] == "NEW"
+    run(main())
+
+
+def test_a_spot_session_refuses_swap_keywords_and_a_swap_session_spot_ones():
+    async def main():
+        async with Simulator(venues=("okx",), seed=3) as sim:
+            async with fastorder.connect("okx", "rest", **KEYS, url=sim.url("okx")) as spot:
+                for kw in (dict(reduce_only=True), dict(position_side="long")):
+                    with pytest.raises(NotSupported):
+                        await spot.place_order("BTC-USDT", "buy", "0.001", REST_PX, **kw)
+                with pytest.raises(InvalidOrder):   # not a spot symbol
+                    await spot.place_order("BTC-USDT-SWAP", "buy", "0.001", REST_PX)
+            assert sim.orders("okx") == []
     run(main())
