@@ -16,7 +16,7 @@ import time
 
 import orjson
 
-from fastorder._core.events import decode_binance, decode_htx, decode_okx
+from fastorder._core.events import decode_binance, decode_binance_futures, decode_htx, decode_okx
 
 # one fill per venue, as the venues document them (see tests/core/test_events.py for the sources)
 FRAMES = {
@@ -28,6 +28,15 @@ FRAMES = {
         b'"T":1499405658657,"t":77,"I":8641984,"w":true,"m":false,"M":false,"O":1499405658657,'
         b'"Z":"0.04105764","Y":"0.04105764","Q":"0.00000000","W":1499405658657,"V":"NONE"}}'),
         ("PARTIALLY_FILLED", "0.40000000", "BNB")),
+    # the example of Event: Order Update (USDⓈ-M futures user data streams), as a fill
+    "binance_futures ORDER_TRADE_UPDATE": (decode_binance_futures, (
+        b'{"e":"ORDER_TRADE_UPDATE","E":1568879465651,"T":1568879465650,"o":{"s":"BTCUSDT","c":"TEST","S":"SELL",'
+        b'"o":"LIMIT","f":"GTC","q":"0.001","p":"7103.04","ap":"7103.04","sp":"0","x":"TRADE",'
+        b'"X":"PARTIALLY_FILLED","i":8886774,"l":"0.0005","z":"0.0005","L":"7103.04","N":"USDT","n":"0.00142",'
+        b'"T":1568879465650,"t":42,"b":"0","a":"9.91","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT",'
+        b'"ps":"BOTH","cp":false,"rp":"0","pP":false,"si":0,"ss":0,"V":"EXPIRE_TAKER","pm":"NONE","gtd":0,'
+        b'"er":"0"}}'),
+        ("PARTIALLY_FILLED", "0.0005", "USDT")),
     "okx orders": (decode_okx, (
         b'{"arg":{"channel":"orders","instType":"SPOT","uid":"614488474791936"},"data":[{"accFillSz":"0.007526",'
         b'"amendResult":"","avgPx":"60000","cTime":"1634548275191","category":"normal","ccy":"",'

@@ -8,7 +8,8 @@ idle entry and exit. Every round trip is cut at those events:
 
 - client part: the client thread's return from its gap sleep (epoll_wait / nanosleep) to its send() call:
   the event loop's timer, the order path, the request's framing (for the C client: its loop and the
-  request it copies);
+  request it copies); "Latency.client_ns" is the session's own measure of its part, the place_order call to
+  the send's return (so "client part" + "kernel send" − it is the loop's wake-up and the task's resume);
 - kernel send: the send() system call, entry to exit (the TCP send on loopback, which also queues the bytes
   to nginx's socket and wakes it);
 - server wake-up: send() exit to nginx's return from epoll_wait; server: that to nginx's reply write;
@@ -45,24 +46,31 @@ EVENTS = ["syscalls:sys_enter_sendto", "syscalls:sys_exit_sendto", "syscalls:sys
           "sched:sched_switch", "power:cpu_idle"]
 SLEEPS_ENTER = ("sys_enter_epoll_wait", "sys_enter_epoll_pwait", "sys_enter_clock_nanosleep", "sys_enter_nanosleep")
 SLEEPS_EXIT = ("sys_exit_epoll_wait", "sys_exit_epoll_pwait", "sys_exit_clock_nanosleep", "sys_exit_nanosleep")
+PY_COMM = "fo_gap_client"   # the Python client's name in the trace (transport_http.py sets it from FO_COMM)
+LOST = [0]   # chunks of events perf script reports lost in the last trace read
 LINE = re.compile(r"^\s*(\S.*?)\s+(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\w+):(\w+):\s*(.*)$")
 
 
 def record(cmd: list[str], cpu: int, gap_s: float, out: Path) -> dict:
     """Run one client under perf record (every CPU); its own JSON stats line is returned."""
-    env = dict(os.environ, FO_GAP_US=str(int(gap_s * 1e6)))
+    env = dict(os.environ, FO_GAP_US=str(int(gap_s * 1e6)), FO_COMM=PY_COMM)
     ev = sum((["-e", e] for e in EVENTS), [])
-    res = subprocess.run(["perf", "record", "-q", "-a", "-o", str(out)] + ev + ["--"] + tc.SCHED_PREFIX
+    res = subprocess.run(["perf", "record", "-a", "-o", str(out)] + ev + ["--"] + tc.SCHED_PREFIX
                          + ["taskset", "-c", str(cpu)] + cmd, capture_output=True, text=True, env=env, timeout=600)
     if res.returncode != 0:
         raise RuntimeError(f"{cmd} failed: {res.stderr[-2000:]}")
-    return th.json.loads(res.stdout.strip().splitlines()[-1])
+    stats = th.json.loads(res.stdout.strip().splitlines()[-1])
+    # events perf could not keep up with (a busy machine): round trips cut across a gap in the trace are wrong
+    stats["lost"] = sum(int(n) for n in re.findall(r"lost (\d+) chunks", res.stderr))
+    return stats
 
 
 def events(path: Path) -> list[tuple[str, int, int, float, str, str]]:
     """(comm, tid, cpu, time s, event, fields) in time order."""
-    txt = subprocess.run(["perf", "script", "--ns", "-i", str(path), "-F", "comm,tid,cpu,time,event,trace"],
-                         capture_output=True, text=True, check=True).stdout
+    res = subprocess.run(["perf", "script", "--ns", "-i", str(path), "-F", "comm,tid,cpu,time,event,trace"],
+                         capture_output=True, text=True, check=True)
+    txt = res.stdout
+    LOST[0] = sum(int(n) for n in re.findall(r"lost (\d+) chunks", res.stderr))
     out = []
     for line in txt.splitlines():
         m = LINE.match(line)
@@ -89,7 +97,7 @@ def split(evs: list, client_comm: str, client_cpu: int, req_len: int) -> list[di
     for k, i in enumerate(sends[:-1]):
         nxt = sends[k + 1]
         t_send = evs[i][3]
-        woke = next((evs[j][3] for j in range(i - 1, max(i - 400, 0), -1)
+        woke = next((evs[j][3] for j in range(i - 1, max(i - 400, -1), -1)
                      if evs[j][1] == tid and evs[j][4] in SLEEPS_EXIT), None)
         r: dict[str, float] = {}
         sent = srv_wake = srv_write = idle_exit = switch_in = slept = None
@@ -161,17 +169,18 @@ def main() -> None:
 
     clients = {"C client (blocking recv)": ([str(peer), "http-client", str(port), str(a.n), "/order",
                                              str(th.BODY_LEN)], "fo_bench_peer"),
-               "place_order": (py(""), "python"),
-               "place_order, keep_warm +kernel": (py("kernel"), "python"),
-               "place_order, spin_us": (py("+spin"), "python"),
-               "place_order, keep_warm +kernel, spin_us": (py("kernel+spin"), "python")}
+               "place_order": (py(""), PY_COMM),
+               "place_order, keep_warm +kernel": (py("kernel"), PY_COMM),
+               "place_order, spin_us": (py("+spin"), PY_COMM),
+               "place_order, keep_warm +kernel, spin_us": (py("kernel+spin"), PY_COMM)}
     cols = ["client part", "kernel send", "server wake-up", "server", "reply wake-up", "of which idle exit",
             "reply handling", "send → next sleep"]
     lines = [f"Machine: {tc.machine()}; nginx on CPU "
              f"{a.server_cpu}, client on CPU {a.client_cpu}{f', both SCHED_FIFO {a.fifo}' if a.fifo else ''}; "
              f"{a.n} round trips each after a {a.gap:g} ms gap (after the clients' back-to-back warm-up); medians, "
              "µs (kernel tracepoints)", "",
-             "| client | " + " | ".join(cols) + " | CPU halted | own p50 |", "|---|" + "---:|" * (len(cols) + 2)]
+             "| client | " + " | ".join(cols) + " | CPU halted | own p50 | Latency.client_ns p50 | perf lost chunks |",
+             "|---|" + "---:|" * (len(cols) + 4)]
     try:
         tc.wait_port(port, nginx)
         for name, (cmd, comm) in clients.items():
@@ -186,7 +195,9 @@ def main() -> None:
             med = {c: statistics.median(r[c] for r in rows) for c in cols}
             halted = sum(r["halted"] for r in rows) / len(rows)
             lines.append(f"| {name} | " + " | ".join(f"{med[c]:.1f}" for c in cols)
-                         + f" | {halted * 100:.0f} % | {stats['p50'] / 1000:.1f} |")
+                         + f" | {halted * 100:.0f} % | {stats['p50'] / 1000:.1f} | "
+                         + (f"{stats['client_part_p50_ns'] / 1000:.1f}" if "client_part_p50_ns" in stats else "–")
+                         + f" | {max(stats['lost'], LOST[0])} |")
             print(f"  {name}: {len(rows)} round trips cut", file=sys.stderr)
             data.unlink()
     finally:

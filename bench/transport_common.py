@@ -280,6 +280,16 @@ def table(summary: dict[str, dict], baselines: dict[str, str], title: str) -> st
     return "\n".join(lines)
 
 
+def tls_for_engine(ctx, engine: str):
+    """(tls, tls_engine) for a client's --tls-engine: "compiled", "loop", or "openssl-records" (the compiled
+    engine with OpenSSL's SSL_write/SSL_read for TLS 1.3 records instead of its own record layer)."""
+    if engine == "openssl-records" and ctx:
+        from fastorder.transport.tls import TlsConfig
+
+        return TlsConfig(ctx, record_layer="openssl"), "compiled"
+    return ctx, engine
+
+
 def tls_cost(summary: dict[str, dict], pairs: list[tuple[str, str]], wrk: str | None = None) -> str:
     """Markdown lines comparing each (TLS row, plaintext row) pair of one interleaved run: p50 and client CPU
     per round trip, difference and ratio; and each TLS row's p50 against ``wrk`` (a C client over TLS)."""

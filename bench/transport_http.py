@@ -6,7 +6,9 @@ with a fixed order-sized JSON (``return 200``).  nginx (one worker) is pinned to
 runs in its own process pinned to --client-cpu; one request in flight.  Plaintext and TLS 1.3 rows (same
 nginx, a throwaway self-signed certificate; wrk is the C floor for TLS) are interleaved in every round, and a
 second table gives what TLS adds to each client from those side-by-side rows: the compiled TLS engine
-(OpenSSL in fastorder's transport, the default), the event loop's TLS transport ("loop TLS"), aiohttp, wrk.
+(OpenSSL in fastorder's transport, the default, with its own TLS 1.3 record layer; "OpenSSL records": the
+same engine with SSL_write/SSL_read for the records), the event loop's TLS transport ("loop TLS"), aiohttp,
+wrk.
 
 aiohttp is configured the common tuned way: one long-lived ClientSession with a
 TCPConnector (keep-alive pool, DNS cache), ``session.post(url, data=..., headers=...)`` and ``await
@@ -20,6 +22,11 @@ keep_warm_kernel. nginx sleeps in epoll between requests as it would anyway; eve
 
     python bench/transport_http.py --n 5000 --rounds 3
     python bench/transport_http.py --n 200 --rounds 3 --skip-slow --skip-loop-tls --gap 10
+    python bench/transport_http.py --n 1000 --rounds 3 --skip-slow --c-server
+
+--c-server adds a second suite against bench/c/tls13_http_server.c (plaintext and TLS 1.3 ports, pinned like
+nginx), whose TLS records cost the server little (fastorder's compiled record layer after OpenSSL's
+handshake): nginx's own TLS work (11-14 µs per round trip) is then not inside the TLS rows' p50 difference.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -54,6 +62,7 @@ async def c_fastorder(host, port, n, mode, cafile, engine="compiled"):
     from fastorder.transport import HttpTemplate, open_http
 
     ctx = ssl.create_default_context(cafile=cafile) if cafile else False
+    ctx, engine = tc.tls_for_engine(ctx, engine)
     conn = await open_http(host, port, tls=ctx, server_hostname="localhost" if cafile else None, tls_engine=engine)
     tpl = HttpTemplate("POST", "/order", f"{host}:{port}", [("X-MBX-APIKEY", APIKEY),
                                                            ("Content-Type", "application/x-www-form-urlencoded")])
@@ -133,8 +142,20 @@ async def c_place_order(host, port, n, mode, cafile, keep_warm=""):
         kw.update(keep_warm=True, keep_warm_kernel=warm == "kernel")
     if spin:   # wait for each reply polling the socket, up to 2 ms (longer than any reply here takes)
         kw["spin_us"] = 2000
+    client_ns = []
+
+    async def one(i):
+        ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
+        client_ns.append(ack.latency.client_ns)
+
     async with fastorder.connect("binance", "rest", **kw) as s:
-        return await tc.measure_await(n, lambda i: s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC"))
+        lat, cpu = await tc.measure_await(n, one)
+    # the session's own client part (the call to its bytes handed to the kernel) of the measured orders
+    PLACE_EXTRA["client_part_p50_ns"] = sorted(client_ns[-n:])[n // 2]
+    return lat, cpu
+
+
+PLACE_EXTRA: dict = {}   # what the place_order client adds to its printed stats
 
 
 CLIENTS = {"fastorder": c_fastorder, "aiohttp": c_aiohttp, "httpx": c_httpx, "requests": c_requests,
@@ -146,6 +167,9 @@ def client_main(a) -> None:
 
     fn = CLIENTS[a.run_client]
     tc.set_gap(a.gap / 1000)
+    name = os.environ.get("FO_COMM")
+    if name:   # a name of its own in kernel traces (bench/gap_split.py), where every Python process is "python"
+        Path("/proc/self/comm").write_text(name[:15])
     if a.run_client == "place_order":
         lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile, a.keep_warm))
     elif a.run_client == "fastorder":
@@ -154,7 +178,7 @@ def client_main(a) -> None:
         lat, cpu = uvloop.run(fn("127.0.0.1", a.port, a.n, a.mode, a.cafile))
     else:
         lat, cpu = fn("127.0.0.1", a.port, a.n, a.mode, a.cafile)
-    print(json.dumps(tc.percentiles(lat, cpu)))
+    print(json.dumps(dict(tc.percentiles(lat, cpu), **PLACE_EXTRA)))
 
 
 # ---- wrk ---------------------------------------------------------------------------------------------------
@@ -200,7 +224,6 @@ def exchange_info(work: Path) -> Path:
 
 
 def start_nginx(work: Path, port: int, tls_port: int, cert: Path, key: Path, cpu: int) -> subprocess.Popen:
-    import os
 
     user = "user root;" if os.geteuid() == 0 else ""
     conf = f"""
@@ -236,6 +259,69 @@ http {{
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def run_rounds(a, clients: dict, lua: Path | None = None) -> dict:
+    """``a.rounds`` rounds of every client in turn (interleaved); the summary of each client's rounds."""
+    rounds = {k: [] for k in clients}
+    for r in range(a.rounds):
+        for name, cmd in clients.items():
+            if cmd[0] == "wrk":
+                res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
+                                     capture_output=True, text=True, check=True)
+                rounds[name].append(parse_wrk(res.stdout))
+            else:
+                rounds[name].append(tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000))
+            print(f"  round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
+    return tc.summarize(rounds)
+
+
+def c_server_suite(a, work: Path, peer: Path, cert: Path, key: Path) -> list[str]:
+    """The same clients against bench/c/tls13_http_server.c, plaintext and TLS 1.3, whose TLS (the compiled
+    record layer after OpenSSL's handshake) costs the server little: the TLS rows' p50 differences are then
+    mostly the client's.  Markdown lines."""
+    exe = work / "tls13_http_server"
+    subprocess.run(["cc", "-O2", "-Wall", "-I", str(Path(__file__).resolve().parent.parent / "csrc"), "-o", str(exe),
+                    str(Path(__file__).resolve().parent / "c" / "tls13_http_server.c"), "-lssl", "-lcrypto"],
+                   check=True)
+    def py(name, p, mode="future", cafile=None, engine="compiled"):
+        return tc.self_cmd("transport_http.py", "--run-client", name, "--port", str(p), "--n", str(a.n), "--mode", mode,
+                           "--tls-engine", engine, "--gap", str(a.gap)) + (["--cafile", cafile] if cafile else [])
+
+    port, tls_port = tc.free_port(), tc.free_port()
+    servers = [subprocess.Popen(tc.SCHED_PREFIX + ["taskset", "-c", str(a.server_cpu), str(exe), str(p), REPLY] + extra)
+               for p, extra in ((port, []), (tls_port, [str(cert), str(key)]))]
+    try:
+        tc.wait_port(port, servers[0])
+        tc.wait_port(tls_port, servers[1])
+        ca = str(cert)
+        clients = {
+            "C client (floor)": [str(peer), "http-client", str(port), str(a.n), "/order", str(BODY_LEN)],
+            "fastorder (await Future)": py("fastorder", port),
+            "fastorder (await Future), TLS": py("fastorder", tls_port, cafile=ca),
+            "fastorder (await Future), TLS, OpenSSL records": py("fastorder", tls_port, cafile=ca,
+                                                                  engine="openssl-records"),
+            "fastorder (callback)": py("fastorder", port, "cb"),
+            "fastorder (callback), TLS": py("fastorder", tls_port, "cb", cafile=ca),
+            "fastorder (callback), TLS, OpenSSL records": py("fastorder", tls_port, "cb", cafile=ca,
+                                                             engine="openssl-records"),
+            "fastorder spin()": py("fastorder", port, "spin"),
+            "fastorder spin(), TLS": py("fastorder", tls_port, "spin", cafile=ca),
+        }
+        summary = run_rounds(a, clients)
+    finally:
+        for s in servers:
+            tc.stop(s)
+    t = tc.table(summary, {"C client (floor)": "C"}, "HTTP/1.1 keep-alive POST round trip, the C server "
+                 "(bench/c/tls13_http_server.c), plaintext and TLS 1.3 rows interleaved")
+    cost = tc.tls_cost(summary, [
+        ("fastorder (await Future), TLS", "fastorder (await Future)"),
+        ("fastorder (callback), TLS", "fastorder (callback)"),
+        ("fastorder spin(), TLS", "fastorder spin()"),
+        ("fastorder (await Future), TLS, OpenSSL records", "fastorder (await Future)"),
+        ("fastorder (callback), TLS, OpenSSL records", "fastorder (callback)")])
+    print(t + "\n\n" + cost + "\n")
+    return [t, "", "**What TLS costs against the C server, same run**", "", cost, ""]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=5000)
@@ -256,6 +342,9 @@ def main() -> None:
                          "the C one too; wrk cannot, so its rows are left out); adds place_order rows (a Binance "
                          "REST session against nginx) cold, with keep_warm and with keep_warm_kernel")
     ap.add_argument("--keep-warm", default="")
+    ap.add_argument("--c-server", action="store_true",
+                    help="also a suite against bench/c/tls13_http_server.c, a server whose TLS costs little")
+    ap.add_argument("--c-server-only", action="store_true", help="only the --c-server suite (no nginx)")
     ap.add_argument("--fifo", type=int, default=0, metavar="PRIO",
                     help="run nginx and every client SCHED_FIFO at PRIO (chrt, root): other work on the machine "
                          "no longer delays their wake-ups")
@@ -267,6 +356,11 @@ def main() -> None:
     work = tc.tmpdir()
     peer = tc.build_peer(work)
     cert, key = tc.self_signed_cert(work)
+    if a.c_server_only:
+        out = c_server_suite(a, work, peer, cert, key)
+        if a.markdown:
+            a.markdown.write_text("\n".join(out) + "\n")
+        return
     exchange_info(work)
     lua = work / "post.lua"
     lua.write_text(f'wrk.method = "POST"\nwrk.body = "{body().decode()}"\n'
@@ -302,6 +396,10 @@ def main() -> None:
             "fastorder spin()": py("fastorder", port, "spin"),
             "fastorder spin(), TLS": py("fastorder", tls_port, "spin", cafile=ca),
             "C client, spinning": c_cmd + ["spin"],
+            "fastorder (await Future), TLS, OpenSSL records": py("fastorder", tls_port, cafile=ca,
+                                                                  engine="openssl-records"),
+            "fastorder (callback), TLS, OpenSSL records": py("fastorder", tls_port, "cb", cafile=ca,
+                                                             engine="openssl-records"),
         }
         if not a.skip_loop_tls:
             clients["fastorder (await Future), loop TLS"] = py("fastorder", tls_port, cafile=ca, engine="loop")
@@ -319,23 +417,15 @@ def main() -> None:
             clients["requests"] = py("requests", port)
         if a.gap:   # wrk has no idle gap between requests
             clients = {k: v for k, v in clients.items() if v[0] != "wrk"}
-        rounds = {k: [] for k in clients}
-        for r in range(a.rounds):
-            for name, cmd in clients.items():
-                if cmd[0] == "wrk":
-                    res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
-                                         capture_output=True, text=True, check=True)
-                    rounds[name].append(parse_wrk(res.stdout))
-                else:
-                    rounds[name].append(tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000))
-                print(f"  round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
-        summary = tc.summarize(rounds)
+        summary = run_rounds(a, clients, lua)
         t = tc.table(summary, {"C client (floor)": "C", "wrk -t1 -c1": "wrk", "aiohttp": "aiohttp"},
                      "HTTP/1.1 keep-alive POST round trip, nginx, plaintext and TLS 1.3 rows interleaved")
         cost = tc.tls_cost(summary, [
             ("fastorder (await Future), TLS", "fastorder (await Future)"),
             ("fastorder (callback), TLS", "fastorder (callback)"),
             ("fastorder spin(), TLS", "fastorder spin()"),
+            ("fastorder (await Future), TLS, OpenSSL records", "fastorder (await Future)"),
+            ("fastorder (callback), TLS, OpenSSL records", "fastorder (callback)"),
             ("fastorder (await Future), loop TLS", "fastorder (await Future)"),
             ("fastorder (callback), loop TLS", "fastorder (callback)"),
             ("aiohttp, TLS", "aiohttp"), ("wrk -t1 -c1, TLS", "wrk -t1 -c1")], wrk="wrk -t1 -c1, TLS")
@@ -344,6 +434,8 @@ def main() -> None:
     finally:
         tc.stop(nginx)
     out.append("wrk reports 50/75/90/99 % only: its p99.9 column repeats p99, its CPU is not measured.")
+    if a.c_server:
+        out.extend([""] + c_server_suite(a, work, peer, cert, key))
     if a.markdown:
         a.markdown.write_text("\n".join(out) + "\n")
 

@@ -35,6 +35,7 @@ def payload(i: int, size: int) -> bytes:
 async def c_fastorder(url, n, size, mode, ssl_ctx, engine="compiled"):
     from fastorder.transport import open_ws
 
+    ssl_ctx, engine = tc.tls_for_engine(ssl_ctx, engine)
     ws = await open_ws(url, tls=ssl_ctx, id_pattern=b'"id":', tls_engine=engine)
     warm = n // 10 + 100
     msgs = [payload(i, size) for i in range(n + warm)]
@@ -269,6 +270,10 @@ def main() -> None:
             "fastorder (callback), loop TLS": py("fastorder", tls_url, "cb", cafile=ca, engine="loop"),
             "fastorder spin()": py("fastorder", url, "spin"),
             "fastorder spin(), TLS": py("fastorder", tls_url, "spin", cafile=ca),
+            "fastorder (await Future), TLS, OpenSSL records": py("fastorder", tls_url, cafile=ca,
+                                                                  engine="openssl-records"),
+            "fastorder (callback), TLS, OpenSSL records": py("fastorder", tls_url, "cb", cafile=ca,
+                                                             engine="openssl-records"),
             "picows (await Future)": py("picows", url),
             "picows (await Future), TLS": py("picows", tls_url, cafile=ca),
             "websockets": py("websockets", url),
@@ -283,6 +288,8 @@ def main() -> None:
             ("fastorder (await Future), TLS", "fastorder (await Future)"),
             ("fastorder (callback), TLS", "fastorder (callback)"),
             ("fastorder spin(), TLS", "fastorder spin()"),
+            ("fastorder (await Future), TLS, OpenSSL records", "fastorder (await Future)"),
+            ("fastorder (callback), TLS, OpenSSL records", "fastorder (callback)"),
             ("fastorder (await Future), loop TLS", "fastorder (await Future)"),
             ("fastorder (callback), loop TLS", "fastorder (callback)"),
             ("picows (await Future), TLS", "picows (await Future)"), ("websockets, TLS", "websockets"),

@@ -553,75 +553,64 @@ def decode_binance(data, int64_t recv_ns=0):
     cdef Py_ssize_t n
     cdef const char *p = frame(data, &n)
     cdef Val f[MAX_SLOTS]
-    cdef int k
-    cdef OrderEvent o
     cdef _Cache cache = _bn_cache
     whole(p, p + n, &BN_EV, f, BINANCE)
     if lookup(&BN_ETYPE, &f[B_E]) != 0:
         return None
-    k = lookup(&BN_STATUS, &f[B_X])
+    return [bn_event(f, BINANCE, "executionReport", &BN_STATUS, _BN_STATUS, &BN_EXEC, _BN_EXEC, recv_ns, cache)]
+
+
+cdef OrderEvent bn_event(const Val *f, str venue, str what, const KeyTab *status_tab, tuple statuses,
+                         const KeyTab *exec_tab, tuple execs, int64_t recv_ns, _Cache cache):
+    """A Binance order event (spot executionReport, futures ORDER_TRADE_UPDATE: the same one-letter fields, in
+    the B_ slots) as an OrderEvent."""
+    cdef int k = lookup(status_tab, &f[B_X])
+    cdef OrderEvent o
     if k < 0:
-        raise MalformedEvent(BINANCE, "executionReport without a known order status (X)")
+        raise MalformedEvent(venue, f"{what} without a known order status (X)")
     if f[B_S].kind != K_STR or (f[B_i].kind != K_NUM and f[B_c].kind != K_STR):
-        raise MalformedEvent(BINANCE, "executionReport without symbol (s) or order id (i)")
-    o = new_event(BINANCE, recv_ns)
-    o.status = _BN_STATUS[k]
+        raise MalformedEvent(venue, f"{what} without symbol (s) or order id (i)")
+    o = new_event(venue, recv_ns)
+    o.status = statuses[k]
     if same(cache.symbol, &f[B_S]):
         o.symbol = cache.symbol
     else:
-        o.symbol = cache.symbol = text(&f[B_S], BINANCE, "s")
-    # a cancel's event carries the cancel request's id in c and the order's own id in C
-    o.client_order_id = text(&f[B_C], BINANCE, "C") if (f[B_C].kind == K_STR and f[B_C].n) \
-        else text(&f[B_c], BINANCE, "c")
-    o.order_id = text(&f[B_i], BINANCE, "i")
+        o.symbol = cache.symbol = text(&f[B_S], venue, "s")
+    # a spot cancel's event carries the cancel request's id in c and the order's own id in C (futures: no C)
+    o.client_order_id = text(&f[B_C], venue, "C") if (f[B_C].kind == K_STR and f[B_C].n) \
+        else text(&f[B_c], venue, "c")
+    o.order_id = text(&f[B_i], venue, "i")
     k = lookup(&BN_SIDE, &f[B_SIDE])
-    o.side = _BUY if k == 0 else (_SELL if k == 1 else text(&f[B_SIDE], BINANCE, "S"))
-    o.price = text(&f[B_p], BINANCE, "p")
-    o.quantity = text(&f[B_q], BINANCE, "q")
-    o.filled_qty = text(&f[B_z], BINANCE, "z")
-    k = lookup(&BN_EXEC, &f[B_x])
-    o.exec_type = _BN_EXEC[k] if k >= 0 else text(&f[B_x], BINANCE, "x")
+    o.side = _BUY if k == 0 else (_SELL if k == 1 else text(&f[B_SIDE], venue, "S"))
+    o.price = text(&f[B_p], venue, "p")
+    o.quantity = text(&f[B_q], venue, "q")
+    o.filled_qty = text(&f[B_z], venue, "z")
+    k = lookup(exec_tab, &f[B_x])
+    o.exec_type = execs[k] if k >= 0 else text(&f[B_x], venue, "x")
     if o.exec_type is _TRADE:
-        o.last_fill_price = text(&f[B_L], BINANCE, "L")
-        o.last_fill_qty = text(&f[B_l], BINANCE, "l")
-        o.fee = text(&f[B_n], BINANCE, "n")
+        o.last_fill_price = text(&f[B_L], venue, "L")
+        o.last_fill_qty = text(&f[B_l], venue, "l")
+        o.fee = text(&f[B_n], venue, "n")
         if same(cache.fee_asset, &f[B_N]):
             o.fee_asset = cache.fee_asset
         else:
-            o.fee_asset = cache.fee_asset = text(&f[B_N], BINANCE, "N")
-        o.trade_id = text(&f[B_t], BINANCE, "t")
+            o.fee_asset = cache.fee_asset = text(&f[B_N], venue, "N")
+        o.trade_id = text(&f[B_t], venue, "t")
     else:
         o.last_fill_price = o.last_fill_qty = o.fee = o.fee_asset = o.trade_id = _EMPTY
-    o.exchange_ts_ms = ms_obj(millis(&f[B_EVT], BINANCE, "E"))
-    return [o]
+    o.exchange_ts_ms = ms_obj(millis(&f[B_EVT], venue, "E"))
+    return o
 
 
 # -- Binance USDⓈ-M futures: the listenKey user data stream -------------------------------------------------------
 cdef str BINANCE_FUTURES = "binance_futures"
 cdef KeyTab BF_TOP, BF_ORD, BF_STATUS, BF_EXEC, BF_ETYPE
-cdef enum:
-    F_E = 0
-    F_EVT
-    F_O
-    F_s
-    F_c
-    F_S
-    F_q
-    F_p
-    F_x
-    F_X
-    F_i
-    F_l
-    F_z
-    F_L
-    F_n
-    F_N
-    F_t
-# {"e":"ORDER_TRADE_UPDATE","E":..,"T":..,"o":{...the order...}}: the order's keys have slots of their own
-build(&BF_TOP, [("e", F_E), ("E", F_EVT), ("o", F_O)])
-build(&BF_ORD, [("s", F_s), ("c", F_c), ("S", F_S), ("q", F_q), ("p", F_p), ("x", F_x), ("X", F_X), ("i", F_i),
-                ("l", F_l), ("z", F_z), ("L", F_L), ("n", F_n), ("N", F_N), ("t", F_t)])
-BF_TOP.sub[F_O] = &BF_ORD
+# {"e":"ORDER_TRADE_UPDATE","E":..,"T":..,"o":{...the order...}}: the order's one-letter fields are spot's, into
+# the same slots (its "o", "T" and the rest are not read)
+build(&BF_TOP, [("e", B_E), ("E", B_EVT), ("o", B_WRAP)])
+build(&BF_ORD, [("s", B_S), ("c", B_c), ("S", B_SIDE), ("q", B_q), ("p", B_p), ("x", B_x), ("X", B_X), ("i", B_i),
+                ("l", B_l), ("z", B_z), ("L", B_L), ("n", B_n), ("N", B_N), ("t", B_t)])
+BF_TOP.sub[B_WRAP] = &BF_ORD
 _BF_STATUS = (NEW, PARTIALLY_FILLED, FILLED, CANCELED, EXPIRED, EXPIRED)
 build(&BF_STATUS, ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "EXPIRED_IN_MATCH"])
 # execution types (Event: Order Update): AMENDMENT is a modify (venue-neutral AMENDED), CALCULATED a liquidation
@@ -637,47 +626,13 @@ def decode_binance_futures(data, int64_t recv_ns=0):
     cdef Py_ssize_t n
     cdef const char *p = frame(data, &n)
     cdef Val f[MAX_SLOTS]
-    cdef int k
-    cdef OrderEvent o
-    cdef _Cache cache = _bf_cache
     whole(p, p + n, &BF_TOP, f, BINANCE_FUTURES)
-    if lookup(&BF_ETYPE, &f[F_E]) != 0:
+    if lookup(&BF_ETYPE, &f[B_E]) != 0:
         return None
-    if f[F_O].kind != K_OBJ:
+    if f[B_WRAP].kind != K_OBJ:
         raise MalformedEvent(BINANCE_FUTURES, "ORDER_TRADE_UPDATE without its order (o)")
-    k = lookup(&BF_STATUS, &f[F_X])
-    if k < 0:
-        raise MalformedEvent(BINANCE_FUTURES, "ORDER_TRADE_UPDATE without a known order status (X)")
-    if f[F_s].kind != K_STR or (f[F_i].kind != K_NUM and f[F_c].kind != K_STR):
-        raise MalformedEvent(BINANCE_FUTURES, "ORDER_TRADE_UPDATE without symbol (s) or order id (i)")
-    o = new_event(BINANCE_FUTURES, recv_ns)
-    o.status = _BF_STATUS[k]
-    if same(cache.symbol, &f[F_s]):
-        o.symbol = cache.symbol
-    else:
-        o.symbol = cache.symbol = text(&f[F_s], BINANCE_FUTURES, "s")
-    o.client_order_id = text(&f[F_c], BINANCE_FUTURES, "c")
-    o.order_id = text(&f[F_i], BINANCE_FUTURES, "i")
-    k = lookup(&BN_SIDE, &f[F_S])
-    o.side = _BUY if k == 0 else (_SELL if k == 1 else text(&f[F_S], BINANCE_FUTURES, "S"))
-    o.price = text(&f[F_p], BINANCE_FUTURES, "p")
-    o.quantity = text(&f[F_q], BINANCE_FUTURES, "q")
-    o.filled_qty = text(&f[F_z], BINANCE_FUTURES, "z")
-    k = lookup(&BF_EXEC, &f[F_x])
-    o.exec_type = _BF_EXEC[k] if k >= 0 else text(&f[F_x], BINANCE_FUTURES, "x")
-    if o.exec_type is _TRADE:
-        o.last_fill_price = text(&f[F_L], BINANCE_FUTURES, "L")
-        o.last_fill_qty = text(&f[F_l], BINANCE_FUTURES, "l")
-        o.fee = text(&f[F_n], BINANCE_FUTURES, "n")
-        if same(cache.fee_asset, &f[F_N]):
-            o.fee_asset = cache.fee_asset
-        else:
-            o.fee_asset = cache.fee_asset = text(&f[F_N], BINANCE_FUTURES, "N")
-        o.trade_id = text(&f[F_t], BINANCE_FUTURES, "t")
-    else:
-        o.last_fill_price = o.last_fill_qty = o.fee = o.fee_asset = o.trade_id = _EMPTY
-    o.exchange_ts_ms = ms_obj(millis(&f[F_EVT], BINANCE_FUTURES, "E"))
-    return [o]
+    return [bn_event(f, BINANCE_FUTURES, "ORDER_TRADE_UPDATE", &BF_STATUS, _BF_STATUS, &BF_EXEC, _BF_EXEC, recv_ns,
+                     _bf_cache)]
 
 
 # -- OKX: private WebSocket, `orders` channel -------------------------------------------------------------------

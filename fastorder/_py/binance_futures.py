@@ -156,10 +156,8 @@ class BinanceFuturesRest(BinanceRest):
         params = _modify_fields(symbol, side, timestamp, order_id, orig_client_order_id, quantity, price, rules)
         buf.write(self._request("PUT", "/fapi/v1/order", self._signed_query(params, timestamp)))
 
-    def signed_request(self, buf: WriteBuffer, method: str, path: str, params: Iterable[tuple[str, str]], *,
-                       timestamp: int) -> None:
-        _check_buf(buf)
-        check_int(timestamp, 1, INT63, "timestamp")
+    @staticmethod
+    def _pairs(method: str, path: str, params: Iterable[tuple[str, str]]) -> dict[str, str]:
         if method not in METHODS:
             raise InvalidOrder(f"method must be one of {sorted(METHODS)}", field="method")
         if not path.startswith("/fapi/") or not path.isascii() or "?" in path or " " in path:
@@ -168,26 +166,24 @@ class BinanceFuturesRest(BinanceRest):
         for n, v in pairs:
             check_re(n, _PARAM, "param")
             check_re(v, _PARAM, n)
-        buf.write(self._request(method, path, self._signed_query(dict(pairs), timestamp)))
+        return dict(pairs)
+
+    def signed_request(self, buf: WriteBuffer, method: str, path: str, params: Iterable[tuple[str, str]], *,
+                       timestamp: int) -> None:
+        _check_buf(buf)
+        check_int(timestamp, 1, INT63, "timestamp")
+        buf.write(self._request(method, path, self._signed_query(self._pairs(method, path, params), timestamp)))
 
     def list_request(self, buf: WriteBuffer, method: str, path: str, params: Iterable[tuple[str, str]],
                      list_name: str, list_json: bytes, *, timestamp: int) -> None:
         _check_buf(buf)
         check_int(timestamp, 1, INT63, "timestamp")
-        if method not in METHODS:
-            raise InvalidOrder(f"method must be one of {sorted(METHODS)}", field="method")
-        if not path.startswith("/fapi/") or not path.isascii() or "?" in path or " " in path:
-            raise InvalidOrder("path must be a /fapi/ path without a query", field="path")
-        pairs = [(n, v) for n, v in params]
-        for n, v in pairs:
-            check_re(n, _PARAM, "param")
-            check_re(v, _PARAM, n)
+        params_d = self._pairs(method, path, params)
         check_re(list_name, _PARAM, "list_name")
         if (not 2 <= len(list_json) <= 16384 or list_json[:1] != b"[" or list_json[-1:] != b"]"
                 or any(c < 0x20 or c > 0x7E for c in list_json)):
             raise InvalidOrder("list_json must be a JSON list of printable ASCII, at most 16384 bytes",
                                field=list_name)
-        params_d = dict(pairs)
         params_d[list_name] = list_json.decode("ascii")
         buf.write(self._request(method, path, self._signed_query(params_d, timestamp)))
 

@@ -37,6 +37,11 @@ DEFAULT_LEVER = 5
 MAX_LEVER = 200
 MAX_POSITION = 100_000           # contracts per contract code and side (the simulator's position limit)
 CLIENT_ID_MAX = 9223372036854775807
+HOUR_MS = 3_600_000
+CID_WINDOW_MS = 8 * HOUR_MS          # "order status query is available for orders placed within 8 hours"
+CANCELED_VISIBLE_MS = 2 * HOUR_MS    # canceled orders: "can only query last 2-hour data"
+SETTLE_EVERY_MS = 8 * HOUR_MS        # funding settlements at 00:00, 08:00, 16:00 GMT+8 (= 16:00, 00:00, 08:00 UTC)
+SETTLE_OFFSET_MS = 0
 P = "/linear-swap-api/v1/"
 # contract code, pair, mid, price tick, contract size, level volume (contracts)
 CONTRACTS = [
@@ -384,14 +389,27 @@ class HtxSwap(Htx):
         pos[0] = new
 
     def _find(self, account: str, b: dict):
+        """The order by order_id or client_order_id, as far as the venue still shows it (order info notes): a
+        client id finds orders placed within 8 hours; a canceled order only within 2 hours of its cancel; a
+        final order is deleted at the next funding settlement (00:00, 08:00, 16:00 GMT+8)."""
         oid, cid = b.get("order_id"), b.get("client_order_id")
         if oid in (None, "") and cid in (None, ""):
             raise SwapError(1066, "The order_id field cannot be empty. Please re-enter.")
+        now = self.now()
         if oid not in (None, ""):
             s = str(oid)
-            return s, (self.ex.find(account, int(s)) if s.isdigit() else None)
-        s = str(cid)
-        return s, (self._cid_index.get((account, int(s))) if s.isdigit() else None)
+            o = self.ex.find(account, int(s)) if s.isdigit() else None
+        else:
+            s = str(cid)
+            o = self._cid_index.get((account, int(s))) if s.isdigit() else None
+            if o is not None and now - o.ctime >= CID_WINDOW_MS:
+                o = None
+        if o is not None and o.status not in OPEN:
+            if o.status != "FILLED" and now - o.utime >= CANCELED_VISIBLE_MS:
+                o = None
+            elif (o.utime - SETTLE_OFFSET_MS) // SETTLE_EVERY_MS != (now - SETTLE_OFFSET_MS) // SETTLE_EVERY_MS:
+                o = None   # a funding settlement came in between
+        return s, o
 
     def _cancel(self, account: str, mode: str, b: dict, now: int) -> dict:
         """One id here (the docs allow a comma-separated list): successes lists it, or errors says why not:

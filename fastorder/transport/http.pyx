@@ -926,7 +926,8 @@ cdef class HttpClientProtocol(HttpResponseParser):
 
     @property
     def tls(self):
-        """What TLS negotiated (engine "compiled" or "loop", version, cipher, alpn, resumed), None for
+        """What TLS negotiated (engine "compiled" or "loop", version, cipher, alpn, resumed; with the compiled
+        engine also "records": "compiled" when the link seals TLS 1.3 records itself, else "openssl"), None for
         plaintext."""
         return self._link.tls_info()
 

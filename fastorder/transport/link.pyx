@@ -722,6 +722,8 @@ cdef class Link:
     cdef int _rec_wipe(self) except -1:
         """Keys and sequence numbers wiped and freed; what was received and not opened dropped."""
         if self.rec != NULL:
+            if self.ssl != NULL and not self.rec_on:   # still the key log's target: not any more
+                SSL_set_ex_data(self.ssl, fo_tls13_index(), NULL)
             fo_tls13_free(self.rec)
             self.rec = NULL
         self.ilen = 0

@@ -47,7 +47,7 @@ class WSClientProtocol(WSFrameParser, asyncio.Protocol):
     ) -> None: ...
     @property
     def tls(self) -> dict[str, object] | None:
-        """What TLS negotiated (engine, version, cipher, alpn, resumed); None for plaintext."""
+        """What TLS negotiated (engine, version, cipher, alpn, resumed, records); None for plaintext."""
     def send(self, payload: str | Buffer, *, binary: bool = False) -> None: ...
     def request(
         self, req_id: bytes, payload: str | Buffer, *, binary: bool = False, timeout: float = 0.0

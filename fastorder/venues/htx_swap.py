@@ -83,7 +83,12 @@ _WINDOW_MS = 3000
 _LIMITS = {"trade": 72, "read": 72, "public": 120}
 _TRADE = {"trade": 1}
 _KIND = {"cancel": "trade", "account": "trade", "query": "read", "read": "read", "time": "public", "ping": "public"}
-_CACHED = (str, int, Decimal)   # size types remembered by _volume (exact classes: a float goes by its repr)
+_CACHED = (str, int, Decimal)
+# how long "not found" by client id still means "never placed" (order info notes, docs/venues/htx-swap.md): under
+# 2 hours (canceled orders vanish 2 h after the cancel) and with no funding settlement (a 4-hour UTC boundary)
+# in between; the clock margin keeps the decision on the safe side
+_SEEN_MS = 2 * 3_600_000 - 60_000
+_SETTLE_STEP_MS = 4 * 3_600_000   # size types remembered by _volume (exact classes: a float goes by its repr)
 _ONE = Decimal(1)
 
 
@@ -368,6 +373,17 @@ class HtxSwapSession(PerpOps, Session):
         if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
             raise _Unknown(VenueError(VENUE, "unexpected", "order info reply without the order"))
         return self._order_ack(info, rows[0], clid, lat, d)
+
+    async def _not_found_after_window(self, info: SymbolInfo, rec: dict[str, Any]) -> Ack | None:
+        """"Not found" says "never placed" only while the venue would still show the order: a client id finds
+        orders placed within 8 hours, a canceled order only within 2 hours of its cancel, and a final order is
+        deleted at a funding settlement (the docs give 00:00, 08:00, 16:00 GMT+8 on one page and 04:00, 12:00,
+        20:00 on another: every 4-hour boundary counts). Past any of these the order stays pending, undecided."""
+        ts = int(rec.get("ts") or 0)
+        now = self.now_ms()
+        if now - ts < _SEEN_MS and ts // _SETTLE_STEP_MS == now // _SETTLE_STEP_MS:
+            return await super()._not_found_after_window(info, rec)
+        return None
 
     async def _open_orders(self, info: SymbolInfo | None) -> list[Ack]:
         """swap_(cross_)openorders, 50 a page (page_index from 1)."""

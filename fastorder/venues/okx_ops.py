@@ -361,10 +361,11 @@ class OkxOps(Session):
         if (stp is not None or stop_price is not None or quote_quantity is not None or expire_ms is not None
                 or reduce_only is not False or position_side is not None or contracts is not None):
             opts = order_options(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
-        if quote_quantity is not None:
-            if quantity is not None:
-                raise InvalidOrder("give quantity or quote_quantity, not both", field="quote_quantity")
-            check_order(symbol, quote_quantity, price, clid, post_only)
+        if quote_quantity is not None or contracts is not None:   # sized otherwise (contracts: a swap's sz)
+            other = "quote_quantity" if quote_quantity is not None else "contracts"
+            if quantity is not None or (quote_quantity is not None and contracts is not None):
+                raise InvalidOrder("give one of quantity, quote_quantity and contracts, not several", field=other)
+            check_order(symbol, quote_quantity if contracts is None else contracts, price, clid, post_only)
         else:
             check_order(symbol, quantity, price, clid, post_only)
         info = self._symbol_cache.get(symbol)

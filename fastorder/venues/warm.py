@@ -300,7 +300,7 @@ class KeepWarm:
             self._scratch = scratch = None
         sh = self._shadow(s)
         peer = None
-        if scratch is not None and s.transport == "rest":
+        if scratch is not None and s.transport == "rest" and self.http_reply is not None:
             # the real rest_send over the scratch connection, the reply written first: the request goes out with
             # the send() an order's does and the reply comes back through the loop (or the session's spin), as
             # an order's would, within a short read timeout

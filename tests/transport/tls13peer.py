@@ -17,6 +17,7 @@ import struct
 import tempfile
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from trhelpers import RawServer
 
 SUITES = {
     "TLS_AES_128_GCM_SHA256": (AESGCM, 16, hashlib.sha256),
@@ -160,10 +161,12 @@ class Tls13Conn:
         self.writer.transport.abort()
 
 
-class Tls13Peer:
-    """``async with Tls13Peer(cert, script) as p``: each connection's handshake, then ``await script(conn)``."""
+class Tls13Peer(RawServer):
+    """``async with Tls13Peer(cert, script) as p``: each connection's handshake, then ``await script(conn)``;
+    an assertion failing in a script is raised at exit."""
 
     def __init__(self, cert, script, *, tickets=0):
+        super().__init__(self._serve)
         self.keylog = tempfile.NamedTemporaryFile(suffix=".keys", delete=False)
         self.keylog.close()
         self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -174,26 +177,11 @@ class Tls13Peer:
         self.script = script
         self.errors = []
         self.conns = []
-        self.tasks = set()
-
-    async def __aenter__(self):
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self
 
     async def __aexit__(self, *exc):
-        self.server.close()
-        for t in list(self.tasks):
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.server.wait_closed()
+        await super().__aexit__(*exc)
         if self.errors and exc[0] is None:
             raise self.errors[0]
-
-    def _handle(self, reader, writer):
-        t = asyncio.get_running_loop().create_task(self._serve(reader, writer))
-        self.tasks.add(t)
-        t.add_done_callback(self.tasks.discard)
 
     async def _serve(self, reader, writer):
         inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -229,9 +217,7 @@ class Tls13Peer:
             conn.s.seq = 0
             self.conns.append(conn)
             await self.script(conn)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            raise   # the client went away: RawServer ends the connection quietly
         except Exception as e:   # an assertion in a script: raised by __aexit__
             self.errors.append(e)
-        finally:
-            writer.close()

@@ -563,6 +563,18 @@ def test_batch_list_request_refusals_before_sending():
     with pytest.raises(InvalidField):
         enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [("symbol", "a b")], "batchOrders", b"[]", timestamp=1)
     assert buf.getvalue() == b""
+    # the twin writes the same bytes: the JSON list percent-encoded, then recvWindow, timestamp, signature
+    from fastorder._py import binance_futures as twin
+    from fastorder._py.buffer import WriteBuffer as PyBuffer
+    from fastorder._py.sign import HmacSha256 as PyHmac
+    body = b'[{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":"0.010","price":"49000.0"}]'
+    pb = PyBuffer()
+    enc = BinanceFuturesRest(KEYS["key"], HmacSha256(KEYS["secret"]), recv_window=5000)
+    enc.list_request(buf, "POST", "/fapi/v1/batchOrders", [], "batchOrders", body, timestamp=1700000000000)
+    twin.BinanceFuturesRest(KEYS["key"], PyHmac(KEYS["secret"]), recv_window=5000).list_request(
+        pb, "POST", "/fapi/v1/batchOrders", [], "batchOrders", body, timestamp=1700000000000)
+    assert buf.getvalue() == pb.getvalue()
+    assert buf.getvalue().startswith(b"POST /fapi/v1/batchOrders?batchOrders=%5B%7B%22symbol%22%3A%22BTCUSDT%22")
 
 
 def test_stop_orders_name_the_algo_order_api():

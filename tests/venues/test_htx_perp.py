@@ -364,11 +364,10 @@ def test_order_push_channel_events():
                 rest = await s.place_order("BTCUSDT", "sell", "0.010", "50500")
                 take = await s.place_order("BTCUSDT", "buy", None, "50600", contracts=4)
                 await s.cancel_order("BTCUSDT", order_id=rest.order_id)
-                for _ in range(100):
-                    if len(got) >= 3:
+                for _ in range(300):   # the three come in order: the cancel's is the last
+                    if any(e.client_order_id == rest.client_order_id and e.exec_type == "CANCELED" for e in got):
                         break
-                    await asyncio.sleep(0.02)
-                await asyncio.sleep(0.15)
+                    await asyncio.sleep(0.01)
                 by = {(e.client_order_id, e.exec_type): e for e in got}
                 assert by[(rest.client_order_id, "NEW")].quantity == "0.010"
                 fill = by[(take.client_order_id, "TRADE")]
@@ -376,7 +375,11 @@ def test_order_push_channel_events():
                 assert Decimal(fill.last_fill_price) > 0 and fill.trade_id
                 assert by[(rest.client_order_id, "CANCELED")].status == CANCELED
                 assert s.stream.malformed == 0
-                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1   # its pings are answered
+                for _ in range(200):   # its pings (every 50 ms here) are answered
+                    if sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1:
+                        break
+                    await asyncio.sleep(0.01)
+                assert sum(x.pongs for x in sim.apps[V].notify_sessions) >= 1
     run(main())
 
 
@@ -469,4 +472,26 @@ def test_balances_are_the_margin_accounts():
             assert (Decimal(bal.free), Decimal(bal.locked)) == (Decimal(9510), Decimal(490))
         async with perp(margin_mode="isolated") as (sim, s):
             assert set(await s.balances()) == {"BTC-USDT", "ETH-USDT"}   # one margin account per contract
+    run(main())
+
+
+def test_the_venue_forgets_final_orders_and_recover_stays_undecided_past_that(tmp_path):
+    """A canceled order is gone 2 h after its cancel (order info notes): the simulator forgets it, and a
+    journalled order "not found" that late is left pending rather than called never placed."""
+    async def main():
+        async with perp(journal=str(tmp_path / "j"), acceptance_window_ms=1) as (sim, s):
+            a = await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            await s.cancel_order("BTCUSDT", order_id=a.order_id)
+            assert (await s.query_order("BTCUSDT", order_id=a.order_id)).status == CANCELED
+            sim.faults.add(f"drop:phase=before,count=6,venue={V}")   # the order and every query lost
+            with pytest.raises(ExecutionUnknown) as ei:
+                await s.place_order("BTCUSDT", "buy", "0.010", REST_PX)
+            clid = ei.value.client_order_id
+            sim.faults.clear()
+            sim.apps[V].advance_clock(2 * 3_600_000 + 1000)
+            await s.sync_clock()
+            with pytest.raises(UnknownOrder):
+                await s.query_order("BTCUSDT", order_id=a.order_id)
+            assert await s.recover() == []   # too late to tell: still pending
+            assert [r["c"] for r in s.ledger.pending()] == [clid]
     run(main())

@@ -234,8 +234,14 @@ def test_batches_and_cancel_all_over_both_transports():
             async with perp(transport) as (sim, s):
                 acks = await s.place_orders([dict(symbol=BTC, side="buy", quantity="0.01", price=str(48000 + k))
                                              for k in range(3)] + [dict(symbol=BTC, side="buy", quantity="0.015",
-                                                                        price="48000")])
-                assert [type(a).__name__ for a in acks] == ["Ack", "Ack", "Ack", "OffGrid"]
+                                                                        price="48000"),
+                                                                   dict(symbol=BTC, side="sell", quantity=None,
+                                                                        price="52000", contracts=1,
+                                                                        reduce_only=True)])
+                # the off-lot item is refused before sending; the reduce-only one by the venue (no position)
+                assert [type(a).__name__ for a in acks] == ["Ack", "Ack", "Ack", "OffGrid", "ReduceOnlyRejected"]
+                assert acks[4].code == "51169"
+                acks = acks[:4]
                 assert all(sim.order("okx", client_order_id=a.client_order_id)["qty"] == "1" for a in acks[:3])
                 done = await s.cancel_all()
                 assert sorted(a.order_id for a in done) == sorted(a.order_id for a in acks[:3])
@@ -266,6 +272,27 @@ def test_spot_and_swap_sessions_keep_apart(tmp_path):
                     assert [x.order_id for x in await spot.open_orders()] == [b.order_id]
                     assert "BTCUSDTSWAP" not in spot.symbols and spot.symbol("BTC-USDT").name == "BTC-USDT"
                     assert swap.symbol("BTC-USDT").name == BTC
+            j.close()
+    run(main())
+
+
+def test_recover_settles_a_journalled_swap_order_and_only_through_a_swap_session(tmp_path):
+    """A swap order journalled by a process that died before its reply: the spot session's recover() leaves it
+    (another venue name), the swap session's finds it by client id."""
+    async def main():
+        async with Simulator(venues=("okx",), seed=3, okx_limit_per_2s=0) as sim:
+            order = {"instId": BTC, "tdMode": "cross", "side": "buy", "ordType": "limit", "px": REST_PX, "sz": "2",
+                     "clOrdId": "crash1"}
+            assert engine(sim)._place_item(order, "main", False)["sCode"] == "0"   # it reached the venue
+            j = OrderJournal(tmp_path / "j")
+            j.sent(V, BTC, "crash1", "BUY", "0.02", REST_PX, 1, 0)
+            async with fastorder.connect("okx", "rest", **KEYS, url=sim.url("okx"), journal=j) as spot:
+                assert await spot.recover() == []
+            assert [r["c"] for r in j.pending(V)] == ["crash1"]
+            async with perp("rest", sim=sim, journal=j) as (_, swap):
+                [ack] = await swap.recover()
+                assert (ack.venue, ack.client_order_id, ack.status, ack.quantity) == (V, "crash1", NEW, "0.02")
+            assert j.pending() == []
             j.close()
     run(main())
 

@@ -1,0 +1,174 @@
+"""One TLS 1.3 record through OpenSSL's SSL_write/SSL_read against the compiled record layer
+(csrc/fo_tls13.h, what fastorder's link runs after the handshake), same connection, same keys, each suite.
+
+    python bench/tls_records.py                  # ns per call, median of 5 interleaved rounds
+    python bench/tls_records.py --callgrind      # instructions per call instead (deterministic; needs valgrind)
+    python bench/tls_records.py --round-trips    # fastorder's whole client per HTTP round trip, under callgrind
+
+Compiles bench/c/tls_records.c against the system OpenSSL (needs a C compiler and OpenSSL 3 headers): a real
+handshake between a client and a server SSL over memory BIOs, the client's traffic secrets to a fo_tls13
+through the key log callback, then SSL_write vs seal of a --size byte record (an order-sized request) and
+SSL_read vs open of the server's records of the same size.  With --callgrind each call's instructions are
+read from callgrind's inclusive counts of the (not inlined) bench_* wrappers.
+
+--round-trips counts what the records cost the whole client: fastorder's HTTP client (await Future, an
+order-sized POST) against bench/c/tls13_http_server.c, plaintext, TLS 1.3 with OpenSSL's records
+(``TlsConfig(record_layer="openssl")``) and with the compiled record layer, each run under callgrind for
+--rt-lo and --rt-hi round trips; instructions per round trip = the difference / (hi - lo), so start-up and the
+handshake cancel out.  Deterministic, so it holds on a loaded machine where CPU time per round trip does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
+CALLS = [("SSL_write", "bench_ssl_write"), ("seal", "bench_seal"), ("SSL_read", "bench_ssl_read"),
+         ("open", "bench_open")]
+
+
+def build(work: str) -> str:
+    exe = os.path.join(work, "tls_records")
+    subprocess.run(["cc", "-O2", "-Wall", "-I", os.path.join(ROOT, "csrc"), "-o", exe,
+                    os.path.join(HERE, "c", "tls_records.c"), "-lssl", "-lcrypto"], check=True)
+    return exe
+
+
+def cert(work: str, san: bool = False) -> tuple[str, str]:
+    c, k = os.path.join(work, "c.pem"), os.path.join(work, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", k, "-out", c, "-days", "2", "-subj", "/CN=localhost"]
+                   + (["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"] if san else []),
+                   check=True, capture_output=True)
+    return c, k
+
+
+def timed(exe: str, c: str, k: str, suite: str, size: int, n: int) -> dict[str, float]:
+    out = subprocess.run([exe, c, k, suite, str(size), str(n)], check=True, capture_output=True, text=True).stdout
+    return {line.split()[0]: float(line.split()[1]) for line in out.splitlines() if not line.startswith("cipher")}
+
+
+def callgrind(exe: str, c: str, k: str, suite: str, size: int, n: int, work: str) -> dict[str, float]:
+    f = os.path.join(work, f"cg.{suite}")
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", exe, c, k, suite, str(size), str(n)],
+                   check=True, capture_output=True)
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", f], check=True, capture_output=True,
+                         text=True).stdout
+    res = {}
+    for name, fn in CALLS:
+        m = re.search(r"^\s*([\d,]+) \([^)]*\)\s+\?\?\?:" + fn + r" ", ann, re.M)
+        res[name] = int(m.group(1).replace(",", "")) / (5 * n) if m else float("nan")
+    return res
+
+
+def client(port: int, n: int, mode: str, cafile: str) -> None:
+    """--run-client: ``n`` POST round trips (plaintext, or TLS with ``mode`` as the record layer)."""
+    import ssl
+
+    import uvloop  # as the transport benchmarks run their clients
+
+    from fastorder.transport import HttpTemplate, open_http
+    from fastorder.transport.tls import TlsConfig
+
+    async def run() -> None:
+        if mode == "plaintext":
+            c = await open_http("127.0.0.1", port, tls=False)
+        else:
+            cfg = TlsConfig(ssl.create_default_context(cafile=cafile), record_layer=mode)
+            c = await open_http("127.0.0.1", port, tls=cfg, server_hostname="localhost")
+            assert c.tls["records"] == mode, c.tls
+        tpl = HttpTemplate("POST", "/order", "x", [("Content-Type", "application/x-www-form-urlencoded")])
+        body = b"a" * 200
+        for _ in range(n):
+            r = await c.send(tpl, None, body)
+            assert r.status == 200
+        c.close()
+
+    uvloop.run(run())
+
+
+def round_trips(work: str, lo: int, hi: int) -> None:
+    import socket
+    import time
+
+    c, k = cert(work, san=True)
+    srv = os.path.join(work, "tls13_http_server")
+    subprocess.run(["cc", "-O2", "-Wall", "-I", os.path.join(ROOT, "csrc"), "-o", srv,
+                    os.path.join(HERE, "c", "tls13_http_server.c"), "-lssl", "-lcrypto"], check=True)
+    ports = {}
+    procs = []
+    for mode in ("plaintext", "tls"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports[mode] = s.getsockname()[1]
+        procs.append(subprocess.Popen([srv, str(ports[mode]), '{"ok":1}'] + ([c, k] if mode == "tls" else [])))
+    time.sleep(0.3)
+    try:
+        print(f"| client | instructions per round trip | vs plaintext |  (callgrind, ({hi} - {lo} round trips) / "
+              f"{hi - lo})")
+        print("|---|---:|---:|")
+        base = None
+        for mode in ("plaintext", "openssl", "compiled"):
+            port = ports["plaintext" if mode == "plaintext" else "tls"]
+            counts = []
+            for n in (lo, hi):
+                f = os.path.join(work, f"cg.rt.{mode}.{n}")
+                r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", sys.executable,
+                                    __file__, "--run-client", mode, "--port", str(port), "--n", str(n),
+                                    "--cafile", c], check=True, capture_output=True, text=True)
+                counts.append(int(re.search(r"Collected : (\d+)", r.stderr).group(1)))
+            per = (counts[1] - counts[0]) / (hi - lo)
+            base = per if base is None else base
+            name = {"plaintext": "plaintext", "openssl": "TLS 1.3, OpenSSL records",
+                    "compiled": "TLS 1.3, compiled records"}[mode]
+            print(f"| {name} | {per:,.0f} | {per - base:+,.0f} |")
+            sys.stdout.flush()
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=300)
+    ap.add_argument("--n", type=int, default=20000, help="records per call kind per round (5 rounds)")
+    ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--round-trips", action="store_true")
+    ap.add_argument("--rt-lo", type=int, default=200)
+    ap.add_argument("--rt-hi", type=int, default=1200)
+    ap.add_argument("--run-client", help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--cafile", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.run_client:
+        return client(a.port, a.n, a.run_client, a.cafile)
+    work = tempfile.mkdtemp(prefix="fo_tls_records_")
+    if a.round_trips:
+        return round_trips(work, a.rt_lo, a.rt_hi)
+    exe = build(work)
+    c, k = cert(work)
+    unit = "instructions" if a.callgrind else "ns"
+    print(f"| suite | SSL_write | seal | SSL_read | open | OpenSSL write+read | compiled seal+open | ratio |  ({unit} per "
+          f"{a.size} B record)")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for suite in SUITES:
+        if a.callgrind:
+            r = callgrind(exe, c, k, suite, a.size, min(a.n, 2000), work)
+        else:
+            r = timed(exe, c, k, suite, a.size, a.n)
+        ossl, ours = r["SSL_write"] + r["SSL_read"], r["seal"] + r["open"]
+        print(f"| {suite} | {r['SSL_write']:,.0f} | {r['seal']:,.0f} | {r['SSL_read']:,.0f} | {r['open']:,.0f} | "
+              f"{ossl:,.0f} | {ours:,.0f} | {ours / ossl:.2f} |")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
