@@ -23,7 +23,9 @@ ENTRIES = ("bn_spot_rest_request", "bn_perp_rest_request", "bn_perp_rest_hedge",
 
 
 def child(entry: str, n: int) -> None:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    # under valgrind the interpreter may not see its venv: the checkout (built in place) and bench/ first
+    sys.path[:0] = [here, os.path.dirname(here)]
     import bench_encode
 
     fn = getattr(bench_encode, entry)

@@ -3,7 +3,7 @@
  *
  * Why: OpenSSL 3.0's SSL_write/SSL_read spend ~10,000 instructions per round trip on per-record EVP/provider
  * bookkeeping around ~1,700 of AES-GCM work (bench/RESULTS.md).  Here each direction keeps one
- * EVP_CIPHER_CTX keyed once; a record costs one IV set, the AAD, one update, the tag.
+ * EVP_CIPHER_CTX keyed once; a record costs the nonce, the AAD, one update, the tag.
  *
  * What stays OpenSSL's: the handshake, certificate verification, session tickets (a NewSessionTicket is
  * re-sealed under the key and sequence number OpenSSL's read state expects and handed to SSL_read, so
@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -48,13 +49,14 @@
 #define FO_E_SEQ (-7)            /* sequence number exhausted */
 #define FO_E_CRYPTO (-8)         /* an EVP call failed */
 
-/* One direction: its cipher context (keyed), the traffic secret (for KeyUpdate), the IV, the next sequence
- * number. */
+/* One direction: its cipher context (keyed, for encryption or decryption once and for all), the traffic
+ * secret (for KeyUpdate), the IV, the next sequence number. */
 typedef struct {
     EVP_CIPHER_CTX *ctx;
     unsigned char secret[FO_TLS13_MAX_SECRET];
     unsigned char iv[12];
     uint64_t seq;
+    int gcm;            /* AES-GCM: the nonce goes in as a parameter (see fo_tls13_set_nonce) */
 } fo_tls13_dir;
 
 typedef struct {
@@ -165,6 +167,7 @@ static inline int fo_tls13_set_secret(fo_tls13 *t, fo_tls13_dir *d, const unsign
          && EVP_CipherInit_ex(d->ctx, t->cipher, NULL, key, NULL, enc) == 1;
     OPENSSL_cleanse(key, sizeof(key));
     d->seq = 0;
+    d->gcm = t->suite == 0x1301 || t->suite == 0x1302;
     return ok ? 0 : -1;
 }
 
@@ -209,10 +212,12 @@ static inline fo_tls13 *fo_tls13_new(uint64_t rekey_after)
 
 /* After OpenSSL's handshake: take over application data if this is TLS 1.3 with a suite handled here and
  * the key log gave both secrets.  0: the record layer is ready (secrets from the log wiped); -1: keep
- * OpenSSL's SSL_read/SSL_write for this connection. */
+ * OpenSSL's SSL_read/SSL_write for this connection.  A client writes with the client's secret and reads with
+ * the server's; a server (bench/c/tls13_http_server.c) the other way round. */
 static inline int fo_tls13_start(fo_tls13 *t, SSL *ssl)
 {
     const SSL_CIPHER *c;
+    const unsigned char *mine, *theirs;
     int ok = -1;
     if (SSL_version(ssl) != TLS1_3_VERSION || (c = SSL_get_current_cipher(ssl)) == NULL)
         goto done;
@@ -226,9 +231,11 @@ static inline int fo_tls13_start(fo_tls13 *t, SSL *ssl)
     t->hlen = (size_t)EVP_MD_get_size(t->md);
     if (t->clen != t->hlen || t->slen != t->hlen)
         goto done;
-    if (fo_tls13_set_secret(t, &t->w, t->csecret, 1) == 0
-            && fo_tls13_set_secret(t, &t->r, t->ssecret, 0) == 0
-            && fo_tls13_set_secret(t, &t->o, t->ssecret, 1) == 0)
+    mine = SSL_is_server(ssl) ? t->ssecret : t->csecret;
+    theirs = SSL_is_server(ssl) ? t->csecret : t->ssecret;
+    if (fo_tls13_set_secret(t, &t->w, mine, 1) == 0
+            && fo_tls13_set_secret(t, &t->r, theirs, 0) == 0
+            && fo_tls13_set_secret(t, &t->o, theirs, 1) == 0)
         ok = 0;
     OPENSSL_cleanse(t->o.secret, sizeof(t->o.secret));   /* OpenSSL's read state never updates its key */
 done:
@@ -238,12 +245,37 @@ done:
     return ok;
 }
 
-static inline void fo_tls13_nonce(const fo_tls13_dir *d, unsigned char nonce[12])
+/* This record's nonce (RFC 8446 5.3: the IV XOR the sequence number) into the direction's context.  For
+ * AES-GCM as the provider's fixed-IV parameter with the whole-IV length (SIZE_MAX), which sets the nonce
+ * alone: EVP_CipherInit_ex would also re-read key and IV lengths through OSSL_PARAM queries (~500 more
+ * instructions a record, bench/tls_records.py).  Should a provider refuse that parameter, the context falls
+ * back to EVP_CipherInit_ex for good. */
+static inline int fo_tls13_set_nonce(fo_tls13_dir *d, int enc)
 {
+    unsigned char nonce[12];
+    OSSL_PARAM p[2];
     int i;
     memcpy(nonce, d->iv, 12);
     for (i = 0; i < 8; i++)
         nonce[4 + i] ^= (unsigned char)(d->seq >> (56 - 8 * i));
+    if (d->gcm) {
+        p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, nonce, (size_t)-1);
+        p[1] = OSSL_PARAM_construct_end();
+        if (EVP_CIPHER_CTX_set_params(d->ctx, p) == 1)
+            return 1;
+        d->gcm = 0;
+    }
+    return EVP_CipherInit_ex(d->ctx, NULL, NULL, NULL, nonce, enc);
+}
+
+/* The AEAD tag: read after sealing (get), given before opening (set); parameters, not EVP_CIPHER_CTX_ctrl's
+ * translation to them. */
+static inline int fo_tls13_tag(fo_tls13_dir *d, unsigned char *tag, int get)
+{
+    OSSL_PARAM p[2];
+    p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, FO_TLS13_TAG);
+    p[1] = OSSL_PARAM_construct_end();
+    return get ? EVP_CIPHER_CTX_get_params(d->ctx, p) : EVP_CIPHER_CTX_set_params(d->ctx, p);
 }
 
 /* Seal one record of content type ``type`` from in[:n] (n <= 2^14) into out (n + FO_TLS13_OVERHEAD bytes).
@@ -251,7 +283,6 @@ static inline void fo_tls13_nonce(const fo_tls13_dir *d, unsigned char nonce[12]
 static inline long fo_tls13_seal(fo_tls13_dir *d, int type, const unsigned char *in, size_t n,
                                  unsigned char *out)
 {
-    unsigned char nonce[12];
     size_t clen = n + 1 + FO_TLS13_TAG;
     int l = 0;
     if (n > FO_TLS13_MAX_PLAIN || d->seq == UINT64_MAX)
@@ -263,13 +294,12 @@ static inline long fo_tls13_seal(fo_tls13_dir *d, int type, const unsigned char 
     out[4] = (unsigned char)clen;
     memcpy(out + FO_TLS13_HDR, in, n);
     out[FO_TLS13_HDR + n] = (unsigned char)type;
-    fo_tls13_nonce(d, nonce);
     /* in place: the plaintext and its type byte become the ciphertext, then the tag follows */
-    if (EVP_EncryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1
+    if (fo_tls13_set_nonce(d, 1) != 1
             || EVP_EncryptUpdate(d->ctx, NULL, &l, out, FO_TLS13_HDR) != 1
             || EVP_EncryptUpdate(d->ctx, out + FO_TLS13_HDR, &l, out + FO_TLS13_HDR, (int)(n + 1)) != 1
             || EVP_EncryptFinal_ex(d->ctx, out + FO_TLS13_HDR + n + 1, &l) != 1
-            || EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, FO_TLS13_TAG, out + FO_TLS13_HDR + n + 1) != 1)
+            || fo_tls13_tag(d, out + FO_TLS13_HDR + n + 1, 1) != 1)
         return -1;
     d->seq++;
     return (long)(FO_TLS13_HDR + clen);
@@ -282,7 +312,6 @@ static inline long fo_tls13_seal(fo_tls13_dir *d, int type, const unsigned char 
 static inline long fo_tls13_open(fo_tls13_dir *d, const unsigned char *buf, size_t avail, unsigned char *out,
                                  size_t *outlen, int *type)
 {
-    unsigned char nonce[12];
     size_t len, n;
     int l = 0, l2 = 0;
     if (avail < FO_TLS13_HDR)
@@ -301,12 +330,10 @@ static inline long fo_tls13_open(fo_tls13_dir *d, const unsigned char *buf, size
     if (d->seq == UINT64_MAX)
         return FO_E_SEQ;
     n = len - FO_TLS13_TAG;
-    fo_tls13_nonce(d, nonce);
-    if (EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, nonce) != 1
+    if (fo_tls13_set_nonce(d, 0) != 1
             || EVP_DecryptUpdate(d->ctx, NULL, &l, buf, FO_TLS13_HDR) != 1
             || EVP_DecryptUpdate(d->ctx, out, &l, buf + FO_TLS13_HDR, (int)n) != 1
-            || EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, FO_TLS13_TAG,
-                                   (void *)(buf + FO_TLS13_HDR + n)) != 1)
+            || fo_tls13_tag(d, (unsigned char *)(buf + FO_TLS13_HDR + n), 0) != 1)
         return FO_E_CRYPTO;
     if (EVP_DecryptFinal_ex(d->ctx, out + l, &l2) != 1) {
         OPENSSL_cleanse(out, n);   /* unauthenticated plaintext is never looked at */

@@ -152,7 +152,6 @@ int main(int argc, char **argv)
             continue;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (ctx != NULL) {
-            fo_tls13_dir tmp;
             s = SSL_new(ctx);
             t = fo_tls13_new(UINT64_MAX);
             SSL_set_fd(s, fd);
@@ -164,12 +163,6 @@ int main(int argc, char **argv)
                 close(fd);
                 continue;
             }
-            /* fo_tls13_start keys w with the client's secret and r with the server's (the client's view):
-             * a server swaps them.  Each record re-initialises its context for encryption or decryption,
-             * and AES-GCM/ChaCha20-Poly1305 use the same key schedule both ways. */
-            tmp = t->w;
-            t->w = t->r;
-            t->r = tmp;
         }
         serve(fd, t);
         fo_tls13_free(t);

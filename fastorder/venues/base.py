@@ -337,7 +337,7 @@ class Session(Sending, TradingOps):
                 pass
             except Exception as exc:   # a background task that had failed: closing goes on
                 logger.warning("%s: a background task had failed (%s: %s)", self.venue, type(exc).__name__, exc)
-        self.ws_pool.close()
+        await self.ws_pool.aclose()   # returns once the WebSocket sockets are closed
         if self._pool is not None:
             await self._pool.close()
         try:
@@ -444,14 +444,18 @@ class Session(Sending, TradingOps):
         demand fetch it here (before anything of the order is sent)."""
         return self.symbol(symbol)
 
+    #: a symbol as any of its spellings, the key of `symbols` (perpetuals: fastorder.venues.perp.perp_key)
+    symbol_key = staticmethod(normalize_symbol)
+
     def symbol(self, symbol: str) -> SymbolInfo:
         info = self._symbol_cache.get(symbol)   # the name exactly as callers write it: one dict lookup per order
         if info is not None:
             return info
         try:
-            info = self.symbols[normalize_symbol(symbol)]
+            info = self.symbols[self.symbol_key(symbol)]
         except (KeyError, AttributeError):
-            raise InvalidOrder(f"{self.venue} has no symbol {symbol!r}", field="symbol") from None
+            what = "perpetual" if self.market == "perp" else "symbol"
+            raise InvalidOrder(f"{self.venue} has no {what} {symbol!r}", field="symbol") from None
         self._symbol_cache[symbol] = info
         return info
 

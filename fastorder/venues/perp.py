@@ -14,7 +14,6 @@ from fastorder.venues.inputs import check_number, check_text
 
 if TYPE_CHECKING:
     from fastorder.types import Position
-    from fastorder.venues.base import SymbolInfo
     from fastorder.venues.operations import OrderOptions
 
 #: venue-neutral position sides: "net" (one-way mode), "long" / "short" (hedge mode)
@@ -101,22 +100,11 @@ class PerpOps:
 
     if TYPE_CHECKING:
         venue: str
-        symbols: dict[str, SymbolInfo]
-        _symbol_cache: dict[str, SymbolInfo]
 
         async def resolve_symbol(self, symbol: str) -> Any: ...
 
-    def symbol(self, symbol: str) -> SymbolInfo:
-        """The perpetual by any of its spellings (perp_key), cached by the name as written."""
-        info = self._symbol_cache.get(symbol)
-        if info is not None:
-            return info
-        try:
-            info = self.symbols[perp_key(symbol)]
-        except (KeyError, AttributeError):
-            raise InvalidOrder(f"{self.venue} has no perpetual {symbol!r}", field="symbol") from None
-        self._symbol_cache[symbol] = info
-        return info
+    #: Session.symbol() finds a perpetual by any of its spellings
+    symbol_key = staticmethod(perp_key)
 
     @staticmethod
     def _perp_options(opts: OrderOptions) -> OrderOptions:

@@ -38,6 +38,9 @@ class WsPool:
         self.reconnects = 0
         self.heartbeat_interval = 20.0
         self.closed = False
+        # connections no longer in `conns` whose socket may still be open (rotated out and closing, or dropped
+        # once their link ended): `aclose` waits for them too
+        self.retired: list[Any] = []
 
     def best(self) -> Any:
         """The open connection with the fewest requests pending, then the lowest recently measured RTT."""
@@ -109,7 +112,11 @@ class WsPool:
                                    "%.2f s", self.venue, type(exc).__name__, exc, delay)
                     await asyncio.sleep(delay * (0.5 + random.random()))   # jitter: no thundering herd
                     delay = min(delay * 2, 5.0)
+            self._retire([c for c in self.conns if not ws_is_open(c)])
             self.conns = [c for c in self.conns if ws_is_open(c)]
+
+    def _retire(self, conns: list[Any]) -> None:
+        self.retired = [c for c in self.retired if not c.closed.done()] + [c for c in conns if not c.closed.done()]
 
     async def rotate(self, conn: Any) -> None:
         """Replace `conn` before it goes away (Binance serverShutdown, the 24 h limit): the new connection is
@@ -125,11 +132,15 @@ class WsPool:
         if new not in self.conns:
             self.conns.append(new)
         self.reconnects += 1
-        for _ in range(int(self.timeout / 0.01) + 1):   # let replies already on their way arrive
-            if conn.pending == 0:
-                break
-            await asyncio.sleep(0.01)
-        conn.close()
+        self._retire([conn])
+        try:
+            for _ in range(int(self.timeout / 0.01) + 1):   # let replies already on their way arrive
+                if conn.pending == 0:
+                    break
+                await asyncio.sleep(0.01)
+        finally:   # also when the session closes meanwhile (this task cancelled): never left open
+            if ws_is_open(conn):
+                conn.close()
 
     async def heartbeat_loop(self) -> None:
         """Venue keep-alive for idle WebSockets (OKX closes after 30 s without data)."""
@@ -154,9 +165,26 @@ class WsPool:
             await asyncio.sleep(every)
 
     def close(self) -> None:
-        """Close every connection (a clean close where it is open, an abort otherwise)."""
-        for c in self.conns:
+        """Start closing every connection (a clean close where it is open, an abort otherwise)."""
+        for c in self.conns + self.retired:
             if ws_is_open(c):
                 c.close()
             else:
                 c.abort()
+
+    async def aclose(self, timeout: float = 1.0) -> None:
+        """Close every connection and return once their sockets are closed: a WebSocket's close handshake
+        waits for the server's reply, and a socket still open when the event loop ends is left to the garbage
+        collector (an unclosed-socket ResourceWarning, and a descriptor held until then). Connections the
+        server has not answered within `timeout` are aborted."""
+        conns = [c for c in self.conns + self.retired if not c.closed.done()]
+        self.close()
+        self.conns, self.retired = [], []
+        if not conns:
+            return
+        _, late = await asyncio.wait([c.closed for c in conns], timeout=timeout)
+        if late:
+            for c in conns:
+                if not c.closed.done():
+                    c.abort()
+            await asyncio.wait(late, timeout=1.0)   # an abort's connection_lost runs on the next loop turn

@@ -250,7 +250,11 @@ def test_dead_mans_switch_range_and_venue_checks():
         async with session(cancel_on_disconnect=5) as (sim, s):
             app = sim.apps["htx"]
             assert len(app._dms) == 1   # armed at connect, for this account
+            first = next(iter(app._dms.values()))
             await s.place_order(SYM, "buy", "0.001", REST_PX)
+            await asyncio.sleep(2.0)   # the background loop re-arms at a third of the timeout (5/3 s)
+            again = next(iter(app._dms.values()))
+            assert again is not first and again.when() >= first.when() + 1.5
         # closed without disarming: the switch still runs (it exists for a client that stops refreshing)
         assert len(app._dms) == 1
     run(main())

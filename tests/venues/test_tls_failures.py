@@ -64,8 +64,9 @@ def test_a_bad_certificate_at_connect_is_typed_immediate_and_never_used(venue, t
             err = ei.value
             assert isinstance(err, ConnectionLost) and isinstance(err, FastorderError)
             assert err.reason and err.reason in str(err) and venue in str(err)
-            assert took < 1.0, "a rejected certificate is not retried"
-            # one attempt per connection opened at start (REST pool: 2 for rest, 1 for ws): no retries
+            # not retried: one attempt per connection opened at start (REST pool: 2 for rest, 1 for ws), and
+            # connect() gives up well inside its startup_timeout (a loose bound: a loaded machine is slow)
+            assert took < 5.0
             assert _tls_firings(sim) == (2 if transport == "rest" else 1)
             assert _served(sim, venue) == 0 and not sim.orders(venue)
             text = "".join(traceback.format_exception(err)) + repr(err)
