@@ -13,7 +13,7 @@ ACCOUNTS = {
     "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET),
 }
-# the venue cancels every open order if this process stops refreshing it (HTX's swaps have none)
+# the venue cancels every open order if this process stops refreshing it (fastorder does not arm HTX's swap one yet)
 DEAD_MANS_SWITCH = {"binance": dict(cancel_on_disconnect=60), "okx": dict(cancel_on_disconnect=60)}
 SIM_APP = {"binance": "binance_futures", "okx": "okx", "htx": "htx_swap"}   # the simulator's perp servers
 

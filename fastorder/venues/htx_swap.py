@@ -402,6 +402,14 @@ class HtxSwapSession(PerpOps, Session):
                     break
         return out
 
+    # -- dead-man's switch ---------------------------------------------------------------------------------
+    def _cancel_after_range(self) -> tuple[float, float]:
+        # the venue has one (POST /linear-swap-api/v1/linear-cancel-after, on_off + time_out >= 5,000 ms); its
+        # reply envelope (code/msg/data) is not the order endpoints' and its success example is unpublished
+        raise ConfigError("htx_swap: fastorder does not arm HTX's swap dead-man's switch (POST "
+                          "/linear-swap-api/v1/linear-cancel-after) yet; closest: cancel_all() when the strategy "
+                          "notices a problem", field="cancel_on_disconnect")
+
     # -- the account (fastorder.venues.perp) ----------------------------------------------------------------
     async def _account_call(self, endpoint: str, body: dict[str, Any], kind: str = "read") -> Any:
         """One signed POST off the order path (its cost taken first, waiting out a short block); its `data`, or
