@@ -22,7 +22,6 @@ from fastorder._core.binance_futures import BinanceFuturesRest, BinanceFuturesWs
 from fastorder._core.buffer import WriteBuffer
 from fastorder._core.numbers import SymbolRules
 from fastorder.errors import (
-    ClientIdInUse,
     ConfigError,
     DuplicateOrder,
     FastorderError,
@@ -261,32 +260,20 @@ class BinanceFuturesSession(PerpOps, BinanceSession):
         """Each order checked alone first (a bad one is its own result, the rest still go), then batches of up
         to 5 in flight together, over REST. An order the venue refuses in its batch gets its own typed error; a
         batch whose reply never came has each of its orders settled by its client id, as place_order does."""
-        results: list[Ack | BaseException | None] = [None] * len(orders)
-        ready: list[tuple[int, SymbolInfo, tuple[Any, ...]]] = []
-        scratch = WriteBuffer()
         ts = self.now_ms()
-        clids: set[str] = set()
-        try:
-            for i, o in enumerate(orders):
-                try:
-                    sym = o.get("symbol")
-                    check_text(sym, "symbol")
-                    info = await self.resolve_symbol(str(sym))   # (a str: check_text said so)
-                    item = self._batch_item(o, scratch, ts, info)
-                    if item[3] in clids:
-                        raise ClientIdInUse(f"client_order_id {item[3]!r} is given twice in one call",
-                                            field="client_order_id")
-                    clids.add(item[3])
-                    if self.cancel_on_disconnect is not None:
-                        await self._arm_symbol(info)
-                    ready.append((i, info, item))
-                except (FastorderError, TypeError, ValueError) as exc:
-                    results[i] = exc
-        finally:
-            scratch.wipe()   # it held signed requests
-        chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
-        await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
-        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+        async def check(o: dict[str, Any], scratch: WriteBuffer) -> tuple[str, tuple[Any, ...]]:
+            sym = o.get("symbol")
+            check_text(sym, "symbol")
+            info = await self.resolve_symbol(str(sym))   # (a str: check_text said so)
+            item = self._batch_item(o, scratch, ts, info)
+            return item[3], (info, item)
+
+        return await self._checked_batches(orders, check)
+
+    async def _admit_to_batch(self, entry: tuple[Any, ...]) -> None:
+        if self.cancel_on_disconnect is not None:   # the countdown armed for its symbol before it is sent
+            await self._arm_symbol(entry[0])
 
     async def _send_batch(self, chunk: list[tuple[int, SymbolInfo, tuple[Any, ...]]],
                           results: list[Ack | BaseException | None]) -> None:

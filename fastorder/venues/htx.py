@@ -17,7 +17,6 @@ from fastorder._core.numbers import SymbolRules
 from fastorder._core.sign import Ed25519Signer, HmacSha256
 from fastorder.errors import (
     AuthenticationError,
-    ClientIdInUse,
     ConfigError,
     ConnectionLost,
     DuplicateOrder,
@@ -536,27 +535,13 @@ class HtxSession(Session):
         to 10 in flight together. Each order is journalled and its client id live before its batch is sent;
         a batch whose reply never came (or came unreadable) has each of its orders settled by its client id,
         as place_order settles one."""
-        results: list[Ack | BaseException | None] = [None] * len(orders)
-        ready: list[tuple[int, tuple[Any, ...]]] = []
-        scratch = WriteBuffer()
         ts = self.now_ms() // 1000
-        clids: set[str] = set()
-        try:
-            for i, o in enumerate(orders):
-                try:
-                    p = await self._batch_item(o, scratch, ts)
-                    if p[4] in clids:
-                        raise ClientIdInUse(f"client_order_id {p[4]!r} is given twice in one call",
-                                            field="client_order_id")
-                    clids.add(p[4])
-                    ready.append((i, p))
-                except (FastorderError, TypeError, ValueError) as exc:
-                    results[i] = exc
-        finally:
-            scratch.wipe()   # it held signed requests
-        chunks = [ready[k:k + self.batch_limit] for k in range(0, len(ready), self.batch_limit)]
-        await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
-        return [r if r is not None else VenueError(VENUE, "unexpected", "no result") for r in results]
+
+        async def check(o: dict[str, Any], scratch: WriteBuffer) -> tuple[str, tuple[Any, ...]]:
+            p = await self._batch_item(o, scratch, ts)
+            return p[4], (p,)
+
+        return await self._checked_batches(orders, check)
 
     async def _send_batch(self, chunk: list[tuple[int, tuple[Any, ...]]],
                           results: list[Ack | BaseException | None]) -> None:

@@ -8,10 +8,19 @@ naming the closest feature it has: nothing is emulated behind the caller's back 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fastorder.errors import ConfigError, InvalidOrder, NotSupported
+from fastorder._core.buffer import WriteBuffer
+from fastorder.errors import (
+    ClientIdInUse,
+    ConfigError,
+    FastorderError,
+    InvalidOrder,
+    NotSupported,
+    VenueError,
+)
 from fastorder.log import logger
 from fastorder.types import Ack, Balance
 from fastorder.venues.inputs import check_amend, check_ids, check_number, check_text
@@ -121,6 +130,42 @@ class TradingOps:
         return list(await asyncio.gather(*(self.place_order(**o) for o in orders), return_exceptions=True))
 
     async def _place_batches(self, orders: list[dict[str, Any]]) -> list[Ack | BaseException]:
+        raise self._not_supported("batch order entry", "place_orders(..., batch=False): pipelined single orders")
+
+    async def _checked_batches(self, orders: list[dict[str, Any]],
+                               check: Callable[[dict[str, Any], WriteBuffer], Awaitable[tuple[str, tuple[Any, ...]]]]
+                               ) -> list[Ack | BaseException]:
+        """A venue's batch entry, its shared shape: each order checked and encoded alone first by `check(order,
+        scratch)` -> (its client id, what its batch needs); a bad one, or a client id given twice in one call, is
+        its own result and the rest still go. Then `_admit_to_batch` for each, and batches of up to `batch_limit`
+        in flight together through the venue's `_send_batch(chunk of (index, *what), results)`."""
+        results: list[Ack | BaseException | None] = [None] * len(orders)
+        ready: list[tuple[Any, ...]] = []
+        scratch = WriteBuffer()
+        clids: set[str] = set()
+        try:
+            for i, o in enumerate(orders):
+                try:
+                    clid, entry = await check(o, scratch)
+                    if clid in clids:
+                        raise ClientIdInUse(f"client_order_id {clid!r} is given twice in one call",
+                                            field="client_order_id")
+                    clids.add(clid)
+                    await self._admit_to_batch(entry)
+                    ready.append((i, *entry))
+                except (FastorderError, TypeError, ValueError) as exc:
+                    results[i] = exc
+        finally:
+            scratch.wipe()   # it held signed requests
+        limit = self.batch_limit
+        chunks = [ready[k:k + limit] for k in range(0, len(ready), limit)]
+        await asyncio.gather(*(self._send_batch(c, results) for c in chunks))
+        return [r if r is not None else VenueError(self.venue, "unexpected", "no result") for r in results]
+
+    async def _admit_to_batch(self, entry: tuple[Any, ...]) -> None:
+        """What a venue does for an order that passed its checks, before its batch is sent (nothing here)."""
+
+    async def _send_batch(self, chunk: list[Any], results: list[Ack | BaseException | None]) -> None:
         raise self._not_supported("batch order entry", "place_orders(..., batch=False): pipelined single orders")
 
     async def cancel_orders(self, symbol: str, *, order_ids: list[str | int] | None = None,
