@@ -11,6 +11,8 @@ Per session setting (off; keep_warm at each of --intervals, default 1, 2 and 5 m
   back to back, all against the simulator in its own process on the other CPU, which busy-polls through
   every gap so it never sleeps (its own processing time, which it reports, is left out of "rt-sim");
 - µs/pass: the event loop thread's CPU time in one pass (`stats()`), the rest of a tick being the wake-up;
+- empty ticks: the same CPU measure with a bare timer callback at each interval and no pass (every warmer
+  paused): the wake-up's own cost, the floor under any pass;
 - the simulator's side: its own processing time back to back and after each gap, and whether it stayed
   warm (within 1.5x): on a loaded machine it does not, and the round trips then include a colder simulator.
 
@@ -53,6 +55,25 @@ def cpu_us() -> float:
     return (r.ru_utime + r.ru_stime) * 1e6
 
 
+async def empty_ticks(interval: float, seconds: float) -> float:
+    """The process's CPU µs per second with a bare timer callback every `interval` s and nothing else: what any
+    tick pays to wake the thread before its pass does anything (keep_warm's ticks are such callbacks)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    end = time.perf_counter() + seconds
+
+    def tick() -> None:
+        if time.perf_counter() < end:
+            loop.call_later(interval, tick)
+        else:
+            done.set_result(None)
+
+    c0, t0 = cpu_us(), time.perf_counter()
+    loop.call_later(interval, tick)
+    await done
+    return (cpu_us() - c0) / (time.perf_counter() - t0)
+
+
 async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
     rows = [tuple(r.split("-")) for r in a.rows]
     sessions = {}
@@ -79,6 +100,8 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
             res[k][f"rt-sim {g}"] = []
             res[k][f"sim {g}"] = []
     keys = list(sessions)
+    floor_intervals = sorted(set(a.intervals) | set(a.kernel_intervals))
+    floor: dict[float, list[float]] = {iv: [] for iv in floor_intervals}
     for rnd in range(a.rounds):
         order = keys[rnd % len(keys):] + keys[:rnd % len(keys)]
         for k in order:
@@ -122,6 +145,11 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
                     res[k][f"rt-sim {g}"].append(statistics.median(rs))
                     res[k][f"sim {g}"].append(statistics.median(sim_us))
             print(f"  round {rnd + 1} {k}", file=sys.stderr)
+        for other in sessions.values():   # the floor: empty ticks, every warmer paused
+            if other._warmer is not None:
+                other._warmer.pause()
+        for iv in floor_intervals:
+            floor[iv].append(await empty_ticks(iv / 1000, a.idle))
     for s in sessions.values():
         await s.__aexit__(None, None, None)
 
@@ -143,6 +171,12 @@ async def run(a: argparse.Namespace, sim: SimulatorProcess) -> None:
                 cells += [f"{m[f'client {g}']:.1f}", f"{m[f'client {g}'] / m['b2b_client']:.2f}",
                           f"{m[f'rt {g}']:.1f}", f"{m[f'rt-sim {g}']:.1f}"]
             print(f"| {venue} {transport} | {name} | " + " | ".join(cells) + " |")
+    off = statistics.median(med[(v, t, "off")]["idle"] for v, t in rows)
+    print("\nempty ticks (a bare timer callback, no pass; every session idle with keep_warm paused), over the "
+          "process idle without them: " + ", ".join(
+              f"{iv:g} ms {statistics.median(floor[iv]) - off:.0f} µs/s "
+              f"({(statistics.median(floor[iv]) - off) / 1e4:.2f} % core, "
+              f"{(statistics.median(floor[iv]) - off) * iv / 1000:.1f} µs/tick)" for iv in floor_intervals))
     # the simulator's side: it reports its own processing time per REST reply; the same after a gap as back
     # to back means its busy-polling kept it warm, and the client rows measure the client
     for k in res:
@@ -169,17 +203,23 @@ def main() -> None:
     ap.add_argument("--fifo", type=int, default=0, metavar="PRIO",
                     help="run the client SCHED_FIFO at PRIO (root): other work on its CPU no longer delays it")
     ap.add_argument("--idle", type=float, default=1.0, help="seconds of idle time per CPU measurement")
+    ap.add_argument("--sim-warm-us", type=float, default=1000, metavar="US",
+                    help="the simulator replays its last order request in Binance's validation-only form "
+                         "(order/test) every US µs while idle, keeping its request path warm (default 1000; 0: no)")
     a = ap.parse_args()
     ncpu = os.cpu_count() or 1
     spin = int(max(a.gaps) * 1000 + 2000)
     with SimulatorProcess(venues=tuple({r.split("-")[0] for r in a.rows}), cpus=[ncpu - 1] if ncpu > 1 else None,
-                          extra_args=["--no-rate-limits", "--spin-us", str(spin)]) as sim:
+                          extra_args=["--no-rate-limits", "--spin-us", str(spin), "--warm-us", str(a.sim_warm_us)]) as sim:
         if ncpu > 1:
             os.sched_setaffinity(0, {0})
         if a.fifo:   # this process only (the simulator started first): other work on its CPU waits for it
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(a.fifo))
         load = os.getloadavg()
-        print(f"client on CPU 0, simulator on CPU {ncpu - 1} busy-polling {spin} µs after each request; "
+        print(f"client on CPU 0, simulator on CPU {ncpu - 1} busy-polling {spin} µs after each request"
+              + (f" and replaying its last order request as a validation-only order/test every {a.sim_warm_us:g} µs "
+                 "while idle (its REST request path warm; not its WebSocket path nor matching)" if a.sim_warm_us
+                 else " (no replay: its request path cools in the gaps)") + "; "
               f"load average at start {load[0]:.2f}; client {'SCHED_FIFO ' + str(a.fifo) if a.fifo else 'SCHED_OTHER'}; {a.rounds} rounds x {a.orders} orders per gap; "
               f"medians over rounds of each p50, µs")
         try:

@@ -13,8 +13,8 @@ ACCOUNTS = {
     "okx": dict(key=creds.OKX_KEY, secret=creds.OKX_SECRET, passphrase=creds.OKX_PASSPHRASE),
     "htx": dict(key=creds.HTX_KEY, secret=creds.HTX_SECRET),
 }
-# the venue cancels every open order if this process stops refreshing it (fastorder does not arm HTX's swap one yet)
-DEAD_MANS_SWITCH = {"binance": dict(cancel_on_disconnect=60), "okx": dict(cancel_on_disconnect=60)}
+# the venue cancels every open order if this process stops refreshing it
+DEAD_MANS_SWITCH = dict(cancel_on_disconnect=60)
 SIM_APP = {"binance": "binance_futures", "okx": "okx", "htx": "htx_swap"}   # the simulator's perp servers
 
 
@@ -26,7 +26,7 @@ async def main() -> None:
                 venue, transport, market="perp", **ACCOUNTS[venue],
                 url=sim.url(app, "rest"), ws_url=sim.url(app, "ws") if transport == "ws" else None,
                 ssl_context=sim.client_ssl_context(),
-                **DEAD_MANS_SWITCH.get(venue, {}),
+                **DEAD_MANS_SWITCH,
             ) as session:   # a perp symbol in any spelling: BTC-USDT-SWAP, BTCUSDT, BTC-USDT, BTC/USDT:USDT
                 await session.set_leverage("BTC-USDT-SWAP", 5)
                 bid, ask = await session.place_orders([

@@ -33,6 +33,7 @@ from fastorder.types import ACCEPTED, CANCEL_REQUESTED
 from fastorder.venues import binance as binance_venue
 from fastorder.venues import binance_futures as binance_futures_venue
 from fastorder.venues import htx as htx_venue
+from fastorder.venues import htx_swap as htx_swap_venue
 from fastorder.venues import okx as okx_venue
 
 # fault name -> simulator spec (the per-request probability and the cell's transport are filled in per run);
@@ -71,8 +72,10 @@ MAIN_KIND = {"slow read": "slow_read", "tls handshake": "tls_fail", "tls bad cer
 PATHS = FASTORDER_ROWS
 # The simulator's record in the venue's own words (`venue_status`), read with the client's mapping for that
 # venue: OKX says "canceled" for an IOC remainder where Binance says "EXPIRED", and a client sees the venue's word.
+# HTX swaps report a status code (the simulator writes it as text).
 _VENUE_STATE = {"binance": binance_venue._STATUS, "okx": okx_venue._STATE, "htx": htx_venue._STATE,
-                "binance_futures": binance_futures_venue._STATUS}
+                "binance_futures": binance_futures_venue._STATUS, "okx_swap": okx_venue._STATE,
+                "htx_swap": {str(k): v for k, v in htx_swap_venue._STATUS.items()}}
 # The matrix runs against a simulator that drops an unprocessed request at once, so an order it has not seen
 # after this long never arrives; the real venues' windows (5-60 s, HTX 5 min) would only make runs longer.
 WINDOW_MS = 2000

@@ -58,7 +58,11 @@ def table(bench: Bench) -> str:
     if spor:
         lines.append("")
         lines.append("sporadic rows: each order after an idle gap, one at a time (the client's thread sleeps in epoll "
-                     "through the gap; the simulator busy-polls through it on its own CPU, so its CPU never halts; "
+                     "through the gap; the simulator busy-polls through it on its own CPU, so its CPU never halts"
+                     + (", and replays its last order request in the venue's validation-only form every "
+                        f"{bench.placement['simulator_warm_us']} µs of it (Binance REST: order/test and the order's reply "
+                        "view; not its socket or WebSocket path, nor the matching engine) to keep its request path warm"
+                        if bench.placement.get("simulator_warm_us") else "") + "; "
                      "its own processing can still run colder after a gap (sim p50 against back to back says whether it stayed warm), "
                      "so rt-sim = the round trip's p50 minus the simulator's own p50 "
                      "as it measures it: what client and kernel add); p50 against the same row back to back, "
@@ -131,7 +135,10 @@ def header(bench: Bench, command: str) -> str:
             f"placement: client CPUs {bench.placement.get('client_cpus')}, simulator CPUs "
             f"{bench.placement.get('simulator_cpus')} (separate process"
             + (f"; busy-polls {bench.placement['simulator_spin_us']} µs after each request"
-               if bench.placement.get("simulator_spin_us") else "") + ")\n"
+               if bench.placement.get("simulator_spin_us") else "")
+            + (f"; while idle replays its last order request every {bench.placement['simulator_warm_us']} µs in the "
+               "venue's validation-only form (Binance order/test), keeping its request path warm through the gaps"
+               if bench.placement.get("simulator_warm_us") else "") + ")\n"
             f"settings: {vars(bench.s)}\n"
             f"network: {bench.network['description']}\n"
             f"cpuidle: {cpuidle_line(bench.cpuidle)}\n")

@@ -28,6 +28,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from time import perf_counter_ns as _perf
 from time import time as _time
 
 import orjson
@@ -38,7 +39,7 @@ from .binance_stream import BinanceUserStream
 from .book import OPEN, Exchange, Order, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
-from .http import parse_params, parse_qs_ordered
+from .http import REPLAY_CONN, Request, parse_params, parse_qs_ordered
 
 D = Decimal
 DEC_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
@@ -269,7 +270,36 @@ class Binance:
                                "avoid polling the API.", 429, max(1, math.ceil((60000 - now % 60000) / 1000)))
         return st.weight
 
+    def dry_replay(self, req, conn):
+        """A request's validation-only form to replay while idle (http.Spinner's ``warm_us``, benchmarks): a POST
+        to a path whose ``/test`` form the venue serves (POST /api/v3/order -> /api/v3/order/test, as Binance
+        documents it: validated, signature checked, never sent to the matching engine), else None. Its reply
+        is rendered (not written, not counted in the request statistics)."""
+        test = req.path + "/test"
+        if req.method != "POST" or ("POST", test) not in self._routes:
+            return None
+        method, query, headers, body = req.method, req.query, req.headers, req.body
+        # the order the request placed, for its reply's view (read only: the order is not touched)
+        try:
+            p = self._params(req)
+            key = self.keys.get((headers.get(b"x-mbx-apikey") or b"").decode("latin-1"))
+        except (BinanceError, UnicodeDecodeError):
+            p, key = {}, None
+        o = self.ex.by_cid.get((key.account, p.get("newClientOrderId"))) if key is not None else None
+        resp = p.get("newOrderRespType") or "FULL"
+
+        def replay() -> None:
+            r = Request(method, test, query, headers, body, _perf(), True, REPLAY_CONN, "1.1")
+            status, hdrs, out = self.handle_http(r)
+            if o is not None and status == 200:   # a new order's reply: its view, as new_order renders it
+                out = orjson.dumps(self.place_view(o, resp, int(_time() * 1000)))
+            conn.render(status, hdrs, out, None, False)
+
+        return replay
+
     def saw_user_agent(self, req) -> None:
+        if req.conn is REPLAY_CONN:   # a replay (dry_replay) is not a client's request
+            return
         ua = req.headers.get(b"user-agent", b"").decode("latin-1")
         if len(self.user_agents) < 64 or ua in self.user_agents:
             self.user_agents[ua] = self.user_agents.get(ua, 0) + 1
@@ -555,7 +585,7 @@ class Binance:
 
     def _rest_test_order(self, p, key, now):
         _check_known(p, self.rest_test_params)
-        self.validate_order(p)
+        _binance_limit(p, self.ex.specs, self._filter_memo) or self.validate_order(p)   # as new_order checks it
         return 200, b"{}", False
 
     def _rest_cancel(self, p, key, now):
@@ -908,11 +938,16 @@ class Binance:
         cancel_cid = new_cid or self.ids.alnum(22)
         if self.stream.subs:
             self.stream.canceled(o, now, cancel_cid)
+        # the memo read in place (as place_view does): a cancel report is on every cancel and cancel-replace
+        f = _FMT8.get
+        price, qty, executed, quote, cum, extra = o.price or _ZERO, o.qty, o.executed, o.quote_qty or _ZERO, \
+            o.cum_quote, o.extra
         return {"symbol": o.symbol, "origClientOrderId": o.cid, "orderId": o.oid, "orderListId": -1,
-                "clientOrderId": cancel_cid, "transactTime": now, "price": fmt8(o.price or 0),
-                "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed), "origQuoteOrderQty": fmt8(o.quote_qty or 0),
-                "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
-                "type": o.extra["type"], "side": o.side, "selfTradePreventionMode": o.extra["stp"]}
+                "clientOrderId": cancel_cid, "transactTime": now, "price": f(price) or fmt8(price),
+                "origQty": f(qty) or fmt8(qty), "executedQty": f(executed) or fmt8(executed),
+                "origQuoteOrderQty": f(quote) or fmt8(quote), "cummulativeQuoteQty": f(cum) or fmt8(cum),
+                "status": o.status, "timeInForce": extra["tif_shown"], "type": extra["type"], "side": o.side,
+                "selfTradePreventionMode": extra["stp"]}
 
     def cancel_all(self, p: dict, account: str, now: int) -> list:
         """DELETE /api/v3/openOrders, openOrders.cancelAll: every open order of the symbol, one cancel report

@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spin-us", type=float, default=0.0, metavar="US",
                         help="busy-poll the event loop for US µs after each request instead of sleeping "
                              "(keeps caches warm; burns a CPU while traffic flows; use with --cpus)")
+    parser.add_argument("--warm-us", type=float, default=0.0, metavar="US",
+                        help="with --spin-us: while polling through a quiet spell, replay the last order request "
+                             "every US µs in the venue's validation-only form (Binance POST .../order/test), so "
+                             "the request path stays in cache; nothing of it reaches a client or the book "
+                             "(for benchmarks)")
     parser.add_argument("--gc-auto", action="store_true",
                         help="leave Python's automatic garbage collection on (default: collect only while "
                              "traffic pauses, so no collection lands in the middle of a request)")
@@ -95,7 +100,7 @@ async def _serve(args) -> int:
     if args.spin_us > 0:
         from .http import Spinner, set_spinner
 
-        set_spinner(Spinner(asyncio.get_running_loop(), args.spin_us))
+        set_spinner(Spinner(asyncio.get_running_loop(), args.spin_us, args.warm_us))
     # A long-lived simulator keeps every order: move the start-up heap out of the collector's way, and
     # collect only while traffic pauses.
     gc.collect()

@@ -16,7 +16,8 @@ engine is the spot one (fastorder/sim/book.pyx), run in contracts.
 
 The order push channel ``/linear-swap-notification`` (HtxSwapNotifySession, below) pushes every order change
 of a subscribed margin mode. Besides the v1 endpoints, ``POST /v5/trade/order`` and ``POST /v5/trade/cancel_order`` (HTX's newer USDT-M order
-API, which ccxt uses for linear swaps) are served over the same books and positions.
+API, which ccxt uses for linear swaps) are served over the same books and positions, and the dead-man's switch
+``POST /linear-swap-api/v1/linear-cancel-after`` (its own ``{code, msg, ts, data}`` envelope; see _cancel_after).
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ class HtxSwap(Htx):
             return 200, b"", orjson.dumps({"status": "ok", "ts": now})
         if m == "GET" and path == P + "swap_contract_info":
             return 200, b"", orjson.dumps({"status": "ok", "data": self._contract_info(req), "ts": now})
-        v5 = {"/v5/trade/order": self._v5_order, "/v5/trade/cancel_order": self._v5_cancel}.get(path)
+        v5 = {"/v5/trade/order": self._v5_order, "/v5/trade/cancel_order": self._v5_cancel,
+              P + "linear-cancel-after": self._cancel_after}.get(path)   # each in the {code, …} envelope
         route = self.routes.get(path)
         if m != "POST" or (route is None and v5 is None):
             return 404, b"", orjson.dumps({"status": "error", "err_code": 404, "err_msg": "not found", "ts": now})
@@ -127,6 +129,8 @@ class HtxSwap(Htx):
             if not isinstance(body, dict):
                 raise SwapError(1030, "Input error.")
             if v5 is not None:
+                if path.startswith(P):   # linear-cancel-after: code / msg / ts / data
+                    return 200, b"", orjson.dumps({"code": 200, "data": v5(key.account, body, now), "ts": now})
                 return 200, b"", orjson.dumps({"code": 200, "data": v5(key.account, body, now),
                                                "message": "Success", "ts": now})
             fn, mode = route
@@ -134,7 +138,8 @@ class HtxSwap(Htx):
             return 200, b"", orjson.dumps({"status": "ok", "data": data, "ts": now})
         except SwapError as e:
             if v5 is not None:
-                return 200, b"", orjson.dumps({"code": e.code, "message": e.msg, "ts": now})
+                return 200, b"", orjson.dumps({"code": e.code, "msg" if path.startswith(P) else "message": e.msg,
+                                               "ts": now})
             return 200, b"", orjson.dumps({"status": "error", "err_code": e.code, "err_msg": e.msg, "ts": now})
 
     def _contract_info(self, req) -> list:
@@ -607,6 +612,47 @@ class HtxSwap(Htx):
         self.ex.cancel(o, now)
         self.push(o, [])
         return {"order_id": str(o.oid), "client_order_id": str(o.extra["clid"] or o.oid)}
+
+    # ================================================================ the dead-man's switch
+    def _cancel_after(self, account: str, b: dict, now: int) -> dict:
+        """POST linear-cancel-after {"on_off": 1|0, "time_out": ms}: on (re)arms the account's countdown (time_out
+        at least 5,000 ms, 5,000 when left out); off stops it. When it runs out every pending order of the
+        account is canceled, cross and isolated. A bad on_off or a time_out under 5,000: 1030 "Input error."
+        (the docs name no code for it)."""
+        on_off = self._int_field(b.get("on_off"))
+        t = self._int_field(b.get("time_out", 5000))
+        if on_off not in (0, 1) or t is None or t < 5000:
+            raise SwapError(1030, "Input error.")
+        import asyncio
+
+        old = self._dms.pop(account, None)
+        if old is not None:
+            old.cancel()
+        if on_off == 0:
+            return {"current_time": now, "trigger_time": 0}
+        self._dms[account] = asyncio.get_running_loop().call_later(t / 1000, self._dms_fire, account)
+        return {"current_time": now, "trigger_time": now + t}
+
+    @staticmethod
+    def _int_field(v) -> int | None:
+        """An integer field as the SDKs send it: a JSON number or its decimal text (HTX's Go SDK quotes it)."""
+        if isinstance(v, bool):
+            return None
+        if isinstance(v, int):
+            return v
+        if isinstance(v, str) and v.isascii() and v.isdigit():
+            return int(v)
+        return None
+
+    def _dms_fire(self, account: str) -> None:
+        """The countdown ran out: every open swap order of the account is canceled (both margin modes) and pushed
+        to its order channel; the switch is off until armed again."""
+        self._dms.pop(account, None)
+        now = self.now()
+        for o in self.ex.open_orders(account):
+            self.ex.cancel(o, now)
+            self.push(o, [])
+        self.dms_fired += 1
 
     # ================================================================ faults
     def unknown_reply(self, req):

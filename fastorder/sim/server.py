@@ -24,7 +24,7 @@ import orjson
 from . import ws as wsmod
 from .common import ProcStats
 from .faults import CERT_MODES, FaultPlan
-from .http import HttpProtocol, set_linger0
+from .http import HttpProtocol, set_linger0, spinner
 
 _perf = time.perf_counter_ns
 VENUES = ("binance", "okx", "htx")
@@ -132,6 +132,12 @@ class VenueServer:
         if faults is None:
             status, hdrs, body = self.app.handle_http(req)
             conn.write_reply(status, hdrs, body, req)
+            sp = spinner()
+            if sp is not None and sp.warm_ns:   # (benchmarks) what to replay while idle: this request's dry form
+                dry = getattr(self.app, "dry_replay", None)
+                r = dry(req, conn) if dry is not None else None
+                if r is not None:
+                    sp.replay = r
             return
         self._faulty_http(conn, req, faults)
 
@@ -204,6 +210,9 @@ class VenueServer:
         elif req.path == "/_sim/stats":
             s = {"venue": self.venue, "processing_us": self.stats.summary(), "restarts": self.restarts,
                  "connections": len(self.conns), "faults_fired": len(self.plan.log)}
+            sp = spinner()
+            if sp is not None and sp.warm_ns:   # (benchmarks) idle-time replays of an order request, process-wide
+                s["replays"] = sp.replays
             if q.get("samples") == "1":
                 s["samples"] = {k: list(v) for k, v in self.stats.samples.items()}
             body = orjson.dumps(s)

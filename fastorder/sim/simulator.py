@@ -349,8 +349,8 @@ class SimulatorProcess:
         return self._admin(venue, "/_sim/stats" + ("?samples=1" if samples else ""))
 
     def add_faults(self, spec: str, venue: str | None = None) -> dict:
-        """Add faults (spec syntax of :mod:`fastorder.sim.faults`) to the running process; the plan is shared
-        by all venues of the process (use ``venue=`` inside the spec to target one)."""
+        """Add faults (spec syntax of :mod:`fastorder.sim.faults`) to the running process; the fault plan is
+        shared by all venues of the process (use ``venue=`` inside the spec to target one)."""
         return self._admin_call(venue or next(iter(self.urls)), "/_sim/faults", "POST", spec.encode())
 
     def clear_faults(self) -> dict:

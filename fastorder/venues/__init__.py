@@ -235,7 +235,8 @@ def connect(venue: str, transport: str | None = None, **kw: Any) -> Session:
     decode of a recorded reply — so an order after a quiet spell finds it in cache; costs CPU, see
     docs/tuning.md), keep_warm_kernel= (True: each of those passes also sends through the kernel over a
     private loopback connection of the process — a REST session's real send path on a scratch HTTP
-    connection, a WebSocket session's a small write and read — keeping the kernel's TCP send path warm;
+    connection, a WebSocket session's on a scratch WebSocket to a private loopback peer — keeping the
+    kernel's TCP send path and the transport's framing warm;
     nothing goes to the venue), events= (True: open the
     venue's private order stream with the session; then `session.on_event(fn)` / `async for ev in
     session.events()` give every OrderEvent as the venue reports it, see fastorder.events), env= ("live",

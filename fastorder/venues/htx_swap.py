@@ -22,6 +22,7 @@ from fastorder._core.sign import HmacSha256
 from fastorder.errors import (
     AuthenticationError,
     ConfigError,
+    ConnectionLost,
     DuplicateOrder,
     FilterRejected,
     InsufficientMargin,
@@ -402,13 +403,60 @@ class HtxSwapSession(PerpOps, Session):
                     break
         return out
 
-    # -- dead-man's switch ---------------------------------------------------------------------------------
+    # -- dead-man's switch: POST /linear-swap-api/v1/linear-cancel-after -----------------------------------
     def _cancel_after_range(self) -> tuple[float, float]:
-        # the venue has one (POST /linear-swap-api/v1/linear-cancel-after, on_off + time_out >= 5,000 ms); its
-        # reply envelope (code/msg/data) is not the order endpoints' and its success example is unpublished
-        raise ConfigError("htx_swap: fastorder does not arm HTX's swap dead-man's switch (POST "
-                          "/linear-swap-api/v1/linear-cancel-after) yet; closest: cancel_all() when the strategy "
-                          "notices a problem", field="cancel_on_disconnect")
+        """time_out is whole milliseconds, at least 5,000; the docs give no maximum (an int: 2**31-1 ms)."""
+        return 5.0, (2**31 - 1) / 1000
+
+    async def _arm_cancel_after(self, seconds: float) -> None:
+        """(Re-)arm the switch: {"on_off": 1, "time_out": ms} (rounded down: never later than asked). When it is
+        not re-armed in time HTX cancels every pending order of the account, cross and isolated alike. Costs
+        one request of the trade window."""
+        ms = max(5000, int(seconds * 1000))
+        await self.ledger.acquire("account", max(self.timeout, 1.0))
+        buf = self._buf
+        buf.clear()
+        self._enc.signed_post(buf, _P + "linear-cancel-after", orjson.dumps({"on_off": 1, "time_out": ms}),
+                              timestamp_s=self.now_ms() // 1000)
+        lat = Latency()
+        try:
+            resp = await self.rest_send(buf.getvalue(), lat, perf_ns())
+        except _Unknown as u:
+            raise ConnectionLost(f"htx_swap: the dead-man's switch got no reply ({u.cause})") from None
+        data = self._cancel_after_reply(resp, lat)
+        logger.debug("%s: dead-man's switch armed for %d ms (trigger_time %s)", VENUE, ms, data.get("trigger_time"))
+
+    def _cancel_after_reply(self, resp: Any, lat: Latency) -> dict[str, Any]:
+        """linear-cancel-after's `data`, or the typed error. The endpoint has its own envelope, {code, msg, ts,
+        data{current_time, trigger_time}}; the docs publish no success example, and HTX's own Java SDK and
+        HTX.Net take code 200 as success and any other code as an error (docs/venues/htx-swap.md). A refusal in
+        the order endpoints' envelope (`status` "error", `err_code`), a 429 and a 5xx are read as there."""
+        if resp.status == 429 or resp.status >= 500:
+            try:
+                self._result(resp, None, lat, "account")
+            except _Unknown:
+                pass
+            raise VenueError(VENUE, resp.status, "server error arming the dead-man's switch",
+                             http_status=resp.status)
+        try:
+            d = orjson.loads(resp.body)
+        except orjson.JSONDecodeError:
+            d = None
+        if isinstance(d, dict) and "code" in d:
+            if d["code"] in (200, "200"):
+                data = d.get("data")
+                return data if isinstance(data, dict) else {}
+            err = error_for(d["code"], str(d.get("msg") or ""), None, "account")
+        elif isinstance(d, dict) and d.get("status") == "error":
+            err = error_for(d.get("err_code"), str(d.get("err_msg") or ""), None, "account")
+        else:
+            raise VenueError(VENUE, resp.status, "unreadable reply arming the dead-man's switch",
+                             http_status=resp.status)
+        inner = err.cause if isinstance(err, _Unknown) else err
+        if not isinstance(inner, VenueError):
+            inner = VenueError(VENUE, "unknown", str(inner))
+        inner.http_status = resp.status
+        raise inner
 
     # -- the account (fastorder.venues.perp) ----------------------------------------------------------------
     async def _account_call(self, endpoint: str, body: dict[str, Any], kind: str = "read") -> Any:

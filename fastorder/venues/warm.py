@@ -6,18 +6,19 @@ when it last ran 10 ms earlier, and the whole client part of an order (call to b
 against 166 µs (bench/RESULTS.md). Running that code every millisecond or so keeps it close to the
 back-to-back time.
 
-`KeepWarm` does so from a task asleep on the event loop's timer (so each tick also runs the loop's timer and
-task wake-up an order's task goes through): when the session has sent no order for one interval, it calls
-`place_order` with the session's last order, with nothing sent to the venue — the input checks, the symbol
-and order-kind lookups, the venue's encoder and signer into the session's own (wiped) buffer, the send path,
-the transport's reply parser on a recorded reply, the venue's reply decode into an Ack, and the private
-stream's event decode on a recorded event. It calls it on a shadow of the session (`_shadow`: the same
-attributes, so the same code and data, but a scratch ledger — live client ids, rate guard, journal, stream
-tracking — and latency recorder, and a `_place_failed` that only re-raises: no query or settler for a pass),
-whose send is a dry one that parses the recorded reply. Nothing of a pass is written to the session, and a
-dry pass never yields to the loop. The usage counts a venue reports in its replies (Binance X-MBX-* headers
-and rateLimits, HTX X-HB-RateLimit-*) are left out of the recorded reply, so a stale count never reaches the
-guard.
+`KeepWarm` does so from a timer callback of the event loop (a plain `call_later` tick; a pass that waits for
+its scratch reply is stepped from the reply Future's callback, as a Task would step it): when the session has
+sent no order for one interval, it calls `place_order` with the session's last order, with nothing sent to the
+venue — the input checks, the symbol and order-kind lookups, the venue's encoder and signer into the
+session's own (wiped) buffer, the send path, the transport's reply parser on a recorded reply, the venue's
+reply decode into an Ack, and the private stream's event decode on a recorded event. It calls it on a shadow
+of the session (`_shadow`: the same attributes, so the same code and data, but a scratch ledger — live client
+ids, rate guard, journal, stream tracking — and latency recorder, and a `_place_failed` that only re-raises:
+no query or settler for a pass), whose send is a dry one that parses the recorded reply. The shadow is made
+again after each real order (and every few hundred passes), reused in between. Nothing of a pass is written
+to the session, and a dry pass never yields to the loop. The usage counts a venue reports in its replies
+(Binance X-MBX-* headers and rateLimits, HTX X-HB-RateLimit-*) are left out of the recorded reply, so a stale
+count never reaches the guard.
 
 Nothing is warmed until the session has placed one order and had its reply: the pass needs a real order's
 shape and a real reply to replay. Its CPU cost is counted (`stats()`).
@@ -27,12 +28,19 @@ back even with the Python path warm (bench/RESULTS.md). With `keep_warm_kernel=T
 runs the real `rest_send` over a scratch HTTP connection of the session's own transport to a loopback
 socket of this process: the recorded reply is written to it first, the request goes out with the same
 send() an order's does, and the reply comes back as an order's does (the loop's epoll and read, the
-transport's parser, the Future and the task's wake-up; or the session's spin) — the system call entry, the
+transport's parser, the Future and the pass's resumption from its callback; or the session's spin) — the system call entry, the
 TCP send and receive code, the socket buffers, the request framing and the connection's waiter and timer.
-Such a pass waits for that reply (a real order may run meanwhile: the pass writes nothing to the session). A WebSocket session's pass writes and reads 256 bytes over a
-loopback TCP pair instead. Nothing goes to the venue (so nothing counts against its limits). The scratch
-connection is plaintext (a TLS session's record layer is not warmed), and a real venue's NIC driver is not on
-that path and stays as cold as it is.
+A WebSocket session's pass does the same over a scratch WebSocket of the session's own transport to a private
+peer on loopback (the peer answers the opening handshake, then writes the recorded reply frame, carrying the
+pass's request id, before each request): the real `ws_send`, the frame's masking and send(), the reply frame
+read through the loop and matched by id. Such a pass waits for its reply (a real order may run meanwhile: the
+pass writes nothing to the session). Nothing goes to the venue (so nothing counts against its limits, and no
+ping or other frame is added to the venue's connections). The scratch connection is plaintext (a TLS session's
+record layer is not warmed), and a real venue's NIC driver is not on that path and stays as cold as it is.
+
+What a tick costs (bench/keep_warm.py prints it): on the 2-vCPU KVM guest this was measured on, waking a
+thread from a timer costs ~45 µs of CPU per tick for an empty Python callback (~2 % of a core every 2 ms)
+whatever the pass does, because the vCPU halts between ticks and everything the tick touches is cold.
 """
 
 from __future__ import annotations
@@ -56,16 +64,78 @@ thread_ns = time.thread_time_ns
 DEFAULT_INTERVAL = 0.002
 
 
-_KERNEL_BYTES = b"\0" * 256   # about an order request's size
 #: the read timeout of a pass on the scratch connection (its reply is written before the request: there at once)
 _SCRATCH_TIMEOUT = 0.2
 
 
+#: a shadow is made again after this many passes at most (and after every real order)
+_SHADOW_PASSES = 256
+#: a scratch WebSocket pass's request id is this plus one (the shadow's own counter, set per pass): the
+#: recorded reply frame carries it, made once
+_SCRATCH_REQ_SEQ = 0
+_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"   # RFC 6455 1.3
+
+
+def _nodelay(sock: socket.socket) -> socket.socket:
+    """An order socket's settings: TCP_NODELAY, non-blocking."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    return sock
+
+
+def _is_open(conn: Any) -> bool:
+    is_open = getattr(conn, "is_open", None)
+    if is_open is not None:   # HTTP
+        return bool(is_open)
+    return not conn.closed.done()   # WebSocket
+
+
+def _ws_accept_reply(head: bytes) -> bytes:
+    """The scratch peer's answer to a client's opening handshake (RFC 6455 4.2.2)."""
+    import base64
+    import hashlib
+    key = None
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"sec-websocket-key":
+            key = value.strip()
+    if not key:
+        raise ConnectionError("the scratch WebSocket's handshake carried no Sec-WebSocket-Key")
+    accept = base64.b64encode(hashlib.sha1(key + _WS_GUID).digest())
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+
+
+def _with_request_id(reply: bytes, rid: bytes) -> bytes | None:
+    """`reply` (a JSON WebSocket reply) with the value after its first `"id":` replaced by `rid` (quoted as the
+    original was), as an unmasked frame; None without an id (no scratch pass: its reply would match nothing)."""
+    i = reply.find(b'"id":')
+    if i < 0:
+        return None
+    i += 5
+    while i < len(reply) and reply[i] in b" \t":
+        i += 1
+    if reply[i:i + 1] == b'"':
+        j = reply.find(b'"', i + 1)
+        if j < 0:
+            return None
+        payload = reply[:i + 1] + rid + reply[j:]
+    else:
+        j = i
+        while j < len(reply) and reply[j] in b"0123456789":
+            j += 1
+        if j == i:
+            return None
+        payload = reply[:i] + rid + reply[j:]
+    return build_frame(OP_TEXT, payload, mask=False)
+
+
 def _drain(sock: socket.socket) -> None:
+    """Read what the scratch connection sent (one request: one recv, without the EAGAIN a second one raises)."""
     try:
-        while sock.recv(4096):
+        while len(sock.recv(65536)) == 65536:
             pass
-    except OSError:   # drained (BlockingIOError), or closed with the session meanwhile
+    except OSError:   # nothing there (BlockingIOError), or closed with the session meanwhile
         pass
 
 
@@ -75,35 +145,18 @@ async def _unsettled(info: Any, clid: str, exc: BaseException, lat: Any, t_call:
 
 
 class _ScratchPool:
-    """What rest_send sees as its connection pool during a pass: the scratch connection only."""
+    """What rest_send (ws_send) sees as its connection pool during a pass: the scratch connection only."""
 
-    __slots__ = ("conn", "last_error")
+    __slots__ = ("conn", "last_error", "connect_error")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self.last_error = None
+        self.last_error = self.connect_error = None
 
     def connection(self) -> Any:
         return self.conn
 
-
-def _loopback_pair() -> tuple[socket.socket, socket.socket]:
-    """A connected TCP pair on 127.0.0.1, both ends non-blocking with TCP_NODELAY (an order's socket's
-    settings); the listener is closed at once."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsn:
-        lsn.bind(("127.0.0.1", 0))
-        lsn.listen(1)
-        lsn.settimeout(1.0)
-        a = socket.create_connection(lsn.getsockname(), timeout=1.0)
-        try:
-            b, _ = lsn.accept()
-        except BaseException:
-            a.close()   # never left unclosed (a ResourceWarning, and a file descriptor)
-            raise
-    for sock in (a, b):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setblocking(False)
-    return a, b
+    best = connection
 
 
 class KeepWarm:
@@ -112,8 +165,8 @@ class KeepWarm:
     def __init__(self, session: Any, interval: float, kernel: bool = False) -> None:
         self.session = session
         self.kernel = kernel
-        # kernel=True: (client end, peer end, scratch pool or None): a REST session's passes send through a scratch
-        # HTTP connection of the session's own transport over loopback, a WebSocket session's write and read a pair
+        # kernel=True: (scratch connection, its loopback peer, a pool of that one connection): a pass sends through
+        # a scratch HTTP or WebSocket connection of the session's own transport to a peer of ours on loopback
         self._scratch: tuple[Any, socket.socket, Any] | None = None
         self._opening: Any = None
         from fastorder.metrics import LatencyRecorder
@@ -128,12 +181,17 @@ class KeepWarm:
         self.want_reply = True      # no reply recorded yet: the send paths hand the next one over
         self.http_reply: bytes | None = None   # the recorded REST reply, as it came off the wire (usage headers out)
         self.ws_reply: bytes | None = None     # the recorded WebSocket reply frame (unmasked, as a server sends it)
+        self.ws_scratch_reply: bytes | None = None   # the same with the request id of a scratch pass (kernel=True)
         self.event: bytes | None = None        # a recorded private-stream payload (set by the stream)
         self.pending: Any = None    # the last reply the send paths saw, until place_order says it was an order's
         self._http = HttpResponseParser()
         self._ws = WSFrameParser()
         self._clid = session.ids.next()   # the shape of a real client id; never sent
-        self._task: Any = None   # the ticking task (_run)
+        self._handle: Any = None   # the next tick's timer handle
+        self._coro: Any = None     # the pass under way (waiting for its scratch reply), stepped by _step
+        self._sh: Any = None       # the shadow session (_shadow), when it was made (last_ns, passes)
+        self._sh_ns = 0
+        self._sh_pass = 0
         self._loop: Any = None
         self._base: Any = None
         self.passes = 0
@@ -175,30 +233,28 @@ class KeepWarm:
             del d["rateLimits"]
             reply = orjson.dumps(d)
         self.ws_reply = build_frame(OP_TEXT, reply, mask=False)
+        self.ws_scratch_reply = _with_request_id(reply, str(_SCRATCH_REQ_SEQ + 1).encode())
         self.want_reply = False
 
     # -- the timer ----------------------------------------------------------------------------------------
     def start(self, loop: Any) -> None:
         if self.kernel and self._scratch is None and self._opening is None:
-            if self.session.transport == "rest":
-                self._opening = loop.create_task(self._open_scratch())
-            else:
-                a, b = _loopback_pair()
-                self._scratch = (a, b, None)
+            opener = self._open_scratch_http if self.session.transport == "rest" else self._open_scratch_ws
+            self._opening = loop.create_task(self._open_scratch(opener))
         self._loop = loop
-        self._task = loop.create_task(self._run())
+        self._handle = loop.call_later(self.interval, self._tick)
 
-    async def _open_scratch(self) -> None:
-        """The scratch HTTP connection: the session's transport (plaintext) to a loopback socket of ours."""
+    async def _open_scratch(self, opener: Any) -> None:
+        """The scratch connection: the session's transport (plaintext) to a loopback socket of ours."""
         try:
-            await self._open_scratch_conn()
+            await opener()
         except Exception as exc:   # warming goes on without it
             logger.warning("%s: keep_warm_kernel's scratch connection did not open (%s: %s)", self.session.venue,
                            type(exc).__name__, exc)
         finally:
             self._opening = None
 
-    async def _open_scratch_conn(self) -> None:
+    async def _open_scratch_http(self) -> None:
         from fastorder.transport.client import open_http
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsn:
             lsn.bind(("127.0.0.1", 0))
@@ -210,18 +266,47 @@ class KeepWarm:
             except BaseException:
                 conn.close()
                 raise
-        peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer.setblocking(False)
+        self._keep_scratch(conn, _nodelay(peer), _ScratchPool(conn))
+
+    async def _open_scratch_ws(self) -> None:
+        """A WebSocket connection of the session's own transport to a private peer on loopback: the peer answers
+        the opening handshake (RFC 6455 4.2.2) and afterwards only writes the recorded reply frames a pass
+        reads back; nothing of it reaches the venue."""
+        from fastorder.transport.client import open_ws
+        loop = asyncio.get_running_loop()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsn:
+            lsn.bind(("127.0.0.1", 0))
+            lsn.listen(1)
+            lsn.setblocking(False)
+            opening = loop.create_task(open_ws(f"ws://127.0.0.1:{lsn.getsockname()[1]}/", read_timeout=_SCRATCH_TIMEOUT,
+                                               connect_timeout=1.0))
+            peer = None
+            try:
+                peer, _ = await asyncio.wait_for(loop.sock_accept(lsn), 1.0)
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 8192:
+                    chunk = await asyncio.wait_for(loop.sock_recv(peer, 4096), 1.0)
+                    if not chunk:
+                        raise ConnectionError("the scratch WebSocket closed during its handshake")
+                    head += chunk
+                await loop.sock_sendall(peer, _ws_accept_reply(head))
+                conn = await opening
+            except BaseException:
+                opening.cancel()
+                if peer is not None:
+                    peer.close()
+                raise
+        self._keep_scratch(conn, _nodelay(peer), _ScratchPool(conn))
+
+    def _keep_scratch(self, conn: Any, peer: socket.socket, pool: Any) -> None:
         if self.session._closed:
             conn.close()
             peer.close()
             return
-        self._scratch = (conn, peer, _ScratchPool(conn))
+        self._scratch = (conn, peer, pool)
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self.pause()
         if self._opening is not None:
             self._opening.cancel()
             self._opening = None
@@ -229,29 +314,55 @@ class KeepWarm:
             self._scratch[0].close()
             self._scratch[1].close()
             self._scratch = None
+        self._sh = None
 
     def pause(self) -> None:
         """No passes until resume() (a benchmark measuring another session in the same process)."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        coro, self._coro = self._coro, None
+        if coro is not None:   # a pass waiting for its scratch reply: ended where it waits (its finally runs)
+            coro.close()
 
     def resume(self) -> None:
-        if self._task is None and self._loop is not None and self.failed is None and not self.session._closed:
-            self._task = self._loop.create_task(self._run())
+        if self._handle is None and self._loop is not None and self.failed is None and not self.session._closed:
+            self._handle = self._loop.call_later(self.interval, self._tick)
 
-    async def _run(self) -> None:
-        """The ticks: a task asleep on the loop's timer, as an order's task waits for its signal, so that each
-        tick also runs the loop's timer and the task wake-up (Future, Task step, coroutine resume) an order's
-        task goes through when it wakes."""
+    def _tick(self) -> None:
+        """One tick: a plain timer callback (no Task: its Future, step and context switch cost a cold CPU ~20
+        µs more per tick here, bench/keep_warm.py); the pass's coroutine is stepped by hand (_step)."""
         s = self.session
-        sleep = asyncio.sleep
-        while not s._closed and self.failed is None:
-            await sleep(self.interval)
-            if perf_ns() - self.last_ns < self.interval_ns:
-                self.skipped += 1   # an order ran within the interval: the path is warm already
-            elif not s._closed:
-                await self.run_once()
+        if s._closed or self.failed is not None:
+            self._handle = None
+            return
+        self._handle = self._loop.call_later(self.interval, self._tick)
+        if self._coro is not None:
+            self.skipped += 1   # the last pass still waits for its scratch reply
+        elif perf_ns() - self.last_ns < self.interval_ns:
+            self.skipped += 1   # an order ran within the interval: the path is warm already
+        else:
+            self._coro = coro = self.run_once()
+            self._step(coro)
+
+    def _step(self, coro: Any, fut: Any = None) -> None:
+        """Run the pass's coroutine to its next wait; a wait on a Future (the scratch reply) resumes it from the
+        Future's callback, as a Task would, without one."""
+        if coro is not self._coro:
+            return   # paused or stopped meanwhile (the coroutine was closed)
+        try:
+            waited = coro.send(None)
+        except StopIteration:
+            self._coro = None
+            return
+        except BaseException:
+            self._coro = None
+            raise
+        if waited is None:   # a bare yield (sleep(0)): the next loop iteration
+            self._loop.call_soon(self._step, coro)
+        else:
+            waited._asyncio_future_blocking = False
+            waited.add_done_callback(lambda f: self._step(coro))
 
     # -- one pass -----------------------------------------------------------------------------------------
     async def run_once(self) -> bool:
@@ -276,13 +387,18 @@ class KeepWarm:
     def _shadow(self, s: Any) -> Any:
         """The session as a pass sees it: the same object's attributes (the same encoder, buffer, symbol rules,
         clock, stream), but its own ledger (live client ids, rate guard, journal, stream tracking) and latency
-        recorder, no warmer, and a `_place_failed` that only re-raises (no query or settler for a pass). Made
-        per pass, so an attribute the session replaced meanwhile is the new one; nothing of a pass is written to
-        the session itself, so a real order may run while a pass waits for its scratch reply."""
-        sh = object.__new__(s.__class__)
-        d = sh.__dict__
-        d.update(s.__dict__)
-        d["ledger"], d["recorder"], d["_warmer"], d["_place_failed"] = self._ledger, self._recorder, None, _unsettled
+        recorder, no warmer, and a `_place_failed` that only re-raises (no query or settler for a pass). Nothing
+        of a pass is written to the session itself, so a real order may run while a pass waits for its scratch
+        reply. Made again after every real order and every `_SHADOW_PASSES` passes, so an attribute the session
+        replaced meanwhile is the new one within that; in between it is reused (copying the session's attributes
+        each pass was a cold dict copy per tick)."""
+        sh = self._sh
+        if sh is None or self._sh_ns != self.last_ns or self.passes - self._sh_pass >= _SHADOW_PASSES:
+            sh = object.__new__(s.__class__)
+            d = sh.__dict__
+            d.update(s.__dict__)
+            d["ledger"], d["recorder"], d["_warmer"], d["_place_failed"] = self._ledger, self._recorder, None, _unsettled
+            self._sh, self._sh_ns, self._sh_pass = sh, self.last_ns, self.passes
         return sh
 
     async def _pass(self, s: Any, order: tuple) -> None:
@@ -295,10 +411,11 @@ class KeepWarm:
         if info is None:
             return   # the symbol's rules were dropped meanwhile: the next real order loads them
         scratch = self._scratch
-        if scratch is not None and scratch[2] is not None and not scratch[0].is_open:
+        if scratch is not None and not _is_open(scratch[0]):
             logger.info("%s: keep_warm's scratch connection closed; passes continue without it", s.venue)
             self._scratch = scratch = None
         sh = self._shadow(s)
+        d = sh.__dict__
         peer = None
         if scratch is not None and s.transport == "rest" and self.http_reply is not None:
             # the real rest_send over the scratch connection, the reply written first: the request goes out with
@@ -306,11 +423,19 @@ class KeepWarm:
             # an order's would, within a short read timeout
             peer = scratch[1]
             peer.send(self.http_reply)
-            sh._pool, sh.timeout = scratch[2], _SCRATCH_TIMEOUT
+            d["_pool"], d["timeout"] = scratch[2], _SCRATCH_TIMEOUT
+            d.pop("rest_send", None)
+        elif scratch is not None and self.ws_scratch_reply is not None:
+            # the same for a WebSocket session: the real ws_send over the scratch WebSocket, whose peer wrote the
+            # recorded reply frame (carrying the request id the pass will use) first
+            peer = scratch[1]
+            peer.send(self.ws_scratch_reply)
+            d["ws_pool"], d["timeout"], d["_req_seq"] = scratch[2], _SCRATCH_TIMEOUT, _SCRATCH_REQ_SEQ
+            d.pop("ws_send", None)
         elif s.transport == "rest":
-            sh.rest_send = self._dry_rest
+            d["rest_send"] = self._dry_rest
         else:
-            sh.ws_send = self._dry_ws
+            d["ws_send"] = self._dry_ws
         try:
             if opts is None:
                 coro = sh.place_order(symbol, side, quantity, price, type=type_, tif=tif, post_only=post_only,
@@ -335,9 +460,6 @@ class KeepWarm:
         stream, ev = s.stream, self.event
         if stream is not None and ev is not None:
             stream.decode(ev, perf_ns())
-        if peer is None and scratch is not None:   # WebSocket: the kernel's send and receive path, a loopback pair
-            scratch[0].send(_KERNEL_BYTES)
-            _drain(scratch[1])
 
     async def _dry_rest(self, data: bytes, lat: Latency, t_call: int) -> Any:
         del data

@@ -36,7 +36,7 @@ def cpu_s() -> float:
 
 
 @pytest.mark.parametrize("venue, transport, kernel", [("binance", "rest", False), ("binance", "ws", True),
-                                                      ("okx", "ws", False), ("okx", "rest", True),
+                                                      ("okx", "ws", False), ("okx", "ws", True), ("okx", "rest", True),
                                                       ("htx", "rest", False)])
 def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kernel):
     async def main() -> None:
@@ -80,6 +80,8 @@ def test_passes_run_send_nothing_and_cost_is_bounded(sim, venue, transport, kern
                 assert hist.count == samples
             if kernel and transport == "rest":   # the passes went through the scratch connection, not the pool's
                 assert w._scratch is not None and w._scratch[0].requests_sent >= st["passes"] - 1
+            elif kernel:   # a WebSocket session's: each pass's reply came back over the scratch WebSocket
+                assert w._scratch is not None and w._scratch[0].dispatched >= st["passes"] - 1, st
             # the next real order goes out and is read as before
             ack2 = await s.place_order(SYMBOL[venue], "buy", "0.001", "46000", tif="IOC")
             assert ack2.order_id and ack2.order_id != ack.order_id

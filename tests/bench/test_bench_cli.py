@@ -93,6 +93,7 @@ def test_gap_rows_cold_and_warm_side_by_side(tmp_path):
     assert kern["keep_warm"]["kernel"] is True and kern["keep_warm"]["passes"] > 0
     assert [x["row"] for x in data["sporadic"]] == list(rows)
     assert data["placement"]["simulator_spin_us"] >= 7000   # it polls through the gap
+    assert data["placement"]["simulator_warm_us"] > 0   # and replays its last order request through it
     assert "sporadic rows" in res.stdout and "rt-sim" in res.stdout
     bad = bench("--gap", "5ms", "--rate", "100")
     assert bad.returncode == 2 and "--gap" in bad.stderr
@@ -141,6 +142,7 @@ def test_pin_and_gc_freeze_switches(tmp_path):
     data = json.loads(out.read_text())
     assert data["settings"]["pin"] is False and data["settings"]["gc_freeze"] is False
     assert data["placement"]["simulator_cpus"] is None and data["placement"]["simulator_spin_us"] == 0
+    assert data["placement"]["simulator_warm_us"] == 0
     res = bench("--pin", "--gc-freeze", "--rows", "okx-ws", "--orders", "30", "--warmup", "5", "--no-baselines")
     assert res.returncode == 0 and "fastorder okx ws" in res.stdout, res.stderr[-3000:]
 

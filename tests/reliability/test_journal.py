@@ -15,7 +15,7 @@ import pytest
 
 import fastorder
 from fastorder.bench.faultmatrix import _VENUE_STATE, PATHS
-from fastorder.bench.runner import ACCOUNTS, PERP_ROWS, PERP_VENUE, QTY_FOR, SYMBOL
+from fastorder.bench.runner import ACCOUNTS, PERP_ROWS, PERP_VENUE, QTY_FOR, SIM_VENUE, SYMBOL
 from fastorder.errors import JournalError, JournalLocked
 from fastorder.journal import OrderJournal, decode_records, encode_record, read_records
 from fastorder.sim import BinanceLimits, Simulator, SimulatorProcess, creds
@@ -197,66 +197,9 @@ def _disk_full(fd: int) -> int:
     return saved
 
 
-@pytest.mark.parametrize("venue,transport", PATHS)
-def test_an_order_whose_record_did_not_land_is_not_sent(tmp_path, venue, transport):
-    async def main():
-        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False)) as sim:
-            kw = dict(ACCOUNTS[venue], url=sim.url(venue, "rest"), journal=str(tmp_path / "j.log"))
-            if transport == "ws":
-                kw["ws_url"] = sim.url(venue, "ws")
-            async with fastorder.connect(venue, transport, **kw) as s:
-                saved = _disk_full(s.journal._fd)
-                with pytest.raises(JournalError, match="not sent"):
-                    await s.place_order(SYMBOL[venue], "buy", "0.001", "46000")
-                os.dup2(saved, s.journal._fd)
-                os.close(saved)
-                assert sim.orders(venue) == []   # nothing reached the venue
-                assert not s.ledger.live_ids      # and its client id may be used again
-                ack = await s.place_order(SYMBOL[venue], "buy", "0.001", "46000")   # the disk has room again
-                assert [o["client_order_id"] for o in sim.orders(venue)] == [ack.client_order_id]
-                assert s.journal.pending() == [] and not s.journal.degraded
-    asyncio.run(main())
-
-
-@pytest.mark.parametrize("venue,transport", PATHS)
-def test_a_final_record_that_fails_still_returns_the_ack(tmp_path, venue, transport, caplog):
-    """The venue accepted the order, then the disk filled up before its outcome was written: the caller gets
-    the Ack (not an OSError), the journal says it is degraded and logs why; on restart the order is pending
-    and recover() settles it."""
-    path = tmp_path / "j.log"
-
-    async def main():
-        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False)) as sim:
-            kw = dict(ACCOUNTS[venue], url=sim.url(venue, "rest"), journal=str(path))
-            if transport == "ws":
-                kw["ws_url"] = sim.url(venue, "ws")
-            async with fastorder.connect(venue, transport, **kw) as s:
-                sim.faults.add(f"latency:ms=300,transport={transport}")   # the reply is held: time to fill the disk
-                task = asyncio.ensure_future(s.place_order(SYMBOL[venue], "buy", "0.001", "46000"))
-                for _ in range(200):
-                    if sim.orders(venue):
-                        break
-                    await asyncio.sleep(0.005)
-                assert sim.orders(venue), "the order never reached the simulator"
-                saved = _disk_full(s.journal._fd)
-                ack = await task
-                assert ack.client_order_id == sim.orders(venue)[0]["client_order_id"]
-                assert s.journal.degraded and s.journal.outcome(ack.client_order_id)["st"] == ack.status
-                os.dup2(saved, s.journal._fd)
-                os.close(saved)
-                sim.faults.clear()
-            assert any("degraded" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
-            assert [r["c"] for r in OrderJournal(path).pending()] == [ack.client_order_id]
-            kw["journal"] = str(path)
-            async with fastorder.connect(venue, transport, **kw) as s:
-                acks = await s.recover()
-                assert [a.client_order_id for a in acks] == [ack.client_order_id] and s.journal.pending() == []
-    asyncio.run(main())
-
-
-# the spot paths and Binance's USDⓈ-M perpetual (the simulator's "binance_futures": connect(market="perp"));
-# the other perpetual swaps (PERP_ROWS) are still being wired and join once their sessions journal
-JOURNAL_PATHS = PATHS + [row for row in PERP_ROWS if row[0] == "binance_futures"]
+# the spot paths and every perpetual swap path (PERP_ROWS: Binance USDⓈ-M, OKX SWAP over REST and WS, HTX
+# linear swaps over REST), each a connect(market="perp") session; OKX serves its swaps on its spot simulator
+JOURNAL_PATHS = PATHS + PERP_ROWS
 
 
 def _session_kw(venue: str, urls: dict[str, str], transport: str, **kw) -> tuple[str, dict]:
@@ -267,6 +210,66 @@ def _session_kw(venue: str, urls: dict[str, str], transport: str, **kw) -> tuple
     if venue in PERP_VENUE:
         kw["market"] = "perp"
     return PERP_VENUE.get(venue, venue), kw
+
+
+@pytest.mark.parametrize("venue,transport", JOURNAL_PATHS)
+def test_an_order_whose_record_did_not_land_is_not_sent(tmp_path, venue, transport):
+    app = SIM_VENUE.get(venue, venue)
+    qty = QTY_FOR.get(venue, "0.001")
+
+    async def main():
+        async with Simulator(venues=(app,), binance_limits=BinanceLimits(enabled=False)) as sim:
+            urls = {"rest": sim.url(app, "rest"), "ws": sim.url(app, "ws") if transport == "ws" else ""}
+            name, kw = _session_kw(venue, urls, transport, journal=str(tmp_path / "j.log"))
+            async with fastorder.connect(name, transport, **kw) as s:
+                saved = _disk_full(s.journal._fd)
+                with pytest.raises(JournalError, match="not sent"):
+                    await s.place_order(SYMBOL[venue], "buy", qty, "46000")
+                os.dup2(saved, s.journal._fd)
+                os.close(saved)
+                assert sim.orders(app) == []   # nothing reached the venue
+                assert not s.ledger.live_ids      # and its client id may be used again
+                ack = await s.place_order(SYMBOL[venue], "buy", qty, "46000")   # the disk has room again
+                assert [o["client_order_id"] for o in sim.orders(app)] == [ack.client_order_id]
+                assert s.journal.pending() == [] and not s.journal.degraded
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("venue,transport", JOURNAL_PATHS)
+def test_a_final_record_that_fails_still_returns_the_ack(tmp_path, venue, transport, caplog):
+    """The venue accepted the order, then the disk filled up before its outcome was written: the caller gets
+    the Ack (not an OSError), the journal says it is degraded and logs why; on restart the order is pending
+    and recover() settles it."""
+    path = tmp_path / "j.log"
+    app = SIM_VENUE.get(venue, venue)
+
+    async def main():
+        async with Simulator(venues=(app,), binance_limits=BinanceLimits(enabled=False)) as sim:
+            urls = {"rest": sim.url(app, "rest"), "ws": sim.url(app, "ws") if transport == "ws" else ""}
+            name, kw = _session_kw(venue, urls, transport, journal=str(path))
+            async with fastorder.connect(name, transport, **kw) as s:
+                sim.faults.add(f"latency:ms=300,transport={transport}")   # the reply is held: time to fill the disk
+                task = asyncio.ensure_future(s.place_order(SYMBOL[venue], "buy", QTY_FOR.get(venue, "0.001"),
+                                                           "46000"))
+                for _ in range(200):
+                    if sim.orders(app):
+                        break
+                    await asyncio.sleep(0.005)
+                assert sim.orders(app), "the order never reached the simulator"
+                saved = _disk_full(s.journal._fd)
+                ack = await task
+                assert ack.client_order_id == sim.orders(app)[0]["client_order_id"]
+                assert s.journal.degraded and s.journal.outcome(ack.client_order_id)["st"] == ack.status
+                os.dup2(saved, s.journal._fd)
+                os.close(saved)
+                sim.faults.clear()
+            assert any("degraded" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+            assert [r["c"] for r in OrderJournal(path).pending()] == [ack.client_order_id]
+            kw["journal"] = str(path)
+            async with fastorder.connect(name, transport, **kw) as s:
+                acks = await s.recover()
+                assert [a.client_order_id for a in acks] == [ack.client_order_id] and s.journal.pending() == []
+    asyncio.run(main())
 
 
 CHILD = textwrap.dedent("""
@@ -280,7 +283,7 @@ CHILD = textwrap.dedent("""
                   rate_limit=False, connections=2, recv_window=500, acceptance_window_ms=1000)
         if transport == "ws":
             kw["ws_url"] = ws
-        if venue == "okx":
+        if venue in ("okx", "okx_swap"):
             kw["order_ttl_ms"] = 500   # expTime: the venue drops an order it reads later than this
         if venue in PERP_VENUE:
             kw["market"] = "perp"
@@ -300,9 +303,10 @@ CHILD = textwrap.dedent("""
 def test_kill_9_mid_burst_then_every_order_is_reconciled(tmp_path, venue, transport):
     path = tmp_path / "j.log"
     # every reply held 20 ms: orders are in flight almost all the time, so the kill always catches some
-    with SimulatorProcess(venues=(venue,), faults=f"latency:ms=20,transport={transport}",
+    app = SIM_VENUE.get(venue, venue)   # the simulator venue that serves the path
+    with SimulatorProcess(venues=(app,), faults=f"latency:ms=20,transport={transport}",
                           extra_args=["--no-rate-limits"]) as sim:
-        urls = sim.urls[venue]
+        urls = sim.urls[app]
         child = subprocess.Popen([sys.executable, "-c", "import fastorder.journal\n" + CHILD, venue, transport,
                                   urls["rest"], urls.get("ws", ""), str(path)], stdout=subprocess.PIPE, text=True)
         try:
@@ -332,8 +336,8 @@ def test_kill_9_mid_burst_then_every_order_is_reconciled(tmp_path, venue, transp
 
         acks, still, outcomes = asyncio.run(recover())
         assert still == [] and len(acks) == len(in_flight)
-        truth = {o["client_order_id"]: o for o in sim.orders(venue)}
-        assert len(truth) == len(sim.orders(venue)), "two orders for one client id (a resend)"
+        truth = {o["client_order_id"]: o for o in sim.orders(app)}
+        assert len(truth) == len(sim.orders(app)), "two orders for one client id (a resend)"
         journal_ids = {r["c"] for r in read_records(path) if r["t"] == "P"}
         assert set(truth) <= journal_ids, "an order reached the venue without being journalled (lost)"
         for clid, out in outcomes.items():
@@ -353,12 +357,16 @@ def test_power_loss_in_a_sessions_journal_then_recover_settles_every_whole_order
     dropped."""
     path = tmp_path / "j.log"
     qty = QTY_FOR.get(venue, "0.001")
-    prices = ["30000", "46000"] if venue not in PERP_VENUE else ["45000", "55000"]   # rests, then IOC
+    # rests, then IOC (HTX swaps refuse a buy 5 % or more above the mid, 1039: the IOC crosses nearer)
+    prices = ["30000", "46000"] if venue not in PERP_VENUE else ["48000", "52000"] if venue == "htx_swap" \
+        else ["45000", "55000"]
+
+    app = SIM_VENUE.get(venue, venue)
 
     async def main():
-        async with Simulator(venues=(venue,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
+        async with Simulator(venues=(app,), binance_limits=BinanceLimits(enabled=False), okx_limit_per_2s=0,
                              htx_limit_per_2s=0) as sim:
-            urls = {"rest": sim.url(venue, "rest"), "ws": sim.url(venue, "ws") if transport == "ws" else ""}
+            urls = {"rest": sim.url(app, "rest"), "ws": sim.url(app, "ws") if transport == "ws" else ""}
             journal = OrderJournal(path, fsync="always")
             name, kw = _session_kw(venue, urls, transport, journal=journal, rate_limit=False)
             async with fastorder.connect(name, transport, **kw) as s:
@@ -368,7 +376,7 @@ def test_power_loss_in_a_sessions_journal_then_recover_settles_every_whole_order
             data = path.read_bytes()
             spans = decode_records(data)[0]
             assert len(spans) == 12 and spans[-1][1] == len(data)
-            truth = {o["client_order_id"]: o for o in sim.orders(venue)}
+            truth = {o["client_order_id"]: o for o in sim.orders(app)}
             assert len(truth) == 6
             name, kw = _session_kw(venue, urls, transport, rate_limit=False)
             tried = 0
@@ -390,5 +398,5 @@ def test_power_loss_in_a_sessions_journal_then_recover_settles_every_whole_order
                         s.ledger.journal = None
                     tried += 1
             assert tried == len(data) - spans[-6][0] + 1 > 300
-            assert len(sim.orders(venue)) == 6   # recovery only asked: nothing was sent again
+            assert len(sim.orders(app)) == 6   # recovery only asked: nothing was sent again
     asyncio.run(asyncio.wait_for(main(), 120))

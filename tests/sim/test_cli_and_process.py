@@ -163,6 +163,40 @@ def test_spinner_window_unit(monkeypatch):
     asyncio.run(main())
 
 
+def test_spinner_replays_the_last_order_as_a_test_order_while_idle(h):
+    """--warm-us: while it polls through a quiet spell the simulator replays the last order request in its
+    validation-only form (order/test). Nothing of a replay shows: no order, no request sample, no weight on the
+    client's address; a real order after it is served as before."""
+    import asyncio
+
+    import fastorder
+    from fastorder.bench.runner import ACCOUNTS
+
+    with SimulatorProcess(venues=("binance",), extra_args=["--no-rate-limits", "--spin-us", "300000",
+                                                           "--warm-us", "500"]) as sp:
+        def used_weight() -> int:
+            with urllib.request.urlopen(sp.urls["binance"]["rest"] + "/api/v3/ping", timeout=5) as r:  # loopback
+                return int(r.headers["X-MBX-USED-WEIGHT-1M"])
+
+        async def main() -> None:
+            async with fastorder.connect("binance", "rest", **ACCOUNTS["binance"], url=sp.urls["binance"]["rest"],
+                                         rate_limit=False, timeout=2.0) as s:
+                ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
+                assert ack.order_id
+                w0 = used_weight()   # (a ping: a request, counted before the samples are read)
+                st0, n0 = sp.stats("binance", samples=True), len(sp.orders("binance"))
+                await asyncio.sleep(0.1)
+                st1, n1 = sp.stats("binance", samples=True), len(sp.orders("binance"))
+                assert st1["replays"] - st0["replays"] >= 10, (st0["replays"], st1["replays"])   # ~200 in 0.1 s
+                assert st1["samples"] == st0["samples"] and n1 == n0
+                assert used_weight() == w0 + 1   # this ping's own: the replays weigh on another address
+                ack2 = await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
+                assert ack2.order_id and ack2.order_id != ack.order_id
+                assert len(sp.orders("binance")) == n0 + 1
+
+        h.run(main())
+
+
 def test_idle_collector_runs_only_when_traffic_pauses():
     """The standalone simulator collects garbage while no chunk arrives (or after many), never mid-request.
     Ticks are driven by hand here (the timer is set far away), so the test does not depend on timing."""
