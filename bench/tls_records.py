@@ -4,6 +4,7 @@
     python bench/tls_records.py                  # ns per call, median of 5 interleaved rounds
     python bench/tls_records.py --callgrind      # instructions per call instead (deterministic; needs valgrind)
     python bench/tls_records.py --round-trips    # fastorder's whole client per HTTP round trip, under callgrind
+    python bench/tls_records.py --server-share   # the server's instructions per request, TLS vs plaintext
 
 Compiles bench/c/tls_records.c against the system OpenSSL (needs a C compiler and OpenSSL 3 headers): a real
 handshake between a client and a server SSL over memory BIOs, the client's traffic secrets to a fo_tls13
@@ -16,6 +17,15 @@ order-sized POST) against bench/c/tls13_http_server.c, plaintext, TLS 1.3 with O
 (``TlsConfig(record_layer="openssl")``) and with the compiled record layer, each run under callgrind for
 --rt-lo and --rt-hi round trips; instructions per round trip = the difference / (hi - lo), so start-up and the
 handshake cancel out.  Deterministic, so it holds on a loaded machine where CPU time per round trip does not.
+
+--server-share counts the other side: the server's instructions per request, plaintext and TLS 1.3, with each
+server under callgrind (counters zeroed before and dumped after each client run, ``callgrind_control``):
+nginx (one process, ``master_process off``, TLS through OpenSSL's own records) and bench/c/tls13_http_server.c
+(the compiled record layer), driven by fastorder's client (--rt-lo and --rt-hi round trips, itself under
+callgrind too) and by ``wrk -t1 -c1`` (--wrk-lo and --wrk-hi seconds; its own count with it).  With one
+request in flight the server's extra TLS work is on the round trip's path (all of it but what it does after
+sending the reply), and no client can remove it: this is the share of a TLS p50 difference that belongs to
+the server.
 """
 
 from __future__ import annotations
@@ -136,6 +146,147 @@ def round_trips(work: str, lo: int, hi: int) -> None:
             p.wait()
 
 
+def _callgrind_total(path: str) -> int:
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"no totals in {path}")
+
+
+class _CountedServer:
+    """A server process under callgrind whose instructions are counted over each client run."""
+
+    def __init__(self, cmd: list[str], work: str, name: str) -> None:
+        self.out = os.path.join(work, f"cg.srv.{name}")
+        self.proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={self.out}"] + cmd,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.dumps = 0
+
+    def count(self, run) -> tuple[int, object]:
+        """(the server's instructions while ``run()`` ran, what it returned)."""
+        subprocess.run(["callgrind_control", "-z", str(self.proc.pid)], check=True, capture_output=True)
+        res = run()
+        subprocess.run(["callgrind_control", "-d", str(self.proc.pid)], check=True, capture_output=True)
+        self.dumps += 1
+        return _callgrind_total(f"{self.out}.{self.dumps}"), res
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def server_share(work: str, lo: int, hi: int, wrk_lo: int, wrk_hi: int) -> None:
+    import shutil
+    import socket
+    import time
+
+    def port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def wait(p: int, srv: _CountedServer) -> None:
+        for _ in range(600):   # valgrind starts slowly
+            if srv.proc.poll() is not None:
+                raise RuntimeError("the server under callgrind exited")
+            try:
+                socket.create_connection(("127.0.0.1", p), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"nothing listening on {p}")
+
+    c, k = cert(work, san=True)
+    reply = '{"ok":1}'
+    body = "a" * 200
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    pp, tp = port(), port()
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""{"user root;" if os.geteuid() == 0 else ""}
+master_process off; worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/error.log warn;
+events {{ worker_connections 16; }}
+http {{
+    access_log off; keepalive_requests 10000000; keepalive_timeout 300s; ssl_protocols TLSv1.3;
+    client_body_temp_path {work}/b; proxy_temp_path {work}/p; fastcgi_temp_path {work}/f;
+    uwsgi_temp_path {work}/u; scgi_temp_path {work}/s;
+    server {{
+        listen 127.0.0.1:{pp}; listen 127.0.0.1:{tp} ssl; ssl_certificate {c}; ssl_certificate_key {k};
+        location = /order {{ default_type application/json; return 200 '{reply}'; }}
+    }}
+}}
+""")
+    lua = os.path.join(work, "post.lua")
+    with open(lua, "w") as f:
+        f.write(f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+    csrv = os.path.join(work, "tls13_http_server")
+    subprocess.run(["cc", "-O2", "-Wall", "-I", os.path.join(ROOT, "csrc"), "-o", csrv,
+                    os.path.join(HERE, "c", "tls13_http_server.c"), "-lssl", "-lcrypto"], check=True)
+
+    def fastorder(mode: str, p: int, n: int) -> int:
+        f = os.path.join(work, f"cg.cl.{mode}.{n}")
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", sys.executable, __file__,
+                            "--run-client", mode, "--port", str(p), "--n", str(n), "--cafile", c],
+                           check=True, capture_output=True, text=True)
+        return int(re.search(r"Collected : (\d+)", r.stderr).group(1))
+
+    def wrk(url: str, seconds: int) -> tuple[int, int]:
+        f = os.path.join(work, "cg.wrk")
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={f}", "wrk", "-t1", "-c1",
+                            f"-d{seconds}s", "-s", lua, url], check=True, capture_output=True, text=True)
+        return (int(re.search(r"^\s*(\d+) requests in", r.stdout, re.M).group(1)),
+                sum(int(x) for x in re.findall(r"Collected : (\d+)", r.stderr)))
+
+    print("| server | client | server plaintext | server TLS | server +TLS | client plaintext | client TLS | "
+          f"client +TLS |  (instructions per request, callgrind; fastorder: ({hi} - {lo}) round trips, wrk: "
+          f"({wrk_hi} - {wrk_lo}) s)")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+
+    def row(server: str, client: str, per: dict) -> None:
+        (sp, cp), (st, ct) = per["plaintext"], per["tls"]
+        print(f"| {server} | {client} | {sp:,.0f} | {st:,.0f} | {st - sp:+,.0f} | {cp:,.0f} | {ct:,.0f} | "
+              f"{ct - cp:+,.0f} |")
+        sys.stdout.flush()
+
+    servers = [("nginx (OpenSSL records)", [nginx, "-p", work, "-c", conf], pp, tp, None),
+               ("C server (compiled records)", [csrv, str(pp), reply], pp, None, [csrv, str(tp), reply, c, k])]
+    for name, cmd, p_plain, p_tls, tls_cmd in servers:
+        procs = [_CountedServer(cmd, work, f"{len(name)}a")]
+        if tls_cmd:   # the C server: one process per port
+            procs.append(_CountedServer(tls_cmd, work, f"{len(name)}b"))
+            p_tls = tp
+        try:
+            wait(p_plain, procs[0])
+            wait(p_tls, procs[-1])
+            clients = [("fastorder, compiled records", "compiled"), ("fastorder, OpenSSL records", "openssl")]
+            for cname, mode in clients + [("wrk -t1 -c1", None)]:
+                per = {}
+                for kind, p, srv in (("plaintext", p_plain, procs[0]), ("tls", p_tls, procs[-1])):
+                    runs = []   # (server instructions, requests, client instructions), short run then long
+                    if mode is None:
+                        url = f"{'https' if kind == 'tls' else 'http'}://127.0.0.1:{p}/order"
+                        for d in (wrk_lo, wrk_hi):
+                            sc, (n, cc) = srv.count(lambda d=d, url=url: wrk(url, d))
+                            runs.append((sc, n, cc))
+                    else:
+                        m = "plaintext" if kind == "plaintext" else mode
+                        for n in (lo, hi):
+                            sc, cc = srv.count(lambda n=n, m=m, p=p: fastorder(m, p, n))
+                            runs.append((sc, n, cc))
+                    (s0, n0, c0), (s1, n1, c1) = runs
+                    per[kind] = ((s1 - s0) / (n1 - n0), (c1 - c0) / (n1 - n0))
+                row(name, cname, per)
+        finally:
+            for s in procs:
+                s.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=300)
@@ -144,6 +295,9 @@ def main() -> None:
     ap.add_argument("--round-trips", action="store_true")
     ap.add_argument("--rt-lo", type=int, default=200)
     ap.add_argument("--rt-hi", type=int, default=1200)
+    ap.add_argument("--server-share", action="store_true")
+    ap.add_argument("--wrk-lo", type=int, default=2)
+    ap.add_argument("--wrk-hi", type=int, default=6)
     ap.add_argument("--run-client", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--cafile", help=argparse.SUPPRESS)
@@ -153,6 +307,8 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="fo_tls_records_")
     if a.round_trips:
         return round_trips(work, a.rt_lo, a.rt_hi)
+    if a.server_share:
+        return server_share(work, a.rt_lo, a.rt_hi, a.wrk_lo, a.wrk_hi)
     exe = build(work)
     c, k = cert(work)
     unit = "instructions" if a.callgrind else "ns"

@@ -59,13 +59,18 @@ def set_gap(seconds: float) -> None:
     GAP_S = max(0.0, seconds)
 
 
+def warm_up(n: int) -> int:
+    """Round trips a client makes before its ``n`` measured ones (bench/c/fo_bench_peer.c does the same)."""
+    return n // 10 + 100
+
+
 class Recorder:
     """Latencies of one client's round trips: the first ``warm`` are warm-up; at the first measured one the GC
     is frozen and the CPU clock starts."""
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.warm = n // 10 + 100
+        self.warm = warm_up(n)
         self.lat: list[int] = []
         self.c0 = 0
 
@@ -248,6 +253,51 @@ def run_client(cmd: list[str], cpu: int, timeout: float = 300.0, gap_s: float = 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_ns(pids: list[int]) -> int:
+    """CPU time (user and system, ns) every thread of these processes has run so far: the first field of
+    /proc/PID/task/TID/schedstat, exact where /proc/PID/stat counts clock ticks (10 ms)."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (nginx's workers under its master)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    # the parent pid follows the command name, which is in parentheses and may hold spaces
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def with_server_cpu(pids: list[int], run, round_trips) -> dict:
+    """``run()``'s stats with ``srv_ns``: the server processes' CPU time per round trip over that run
+    (``round_trips(stats)``: how many the client made, warm-up included; its one connection set-up, the TLS
+    handshake too, is spread over them)."""
+    before = run_ns(pids)
+    res = run()
+    n = round_trips(res)
+    if pids and n:
+        res["srv_ns"] = (run_ns(pids) - before) / n
+    return res
+
+
 def self_cmd(script: str, *args: str) -> list[str]:
     return [sys.executable, str(HERE / script), *args]
 
@@ -265,9 +315,10 @@ def summarize(rounds: dict[str, list[dict]]) -> dict[str, dict]:
 def table(summary: dict[str, dict], baselines: dict[str, str], title: str) -> str:
     """Markdown table in microseconds, with ratios of p50 against the named baselines."""
     cols = ["p50", "p90", "p99", "p999", "max", "mean"]
+    srv = any(s.get("srv_ns") for s in summary.values())
     head = "| client | " + " | ".join(c + " µs" for c in cols) + " | p99/p50 | CPU µs/rt | " + \
-        " | ".join(f"p50 ÷ {b}" for b in baselines.values()) + " |"
-    lines = [f"**{title}**", "", head, "|" + "---|" * (len(cols) + 3 + len(baselines))]
+        ("server CPU µs/rt | " if srv else "") + " | ".join(f"p50 ÷ {b}" for b in baselines.values()) + " |"
+    lines = [f"**{title}**", "", head, "|" + "---|" * (len(cols) + 3 + srv + len(baselines))]
     for name, s in summary.items():
         cells = [f"{s[c] / 1000:.1f}" for c in cols]
         ratio = f"{s['p99'] / s['p50']:.2f}"
@@ -276,6 +327,8 @@ def table(summary: dict[str, dict], baselines: dict[str, str], title: str) -> st
         for key in baselines:
             b = summary.get(key)
             rs.append(f"{s['p50'] / b['p50']:.2f}" if b else "–")
+        if srv:
+            cpu += f" | {s['srv_ns'] / 1000:.1f}" if s.get("srv_ns") else " | –"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio} | {cpu} | " + " | ".join(rs) + " |")
     return "\n".join(lines)
 
@@ -292,16 +345,30 @@ def tls_for_engine(ctx, engine: str):
 
 def tls_cost(summary: dict[str, dict], pairs: list[tuple[str, str]], wrk: str | None = None) -> str:
     """Markdown lines comparing each (TLS row, plaintext row) pair of one interleaved run: p50 and client CPU
-    per round trip, difference and ratio; and each TLS row's p50 against ``wrk`` (a C client over TLS)."""
-    lines = ["| TLS row | vs plaintext row | p50 +µs | p50 ratio | CPU +µs/rt | p50 ÷ wrk TLS |",
-             "|---|---|---|---|---|---|"]
+    per round trip, difference and ratio; and each TLS row's p50 against ``wrk`` (a C client over TLS).
+
+    With the server's CPU per round trip measured (``srv_ns``, with_server_cpu) two more columns split the p50
+    difference: the server's share (its extra CPU per TLS round trip, which sits on the one-in-flight path and
+    which no client can remove) and what is left of the p50 difference after it (the client's share, with
+    whatever else TLS adds on the way: bigger segments, a second wake-up)."""
+    srv = any(summary.get(t, {}).get("srv_ns") for t, _ in pairs)
+    lines = ["| TLS row | vs plaintext row | p50 +µs | p50 ratio | CPU +µs/rt | "
+             + ("server CPU +µs/rt | p50 +µs − server's | " if srv else "") + "p50 ÷ wrk TLS |",
+             "|---|---|---|---|---|---|" + ("---|---|" if srv else "")]
     for t, p in pairs:
         a, b = summary.get(t), summary.get(p)
         if not a or not b:
             continue
         cpu = f"{(a['cpu_ns'] - b['cpu_ns']) / 1000:+.1f}" if a.get("cpu_ns") and b.get("cpu_ns") else "–"
+        dp50 = a["p50"] - b["p50"]
+        if srv:
+            if a.get("srv_ns") and b.get("srv_ns"):
+                ds = a["srv_ns"] - b["srv_ns"]
+                cpu += f" | {ds / 1000:+.1f} | {(dp50 - ds) / 1000:+.1f}"
+            else:
+                cpu += " | – | –"
         w = summary.get(wrk) if wrk else None
-        lines.append(f"| {t} | {p} | {(a['p50'] - b['p50']) / 1000:+.1f} | {a['p50'] / b['p50']:.2f} | {cpu} | "
+        lines.append(f"| {t} | {p} | {dp50 / 1000:+.1f} | {a['p50'] / b['p50']:.2f} | {cpu} | "
                      + (f"{a['p50'] / w['p50']:.2f}" if w else "–") + " |")
     return "\n".join(lines)
 

@@ -27,6 +27,12 @@ keep_warm_kernel. nginx sleeps in epoll between requests as it would anyway; eve
 --c-server adds a second suite against bench/c/tls13_http_server.c (plaintext and TLS 1.3 ports, pinned like
 nginx), whose TLS records cost the server little (fastorder's compiled record layer after OpenSSL's
 handshake): nginx's own TLS work (11-14 µs per round trip) is then not inside the TLS rows' p50 difference.
+
+Server CPU: over each client's run the server process's CPU time (user and system, /proc/PID/task/*/schedstat:
+nginx's worker, or the C server serving that row) is divided by the round trips the client made (warm-up
+included).  With one request in flight that CPU time is on every round trip's path, so the TLS table splits
+each TLS row's p50 difference into the server's share (its extra CPU per TLS round trip, which no client can
+remove) and the rest (the client's share).  wrk's rows give the same split for a C client.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -259,17 +266,25 @@ http {{
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_rounds(a, clients: dict, lua: Path | None = None) -> dict:
-    """``a.rounds`` rounds of every client in turn (interleaved); the summary of each client's rounds."""
+def run_rounds(a, clients: dict, lua: Path | None = None, server_pids=None) -> dict:
+    """``a.rounds`` rounds of every client in turn (interleaved); the summary of each client's rounds.
+    ``server_pids(name)``: the processes serving that client, whose CPU time per round trip is measured over
+    its run (``srv_ns``)."""
     rounds = {k: [] for k in clients}
     for r in range(a.rounds):
         for name, cmd in clients.items():
+            pids = server_pids(name) if server_pids else []
             if cmd[0] == "wrk":
-                res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
-                                     capture_output=True, text=True, check=True)
-                rounds[name].append(parse_wrk(res.stdout))
+                def run(cmd=cmd):
+                    res = subprocess.run(["taskset", "-c", str(a.client_cpu)] + wrk_cmd(cmd[1], a.wrk_seconds, lua),
+                                         capture_output=True, text=True, check=True)
+                    return parse_wrk(res.stdout)
+
+                rounds[name].append(tc.with_server_cpu(pids, run, lambda res: res["n"]))
             else:
-                rounds[name].append(tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000))
+                rounds[name].append(tc.with_server_cpu(
+                    pids, lambda cmd=cmd: tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000),
+                    lambda res: res["n"] + tc.warm_up(res["n"])))
             print(f"  round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs", file=sys.stderr)
     return tc.summarize(rounds)
 
@@ -306,7 +321,8 @@ def c_server_suite(a, work: Path, peer: Path, cert: Path, key: Path) -> list[str
             "fastorder spin()": py("fastorder", port, "spin"),
             "fastorder spin(), TLS": py("fastorder", tls_port, "spin", cafile=ca),
         }
-        summary = run_rounds(a, clients)
+        # the TLS rows are served by the TLS server process, the others by the plaintext one
+        summary = run_rounds(a, clients, server_pids=lambda name: [servers[1 if "TLS" in name else 0].pid])
     finally:
         for s in servers:
             tc.stop(s)
@@ -417,7 +433,13 @@ def main() -> None:
             clients["requests"] = py("requests", port)
         if a.gap:   # wrk has no idle gap between requests
             clients = {k: v for k, v in clients.items() if v[0] != "wrk"}
-        summary = run_rounds(a, clients, lua)
+        workers = tc.children(nginx.pid)   # the one worker: nginx's master does no request work
+        for _ in range(100):
+            if workers:
+                break
+            time.sleep(0.02)
+            workers = tc.children(nginx.pid)
+        summary = run_rounds(a, clients, lua, server_pids=lambda name: workers)
         t = tc.table(summary, {"C client (floor)": "C", "wrk -t1 -c1": "wrk", "aiohttp": "aiohttp"},
                      "HTTP/1.1 keep-alive POST round trip, nginx, plaintext and TLS 1.3 rows interleaved")
         cost = tc.tls_cost(summary, [

@@ -6,7 +6,10 @@ for every client), pinned to --server-cpu; each client runs in its own process p
 Spin rows use a spinning server and spinning clients.  The TLS table runs two picows echo servers
 (C-accelerated, one plaintext, one TLS 1.3) and interleaves every client's plaintext and TLS rows in the
 same rounds, so their difference is the cost of TLS: fastorder's compiled TLS (OpenSSL in its transport, the
-default), the event loop's TLS transport ("loop TLS"), picows, websockets, aiohttp.
+default), the event loop's TLS transport ("loop TLS"), picows, websockets, aiohttp.  Each row also gives the
+server process's CPU per round trip over that client's run (bench/transport_common.py with_server_cpu; the
+spinning server of the spin table runs all the time), and the TLS table splits each TLS row's p50 difference
+into the server's extra CPU and the rest (the client's share).
 
     python bench/transport_ws.py --n 5000 --rounds 3
 """
@@ -215,7 +218,11 @@ def main() -> None:
                 tc.wait_port(p, srv)
             for r in range(a.rounds):
                 for name, cmd in clients.items():
-                    rounds[name].append(tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000))
+                    # the server's CPU per round trip over this run: the TLS rows' server is the second one
+                    srv_pid = servers[1 if "TLS" in name and len(servers) > 1 else 0][0].pid
+                    rounds[name].append(tc.with_server_cpu(
+                        [srv_pid], lambda cmd=cmd: tc.run_client(cmd, a.client_cpu, gap_s=a.gap / 1000),
+                        lambda res: res["n"] + tc.warm_up(res["n"])))
                     print(f"  [{title}] round {r + 1} {name}: p50 {rounds[name][-1]['p50'] / 1000:.1f} µs",
                           file=sys.stderr)
         finally:

@@ -56,7 +56,8 @@ typedef struct {
     unsigned char secret[FO_TLS13_MAX_SECRET];
     unsigned char iv[12];
     uint64_t seq;
-    int gcm;            /* AES-GCM: the nonce goes in as a parameter (see fo_tls13_set_nonce) */
+    size_t nonce_param; /* the nonce goes in as the fixed-IV parameter of this length (0: EVP_CipherInit_ex;
+                         * see fo_tls13_set_nonce) */
 } fo_tls13_dir;
 
 typedef struct {
@@ -76,6 +77,17 @@ typedef struct {
 } fo_tls13;
 
 static int fo_tls13_ex = -1;
+
+/* Tests: key new directions to set each nonce with EVP_CipherInit_ex (and the tag with its own call), the path
+ * taken when a provider refuses the fixed-IV parameter (fo_tls13_set_nonce). */
+static int fo_tls13_nonce_by_init = 0;
+
+static inline int fo_tls13_set_nonce_by_init(int on)
+{
+    int old = fo_tls13_nonce_by_init;
+    fo_tls13_nonce_by_init = on != 0;
+    return old;
+}
 
 /* The SSL ex_data slot holding a connection's fo_tls13 (set by the link before the handshake). */
 static inline int fo_tls13_index(void)
@@ -167,7 +179,7 @@ static inline int fo_tls13_set_secret(fo_tls13 *t, fo_tls13_dir *d, const unsign
          && EVP_CipherInit_ex(d->ctx, t->cipher, NULL, key, NULL, enc) == 1;
     OPENSSL_cleanse(key, sizeof(key));
     d->seq = 0;
-    d->gcm = t->suite == 0x1301 || t->suite == 0x1302;
+    d->nonce_param = fo_tls13_nonce_by_init ? 0 : t->suite == 0x1303 ? 12 : (size_t)-1;
     return ok ? 0 : -1;
 }
 
@@ -245,37 +257,50 @@ done:
     return ok;
 }
 
-/* This record's nonce (RFC 8446 5.3: the IV XOR the sequence number) into the direction's context.  For
- * AES-GCM as the provider's fixed-IV parameter with the whole-IV length (SIZE_MAX), which sets the nonce
- * alone: EVP_CipherInit_ex would also re-read key and IV lengths through OSSL_PARAM queries (~500 more
- * instructions a record, bench/tls_records.py).  Should a provider refuse that parameter, the context falls
- * back to EVP_CipherInit_ex for good. */
-static inline int fo_tls13_set_nonce(fo_tls13_dir *d, int enc)
+/* This record's nonce (RFC 8446 5.3: the IV XOR the sequence number) into the direction's context, and for
+ * opening (tag != NULL) the record's tag with it.  As the provider's fixed-IV parameter, which sets the nonce
+ * alone: EVP_CipherInit_ex would also re-read key and IV lengths through OSSL_PARAM queries (AES-GCM: ~500
+ * more instructions a record, ChaCha20-Poly1305 ~640; bench/tls_records.py --callgrind).  AES-GCM takes the
+ * whole IV with the length SIZE_MAX; ChaCha20-Poly1305 takes its 12-byte nonce as is and derives the
+ * record's Poly1305 key from it at the first update, as after EVP_CipherInit_ex.  Nonce and tag go in one
+ * EVP_CIPHER_CTX_set_params call: the provider looks up each parameter it knows in the array it is given,
+ * so one call instead of two saves a whole round of those look-ups (~220 instructions an open).  Should a
+ * provider refuse, the context falls back to EVP_CipherInit_ex and a tag call of its own for good.
+ * 1: done (the tag too); 0: failed. */
+static inline int fo_tls13_set_nonce(fo_tls13_dir *d, int enc, unsigned char *tag)
 {
     unsigned char nonce[12];
-    OSSL_PARAM p[2];
+    OSSL_PARAM p[3];
     int i;
     memcpy(nonce, d->iv, 12);
     for (i = 0; i < 8; i++)
         nonce[4 + i] ^= (unsigned char)(d->seq >> (56 - 8 * i));
-    if (d->gcm) {
-        p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, nonce, (size_t)-1);
-        p[1] = OSSL_PARAM_construct_end();
+    if (d->nonce_param) {
+        p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, nonce, d->nonce_param);
+        p[1] = tag != NULL ? OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, FO_TLS13_TAG)
+                           : OSSL_PARAM_construct_end();
+        p[2] = OSSL_PARAM_construct_end();
         if (EVP_CIPHER_CTX_set_params(d->ctx, p) == 1)
             return 1;
-        d->gcm = 0;
+        d->nonce_param = 0;
     }
-    return EVP_CipherInit_ex(d->ctx, NULL, NULL, NULL, nonce, enc);
+    if (EVP_CipherInit_ex(d->ctx, NULL, NULL, NULL, nonce, enc) != 1)
+        return 0;
+    if (tag != NULL) {
+        p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, FO_TLS13_TAG);
+        p[1] = OSSL_PARAM_construct_end();
+        return EVP_CIPHER_CTX_set_params(d->ctx, p) == 1;
+    }
+    return 1;
 }
 
-/* The AEAD tag: read after sealing (get), given before opening (set); parameters, not EVP_CIPHER_CTX_ctrl's
- * translation to them. */
-static inline int fo_tls13_tag(fo_tls13_dir *d, unsigned char *tag, int get)
+/* The AEAD tag, read after sealing: a parameter, not EVP_CIPHER_CTX_ctrl's translation to one. */
+static inline int fo_tls13_get_tag(fo_tls13_dir *d, unsigned char *tag)
 {
     OSSL_PARAM p[2];
     p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, FO_TLS13_TAG);
     p[1] = OSSL_PARAM_construct_end();
-    return get ? EVP_CIPHER_CTX_get_params(d->ctx, p) : EVP_CIPHER_CTX_set_params(d->ctx, p);
+    return EVP_CIPHER_CTX_get_params(d->ctx, p);
 }
 
 /* Seal one record of content type ``type`` from in[:n] (n <= 2^14) into out (n + FO_TLS13_OVERHEAD bytes).
@@ -295,11 +320,11 @@ static inline long fo_tls13_seal(fo_tls13_dir *d, int type, const unsigned char 
     memcpy(out + FO_TLS13_HDR, in, n);
     out[FO_TLS13_HDR + n] = (unsigned char)type;
     /* in place: the plaintext and its type byte become the ciphertext, then the tag follows */
-    if (fo_tls13_set_nonce(d, 1) != 1
+    if (fo_tls13_set_nonce(d, 1, NULL) != 1
             || EVP_EncryptUpdate(d->ctx, NULL, &l, out, FO_TLS13_HDR) != 1
             || EVP_EncryptUpdate(d->ctx, out + FO_TLS13_HDR, &l, out + FO_TLS13_HDR, (int)(n + 1)) != 1
             || EVP_EncryptFinal_ex(d->ctx, out + FO_TLS13_HDR + n + 1, &l) != 1
-            || fo_tls13_tag(d, out + FO_TLS13_HDR + n + 1, 1) != 1)
+            || fo_tls13_get_tag(d, out + FO_TLS13_HDR + n + 1) != 1)
         return -1;
     d->seq++;
     return (long)(FO_TLS13_HDR + clen);
@@ -330,10 +355,9 @@ static inline long fo_tls13_open(fo_tls13_dir *d, const unsigned char *buf, size
     if (d->seq == UINT64_MAX)
         return FO_E_SEQ;
     n = len - FO_TLS13_TAG;
-    if (fo_tls13_set_nonce(d, 0) != 1
+    if (fo_tls13_set_nonce(d, 0, (unsigned char *)(buf + FO_TLS13_HDR + n)) != 1
             || EVP_DecryptUpdate(d->ctx, NULL, &l, buf, FO_TLS13_HDR) != 1
-            || EVP_DecryptUpdate(d->ctx, out, &l, buf + FO_TLS13_HDR, (int)n) != 1
-            || fo_tls13_tag(d, (unsigned char *)(buf + FO_TLS13_HDR + n), 0) != 1)
+            || EVP_DecryptUpdate(d->ctx, out, &l, buf + FO_TLS13_HDR, (int)n) != 1)
         return FO_E_CRYPTO;
     if (EVP_DecryptFinal_ex(d->ctx, out + l, &l2) != 1) {
         OPENSSL_cleanse(out, n);   /* unauthenticated plaintext is never looked at */

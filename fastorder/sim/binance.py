@@ -938,11 +938,16 @@ class Binance:
         cancel_cid = new_cid or self.ids.alnum(22)
         if self.stream.subs:
             self.stream.canceled(o, now, cancel_cid)
+        # the memo read in place (as place_view does): a cancel report is on every cancel and cancel-replace
+        f = _FMT8.get
+        price, qty, executed, quote, cum, extra = o.price or _ZERO, o.qty, o.executed, o.quote_qty or _ZERO, \
+            o.cum_quote, o.extra
         return {"symbol": o.symbol, "origClientOrderId": o.cid, "orderId": o.oid, "orderListId": -1,
-                "clientOrderId": cancel_cid, "transactTime": now, "price": fmt8(o.price or 0),
-                "origQty": fmt8(o.qty), "executedQty": fmt8(o.executed), "origQuoteOrderQty": fmt8(o.quote_qty or 0),
-                "cummulativeQuoteQty": fmt8(o.cum_quote), "status": o.status, "timeInForce": o.extra["tif_shown"],
-                "type": o.extra["type"], "side": o.side, "selfTradePreventionMode": o.extra["stp"]}
+                "clientOrderId": cancel_cid, "transactTime": now, "price": f(price) or fmt8(price),
+                "origQty": f(qty) or fmt8(qty), "executedQty": f(executed) or fmt8(executed),
+                "origQuoteOrderQty": f(quote) or fmt8(quote), "cummulativeQuoteQty": f(cum) or fmt8(cum),
+                "status": o.status, "timeInForce": extra["tif_shown"], "type": extra["type"], "side": o.side,
+                "selfTradePreventionMode": extra["stp"]}
 
     def cancel_all(self, p: dict, account: str, now: int) -> list:
         """DELETE /api/v3/openOrders, openOrders.cancelAll: every open order of the symbol, one cancel report

@@ -32,6 +32,7 @@ cdef extern from "fo_tls13.h" nogil:
         uint64_t rekey_after
         unsigned short suite
 
+    int fo_tls13_set_nonce_by_init(int on)
     int fo_tls13_index()
     void fo_tls13_keylog(const SSL *ssl, const char *line)
     fo_tls13 *fo_tls13_new(uint64_t rekey_after)

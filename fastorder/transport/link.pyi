@@ -10,3 +10,7 @@ class Link:
 
 def _set_rekey_after(n: int) -> int:
     """Tests: records sealed under one write key before a KeyUpdate (0: the default); the previous value."""
+
+def _set_nonce_by_init(on: bool) -> bool:
+    """Tests: record keys set from now on take each nonce through EVP_CipherInit_ex (the fallback path); the
+    previous value."""

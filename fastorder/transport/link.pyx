@@ -45,8 +45,8 @@ from fastorder.transport.tls cimport TlsConfig, tls_failure
 from fastorder.transport._tls13 cimport (
     FO_CT_ALERT, FO_CT_APPDATA, FO_CT_HANDSHAKE, FO_E_CRYPTO, FO_E_MAC, FO_E_NO_TYPE, FO_E_OUTER_TYPE,
     FO_E_OVERFLOW, FO_E_SEQ, FO_E_SHORT, FO_E_VERSION, FO_TLS13_MAX_PLAIN, FO_TLS13_OVERHEAD, fo_tls13,
-    fo_tls13_free, fo_tls13_index, fo_tls13_keylog, fo_tls13_new, fo_tls13_open, fo_tls13_seal, fo_tls13_start,
-    fo_tls13_update,
+    fo_tls13_free, fo_tls13_index, fo_tls13_keylog, fo_tls13_new, fo_tls13_open, fo_tls13_seal,
+    fo_tls13_set_nonce_by_init, fo_tls13_start, fo_tls13_update,
 )
 from fastorder.transport._sock cimport (
     IPPROTO_TCP, TCP_QUICKACK, fo_now_ns, fo_sock_send, fo_sock_set_int, fo_sock_spin_recv, fo_sock_tcp_rtt,
@@ -77,6 +77,12 @@ def _set_rekey_after(n):
     old = _rekey_after
     _rekey_after = n if n > 0 else (<uint64_t>1) << 23
     return old
+
+
+def _set_nonce_by_init(on):
+    """Tests: record keys set from now on take each record's nonce through EVP_CipherInit_ex (the fallback for
+    a provider that refuses the fixed-IV parameter) instead of the parameter; returns the previous value."""
+    return bool(fo_tls13_set_nonce_by_init(1 if on else 0))
 
 
 @cython.freelist(64)

@@ -155,6 +155,14 @@ _INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_4
 
 
 _UNSEEN = object()
+_D0 = Decimal(0)
+
+
+def _none_executed(filled: str) -> bool:
+    """An Ack's filled_qty says nothing has traded ("", "0", "0.00000000"): the same answer as
+    `not Decimal(filled or "0")` for the decimal text the venue writes, without making a Decimal (per
+    re-price)."""
+    return not filled.strip("0.") if filled.__class__ is str else not Decimal(filled or "0")
 
 
 def _usage_header(window: str) -> bytes:
@@ -690,9 +698,10 @@ class BinanceSession(Session):
                 if "quantity increase" not in exc.message:
                     raise
         st = self._amend_state.get(f"o{oid}" if oid is not None else f"c{clid}")
-        if st is not None and not self._keeps_priority(st[3], st[4], quantity, price):
+        # (a re-price, quantity None, never keeps priority: no call to find that out)
+        if st is not None and (quantity is None or not self._keeps_priority(st[3], st[4], quantity, price)):
             try:
-                return await self._cancel_replace(info, st, Decimal(0), quantity, price, new_clid, only_new=True)
+                return await self._cancel_replace(info, st, _D0, quantity, price, new_clid, only_new=True)
             except UnknownOrder:   # what was remembered is stale (cancelled, filled, its client id reused): read
                 self._forget(st)
             except OrderRejected as exc:
@@ -756,7 +765,7 @@ class BinanceSession(Session):
         st = self._amend_state.get(f"o{ack.order_id}")
         if st is not None:   # what an amend remembers of the order: its new quantity and client id
             self._forget(st)
-            if ack.status == NEW and not Decimal(ack.filled_qty or "0"):
+            if ack.status == NEW and _none_executed(ack.filled_qty):
                 self._remember(st[:4] + (ack.quantity, ack.client_order_id, ack.order_id))
         if old and old != ack.client_order_id:   # the order goes by its new client id from now on
             live.discard(old)
@@ -800,7 +809,7 @@ class BinanceSession(Session):
         ledger.settled(clid, ack)
         ledger.live_ids.discard(cur_clid)   # the old order was cancelled
         self._forget(st)
-        if ack.status == NEW and not Decimal(ack.filled_qty or "0"):
+        if ack.status == NEW and _none_executed(ack.filled_qty):
             self._remember((side, btype, btif_s, ack.price or str(px), ack.quantity or str(new_qty),
                             ack.client_order_id, ack.order_id))
         return ack

@@ -23,7 +23,7 @@ from fastorder.errors import (
 )
 from fastorder.log import logger
 from fastorder.types import Ack, Balance
-from fastorder.venues.inputs import check_amend, check_ids, check_number, check_text
+from fastorder.venues.inputs import NUMBER_TYPES, check_amend, check_ids, check_number, check_text
 
 if TYPE_CHECKING:
     from fastorder.venues.base import SymbolInfo
@@ -78,6 +78,9 @@ def order_options(stp: Any, stop_price: Any, quote_quantity: Any, expire_ms: Any
     return OrderOptions(stp, stop_price, quote_quantity, expire_ms, reduce_only, position_side, contracts)
 
 
+_ID_TYPES = frozenset((str, int))   # an order id's exact classes (bool is not int here)
+
+
 class TradingOps:
     """The operations a quoting strategy needs besides place/cancel/query. Mixed into `Session`."""
 
@@ -109,7 +112,11 @@ class TradingOps:
         queue is the venue's rule (docs/venues/): Binance keeps priority only for a smaller quantity at the same
         price (order.amend.keepPriority) and otherwise cancels and replaces; OKX amend-order. Returns the
         amended order's Ack (for a cancel-replace, the new order's)."""
-        check_amend(symbol, order_id, client_order_id, quantity, price, new_client_order_id)
+        # a re-price by order id (a requote) has exact classes: one comparison each, as place_order does;
+        # anything else, and every error, through check_amend
+        if (symbol.__class__ is not str or order_id.__class__ not in _ID_TYPES or client_order_id is not None
+                or quantity is not None or price.__class__ not in NUMBER_TYPES or new_client_order_id is not None):
+            check_amend(symbol, order_id, client_order_id, quantity, price, new_client_order_id)
         info = self._symbol_cache.get(symbol) or await self.resolve_symbol(symbol)   # a requote: on the hot path
         return await self._amend(info, order_id, client_order_id, quantity, price, new_client_order_id)
 

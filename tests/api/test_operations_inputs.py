@@ -84,6 +84,13 @@ def test_bad_operation_arguments_refused(venue):
                 await s.amend_order(sym, order_id="1", quantity=True)
             with pytest.raises(InvalidField):
                 await s.amend_order(sym, order_id="1", price=Decimal("1"), new_client_order_id=5)
+            # a re-price by order id skips the full check only for exact classes: a bool is no id, no price
+            with pytest.raises(InvalidField):
+                await s.amend_order(sym, order_id=True, price="1")
+            with pytest.raises(InvalidField):
+                await s.amend_order(5, order_id="1", price="1")   # type: ignore[arg-type]
+            with pytest.raises(InvalidOrder):
+                await s.amend_order(sym, order_id="1", price=True)
             with pytest.raises(InvalidOrder):
                 await s.place_orders("not a list")   # type: ignore[arg-type]
             with pytest.raises(InvalidOrder):

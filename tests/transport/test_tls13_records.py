@@ -148,9 +148,18 @@ class SServer:
         self.out.close()
 
 
+@pytest.fixture(params=["param", "init"])
+def nonce_by(request):
+    """How the record layer sets each record's nonce: the cipher's fixed-IV parameter (nonce and tag in one
+    call), or EVP_CipherInit_ex and a tag call of its own (the fallback for a provider refusing the former)."""
+    old = link._set_nonce_by_init(request.param == "init")
+    yield request.param
+    link._set_nonce_by_init(old)
+
+
 @pytest.mark.parametrize("suite", ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                    "TLS_CHACHA20_POLY1305_SHA256"])
-def test_openssl_s_server_each_suite_and_key_updates(run, pki, tmp_path, suite):
+def test_openssl_s_server_each_suite_and_key_updates(run, pki, tmp_path, suite, nonce_by):
     srv = SServer(pki, tmp_path, suite)
     try:
         async def main():
@@ -425,10 +434,11 @@ _PIECES = st.sampled_from(["reply", "empty", "padded", "ku0", "ku1", "ku-split",
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(_PIECES, min_size=1, max_size=6), chunks=st.lists(st.integers(1, 60), min_size=1,
-       max_size=4), flip=st.none() | st.integers(0, 2000), garbage=st.binary(max_size=30))
-def test_fuzz_record_stream(pki, pieces, chunks, flip, garbage):
+       max_size=4), flip=st.none() | st.integers(0, 2000), garbage=st.binary(max_size=30), by_init=st.booleans())
+def test_fuzz_record_stream(pki, pieces, chunks, flip, garbage, by_init):
     """Records of every kind the opener handles, then the reply (and maybe garbage), split anywhere, maybe
-    one byte flipped: the reply, or a typed error; never a hang or a crash."""
+    one byte flipped: the reply, or a typed error; never a hang or a crash.  Either way of setting the nonce
+    and tag (``by_init``: the fallback)."""
     async def script(s):
         await s.read()
         data = b""
@@ -458,7 +468,11 @@ def test_fuzz_record_stream(pki, pieces, chunks, flip, garbage):
         await s.read()
 
     async def main():
-        out, _ = await exchange(pki, script, timeout=3)
+        old = link._set_nonce_by_init(by_init)
+        try:
+            out, _ = await exchange(pki, script, timeout=3)
+        finally:
+            link._set_nonce_by_init(old)
         r = out[0]
         if isinstance(r, Exception):
             assert flip is not None or garbage, repr(r)
