@@ -39,7 +39,7 @@ ping or other frame is added to the venue's connections). The scratch connection
 record layer is not warmed), and a real venue's NIC driver is not on that path and stays as cold as it is.
 
 What a tick costs (bench/keep_warm.py prints it): on the 2-vCPU KVM guest this was measured on, waking a
-thread from a timer costs ~45 µs of CPU per tick for an empty Python callback (~2 % of a core every 2 ms)
+thread from a timer costs 30-45 µs of CPU per tick for an empty Python callback (1.5-2.2 % of a core every 2 ms)
 whatever the pass does, because the vCPU halts between ticks and everything the tick touches is cold.
 """
 
