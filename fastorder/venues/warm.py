@@ -330,8 +330,8 @@ class KeepWarm:
             self._handle = self._loop.call_later(self.interval, self._tick)
 
     def _tick(self) -> None:
-        """One tick: a plain timer callback (no Task: its Future, step and context switch cost a cold CPU ~20
-        µs more per tick here, bench/keep_warm.py); the pass's coroutine is stepped by hand (_step)."""
+        """One tick: a plain timer callback (no Task, Future or Task step per tick: a tick's cost is what it
+        touches on a cold CPU); the pass's coroutine is stepped by hand (_step)."""
         s = self.session
         if s._closed or self.failed is not None:
             self._handle = None
@@ -348,8 +348,10 @@ class KeepWarm:
     def _step(self, coro: Any, fut: Any = None) -> None:
         """Run the pass's coroutine to its next wait; a wait on a Future (the scratch reply) resumes it from the
         Future's callback, as a Task would, without one."""
-        if coro is not self._coro:
-            return   # paused or stopped meanwhile (the coroutine was closed)
+        if coro is not self._coro:   # paused or stopped meanwhile (the coroutine was closed)
+            if fut is not None and not fut.cancelled():
+                fut.exception()   # retrieved: the scratch connection's close fails it, and nobody waits
+            return
         try:
             waited = coro.send(None)
         except StopIteration:
@@ -362,7 +364,7 @@ class KeepWarm:
             self._loop.call_soon(self._step, coro)
         else:
             waited._asyncio_future_blocking = False
-            waited.add_done_callback(lambda f: self._step(coro))
+            waited.add_done_callback(lambda f: self._step(coro, f))
 
     # -- one pass -----------------------------------------------------------------------------------------
     async def run_once(self) -> bool:
