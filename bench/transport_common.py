@@ -348,9 +348,9 @@ def tls_cost(summary: dict[str, dict], pairs: list[tuple[str, str]], wrk: str | 
     per round trip, difference and ratio; and each TLS row's p50 against ``wrk`` (a C client over TLS).
 
     With the server's CPU per round trip measured (``srv_ns``, with_server_cpu) two more columns split the p50
-    difference: the server's share (its extra CPU per TLS round trip, which sits on the one-in-flight path and
-    which no client can remove) and what is left of the p50 difference after it (the client's share, with
-    whatever else TLS adds on the way: bigger segments, a second wake-up)."""
+    difference: the server's share (its extra CPU per TLS round trip, which no client can remove; on the
+    one-in-flight path but for what the server does after sending its reply, so an upper bound) and what is
+    left of the p50 difference after it (the client's share, with whatever else TLS adds on the way)."""
     srv = any(summary.get(t, {}).get("srv_ns") for t, _ in pairs)
     lines = ["| TLS row | vs plaintext row | p50 +µs | p50 ratio | CPU +µs/rt | "
              + ("server CPU +µs/rt | p50 +µs − server's | " if srv else "") + "p50 ÷ wrk TLS |",

@@ -30,9 +30,11 @@ handshake): nginx's own TLS work (11-14 µs per round trip) is then not inside t
 
 Server CPU: over each client's run the server process's CPU time (user and system, /proc/PID/task/*/schedstat:
 nginx's worker, or the C server serving that row) is divided by the round trips the client made (warm-up
-included).  With one request in flight that CPU time is on every round trip's path, so the TLS table splits
-each TLS row's p50 difference into the server's share (its extra CPU per TLS round trip, which no client can
-remove) and the rest (the client's share).  wrk's rows give the same split for a C client.
+included).  With one request in flight that CPU time is on the round trip's path, but for what the server
+does after sending its reply (nginx: a read that finds nothing yet), so the TLS table splits each TLS row's p50
+difference into the server's share (its extra CPU per TLS round trip, which no client can remove: an upper
+bound) and the rest (the client's share).  wrk's rows give the same split for a C client.  The same split in
+instructions, which load does not move: bench/tls_records.py --server-share.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="an emulated network round trip between client and simulator, e.g. 0.5ms, 500us, 1ms: "
                         "netem in a namespace pair where the kernel has sch_netem and we are root, else a "
                         "userspace delay relay; the fastorder rows are also measured without it first, and each "
-                        "is checked against p50 <= RTT + 1.2 x its loopback p50")
+                        "is checked against p50 <= RTT + 1.2 x its loopback p50; with --ops, rows across the delay "
+                        "relay follow the loopback rows")
     p.add_argument("--rtt-method", choices=("auto", "netem", "relay"), default="auto",
                    help="how to emulate --rtt (default auto: netem if it works here, else the relay)")
     p.add_argument("--halt-poll", metavar="DURATION", default=None,

@@ -16,12 +16,19 @@ default) on a machine of two or more CPUs, with the simulator in its own process
 the last CPU and busy-polling between requests while the client runs pinned to CPU 0 (rows marked "sim-proc").
 Every reply still waits for the simulator's processing (one in flight): read the same-run ratios, not the
 absolute times.
+
+On loopback a round trip costs little more than the work at its two ends, so these rows compare the work of
+one amend with the work of a cancel and a place. `--rtt 1ms` adds rows (marked "rtt") with the simulator's
+process behind the userspace delay relay (fastorder.net.relay, on the simulator's CPU), which holds every
+chunk half the round trip each way: the case of a quoting strategy whose venue is a network away, where an
+amend saves a whole round trip.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,6 +66,7 @@ class Pair:
     b: list[float] = field(default_factory=list)
     target: float | None = None
     simulator: str = "thread"   # "thread": in this process; "process": its own, pinned to another CPU
+    rtt_us: float = 0.0         # the emulated round trip the requests crossed (0: plain loopback)
 
     @property
     def ratio(self) -> float:
@@ -67,18 +75,19 @@ class Pair:
     def lines(self) -> list[str]:
         out = []
         for label, xs in ((self.a_name, self.a), (self.b_name, self.b)):
-            out.append(f"{self.name + ' ' + label:44} {len(xs):6d} {_pct(xs, .5):9.1f} {_pct(xs, .9):9.1f} "
+            out.append(f"{self.name + ' ' + label:50} {len(xs):6d} {_pct(xs, .5):9.1f} {_pct(xs, .9):9.1f} "
                        f"{_pct(xs, .99):9.1f}")
         verdict = "" if self.target is None else (
             f"  (target <= {self.target:.2f}: {'met' if self.ratio <= self.target else 'NOT met'})")
-        out.append(f"{'':44} ratio of p50s {self.a_name} / {self.b_name}: {self.ratio:.3f}{verdict}")
+        out.append(f"{'':50} ratio of p50s {self.a_name} / {self.b_name}: {self.ratio:.3f}{verdict}")
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.name, "a": self.a_name, "b": self.b_name, "n": len(self.a),
                 "a_us": {q: _pct(self.a, p) for q, p in (("p50", .5), ("p90", .9), ("p99", .99))},
                 "b_us": {q: _pct(self.b, p) for q, p in (("p50", .5), ("p90", .9), ("p99", .99))},
-                "ratio_p50": self.ratio, "target": self.target, "simulator": self.simulator}
+                "ratio_p50": self.ratio, "target": self.target, "simulator": self.simulator,
+                "rtt_us": self.rtt_us or None}
 
 
 async def has_amend(s: Any, cfg: dict[str, Any]) -> bool:
@@ -144,12 +153,13 @@ async def batch(s: Any, cfg: dict[str, Any], n: int, warmup: int, name: str) -> 
 
 
 async def venue_rows(venue: str, transport: str, urls: dict[str, str], n: int, warmup: int,
-                     simulator: str = "thread") -> list[Pair]:
+                     simulator: str = "thread", rtt_us: float = 0.0) -> list[Pair]:
     cfg = VENUES[venue]
     kw: dict[str, Any] = dict(cfg["creds"], url=urls["rest"], timeout=5.0, connections=2, rate_limit=False)
     if transport == "ws":
         kw["ws_url"] = urls["ws"]
-    name = f"{venue}-{transport}" + (" sim-proc" if simulator == "process" else "")
+    name = f"{venue}-{transport}" + (" sim-proc" if simulator == "process" else "") + (
+        f" rtt {rtt_us:g}us" if rtt_us else "")
     rows: list[Pair] = []
     async with fastorder.connect(venue, transport, **kw) as s:
         if await has_amend(s, cfg):
@@ -157,7 +167,7 @@ async def venue_rows(venue: str, transport: str, urls: dict[str, str], n: int, w
         if s.batch_limit:
             rows.append(await batch(s, cfg, max(1, n // 10), max(1, warmup // 10), name))
     for r in rows:
-        r.simulator = simulator
+        r.simulator, r.rtt_us = simulator, rtt_us
     return rows
 
 
@@ -166,8 +176,18 @@ async def venue_rows(venue: str, transport: str, urls: dict[str, str], n: int, w
 SPIN_US = 2000
 
 
-def _venue_with(venue: str, placement: str, args: Any, out: list[Pair]) -> None:
-    """Every row of one venue, the simulator in a thread of this process or in its own pinned process."""
+def _through(relay: Any, url: str) -> str:
+    """`url` with its port replaced by the relay's port that reaches it through the delay."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    port = relay.ports[(parts.hostname, parts.port)]
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+
+
+def _venue_with(venue: str, placement: str, args: Any, out: list[Pair], rtt_us: float = 0.0) -> None:
+    """Every row of one venue, the simulator in a thread of this process or in its own pinned process (with
+    `rtt_us`, behind the delay relay on the simulator's CPU)."""
+    from fastorder.net.relay import RelayProcess
     from fastorder.sim import BinanceLimits, SimulatorProcess
     from fastorder.sim.simulator import SimulatorThread
 
@@ -182,20 +202,37 @@ def _venue_with(venue: str, placement: str, args: Any, out: list[Pair]) -> None:
         def url(kind: str) -> str:
             return str(sim.url(venue, kind))
     else:
-        proc = SimulatorProcess(venues=(venue,), seed=1, cpus=[(os.cpu_count() or 2) - 1],
-                                extra_args=["--no-rate-limits", "--spin-us", str(SPIN_US)]).start()
-        stop = proc.stop
+        sim_cpus = [(os.cpu_count() or 2) - 1]
+        # behind the relay, a reply arrives a whole round trip after the request: the simulator spins that long
+        spin = SPIN_US + int(rtt_us)
+        proc = SimulatorProcess(venues=(venue,), seed=1, cpus=sim_cpus,
+                                extra_args=["--no-rate-limits", "--spin-us", str(spin)]).start()
+        relay = None
+        if rtt_us:
+            from urllib.parse import urlsplit
+            targets = {(p.hostname, p.port) for p in map(urlsplit, proc.urls[venue].values())}
+            try:
+                relay = RelayProcess(sorted(targets), rtt_us / 2, cpus=sim_cpus).start()
+            except BaseException:
+                proc.stop()
+                raise
+
+        def stop() -> None:
+            if relay is not None:
+                relay.stop()
+            proc.stop()
         affinity = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {0})
 
         def url(kind: str) -> str:
-            return str(proc.urls[venue][kind])
+            u = str(proc.urls[venue][kind])
+            return _through(relay, u) if relay is not None else u
     try:
         for transport in VENUES[venue]["transports"]:
             urls = {"rest": url("rest")}
             if transport == "ws":
                 urls["ws"] = url("ws")
-            rows = asyncio.run(venue_rows(venue, transport, urls, n, warmup, placement))
+            rows = asyncio.run(venue_rows(venue, transport, urls, n, warmup, placement, rtt_us))
             if not rows:
                 print(f"{venue}-{transport}: no amend and no batch order entry in its venue module: no rows")
             for r in rows:
@@ -211,6 +248,12 @@ def _venue_with(venue: str, placement: str, args: Any, out: list[Pair]) -> None:
 def run_ops(args: Any) -> int:
     import json
 
+    from fastorder.net.rtt import parse_duration_us
+    try:
+        rtt_us = parse_duration_us(args.rtt) if args.rtt else 0.0
+    except ValueError as exc:
+        print(f"fastorder bench: --rtt: {exc}", file=sys.stderr)
+        return 2
     venues = [r for r in (args.rows or VENUES) if r in VENUES]
     ncpu = os.cpu_count() or 1
     placements = ["thread"]
@@ -219,12 +262,20 @@ def run_ops(args: Any) -> int:
     print(f"trading operations: {args.orders} requotes and {max(1, args.orders // 10)} batches of {BATCH} per row "
           "after a warm-up, one in flight; the simulator in a thread of this process (shares the GIL and the "
           "core)" + (f", then in its own process on CPU {ncpu - 1} (rows 'sim-proc'; the client on CPU 0)"
-                     if "process" in placements else "") + ": read the same-run ratios")
-    print(f"{'row':44} {'n':>6} {'p50 µs':>9} {'p90 µs':>9} {'p99 µs':>9}")
+                     if "process" in placements else "") + (
+              f", then in its own process behind an emulated {rtt_us:g} µs round trip (the delay relay on its "
+              "CPU; rows 'rtt')" if rtt_us and "process" in placements else "") + ": read the same-run ratios")
+    print(f"{'row':50} {'n':>6} {'p50 µs':>9} {'p90 µs':>9} {'p99 µs':>9}")
     out: list[Pair] = []
+    if rtt_us and "process" not in placements:
+        print("fastorder bench: --ops --rtt needs --pin and two or more CPUs (the relay runs beside the "
+              "simulator)", file=sys.stderr)
+        return 2
     for venue in venues:
         for placement in placements:
             _venue_with(venue, placement, args, out)
+        if rtt_us:
+            _venue_with(venue, "process", args, out, rtt_us)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"schema": "fastorder-bench-ops/1", "rows": [r.to_json() for r in out]}, f, indent=1)

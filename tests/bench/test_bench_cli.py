@@ -211,3 +211,20 @@ def test_ops_rows_requote_and_batch(tmp_path):
         assert "in its own process on CPU" in res.stdout
     res = bench("--ops", "--no-pin", "--rows", "htx", "--orders", "10", "--warmup", "2")
     assert res.returncode == 0 and "sim-proc" not in res.stdout, res.stderr[-3000:]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the relay runs beside the simulator, on a CPU of its own")
+def test_ops_rtt_rows_cross_the_delay(tmp_path):
+    """`--ops --rtt`: after the loopback rows, the same rows with the simulator behind the delay relay. An amend
+    is one request, so it crosses the round trip once; a cancel then a place cross it twice."""
+    out = tmp_path / "ops.json"
+    res = bench("--ops", "--rows", "binance", "--orders", "20", "--warmup", "4", "--rtt", "2ms", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "behind an emulated 2000 µs round trip" in res.stdout
+    rows = {r["row"]: r for r in json.loads(out.read_text())["rows"]}
+    for transport in ("rest", "ws"):
+        loop, rtt = rows[f"binance-{transport} sim-proc requote"], rows[f"binance-{transport} sim-proc rtt 2000us requote"]
+        assert loop["rtt_us"] is None and rtt["rtt_us"] == 2000 and rtt["simulator"] == "process"
+        assert 2000 <= rtt["a_us"]["p50"] < rtt["b_us"]["p50"] and rtt["b_us"]["p50"] >= 4000, rtt
+    res = bench("--ops", "--no-pin", "--rows", "binance", "--orders", "5", "--warmup", "1", "--rtt", "1ms")
+    assert res.returncode == 2 and "--ops --rtt needs --pin" in res.stderr
