@@ -218,7 +218,7 @@ def main() -> None:
         load = os.getloadavg()
         print(f"client on CPU 0, simulator on CPU {ncpu - 1} busy-polling {spin} µs after each request"
               + (f" and replaying its last order request as a validation-only order/test every {a.sim_warm_us:g} µs "
-                 "while idle (its REST request path warm; not its WebSocket path nor matching)" if a.sim_warm_us
+                 "while idle (its request checks and reply warm; not its socket path nor matching)" if a.sim_warm_us
                  else " (no replay: its request path cools in the gaps)") + "; "
               f"load average at start {load[0]:.2f}; client {'SCHED_FIFO ' + str(a.fifo) if a.fifo else 'SCHED_OTHER'}; {a.rounds} rounds x {a.orders} orders per gap; "
               f"medians over rounds of each p50, µs")

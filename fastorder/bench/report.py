@@ -61,7 +61,8 @@ def table(bench: Bench) -> str:
                      "through the gap; the simulator busy-polls through it on its own CPU, so its CPU never halts"
                      + (", and replays its last order request in the venue's validation-only form every "
                         f"{bench.placement['simulator_warm_us']} µs of it (Binance REST: order/test and the order's reply "
-                        "view; not its socket or WebSocket path, nor the matching engine) to keep its request path warm"
+                        "view; a WebSocket order.place's checks and reply frame; not its socket path nor the matching engine) to "
+                        "keep its request path warm"
                         if bench.placement.get("simulator_warm_us") else "") + "; "
                      "its own processing can still run colder after a gap (sim p50 against back to back says whether it stayed warm), "
                      "so rt-sim = the round trip's p50 minus the simulator's own p50 "
@@ -137,7 +138,7 @@ def header(bench: Bench, command: str) -> str:
             + (f"; busy-polls {bench.placement['simulator_spin_us']} µs after each request"
                if bench.placement.get("simulator_spin_us") else "")
             + (f"; while idle replays its last order request every {bench.placement['simulator_warm_us']} µs in the "
-               "venue's validation-only form (Binance order/test), keeping its request path warm through the gaps"
+               "venue's validation-only form (Binance order/test; a WebSocket order's checks), keeping its request path warm through the gaps"
                if bench.placement.get("simulator_warm_us") else "") + ")\n"
             f"settings: {vars(bench.s)}\n"
             f"network: {bench.network['description']}\n"

@@ -40,6 +40,8 @@ from .book import OPEN, Exchange, Order, Reject, SymbolSpec
 from .common import HmacSha256, IdGen, now_ms
 from .creds import BinanceKey
 from .http import REPLAY_CONN, Request, parse_params, parse_qs_ordered
+from .ws import OP_TEXT
+from .ws import frame as wsframe
 
 D = Decimal
 DEC_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
@@ -1180,6 +1182,36 @@ class BinanceWsSession:
         if rl and self.return_rl and extra_rl:
             out["rateLimits"] = self.v.rate_limits(self.ip, account, orders)
         return orjson.dumps(out)
+
+    def dry_replay(self, payload: bytes):
+        """An order.place request's dry form to replay while idle (http.Spinner's ``warm_us``, benchmarks): the
+        request's parsing, key and signature check, parameter and filter checks, and the placed order's reply
+        frame, rendered and not sent; no weight, no order, nothing counted. None for any other request."""
+        parsed = self.parse_request(payload)
+        if type(parsed) is bytes or parsed[1] not in ("order.place", "v3/order.place"):
+            return None
+        params = parsed[2]
+        try:
+            key = self._auth(dict(params), now_ms())
+        except BinanceError:
+            return None
+        o = self.v.ex.by_cid.get((key.account, params.get("newClientOrderId")))
+        if o is None:
+            return None
+        account, resp = key.account, params.get("newOrderRespType") or "FULL"
+        rl = params.get("returnRateLimits", True) not in (False, "false")
+
+        def replay() -> None:
+            now = now_ms()
+            rid, _method, p = self.parse_request(payload)
+            self._auth(p, now)
+            _check_known(p, _WS_ORDER_PARAMS)
+            _binance_limit(p, self.v.ex.specs, self.v._filter_memo) or self.v.validate_order(p)
+            out = self._reply(rid, 200, result=self.v.place_view(o, resp, now), account=account, orders=True,
+                              extra_rl=rl)
+            wsframe(OP_TEXT, out)
+
+        return replay
 
     def parse_request(self, payload: bytes) -> tuple | bytes:
         """(id, method, params with str values) of a request frame, or the error frame that answers it."""

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(keeps caches warm; burns a CPU while traffic flows; use with --cpus)")
     parser.add_argument("--warm-us", type=float, default=0.0, metavar="US",
                         help="with --spin-us: while polling through a quiet spell, replay the last order request "
-                             "every US µs in the venue's validation-only form (Binance POST .../order/test), so "
+                             "every US µs in the venue's validation-only form (Binance POST .../order/test; a WebSocket order.place's "
+                             "parsing, signature and filter checks), so "
                              "the request path stays in cache; nothing of it reaches a client or the book "
                              "(for benchmarks)")
     parser.add_argument("--gc-auto", action="store_true",

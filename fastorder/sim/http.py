@@ -55,7 +55,8 @@ class Spinner:
     measured 2-9x its back-to-back time). With ``warm_us`` it also replays, every ``warm_us`` of a quiet
     spell while it polls, the last order request it served in the venue's own validation-only form (Binance
     ``POST .../order/test``: routing, parameter parsing, key, time and signature checks, the order's filters,
-    the reply's rendering), set per request by the site (``replay``); nothing of a replay reaches a client,
+    the reply's rendering; a Binance WebSocket order.place the same way, without a method of its own: parsing,
+    key and signature, filters, the reply frame), set per request by the site (``source``); nothing of a replay reaches a client,
     the book, the order records, the request statistics or the counted user agents, and its weight is counted
     for a separate address (REPLAY_PEER). For benchmarks only, like the polling itself.
     """
@@ -66,6 +67,7 @@ class Spinner:
         self.warm_ns = int(warm_us * 1000)
         self.until = 0
         self.active = False
+        self.source = None      # (make, args) of the last request: make(*args) gives its replay, or None
         self.replay = None      # what to replay while idle (a callable), or None
         self.next_warm = 0
         self.replays = 0
@@ -82,11 +84,15 @@ class Spinner:
         # a ready callback makes the loop poll with a zero timeout: one pass per callback
         now = _perf()
         if now < self.until:
-            if self.warm_ns and now >= self.next_warm and self.replay is not None:
+            if self.warm_ns and now >= self.next_warm:
                 self.next_warm = now + self.warm_ns
                 try:
-                    self.replay()
-                    self.replays += 1
+                    src, self.source = self.source, None
+                    if src is not None:   # made here, in the quiet spell, not right after the request's reply
+                        self.replay = src[0](*src[1]) or self.replay   # (not an order: the last order's stays)
+                    if self.replay is not None:
+                        self.replay()
+                        self.replays += 1
                 except Exception:   # a replay must never disturb serving: stop replaying that request
                     self.replay = None
             self.loop.call_soon(self._spin)

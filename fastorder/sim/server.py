@@ -133,11 +133,9 @@ class VenueServer:
             status, hdrs, body = self.app.handle_http(req)
             conn.write_reply(status, hdrs, body, req)
             sp = spinner()
-            if sp is not None and sp.warm_ns:   # (benchmarks) what to replay while idle: this request's dry form
+            if sp is not None and sp.warm_ns:   # (benchmarks) replayed while idle: this request's dry form, made then
                 dry = getattr(self.app, "dry_replay", None)
-                r = dry(req, conn) if dry is not None else None
-                if r is not None:
-                    sp.replay = r
+                sp.source = (dry, (req, conn)) if dry is not None else None
             return
         self._faulty_http(conn, req, faults)
 
@@ -274,6 +272,10 @@ class VenueServer:
                 if self.ws_timing_field and out[-1:] == b"}":
                     out = out[:-1] + b',"simProcessingUs":%.1f}' % us
                 wc.send_text(out)
+            sp = spinner()
+            if sp is not None and sp.warm_ns:   # (benchmarks) replayed while idle: this request's dry form, made then
+                dry = getattr(session, "dry_replay", None)
+                sp.source = (dry, (payload,)) if dry is not None else None
             return
         k = {f.kind: f for f in faults}
         kill = k.get("reset") or k.get("drop")

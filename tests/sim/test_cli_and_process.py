@@ -163,10 +163,12 @@ def test_spinner_window_unit(monkeypatch):
     asyncio.run(main())
 
 
-def test_spinner_replays_the_last_order_as_a_test_order_while_idle(h):
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_spinner_replays_the_last_order_as_a_test_order_while_idle(h, transport):
     """--warm-us: while it polls through a quiet spell the simulator replays the last order request in its
-    validation-only form (order/test). Nothing of a replay shows: no order, no request sample, no weight on the
-    client's address; a real order after it is served as before."""
+    validation-only form (REST order/test; a WebSocket order.place's parsing, signature and filter checks).
+    Nothing of a replay shows: no order, no request sample, no weight on the client's address; a real order
+    after it is served as before."""
     import asyncio
 
     import fastorder
@@ -179,8 +181,8 @@ def test_spinner_replays_the_last_order_as_a_test_order_while_idle(h):
                 return int(r.headers["X-MBX-USED-WEIGHT-1M"])
 
         async def main() -> None:
-            async with fastorder.connect("binance", "rest", **ACCOUNTS["binance"], url=sp.urls["binance"]["rest"],
-                                         rate_limit=False, timeout=2.0) as s:
+            async with fastorder.connect("binance", transport, **ACCOUNTS["binance"], url=sp.urls["binance"]["rest"],
+                                         ws_url=sp.urls["binance"]["ws"], rate_limit=False, timeout=2.0) as s:
                 ack = await s.place_order("BTCUSDT", "buy", "0.001", "46000", tif="IOC")
                 assert ack.order_id
                 w0 = used_weight()   # (a ping: a request, counted before the samples are read)
