@@ -413,14 +413,8 @@ class HtxSwapSession(PerpOps, Session):
         not re-armed in time HTX cancels every pending order of the account, cross and isolated alike. Costs
         one request of the trade window."""
         ms = max(5000, int(seconds * 1000))
-        await self.ledger.acquire("account", max(self.timeout, 1.0))
-        buf = self._buf
-        buf.clear()
-        self._enc.signed_post(buf, _P + "linear-cancel-after", orjson.dumps({"on_off": 1, "time_out": ms}),
-                              timestamp_s=self.now_ms() // 1000)
-        lat = Latency()
         try:
-            resp = await self.rest_send(buf.getvalue(), lat, perf_ns())
+            resp, lat = await self._account_post("linear-cancel-after", {"on_off": 1, "time_out": ms}, "account")
         except _Unknown as u:
             raise ConnectionLost(f"htx_swap: the dead-man's switch got no reply ({u.cause})") from None
         data = self._cancel_after_reply(resp, lat)
@@ -459,16 +453,22 @@ class HtxSwapSession(PerpOps, Session):
         raise inner
 
     # -- the account (fastorder.venues.perp) ----------------------------------------------------------------
-    async def _account_call(self, endpoint: str, body: dict[str, Any], kind: str = "read") -> Any:
-        """One signed POST off the order path (its cost taken first, waiting out a short block); its `data`, or
-        the typed error."""
+    async def _account_post(self, endpoint: str, body: dict[str, Any], kind: str) -> tuple[Any, Latency]:
+        """One signed POST of `body` to the linear swap API's `endpoint`, off the order path: its cost taken from
+        the guard's `kind` window first (waiting out a short block). The reply and its Latency; _Unknown when
+        none came."""
         await self.ledger.acquire(kind, max(self.timeout, 1.0))
         buf = self._buf
         buf.clear()
         self._enc.signed_post(buf, _P + endpoint, orjson.dumps(body), timestamp_s=self.now_ms() // 1000)
         lat = Latency()
+        return await self.rest_send(buf.getvalue(), lat, perf_ns()), lat
+
+    async def _account_call(self, endpoint: str, body: dict[str, Any], kind: str = "read") -> Any:
+        """One signed POST off the order path (_account_post); its `data`, or the typed error."""
         try:
-            d = self._result(await self.rest_send(buf.getvalue(), lat, perf_ns()), None, lat, "account")
+            resp, lat = await self._account_post(endpoint, body, kind)
+            d = self._result(resp, None, lat, "account")
         except _Unknown as u:
             cause = u.cause
             raise cause if isinstance(cause, VenueError) else VenueError(VENUE, "unknown", str(cause)) from None
