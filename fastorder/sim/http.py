@@ -118,6 +118,15 @@ def spinner() -> Spinner | None:
     return _spinner
 
 
+def offer_replay(site: object, *args: object) -> None:
+    """(Benchmarks, with ``warm_us``) after a request is served: ``site.dry_replay(*args)``, made in the next
+    quiet spell, is what the spinner replays then; a site without one leaves nothing to replay."""
+    sp = _spinner
+    if sp is not None and sp.warm_ns:
+        dry = getattr(site, "dry_replay", None)
+        sp.source = (dry, args) if dry is not None else None
+
+
 _spinner: Spinner | None = None
 _chunks = [0]   # chunks received by every connection of this process (the idle collector watches it)
 

@@ -24,7 +24,7 @@ import orjson
 from . import ws as wsmod
 from .common import ProcStats
 from .faults import CERT_MODES, FaultPlan
-from .http import HttpProtocol, set_linger0, spinner
+from .http import HttpProtocol, offer_replay, set_linger0, spinner
 
 _perf = time.perf_counter_ns
 VENUES = ("binance", "okx", "htx")
@@ -132,10 +132,7 @@ class VenueServer:
         if faults is None:
             status, hdrs, body = self.app.handle_http(req)
             conn.write_reply(status, hdrs, body, req)
-            sp = spinner()
-            if sp is not None and sp.warm_ns:   # (benchmarks) replayed while idle: this request's dry form, made then
-                dry = getattr(self.app, "dry_replay", None)
-                sp.source = (dry, (req, conn)) if dry is not None else None
+            offer_replay(self.app, req, conn)   # (benchmarks) its dry form, replayed while idle
             return
         self._faulty_http(conn, req, faults)
 
@@ -272,10 +269,7 @@ class VenueServer:
                 if self.ws_timing_field and out[-1:] == b"}":
                     out = out[:-1] + b',"simProcessingUs":%.1f}' % us
                 wc.send_text(out)
-            sp = spinner()
-            if sp is not None and sp.warm_ns:   # (benchmarks) replayed while idle: this request's dry form, made then
-                dry = getattr(session, "dry_replay", None)
-                sp.source = (dry, (payload,)) if dry is not None else None
+            offer_replay(session, payload)   # (benchmarks) its dry form, replayed while idle
             return
         k = {f.kind: f for f in faults}
         kill = k.get("reset") or k.get("drop")
