@@ -182,24 +182,13 @@ class _CountedServer:
 
 def server_share(work: str, lo: int, hi: int, wrk_lo: int, wrk_hi: int) -> None:
     import shutil
-    import socket
-    import time
 
-    def port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from transport_common import free_port as port
+    from transport_common import wait_port
 
     def wait(p: int, srv: _CountedServer) -> None:
-        for _ in range(600):   # valgrind starts slowly
-            if srv.proc.poll() is not None:
-                raise RuntimeError("the server under callgrind exited")
-            try:
-                socket.create_connection(("127.0.0.1", p), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(f"nothing listening on {p}")
+        wait_port(p, srv.proc, timeout=30.0)   # valgrind starts slowly
 
     c, k = cert(work, san=True)
     reply = '{"ok":1}'
